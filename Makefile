@@ -1,0 +1,50 @@
+# TidalDB. `make help` lists the targets.
+
+GO      ?= go
+GOBIN   ?= $(shell $(GO) env GOPATH)/bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+GOLANGCI_LINT_VERSION := v2.15.0
+STATICCHECK_VERSION   := v0.8.2
+# Packages with concurrency, run again under the race detector.
+RACE_PKGS := ./memstore/... ./ingest/... ./internal/... ./cmd/...
+FUZZTIME  ?= 10s
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/tidal
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tidal ./cmd/tidal
+
+run: build ## start tidal server with embedded defaults (data in ./tidal-data, HTTP on 127.0.0.1:7490)
+	./bin/tidal server
+
+deps: ## install what the tests need and this machine lacks (Go modules, linters)
+	./scripts/deps.sh
+
+test: deps lint ## everything CI runs: deps, lint, all tests, race tests, fuzz smoke
+	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race $(RACE_PKGS)
+	$(MAKE) fuzz-smoke FUZZTIME=3s
+
+test-race: ## tests of the concurrent packages under the race detector
+	$(GO) test -count=1 -race $(RACE_PKGS)
+
+fuzz-smoke: ## run every Fuzz* target for FUZZTIME (default 10s)
+	./scripts/fuzz-smoke.sh $(FUZZTIME)
+
+bench: ## Go benchmarks of the hot paths (go test -bench)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint: ## gofmt, go vet, staticcheck, golangci-lint
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	$(GOBIN)/staticcheck ./...
+	$(GOBIN)/golangci-lint run ./...
+
+clean: ## remove build output
+	rm -rf bin
+
+.PHONY: help build run deps test test-race fuzz-smoke bench lint clean

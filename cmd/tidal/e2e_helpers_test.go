@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/timestreamwrite"
+)
+
+// tidalBin is the binary under test, built once in TestMain.
+var tidalBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tidal-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	tidalBin = filepath.Join(dir, "tidal")
+	out, err := exec.Command("go", "build", "-o", tidalBin, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build tidal: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a real tidal server process.
+type server struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	addr    string
+	dataDir string
+	logs    *syncBuffer
+	exited  chan struct{} // closed when the process has exited
+	waitErr error         // set before exited is closed
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServer starts tidal server on dataDir and waits for /healthz.
+func startServer(t *testing.T, dataDir string, extra ...string) *server {
+	t.Helper()
+	s := &server{t: t, addr: freeAddr(t), dataDir: dataDir, logs: &syncBuffer{}, exited: make(chan struct{})}
+	args := append([]string{"server", "--data-dir", dataDir, "--listen", s.addr}, extra...)
+	s.cmd = exec.Command(tidalBin, args...)
+	s.cmd.Stdout = s.logs
+	s.cmd.Stderr = s.logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.waitErr = s.cmd.Wait(); close(s.exited) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + s.addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case <-s.exited:
+			t.Fatalf("tidal exited during start: %v\n%s", s.waitErr, s.logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.kill()
+			t.Fatalf("tidal not healthy after 30s\n%s", s.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Cleanup(s.kill)
+	return s
+}
+
+// kill sends SIGKILL (kill -9) and waits for the process to be gone.
+func (s *server) kill() {
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.exited
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (s *server) stop() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		s.t.Fatal(err)
+	}
+	select {
+	case <-s.exited:
+		if s.waitErr != nil {
+			s.t.Fatalf("tidal exit after SIGTERM: %v\n%s", s.waitErr, s.logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		s.t.Fatalf("tidal did not stop within 30s of SIGTERM\n%s", s.logs.String())
+	}
+}
+
+func (s *server) url() string { return "http://" + s.addr }
+
+// writeClient is the AWS SDK's Timestream Write client pointed at s.
+func (s *server) writeClient() *timestreamwrite.Client {
+	return timestreamwrite.New(timestreamwrite.Options{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		BaseEndpoint: aws.String(s.url()),
+		EndpointDiscovery: timestreamwrite.EndpointDiscoveryOptions{
+			EnableEndpointDiscovery: aws.EndpointDiscoveryDisabled,
+		},
+		RetryMaxAttempts: 1,
+	})
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// runTidal runs the binary to completion and returns its combined output.
+func runTidal(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, tidalBin, args...).CombinedOutput()
+	return string(out), err
+}

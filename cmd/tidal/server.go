@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tidaldb/tidal/ingest/timestreamwrite"
+	"github.com/tidaldb/tidal/internal/awsjson"
+	"github.com/tidaldb/tidal/internal/config"
+	"github.com/tidaldb/tidal/internal/sigv4"
+	"github.com/tidaldb/tidal/memstore"
+	"github.com/tidaldb/tidal/memstore/catalog"
+	"github.com/tidaldb/tidal/memstore/wal"
+)
+
+func serverCmd(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", "", "directory for the WAL, catalog and parts (default ./tidal-data)")
+	listen := fs.String("listen", "", "HTTP address for every API (default 127.0.0.1:7490)")
+	cfgPath := fs.String("config", "", "YAML configuration file (see docs/config.md)")
+	insecure := fs.Bool("insecure", false, "allow listening on a non-loopback address without access keys")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	cfg := config.Default()
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = config.Load(*cfgPath); err != nil {
+			fmt.Fprintf(stderr, "tidal: %v\n", err)
+			return 1
+		}
+	}
+	if *dataDir != "" {
+		cfg.Server.DataDir = *dataDir
+	}
+	if *listen != "" {
+		cfg.Server.Listen = *listen
+	}
+	if *insecure {
+		cfg.Server.Insecure = true
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "tidal: %v\n", err)
+		return 1
+	}
+	logger := newLogger(cfg.Log, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := serve(ctx, cfg, logger); err != nil {
+		logger.Error("server stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// checkListen refuses a non-loopback address when nothing authenticates the
+// requests.
+func checkListen(addr string, haveKeys, insecure bool) error {
+	if haveKeys || insecure {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("refusing to listen on %q without access keys: configure auth.access_keys, listen on loopback, or pass --insecure", addr)
+}
+
+// serve runs the server until ctx is done, then shuts down cleanly.
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	creds := sigv4.Credentials{}
+	for _, k := range cfg.Auth.AccessKeys {
+		creds[k.AccessKeyID] = k.SecretAccessKey
+	}
+	if err := checkListen(cfg.Server.Listen, len(creds) > 0, cfg.Server.Insecure); err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if err := os.MkdirAll(cfg.Server.DataDir, 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	cat, err := catalog.Open(catalog.Options{
+		Dir:              cfg.Server.DataDir,
+		DefaultRetention: catalog.Retention{MemoryHours: cfg.Retention.MemoryHours, MagneticDays: cfg.Retention.MagneticDays},
+		Region:           cfg.Auth.Region,
+	})
+	if err != nil {
+		return fmt.Errorf("open catalog: %w", err)
+	}
+	mopts := memstore.DefaultOptions(filepath.Join(cfg.Server.DataDir, "memstore"))
+	mopts.CheckpointInterval = cfg.Memstore.CheckpointInterval
+	mopts.Logger = logger
+	mopts.Registerer = reg
+	mopts.WAL = wal.Options{
+		Sync:         walSync(cfg.WAL.Sync),
+		SyncInterval: cfg.WAL.SyncInterval,
+		SegmentSize:  int64(cfg.WAL.SegmentSize),
+	}
+	mem, err := memstore.Open(cat, mopts)
+	if err != nil {
+		return fmt.Errorf("open memstore: %w", err)
+	}
+	defer func() {
+		if err := mem.Close(); err != nil {
+			logger.Error("close memstore", "err", err)
+		}
+	}()
+
+	tw := timestreamwrite.New(cat, mem, timestreamwrite.Options{Logger: logger, Registerer: reg})
+	router := &awsRouter{logger: logger, maxBody: int64(cfg.Server.MaxRequestBytes), ops: map[string]awsOp{}}
+	for _, op := range tw.Operations() {
+		router.ops[op] = tw.Serve
+	}
+	if len(creds) > 0 {
+		router.verifier = &sigv4.Verifier{Creds: creds, Service: "timestream"}
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("POST /{$}", router)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "%s\n\nTimestream APIs: POST / with X-Amz-Target: Timestream_20181101.<Operation>\nHealth: GET /healthz\nMetrics: GET /metrics\n", versionString())
+	})
+
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("tidal listening", "addr", ln.Addr().String(), "data_dir", cfg.Server.DataDir,
+		"auth", len(creds) > 0, "version", version)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("tidal shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}
+
+func walSync(s string) wal.SyncPolicy {
+	switch s {
+	case "interval":
+		return wal.SyncInterval
+	case "never":
+		return wal.SyncNever
+	}
+	return wal.SyncBatch
+}
+
+// awsOp serves one AWS JSON operation.
+type awsOp func(w http.ResponseWriter, r *http.Request, op string, body []byte)
+
+// awsRouter serves POST / for the AWS JSON 1.0 APIs: it checks the size and
+// the signature, then dispatches on the X-Amz-Target operation.
+type awsRouter struct {
+	logger   *slog.Logger
+	maxBody  int64
+	verifier *sigv4.Verifier
+	ops      map[string]awsOp
+}
+
+func (ar *awsRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	target := r.Header.Get("X-Amz-Target")
+	prefix, op, ok := strings.Cut(target, ".")
+	if !ok || prefix != "Timestream_20181101" {
+		awsjson.WriteError(w, &awsjson.Error{Type: "UnknownOperationException", Status: http.StatusNotFound,
+			Message: fmt.Sprintf("unknown or missing X-Amz-Target %q", target)})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, ar.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			awsjson.WriteError(w, &awsjson.Error{Type: "ValidationException", Status: http.StatusRequestEntityTooLarge,
+				Message: fmt.Sprintf("request body exceeds %d bytes", mbe.Limit)})
+			return
+		}
+		awsjson.WriteError(w, &awsjson.Error{Type: "ValidationException", Status: http.StatusBadRequest,
+			Message: "read request body: " + err.Error()})
+		return
+	}
+	if ar.verifier != nil {
+		if _, err := ar.verifier.Verify(r, body); err != nil {
+			code, msg := "AccessDeniedException", err.Error()
+			var se *sigv4.Error
+			if errors.As(err, &se) {
+				code, msg = se.Code, se.Message
+			}
+			awsjson.WriteError(w, &awsjson.Error{Type: code, Status: http.StatusForbidden, Message: msg})
+			return
+		}
+	}
+	h := ar.ops[op]
+	if h == nil {
+		awsjson.WriteError(w, &awsjson.Error{Type: "UnknownOperationException", Status: http.StatusNotFound,
+			Message: fmt.Sprintf("unknown operation %q", op)})
+		return
+	}
+	h(w, r, op, body)
+}

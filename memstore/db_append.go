@@ -1,0 +1,391 @@
+package memstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/memstore/catalog"
+	"github.com/tidaldb/tidal/query/scan"
+)
+
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("memstore: closed")
+
+// measureValueCol is the column name single-measure values are kept under.
+const measureValueCol = scan.ColMeasureValue
+
+// Append implements ingest.Appender: it validates recs, applies Timestream's
+// window, schema and upsert rules, logs the accepted records to the WAL and
+// returns once they are durable.
+func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []ingest.Record, opts ingest.AppendOptions) (ingest.Result, error) {
+	select {
+	case <-db.stop:
+		return ingest.Result{}, ErrClosed
+	default:
+	}
+	t, err := db.table(dbName, tableName, opts.CreateTable)
+	if err != nil {
+		return ingest.Result{}, err
+	}
+	var res ingest.Result
+	reject := func(i int, reason string, existing int64) {
+		res.Rejected = append(res.Rejected, ingest.Rejection{Index: i, Reason: reason, ExistingVersion: existing})
+	}
+
+	now := db.now()
+	t.mu.RLock()
+	memFrom := now.Add(-time.Duration(t.memoryHours) * time.Hour).UnixNano()
+	magFrom := now.Add(-time.Duration(t.magneticDays) * 24 * time.Hour).UnixNano()
+	magWrites := t.magneticWrites
+	t.mu.RUnlock()
+	until := now.Add(db.opts.FutureWindow).UnixNano()
+
+	// Phase 1: per-record validation, tier and schema.
+	status := make([]recStatus, len(recs))
+	var newCols []catalog.Column
+	for i := range recs {
+		r := &recs[i]
+		if reason := validateRecord(r); reason != "" {
+			status[i].rejected = true
+			reject(i, reason, 0)
+			continue
+		}
+		switch {
+		case r.Time >= memFrom && r.Time <= until:
+		case magWrites && r.Time >= magFrom && r.Time < memFrom:
+			status[i].magnetic = true
+		default:
+			status[i].rejected = true
+			reject(i, windowReason(memFrom, magFrom, until, magWrites), 0)
+			continue
+		}
+		if reason := t.checkSchema(r, &newCols); reason != "" {
+			status[i].rejected = true
+			reject(i, reason, 0)
+		}
+	}
+	if len(newCols) > 0 {
+		if err := db.addColumns(t, recs, status, newCols, reject); err != nil {
+			return ingest.Result{}, err
+		}
+	}
+
+	// Phase 2: apply to series under their locks; encode accepted rows.
+	enc := getWALEncoder()
+	defer putWALEncoder(enc)
+	var keyBuf, ckBuf []byte
+	var logged []*memSeries
+	names := make([]string, 0, 8)
+	vals := make([]ingest.Value, 0, 8)
+	samples := 0
+	for i := range recs {
+		if status[i].rejected {
+			continue
+		}
+		r := &recs[i]
+		keyBuf = seriesKey(keyBuf[:0], r.MeasureName, r.Dimensions)
+		ckBuf = cacheKey(ckBuf[:0], t.id, keyBuf)
+		s := db.lookup(t, ckBuf, keyBuf)
+		if s == nil {
+			if s, err = db.createSeries(t, keyBuf, r); err != nil {
+				return ingest.Result{}, err
+			}
+		}
+		names, vals = recordValues(r, names[:0], vals[:0])
+		ver := max(r.Version, 1)
+		s.mu.Lock()
+		outcome, existing, reason, err := s.upsert(r.Time, ver, names, vals, opts.IdempotentRewrite)
+		if err == nil && outcome == upsertApplied {
+			if !s.walLogged {
+				enc.series(s)
+				logged = append(logged, s)
+			}
+			enc.row(s.ref, r.Time, ver, names, vals)
+		}
+		s.mu.Unlock()
+		if err != nil {
+			return ingest.Result{}, err
+		}
+		if outcome == upsertRejected {
+			status[i].rejected = true
+			reject(i, reason, existing)
+			continue
+		}
+		samples += len(vals)
+		if status[i].magnetic {
+			res.MagneticStore++
+		} else {
+			res.MemoryStore++
+		}
+	}
+
+	// Phase 3: durability.
+	if enc.rows > 0 {
+		if err := db.wal.Append(ctx, enc.finish()); err != nil {
+			return ingest.Result{}, fmt.Errorf("memstore: append wal: %w", err)
+		}
+		for _, s := range logged {
+			s.mu.Lock()
+			s.walLogged = true
+			s.mu.Unlock()
+		}
+	}
+	sortRejections(res.Rejected)
+	db.m.records.WithLabelValues("memory").Add(float64(res.MemoryStore))
+	db.m.records.WithLabelValues("magnetic").Add(float64(res.MagneticStore))
+	db.m.records.WithLabelValues("rejected").Add(float64(len(res.Rejected)))
+	db.m.samples.Add(float64(samples))
+	return res, nil
+}
+
+type recStatus struct {
+	rejected bool
+	magnetic bool
+}
+
+// recordValues lists a record's measure columns and values.
+func recordValues(r *ingest.Record, names []string, vals []ingest.Value) ([]string, []ingest.Value) {
+	if !r.IsMulti() {
+		return append(names, measureValueCol), append(vals, r.Value)
+	}
+	for _, m := range r.Measures {
+		names = append(names, m.Name)
+		vals = append(vals, m.Value)
+	}
+	return names, vals
+}
+
+func sortRejections(rs []ingest.Rejection) {
+	for i := 1; i < len(rs); i++ {
+		for j := i; j > 0 && rs[j].Index < rs[j-1].Index; j-- {
+			rs[j], rs[j-1] = rs[j-1], rs[j]
+		}
+	}
+}
+
+func windowReason(memFrom, magFrom, until int64, magWrites bool) string {
+	from, store := memFrom, "memory store"
+	if magWrites {
+		from, store = magFrom, "data ingestion window"
+	}
+	f := func(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000Z") }
+	return fmt.Sprintf("The record timestamp is outside the time range [%s, %s) of the %s.", f(from), f(until), store)
+}
+
+// validateRecord checks what the schema does not: names, values, version.
+// It sorts the record's dimensions.
+func validateRecord(r *ingest.Record) string {
+	if r.MeasureName == "" {
+		return "Measure name must be specified."
+	}
+	if len(r.Dimensions) == 0 {
+		return "At least one dimension is required for a record."
+	}
+	if r.Version < 0 {
+		return fmt.Sprintf("Invalid version %d: the record version must be at least 1.", r.Version)
+	}
+	sortDims(r.Dimensions)
+	for i, d := range r.Dimensions {
+		if d.Name == "" {
+			return "Dimension name must not be empty."
+		}
+		if d.Value == "" {
+			return fmt.Sprintf("Dimension %q has an empty value.", d.Name)
+		}
+		if reason := reservedName(d.Name); reason != "" {
+			return reason
+		}
+		if i > 0 && r.Dimensions[i-1].Name == d.Name {
+			return fmt.Sprintf("Duplicate dimension name %q in record.", d.Name)
+		}
+		if d.Name == r.MeasureName {
+			return fmt.Sprintf("Dimension name %q is the same as the measure name.", d.Name)
+		}
+	}
+	if !r.IsMulti() {
+		switch r.Value.Type {
+		case ingest.TypeDouble, ingest.TypeBigint, ingest.TypeVarchar, ingest.TypeBoolean:
+		case ingest.TypeTimestamp:
+			return "TIMESTAMP is an invalid measure value type for a single-measure record; use it inside a MULTI record."
+		default:
+			return fmt.Sprintf("Invalid measure value type %s.", r.Value.Type)
+		}
+		return ""
+	}
+	for i, m := range r.Measures {
+		if m.Name == "" {
+			return "Multi-measure attribute name must not be empty."
+		}
+		if reason := reservedName(m.Name); reason != "" {
+			return reason
+		}
+		switch m.Value.Type {
+		case ingest.TypeDouble, ingest.TypeBigint, ingest.TypeVarchar, ingest.TypeBoolean, ingest.TypeTimestamp:
+		default:
+			return fmt.Sprintf("Invalid type %s for multi-measure attribute %q.", m.Value.Type, m.Name)
+		}
+		for _, o := range r.Measures[:i] {
+			if o.Name == m.Name {
+				return fmt.Sprintf("Duplicate multi-measure attribute name %q.", m.Name)
+			}
+		}
+		if _, dup := dimValue(r.Dimensions, m.Name); dup {
+			return fmt.Sprintf("Multi-measure attribute %q has the name of a dimension.", m.Name)
+		}
+	}
+	return ""
+}
+
+func reservedName(n string) string {
+	switch {
+	case n == scan.ColTime, n == scan.ColMeasureValue, n == "ts_non_existent_col", n == scan.ColMeasureName:
+		return fmt.Sprintf("%q is a reserved name and cannot be used as a dimension or measure name.", n)
+	case strings.HasPrefix(n, "ts_"), strings.HasPrefix(n, "measure_value::"):
+		return fmt.Sprintf("Name %q is not allowed: names may not start with ts_ or measure_value::.", n)
+	}
+	return ""
+}
+
+// checkSchema compares the record's columns with the table's schema,
+// collecting unknown columns into newCols. It returns a reason when a column
+// exists with another kind or type.
+func (t *table) checkSchema(r *ingest.Record, newCols *[]catalog.Column) string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	check := func(name string, kind catalog.ColumnKind, typ ingest.ValueType) string {
+		c, ok := t.schema[name]
+		if !ok {
+			for _, n := range *newCols {
+				if n.Name == name {
+					if n.Kind != kind || n.Type != typ {
+						return conflictReason(name, kind, typ, uint8(n.Kind), n.Type)
+					}
+					return ""
+				}
+			}
+			*newCols = append(*newCols, catalog.Column{Name: name, Kind: kind, Type: typ})
+			return ""
+		}
+		if catalog.ColumnKind(c.kind) != kind || c.typ != typ {
+			return conflictReason(name, kind, typ, c.kind, c.typ)
+		}
+		return ""
+	}
+	for _, d := range r.Dimensions {
+		if reason := check(d.Name, catalog.KindDimension, ingest.TypeVarchar); reason != "" {
+			return reason
+		}
+	}
+	typ := r.Value.Type
+	if r.IsMulti() {
+		typ = ingest.TypeMulti
+	}
+	if reason := check(r.MeasureName, catalog.KindMeasureName, typ); reason != "" {
+		return reason
+	}
+	for _, m := range r.Measures {
+		if reason := check(m.Name, catalog.KindAttribute, m.Value.Type); reason != "" {
+			return reason
+		}
+	}
+	return ""
+}
+
+func conflictReason(name string, kind catalog.ColumnKind, typ ingest.ValueType, haveKind uint8, haveTyp ingest.ValueType) string {
+	what := func(k catalog.ColumnKind, t ingest.ValueType) string {
+		switch k {
+		case catalog.KindDimension:
+			return "a dimension"
+		case catalog.KindMeasureName:
+			return "a measure of type " + t.String()
+		default:
+			return "a multi-measure attribute of type " + t.String()
+		}
+	}
+	return fmt.Sprintf("Column %q already exists in the table as %s; the record uses it as %s.",
+		name, what(catalog.ColumnKind(haveKind), haveTyp), what(kind, typ))
+}
+
+// addColumns persists new schema columns in the catalog. If the catalog
+// refuses some (limits, races with other writers), the records that need
+// them are rejected and the rest go on.
+func (db *DB) addColumns(t *table, recs []ingest.Record, status []recStatus, cols []catalog.Column, reject func(int, string, int64)) error {
+	err := db.cat.AddColumns(t.id, cols)
+	if err == nil {
+		t.mu.Lock()
+		for _, c := range cols {
+			t.schema[c.Name] = schemaCol{kind: uint8(c.Kind), typ: c.Type}
+		}
+		t.mu.Unlock()
+		return nil
+	}
+	var ce *catalog.Error
+	if !errors.As(err, &ce) {
+		return fmt.Errorf("memstore: add columns to table %s.%s: %w", t.database, t.name, err)
+	}
+	// Add one at a time to find the refused ones.
+	refused := map[string]string{}
+	for _, c := range cols {
+		if err := db.cat.AddColumns(t.id, []catalog.Column{c}); err != nil {
+			if !errors.As(err, &ce) {
+				return fmt.Errorf("memstore: add column %q: %w", c.Name, err)
+			}
+			refused[c.Name] = ce.Message
+			continue
+		}
+		t.mu.Lock()
+		t.schema[c.Name] = schemaCol{kind: uint8(c.Kind), typ: c.Type}
+		t.mu.Unlock()
+	}
+	for i := range recs {
+		if status[i].rejected {
+			continue
+		}
+		r := &recs[i]
+		reason := refused[r.MeasureName]
+		for _, d := range r.Dimensions {
+			if reason == "" {
+				reason = refused[d.Name]
+			}
+		}
+		for _, m := range r.Measures {
+			if reason == "" {
+				reason = refused[m.Name]
+			}
+		}
+		if reason != "" {
+			status[i].rejected = true
+			reject(i, reason, 0)
+		}
+	}
+	return nil
+}
+
+// createSeries adds the series of r (whose key is key) to t, unless a
+// concurrent writer did first.
+func (db *DB) createSeries(t *table, key []byte, r *ingest.Record) (*memSeries, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.dropped {
+		return nil, fmt.Errorf("memstore: table %s.%s was deleted", t.database, t.name)
+	}
+	if s := t.series[string(key)]; s != nil {
+		return s, nil
+	}
+	dims := make([]ingest.Dimension, len(r.Dimensions))
+	copy(dims, r.Dimensions)
+	s := &memSeries{
+		ref:         db.nextRef.Add(1),
+		tableID:     t.id,
+		key:         string(key),
+		dims:        dims,
+		measureName: r.MeasureName,
+	}
+	t.addSeries(s)
+	db.refs.set(s.ref, s)
+	return s, nil
+}

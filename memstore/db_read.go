@@ -1,0 +1,212 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/memstore/chunkenc"
+	"github.com/tidaldb/tidal/query/scan"
+)
+
+// Scan implements scan.Source: one batch per matching series with rows in
+// [req.MinTime, req.MaxTime]. Series are selected through the dimension
+// postings, chunks are pruned by their time range, and only the requested
+// columns are decoded.
+func (db *DB) Scan(ctx context.Context, req *scan.Request) (scan.Batches, error) {
+	db.mu.RLock()
+	var t *table
+	for _, x := range db.byID {
+		if x.database == req.Database && x.name == req.Table {
+			t = x
+			break
+		}
+	}
+	db.mu.RUnlock()
+	if t == nil {
+		// The table may exist in the catalog with nothing in memory yet.
+		if _, err := db.cat.Table(req.Database, req.Table); err != nil {
+			return nil, err
+		}
+		return scan.NewSlice(nil), nil
+	}
+	return &seriesCursor{ctx: ctx, req: req, series: t.selectSeries(req.Where)}, nil
+}
+
+// seriesCursor decodes one series per Next.
+type seriesCursor struct {
+	ctx    context.Context
+	req    *scan.Request
+	series []*memSeries
+	i      int
+	batch  scan.Batch
+	err    error
+}
+
+func (c *seriesCursor) Next() bool {
+	for c.err == nil && c.i < len(c.series) {
+		if c.i%64 == 0 {
+			if err := c.ctx.Err(); err != nil {
+				c.err = err
+				return false
+			}
+		}
+		s := c.series[c.i]
+		c.i++
+		ok, err := s.fill(&c.batch, c.req)
+		if err != nil {
+			c.err = err
+			return false
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *seriesCursor) Batch() *scan.Batch { return &c.batch }
+func (c *seriesCursor) Err() error         { return c.err }
+func (c *seriesCursor) Close() error       { return nil }
+
+func wanted(req *scan.Request, name string) bool {
+	if req.Columns == nil {
+		return true
+	}
+	for _, c := range req.Columns {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// fill decodes the rows of s inside the request's time range into b. It
+// reports false when the series has no such rows.
+func (s *memSeries) fill(b *scan.Batch, req *scan.Request) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b.Series = scan.Series{Key: s.key, Dimensions: s.dims, MeasureName: s.measureName}
+	b.Time, b.Version = b.Time[:0], nil
+	b.Columns = b.Columns[:0]
+	// Columns present in any selected chunk, in request order (or chunk
+	// order when all are wanted).
+	var sel []*chunk
+	for _, c := range s.chunks {
+		if c.maxT >= req.MinTime && c.minT <= req.MaxTime {
+			sel = append(sel, c)
+		}
+	}
+	if len(sel) == 0 {
+		return false, nil
+	}
+	var names []string
+	var types []ingest.ValueType
+	add := func(n string, t ingest.ValueType) {
+		if indexOf(names, n) < 0 {
+			names = append(names, n)
+			types = append(types, t)
+		}
+	}
+	if req.Columns != nil {
+		for _, want := range req.Columns {
+			for _, c := range sel {
+				if i := c.col(want); i >= 0 {
+					add(want, c.cols[i].typ)
+					break
+				}
+			}
+		}
+	} else {
+		for _, c := range sel {
+			for _, cl := range c.cols {
+				add(cl.name, cl.typ)
+			}
+		}
+	}
+	for i, n := range names {
+		b.Columns = append(b.Columns, scan.Column{Name: n, Type: types[i]})
+	}
+	var anyVersion bool
+	for _, c := range sel {
+		if c.versions != nil {
+			anyVersion = true
+		}
+	}
+	var ts, vers []int64
+	var err error
+	for _, c := range sel {
+		if ts, err = chunkenc.DecodeTimes(ts[:0], c.times.Bytes(), c.n); err != nil {
+			return false, fmt.Errorf("memstore: scan series %d: %w", s.ref, err)
+		}
+		lo, hi := 0, len(ts)
+		for lo < hi && ts[lo] < req.MinTime {
+			lo++
+		}
+		for hi > lo && ts[hi-1] > req.MaxTime {
+			hi--
+		}
+		if lo == hi {
+			continue
+		}
+		base := len(b.Time)
+		b.Time = append(b.Time, ts[lo:hi]...)
+		if anyVersion {
+			if c.versions != nil {
+				if vers, err = chunkenc.DecodeInts(vers[:0], c.versions.Bytes(), c.n); err != nil {
+					return false, fmt.Errorf("memstore: scan series %d: %w", s.ref, err)
+				}
+				b.Version = append(b.Version, vers[lo:hi]...)
+			} else {
+				for range hi - lo {
+					b.Version = append(b.Version, 1)
+				}
+			}
+		}
+		for ci := range b.Columns {
+			col := &b.Columns[ci]
+			if err := appendColumn(col, c, base, lo, hi); err != nil {
+				return false, fmt.Errorf("memstore: scan series %d: %w", s.ref, err)
+			}
+		}
+	}
+	return len(b.Time) > 0, nil
+}
+
+// appendColumn appends rows [lo, hi) of chunk c's column col.Name to col,
+// which already holds base rows.
+func appendColumn(col *scan.Column, c *chunk, base, lo, hi int) error {
+	i := c.col(col.Name)
+	var vals []ingest.Value
+	if i >= 0 {
+		var err error
+		if vals, err = c.cols[i].decode(c.n); err != nil {
+			return err
+		}
+		vals = vals[lo:hi]
+	}
+	n := hi - lo
+	for r := range n {
+		var v ingest.Value
+		if vals != nil {
+			v = vals[r]
+		}
+		if v.IsNull() && col.Null == nil {
+			col.Null = make([]bool, base, base+n)
+		}
+		if col.Null != nil {
+			col.Null = append(col.Null, v.IsNull())
+		}
+		switch col.Type {
+		case ingest.TypeDouble:
+			col.F = append(col.F, v.Float())
+		case ingest.TypeBigint, ingest.TypeTimestamp:
+			col.I = append(col.I, v.Int())
+		case ingest.TypeVarchar:
+			col.S = append(col.S, v.Str)
+		case ingest.TypeBoolean:
+			col.B = append(col.B, v.Bool())
+		}
+	}
+	return nil
+}

@@ -1,0 +1,549 @@
+package memstore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/golang/snappy"
+
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/memstore/wal"
+)
+
+// WAL payload: one WAL record per Append call (or per checkpoint chunk).
+// Byte 0 says whether the rest is raw (0) or snappy-compressed (1). The rest
+// is a sequence of entries:
+//
+//	series: 0x01 tableID:uvarint ref:uvarint measure:str ndims:uvarint (name:str value:str)*
+//	row:    0x02 ref:uvarint time:zigzag-varint-delta version:uvarint ncols:uvarint values
+//
+// where str is uvarint length + bytes, time is the delta from the previous
+// row of the same WAL record (the first from 0), and values is, for ncols ==
+// 0, one single-measure value (type byte + payload), else ncols times (name:str
+// type byte + payload). Payloads: DOUBLE 8 bytes little-endian IEEE 754;
+// BIGINT and TIMESTAMP zigzag varint; BOOLEAN one byte; VARCHAR str; a NULL
+// attribute is written as type 0 with no payload.
+const (
+	walRaw    = 0
+	walSnappy = 1
+
+	entrySeries = 1
+	entryRow    = 2
+
+	// compressing below this size costs more than it saves.
+	walCompressMin = 512
+)
+
+type walEncoder struct {
+	buf   []byte
+	out   []byte
+	rows  int
+	lastT int64
+}
+
+var walEncoders = sync.Pool{New: func() any { return &walEncoder{} }}
+
+func getWALEncoder() *walEncoder {
+	e := walEncoders.Get().(*walEncoder)
+	e.buf = append(e.buf[:0], walRaw)
+	e.rows, e.lastT = 0, 0
+	return e
+}
+
+func putWALEncoder(e *walEncoder) {
+	if cap(e.buf) > 4<<20 || cap(e.out) > 4<<20 {
+		return
+	}
+	walEncoders.Put(e)
+}
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func (e *walEncoder) series(s *memSeries) {
+	e.buf = append(e.buf, entrySeries)
+	e.buf = binary.AppendUvarint(e.buf, s.tableID)
+	e.buf = binary.AppendUvarint(e.buf, s.ref)
+	e.buf = appendStr(e.buf, s.measureName)
+	e.buf = binary.AppendUvarint(e.buf, uint64(len(s.dims)))
+	for _, d := range s.dims {
+		e.buf = appendStr(e.buf, d.Name)
+		e.buf = appendStr(e.buf, d.Value)
+	}
+}
+
+func (e *walEncoder) row(ref uint64, t, ver int64, names []string, vals []ingest.Value) {
+	e.buf = append(e.buf, entryRow)
+	e.buf = binary.AppendUvarint(e.buf, ref)
+	e.buf = binary.AppendVarint(e.buf, t-e.lastT)
+	e.lastT = t
+	e.buf = binary.AppendUvarint(e.buf, uint64(ver))
+	if len(names) == 1 && names[0] == measureValueCol {
+		e.buf = binary.AppendUvarint(e.buf, 0)
+		e.buf = appendValue(e.buf, vals[0])
+	} else {
+		e.buf = binary.AppendUvarint(e.buf, uint64(len(names)))
+		for i, n := range names {
+			e.buf = appendStr(e.buf, n)
+			e.buf = appendValue(e.buf, vals[i])
+		}
+	}
+	e.rows++
+}
+
+func appendValue(b []byte, v ingest.Value) []byte {
+	b = append(b, byte(v.Type))
+	switch v.Type {
+	case ingest.TypeDouble:
+		b = binary.LittleEndian.AppendUint64(b, v.Bits)
+	case ingest.TypeBigint, ingest.TypeTimestamp:
+		b = binary.AppendVarint(b, int64(v.Bits))
+	case ingest.TypeBoolean:
+		b = append(b, byte(v.Bits&1))
+	case ingest.TypeVarchar:
+		b = appendStr(b, v.Str)
+	}
+	return b
+}
+
+// finish returns the WAL record, compressed when that pays.
+func (e *walEncoder) finish() []byte {
+	if len(e.buf) < walCompressMin {
+		return e.buf
+	}
+	e.out = append(e.out[:0], walSnappy)
+	e.out = e.out[:1+snappy.MaxEncodedLen(len(e.buf)-1)]
+	n := len(snappy.Encode(e.out[1:], e.buf[1:]))
+	if 1+n >= len(e.buf) {
+		return e.buf
+	}
+	return e.out[:1+n]
+}
+
+// walEntry is one decoded entry; fields are valid until the next call to
+// the decoder.
+type walEntry struct {
+	kind uint8
+	// series
+	tableID     uint64
+	measureName string
+	dims        []ingest.Dimension
+	// row
+	ref   uint64
+	t     int64
+	ver   int64
+	names []string
+	vals  []ingest.Value
+}
+
+var errWALEntry = errors.New("memstore: malformed wal entry")
+
+// decodeWALRecord calls fn for every entry of a WAL record. Strings in the
+// entry are copies, safe to retain.
+func decodeWALRecord(rec []byte, fn func(*walEntry) error) error {
+	if len(rec) == 0 {
+		return fmt.Errorf("%w: empty record", errWALEntry)
+	}
+	body := rec[1:]
+	switch rec[0] {
+	case walRaw:
+	case walSnappy:
+		n, err := snappy.DecodedLen(body)
+		if err != nil || n > 256<<20 {
+			return fmt.Errorf("%w: bad snappy length", errWALEntry)
+		}
+		if body, err = snappy.Decode(nil, body); err != nil {
+			return fmt.Errorf("%w: %w", errWALEntry, err)
+		}
+	default:
+		return fmt.Errorf("%w: unknown record format %d", errWALEntry, rec[0])
+	}
+	d := walDecoder{b: body}
+	var e walEntry
+	var lastT int64
+	for len(d.b) > 0 && d.err == nil {
+		e.kind = d.b[0]
+		d.b = d.b[1:]
+		switch e.kind {
+		case entrySeries:
+			e.tableID = d.uvarint()
+			e.ref = d.uvarint()
+			e.measureName = d.str()
+			n := d.count()
+			e.dims = e.dims[:0]
+			for range n {
+				e.dims = append(e.dims, ingest.Dimension{Name: d.str(), Value: d.str()})
+			}
+		case entryRow:
+			e.ref = d.uvarint()
+			lastT += d.varint()
+			e.t = lastT
+			e.ver = int64(d.uvarint())
+			n := d.count()
+			e.names, e.vals = e.names[:0], e.vals[:0]
+			if n == 0 {
+				e.names = append(e.names, measureValueCol)
+				e.vals = append(e.vals, d.value())
+			}
+			for range n {
+				e.names = append(e.names, d.str())
+				e.vals = append(e.vals, d.value())
+			}
+		default:
+			return fmt.Errorf("%w: unknown entry kind %d", errWALEntry, e.kind)
+		}
+		if d.err != nil {
+			break
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	if d.err != nil {
+		return fmt.Errorf("%w: %w", errWALEntry, d.err)
+	}
+	return nil
+}
+
+type walDecoder struct {
+	b   []byte
+	err error
+}
+
+var errTruncated = errors.New("truncated")
+
+func (d *walDecoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errTruncated
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *walDecoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errTruncated
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a length that must be satisfiable by the remaining bytes.
+func (d *walDecoder) count() int {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.err = fmt.Errorf("count %d exceeds remaining %d bytes", n, len(d.b))
+		return 0
+	}
+	return int(n)
+}
+
+func (d *walDecoder) str() string {
+	n := d.count()
+	if d.err != nil {
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *walDecoder) value() ingest.Value {
+	if d.err != nil {
+		return ingest.Value{}
+	}
+	if len(d.b) == 0 {
+		d.err = errTruncated
+		return ingest.Value{}
+	}
+	typ := ingest.ValueType(d.b[0])
+	d.b = d.b[1:]
+	switch typ {
+	case ingest.TypeUnknown:
+		return ingest.Value{}
+	case ingest.TypeDouble:
+		if len(d.b) < 8 {
+			d.err = errTruncated
+			return ingest.Value{}
+		}
+		v := ingest.Value{Type: typ, Bits: binary.LittleEndian.Uint64(d.b)}
+		d.b = d.b[8:]
+		return v
+	case ingest.TypeBigint, ingest.TypeTimestamp:
+		return ingest.Value{Type: typ, Bits: uint64(d.varint())}
+	case ingest.TypeBoolean:
+		if len(d.b) < 1 {
+			d.err = errTruncated
+			return ingest.Value{}
+		}
+		v := ingest.Value{Type: typ, Bits: uint64(d.b[0] & 1)}
+		d.b = d.b[1:]
+		return v
+	case ingest.TypeVarchar:
+		return ingest.Value{Type: typ, Str: d.str()}
+	}
+	d.err = fmt.Errorf("unknown value type %d", typ)
+	return ingest.Value{}
+}
+
+// replayer applies WAL entries to the DB at start-up.
+type replayer struct {
+	db *DB
+	// alias maps refs defined in the log to the live series (nil when the
+	// table no longer exists).
+	alias map[uint64]*memSeries
+	n     int
+}
+
+func (rp *replayer) apply(e *walEntry) error {
+	db := rp.db
+	switch e.kind {
+	case entrySeries:
+		if cur := db.nextRef.Load(); e.ref > cur {
+			db.nextRef.Store(e.ref)
+		}
+		t := db.tableByID(e.tableID)
+		if t == nil {
+			rp.alias[e.ref] = nil
+			return nil
+		}
+		dims := make([]ingest.Dimension, len(e.dims))
+		copy(dims, e.dims)
+		sortDims(dims)
+		key := string(seriesKey(nil, e.measureName, dims))
+		t.mu.Lock()
+		s := t.series[key]
+		if s == nil {
+			s = &memSeries{ref: e.ref, tableID: t.id, key: key, dims: dims, measureName: e.measureName, walLogged: true}
+			t.addSeries(s)
+			db.refs.set(s.ref, s)
+		}
+		t.mu.Unlock()
+		rp.alias[e.ref] = s
+	case entryRow:
+		s, ok := rp.alias[e.ref]
+		if !ok {
+			return fmt.Errorf("%w: row for undefined series %d", errWALEntry, e.ref)
+		}
+		if s == nil {
+			return nil
+		}
+		s.mu.Lock()
+		_, _, _, err := s.upsert(e.t, e.ver, e.names, e.vals, true)
+		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		rp.n++
+	}
+	return nil
+}
+
+const checkpointPrefix = "checkpoint."
+
+// loadCheckpoint applies the newest complete checkpoint and returns the WAL
+// segment replay continues from (0 without a checkpoint).
+func (db *DB) loadCheckpoint() (int, error) {
+	ents, err := os.ReadDir(db.opts.Dir)
+	if err != nil {
+		return 0, fmt.Errorf("memstore: read dir: %w", err)
+	}
+	best := -1
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasPrefix(name, checkpointPrefix) {
+			continue
+		}
+		if strings.HasSuffix(name, ".tmp") {
+			// An interrupted checkpoint: the WAL still has its data.
+			if err := os.RemoveAll(filepath.Join(db.opts.Dir, name)); err != nil {
+				return 0, fmt.Errorf("memstore: remove stale %s: %w", name, err)
+			}
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimPrefix(name, checkpointPrefix)); err == nil && n > best {
+			best = n
+		}
+	}
+	if best < 0 {
+		return 0, nil
+	}
+	dir := filepath.Join(db.opts.Dir, checkpointName(best))
+	w, err := wal.Open(wal.Options{Dir: dir, Sync: wal.SyncNever, Logger: db.logger})
+	if err != nil {
+		return 0, fmt.Errorf("memstore: open checkpoint %d: %w", best, err)
+	}
+	rp := &replayer{db: db, alias: map[uint64]*memSeries{}}
+	err = w.Replay(0, func(_ int, rec []byte) error { return decodeWALRecord(rec, rp.apply) })
+	if err = errors.Join(err, w.Close()); err != nil {
+		return 0, fmt.Errorf("memstore: load checkpoint %d: %w", best, err)
+	}
+	db.m.replayed.Add(float64(rp.n))
+	return best, nil
+}
+
+func checkpointName(seg int) string { return fmt.Sprintf("%s%08d", checkpointPrefix, seg) }
+
+// replayWAL applies WAL segments from seg on. A record that does not decode
+// is skipped with a warning (its checksum matched, so it is a bug, not a
+// torn write); replay goes on.
+func (db *DB) replayWAL(from int) (int, error) {
+	rp := &replayer{db: db, alias: map[uint64]*memSeries{}}
+	// Series defined in the checkpoint are live already.
+	for i := range db.refs.stripes {
+		st := &db.refs.stripes[i]
+		for ref, s := range st.m {
+			rp.alias[ref] = s
+		}
+	}
+	err := db.wal.Replay(from, func(seg int, rec []byte) error {
+		if err := decodeWALRecord(rec, rp.apply); err != nil {
+			if errors.Is(err, errWALEntry) {
+				db.logger.Warn("memstore skipped undecodable wal record", "segment", seg, "err", err)
+				return nil
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return rp.n, fmt.Errorf("memstore: replay wal: %w", err)
+	}
+	db.m.replayed.Add(float64(rp.n))
+	return rp.n, nil
+}
+
+// Checkpoint writes every series in memory to a checkpoint and drops the
+// WAL segments it covers, so that start-up replays a bounded log.
+func (db *DB) Checkpoint() error {
+	db.checkpointMu.Lock()
+	defer db.checkpointMu.Unlock()
+	seg, err := db.wal.Cut()
+	if err != nil {
+		return fmt.Errorf("memstore: checkpoint: cut wal: %w", err)
+	}
+	final := filepath.Join(db.opts.Dir, checkpointName(seg))
+	tmp := final + ".tmp"
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("memstore: checkpoint: %w", err)
+	}
+	w, err := wal.Open(wal.Options{Dir: tmp, Sync: wal.SyncNever, Logger: db.logger})
+	if err != nil {
+		return fmt.Errorf("memstore: checkpoint: open: %w", err)
+	}
+	if err := db.writeCheckpoint(w); err != nil {
+		return errors.Join(fmt.Errorf("memstore: checkpoint: %w", err), w.Close())
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("memstore: checkpoint: close: %w", err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fmt.Errorf("memstore: checkpoint: rename: %w", err)
+	}
+	if err := syncDir(db.opts.Dir); err != nil {
+		return fmt.Errorf("memstore: checkpoint: %w", err)
+	}
+	if err := db.wal.Truncate(seg); err != nil {
+		return fmt.Errorf("memstore: checkpoint: truncate wal: %w", err)
+	}
+	ents, err := os.ReadDir(db.opts.Dir)
+	if err != nil {
+		return fmt.Errorf("memstore: checkpoint: %w", err)
+	}
+	for _, e := range ents {
+		if n := e.Name(); strings.HasPrefix(n, checkpointPrefix) && n < checkpointName(seg) {
+			if err := os.RemoveAll(filepath.Join(db.opts.Dir, n)); err != nil {
+				return fmt.Errorf("memstore: checkpoint: remove old: %w", err)
+			}
+		}
+	}
+	db.m.checkpoints.Inc()
+	db.logger.Info("memstore checkpoint written", "segment", seg)
+	return nil
+}
+
+func (db *DB) writeCheckpoint(w *wal.WAL) error {
+	var all []*memSeries
+	for i := range db.refs.stripes {
+		st := &db.refs.stripes[i]
+		st.mu.RLock()
+		for _, s := range st.m {
+			all = append(all, s)
+		}
+		st.mu.RUnlock()
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].ref < all[j].ref })
+	enc := getWALEncoder()
+	defer putWALEncoder(enc)
+	flush := func() error {
+		if len(enc.buf) <= 1 {
+			return nil
+		}
+		if err := w.Append(context.Background(), enc.finish()); err != nil {
+			return err
+		}
+		enc.buf = append(enc.buf[:0], walRaw)
+		enc.rows, enc.lastT = 0, 0
+		return nil
+	}
+	for _, s := range all {
+		if db.tableByID(s.tableID) == nil {
+			continue
+		}
+		s.mu.Lock()
+		enc.series(s)
+		for _, c := range s.chunks {
+			names, rows, err := c.decodeRows()
+			if err != nil {
+				s.mu.Unlock()
+				return fmt.Errorf("series %d: %w", s.ref, err)
+			}
+			for _, r := range rows {
+				enc.row(s.ref, r.t, r.ver, names, r.vals)
+			}
+		}
+		s.mu.Unlock()
+		if len(enc.buf) > 1<<20 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync dir: %w", err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
+

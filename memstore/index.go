@@ -1,0 +1,219 @@
+package memstore
+
+import (
+	"encoding/binary"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/query/scan"
+)
+
+// seriesKey returns the canonical identity of a series within its table:
+// the measure name and the dimensions sorted by name, each length-prefixed so
+// that no two different series share a key. dims must be sorted.
+func seriesKey(dst []byte, measureName string, dims []ingest.Dimension) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(measureName)))
+	dst = append(dst, measureName...)
+	for _, d := range dims {
+		dst = binary.AppendUvarint(dst, uint64(len(d.Name)))
+		dst = append(dst, d.Name...)
+		dst = binary.AppendUvarint(dst, uint64(len(d.Value)))
+		dst = append(dst, d.Value...)
+	}
+	return dst
+}
+
+// sortDims sorts dimensions by name in place (insertion sort: records have
+// few dimensions and usually arrive sorted).
+func sortDims(dims []ingest.Dimension) {
+	for i := 1; i < len(dims); i++ {
+		for j := i; j > 0 && dims[j].Name < dims[j-1].Name; j-- {
+			dims[j], dims[j-1] = dims[j-1], dims[j]
+		}
+	}
+}
+
+// table is the memstore's state for one catalog table.
+type table struct {
+	// Immutable after construction.
+	id       uint64
+	database string
+	name     string
+
+	mu sync.RWMutex // Guards everything below.
+	// series by canonical key; the hot lookup goes through DB.keyCache first.
+	series map[string]*memSeries
+	byRef  map[uint64]*memSeries
+	// postings: dimension name -> value -> refs in ascending order; the
+	// measure name is indexed under scan.ColMeasureName.
+	postings map[string]map[string][]uint64
+	// schema caches the catalog's column types so that the append path
+	// consults the catalog only for new columns.
+	schema map[string]schemaCol
+	// retention and magnetic-write settings, refreshed from the catalog.
+	memoryHours, magneticDays int64
+	magneticWrites            bool
+	dropped                   bool
+}
+
+type schemaCol struct {
+	kind uint8
+	typ  ingest.ValueType
+}
+
+func newTable(id uint64, database, name string) *table {
+	return &table{
+		id: id, database: database, name: name,
+		series:   map[string]*memSeries{},
+		byRef:    map[uint64]*memSeries{},
+		postings: map[string]map[string][]uint64{},
+		schema:   map[string]schemaCol{},
+	}
+}
+
+// addSeries indexes s. The caller holds t.mu for writing.
+func (t *table) addSeries(s *memSeries) {
+	t.series[s.key] = s
+	t.byRef[s.ref] = s
+	t.post(scan.ColMeasureName, s.measureName, s.ref)
+	for _, d := range s.dims {
+		t.post(d.Name, d.Value, s.ref)
+	}
+}
+
+func (t *table) post(name, value string, ref uint64) {
+	m := t.postings[name]
+	if m == nil {
+		m = map[string][]uint64{}
+		t.postings[name] = m
+	}
+	l := m[value]
+	// Refs are handed out in ascending order, but replay may define series
+	// out of order: keep the list sorted.
+	if n := len(l); n == 0 || l[n-1] < ref {
+		m[value] = append(l, ref)
+		return
+	}
+	i := sort.Search(len(l), func(i int) bool { return l[i] >= ref })
+	if i < len(l) && l[i] == ref {
+		return
+	}
+	m[value] = slices.Insert(l, i, ref)
+}
+
+// selectSeries returns the series matching every matcher, in ref order. The
+// positive matchers (equality, IN) are answered from the postings; the rest
+// filter the candidates.
+func (t *table) selectSeries(where []scan.Matcher) []*memSeries {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	var cand []uint64
+	have := false
+	for i := range where {
+		m := &where[i]
+		if m.Op != scan.MatchEqual && m.Op != scan.MatchIn {
+			continue
+		}
+		var union []uint64
+		for _, v := range m.Values {
+			union = mergeRefs(union, t.postings[m.Name][v])
+		}
+		if !have {
+			cand, have = union, true
+		} else {
+			cand = intersectRefs(cand, union)
+		}
+		if len(cand) == 0 {
+			return nil
+		}
+	}
+	var out []*memSeries
+	consider := func(s *memSeries) {
+		for i := range where {
+			m := &where[i]
+			var v string
+			var ok bool
+			if m.Name == scan.ColMeasureName {
+				v, ok = s.measureName, true
+			} else {
+				v, ok = dimValue(s.dims, m.Name)
+			}
+			if !m.Matches(v, ok) {
+				return
+			}
+		}
+		out = append(out, s)
+	}
+	if have {
+		for _, ref := range cand {
+			consider(t.byRef[ref])
+		}
+		return out
+	}
+	for _, s := range t.byRef {
+		consider(s)
+	}
+	slices.SortFunc(out, func(a, b *memSeries) int {
+		switch {
+		case a.ref < b.ref:
+			return -1
+		case a.ref > b.ref:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+func dimValue(dims []ingest.Dimension, name string) (string, bool) {
+	for _, d := range dims {
+		if d.Name == name {
+			return d.Value, true
+		}
+	}
+	return "", false
+}
+
+func mergeRefs(a, b []uint64) []uint64 {
+	if len(a) == 0 {
+		return slices.Clone(b)
+	}
+	out := make([]uint64, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			out = append(out, a[i])
+			i++
+		case a[i] > b[j]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
+}
+
+func intersectRefs(a, b []uint64) []uint64 {
+	var out []uint64
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# deps.sh installs what TidalDB's tests need and the machine lacks. It is
+# idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GOBIN="$(go env GOPATH)/bin"
+GOLANGCI_LINT_VERSION=v2.15.0
+STATICCHECK_VERSION=v0.8.2
+
+echo "deps: go modules"
+go mod download
+
+if ! "$GOBIN/golangci-lint" version 2>/dev/null | grep -q "${GOLANGCI_LINT_VERSION#v}"; then
+	echo "deps: installing golangci-lint $GOLANGCI_LINT_VERSION"
+	go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
+fi
+if ! "$GOBIN/staticcheck" -version 2>/dev/null | grep -q "${STATICCHECK_VERSION#v}"; then
+	echo "deps: installing staticcheck $STATICCHECK_VERSION"
+	go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+fi
+
+# Debian packages the end-to-end tests drive (real peers, not mocks).
+need=()
+DEB_PACKAGES=""
+for pkg in $DEB_PACKAGES; do
+	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	echo "deps: installing Debian packages: ${need[*]}"
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
+echo "deps: ok"
