@@ -162,7 +162,9 @@ func (c *Column) Value(i int) ingest.Value {
 
 // Batch is a run of rows of one series in ascending time order, without
 // duplicate times. A series may span several batches; batches of one series
-// from one source come in ascending time order.
+// from one source are consecutive and in ascending time order, and a source
+// returns series in ascending Series.Key order (byte-wise), so that sources
+// can be merged in one streaming pass (see Merge).
 type Batch struct {
 	Series Series
 	Time   []int64
