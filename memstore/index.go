@@ -1,7 +1,6 @@
 package memstore
 
 import (
-	"encoding/binary"
 	"slices"
 	"sort"
 	"sync"
@@ -10,19 +9,10 @@ import (
 	"github.com/tidaldb/tidal/query/scan"
 )
 
-// seriesKey returns the canonical identity of a series within its table:
-// the measure name and the dimensions sorted by name, each length-prefixed so
-// that no two different series share a key. dims must be sorted.
+// seriesKey returns the canonical identity of a series within its table
+// (scan.AppendSeriesKey). dims must be sorted.
 func seriesKey(dst []byte, measureName string, dims []ingest.Dimension) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(measureName)))
-	dst = append(dst, measureName...)
-	for _, d := range dims {
-		dst = binary.AppendUvarint(dst, uint64(len(d.Name)))
-		dst = append(dst, d.Name...)
-		dst = binary.AppendUvarint(dst, uint64(len(d.Value)))
-		dst = append(dst, d.Value...)
-	}
-	return dst
+	return scan.AppendSeriesKey(dst, measureName, dims)
 }
 
 // sortDims sorts dimensions by name in place (insertion sort: records have

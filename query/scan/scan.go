@@ -12,6 +12,7 @@ package scan
 
 import (
 	"context"
+	"encoding/binary"
 	"strings"
 
 	"github.com/tidaldb/tidal/ingest"
@@ -103,8 +104,9 @@ type Request struct {
 
 // Series identifies the series a batch belongs to.
 type Series struct {
-	// Key is the canonical identity of the series within its table; equal
-	// keys from different sources are the same series.
+	// Key is the canonical identity of the series within its table, built
+	// by AppendSeriesKey; equal keys from different sources are the same
+	// series.
 	Key string
 	// Dimensions sorted by name.
 	Dimensions  []ingest.Dimension
@@ -225,3 +227,19 @@ func (s *Slice) Err() error { return nil }
 
 // Close implements Batches.
 func (s *Slice) Close() error { return nil }
+
+// AppendSeriesKey appends the canonical Series.Key of a series to dst: the
+// measure name, then each dimension's name and value, each as a uvarint
+// length and the bytes. dims must be sorted by name. Every source builds
+// keys with this function so that equal series have equal keys.
+func AppendSeriesKey(dst []byte, measureName string, dims []ingest.Dimension) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(measureName)))
+	dst = append(dst, measureName...)
+	for _, d := range dims {
+		dst = binary.AppendUvarint(dst, uint64(len(d.Name)))
+		dst = append(dst, d.Name...)
+		dst = binary.AppendUvarint(dst, uint64(len(d.Value)))
+		dst = append(dst, d.Value...)
+	}
+	return dst
+}
