@@ -1,7 +1,6 @@
 package memstore
 
 import (
-
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -88,12 +87,12 @@ type DB struct {
 }
 
 type metrics struct {
-	records      *prometheus.CounterVec
-	samples      prometheus.Counter
-	checkpoints  prometheus.Counter
-	replayed     prometheus.Counter
-	seriesGauge  prometheus.GaugeFunc
-	memoryBytes  prometheus.GaugeFunc
+	records     *prometheus.CounterVec
+	samples     prometheus.Counter
+	checkpoints prometheus.Counter
+	replayed    prometheus.Counter
+	seriesGauge prometheus.GaugeFunc
+	memoryBytes prometheus.GaugeFunc
 }
 
 // stripeSeries maps refs to series, sharded to keep lock contention low.
@@ -416,4 +415,3 @@ func (db *DB) initMetrics(reg prometheus.Registerer) {
 		reg.MustRegister(db.m.records, db.m.samples, db.m.checkpoints, db.m.replayed, db.m.seriesGauge, db.m.memoryBytes)
 	}
 }
-

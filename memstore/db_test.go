@@ -226,14 +226,14 @@ func TestOutOfOrderAcrossChunks(t *testing.T) {
 func TestWindowAndValidation(t *testing.T) {
 	f := newFixture(t)
 	recs := []ingest.Record{
-		rec("h", "m", ts(-time.Minute), ingest.Float(1), 1),     // 0 ok
-		rec("h", "m", ts(-7*time.Hour), ingest.Float(1), 1),     // 1 older than memory retention, magnetic writes off
-		rec("h", "m", ts(16*time.Minute), ingest.Float(1), 1),   // 2 beyond the future window
-		rec("h", "", ts(-time.Minute), ingest.Float(1), 1),      // 3 no measure name
+		rec("h", "m", ts(-time.Minute), ingest.Float(1), 1),                // 0 ok
+		rec("h", "m", ts(-7*time.Hour), ingest.Float(1), 1),                // 1 older than memory retention, magnetic writes off
+		rec("h", "m", ts(16*time.Minute), ingest.Float(1), 1),              // 2 beyond the future window
+		rec("h", "", ts(-time.Minute), ingest.Float(1), 1),                 // 3 no measure name
 		{Time: ts(-time.Minute), MeasureName: "m", Value: ingest.Float(1)}, // 4 no dimension
-		rec("h", "m", ts(-2*time.Minute), ingest.Int(1), 1),     // 5 type conflict: m is DOUBLE
-		rec("h", "ts_x", ts(-time.Minute), ingest.Float(1), 1),  // 6 reserved prefix
-		rec("h", "m2", ts(14*time.Minute), ingest.Float(2), 1),  // 7 ok, inside the future window
+		rec("h", "m", ts(-2*time.Minute), ingest.Int(1), 1),                // 5 type conflict: m is DOUBLE
+		rec("h", "ts_x", ts(-time.Minute), ingest.Float(1), 1),             // 6 reserved prefix
+		rec("h", "m2", ts(14*time.Minute), ingest.Float(2), 1),             // 7 ok, inside the future window
 	}
 	res := f.append(t, recs...)
 	var idx []int

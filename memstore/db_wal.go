@@ -546,4 +546,3 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
-

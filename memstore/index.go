@@ -3,6 +3,7 @@ package memstore
 import (
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/tidaldb/tidal/ingest"
@@ -93,7 +94,7 @@ func (t *table) post(name, value string, ref uint64) {
 	m[value] = slices.Insert(l, i, ref)
 }
 
-// selectSeries returns the series matching every matcher, in ref order. The
+// selectSeries returns the series matching every matcher, in key order. The
 // positive matchers (equality, IN) are answered from the postings; the rest
 // filter the candidates.
 func (t *table) selectSeries(where []scan.Matcher) []*memSeries {
@@ -140,20 +141,13 @@ func (t *table) selectSeries(where []scan.Matcher) []*memSeries {
 		for _, ref := range cand {
 			consider(t.byRef[ref])
 		}
-		return out
-	}
-	for _, s := range t.byRef {
-		consider(s)
-	}
-	slices.SortFunc(out, func(a, b *memSeries) int {
-		switch {
-		case a.ref < b.ref:
-			return -1
-		case a.ref > b.ref:
-			return 1
+	} else {
+		for _, s := range t.byRef {
+			consider(s)
 		}
-		return 0
-	})
+	}
+	// The scan contract wants series in ascending key order.
+	slices.SortFunc(out, func(a, b *memSeries) int { return strings.Compare(a.key, b.key) })
 	return out
 }
 

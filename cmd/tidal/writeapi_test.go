@@ -152,10 +152,10 @@ func TestWriteAPIWithAWSSDK(t *testing.T) {
 		DatabaseName: aws.String("db0"), TableName: aws.String("cpu"),
 		CommonAttributes: &types.Record{Dimensions: []types.Dimension{{Name: aws.String("host"), Value: aws.String("h1")}}},
 		Records: []types.Record{
-			{MeasureName: aws.String("usage"), MeasureValue: aws.String("99"), Time: aws.String(ms)},                       // 0: same version, new value
+			{MeasureName: aws.String("usage"), MeasureValue: aws.String("99"), Time: aws.String(ms)},                                                      // 0: same version, new value
 			{MeasureName: aws.String("usage"), MeasureValue: aws.String("1"), Time: aws.String(strconv.FormatInt(now.Add(-time.Minute).UnixMilli(), 10))}, // 1: ok
-			{MeasureName: aws.String("usage"), MeasureValue: aws.String("abc"), Time: aws.String(ms)},                      // 2: not a double
-			{MeasureName: aws.String("usage"), MeasureValue: aws.String("1"), Time: aws.String(strconv.FormatInt(now.Add(time.Hour).UnixMilli(), 10))}, // 3: too far in the future
+			{MeasureName: aws.String("usage"), MeasureValue: aws.String("abc"), Time: aws.String(ms)},                                                     // 2: not a double
+			{MeasureName: aws.String("usage"), MeasureValue: aws.String("1"), Time: aws.String(strconv.FormatInt(now.Add(time.Hour).UnixMilli(), 10))},    // 3: too far in the future
 			{MeasureName: aws.String("stats"), MeasureValueType: types.MeasureValueTypeMulti, Time: aws.String(ms), Version: aws.Int64(1),
 				MeasureValues: []types.MeasureValue{{Name: aws.String("mem"), Value: aws.String("62"), Type: types.MeasureValueTypeBigint}, {Name: aws.String("ok"), Value: aws.String("true"), Type: types.MeasureValueTypeBoolean}}}, // 4: lower version
 			{MeasureName: aws.String("usage"), MeasureValue: aws.String("35.5"), Time: aws.String(ms)}, // 5: identical, accepted

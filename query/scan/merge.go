@@ -1,0 +1,210 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/tidaldb/tidal/ingest"
+)
+
+// Merge returns a Source that scans every src and merges them: each series
+// comes once, its rows in ascending time, and rows with the same (series,
+// time) in several sources are resolved to the highest Version (on a tie,
+// the source later in srcs wins). This is how the query layer reads both
+// tiers, and how a tier merges its own parts.
+func Merge(srcs ...Source) Source { return merged(srcs) }
+
+type merged []Source
+
+func (m merged) Scan(ctx context.Context, req *Request) (Batches, error) {
+	if len(m) == 1 {
+		return m[0].Scan(ctx, req)
+	}
+	mc := &mergeCursor{}
+	for _, s := range m {
+		b, err := s.Scan(ctx, req)
+		if err != nil {
+			return nil, errors.Join(err, mc.Close())
+		}
+		in := &mergeInput{b: b}
+		in.advance()
+		mc.inputs = append(mc.inputs, in)
+	}
+	return mc, nil
+}
+
+type mergeInput struct {
+	b    Batches
+	ok   bool // b.Batch() is valid
+	done bool
+}
+
+func (in *mergeInput) advance() {
+	in.ok = in.b.Next()
+	in.done = !in.ok
+}
+
+type mergeCursor struct {
+	inputs []*mergeInput
+	out    Batch
+	err    error
+}
+
+// Next assembles the next series: it takes every input whose current batch
+// has the smallest key, drains that key's batches from each, and merges.
+func (mc *mergeCursor) Next() bool {
+	if mc.err != nil {
+		return false
+	}
+	key, found := "", false
+	for _, in := range mc.inputs {
+		if in.ok && (!found || in.b.Batch().Series.Key < key) {
+			key, found = in.b.Batch().Series.Key, true
+		}
+	}
+	if !found {
+		for _, in := range mc.inputs {
+			if err := in.b.Err(); err != nil {
+				mc.err = err
+			}
+		}
+		return false
+	}
+	var parts []*Batch // copies, in input order
+	for _, in := range mc.inputs {
+		for in.ok && in.b.Batch().Series.Key == key {
+			parts = append(parts, cloneBatch(in.b.Batch()))
+			in.advance()
+		}
+		if in.done {
+			if err := in.b.Err(); err != nil {
+				mc.err = err
+				return false
+			}
+		}
+	}
+	mergeBatches(&mc.out, parts)
+	return true
+}
+
+func (mc *mergeCursor) Batch() *Batch { return &mc.out }
+func (mc *mergeCursor) Err() error    { return mc.err }
+
+func (mc *mergeCursor) Close() error {
+	var errs []error
+	for _, in := range mc.inputs {
+		errs = append(errs, in.b.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func cloneBatch(b *Batch) *Batch {
+	c := &Batch{Series: b.Series, Time: slices.Clone(b.Time), Version: slices.Clone(b.Version)}
+	c.Series.Dimensions = slices.Clone(b.Series.Dimensions)
+	c.Columns = make([]Column, len(b.Columns))
+	for i, col := range b.Columns {
+		c.Columns[i] = Column{Name: col.Name, Type: col.Type, F: slices.Clone(col.F), I: slices.Clone(col.I),
+			S: slices.Clone(col.S), B: slices.Clone(col.B), Null: slices.Clone(col.Null)}
+	}
+	return c
+}
+
+// mergeBatches writes into out the rows of parts (batches of one series,
+// each ascending in time) in time order; for equal times the highest
+// version wins, and on equal versions the later part.
+func mergeBatches(out *Batch, parts []*Batch) {
+	if len(parts) == 1 {
+		*out = *parts[0]
+		return
+	}
+	type ref struct{ p, i int }
+	var rows []ref
+	for p, b := range parts {
+		for i := range b.Time {
+			rows = append(rows, ref{p, i})
+		}
+	}
+	ver := func(r ref) int64 {
+		if v := parts[r.p].Version; v != nil {
+			return v[r.i]
+		}
+		return 1
+	}
+	slices.SortStableFunc(rows, func(a, b ref) int {
+		ta, tb := parts[a.p].Time[a.i], parts[b.p].Time[b.i]
+		switch {
+		case ta < tb:
+			return -1
+		case ta > tb:
+			return 1
+		}
+		return 0
+	})
+	// Keep one row per time: the highest version, later part on ties.
+	kept := rows[:0]
+	for _, r := range rows {
+		if n := len(kept); n > 0 && parts[kept[n-1].p].Time[kept[n-1].i] == parts[r.p].Time[r.i] {
+			if ver(r) >= ver(kept[n-1]) {
+				kept[n-1] = r
+			}
+			continue
+		}
+		kept = append(kept, r)
+	}
+	// Union of columns in first-seen order.
+	*out = Batch{Series: parts[0].Series}
+	colIdx := map[string]int{}
+	for _, b := range parts {
+		for _, c := range b.Columns {
+			if _, ok := colIdx[c.Name]; !ok {
+				colIdx[c.Name] = len(out.Columns)
+				out.Columns = append(out.Columns, Column{Name: c.Name, Type: c.Type})
+			}
+		}
+	}
+	anyVer := false
+	for _, b := range parts {
+		anyVer = anyVer || b.Version != nil
+	}
+	for _, r := range kept {
+		b := parts[r.p]
+		out.Time = append(out.Time, b.Time[r.i])
+		if anyVer {
+			out.Version = append(out.Version, ver(r))
+		}
+		row := len(out.Time) - 1
+		for ci := range out.Columns {
+			oc := &out.Columns[ci]
+			src := b.Column(oc.Name)
+			null := src == nil || src.IsNull(r.i) || src.Type != oc.Type
+			if null && oc.Null == nil {
+				oc.Null = make([]bool, row, row+1)
+			}
+			if oc.Null != nil {
+				oc.Null = append(oc.Null, null)
+			}
+			if null {
+				src = nil
+			}
+			switch oc.Type {
+			case ingest.TypeDouble:
+				oc.F = append(oc.F, pick(src, func(c *Column) float64 { return c.F[r.i] }))
+			case ingest.TypeBigint, ingest.TypeTimestamp:
+				oc.I = append(oc.I, pick(src, func(c *Column) int64 { return c.I[r.i] }))
+			case ingest.TypeVarchar:
+				oc.S = append(oc.S, pick(src, func(c *Column) string { return c.S[r.i] }))
+			case ingest.TypeBoolean:
+				oc.B = append(oc.B, pick(src, func(c *Column) bool { return c.B[r.i] }))
+			}
+		}
+	}
+}
+
+func pick[T any](c *Column, get func(*Column) T) T {
+	var zero T
+	if c == nil {
+		return zero
+	}
+	return get(c)
+}
