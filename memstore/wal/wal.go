@@ -229,6 +229,11 @@ func (w *WAL) recover() error {
 			w.addSegment(index, size)
 			continue
 		}
+		if last && size == 0 {
+			// A crash between creating the file and writing its header.
+			w.logger.Info("wal removing empty segment", "segment", index)
+			return w.repairSegment(index, 0)
+		}
 		w.m.corruptions.Inc()
 		if last {
 			w.logger.Warn("wal segment tail damaged; truncating at the last intact frame",
