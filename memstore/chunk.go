@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/tidaldb/tidal/ingest"
@@ -13,8 +14,9 @@ import (
 // bounds their cost too.
 const maxChunkRows = 240
 
-// column is one compressed value column of a chunk. Exactly one encoder is
-// used, chosen by typ.
+// column is one compressed value column of a chunk. While its chunk is the
+// head, exactly one encoder, chosen by typ, is in use; once the chunk is
+// sealed, the encoders are dropped and frozen holds their exact bytes.
 type column struct {
 	name  string
 	typ   ingest.ValueType
@@ -23,6 +25,44 @@ type column struct {
 	s     *chunkenc.StringAppender
 	b     *chunkenc.BoolAppender
 	nulls *chunkenc.BoolAppender // nil while every row has a value
+
+	frozen, frozenNulls []byte // set by freeze
+	hasNulls            bool   // frozenNulls is meaningful
+}
+
+// valueBytes returns the encoded values.
+func (c *column) valueBytes() []byte {
+	switch {
+	case c.f != nil:
+		return c.f.Bytes()
+	case c.i != nil:
+		return c.i.Bytes()
+	case c.s != nil:
+		return c.s.Bytes()
+	case c.b != nil:
+		return c.b.Bytes()
+	}
+	return c.frozen
+}
+
+// nullBytes returns the encoded null bitmap, or nil when no row is NULL.
+func (c *column) nullBytes() []byte {
+	if c.nulls != nil {
+		return c.nulls.Bytes()
+	}
+	if c.hasNulls {
+		return c.frozenNulls
+	}
+	return nil
+}
+
+// freeze replaces the encoders with exact-size copies of their bytes.
+func (c *column) freeze() {
+	c.frozen = slices.Clone(c.valueBytes())
+	if c.nulls != nil {
+		c.frozenNulls, c.hasNulls = slices.Clone(c.nulls.Bytes()), true
+	}
+	c.f, c.i, c.s, c.b, c.nulls = nil, nil, nil, nil, nil
 }
 
 func newColumn(name string, typ ingest.ValueType) *column {
@@ -68,7 +108,7 @@ func (c *column) append(v ingest.Value, row int) {
 }
 
 func (c *column) size() int {
-	n := 64
+	n := 120 + cap(c.frozen) + cap(c.frozenNulls)
 	switch {
 	case c.f != nil:
 		n += c.f.Size()
@@ -89,15 +129,15 @@ func (c *column) size() int {
 func (c *column) decode(n int) ([]ingest.Value, error) {
 	var nulls []bool
 	var err error
-	if c.nulls != nil {
-		if nulls, err = chunkenc.DecodeBools(nil, c.nulls.Bytes(), n); err != nil {
+	if nb := c.nullBytes(); nb != nil {
+		if nulls, err = chunkenc.DecodeBools(nil, nb, n); err != nil {
 			return nil, fmt.Errorf("decode nulls of %q: %w", c.name, err)
 		}
 	}
 	out := make([]ingest.Value, n)
 	switch c.typ {
 	case ingest.TypeDouble:
-		vs, err := chunkenc.DecodeXOR(nil, c.f.Bytes(), n)
+		vs, err := chunkenc.DecodeXOR(nil, c.valueBytes(), n)
 		if err != nil {
 			return nil, fmt.Errorf("decode %q: %w", c.name, err)
 		}
@@ -105,7 +145,7 @@ func (c *column) decode(n int) ([]ingest.Value, error) {
 			out[i] = ingest.Float(v)
 		}
 	case ingest.TypeBigint, ingest.TypeTimestamp:
-		vs, err := chunkenc.DecodeInts(nil, c.i.Bytes(), n)
+		vs, err := chunkenc.DecodeInts(nil, c.valueBytes(), n)
 		if err != nil {
 			return nil, fmt.Errorf("decode %q: %w", c.name, err)
 		}
@@ -113,7 +153,7 @@ func (c *column) decode(n int) ([]ingest.Value, error) {
 			out[i] = ingest.Value{Type: c.typ, Bits: uint64(v)}
 		}
 	case ingest.TypeVarchar:
-		vs, err := chunkenc.DecodeStrings(nil, c.s.Bytes(), n)
+		vs, err := chunkenc.DecodeStrings(nil, c.valueBytes(), n)
 		if err != nil {
 			return nil, fmt.Errorf("decode %q: %w", c.name, err)
 		}
@@ -121,7 +161,7 @@ func (c *column) decode(n int) ([]ingest.Value, error) {
 			out[i] = ingest.String(v)
 		}
 	case ingest.TypeBoolean:
-		vs, err := chunkenc.DecodeBools(nil, c.b.Bytes(), n)
+		vs, err := chunkenc.DecodeBools(nil, c.valueBytes(), n)
 		if err != nil {
 			return nil, fmt.Errorf("decode %q: %w", c.name, err)
 		}
@@ -145,6 +185,49 @@ type chunk struct {
 	times      chunkenc.TimeAppender
 	versions   *chunkenc.IntAppender // nil while every row has version 1
 	cols       []*column
+
+	// Set when the chunk is sealed (no longer the head): exact-size copies
+	// of the encodings, and times/versions above are reset.
+	sealed         bool
+	frozenTimes    []byte
+	frozenVersions []byte // nil while every row has version 1
+}
+
+// timeBytes returns the encoded timestamps.
+func (c *chunk) timeBytes() []byte {
+	if c.sealed {
+		return c.frozenTimes
+	}
+	return c.times.Bytes()
+}
+
+// versionBytes returns the encoded versions, or nil when all are 1.
+func (c *chunk) versionBytes() []byte {
+	if c.sealed {
+		return c.frozenVersions
+	}
+	if c.versions == nil {
+		return nil
+	}
+	return c.versions.Bytes()
+}
+
+// compact seals the chunk: the appenders' slack is released and no row can
+// be appended in place any more (changes rebuild the chunk).
+func (c *chunk) compact() {
+	if c.sealed {
+		return
+	}
+	c.frozenTimes = slices.Clone(c.times.Bytes())
+	c.times = chunkenc.TimeAppender{}
+	if c.versions != nil {
+		c.frozenVersions = slices.Clone(c.versions.Bytes())
+		c.versions = nil
+	}
+	for _, cl := range c.cols {
+		cl.freeze()
+	}
+	c.sealed = true
 }
 
 // row is one decoded row: its time, version and one value per series
@@ -168,6 +251,9 @@ func (c *chunk) col(name string) int {
 // vals are parallel (the record's measures); columns missing from vals get
 // NULL, new names add columns.
 func (c *chunk) appendRow(t, ver int64, names []string, vals []ingest.Value) {
+	if c.sealed {
+		panic("BUG: append to a sealed chunk")
+	}
 	if c.n == 0 {
 		c.minT = t
 	}
@@ -205,7 +291,7 @@ func (c *chunk) appendRow(t, ver int64, names []string, vals []ingest.Value) {
 }
 
 func (c *chunk) size() int {
-	n := 96 + c.times.Size()
+	n := 160 + c.times.Size() + cap(c.frozenTimes) + cap(c.frozenVersions)
 	if c.versions != nil {
 		n += c.versions.Size()
 	}
@@ -217,7 +303,7 @@ func (c *chunk) size() int {
 
 // decodeTimes returns the chunk's timestamps.
 func (c *chunk) decodeTimes() ([]int64, error) {
-	ts, err := chunkenc.DecodeTimes(nil, c.times.Bytes(), c.n)
+	ts, err := chunkenc.DecodeTimes(nil, c.timeBytes(), c.n)
 	if err != nil {
 		return nil, fmt.Errorf("decode times: %w", err)
 	}
@@ -226,10 +312,11 @@ func (c *chunk) decodeTimes() ([]int64, error) {
 
 // decodeVersions returns the versions, or nil when every row has version 1.
 func (c *chunk) decodeVersions() ([]int64, error) {
-	if c.versions == nil {
+	vb := c.versionBytes()
+	if vb == nil {
 		return nil, nil
 	}
-	vs, err := chunkenc.DecodeInts(nil, c.versions.Bytes(), c.n)
+	vs, err := chunkenc.DecodeInts(nil, vb, c.n)
 	if err != nil {
 		return nil, fmt.Errorf("decode versions: %w", err)
 	}

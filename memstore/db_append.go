@@ -182,6 +182,9 @@ func validateRecord(r *ingest.Record) string {
 	if r.MeasureName == "" {
 		return "Measure name must be specified."
 	}
+	if reason := reservedName(r.MeasureName); reason != "" {
+		return reason
+	}
 	if len(r.Dimensions) == 0 {
 		return "At least one dimension is required for a record."
 	}

@@ -129,14 +129,14 @@ func (s *memSeries) fill(b *scan.Batch, req *scan.Request) (bool, error) {
 	}
 	var anyVersion bool
 	for _, c := range sel {
-		if c.versions != nil {
+		if c.versionBytes() != nil {
 			anyVersion = true
 		}
 	}
 	var ts, vers []int64
 	var err error
 	for _, c := range sel {
-		if ts, err = chunkenc.DecodeTimes(ts[:0], c.times.Bytes(), c.n); err != nil {
+		if ts, err = chunkenc.DecodeTimes(ts[:0], c.timeBytes(), c.n); err != nil {
 			return false, fmt.Errorf("memstore: scan series %d: %w", s.ref, err)
 		}
 		lo, hi := 0, len(ts)
@@ -152,8 +152,8 @@ func (s *memSeries) fill(b *scan.Batch, req *scan.Request) (bool, error) {
 		base := len(b.Time)
 		b.Time = append(b.Time, ts[lo:hi]...)
 		if anyVersion {
-			if c.versions != nil {
-				if vers, err = chunkenc.DecodeInts(vers[:0], c.versions.Bytes(), c.n); err != nil {
+			if vb := c.versionBytes(); vb != nil {
+				if vers, err = chunkenc.DecodeInts(vers[:0], vb, c.n); err != nil {
 					return false, fmt.Errorf("memstore: scan series %d: %w", s.ref, err)
 				}
 				b.Version = append(b.Version, vers[lo:hi]...)
@@ -192,7 +192,7 @@ func appendColumn(col *scan.Column, c *chunk, base, lo, hi int) error {
 			v = vals[r]
 		}
 		if v.IsNull() && col.Null == nil {
-			col.Null = make([]bool, base, base+n)
+			col.Null = make([]bool, base+r, base+n)
 		}
 		if col.Null != nil {
 			col.Null = append(col.Null, v.IsNull())

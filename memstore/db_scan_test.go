@@ -38,10 +38,10 @@ func TestScanAcceptanceAfterReplay(t *testing.T) {
 	open := func(t *testing.T, recs []ingest.Record) scan.Source {
 		dir := t.TempDir()
 		f := openFixture(t, dir)
-		if _, err := f.cat.CreateDatabase("db", "", nil); err != nil {
+		if _, err := f.cat.CreateDatabase("testdb", "", nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.cat.CreateTable(catalog.Table{Database: "db", Name: "t"}); err != nil {
+		if _, err := f.cat.CreateTable(catalog.Table{Database: "testdb", Name: "tbl"}); err != nil {
 			t.Fatal(err)
 		}
 		half := len(recs) / 2
@@ -51,7 +51,7 @@ func TestScanAcceptanceAfterReplay(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if _, err := f.db.Append(context.Background(), "db", "t", recs[i:min(i+100, len(recs))], ingest.AppendOptions{}); err != nil {
+			if _, err := f.db.Append(context.Background(), "testdb", "tbl", recs[i:min(i+100, len(recs))], ingest.AppendOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		}

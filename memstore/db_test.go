@@ -47,10 +47,10 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := openFixture(t, t.TempDir())
 	t.Cleanup(func() { f.db.Close() })
-	if _, err := f.cat.CreateDatabase("db", "", nil); err != nil {
+	if _, err := f.cat.CreateDatabase("testdb", "", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.cat.CreateTable(catalog.Table{Database: "db", Name: "t",
+	if _, err := f.cat.CreateTable(catalog.Table{Database: "testdb", Name: "tbl",
 		Retention: catalog.Retention{MemoryHours: 6, MagneticDays: 30}}); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func rec(host, measure string, at int64, v ingest.Value, ver int64) ingest.Recor
 
 func (f *fixture) append(t *testing.T, recs ...ingest.Record) ingest.Result {
 	t.Helper()
-	res, err := f.db.Append(context.Background(), "db", "t", recs, ingest.AppendOptions{})
+	res, err := f.db.Append(context.Background(), "testdb", "tbl", recs, ingest.AppendOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ type scanned struct {
 
 func scanAll(t *testing.T, src scan.Source, where ...scan.Matcher) map[string][]scanned {
 	t.Helper()
-	cur, err := src.Scan(context.Background(), &scan.Request{Database: "db", Table: "t",
+	cur, err := src.Scan(context.Background(), &scan.Request{Database: "testdb", Table: "tbl",
 		MinTime: math.MinInt64, MaxTime: math.MaxInt64, Where: where})
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +260,7 @@ func TestWindowAndValidation(t *testing.T) {
 func TestMagneticStoreWrites(t *testing.T) {
 	f := newFixture(t)
 	enabled := catalog.MagneticWrites{Enabled: true}
-	if _, err := f.cat.UpdateTable("db", "t", catalog.TableUpdate{MagneticWrites: &enabled}); err != nil {
+	if _, err := f.cat.UpdateTable("testdb", "tbl", catalog.TableUpdate{MagneticWrites: &enabled}); err != nil {
 		t.Fatal(err)
 	}
 	res := f.append(t,
@@ -304,7 +304,7 @@ func TestMultiMeasureNullsAndNewColumns(t *testing.T) {
 			}
 		}
 	}
-	tbl, err := f.cat.Table("db", "t")
+	tbl, err := f.cat.Table("testdb", "tbl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +359,7 @@ func TestScanPushdown(t *testing.T) {
 		}
 	}
 	// Time range pruning: the last 3 minutes only, inclusive bounds.
-	cur, err := f.db.Scan(context.Background(), &scan.Request{Database: "db", Table: "t",
+	cur, err := f.db.Scan(context.Background(), &scan.Request{Database: "testdb", Table: "tbl",
 		MinTime: ts(-3 * time.Minute), MaxTime: ts(-time.Minute)})
 	if err != nil {
 		t.Fatal(err)
@@ -381,10 +381,10 @@ func TestScanPushdown(t *testing.T) {
 func TestReplayAndCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	f := openFixture(t, dir)
-	if _, err := f.cat.CreateDatabase("db", "", nil); err != nil {
+	if _, err := f.cat.CreateDatabase("testdb", "", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.cat.CreateTable(catalog.Table{Database: "db", Name: "t"}); err != nil {
+	if _, err := f.cat.CreateTable(catalog.Table{Database: "testdb", Name: "tbl"}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 500 {
@@ -417,7 +417,7 @@ func TestReplayAndCheckpoint(t *testing.T) {
 		t.Fatalf("upsert lost: %+v", last)
 	}
 	// New series after restart get fresh refs and are found again.
-	res, err := g.db.Append(context.Background(), "db", "t", []ingest.Record{rec("h2", "m", ts(0), ingest.Float(1), 1)}, ingest.AppendOptions{})
+	res, err := g.db.Append(context.Background(), "testdb", "tbl", []ingest.Record{rec("h2", "m", ts(0), ingest.Float(1), 1)}, ingest.AppendOptions{})
 	if err != nil || res.MemoryStore != 1 {
 		t.Fatal(res, err)
 	}
@@ -429,13 +429,13 @@ func TestReplayAndCheckpoint(t *testing.T) {
 func TestDeleteTableDropsSeries(t *testing.T) {
 	f := newFixture(t)
 	f.append(t, rec("h", "m", ts(0), ingest.Float(1), 1))
-	if _, err := f.cat.DeleteTable("db", "t"); err != nil {
+	if _, err := f.cat.DeleteTable("testdb", "tbl"); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.db.SeriesCount(); n != 0 {
 		t.Fatalf("series after delete: %d", n)
 	}
-	if _, err := f.cat.CreateTable(catalog.Table{Database: "db", Name: "t"}); err != nil {
+	if _, err := f.cat.CreateTable(catalog.Table{Database: "testdb", Name: "tbl"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := scanAll(t, f.db); len(got) != 0 {

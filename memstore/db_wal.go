@@ -121,8 +121,12 @@ func (e *walEncoder) finish() []byte {
 	if len(e.buf) < walCompressMin {
 		return e.buf
 	}
-	e.out = append(e.out[:0], walSnappy)
-	e.out = e.out[:1+snappy.MaxEncodedLen(len(e.buf)-1)]
+	need := 1 + snappy.MaxEncodedLen(len(e.buf)-1)
+	if cap(e.out) < need {
+		e.out = make([]byte, need)
+	}
+	e.out = e.out[:need]
+	e.out[0] = walSnappy
 	n := len(snappy.Encode(e.out[1:], e.buf[1:]))
 	if 1+n >= len(e.buf) {
 		return e.buf

@@ -36,7 +36,7 @@ func TestMergeVersions(t *testing.T) {
 	}
 	a := scantest.NewModel([]ingest.Record{r(1, 10, 1), r(2, 20, 3), r(3, 30, 1)})
 	b := scantest.NewModel([]ingest.Record{r(1, 11, 2), r(2, 21, 2), r(3, 31, 1), r(4, 41, 1)})
-	rows, err := scantest.Collect(t.Context(), scan.Merge(a, b), &scan.Request{Database: "db", Table: "t", MinTime: 0, MaxTime: 10})
+	rows, err := scantest.Collect(t.Context(), scan.Merge(a, b), &scan.Request{Database: "testdb", Table: "tbl", MinTime: 0, MaxTime: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,8 @@ import (
 
 // Database and Table name the table the suite writes to.
 const (
-	Database = "db"
-	Table    = "t"
+	Database = "testdb"
+	Table    = "tbl"
 )
 
 // Opener stores recs (all in Database.Table, times inside the window the
@@ -201,6 +201,9 @@ func Collect(ctx context.Context, src scan.Source, req *scan.Request) ([]Row, er
 			col := &b.Columns[c]
 			if n := colLen(col); n != len(b.Time) {
 				return nil, fmt.Errorf("series %s column %s: %d values for %d rows", key, col.Name, n, len(b.Time))
+			}
+			if col.Null != nil && len(col.Null) != len(b.Time) {
+				return nil, fmt.Errorf("series %s column %s: %d null flags for %d rows", key, col.Name, len(col.Null), len(b.Time))
 			}
 			if req.Columns != nil && !slices.Contains(req.Columns, col.Name) {
 				return nil, fmt.Errorf("series %s: column %s was not requested", key, col.Name)
