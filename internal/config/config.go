@@ -1,0 +1,214 @@
+// Package config reads the YAML configuration file of `tidal server`
+// (--config FILE): snake_case keys, every key optional with an embedded
+// default, unknown keys rejected with their line, every value range-checked
+// by Validate. docs/config.md lists every key.
+//
+// It owns the file format and the defaults only. It imports no other TidalDB
+// package: cmd/tidal maps a Config onto each package's options struct, applies
+// command-line flags over it, and calls Validate again.
+//
+// Config is a plain value; Load and Parse share no state and are safe to call
+// concurrently.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Size is a byte count. In YAML it is an integer or a string with a unit:
+// "512KB", "64MiB", "1GiB" (see ParseSize).
+type Size int64
+
+// Byte multiples used in defaults and limits.
+const (
+	KiB Size = 1 << 10
+	MiB Size = 1 << 20
+	GiB Size = 1 << 30
+	TiB Size = 1 << 40
+)
+
+// Config is the whole configuration of `tidal server`.
+type Config struct {
+	Server     Server     `yaml:"server"`
+	Auth       Auth       `yaml:"auth"`
+	WAL        WAL        `yaml:"wal"`
+	Retention  Retention  `yaml:"retention"`
+	Memstore   Memstore   `yaml:"memstore"`
+	Prometheus Prometheus `yaml:"prometheus"`
+	Query      Query      `yaml:"query"`
+	Log        Log        `yaml:"log"`
+}
+
+// Server configures the HTTP listener and the data directory.
+type Server struct {
+	// Listen is the HOST:PORT of the one HTTP port serving every API.
+	Listen string `yaml:"listen"`
+	// DataDir holds the WAL, checkpoints and magnetic parts.
+	DataDir string `yaml:"data_dir"`
+	// Insecure serves requests without SigV4 verification even on a
+	// non-loopback address or when access keys are configured.
+	Insecure bool `yaml:"insecure"`
+	// MaxRequestBytes caps the size of a request body.
+	MaxRequestBytes Size `yaml:"max_request_bytes"`
+	// ShutdownTimeout bounds how long a graceful shutdown waits for
+	// in-flight requests.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Auth holds the access keys that AWS SDK clients sign requests with.
+type Auth struct {
+	// AccessKeys are the accepted key pairs. Empty turns SigV4 verification
+	// off, which Validate allows only on a loopback address or with
+	// server.insecure.
+	AccessKeys []AccessKey `yaml:"access_keys"`
+	// Region is the region TidalDB reports (ARNs, endpoint discovery).
+	Region string `yaml:"region"`
+}
+
+// AccessKey is one access key id and its secret.
+type AccessKey struct {
+	AccessKeyID     string `yaml:"access_key_id"`
+	SecretAccessKey string `yaml:"secret_access_key"`
+}
+
+// SyncMode says when the WAL is fsynced.
+type SyncMode string
+
+// WAL sync modes.
+const (
+	// SyncBatch fsyncs before acknowledging, grouping concurrent writes into
+	// one fsync (group commit).
+	SyncBatch SyncMode = "batch"
+	// SyncInterval fsyncs every WAL.SyncInterval; a crash may lose
+	// acknowledged writes of the last interval.
+	SyncInterval SyncMode = "interval"
+	// SyncNever leaves flushing to the operating system.
+	SyncNever SyncMode = "never"
+)
+
+// WAL configures the write-ahead log.
+type WAL struct {
+	Sync         SyncMode      `yaml:"sync"`
+	SyncInterval time.Duration `yaml:"sync_interval"`
+	SegmentSize  Size          `yaml:"segment_size"`
+}
+
+// Retention holds the retention of tables that are created implicitly (by
+// Prometheus remote write, Influx line protocol, ...).
+type Retention struct {
+	MemoryHours  int `yaml:"memory_hours"`
+	MagneticDays int `yaml:"magnetic_days"`
+}
+
+// Memstore configures the in-memory tier.
+type Memstore struct {
+	// CheckpointInterval is how often the memory tier is checkpointed so
+	// that WAL segments can be removed.
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+	// MaxSeries caps the number of in-memory series; 0 means unlimited.
+	MaxSeries int `yaml:"max_series"`
+}
+
+// Prometheus configures where Prometheus remote write lands.
+type Prometheus struct {
+	Database string `yaml:"database"`
+	Table    string `yaml:"table"`
+	// TenantHeader, if set, names the HTTP header whose value selects the
+	// database instead of Database.
+	TenantHeader string `yaml:"tenant_header"`
+}
+
+// Query bounds the resources of one query.
+type Query struct {
+	MaxMemoryBytes Size          `yaml:"max_memory_bytes"`
+	Timeout        time.Duration `yaml:"timeout"`
+	MaxSamples     int64         `yaml:"max_samples"`
+}
+
+// Log configures the server's slog output.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is text or json.
+	Format string `yaml:"format"`
+}
+
+// Default returns the configuration `tidal server` runs with when there is
+// no file; it passes Validate.
+func Default() Config {
+	return Config{
+		Server: Server{
+			Listen:          "127.0.0.1:7490",
+			DataDir:         "./tidal-data",
+			MaxRequestBytes: 8 * MiB,
+			ShutdownTimeout: 10 * time.Second,
+		},
+		Auth:       Auth{Region: "us-east-1"},
+		WAL:        WAL{Sync: SyncBatch, SyncInterval: time.Second, SegmentSize: 128 * MiB},
+		Retention:  Retention{MemoryHours: 6, MagneticDays: 73000},
+		Memstore:   Memstore{CheckpointInterval: 5 * time.Minute},
+		Prometheus: Prometheus{Database: "prometheus", Table: "metrics"},
+		Query:      Query{MaxMemoryBytes: GiB, Timeout: 60 * time.Second, MaxSamples: 50_000_000},
+		Log:        Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load reads the file at path and returns Default() overlaid with it,
+// validated.
+func Load(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: read %s: %w", path, err)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("load %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse returns Default() overlaid with the YAML document in data, validated.
+// Keys absent from data, or present with an empty value, keep their default.
+func Parse(data []byte) (Config, error) {
+	c := Default()
+	if err := decode(data, &c); err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// SlogLevel returns Level as a slog.Level; an unknown level (which Validate
+// rejects) is info.
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// Credentials returns the access keys as a map from access key id to
+// secret, the shape sigv4.Credentials has.
+func (a Auth) Credentials() map[string]string {
+	m := make(map[string]string, len(a.AccessKeys))
+	for _, k := range a.AccessKeys {
+		m[k.AccessKeyID] = k.SecretAccessKey
+	}
+	return m
+}
+
+// VerifySignatures reports whether requests must carry a valid SigV4
+// signature: access keys are configured and server.insecure is off.
+func (c *Config) VerifySignatures() bool {
+	return !c.Server.Insecure && len(c.Auth.AccessKeys) > 0
+}

@@ -1,0 +1,211 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// Limits checked by Validate.
+const (
+	minRequestBytes  = KiB
+	maxRequestBytes  = GiB
+	minSegmentSize   = MiB
+	maxSegmentSize   = 4 * GiB
+	minQueryMemory   = MiB
+	minMemoryHours   = 1
+	maxMemoryHours   = 8766
+	minMagneticDays  = 1
+	maxMagneticDays  = 73000
+	minCheckpoint    = time.Second
+	minSyncInterval  = time.Millisecond
+	maxNameLen       = 256
+	minNameLen       = 3
+	maxAccessKeyLen  = 128
+	maxTenantNameLen = 256
+)
+
+// Validate checks every value. It reports all problems at once, joined, one
+// per line, each naming its key:
+//
+//	config: wal.sync: unknown value "sometimes" (want batch, interval or never)
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+
+	// server
+	host, port, err := net.SplitHostPort(c.Server.Listen)
+	if err != nil {
+		bad("server.listen", "%q is not HOST:PORT", c.Server.Listen)
+	} else if p, err := strconv.ParseUint(port, 10, 16); err != nil || (p == 0 && port != "0") {
+		bad("server.listen", "invalid port %q (want 0 to 65535)", port)
+	} else if len(c.Auth.AccessKeys) == 0 && !c.Server.Insecure && !isLoopback(host) {
+		bad("server.listen", "%q is not a loopback address and auth.access_keys is empty: add access keys or set server.insecure: true to serve without authentication", c.Server.Listen)
+	}
+	if c.Server.DataDir == "" {
+		bad("server.data_dir", "must not be empty")
+	}
+	sizeRange(bad, "server.max_request_bytes", c.Server.MaxRequestBytes, minRequestBytes, maxRequestBytes)
+	positive(bad, "server.shutdown_timeout", c.Server.ShutdownTimeout, 0)
+
+	// auth
+	seen := make(map[string]int, len(c.Auth.AccessKeys))
+	for i, k := range c.Auth.AccessKeys {
+		key := "auth.access_keys[" + strconv.Itoa(i) + "]"
+		switch {
+		case k.AccessKeyID == "":
+			bad(key+".access_key_id", "must not be empty")
+		case len(k.AccessKeyID) > maxAccessKeyLen || !isKeyID(k.AccessKeyID):
+			bad(key+".access_key_id", "%q: want 1 to %d letters, digits, '_', '-' or '.'", k.AccessKeyID, maxAccessKeyLen)
+		default:
+			if j, dup := seen[k.AccessKeyID]; dup {
+				bad(key+".access_key_id", "%q repeats auth.access_keys[%d]", k.AccessKeyID, j)
+			}
+			seen[k.AccessKeyID] = i
+		}
+		if k.SecretAccessKey == "" {
+			bad(key+".secret_access_key", "must not be empty")
+		}
+	}
+	if !isRegion(c.Auth.Region) {
+		bad("auth.region", "%q: want lowercase letters, digits and '-', such as us-east-1", c.Auth.Region)
+	}
+
+	// wal
+	switch c.WAL.Sync {
+	case SyncBatch, SyncInterval, SyncNever:
+	default:
+		bad("wal.sync", "unknown value %q (want batch, interval or never)", string(c.WAL.Sync))
+	}
+	positive(bad, "wal.sync_interval", c.WAL.SyncInterval, minSyncInterval)
+	sizeRange(bad, "wal.segment_size", c.WAL.SegmentSize, minSegmentSize, maxSegmentSize)
+
+	// retention
+	intRange(bad, "retention.memory_hours", c.Retention.MemoryHours, minMemoryHours, maxMemoryHours)
+	intRange(bad, "retention.magnetic_days", c.Retention.MagneticDays, minMagneticDays, maxMagneticDays)
+
+	// memstore
+	positive(bad, "memstore.checkpoint_interval", c.Memstore.CheckpointInterval, minCheckpoint)
+	if c.Memstore.MaxSeries < 0 {
+		bad("memstore.max_series", "%d is negative (want 0 for unlimited, or a positive limit)", c.Memstore.MaxSeries)
+	}
+
+	// prometheus
+	tableName(bad, "prometheus.database", c.Prometheus.Database)
+	tableName(bad, "prometheus.table", c.Prometheus.Table)
+	if h := c.Prometheus.TenantHeader; h != "" && (len(h) > maxTenantNameLen || !isHeaderName(h)) {
+		bad("prometheus.tenant_header", "%q is not an HTTP header name", h)
+	}
+
+	// query
+	if c.Query.MaxMemoryBytes < minQueryMemory {
+		bad("query.max_memory_bytes", "%s is below the minimum %s", c.Query.MaxMemoryBytes, minQueryMemory)
+	}
+	positive(bad, "query.timeout", c.Query.Timeout, 0)
+	if c.Query.MaxSamples < 1 {
+		bad("query.max_samples", "%d: want a positive number", c.Query.MaxSamples)
+	}
+
+	// log
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "unknown value %q (want debug, info, warn or error)", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "unknown value %q (want text or json)", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+type reporter func(key, format string, args ...any)
+
+func sizeRange(bad reporter, key string, v, lo, hi Size) {
+	if v < lo || v > hi {
+		bad(key, "%s out of range (want %s to %s)", v, lo, hi)
+	}
+}
+
+func intRange(bad reporter, key string, v, lo, hi int) {
+	if v < lo || v > hi {
+		bad(key, "%d out of range (want %d to %d)", v, lo, hi)
+	}
+}
+
+// positive checks that d is above zero and at least floor.
+func positive(bad reporter, key string, d, floor time.Duration) {
+	switch {
+	case d <= 0:
+		bad(key, "%s: want a positive duration", d)
+	case d < floor:
+		bad(key, "%s is below the minimum %s", d, floor)
+	}
+}
+
+// tableName checks a Timestream database or table name: 3 to 256 bytes of
+// letters, digits, '_', '.' and '-'.
+func tableName(bad reporter, key, name string) {
+	if len(name) < minNameLen || len(name) > maxNameLen {
+		bad(key, "%q: want %d to %d bytes", name, minNameLen, maxNameLen)
+		return
+	}
+	for i := range len(name) {
+		if !isAlnum(name[i]) && name[i] != '_' && name[i] != '.' && name[i] != '-' {
+			bad(key, "%q: want only letters, digits, '_', '.' and '-'", name)
+			return
+		}
+	}
+}
+
+// isLoopback reports whether host names only the local machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+func isKeyID(s string) bool {
+	for i := range len(s) {
+		if !isAlnum(s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isRegion(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// isHeaderName reports whether s is an RFC 9110 token.
+func isHeaderName(s string) bool {
+	for i := range len(s) {
+		c := s[i]
+		if !isAlnum(c) && !('!' == c || '#' <= c && c <= '\'' || c == '*' || c == '+' || c == '-' || c == '.' || c == '^' || c == '_' || c == '`' || c == '|' || c == '~') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,112 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(c *Config)
+		want string // "" means valid
+	}{
+		{"default", func(*Config) {}, ""},
+		{"listen without port", func(c *Config) { c.Server.Listen = "localhost" }, `config: server.listen: "localhost" is not HOST:PORT`},
+		{"listen port out of range", func(c *Config) { c.Server.Listen = "127.0.0.1:70000" }, `config: server.listen: invalid port "70000" (want 0 to 65535)`},
+		{"listen port name", func(c *Config) { c.Server.Listen = "127.0.0.1:http" }, `config: server.listen: invalid port "http" (want 0 to 65535)`},
+		{"listen port zero", func(c *Config) { c.Server.Listen = "127.0.0.1:0" }, ""},
+		{"listen localhost", func(c *Config) { c.Server.Listen = "localhost:7490" }, ""},
+		{"listen ipv6 loopback", func(c *Config) { c.Server.Listen = "[::1]:7490" }, ""},
+		{
+			"listen everywhere without auth", func(c *Config) { c.Server.Listen = ":7490" },
+			`config: server.listen: ":7490" is not a loopback address and auth.access_keys is empty: add access keys or set server.insecure: true to serve without authentication`,
+		},
+		{"listen everywhere insecure", func(c *Config) { c.Server.Listen = "0.0.0.0:7490"; c.Server.Insecure = true }, ""},
+		{"listen everywhere with keys", func(c *Config) {
+			c.Server.Listen = "0.0.0.0:7490"
+			c.Auth.AccessKeys = []AccessKey{{"AKID", "secret"}}
+		}, ""},
+		{"empty data dir", func(c *Config) { c.Server.DataDir = "" }, "config: server.data_dir: must not be empty"},
+		{"request bytes too small", func(c *Config) { c.Server.MaxRequestBytes = 100 }, "config: server.max_request_bytes: 100 out of range (want 1KiB to 1GiB)"},
+		{"request bytes too large", func(c *Config) { c.Server.MaxRequestBytes = 2 * GiB }, "config: server.max_request_bytes: 2GiB out of range (want 1KiB to 1GiB)"},
+		{"shutdown timeout zero", func(c *Config) { c.Server.ShutdownTimeout = 0 }, "config: server.shutdown_timeout: 0s: want a positive duration"},
+		{"empty access key id", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{"", "s"}} }, "config: auth.access_keys[0].access_key_id: must not be empty"},
+		{"access key id with slash", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{"a/b", "s"}} }, `config: auth.access_keys[0].access_key_id: "a/b": want 1 to 128 letters, digits, '_', '-' or '.'`},
+		{"access key id too long", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{strings.Repeat("A", 129), "s"}} }, `config: auth.access_keys[0].access_key_id: "` + strings.Repeat("A", 129) + `": want 1 to 128 letters, digits, '_', '-' or '.'`},
+		{"duplicate access key id", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{"A", "s"}, {"B", "t"}, {"A", "u"}} }, `config: auth.access_keys[2].access_key_id: "A" repeats auth.access_keys[0]`},
+		{"empty secret", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{"A", "s"}, {"B", ""}} }, "config: auth.access_keys[1].secret_access_key: must not be empty"},
+		{"empty region", func(c *Config) { c.Auth.Region = "" }, `config: auth.region: "": want lowercase letters, digits and '-', such as us-east-1`},
+		{"uppercase region", func(c *Config) { c.Auth.Region = "US-EAST-1" }, `config: auth.region: "US-EAST-1": want lowercase letters, digits and '-', such as us-east-1`},
+		{"wal sync", func(c *Config) { c.WAL.Sync = "sometimes" }, `config: wal.sync: unknown value "sometimes" (want batch, interval or never)`},
+		{"wal sync never", func(c *Config) { c.WAL.Sync = SyncNever }, ""},
+		{"wal sync interval negative", func(c *Config) { c.WAL.SyncInterval = -time.Second }, "config: wal.sync_interval: -1s: want a positive duration"},
+		{"wal sync interval tiny", func(c *Config) { c.WAL.SyncInterval = time.Microsecond }, "config: wal.sync_interval: 1µs is below the minimum 1ms"},
+		{"wal segment too small", func(c *Config) { c.WAL.SegmentSize = 512 * KiB }, "config: wal.segment_size: 512KiB out of range (want 1MiB to 4GiB)"},
+		{"wal segment too large", func(c *Config) { c.WAL.SegmentSize = 5 * GiB }, "config: wal.segment_size: 5GiB out of range (want 1MiB to 4GiB)"},
+		{"memory hours zero", func(c *Config) { c.Retention.MemoryHours = 0 }, "config: retention.memory_hours: 0 out of range (want 1 to 8766)"},
+		{"memory hours over a year", func(c *Config) { c.Retention.MemoryHours = 8767 }, "config: retention.memory_hours: 8767 out of range (want 1 to 8766)"},
+		{"memory hours max", func(c *Config) { c.Retention.MemoryHours = 8766 }, ""},
+		{"magnetic days zero", func(c *Config) { c.Retention.MagneticDays = 0 }, "config: retention.magnetic_days: 0 out of range (want 1 to 73000)"},
+		{"magnetic days too many", func(c *Config) { c.Retention.MagneticDays = 73001 }, "config: retention.magnetic_days: 73001 out of range (want 1 to 73000)"},
+		{"checkpoint zero", func(c *Config) { c.Memstore.CheckpointInterval = 0 }, "config: memstore.checkpoint_interval: 0s: want a positive duration"},
+		{"checkpoint tiny", func(c *Config) { c.Memstore.CheckpointInterval = 10 * time.Millisecond }, "config: memstore.checkpoint_interval: 10ms is below the minimum 1s"},
+		{"max series negative", func(c *Config) { c.Memstore.MaxSeries = -1 }, "config: memstore.max_series: -1 is negative (want 0 for unlimited, or a positive limit)"},
+		{"prometheus database short", func(c *Config) { c.Prometheus.Database = "pr" }, `config: prometheus.database: "pr": want 3 to 256 bytes`},
+		{"prometheus table characters", func(c *Config) { c.Prometheus.Table = "my table" }, `config: prometheus.table: "my table": want only letters, digits, '_', '.' and '-'`},
+		{"prometheus table long", func(c *Config) { c.Prometheus.Table = strings.Repeat("t", 257) }, `config: prometheus.table: "` + strings.Repeat("t", 257) + `": want 3 to 256 bytes`},
+		{"tenant header", func(c *Config) { c.Prometheus.TenantHeader = "X Scope" }, `config: prometheus.tenant_header: "X Scope" is not an HTTP header name`},
+		{"tenant header ok", func(c *Config) { c.Prometheus.TenantHeader = "X-Scope-OrgID" }, ""},
+		{"query memory", func(c *Config) { c.Query.MaxMemoryBytes = 1000 }, "config: query.max_memory_bytes: 1000 is below the minimum 1MiB"},
+		{"query timeout", func(c *Config) { c.Query.Timeout = -time.Minute }, "config: query.timeout: -1m0s: want a positive duration"},
+		{"query samples", func(c *Config) { c.Query.MaxSamples = 0 }, "config: query.max_samples: 0: want a positive number"},
+		{"log level", func(c *Config) { c.Log.Level = "trace" }, `config: log.level: unknown value "trace" (want debug, info, warn or error)`},
+		{"log format", func(c *Config) { c.Log.Format = "logfmt" }, `config: log.format: unknown value "logfmt" (want text or json)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.edit(&c)
+			err := c.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("Validate =\n%v\nwant\n%s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	c := Default()
+	c.WAL.Sync = "sometimes"
+	c.Log.Level = "loud"
+	c.Retention.MemoryHours = 0
+	err := c.Validate()
+	// Validate checks sections in file order: wal comes before retention.
+	want := `config: wal.sync: unknown value "sometimes" (want batch, interval or never)` + "\n" +
+		`config: retention.memory_hours: 0 out of range (want 1 to 8766)` + "\n" +
+		`config: log.level: unknown value "loud" (want debug, info, warn or error)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("Validate =\n%v\nwant\n%s", err, want)
+	}
+}
+
+func TestSlogLevel(t *testing.T) {
+	tests := []struct {
+		level string
+		want  string
+	}{
+		{"debug", "DEBUG"}, {"info", "INFO"}, {"warn", "WARN"}, {"error", "ERROR"}, {"bogus", "INFO"},
+	}
+	for _, tt := range tests {
+		if got := (Log{Level: tt.level}).SlogLevel().String(); got != tt.want {
+			t.Errorf("SlogLevel(%q) = %s, want %s", tt.level, got, tt.want)
+		}
+	}
+}
