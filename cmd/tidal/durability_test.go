@@ -34,7 +34,7 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 	if _, err := c.CreateDatabase(ctx, &timestreamwrite.CreateDatabaseInput{DatabaseName: aws.String("dur")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CreateTable(ctx, &timestreamwrite.CreateTableInput{DatabaseName: aws.String("dur"), TableName: aws.String("t")}); err != nil {
+	if _, err := c.CreateTable(ctx, &timestreamwrite.CreateTableInput{DatabaseName: aws.String("dur"), TableName: aws.String("tbl")}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -65,7 +65,7 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 					}
 				}
 				_, err := c.WriteRecords(context.Background(), &timestreamwrite.WriteRecordsInput{
-					DatabaseName: aws.String("dur"), TableName: aws.String("t"), Records: recs})
+					DatabaseName: aws.String("dur"), TableName: aws.String("tbl"), Records: recs})
 				if err != nil {
 					return // the server died: this batch was never acknowledged
 				}
@@ -86,13 +86,13 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 	// Restart the real binary: it must replay the WAL and serve again.
 	srv2 := startServer(t, dataDir)
 	c2 := srv2.writeClient()
-	if _, err := c2.DescribeTable(ctx, &timestreamwrite.DescribeTableInput{DatabaseName: aws.String("dur"), TableName: aws.String("t")}); err != nil {
+	if _, err := c2.DescribeTable(ctx, &timestreamwrite.DescribeTableInput{DatabaseName: aws.String("dur"), TableName: aws.String("tbl")}); err != nil {
 		t.Fatalf("table lost after restart: %v", err)
 	}
 	srv2.stop()
 
 	// Read everything back through the package API.
-	got := readAll(t, dataDir, "dur", "t")
+	got := readAll(t, dataDir, "dur", "tbl")
 	for w := range writers {
 		for _, batch := range acked[w] {
 			for i := range 100 {

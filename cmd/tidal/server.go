@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -83,34 +82,9 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// checkListen refuses a non-loopback address when nothing authenticates the
-// requests.
-func checkListen(addr string, haveKeys, insecure bool) error {
-	if haveKeys || insecure {
-		return nil
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("listen address %q: %w", addr, err)
-	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("refusing to listen on %q without access keys: configure auth.access_keys, listen on loopback, or pass --insecure", addr)
-}
-
 // serve runs the server until ctx is done, then shuts down cleanly.
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	creds := sigv4.Credentials{}
-	for _, k := range cfg.Auth.AccessKeys {
-		creds[k.AccessKeyID] = k.SecretAccessKey
-	}
-	if err := checkListen(cfg.Server.Listen, len(creds) > 0, cfg.Server.Insecure); err != nil {
-		return err
-	}
+	creds := sigv4.Credentials(cfg.Auth.Credentials())
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -119,7 +93,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	cat, err := catalog.Open(catalog.Options{
 		Dir:              cfg.Server.DataDir,
-		DefaultRetention: catalog.Retention{MemoryHours: cfg.Retention.MemoryHours, MagneticDays: cfg.Retention.MagneticDays},
+		DefaultRetention: catalog.Retention{MemoryHours: int64(cfg.Retention.MemoryHours), MagneticDays: int64(cfg.Retention.MagneticDays)},
 		Region:           cfg.Auth.Region,
 	})
 	if err != nil {
@@ -193,11 +167,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	return nil
 }
 
-func walSync(s string) wal.SyncPolicy {
+func walSync(s config.SyncMode) wal.SyncPolicy {
 	switch s {
-	case "interval":
+	case config.SyncInterval:
 		return wal.SyncInterval
-	case "never":
+	case config.SyncNever:
 		return wal.SyncNever
 	}
 	return wal.SyncBatch
@@ -216,23 +190,15 @@ type awsRouter struct {
 }
 
 func (ar *awsRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	target := r.Header.Get("X-Amz-Target")
-	prefix, op, ok := strings.Cut(target, ".")
-	if !ok || prefix != "Timestream_20181101" {
-		awsjson.WriteError(w, &awsjson.Error{Type: "UnknownOperationException", Status: http.StatusNotFound,
-			Message: fmt.Sprintf("unknown or missing X-Amz-Target %q", target)})
+	reqID := awsjson.NewRequestID()
+	op, aerr := awsjson.Operation(r, "Timestream_20181101")
+	if aerr != nil {
+		awsjson.WriteError(w, reqID, aerr)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, ar.maxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			awsjson.WriteError(w, &awsjson.Error{Type: "ValidationException", Status: http.StatusRequestEntityTooLarge,
-				Message: fmt.Sprintf("request body exceeds %d bytes", mbe.Limit)})
-			return
-		}
-		awsjson.WriteError(w, &awsjson.Error{Type: "ValidationException", Status: http.StatusBadRequest,
-			Message: "read request body: " + err.Error()})
+	body, aerr := awsjson.ReadBody(r, ar.maxBody)
+	if aerr != nil {
+		awsjson.WriteError(w, reqID, aerr)
 		return
 	}
 	if ar.verifier != nil {
@@ -242,14 +208,13 @@ func (ar *awsRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if errors.As(err, &se) {
 				code, msg = se.Code, se.Message
 			}
-			awsjson.WriteError(w, &awsjson.Error{Type: code, Status: http.StatusForbidden, Message: msg})
+			awsjson.WriteError(w, reqID, &awsjson.Error{Type: code, Status: http.StatusForbidden, Message: msg})
 			return
 		}
 	}
 	h := ar.ops[op]
 	if h == nil {
-		awsjson.WriteError(w, &awsjson.Error{Type: "UnknownOperationException", Status: http.StatusNotFound,
-			Message: fmt.Sprintf("unknown operation %q", op)})
+		awsjson.WriteError(w, reqID, awsjson.UnknownOperation(op))
 		return
 	}
 	h(w, r, op, body)
