@@ -203,7 +203,7 @@ func isRegion(s string) bool {
 func isHeaderName(s string) bool {
 	for i := range len(s) {
 		c := s[i]
-		if !isAlnum(c) && !('!' == c || '#' <= c && c <= '\'' || c == '*' || c == '+' || c == '-' || c == '.' || c == '^' || c == '_' || c == '`' || c == '|' || c == '~') {
+		if !isAlnum(c) && !(c == '!' || '#' <= c && c <= '\'' || c == '*' || c == '+' || c == '-' || c == '.' || c == '^' || c == '_' || c == '`' || c == '|' || c == '~') {
 			return false
 		}
 	}

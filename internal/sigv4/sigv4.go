@@ -114,6 +114,10 @@ func (c *keyCache) put(accessKey, secret, scope string, key [sha256.Size]byte) {
 // An X-Amz-Security-Token is accepted but not checked: TidalDB issues no
 // temporary credentials, so only the access key's secret authenticates.
 //
+// The signed host is r.Host, so a reverse proxy in front of TidalDB must
+// preserve the Host header. Not supported: the Date header in place of
+// X-Amz-Date, S3's chunked STREAMING-* payloads, and SigV4a.
+//
 // On success Verify returns the access key id that signed the request. Every
 // failure is an *Error whose Code is one AWS services return.
 func (v *Verifier) Verify(r *http.Request, body []byte) (accessKey string, err error) {
