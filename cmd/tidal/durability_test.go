@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -27,8 +28,21 @@ import (
 // the AWS SDK, kills the real process with SIGKILL mid-stream, restarts it,
 // and checks that every acknowledged record is there exactly as written.
 func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
-	dataDir := t.TempDir()
-	srv := startServer(t, dataDir)
+	t.Run("wal only", func(t *testing.T) { testKill9(t, t.TempDir()) })
+	// With a checkpoint every second and the kill after the second one,
+	// replay starts from a checkpoint and the kill may land in a checkpoint.
+	t.Run("checkpoints", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, "tidal.yaml")
+		if err := os.WriteFile(cfg, []byte("memstore:\n  checkpoint_interval: 1s\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		testKill9(t, filepath.Join(dir, "data"), "--config", cfg)
+	})
+}
+
+func testKill9(t *testing.T, dataDir string, args ...string) {
+	srv := startServer(t, dataDir, args...)
 	ctx := ctxT(t)
 	c := srv.writeClient()
 	if _, err := c.CreateDatabase(ctx, &timestreamwrite.CreateDatabaseInput{DatabaseName: aws.String("dur")}); err != nil {
@@ -74,7 +88,8 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 			}
 		}()
 	}
-	for total.Load() < 20000 {
+	checkpoints := len(args) > 0
+	for total.Load() < 30000 || (checkpoints && strings.Count(srv.logs.String(), "memstore checkpoint written") < 2) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	srv.kill() // kill -9 while the writers are mid-request
@@ -84,7 +99,7 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 	t.Logf("acknowledged %d records before SIGKILL", n)
 
 	// Restart the real binary: it must replay the WAL and serve again.
-	srv2 := startServer(t, dataDir)
+	srv2 := startServer(t, dataDir, args...)
 	c2 := srv2.writeClient()
 	if _, err := c2.DescribeTable(ctx, &timestreamwrite.DescribeTableInput{DatabaseName: aws.String("dur"), TableName: aws.String("tbl")}); err != nil {
 		t.Fatalf("table lost after restart: %v", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tidaldb/tidal/ingest/promrw"
 	"github.com/tidaldb/tidal/ingest/timestreamwrite"
 	"github.com/tidaldb/tidal/internal/awsjson"
 	"github.com/tidaldb/tidal/internal/config"
@@ -127,7 +128,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		router.verifier = &sigv4.Verifier{Creds: creds, Service: "timestream"}
 	}
 
+	rw := promrw.New(mem, promrw.Options{
+		Database: cfg.Prometheus.Database, Table: cfg.Prometheus.Table, TenantHeader: cfg.Prometheus.TenantHeader,
+		MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Logger: logger, Registerer: reg,
+	})
+
 	mux := http.NewServeMux()
+	mux.Handle("POST /api/v1/write", rw)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
