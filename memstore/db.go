@@ -30,6 +30,9 @@ type Options struct {
 	// FutureWindow is how far ahead of now a record may be (Timestream: 15
 	// minutes).
 	FutureWindow time.Duration
+	// MaxSeries bounds the series in memory; records that would create
+	// more are rejected. 0 means unlimited.
+	MaxSeries int
 	// SeriesCacheBytes sizes the fastcache of series keys.
 	SeriesCacheBytes int
 	Logger           *slog.Logger
@@ -56,6 +59,8 @@ func (o *Options) Validate() error {
 		return errors.New("memstore: options: CheckpointInterval is negative")
 	case o.FutureWindow < 0:
 		return errors.New("memstore: options: FutureWindow is negative")
+	case o.MaxSeries < 0:
+		return errors.New("memstore: options: MaxSeries is negative")
 	}
 	return nil
 }
@@ -72,6 +77,7 @@ type DB struct {
 	keyCache *fastcache.Cache
 	nextRef  atomic.Uint64
 	refs     stripeSeries
+	nseries  atomic.Int64 // series in memory, for MaxSeries
 
 	mu     sync.RWMutex // Guards tables and byID.
 	tables map[string]*table
@@ -314,6 +320,7 @@ func (db *DB) onTableChange(ct catalog.Table) {
 	t.mu.Unlock()
 	for _, ref := range refs {
 		db.refs.del(ref)
+		db.nseries.Add(-1)
 	}
 	db.logger.Info("memstore dropped table", "table", t.database+"."+t.name, "series", len(refs))
 }

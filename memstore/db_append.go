@@ -94,6 +94,11 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 			if s, err = db.createSeries(t, keyBuf, r); err != nil {
 				return ingest.Result{}, err
 			}
+			if s == nil {
+				status[i].rejected = true
+				reject(i, fmt.Sprintf("The memory store holds its maximum of %d series (memstore.max_series); the record would create a new one.", db.opts.MaxSeries), 0)
+				continue
+			}
 		}
 		names, vals = recordValues(r, names[:0], vals[:0])
 		ver := max(r.Version, 1)
@@ -369,7 +374,7 @@ func (db *DB) addColumns(t *table, recs []ingest.Record, status []recStatus, col
 }
 
 // createSeries adds the series of r (whose key is key) to t, unless a
-// concurrent writer did first.
+// concurrent writer did first. It returns nil when MaxSeries is reached.
 func (db *DB) createSeries(t *table, key []byte, r *ingest.Record) (*memSeries, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -379,6 +384,10 @@ func (db *DB) createSeries(t *table, key []byte, r *ingest.Record) (*memSeries, 
 	if s := t.series[string(key)]; s != nil {
 		return s, nil
 	}
+	if db.opts.MaxSeries > 0 && db.nseries.Load() >= int64(db.opts.MaxSeries) {
+		return nil, nil
+	}
+	db.nseries.Add(1)
 	dims := make([]ingest.Dimension, len(r.Dimensions))
 	copy(dims, r.Dimensions)
 	s := &memSeries{

@@ -458,3 +458,31 @@ func TestCreateTableOption(t *testing.T) {
 		t.Fatalf("append to missing table: %v", err)
 	}
 }
+
+func TestMaxSeries(t *testing.T) {
+	dir := t.TempDir()
+	cat, err := catalog.Open(catalog.Options{Dir: dir, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions(dir + "/memstore")
+	opts.Now = func() time.Time { return testNow }
+	opts.MaxSeries = 2
+	db, err := Open(cat, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.Append(context.Background(), "testdb", "tbl", []ingest.Record{
+		rec("a", "m", ts(0), ingest.Float(1), 1),
+		rec("b", "m", ts(0), ingest.Float(1), 1),
+		rec("c", "m", ts(0), ingest.Float(1), 1), // a third series: rejected
+		rec("a", "m", ts(-time.Second), ingest.Float(2), 1),
+	}, ingest.AppendOptions{CreateTable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MemoryStore != 3 || len(res.Rejected) != 1 || res.Rejected[0].Index != 2 {
+		t.Fatalf("result %+v", res)
+	}
+}

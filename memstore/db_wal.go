@@ -341,6 +341,7 @@ func (rp *replayer) apply(e *walEntry) error {
 			s = &memSeries{ref: e.ref, tableID: t.id, key: key, dims: dims, measureName: e.measureName, walLogged: true}
 			t.addSeries(s)
 			db.refs.set(s.ref, s)
+			db.nseries.Add(1)
 		}
 		t.mu.Unlock()
 		rp.alias[e.ref] = s

@@ -102,6 +102,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	mopts := memstore.DefaultOptions(filepath.Join(cfg.Server.DataDir, "memstore"))
 	mopts.CheckpointInterval = cfg.Memstore.CheckpointInterval
+	mopts.MaxSeries = cfg.Memstore.MaxSeries
 	mopts.Logger = logger
 	mopts.Registerer = reg
 	mopts.WAL = wal.Options{
@@ -124,7 +125,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	for _, op := range tw.Operations() {
 		router.ops[op] = tw.Serve
 	}
-	if len(creds) > 0 {
+	if cfg.VerifySignatures() {
 		router.verifier = &sigv4.Verifier{Creds: creds, Service: "timestream"}
 	}
 

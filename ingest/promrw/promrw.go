@@ -44,7 +44,7 @@ type Options struct {
 	// Database and Table receive the samples (default prometheus, metrics).
 	Database, Table string
 	// TenantHeader, when set, names a request header whose value chooses
-	// the table (per-tenant routing); requests without it use Table.
+	// the database (per-tenant routing); requests without it use Database.
 	TenantHeader string
 	// MaxBodyBytes bounds the compressed and the decoded body (default 32 MiB).
 	MaxBodyBytes int64
@@ -151,10 +151,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, version *string)
 	if err := st.read(r.Body, h.opts.MaxBodyBytes); err != nil {
 		return httpError(w, http.StatusBadRequest, err.Error())
 	}
-	table := h.opts.Table
+	db := h.opts.Database
 	if h.opts.TenantHeader != "" {
 		if t := r.Header.Get(h.opts.TenantHeader); t != "" {
-			table = t
+			db = t
 		}
 	}
 	var res result
@@ -166,7 +166,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, version *string)
 	if err != nil {
 		return httpError(w, http.StatusBadRequest, err.Error())
 	}
-	stored, err := h.appendRecords(r.Context(), st, table, &res)
+	stored, err := h.appendRecords(r.Context(), st, db, &res)
 	h.samples.WithLabelValues("stored").Add(float64(stored))
 	h.samples.WithLabelValues("rejected").Add(float64(len(st.recs) - stored))
 	if proto == protoV2 {
@@ -175,7 +175,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, version *string)
 		w.Header().Set("X-Prometheus-Remote-Write-Exemplars-Written", "0")
 	}
 	if err != nil {
-		h.log.Warn("remote-write append", "table", h.opts.Database+"."+table, "err", err)
+		h.log.Warn("remote-write append", "table", db+"."+h.opts.Table, "err", err)
 		w.Header().Set("Retry-After", "1")
 		return httpError(w, http.StatusServiceUnavailable, "store samples: "+err.Error())
 	}
@@ -391,7 +391,7 @@ func seriesString(metric string, dims []ingest.Dimension) string {
 
 // appendRecords stores the decoded records in one Append and returns how
 // many were stored.
-func (h *Handler) appendRecords(ctx context.Context, st *decodeState, table string, res *result) (int, error) {
+func (h *Handler) appendRecords(ctx context.Context, st *decodeState, db string, res *result) (int, error) {
 	if res.exemplars > 0 {
 		h.dropped.WithLabelValues("exemplar").Add(float64(res.exemplars))
 	}
@@ -401,7 +401,7 @@ func (h *Handler) appendRecords(ctx context.Context, st *decodeState, table stri
 	if len(st.recs) == 0 {
 		return 0, nil
 	}
-	out, err := h.app.Append(ctx, h.opts.Database, table, st.recs, ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
+	out, err := h.app.Append(ctx, db, h.opts.Table, st.recs, ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
 	if err != nil {
 		return 0, err
 	}

@@ -121,9 +121,9 @@ func TestRemoteWriteV2(t *testing.T) {
 	if w.Header().Get("X-Prometheus-Remote-Write-Histograms-Written") != "0" || w.Header().Get("X-Prometheus-Remote-Write-Exemplars-Written") != "0" {
 		t.Fatalf("headers %v", w.Header())
 	}
-	if rec.table != "team_a" || len(rec.recs) != 2 || rec.recs[1].Time != 6000*1e6 || rec.recs[1].Value.Float() != 4.5 ||
+	if rec.db != "team_a" || rec.table != "metrics" || len(rec.recs) != 2 || rec.recs[1].Time != 6000*1e6 || rec.recs[1].Value.Float() != 4.5 ||
 		rec.recs[0].MeasureName != "node_cpu_seconds_total" || len(rec.recs[0].Dimensions) != 2 || rec.recs[0].Dimensions[1].Value != "idle" {
-		t.Fatalf("records %+v in %s", rec.recs, rec.table)
+		t.Fatalf("records %+v in %s.%s", rec.recs, rec.db, rec.table)
 	}
 }
 

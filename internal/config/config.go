@@ -48,8 +48,8 @@ type Server struct {
 	Listen string `yaml:"listen"`
 	// DataDir holds the WAL, checkpoints and magnetic parts.
 	DataDir string `yaml:"data_dir"`
-	// Insecure serves requests without SigV4 verification even on a
-	// non-loopback address or when access keys are configured.
+	// Insecure allows listening on a non-loopback address without access
+	// keys. With access keys configured, signatures are always verified.
 	Insecure bool `yaml:"insecure"`
 	// MaxRequestBytes caps the size of a request body.
 	MaxRequestBytes Size `yaml:"max_request_bytes"`
@@ -208,7 +208,7 @@ func (a Auth) Credentials() map[string]string {
 }
 
 // VerifySignatures reports whether requests must carry a valid SigV4
-// signature: access keys are configured and server.insecure is off.
+// signature: whenever access keys are configured.
 func (c *Config) VerifySignatures() bool {
-	return !c.Server.Insecure && len(c.Auth.AccessKeys) > 0
+	return len(c.Auth.AccessKeys) > 0
 }
