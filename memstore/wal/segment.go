@@ -203,6 +203,7 @@ type segmentReader struct {
 	off   int64 // offset of the next frame
 	buf   []byte
 	index int
+	hdr   [frameHeaderSize]byte // kept here so that reading it does not allocate
 }
 
 func newSegmentReader(r io.Reader, size int64, index int, buf []byte) *segmentReader {
@@ -237,8 +238,8 @@ func (s *segmentReader) next() ([]byte, int, error) {
 	if left < frameHeaderSize {
 		return nil, 0, errTorn
 	}
-	var h [frameHeaderSize]byte
-	if _, err := readFull(s.r, h[:]); err != nil {
+	h := s.hdr[:]
+	if _, err := readFull(s.r, h); err != nil {
 		return nil, 0, fmt.Errorf("read frame header: %w", err)
 	}
 	length := int64(binary.LittleEndian.Uint32(h[0:4]))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -141,6 +142,10 @@ func (w *WAL) flushLoop() {
 			if win := w.opts.GroupCommitWindow; win > 0 {
 				t := time.NewTimer(win)
 				<-t.C
+			} else {
+				// Let the appenders the last round woke enqueue again, so
+				// that they join this round instead of waiting for the next.
+				runtime.Gosched()
 			}
 			w.flushPending()
 		case <-tick:
