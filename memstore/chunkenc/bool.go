@@ -145,7 +145,7 @@ func DecodeBools(dst []bool, src []byte, n int) ([]bool, error) {
 	for rem := n; rem > 0; {
 		m := min(rem, boolBlock)
 		if !r.readBit() {
-			v := r.readBits(uint(m))
+			v := r.readLong(uint(m))
 			for j := m - 1; j >= 0; j-- {
 				dst = append(dst, v>>uint(j)&1 != 0)
 			}
@@ -153,13 +153,13 @@ func DecodeBools(dst []bool, src []byte, n int) ([]bool, error) {
 			val := r.readBit()
 			for filled := 0; filled < m; {
 				k := uint(0)
-				for !r.readBit() && !r.short {
+				for !r.readBit() && !r.short() {
 					if k++; k > 6 {
 						return dst[:len0], fmt.Errorf("decode bools: value %d: run length code: %w", n-rem+filled, ErrCorrupt)
 					}
 				}
 				l := int(1<<k | r.readBits(k))
-				if r.short {
+				if r.short() {
 					break
 				}
 				if l > m-filled {
@@ -172,7 +172,7 @@ func DecodeBools(dst []bool, src []byte, n int) ([]bool, error) {
 				val = !val
 			}
 		}
-		if r.short {
+		if r.short() {
 			return dst[:len0], fmt.Errorf("decode bools: value %d of %d: %w", n-rem, n, ErrShortInput)
 		}
 		rem -= m

@@ -72,21 +72,27 @@ func (w *bitWriter) reset() {
 	w.free = 0
 }
 
-// bitReader reads bits most significant first. Reading past the end yields
-// zero bits and sets short; decoders check short once per value, so a
-// truncated stream is reported without a branch on every read.
+// bitReader reads bits most significant first. Past the end of src it
+// reads zero bits, counting them in fake; a decoder checks short() once per
+// value, so a truncated stream is reported without an error check on every
+// read.
+//
+// The hot decoders call need (or refill) once per value for the longest
+// code they may read, then use the unchecked take, takeBit and takeOnes,
+// which are small enough to inline. readBit, readBits and readLong check
+// for themselves.
 type bitReader struct {
-	src   []byte
-	pos   int    // index in src of the next byte to load into buf
-	buf   uint64 // unread bits, left-aligned
-	n     uint   // number of valid bits in buf
-	short bool   // a read went past the end of src
+	src  []byte
+	pos  int    // index in src of the next byte to load into buf
+	buf  uint64 // unread bits, left-aligned; bits past n are zero
+	n    uint   // number of unread bits in buf, fake ones included
+	fake uint   // zero bits loaded past the end of src; they are the last of buf
 }
 
 func newBitReader(src []byte) bitReader { return bitReader{src: src} }
 
-// refill loads whole bytes into buf until it holds more than 56 bits or src
-// is exhausted.
+// refill loads bytes into buf until it holds at least 57 bits, loading
+// zero bytes past the end of src.
 func (r *bitReader) refill() {
 	if r.pos+8 <= len(r.src) {
 		v := binary.BigEndian.Uint64(r.src[r.pos:])
@@ -97,89 +103,100 @@ func (r *bitReader) refill() {
 		r.buf &= ^uint64(0) << (64 - r.n)
 		return
 	}
-	for r.n <= 56 && r.pos < len(r.src) {
-		r.buf |= uint64(r.src[r.pos]) << (56 - r.n)
-		r.pos++
+	for r.n <= 56 {
+		if r.pos < len(r.src) {
+			r.buf |= uint64(r.src[r.pos]) << (56 - r.n)
+			r.pos++
+		} else {
+			r.fake += 8
+		}
 		r.n += 8
 	}
 }
 
-// readBit reads one bit.
-func (r *bitReader) readBit() bool {
-	if r.n == 0 {
-		r.refill()
-		if r.n == 0 {
-			r.short = true
-			return false
-		}
-	}
-	b := r.buf >> 63
-	r.buf <<= 1
-	r.n--
-	return b != 0
-}
+// short reports whether more bits were read than src holds.
+func (r *bitReader) short() bool { return r.fake > r.n }
 
-// readBits reads nb bits, nb <= 64, as the low bits of the result.
-func (r *bitReader) readBits(nb uint) uint64 {
-	if nb > 56 {
-		hi := r.readBits(nb - 32)
-		return hi<<32 | r.readBits(32)
-	}
+// need makes sure buf holds at least nb bits, nb <= 57.
+func (r *bitReader) need(nb uint) {
 	if r.n < nb {
 		r.refill()
-		if r.n < nb {
-			r.short = true
-			r.buf, r.n = 0, 0
-			r.pos = len(r.src)
-			return 0
-		}
 	}
-	v := r.buf >> (64 - nb) // nb == 0 shifts everything out: v == 0
-	r.buf <<= nb
-	r.n -= nb
-	return v
 }
 
-// countOnes reads bits until a zero bit or until max ones were read, and
-// returns the number of ones. It decodes the unary bucket prefixes.
-func (r *bitReader) countOnes(max uint) uint {
-	if r.n < max+1 {
-		r.refill()
+// take reads nb bits, 1 <= nb <= r.n, as the low bits of the result.
+func (r *bitReader) take(nb uint) uint64 {
+	r.n -= nb
+	b := r.buf
+	r.buf = b << nb
+	return b >> (64 - nb)
+}
+
+// takeBit reads one bit; r.n >= 1.
+func (r *bitReader) takeBit() bool {
+	r.n--
+	b := r.buf
+	r.buf = b << 1
+	return int64(b) < 0
+}
+
+// takeOnes reads bits up to and including the first zero bit, or max one
+// bits, and returns the number of ones; r.n > max.
+func (r *bitReader) takeOnes(max uint) uint {
+	k := uint(bits.LeadingZeros64(^r.buf))
+	if k >= max {
+		r.buf <<= max
+		r.n -= max
+		return max
 	}
-	if r.n >= max+1 {
-		k := uint(bits.LeadingZeros64(^r.buf))
-		if k >= max {
-			r.buf <<= max
-			r.n -= max
-			return max
-		}
-		r.buf <<= k + 1
-		r.n -= k + 1
-		return k
-	}
-	var k uint
-	for k < max && r.readBit() {
-		k++
-	}
+	r.buf <<= k + 1
+	r.n -= k + 1
 	return k
+}
+
+// readBit reads one bit.
+func (r *bitReader) readBit() bool {
+	r.need(1)
+	return r.takeBit()
+}
+
+// readBits reads nb bits, nb <= 57, as the low bits of the result; nb may
+// be 0.
+func (r *bitReader) readBits(nb uint) uint64 {
+	if nb == 0 {
+		return 0
+	}
+	r.need(nb)
+	return r.take(nb)
+}
+
+// readLong reads nb bits, nb <= 64, as the low bits of the result.
+func (r *bitReader) readLong(nb uint) uint64 {
+	if nb <= 32 {
+		return r.readBits(nb)
+	}
+	hi := r.readBits(nb - 32)
+	return hi<<32 | r.readBits(32)
 }
 
 // alignedBytes skips to the next byte boundary and returns the next l bytes
 // of src, aliasing it. It returns false when src holds fewer than l bytes
-// after the boundary.
+// after the boundary, leaving the reader short.
 func (r *bitReader) alignedBytes(l uint64) ([]byte, bool) {
-	// Bits left in buf that belong to the current byte are padding; whole
-	// bytes still in buf are given back to src.
-	start := r.pos - int(r.n/8)
-	r.buf, r.n = 0, 0
-	if l > uint64(len(r.src)-start) {
-		r.short = true
-		r.pos = len(r.src)
+	if r.short() {
 		return nil, false
 	}
-	end := start + int(l)
-	r.pos = end
-	return r.src[start:end], true
+	// Bits left in buf that belong to the current byte are padding; whole
+	// real bytes still in buf are given back to src.
+	start := r.pos - int((r.n-r.fake)/8)
+	r.buf, r.n, r.fake = 0, 0, 0
+	if l > uint64(len(r.src)-start) {
+		r.pos = len(r.src)
+		r.fake, r.n = 8, 0 // short() from now on
+		return nil, false
+	}
+	r.pos = start + int(l)
+	return r.src[start:r.pos], true
 }
 
 // signExtend interprets the low nb bits of u as a two's complement number.

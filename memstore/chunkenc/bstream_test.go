@@ -37,15 +37,15 @@ func TestBitStreamRoundTrip(t *testing.T) {
 	}
 	r := newBitReader(w.b)
 	for i, f := range fields {
-		if got := r.readBits(f.nb); got != f.v {
+		if got := r.readLong(f.nb); got != f.v {
 			t.Fatalf("field %d (%d bits): got %#x, want %#x", i, f.nb, got, f.v)
 		}
 	}
-	if r.short {
+	if r.short() {
 		t.Fatal("short set while reading written bits")
 	}
 	r.readBits(8)
-	if !r.short {
+	if !r.short() {
 		t.Fatal("reading a byte past the end did not set short")
 	}
 }
@@ -101,12 +101,12 @@ func TestBitReaderAlignedBytes(t *testing.T) {
 	if !ok || !slices.Equal(b, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9}) {
 		t.Fatalf("alignedBytes(9) after a buffered refill = %v, %v", b, ok)
 	}
-	if _, ok := r.alignedBytes(1); ok || !r.short {
+	if _, ok := r.alignedBytes(1); ok || !r.short() {
 		t.Fatal("alignedBytes past the end succeeded")
 	}
 }
 
-func TestCountOnes(t *testing.T) {
+func TestTakeOnes(t *testing.T) {
 	tests := []struct {
 		src  []byte
 		max  uint
@@ -121,7 +121,8 @@ func TestCountOnes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		r := newBitReader(tc.src)
-		if got := r.countOnes(tc.max); got != tc.want {
+		r.need(tc.max + 1)
+		if got := r.takeOnes(tc.max); got != tc.want {
 			t.Errorf("%08b max %d: %d ones, want %d", tc.src[0], tc.max, got, tc.want)
 		}
 		if got := r.readBit(); got != tc.next {

@@ -85,11 +85,16 @@ func DecodeInts(dst []int64, src []byte, n int) ([]int64, error) {
 	r := newBitReader(src)
 	var v, delta int64
 	for i := range n {
-		if r.readBit() {
-			k := r.countOnes(4)
-			delta = unzigzag(r.readBits(intBuckets[k]))
+		r.need(38) // the longest code short of the 64-bit one
+		if r.takeBit() {
+			k := r.takeOnes(4)
+			if k < 4 {
+				delta = unzigzag(r.take(intBuckets[k]))
+			} else {
+				delta = unzigzag(r.readLong(64))
+			}
 		}
-		if r.short {
+		if r.short() {
 			return dst[:len0], fmt.Errorf("decode ints: value %d of %d: %w", i, n, ErrShortInput)
 		}
 		v += delta

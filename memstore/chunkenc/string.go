@@ -196,9 +196,10 @@ func DecodeStrings(dst []string, src []byte, n int) ([]string, error) {
 			switch {
 			case idx < len(dict):
 				prev = idx
-			case idx == len(dict) && !r.short:
+			case idx == len(dict) && !r.short():
 				var l uint64
-				switch r.countOnes(3) {
+				r.need(4)
+				switch r.takeOnes(3) {
 				case 0:
 					l = r.readBits(4)
 				case 1:
@@ -206,10 +207,7 @@ func DecodeStrings(dst []string, src []byte, n int) ([]string, error) {
 				case 2:
 					l = r.readBits(16)
 				default:
-					l = r.readBits(64)
-				}
-				if r.short {
-					break
+					l = r.readLong(64)
 				}
 				b, ok := r.alignedBytes(l)
 				if !ok {
@@ -217,11 +215,11 @@ func DecodeStrings(dst []string, src []byte, n int) ([]string, error) {
 				}
 				dict = append(dict, string(b))
 				prev = idx
-			case !r.short:
+			case !r.short():
 				return dst[:len0], fmt.Errorf("decode strings: value %d: index %d beyond dictionary of %d: %w", i, idx, len(dict), ErrCorrupt)
 			}
 		}
-		if r.short {
+		if r.short() {
 			return dst[:len0], fmt.Errorf("decode strings: value %d of %d: %w", i, n, ErrShortInput)
 		}
 		dst = append(dst, dict[prev])

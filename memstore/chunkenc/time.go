@@ -103,28 +103,29 @@ func DecodeTimes(dst []int64, src []byte, n int) ([]int64, error) {
 	dst = growFor(dst, n, bitsAvail, 1)
 	len0 := len(dst)
 	r := newBitReader(src)
-	t := int64(r.readBits(64))
+	t := int64(r.readLong(64))
 	dst = append(dst, t)
 	var delta int64
 	for i := 1; i < n; i++ {
-		if r.readBit() {
+		r.need(38) // the longest code short of the 64-bit one
+		if r.takeBit() {
 			var dod int64
-			switch r.countOnes(3) {
+			switch r.takeOnes(3) {
 			case 0:
-				u := r.readBits(2)
-				dod = signExtend(r.readBits(7), 7) * timeUnits[u]
+				u := r.take(2)
+				dod = signExtend(r.take(7), 7) * timeUnits[u]
 			case 1:
-				u := r.readBits(2)
-				dod = signExtend(r.readBits(16), 16) * timeUnits[u]
+				u := r.take(2)
+				dod = signExtend(r.take(16), 16) * timeUnits[u]
 			case 2:
-				u := r.readBits(2)
-				dod = signExtend(r.readBits(32), 32) * timeUnits[u]
+				u := r.take(2)
+				dod = signExtend(r.take(32), 32) * timeUnits[u]
 			default:
-				dod = int64(r.readBits(64))
+				dod = int64(r.readLong(64))
 			}
 			delta += dod
 		}
-		if r.short {
+		if r.short() {
 			return dst[:len0], fmt.Errorf("decode times: value %d of %d: %w", i, n, ErrShortInput)
 		}
 		t += delta

@@ -90,14 +90,15 @@ func DecodeXOR(dst []float64, src []byte, n int) ([]float64, error) {
 	dst = growFor(dst, n, bitsAvail, 1)
 	len0 := len(dst)
 	r := newBitReader(src)
-	u := r.readBits(64)
+	u := r.readLong(64)
 	dst = append(dst, math.Float64frombits(u))
 	var trail, sig uint
 	for i := 1; i < n; i++ {
-		if r.readBit() {
-			if r.readBit() {
-				lead := uint(r.readBits(5))
-				sig = uint(r.readBits(6))
+		r.need(13) // control bits and window header
+		if r.takeBit() {
+			if r.takeBit() {
+				lead := uint(r.take(5))
+				sig = uint(r.take(6))
 				if sig == 0 {
 					sig = 64
 				}
@@ -108,9 +109,14 @@ func DecodeXOR(dst []float64, src []byte, n int) ([]float64, error) {
 			} else if sig == 0 {
 				return dst[:len0], fmt.Errorf("decode xor: value %d: window reused before set: %w", i, ErrCorrupt)
 			}
-			u ^= r.readBits(sig) << trail
+			if sig <= 57 {
+				r.need(sig)
+				u ^= r.take(sig) << trail
+			} else {
+				u ^= r.readLong(sig) << trail
+			}
 		}
-		if r.short {
+		if r.short() {
 			return dst[:len0], fmt.Errorf("decode xor: value %d of %d: %w", i, n, ErrShortInput)
 		}
 		dst = append(dst, math.Float64frombits(u))
