@@ -105,16 +105,15 @@ func (o Options) Validate() error {
 // segment is one segment file known to the WAL.
 type segment struct {
 	index int
-	size  int64 // bytes on disk; for the active segment, bytes written
+	size  int64 // bytes on disk; for the active segment, set when it is finished (WAL.written is live)
 }
 
 // WAL is an open write-ahead log. See the package documentation.
 type WAL struct {
 	// Immutable after Open.
-	opts    Options
-	logger  *slog.Logger
-	m       *metrics
-	dirFile string
+	opts   Options
+	logger *slog.Logger
+	m      *metrics
 
 	// mu guards the append queue and the closed flag.
 	mu      sync.Mutex
@@ -166,12 +165,11 @@ func Open(opts Options) (*WAL, error) {
 	}
 	opts = opts.withDefaults()
 	w := &WAL{
-		opts:    opts,
-		logger:  opts.Logger,
-		dirFile: opts.Dir,
-		kick:    make(chan struct{}, 1),
-		ctl:     make(chan ctlRequest),
-		done:    make(chan struct{}),
+		opts:   opts,
+		logger: opts.Logger,
+		kick:   make(chan struct{}, 1),
+		ctl:    make(chan ctlRequest),
+		done:   make(chan struct{}),
 	}
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
@@ -366,7 +364,7 @@ func (w *WAL) createSegment(index int) error {
 // syncDir fsyncs the WAL directory so that created and removed segment files
 // survive a crash.
 func (w *WAL) syncDir() error {
-	d, err := os.Open(w.dirFile)
+	d, err := os.Open(w.opts.Dir)
 	if err != nil {
 		return fmt.Errorf("wal: open dir: %w", err)
 	}
