@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/internal/awsjson"
 	"github.com/tidaldb/tidal/memstore/catalog"
 )
 
@@ -161,6 +162,37 @@ func BenchmarkConvertRecords(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// BenchmarkDecodeWriteRecords compares the fast-path decoder with
+// encoding/json (through awsjson.Decode) on the same TSBS bodies.
+func BenchmarkDecodeWriteRecords(b *testing.B) {
+	for _, shape := range []struct {
+		name   string
+		single bool
+	}{{"single-double", true}, {"multi", false}} {
+		body := tsbsBody(shape.single)
+		b.Run(shape.name+"/fast", func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var req writeRecordsRequest
+				if e := decodeWriteRecords(body, &req); e != nil || len(req.Records) != 100 {
+					b.Fatal(e)
+				}
+			}
+		})
+		b.Run(shape.name+"/encoding-json", func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var req writeRecordsRequest
+				if e := awsjson.Decode(body, &req); e != nil || len(req.Records) != 100 {
+					b.Fatal(e)
+				}
+			}
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/internal/awsjson"
 	"github.com/tidaldb/tidal/memstore/catalog"
 )
 
@@ -129,6 +130,40 @@ func FuzzWriteRecordsDecode(f *testing.F) {
 		}
 		if !reflect.DeepEqual(first.recs, second.recs) {
 			t.Fatalf("round trip changed records:\n%+v\n%+v", first.recs, second.recs)
+		}
+	})
+}
+
+// FuzzFastDecode checks that the WriteRecords fast-path decoder agrees
+// exactly with awsjson.Decode whenever it accepts an input.
+func FuzzFastDecode(f *testing.F) {
+	f.Add([]byte(`{"DatabaseName":"devops","TableName":"cpu","Records":[{"Dimensions":[{"Name":"hostname","Value":"host_0","DimensionValueType":"VARCHAR"},` +
+		`{"Name":"region","Value":"eu-west-1","DimensionValueType":"VARCHAR"}],"MeasureName":"cpu","MeasureValueType":"MULTI","Time":"1700000000000",` +
+		`"TimeUnit":"MILLISECONDS","MeasureValues":[{"Name":"usage_user","Value":"58.1","Type":"DOUBLE"},{"Name":"usage_system","Value":"2.5","Type":"DOUBLE"}]},` +
+		`{"Dimensions":[{"Name":"hostname","Value":"host_0"}],"MeasureName":"usage_idle","MeasureValue":"12","Time":"1700000010000","Version":3}]}`))
+	for _, s := range []string{
+		`{"DatabaseName":"a","Records":[null,{},{"Dimensions":null,"Version":-0}],"CommonAttributes":null}`,
+		`{"Records":[],"TableName":"t"}`, ` { } `, `{"Records":[{"Version":1.0}]}`, `{"databasename":"a"}`,
+		`{"DatabaseName":"a","DatabaseName":"b"}`, `{"DatabaseName":"\u0041"}`, `{"DatabaseName":"é"}`,
+		`{"Records":[{"MeasureValues":[{"Name":"n","Value":"v","Type":"DOUBLE"},null]}]}`, `{"Records":[{"Version":9223372036854775808}]}`,
+		`{"Extra":1}`, `{"DatabaseName":"a"} x`, `{"Records":[{"Dimensions":[{"Name":"h","Value":"v","DimensionValueType":"VARCHAR"}]}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var fast writeRecordsRequest
+		p := fastParser{buf: body}
+		if !p.request(&fast) {
+			return
+		}
+		var slow writeRecordsRequest
+		if e := awsjson.Decode(body, &slow); e != nil {
+			t.Fatalf("fast path accepted %q; awsjson.Decode: %v", body, e)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			a, _ := json.Marshal(fast)
+			b, _ := json.Marshal(slow)
+			t.Fatalf("fast path differs for %q:\nfast %s\nslow %s", body, a, b)
 		}
 	})
 }

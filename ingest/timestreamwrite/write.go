@@ -91,7 +91,7 @@ var timeUnitFactors = map[string]int64{
 
 func (a *API) writeRecords(r *request) (any, error) {
 	var req writeRecordsRequest
-	if e := awsjson.Decode(r.body, &req); e != nil {
+	if e := decodeWriteRecords(r.body, &req); e != nil {
 		return nil, e
 	}
 	if req.DatabaseName == nil {
