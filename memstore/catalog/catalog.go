@@ -12,9 +12,11 @@
 // durable; if persisting fails the change is discarded and the error is
 // returned.
 //
-// Catalog is safe for concurrent use: reads take a shared lock, changes an
-// exclusive one. Subscribers are notified of table changes in commit order,
-// outside the lock.
+// Catalog is safe for concurrent use. Reads take a shared lock and return
+// copies. Changes are serialised; each builds a new version of the catalog,
+// persists it and swaps it in under a brief exclusive lock, so readers never
+// wait for a disk write. Subscribers are notified of table changes in commit
+// order, outside the locks.
 package catalog
 
 import (
@@ -292,6 +294,10 @@ type Catalog struct {
 	// writing the temporary file and replacing catalog.json.
 	rename func(oldpath, newpath string) error
 
+	// writeMu serialises changes, including their fsyncs, so that readers
+	// only wait for mu while a finished state is swapped in.
+	writeMu sync.Mutex
+
 	mu      sync.RWMutex // Guards the fields below.
 	st      *state       // Replaced, never mutated, once published.
 	subs    []func(Table)
@@ -378,20 +384,28 @@ func (c *Catalog) clock() time.Time {
 // update applies fn to a copy of the state, persists the result and
 // publishes it. fn returns the table change events to deliver. If fn or the
 // write fails, the published state is unchanged.
+//
+// Changes are serialised by writeMu; the current state is only read while
+// writeMu is held, so it cannot change between the clone and the publish,
+// and readers are not blocked while the file is written and fsynced.
 func (c *Catalog) update(fn func(st *state) ([]Table, error)) error {
-	c.mu.Lock()
+	c.writeMu.Lock()
+	c.mu.RLock()
 	next := c.st.clone()
+	c.mu.RUnlock()
 	events, err := fn(next)
 	if err == nil {
 		err = c.persist(next)
 	}
 	if err != nil {
-		c.mu.Unlock()
+		c.writeMu.Unlock()
 		return err
 	}
+	c.mu.Lock()
 	c.st = next
 	c.pending = append(c.pending, events...)
 	c.mu.Unlock()
+	c.writeMu.Unlock()
 	c.deliver()
 	return nil
 }
