@@ -94,7 +94,18 @@ func recordsOf(rs []replayed) []string {
 // reopenRecords opens dir, replays everything and closes it again.
 func reopenRecords(t testing.TB, dir string, log *logBuffer) []string {
 	t.Helper()
-	opts := Options{Dir: dir, Sync: SyncNever}
+	return reopenRecordsOpts(t, Options{Dir: dir, Sync: SyncNever}, log)
+}
+
+// reopenRecordsFast is reopenRecords without fsyncs, for loops over many
+// damaged copies of a WAL.
+func reopenRecordsFast(t testing.TB, dir string, log *logBuffer) []string {
+	t.Helper()
+	return reopenRecordsOpts(t, Options{Dir: dir, Sync: SyncNever, noSync: true}, log)
+}
+
+func reopenRecordsOpts(t testing.TB, opts Options, log *logBuffer) []string {
+	t.Helper()
 	if log != nil {
 		opts.Logger = log.logger()
 	}

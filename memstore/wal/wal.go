@@ -73,6 +73,10 @@ type Options struct {
 	// Registerer, if set, receives the WAL metrics (tidal_wal_*). A collector
 	// already registered under the same name is reused.
 	Registerer prometheus.Registerer
+
+	// noSync turns every fsync into a no-op. Tests that open thousands of
+	// WALs to check parsing and repair set it; nothing else may.
+	noSync bool
 }
 
 // withDefaults returns opts with zero fields set to their defaults.
@@ -302,7 +306,7 @@ func (w *WAL) repairSegment(index int, end int64) error {
 	if err := f.Truncate(end); err != nil {
 		return errors.Join(fmt.Errorf("wal: truncate segment %d: %w", index, err), f.Close())
 	}
-	if err := f.Sync(); err != nil {
+	if err := w.fsync(f); err != nil {
 		return errors.Join(fmt.Errorf("wal: sync segment %d: %w", index, err), f.Close())
 	}
 	if err := f.Close(); err != nil {
@@ -347,7 +351,7 @@ func (w *WAL) createSegment(index int) error {
 	if _, err := f.Write(hdr); err != nil {
 		return errors.Join(fmt.Errorf("wal: write segment %d header: %w", index, err), f.Close())
 	}
-	if err := f.Sync(); err != nil {
+	if err := w.fsync(f); err != nil {
 		return errors.Join(fmt.Errorf("wal: sync segment %d: %w", index, err), f.Close())
 	}
 	if err := w.syncDir(); err != nil {
@@ -368,13 +372,21 @@ func (w *WAL) syncDir() error {
 	if err != nil {
 		return fmt.Errorf("wal: open dir: %w", err)
 	}
-	if err := d.Sync(); err != nil {
+	if err := w.fsync(d); err != nil {
 		return errors.Join(fmt.Errorf("wal: sync dir: %w", err), d.Close())
 	}
 	if err := d.Close(); err != nil {
 		return fmt.Errorf("wal: close dir: %w", err)
 	}
 	return nil
+}
+
+// fsync fsyncs f unless a test has turned fsync off.
+func (w *WAL) fsync(f *os.File) error {
+	if w.opts.noSync {
+		return nil
+	}
+	return f.Sync()
 }
 
 // Segments returns the indexes of the first and the last (active) segment.

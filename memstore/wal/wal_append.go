@@ -249,7 +249,7 @@ func (w *WAL) write(b []byte) error {
 // sync fsyncs the active segment.
 func (w *WAL) sync() error {
 	start := time.Now()
-	err := w.f.Sync()
+	err := w.fsync(w.f)
 	w.m.fsyncDuration.Observe(time.Since(start).Seconds())
 	w.fsyncs.Add(1)
 	if err != nil {

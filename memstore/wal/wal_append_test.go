@@ -141,7 +141,7 @@ func TestGroupCommitWindow(t *testing.T) {
 // lands in a segment below the one Cut returns.
 func TestCutOrdersPendingAppends(t *testing.T) {
 	dir := t.TempDir()
-	w := openT(t, Options{Dir: dir, Sync: SyncNever})
+	w := openT(t, Options{Dir: dir, Sync: SyncNever, noSync: true})
 	cuts := map[string]int{}
 	for i := range 20 {
 		rec := fmt.Sprintf("r%02d", i)
@@ -153,7 +153,7 @@ func TestCutOrdersPendingAppends(t *testing.T) {
 		cuts[rec] = seg
 	}
 	closeT(t, w)
-	w = openT(t, Options{Dir: dir, Sync: SyncNever})
+	w = openT(t, Options{Dir: dir, Sync: SyncNever, noSync: true})
 	defer closeT(t, w)
 	got := replayT(t, w, 0)
 	if len(got) != 20 {

@@ -96,7 +96,7 @@ func TestTornTail(t *testing.T) {
 	for cut := 0; cut <= len(fx.seg2); cut++ {
 		dir := fx.write(t, fx.seg2[:cut])
 		var log logBuffer
-		got := reopenRecords(t, dir, &log)
+		got := reopenRecordsFast(t, dir, &log)
 		want := fx.survivors(cut)
 		if !slices.Equal(got, want) {
 			t.Fatalf("cut at %d: replayed %q, want %q", cut, got, want)
@@ -112,7 +112,7 @@ func TestTornTail(t *testing.T) {
 		// The repair is durable: a second open finds nothing to do and the
 		// same records.
 		var again logBuffer
-		if got := reopenRecords(t, dir, &again); !slices.Equal(got, want) || strings.Contains(again.String(), "level=WARN") {
+		if got := reopenRecordsFast(t, dir, &again); !slices.Equal(got, want) || strings.Contains(again.String(), "level=WARN") {
 			t.Fatalf("cut at %d: second open replayed %q, log %q", cut, got, again.String())
 		}
 	}
@@ -125,7 +125,7 @@ func TestFlippedBits(t *testing.T) {
 	for i := range fx.seg2 {
 		dir := fx.write(t, flip(fx.seg2, i, i%8))
 		var log logBuffer
-		got := reopenRecords(t, dir, &log)
+		got := reopenRecordsFast(t, dir, &log)
 		intact := 0 // a damaged header loses the whole segment
 		if i >= headerSize {
 			intact = headerSize
