@@ -1,0 +1,145 @@
+package magnetic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/tidaldb/tidal/query/scan"
+)
+
+// maxMergeParts bounds the fan-in of one merge.
+const maxMergeParts = 16
+
+type mergePlan struct {
+	tableID uint64
+	start   int64
+	inputs  []*part // ascending order, references held
+}
+
+// Merge runs one merge round now: in every partition it merges at most one
+// run of parts chosen by the size-tiered policy (pickMerge), streaming
+// series by series, and returns the number of merges done. Rows with equal
+// (series, time) are de-duplicated as in a scan.
+func (s *Store) Merge(ctx context.Context) (int, error) {
+	s.maintMu.Lock()
+	defer s.maintMu.Unlock()
+	plans, err := s.planMerges()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i, pl := range plans {
+		err := ctx.Err()
+		if err == nil {
+			err = s.mergeParts(ctx, pl)
+		}
+		err = errors.Join(err, releaseParts(pl.inputs))
+		if err != nil {
+			for _, rest := range plans[i+1:] {
+				err = errors.Join(err, releaseParts(rest.inputs))
+			}
+			return n, fmt.Errorf("merge parts: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (s *Store) planMerges() ([]mergePlan, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	var plans []mergePlan
+	for id, pts := range s.tables {
+		for start, pt := range pts {
+			lo, hi, ok := pickMerge(pt.parts)
+			if !ok {
+				continue
+			}
+			in := append([]*part(nil), pt.parts[lo:hi]...)
+			for _, p := range in {
+				p.incRef()
+			}
+			plans = append(plans, mergePlan{tableID: id, start: start, inputs: in})
+		}
+	}
+	return plans, nil
+}
+
+// pickMerge chooses a run ps[lo:hi] of 2 to maxMergeParts parts, adjacent
+// in order (so that the merged part can take the largest order without
+// changing which row wins a tie), in which no part is larger than all the
+// others together. The output is then at least twice as large as its
+// largest input, so a row is rewritten at most log2(partition size / first
+// part size) times: write amplification is logarithmic. Among candidate
+// runs the one with the most parts wins, then the smallest.
+func pickMerge(ps []*part) (int, int, bool) {
+	bestLo, bestHi := 0, 0
+	var bestSize int64
+	for lo := range ps {
+		var sum, biggest int64
+		for hi := lo + 1; hi <= len(ps) && hi-lo <= maxMergeParts; hi++ {
+			sz := ps[hi-1].size
+			sum += sz
+			biggest = max(biggest, sz)
+			if hi-lo < 2 || biggest > sum-biggest {
+				continue
+			}
+			n, best := hi-lo, bestHi-bestLo
+			if n > best || n == best && sum < bestSize {
+				bestLo, bestHi, bestSize = lo, hi, sum
+			}
+		}
+	}
+	return bestLo, bestHi, bestHi > bestLo
+}
+
+// mergeParts writes the merge of pl.inputs as one part and swaps it in.
+func (s *Store) mergeParts(ctx context.Context, pl mergePlan) error {
+	meta := partMeta{tableID: pl.tableID, partStart: pl.start, creator: "merge"}
+	srcs := make([]scan.Source, len(pl.inputs))
+	for i, p := range pl.inputs {
+		srcs[i] = partSource{p}
+		meta.level = max(meta.level, p.meta.level+1)
+		meta.order = max(meta.order, p.meta.order)
+		meta.replaces = append(meta.replaces, p.name)
+	}
+	req := &scan.Request{MinTime: math.MinInt64, MaxTime: math.MaxInt64}
+	cur, err := scan.Merge(srcs...).Scan(ctx, req)
+	if err != nil {
+		return err
+	}
+	var buf rowBuffer
+	seq := s.seq.Add(1)
+	p, err := s.writePart(pl.tableID, pl.start, seq, meta, func(w *partWriter) error {
+		for i := 0; cur.Next(); i++ {
+			if i%64 == 63 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			b := cur.Batch()
+			buf.reset()
+			buf.appendBatch(b)
+			if err := w.addSeries(b.Series.Key, &buf, 0, len(buf.time)); err != nil {
+				return err
+			}
+		}
+		return cur.Err()
+	})
+	err = errors.Join(err, cur.Close())
+	if err != nil {
+		if p != nil {
+			err = errors.Join(err, p.decRef())
+		}
+		return err
+	}
+	s.m.merges.Inc()
+	s.m.rowsMerged.Add(float64(p.meta.rows))
+	s.log.Debug("merged parts", "table", pl.tableID, "part", p.path, "inputs", len(pl.inputs), "rows", p.meta.rows)
+	return s.install(pl.tableID, pl.start, p, pl.inputs)
+}

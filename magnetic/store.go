@@ -1,0 +1,432 @@
+package magnetic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tidaldb/tidal/memstore/catalog"
+)
+
+// PartitionWidth is the time span of one partition in format version 1.
+const PartitionWidth = 24 * time.Hour
+
+const partitionDirLayout = "20060102"
+
+// Options configures Open.
+type Options struct {
+	// Dir holds the parts; created if missing. Required.
+	Dir string
+	// Catalog maps table names to IDs for Scan and supplies retention.
+	// Without it Scan fails and ApplyRetention does nothing.
+	Catalog *catalog.Catalog
+	// CacheBytes bounds the cache of decompressed chunks; 0 means 64 MiB,
+	// a negative value disables the cache.
+	CacheBytes int
+	// Logger receives background errors and part events; nil discards.
+	Logger *slog.Logger
+	// Registerer receives the store's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+	// Now is the clock of the background retention; default time.Now.
+	Now func() time.Time
+	// MergeInterval is the period of the background merge and retention
+	// loop; 0 starts no loop (callers run Merge and ApplyRetention).
+	MergeInterval time.Duration
+}
+
+// PartInfo describes one part for listings such as `tidal admin parts`.
+type PartInfo struct {
+	TableID uint64
+	// Partition is the start of the part's partition (UTC).
+	Partition time.Time
+	// Name is the part's file name.
+	Name string
+	// Level is 0 for written parts and grows with each merge.
+	Level   int
+	Series  int
+	Rows    int64
+	MinTime int64 // ns, inclusive
+	MaxTime int64 // ns, inclusive
+	// Bytes is the size on disk.
+	Bytes int64
+	// RawBytes is 16 bytes per row (a timestamp and a value), the usual
+	// reference for compression ratios.
+	RawBytes int64
+	Created  time.Time
+	Creator  string
+}
+
+// BytesPerSample returns Bytes divided by Rows (0 for an empty part).
+func (pi PartInfo) BytesPerSample() float64 {
+	if pi.Rows == 0 {
+		return 0
+	}
+	return float64(pi.Bytes) / float64(pi.Rows)
+}
+
+// partition is one time partition of one table.
+type partition struct {
+	tableID uint64
+	start   int64
+	dir     string
+	parts   []*part // ascending meta.order
+}
+
+type metrics struct {
+	cacheHits, cacheMisses prometheus.Counter
+	partsWritten           prometheus.Counter
+	bytesWritten           prometheus.Counter
+	rowsWritten            prometheus.Counter
+	merges                 prometheus.Counter
+	rowsMerged             prometheus.Counter
+	partitionsDropped      prometheus.Counter
+}
+
+// Store is the magnetic tier of one server: every table's parts under
+// Options.Dir. Safe for concurrent use.
+type Store struct {
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+	cache  *blockCache
+	m      metrics
+	seq    atomic.Uint64 // last part sequence number used
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	kick   chan struct{}
+
+	maintMu sync.Mutex // Serialises Merge, ApplyRetention and Close.
+
+	mu     sync.RWMutex // Guards everything below.
+	tables map[uint64]map[int64]*partition
+	closed bool
+}
+
+// Open loads every part under opts.Dir, removes temporary files and parts
+// replaced by a completed merge, and starts the background loop.
+func Open(opts Options) (*Store, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("magnetic: open store: Options.Dir is empty")
+	}
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = 64 << 20
+	}
+	s := &Store{opts: opts, log: opts.Logger, now: opts.Now, tables: map[uint64]map[int64]*partition{}, kick: make(chan struct{}, 1)}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.initMetrics(opts.Registerer); err != nil {
+		return nil, err
+	}
+	s.cache = newBlockCache(opts.CacheBytes, s.m.cacheHits, s.m.cacheMisses)
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := s.load(); err != nil {
+		return nil, errors.Join(err, s.releaseAll())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	if opts.Catalog != nil {
+		opts.Catalog.Subscribe(func(catalog.Table) {
+			select {
+			case s.kick <- struct{}{}:
+			default:
+			}
+		})
+	}
+	if opts.MergeInterval > 0 {
+		s.wg.Add(1)
+		go s.loop(ctx)
+	}
+	return s, nil
+}
+
+func (s *Store) initMetrics(reg prometheus.Registerer) error {
+	c := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tidal", Subsystem: "magnetic", Name: name, Help: help})
+	}
+	s.m = metrics{
+		cacheHits:         c("cache_hits_total", "Chunk reads served by the decompressed-block cache."),
+		cacheMisses:       c("cache_misses_total", "Chunk reads that went to disk."),
+		partsWritten:      c("parts_written_total", "Parts written by flushes, late writes and merges."),
+		bytesWritten:      c("bytes_written_total", "Bytes of part files written."),
+		rowsWritten:       c("rows_written_total", "Rows written into parts, merges included."),
+		merges:            c("merges_total", "Merges completed."),
+		rowsMerged:        c("rows_merged_total", "Rows written by merges."),
+		partitionsDropped: c("partitions_dropped_total", "Partitions dropped by retention or table deletion."),
+	}
+	if reg == nil {
+		return nil
+	}
+	cs := []prometheus.Collector{s.m.cacheHits, s.m.cacheMisses, s.m.partsWritten, s.m.bytesWritten, s.m.rowsWritten,
+		s.m.merges, s.m.rowsMerged, s.m.partitionsDropped,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "tidal", Subsystem: "magnetic", Name: "cache_bytes",
+			Help: "Bytes held by the decompressed-block cache."}, func() float64 { return float64(s.cache.bytes()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "tidal", Subsystem: "magnetic", Name: "parts",
+			Help: "Live parts."}, func() float64 { return float64(len(s.Parts())) }),
+	}
+	for _, col := range cs {
+		if err := reg.Register(col); err != nil {
+			return fmt.Errorf("magnetic: register metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+// load opens every part on disk.
+func (s *Store) load() error {
+	tdirs, err := os.ReadDir(s.opts.Dir)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	var maxSeq uint64
+	for _, td := range tdirs {
+		id, err := strconv.ParseUint(td.Name(), 10, 64)
+		if err != nil || !td.IsDir() {
+			continue
+		}
+		tdir := filepath.Join(s.opts.Dir, td.Name())
+		pdirs, err := os.ReadDir(tdir)
+		if err != nil {
+			return fmt.Errorf("open store: %w", err)
+		}
+		for _, pd := range pdirs {
+			day, err := time.Parse(partitionDirLayout, pd.Name())
+			if err != nil || !pd.IsDir() {
+				continue
+			}
+			pt, err := s.loadPartition(id, day.UnixNano(), filepath.Join(tdir, pd.Name()), &maxSeq)
+			if err != nil {
+				return err
+			}
+			if pt == nil {
+				continue
+			}
+			if s.tables[id] == nil {
+				s.tables[id] = map[int64]*partition{}
+			}
+			s.tables[id][pt.start] = pt
+		}
+	}
+	s.seq.Store(maxSeq)
+	return nil
+}
+
+func (s *Store) loadPartition(tableID uint64, start int64, dir string, maxSeq *uint64) (*partition, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open partition %s: %w", dir, err)
+	}
+	pt := &partition{tableID: tableID, start: start, dir: dir}
+	changed := false
+	for _, e := range ents {
+		name := e.Name()
+		if strings.HasSuffix(name, tmpSuffix) {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				return nil, fmt.Errorf("remove incomplete part: %w", err)
+			}
+			s.log.Info("removed incomplete part", "part", filepath.Join(dir, name))
+			changed = true
+			continue
+		}
+		seq, ok := parsePartName(name)
+		if !ok {
+			continue
+		}
+		*maxSeq = max(*maxSeq, seq)
+		p, err := openPart(filepath.Join(dir, name), seq, s.cache)
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("open store: %w", err), releaseParts(pt.parts))
+		}
+		pt.parts = append(pt.parts, p)
+	}
+	// A merged part is durable before its inputs are deleted; finish the
+	// deletion a crash interrupted.
+	replaced := map[string]bool{}
+	for _, p := range pt.parts {
+		for _, r := range p.meta.replaces {
+			replaced[r] = true
+		}
+	}
+	live := pt.parts[:0]
+	for _, p := range pt.parts {
+		if replaced[p.name] {
+			p.removed.Store(true)
+			if err := p.decRef(); err != nil {
+				return nil, err
+			}
+			s.log.Info("removed part replaced by a merge", "part", p.path)
+			changed = true
+			continue
+		}
+		live = append(live, p)
+	}
+	pt.parts = live
+	if changed {
+		if err := syncDir(dir); err != nil {
+			return nil, err
+		}
+	}
+	if len(pt.parts) == 0 {
+		_ = os.Remove(dir) // an empty partition directory is not needed
+		return nil, nil
+	}
+	sortParts(pt.parts)
+	return pt, nil
+}
+
+func sortParts(ps []*part) {
+	slices.SortFunc(ps, func(a, b *part) int {
+		switch {
+		case a.meta.order != b.meta.order:
+			if a.meta.order < b.meta.order {
+				return -1
+			}
+			return 1
+		case a.seq < b.seq:
+			return -1
+		case a.seq > b.seq:
+			return 1
+		}
+		return 0
+	})
+}
+
+func releaseParts(ps []*part) error {
+	var errs []error
+	for _, p := range ps {
+		errs = append(errs, p.decRef())
+	}
+	return errors.Join(errs...)
+}
+
+// releaseAll drops the store's reference on every part.
+func (s *Store) releaseAll() error {
+	s.mu.Lock()
+	tables := s.tables
+	s.tables = map[uint64]map[int64]*partition{}
+	s.mu.Unlock()
+	var errs []error
+	for _, pts := range tables {
+		for _, pt := range pts {
+			errs = append(errs, releaseParts(pt.parts))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops the background loop, waits for it, and releases the parts.
+// Scans still open keep their parts readable until they are closed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	s.maintMu.Lock()
+	defer s.maintMu.Unlock()
+	return s.releaseAll()
+}
+
+func (s *Store) loop(ctx context.Context) {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.MergeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+			if err := s.ApplyRetention(s.now()); err != nil && !errors.Is(err, ErrClosed) {
+				s.log.Error("apply retention", "err", err)
+			}
+		case <-t.C:
+			if err := s.ApplyRetention(s.now()); err != nil && !errors.Is(err, ErrClosed) {
+				s.log.Error("apply retention", "err", err)
+			}
+			for range 16 {
+				n, err := s.Merge(ctx)
+				if err != nil {
+					if !errors.Is(err, ErrClosed) && ctx.Err() == nil {
+						s.log.Error("merge parts", "err", err)
+					}
+					break
+				}
+				if n == 0 {
+					break
+				}
+			}
+		}
+	}
+}
+
+// Parts lists every live part, by table, partition and order.
+func (s *Store) Parts() []PartInfo {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []PartInfo
+	for id, pts := range s.tables {
+		for _, pt := range pts {
+			for _, p := range pt.parts {
+				out = append(out, p.info(id, pt.start))
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b PartInfo) int {
+		switch {
+		case a.TableID != b.TableID:
+			return cmpU(a.TableID, b.TableID)
+		case !a.Partition.Equal(b.Partition):
+			return a.Partition.Compare(b.Partition)
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out
+}
+
+func cmpU(a, b uint64) int {
+	if a < b {
+		return -1
+	}
+	return 1
+}
+
+func (p *part) info(tableID uint64, start int64) PartInfo {
+	return PartInfo{TableID: tableID, Partition: time.Unix(0, start).UTC(), Name: p.name, Level: int(p.meta.level),
+		Series: len(p.meta.series), Rows: int64(p.meta.rows), MinTime: p.meta.minT, MaxTime: p.meta.maxT,
+		Bytes: p.size, RawBytes: 16 * int64(p.meta.rows), Created: time.Unix(0, p.meta.created).UTC(), Creator: p.meta.creator}
+}
+
+// partitionStart returns the start of the partition holding time t (ns).
+func partitionStart(t int64) int64 {
+	w := int64(PartitionWidth)
+	q := t / w
+	if t%w < 0 {
+		q--
+	}
+	return q * w
+}
+
+// partitionDir returns the directory of a table's partition.
+func (s *Store) partitionDir(tableID uint64, start int64) string {
+	return filepath.Join(s.opts.Dir, strconv.FormatUint(tableID, 10), time.Unix(0, start).UTC().Format(partitionDirLayout))
+}

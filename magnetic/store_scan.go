@@ -1,0 +1,190 @@
+package magnetic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/tidaldb/tidal/memstore/catalog"
+	"github.com/tidaldb/tidal/query/scan"
+)
+
+func errorsJoin(errs ...error) error { return errors.Join(errs...) }
+
+// Scan implements scan.Source over every part of the table: partitions and
+// parts are pruned by time, series by the matchers, blocks by time; only
+// the requested columns are decoded. Rows of a series in several parts are
+// merged with scan.Merge semantics (highest version, then newest part).
+// The cursor holds a reference on each part it reads until Close.
+func (s *Store) Scan(ctx context.Context, req *scan.Request) (scan.Batches, error) {
+	if s.opts.Catalog == nil {
+		return nil, fmt.Errorf("scan %s.%s: magnetic: no catalog", req.Database, req.Table)
+	}
+	t, err := s.opts.Catalog.Table(req.Database, req.Table)
+	if err != nil {
+		if catalog.IsNotFound(err) {
+			return nil, fmt.Errorf("scan %s.%s: %w", req.Database, req.Table, ErrUnknownTable)
+		}
+		return nil, fmt.Errorf("scan %s.%s: %w", req.Database, req.Table, err)
+	}
+	return s.ScanTable(ctx, t.ID, req)
+}
+
+// ScanTable is Scan for a table ID, ignoring req.Database and req.Table.
+func (s *Store) ScanTable(ctx context.Context, tableID uint64, req *scan.Request) (scan.Batches, error) {
+	groups, err := s.acquire(tableID, req.MinTime, req.MaxTime)
+	if err != nil {
+		return nil, err
+	}
+	cur := &tableCursor{}
+	for _, g := range groups {
+		cur.held = append(cur.held, g...)
+		var in scan.Batches
+		if len(g) == 1 {
+			in = newPartCursor(ctx, g[0], req)
+		} else {
+			srcs := make([]scan.Source, len(g))
+			for i, p := range g {
+				srcs[i] = partSource{p}
+			}
+			if in, err = scan.Merge(srcs...).Scan(ctx, req); err != nil {
+				return nil, errors.Join(err, cur.Close())
+			}
+		}
+		cur.inputs = append(cur.inputs, &chainInput{b: in})
+	}
+	for _, in := range cur.inputs {
+		in.advance()
+	}
+	return cur, nil
+}
+
+// acquire returns, per partition overlapping [minT, maxT] in time order,
+// the parts overlapping it in ascending order, each with a reference taken.
+func (s *Store) acquire(tableID uint64, minT, maxT int64) ([][]*part, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	var pts []*partition
+	for _, pt := range s.tables[tableID] {
+		if pt.start <= maxT && pt.start+int64(PartitionWidth)-1 >= minT {
+			pts = append(pts, pt)
+		}
+	}
+	slices.SortFunc(pts, func(a, b *partition) int { return cmpI(a.start, b.start) })
+	var out [][]*part
+	for _, pt := range pts {
+		var g []*part
+		for _, p := range pt.parts {
+			if p.meta.maxT >= minT && p.meta.minT <= maxT {
+				p.incRef()
+				g = append(g, p)
+			}
+		}
+		if len(g) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+func cmpI(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// chainInput is one partition's cursor inside a tableCursor.
+type chainInput struct {
+	b  scan.Batches
+	ok bool
+}
+
+func (in *chainInput) advance() { in.ok = in.b.Next() }
+
+// tableCursor concatenates partition cursors: it emits series in ascending
+// key order and, for each series, the partitions' batches in time order.
+// Partitions do not overlap in time, so no de-duplication is needed here.
+type tableCursor struct {
+	inputs  []*chainInput // ascending partition start
+	held    []*part
+	key     string
+	cur     int  // input the last batch came from; -1 for none
+	started bool // cur is valid
+	err     error
+	closed  bool
+}
+
+// Next implements scan.Batches.
+func (c *tableCursor) Next() bool {
+	if c.err != nil {
+		return false
+	}
+	if c.started {
+		in := c.inputs[c.cur]
+		in.advance()
+		if !in.ok {
+			if err := in.b.Err(); err != nil {
+				c.err = err
+				return false
+			}
+		}
+		if in.ok && in.b.Batch().Series.Key == c.key {
+			return true
+		}
+		for i := c.cur + 1; i < len(c.inputs); i++ {
+			if in := c.inputs[i]; in.ok && in.b.Batch().Series.Key == c.key {
+				c.cur = i
+				return true
+			}
+		}
+	}
+	c.started = false
+	found := false
+	for i, in := range c.inputs {
+		if in.ok && (!found || in.b.Batch().Series.Key < c.key) {
+			c.key, c.cur, found = in.b.Batch().Series.Key, i, true
+		}
+	}
+	if !found {
+		for _, in := range c.inputs {
+			if err := in.b.Err(); err != nil {
+				c.err = err
+				break
+			}
+		}
+		return false
+	}
+	c.started = true
+	return true
+}
+
+// Batch implements scan.Batches.
+func (c *tableCursor) Batch() *scan.Batch { return c.inputs[c.cur].b.Batch() }
+
+// Err implements scan.Batches.
+func (c *tableCursor) Err() error { return c.err }
+
+// Close implements scan.Batches: it closes the inputs and releases the
+// parts. It is safe to call twice.
+func (c *tableCursor) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	var errs []error
+	for _, in := range c.inputs {
+		errs = append(errs, in.b.Close())
+	}
+	for _, p := range c.held {
+		errs = append(errs, p.decRef())
+	}
+	return errors.Join(errs...)
+}

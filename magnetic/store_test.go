@@ -1,0 +1,332 @@
+package magnetic
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/memstore/catalog"
+	"github.com/tidaldb/tidal/query/scan"
+	"github.com/tidaldb/tidal/query/scan/scantest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// day0 is a partition boundary: 2026-11-25T00:00:00Z.
+var day0 = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC).UnixNano()
+
+// newCatalog returns an in-memory catalog with table scantest.Database.Table.
+func newCatalog(t testing.TB) (*catalog.Catalog, uint64) {
+	t.Helper()
+	cat, err := catalog.Open(catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.CreateDatabase(scantest.Database, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := cat.CreateTable(catalog.Table{Database: scantest.Database, Name: scantest.Table,
+		Retention: catalog.Retention{MemoryHours: 1, MagneticDays: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat, tbl.ID
+}
+
+func openStore(t testing.TB, dir string, cat *catalog.Catalog) *Store {
+	t.Helper()
+	s, err := Open(Options{Dir: dir, Catalog: cat, Now: func() time.Time { return time.Unix(0, day0) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+// recordBatch converts one record to a one-row batch.
+func recordBatch(r *ingest.Record) *scan.Batch {
+	dims := slices.Clone(r.Dimensions)
+	sort.Slice(dims, func(i, j int) bool { return dims[i].Name < dims[j].Name })
+	b := &scan.Batch{Series: scan.Series{Key: string(scan.AppendSeriesKey(nil, r.MeasureName, dims)), Dimensions: dims, MeasureName: r.MeasureName},
+		Time: []int64{r.Time}, Version: []int64{max(r.Version, 1)}}
+	add := func(name string, v ingest.Value) {
+		c := scan.Column{Name: name, Type: v.Type}
+		switch v.Type {
+		case ingest.TypeDouble:
+			c.F = []float64{v.Float()}
+		case ingest.TypeBigint, ingest.TypeTimestamp:
+			c.I = []int64{v.Int()}
+		case ingest.TypeVarchar:
+			c.S = []string{v.Str}
+		case ingest.TypeBoolean:
+			c.B = []bool{v.Bool()}
+		}
+		b.Columns = append(b.Columns, c)
+	}
+	if r.IsMulti() {
+		for _, m := range r.Measures {
+			add(m.Name, m.Value)
+		}
+	} else {
+		add(scan.ColMeasureValue, r.Value)
+	}
+	return b
+}
+
+func recordBatches(recs []ingest.Record) *scan.Slice {
+	bs := make([]*scan.Batch, len(recs))
+	for i := range recs {
+		bs[i] = recordBatch(&recs[i])
+	}
+	return scan.NewSlice(bs)
+}
+
+func writeRecords(t testing.TB, s *Store, tableID uint64, recs []ingest.Record) []PartInfo {
+	t.Helper()
+	infos, err := s.WritePart(context.Background(), tableID, recordBatches(recs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return infos
+}
+
+func mergeAll(t testing.TB, s *Store) int {
+	t.Helper()
+	total := 0
+	for {
+		n, err := s.Merge(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return total
+		}
+		total += n
+	}
+}
+
+func TestScanAcceptance(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		writes int
+		merge  bool
+		cache  int
+	}{
+		{"one part", 1, false, 0},
+		{"overlapping parts", 4, false, 0},
+		{"overlapping parts merged", 4, true, 0},
+		{"many parts merged without cache", 9, true, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			open := func(t *testing.T, recs []ingest.Record) scan.Source {
+				cat, id := newCatalog(t)
+				s, err := Open(Options{Dir: t.TempDir(), Catalog: cat, CacheBytes: tc.cache})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = s.Close() })
+				rng := rand.New(rand.NewPCG(7, 7))
+				groups := scantest.Split(rng, recs, tc.writes)
+				for i, g := range groups {
+					writeRecords(t, s, id, g)
+					if tc.merge && i == len(groups)/2 {
+						mergeAll(t, s)
+					}
+				}
+				if tc.merge {
+					mergeAll(t, s)
+				}
+				if got := len(s.Parts()); tc.writes > 1 && got < 2 {
+					t.Fatalf("%d parts, want several (two partitions)", got)
+				}
+				return s
+			}
+			// Half an hour before midnight: the data spans two partitions.
+			scantest.Run(t, scantest.DefaultConfig(day0-1800e9), open)
+		})
+	}
+}
+
+// collect drains a scan of the test table into per-series rows.
+func collect(t testing.TB, s *Store, req *scan.Request) []scantest.Row {
+	t.Helper()
+	if req.Database == "" {
+		req.Database, req.Table = scantest.Database, scantest.Table
+	}
+	rows, err := scantest.Collect(context.Background(), s, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func all() *scan.Request { return &scan.Request{MinTime: math.MinInt64, MaxTime: math.MaxInt64} }
+
+func TestRoundTripTypes(t *testing.T) {
+	cat, id := newCatalog(t)
+	s := openStore(t, t.TempDir(), cat)
+	dims := []ingest.Dimension{{Name: "host", Value: "a"}}
+	var recs []ingest.Record
+	floats := []float64{math.NaN(), math.Copysign(0, -1), 0, math.Inf(1), math.Inf(-1), math.MaxFloat64, math.SmallestNonzeroFloat64, 1.5}
+	for i, f := range floats {
+		recs = append(recs, ingest.Record{MeasureName: "f", Dimensions: dims, Time: day0 + int64(i), Value: ingest.Float(f)})
+	}
+	ints := []int64{math.MinInt64, math.MaxInt64, 0, -1}
+	for i, v := range ints {
+		recs = append(recs, ingest.Record{MeasureName: "i", Dimensions: dims, Time: day0 + int64(i), Value: ingest.Int(v)})
+		recs = append(recs, ingest.Record{MeasureName: "ts", Dimensions: dims, Time: day0 + int64(i), Value: ingest.Timestamp(v)})
+	}
+	strs := []string{"", "x", "✓ unicode", strings.Repeat("long", 1000)}
+	for i, v := range strs {
+		recs = append(recs, ingest.Record{MeasureName: "s", Dimensions: dims, Time: day0 + int64(i), Value: ingest.String(v)})
+		recs = append(recs, ingest.Record{MeasureName: "b", Dimensions: dims, Time: day0 + int64(i), Value: ingest.Bool(i%3 == 0)})
+	}
+	// Multi-measure rows with NULLs: "x" only in rows 0 and 2, "y" in 1.
+	recs = append(recs,
+		ingest.Record{MeasureName: "m", Dimensions: dims, Time: day0, Measures: []ingest.Measure{{Name: "x", Value: ingest.Float(math.NaN())}}},
+		ingest.Record{MeasureName: "m", Dimensions: dims, Time: day0 + 1, Measures: []ingest.Measure{{Name: "y", Value: ingest.String("only y")}}},
+		ingest.Record{MeasureName: "m", Dimensions: dims, Time: day0 + 2, Measures: []ingest.Measure{{Name: "x", Value: ingest.Float(-2)}, {Name: "y", Value: ingest.String("")}}},
+	)
+	writeRecords(t, s, id, recs)
+
+	cur, err := s.Scan(context.Background(), &scan.Request{Database: scantest.Database, Table: scantest.Table, MinTime: math.MinInt64, MaxTime: math.MaxInt64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close()
+	seen := map[string]bool{}
+	for cur.Next() {
+		b := cur.Batch()
+		seen[b.Series.MeasureName] = true
+		if b.Series.Dimensions[0] != dims[0] {
+			t.Errorf("series %s: dimensions %v", b.Series.MeasureName, b.Series.Dimensions)
+		}
+		switch b.Series.MeasureName {
+		case "f":
+			c := b.Column(scan.ColMeasureValue)
+			for i, f := range floats {
+				if math.Float64bits(c.F[i]) != math.Float64bits(f) {
+					t.Errorf("float %d: got %x want %x", i, math.Float64bits(c.F[i]), math.Float64bits(f))
+				}
+			}
+		case "i", "ts":
+			c := b.Column(scan.ColMeasureValue)
+			if !slices.Equal(c.I, ints) || (b.Series.MeasureName == "ts") != (c.Type == ingest.TypeTimestamp) {
+				t.Errorf("%s: got %v (%v), want %v", b.Series.MeasureName, c.I, c.Type, ints)
+			}
+		case "s":
+			if c := b.Column(scan.ColMeasureValue); !slices.Equal(c.S, strs) {
+				t.Errorf("strings: got %q", c.S)
+			}
+		case "b":
+			if c := b.Column(scan.ColMeasureValue); !slices.Equal(c.B, []bool{true, false, false, true}) {
+				t.Errorf("bools: got %v", c.B)
+			}
+		case "m":
+			x, y := b.Column("x"), b.Column("y")
+			if x == nil || y == nil {
+				t.Fatalf("multi: columns %v", b.Columns)
+			}
+			if !slices.Equal(x.Null, []bool{false, true, false}) || !math.IsNaN(x.F[0]) || x.F[2] != -2 {
+				t.Errorf("multi x: %v null %v", x.F, x.Null)
+			}
+			if !slices.Equal(y.Null, []bool{true, false, false}) || y.S[1] != "only y" || y.S[2] != "" {
+				t.Errorf("multi y: %q null %v", y.S, y.Null)
+			}
+			if b.Columns[0].Name != "x" || b.Columns[1].Name != "y" {
+				t.Errorf("multi: column order %s, %s", b.Columns[0].Name, b.Columns[1].Name)
+			}
+		}
+		if b.Version != nil {
+			t.Errorf("%s: versions %v, want nil (all 1)", b.Series.MeasureName, b.Version)
+		}
+	}
+	if err := cur.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 6 {
+		t.Errorf("saw series %v, want 6", seen)
+	}
+}
+
+func TestDedupAcrossParts(t *testing.T) {
+	cat, id := newCatalog(t)
+	s := openStore(t, t.TempDir(), cat)
+	dims := []ingest.Dimension{{Name: "host", Value: "a"}}
+	rec := func(at, ver int64, v float64) ingest.Record {
+		return ingest.Record{MeasureName: "cpu", Dimensions: dims, Time: day0 + at, Version: ver, Value: ingest.Float(v)}
+	}
+	// Part 1: versions 3 at t=1, 1 at t=2, 2 at t=3.
+	writeRecords(t, s, id, []ingest.Record{rec(1, 3, 10), rec(2, 1, 20), rec(3, 2, 30)})
+	// Part 2: lower version at t=1 (loses), higher at t=2 (wins), equal at
+	// t=3 (newer part wins), new t=4.
+	writeRecords(t, s, id, []ingest.Record{rec(1, 2, 11), rec(2, 5, 21), rec(3, 2, 31), rec(4, 1, 41)})
+	// Within one write: equal version, the later record wins.
+	writeRecords(t, s, id, []ingest.Record{rec(5, 1, 50), rec(5, 1, 51), rec(6, 9, 60), rec(6, 8, 61)})
+	want := []scantest.Row{
+		{Time: day0 + 1, Version: 3, Values: "DOUBLE:4024000000000000"},
+		{Time: day0 + 2, Version: 5, Values: "DOUBLE:4035000000000000"},
+		{Time: day0 + 3, Version: 2, Values: "DOUBLE:403f000000000000"},
+		{Time: day0 + 4, Version: 1, Values: "DOUBLE:4044800000000000"},
+		{Time: day0 + 5, Version: 1, Values: "DOUBLE:4049800000000000"},
+		{Time: day0 + 6, Version: 9, Values: "DOUBLE:404e000000000000"},
+	}
+	for i := range want {
+		want[i].Series = "cpu,host=a"
+		want[i].Values = "measure_value=" + want[i].Values
+	}
+	check := func(stage string) {
+		t.Helper()
+		if d := scantest.Diff(want, collect(t, s, all())); d != "" {
+			t.Errorf("%s:\n%s", stage, d)
+		}
+	}
+	check("three parts")
+	if n := mergeAll(t, s); n != 1 || len(s.Parts()) != 1 {
+		t.Fatalf("merges %d, parts %d; want 1 and 1", n, len(s.Parts()))
+	}
+	check("merged")
+	// A write after the merge with an equal version still wins: it is
+	// newer than every input of the merged part.
+	writeRecords(t, s, id, []ingest.Record{rec(3, 2, 32)})
+	want[2].Values = "measure_value=DOUBLE:4040000000000000"
+	check("write after merge")
+}
+
+func TestPickMerge(t *testing.T) {
+	for _, tc := range []struct {
+		sizes  []int64
+		lo, hi int
+		ok     bool
+	}{
+		{nil, 0, 0, false},
+		{[]int64{10}, 0, 0, false},
+		{[]int64{10, 10}, 0, 2, true},
+		{[]int64{100, 10}, 0, 0, false},    // the big part dominates
+		{[]int64{100, 10, 10}, 1, 3, true}, // small ones merge first
+		{[]int64{100, 60, 50}, 0, 3, true}, // 100 <= 110
+		{[]int64{10, 100, 10, 10, 10}, 2, 5, true},
+		{[]int64{5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5}, 0, 16, true}, // fan-in bound
+	} {
+		ps := make([]*part, len(tc.sizes))
+		for i, sz := range tc.sizes {
+			ps[i] = &part{size: sz}
+		}
+		lo, hi, ok := pickMerge(ps)
+		if lo != tc.lo || hi != tc.hi || ok != tc.ok {
+			t.Errorf("pickMerge(%v) = %d, %d, %v; want %d, %d, %v", tc.sizes, lo, hi, ok, tc.lo, tc.hi, tc.ok)
+		}
+	}
+}
