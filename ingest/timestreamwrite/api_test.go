@@ -507,3 +507,22 @@ func TestProtocolErrors(t *testing.T) {
 		t.Fatalf("Serve(Query) = %d %s", rec.Code, rec.Body.String())
 	}
 }
+
+// TestSDKDefaultDiscoverySetting checks the configuration most users have:
+// a custom endpoint with endpoint discovery left at its default (auto).
+func TestSDKDefaultDiscoverySetting(t *testing.T) {
+	e := newEnv(t)
+	client := tsw.New(tsw.Options{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		Retryer:      aws.NopRetryer{},
+		BaseEndpoint: aws.String(e.srv.URL),
+	})
+	if _, err := client.CreateDatabase(context.Background(), &tsw.CreateDatabaseInput{DatabaseName: aws.String("auto")}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.ListDatabases(context.Background(), &tsw.ListDatabasesInput{})
+	if err != nil || len(out.Databases) != 1 || aws.ToString(out.Databases[0].DatabaseName) != "auto" {
+		t.Fatalf("ListDatabases = %+v, %v", out, err)
+	}
+}

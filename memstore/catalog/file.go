@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tidaldb/tidal/ingest"
@@ -336,7 +335,7 @@ func syncDir(dir string) error {
 	err = d.Sync()
 	// Some file systems do not support fsync on directories; the rename is
 	// then as durable as the platform allows.
-	if err != nil && (errors.Is(err, os.ErrInvalid) || strings.Contains(err.Error(), "not supported")) {
+	if err != nil && (errors.Is(err, os.ErrInvalid) || errors.Is(err, errors.ErrUnsupported)) {
 		err = nil
 	}
 	return errors.Join(err, d.Close())

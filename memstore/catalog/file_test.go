@@ -299,3 +299,34 @@ func populateF(f *testing.F, c *Catalog) {
 		f.Fatal(err)
 	}
 }
+
+func TestPersistFailureLeavesStateUnchanged(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	c := openTest(t, dir)
+	if _, err := c.CreateDatabase("db1", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	// The data directory disappears: writing the temp file fails.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.CreateTable(Table{Database: "db1", Name: "tb1"})
+	if err == nil || !strings.Contains(err.Error(), "create catalog temp file") {
+		t.Fatalf("CreateTable err = %v", err)
+	}
+	if _, err := c.Table("db1", "tb1"); !IsNotFound(err) {
+		t.Fatalf("table visible after failed persist: %v", err)
+	}
+	// IDs are not consumed by failed changes either: the next table gets 1.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tb, err := c.CreateTable(Table{Database: "db1", Name: "tb1"})
+	if err != nil || tb.ID != 1 {
+		t.Fatalf("CreateTable after recovery = %+v, %v", tb, err)
+	}
+	c2 := openTest(t, dir)
+	if got, err := c2.Table("db1", "tb1"); err != nil || got.ID != 1 {
+		t.Fatalf("reopened = %+v, %v", got, err)
+	}
+}
