@@ -1,0 +1,42 @@
+package encoding
+
+import (
+	"encoding/hex"
+	"math"
+	"testing"
+)
+
+// Golden blocks pin format version 1: if one of these changes, the on-disk
+// format changed and needs a new Kind, not an edit here.
+func TestGoldenBlocks(t *testing.T) {
+	tests := []struct {
+		name string
+		got  []byte
+		want string
+	}{
+		{"timestamps empty", AppendTimestamps(nil, nil), "0100"},
+		{"timestamps const", AppendTimestamps(nil, []int64{1000, 1010, 1020}), "0103d00f14"},
+		{"timestamps dod ms", AppendTimestamps(nil, []int64{0, 10e6, 20e6, 31e6}), "0204000614000102"},
+		{"timestamps dod wrapping", AppendTimestamps(nil, []int64{0, math.MaxInt64, 0}), "02030000feffffffffffffffff010400"},
+		{"timestamps delta", AppendTimestamps(nil, []int64{0, 1, 300}), "03030002d604"},
+		{"ints const", AppendInts(nil, []int64{-3, -3}), "140205"},
+		{"ints delta", AppendInts(nil, []int64{5, 6, 7, 9}), "15040a020104"},
+		{"floats const", AppendFloats(nil, []float64{1, 1}), "0a02000000000000f03f"},
+		{"floats decimal", AppendFloats(nil, []float64{0.1, 0.25, 0.5}), "0b03041503141e04a0"},
+		{"floats xor", AppendFloats(nil, []float64{1, math.Copysign(0, -1)}), "0c023ff0000000000000c02effc0"},
+		{"strings plain", AppendStrings(nil, []string{"a", "bc"}), "1e020102616263"},
+		{"strings dict", AppendStrings(nil, []string{"x", "y", "x", "x", "y"}), "1f05020101787912"},
+		{"bools bitmap", AppendBools(nil, []bool{true, false, true}), "280305"},
+		{"bools tie is bitmap", AppendBools(nil, make([]bool, 20)), "2814000000"},
+		{"bools rle", AppendBools(nil, make([]bool, 100)), "2964000164"},
+		{"compress none", Compress(nil, []byte{1, 2}, None), "000102"},
+		{"compress snappy", Compress(nil, []byte("aaaa"), Snappy), "0104" + "04" + "0c61616161"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := hex.EncodeToString(tc.got); got != tc.want {
+				t.Fatalf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
