@@ -73,9 +73,12 @@ const (
 	MaxKmsKeyIDLen      = 2048
 )
 
-// DefaultRetention is Timestream's default: 6 hours in memory, 73000 days
-// on magnetic storage.
-var DefaultRetention = Retention{MemoryHours: 6, MagneticDays: 73000}
+// Timestream's default retention: 6 hours in memory, 73000 days on
+// magnetic storage.
+const (
+	DefaultMemoryHours  = 6
+	DefaultMagneticDays = 73000
+)
 
 // Retention is how long a table keeps records in each tier, counted from the
 // record's time.
@@ -322,10 +325,10 @@ func Open(opts Options) (*Catalog, error) {
 		c.now = time.Now
 	}
 	if c.defRet.MemoryHours == 0 {
-		c.defRet.MemoryHours = DefaultRetention.MemoryHours
+		c.defRet.MemoryHours = DefaultMemoryHours
 	}
 	if c.defRet.MagneticDays == 0 {
-		c.defRet.MagneticDays = DefaultRetention.MagneticDays
+		c.defRet.MagneticDays = DefaultMagneticDays
 	}
 	if err := validateRetention(c.defRet); err != nil {
 		return nil, fmt.Errorf("validate default retention: %w", err)
