@@ -29,29 +29,24 @@ func (w *bitWriter) writeBit(bit bool) {
 
 // writeBits appends the low nb bits of u, most significant first; nb <= 64.
 func (w *bitWriter) writeBits(u uint64, nb uint) {
-	if nb < 64 {
-		u &= 1<<nb - 1
+	if nb == 0 {
+		return
 	}
-	// Fill the partial last byte.
-	if w.free > 0 && nb > 0 {
-		k := min(nb, w.free)
-		w.free -= k
-		nb -= k
-		w.b[len(w.b)-1] |= byte(u>>nb) << w.free
-		if nb < 64 {
-			u &= 1<<nb - 1
+	u <<= 64 - nb // left-align; drops any bits above nb
+	if w.free > 0 {
+		last := len(w.b) - 1
+		w.b[last] |= byte(u >> (64 - w.free))
+		if nb <= w.free {
+			w.free -= nb
+			return
 		}
+		nb -= w.free
+		u <<= w.free
 	}
-	// Whole bytes.
-	for nb >= 8 {
-		nb -= 8
-		w.b = append(w.b, byte(u>>nb))
-	}
-	// Remaining high bits of a new partial byte.
-	if nb > 0 {
-		w.free = 8 - nb
-		w.b = append(w.b, byte(u<<w.free))
-	}
+	// Append all 8 bytes of u and keep the ones holding the nb bits.
+	m := int(nb+7) / 8
+	w.b = binary.BigEndian.AppendUint64(w.b, u)[:len(w.b)+m]
+	w.free = uint(m*8) - nb
 }
 
 // align pads the stream with zero bits to a byte boundary.
