@@ -72,11 +72,12 @@ func (s *Store) planMerges() ([]mergePlan, error) {
 
 // pickMerge chooses a run ps[lo:hi] of 2 to maxMergeParts parts, adjacent
 // in order (so that the merged part can take the largest order without
-// changing which row wins a tie), in which no part is larger than all the
-// others together. The output is then at least twice as large as its
-// largest input, so a row is rewritten at most log2(partition size / first
-// part size) times: write amplification is logarithmic. Among candidate
-// runs the one with the most parts wins, then the smallest.
+// changing which row wins a tie), in which no part is larger than twice all
+// the others together. The output is then at least 1.5 times as large as
+// its largest input, so a row is rewritten at most log1.5(partition size /
+// first part size) times: write amplification is logarithmic in the
+// partition size. Among candidate runs the one with the most parts wins,
+// then the smallest.
 func pickMerge(ps []*part) (int, int, bool) {
 	bestLo, bestHi := 0, 0
 	var bestSize int64
@@ -86,7 +87,7 @@ func pickMerge(ps []*part) (int, int, bool) {
 			sz := ps[hi-1].size
 			sum += sz
 			biggest = max(biggest, sz)
-			if hi-lo < 2 || biggest > sum-biggest {
+			if hi-lo < 2 || biggest > 2*(sum-biggest) {
 				continue
 			}
 			n, best := hi-lo, bestHi-bestLo

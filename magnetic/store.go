@@ -43,6 +43,10 @@ type Options struct {
 	// MergeInterval is the period of the background merge and retention
 	// loop; 0 starts no loop (callers run Merge and ApplyRetention).
 	MergeInterval time.Duration
+
+	// maintained, when set (tests), is called after each background
+	// retention or merge pass.
+	maintained func()
 }
 
 // PartInfo describes one part for listings such as `tidal admin parts`.
@@ -359,6 +363,9 @@ func (s *Store) loop(ctx context.Context) {
 			if err := s.ApplyRetention(s.now()); err != nil && !errors.Is(err, ErrClosed) {
 				s.log.Error("apply retention", "err", err)
 			}
+			if s.opts.maintained != nil {
+				s.opts.maintained()
+			}
 		case <-t.C:
 			if err := s.ApplyRetention(s.now()); err != nil && !errors.Is(err, ErrClosed) {
 				s.log.Error("apply retention", "err", err)
@@ -374,6 +381,9 @@ func (s *Store) loop(ctx context.Context) {
 				if n == 0 {
 					break
 				}
+			}
+			if s.opts.maintained != nil {
+				s.opts.maintained()
 			}
 		}
 	}

@@ -330,3 +330,9 @@ func TestPickMerge(t *testing.T) {
 		}
 	}
 }
+
+func all2() *scan.Request {
+	r := all()
+	r.Database, r.Table = scantest.Database, scantest.Table
+	return r
+}
