@@ -440,7 +440,10 @@ func (c *Catalog) deliver() {
 // (create, update, delete, new columns, tags) with a copy of the table as it
 // now is. A deleted table is passed with Status StatusDeleting. Calls are
 // made one at a time in commit order, after the change is durable and
-// visible; fn may read the Catalog but must not change it.
+// visible, on the goroutine of the method that made the change (or of a
+// concurrent one), before that method returns. fn may read the Catalog but
+// must not change it, and callers of changing methods must not hold locks
+// that fn takes.
 func (c *Catalog) Subscribe(fn func(Table)) {
 	c.mu.Lock()
 	c.subs = append(slices.Clip(c.subs), fn)
