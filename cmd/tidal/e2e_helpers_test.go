@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 
 // server is a real tidal server process.
 type server struct {
-	t       *testing.T
+	t       testing.TB
 	cmd     *exec.Cmd
 	addr    string
 	dataDir string
@@ -67,7 +67,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -78,7 +78,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // startServer starts tidal server on dataDir and waits for /healthz.
-func startServer(t *testing.T, dataDir string, extra ...string) *server {
+func startServer(t testing.TB, dataDir string, extra ...string) *server {
 	t.Helper()
 	s := &server{t: t, addr: freeAddr(t), dataDir: dataDir, logs: &syncBuffer{}, exited: make(chan struct{})}
 	args := append([]string{"server", "--data-dir", dataDir, "--listen", s.addr}, extra...)
@@ -155,7 +155,7 @@ func (s *server) writeClient() *timestreamwrite.Client {
 	})
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,6 +28,8 @@ import (
 	"github.com/tidaldb/tidal/memstore"
 	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/memstore/wal"
+	"github.com/tidaldb/tidal/query/promapi"
+	"github.com/tidaldb/tidal/query/scan"
 )
 
 func serverCmd(args []string, stderr io.Writer) int {
@@ -134,8 +137,22 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Logger: logger, Registerer: reg,
 	})
 
+	// Every reader goes through one scan.Source: the memstore now, merged
+	// with the magnetic tier as it lands.
+	var source scan.Source = mem
+	promQ := &promapi.Queryable{Source: source, Database: cfg.Prometheus.Database, Table: cfg.Prometheus.Table}
+	promAPI := promapi.New(promQ, promapi.Options{
+		MaxSamples: int(cfg.Query.MaxSamples), Timeout: cfg.Query.Timeout, Version: version,
+		Logger: logger, Registerer: reg,
+	})
+
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/v1/write", rw)
+	mux.Handle("POST /api/v1/read", promapi.NewReadHandler(promQ))
+	promAPI.Register(mux)
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
