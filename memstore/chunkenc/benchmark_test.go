@@ -58,7 +58,10 @@ func intSets() []benchSet[int64] {
 }
 
 func stringSets() []benchSet[string] {
-	return []benchSet[string]{{"statuses", hostsOf(statuses)}}
+	return []benchSet[string]{
+		{"statuses", hostsOf(statuses)},
+		{"unique_ids", hostsOf(requestIDs)},
+	}
 }
 
 func boolSets() []benchSet[bool] {

@@ -1,6 +1,7 @@
 package chunkenc
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 )
@@ -97,6 +98,17 @@ func statuses(n int, seed uint64) []string {
 			cur = states[rng.IntN(len(states))]
 		}
 		out[i] = cur
+	}
+	return out
+}
+
+// requestIDs returns n distinct 36-byte identifiers, the worst case for the
+// string dictionary.
+func requestIDs(n int, seed uint64) []string {
+	rng := rand.New(rand.NewPCG(seed, seedStrs+100))
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", rng.Uint32(), rng.Uint32()&0xffff, rng.Uint32()&0xffff, rng.Uint32()&0xffff, rng.Uint64()&(1<<48-1))
 	}
 	return out
 }

@@ -44,9 +44,10 @@ type StringAppender struct {
 	n    int
 	prev int        // dictionary index of the last value
 	dict []strEntry // distinct values in order of first appearance
-	// index maps a hash of each entry (beyond linearDictMax entries) to its
-	// dictionary index; colliding later entries are left out and found by
-	// scanning.
+	// index maps the hash of each entry to its dictionary index once the
+	// dictionary outgrows linearDictMax; an entry whose hash collides with
+	// an earlier one is left out, and lookup scans when a hash matches the
+	// wrong entry.
 	index map[uint64]int32
 	seed  maphash.Seed
 }
@@ -68,10 +69,17 @@ func (a *StringAppender) lookup(s string) int {
 		}
 		return -1
 	}
-	if i, ok := a.index[maphash.String(a.seed, s)]; ok && a.entryEq(int(i), s) {
+	i, ok := a.index[maphash.String(a.seed, s)]
+	if !ok {
+		// Every entry's hash is in the index, so s is new.
+		return -1
+	}
+	if a.entryEq(int(i), s) {
 		return int(i)
 	}
-	// A hash collision may hide s; a miss of a new value costs one probe.
+	// The hash belongs to another entry: s may be an entry left out of the
+	// index because its hash collided. 64-bit collisions are rare enough
+	// for a scan.
 	for i := range a.dict {
 		if a.entryEq(i, s) {
 			return i
@@ -130,14 +138,15 @@ func (a *StringAppender) indexEntry(i int, s string) {
 	if len(a.index) == 0 {
 		for j := range i {
 			e := a.dict[j]
-			a.addHash(j, string(a.w.b[e.off:e.off+e.len]))
+			a.addHash(j, maphash.Bytes(a.seed, a.w.b[e.off:e.off+e.len]))
 		}
 	}
-	a.addHash(i, s)
+	a.addHash(i, maphash.String(a.seed, s))
 }
 
-func (a *StringAppender) addHash(i int, s string) {
-	h := maphash.String(a.seed, s)
+// addHash indexes entry i under hash h unless h is taken by an earlier
+// entry (a collision); lookup then finds entry i by scanning.
+func (a *StringAppender) addHash(i int, h uint64) {
 	if _, dup := a.index[h]; !dup {
 		a.index[h] = int32(i)
 	}
@@ -167,8 +176,9 @@ func (a *StringAppender) Reset() {
 }
 
 // DecodeStrings decodes n values written by a StringAppender from src and
-// appends them to dst. Decoded strings do not alias src. On error it returns
-// dst unchanged in length.
+// appends them to dst. Decoded strings do not alias src: they share one
+// private copy of it, made in a single allocation. On error it returns dst
+// unchanged in length.
 func DecodeStrings(dst []string, src []byte, n int) ([]string, error) {
 	if n < 0 {
 		return dst, fmt.Errorf("decode strings: %d: %w", n, ErrCount)
@@ -184,6 +194,7 @@ func DecodeStrings(dst []string, src []byte, n int) ([]string, error) {
 	len0 := len(dst)
 	r := newBitReader(src)
 	var dict []string
+	var copied string
 	prev := -1
 	for i := range n {
 		if !r.readBit() {
@@ -213,7 +224,12 @@ func DecodeStrings(dst []string, src []byte, n int) ([]string, error) {
 				if !ok {
 					break
 				}
-				dict = append(dict, string(b))
+				if copied == "" {
+					// One copy of src backs every decoded string.
+					copied = string(src)
+				}
+				off := r.pos - len(b) // b is src[off:r.pos]
+				dict = append(dict, copied[off:off+len(b)])
 				prev = idx
 			case !r.short():
 				return dst[:len0], fmt.Errorf("decode strings: value %d: index %d beyond dictionary of %d: %w", i, idx, len(dict), ErrCorrupt)
