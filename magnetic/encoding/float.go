@@ -38,6 +38,13 @@ func fromDecimal(m int64, e int) float64 {
 // toDecimal returns the mantissa of v at e digits and whether v
 // round-trips bit for bit through it.
 func toDecimal(v float64, e int) (int64, bool) {
+	if e == 0 { // integers: no rounding, no division
+		if !(v >= -maxMantissa && v <= maxMantissa) {
+			return 0, false
+		}
+		m := int64(v)
+		return m, math.Float64bits(float64(m)) == math.Float64bits(v)
+	}
 	var x float64
 	if e >= 0 {
 		x = math.Round(v * pow10[e])
@@ -62,34 +69,14 @@ func digitsOf(v float64, from int) (int, bool) {
 	return 0, false
 }
 
-// decimalExponent finds the common number of digits for vs, or ok = false.
-func decimalExponent(vs []float64) (int, bool) {
-	v0 := vs[0]
-	if v0 == 0 && math.Signbit(v0) {
-		return 0, false
+// startExponent is where the digit search for the first value begins:
+// large round integers may need a negative exponent (5e6 = 5 * 10^6).
+func startExponent(v float64) int {
+	if v != 0 && math.Abs(v) >= 10 && v == math.Trunc(v) {
+		return minDecimalExp
 	}
-	// Strip trailing zeros of integral values: start at -22 only when the
-	// first value is a large round number.
-	start := 0
-	if v0 != 0 && math.Abs(v0) >= 10 && v0 == math.Trunc(v0) {
-		start = minDecimalExp
-	}
-	e, ok := digitsOf(v0, start)
-	if !ok {
-		return 0, false
-	}
-	for _, v := range vs[1:] {
-		if _, ok := toDecimal(v, e); ok {
-			continue
-		}
-		e, ok = digitsOf(v, e+1)
-		if !ok {
-			return 0, false
-		}
-	}
-	return e, true
+	return 0
 }
-
 // AppendFloats appends an encoded block of vs to dst and returns the
 // extended slice. It writes FloatConst when all bit patterns are equal and
 // otherwise the smallest of FloatDecimal (when every value is a short
@@ -134,21 +121,46 @@ func AppendFloats(dst []byte, vs []float64) []byte {
 	}
 }
 
-// decimalMantissas fills ms with the mantissas of vs at a common exponent.
+// decimalMantissas fills ms with the mantissas of vs at the smallest
+// common exponent and returns it, or ok = false when some value is not a
+// short decimal. When a later value needs more digits, earlier mantissas are
+// rescaled: m*10^d / 10^(e+d) is the same rational as m / 10^e, and both are
+// correctly rounded, so they decode to the same bits while |m*10^d| <= 2^53.
 func decimalMantissas(ms *int64s, vs []float64) (int, bool) {
-	e, ok := decimalExponent(vs)
+	ms.s = ms.s[:0]
+	e, ok := digitsOf(vs[0], startExponent(vs[0]))
 	if !ok {
 		return 0, false
 	}
-	ms.s = ms.s[:0]
 	for _, v := range vs {
 		m, ok := toDecimal(v, e)
 		if !ok {
-			return 0, false
+			ne, ok := digitsOf(v, e+1)
+			if !ok {
+				return 0, false
+			}
+			if ne-e >= len(pow10Int) || !rescale(ms.s, pow10Int[ne-e]) {
+				return 0, false
+			}
+			e = ne
+			m, _ = toDecimal(v, e)
 		}
 		ms.s = append(ms.s, m)
 	}
 	return e, true
+}
+
+// rescale multiplies every mantissa by p, reporting false when one would
+// leave [-2^53, 2^53].
+func rescale(ms []int64, p int64) bool {
+	limit := maxMantissa / p
+	for i, m := range ms {
+		if m > limit || m < -limit {
+			return false
+		}
+		ms[i] = m * p
+	}
+	return true
 }
 
 func allSameBits(vs []float64) bool {

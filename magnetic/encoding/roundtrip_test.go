@@ -238,6 +238,7 @@ func TestFloatsRoundTrip(t *testing.T) {
 		{"needs 17 digits", []float64{tenth + 2*tenth, 0.1, 0.2, 0.5}, FloatXOR},
 		{"large round", []float64{5e6, 7e6, 1.2e7, 5e6, 3e6, 9e6}, FloatDecimal},
 		{"huge", []float64{1e300, 2e300, 1e299}, FloatXOR},
+		{"round then fraction", []float64{5e22, 0.5, 1}, FloatRaw},
 		{"random normal", random, FloatRaw},
 		{"repeating irrational", repeating, FloatXOR},
 		{"random bits", randomBits, FloatRaw},
@@ -266,6 +267,25 @@ func TestFloatsDecimalExactBits(t *testing.T) {
 	got, err := DecodeFloats(nil, AppendFloats(nil, []float64{0.1, 0.7, 99.99}))
 	if err != nil || got[0] != 0.1 || got[1] != 0.7 || got[2] != 99.99 {
 		t.Fatalf("decoded %v, %v", got, err)
+	}
+}
+
+func TestDecimalRescale(t *testing.T) {
+	vs := []float64{3e6, 2e6, 0.25, 1.5, 4e6, 7, 0}
+	ms := getInt64s(len(vs))
+	defer putInt64s(ms)
+	e, ok := decimalMantissas(ms, vs)
+	want := []int64{3e8, 2e8, 25, 150, 4e8, 700, 0}
+	if !ok || e != 2 || !slices.Equal(ms.s, want) {
+		t.Fatalf("decimalMantissas = %d %v %v, want 2 %v true", e, ms.s, ok, want)
+	}
+	b := forceFloats(vs, FloatDecimal)
+	got, err := DecodeFloats(nil, b)
+	if err != nil || !sameBits(got, vs) {
+		t.Fatalf("decimal round trip: %v %v", got, err)
+	}
+	if _, ok := decimalMantissas(ms, []float64{5e22, 0.5}); ok {
+		t.Fatalf("5e22 and 0.5 share no exponent within 2^53 mantissas")
 	}
 }
 

@@ -1,0 +1,295 @@
+package encoding
+
+import (
+	"fmt"
+	"testing"
+)
+
+// Benchmarks on TSBS-shaped data (see data_test.go): 8192-sample blocks,
+// 10 s interval, cpu random walks. Each reports B/sample (encoded size per
+// value, after the named compression) and values/s.
+
+var (
+	sinkBytes  []byte
+	sinkInts   []int64
+	sinkFloats []float64
+)
+
+func reportPerValue(b *testing.B, values, encoded int) {
+	b.Helper()
+	b.ReportMetric(float64(encoded)/float64(values), "B/sample")
+	b.ReportMetric(float64(b.N)*float64(values)/b.Elapsed().Seconds(), "values/s")
+}
+
+func benchTimestampData() []struct {
+	name string
+	ts   []int64
+} {
+	return []struct {
+		name string
+		ts   []int64
+	}{
+		{"regular10s", regularTimestamps(blockLen)},
+		{"jitter5ms", jitteredTimestamps(11, blockLen, 5)},
+	}
+}
+
+func BenchmarkAppendTimestamps(b *testing.B) {
+	for _, d := range benchTimestampData() {
+		for _, c := range reportCompressions {
+			b.Run(d.name+"/"+c.String(), func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(8 * len(d.ts)))
+				var buf, out []byte
+				for b.Loop() {
+					buf = AppendTimestamps(buf[:0], d.ts)
+					if c != None {
+						out = Compress(out[:0], buf, c)
+					} else {
+						out = buf
+					}
+				}
+				sinkBytes = out
+				reportPerValue(b, len(d.ts), len(out))
+			})
+		}
+	}
+}
+
+func BenchmarkDecodeTimestamps(b *testing.B) {
+	for _, d := range benchTimestampData() {
+		b.Run(d.name, func(b *testing.B) {
+			src := AppendTimestamps(nil, d.ts)
+			b.ReportAllocs()
+			b.SetBytes(int64(8 * len(d.ts)))
+			var dst []int64
+			for b.Loop() {
+				var err error
+				dst, err = DecodeTimestamps(dst[:0], src)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			sinkInts = dst
+			reportPerValue(b, len(d.ts), len(src))
+		})
+	}
+}
+
+func benchFloatData() []struct {
+	name   string
+	blocks [][]float64
+} {
+	return []struct {
+		name   string
+		blocks [][]float64
+	}{
+		{"tsbs-int", cpuBlocks(reportSeed1, 1, 0)},
+		{"walk-2dp", cpuBlocks(reportSeed1, 1, 2)},
+	}
+}
+
+// BenchmarkAppendFloats measures the full encoder (all candidates sized,
+// smallest written) per compression.
+func BenchmarkAppendFloats(b *testing.B) {
+	for _, d := range benchFloatData() {
+		for _, c := range reportCompressions {
+			b.Run(d.name+"/"+c.String(), func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(8 * blockLen))
+				var buf, out []byte
+				total, i := 0, 0
+				for b.Loop() {
+					vs := d.blocks[i%len(d.blocks)]
+					i++
+					buf = AppendFloats(buf[:0], vs)
+					if c != None {
+						out = Compress(out[:0], buf, c)
+					} else {
+						out = buf
+					}
+					total += len(out)
+				}
+				sinkBytes = out
+				reportPerValue(b, 1, 0)
+				b.ReportMetric(float64(total)/float64(i*blockLen), "B/sample")
+			})
+		}
+	}
+}
+
+// BenchmarkFloatCandidates reports the size of each candidate encoding
+// after each compression (encode + compress time).
+func BenchmarkFloatCandidates(b *testing.B) {
+	for _, d := range benchFloatData() {
+		for _, k := range []Kind{FloatDecimal, FloatXOR, FloatRaw} {
+			for _, c := range reportCompressions {
+				b.Run(fmt.Sprintf("%s/%s/%s", d.name, k, c), func(b *testing.B) {
+					b.ReportAllocs()
+					b.SetBytes(int64(8 * blockLen))
+					var out []byte
+					total, i := 0, 0
+					for b.Loop() {
+						blk := forceFloats(d.blocks[i%len(d.blocks)], k)
+						i++
+						out = Compress(out[:0], blk, c)
+						total += len(out)
+					}
+					sinkBytes = out
+					reportPerValue(b, 1, 0)
+					b.ReportMetric(float64(total)/float64(i*blockLen), "B/sample")
+				})
+			}
+		}
+	}
+}
+
+func BenchmarkDecodeFloats(b *testing.B) {
+	for _, d := range benchFloatData() {
+		for _, k := range []Kind{FloatDecimal, FloatXOR, FloatRaw} {
+			b.Run(d.name+"/"+k.String(), func(b *testing.B) {
+				src := forceFloats(d.blocks[0], k)
+				b.ReportAllocs()
+				b.SetBytes(int64(8 * blockLen))
+				var dst []float64
+				for b.Loop() {
+					var err error
+					dst, err = DecodeFloats(dst[:0], src)
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				sinkFloats = dst
+				reportPerValue(b, blockLen, len(src))
+			})
+		}
+	}
+}
+
+func BenchmarkDecompress(b *testing.B) {
+	blk := forceFloats(cpuBlocks(reportSeed1, 1, 0)[0], FloatXOR)
+	for _, c := range []Compression{Snappy, Zstd} {
+		b.Run(c.String(), func(b *testing.B) {
+			src := Compress(nil, blk, c)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(blk)))
+			var dst []byte
+			for b.Loop() {
+				var err error
+				dst, err = Decompress(dst[:0], src)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			sinkBytes = dst
+			reportPerValue(b, blockLen, len(src))
+		})
+	}
+}
+
+func benchCounter() []int64 {
+	vs := make([]int64, blockLen)
+	var acc int64
+	for i, d := range cpuBlocks(reportSeed1, 1, 0)[0] {
+		acc += int64(d) * 1000 // a byte counter fed by cpu-shaped rates
+		vs[i] = acc
+	}
+	return vs
+}
+
+func BenchmarkAppendInts(b *testing.B) {
+	vs := benchCounter()
+	b.ReportAllocs()
+	b.SetBytes(int64(8 * len(vs)))
+	var out []byte
+	for b.Loop() {
+		out = AppendInts(out[:0], vs)
+	}
+	sinkBytes = out
+	reportPerValue(b, len(vs), len(out))
+}
+
+func BenchmarkDecodeInts(b *testing.B) {
+	vs := benchCounter()
+	src := AppendInts(nil, vs)
+	b.ReportAllocs()
+	b.SetBytes(int64(8 * len(vs)))
+	var dst []int64
+	for b.Loop() {
+		var err error
+		dst, err = DecodeInts(dst[:0], src)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	sinkInts = dst
+	reportPerValue(b, len(vs), len(src))
+}
+
+// benchHostnames is a hostname column of a multi-series block: 100 hosts,
+// 82 samples each.
+func benchHostnames() []string {
+	vs := make([]string, 0, blockLen)
+	for h := 0; len(vs) < blockLen; h++ {
+		name := fmt.Sprintf("host_%d", h)
+		for j := 0; j < 82 && len(vs) < blockLen; j++ {
+			vs = append(vs, name)
+		}
+	}
+	return vs
+}
+
+func BenchmarkAppendStrings(b *testing.B) {
+	vs := benchHostnames()
+	b.ReportAllocs()
+	var out []byte
+	for b.Loop() {
+		out = AppendStrings(out[:0], vs)
+	}
+	sinkBytes = out
+	reportPerValue(b, len(vs), len(out))
+}
+
+func BenchmarkDecodeStrings(b *testing.B) {
+	vs := benchHostnames()
+	src := AppendStrings(nil, vs)
+	b.ReportAllocs()
+	var dst []string
+	for b.Loop() {
+		var err error
+		dst, err = DecodeStrings(dst[:0], src)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportPerValue(b, len(vs), len(src))
+}
+
+func BenchmarkBools(b *testing.B) {
+	vs := make([]bool, blockLen)
+	for i, v := range cpuBlocks(reportSeed1, 1, 0)[0] {
+		vs[i] = v > 50 // e.g. a "usage over 50" flag
+	}
+	b.Run("append", func(b *testing.B) {
+		b.ReportAllocs()
+		var out []byte
+		for b.Loop() {
+			out = AppendBools(out[:0], vs)
+		}
+		sinkBytes = out
+		reportPerValue(b, len(vs), len(out))
+	})
+	b.Run("decode", func(b *testing.B) {
+		src := AppendBools(nil, vs)
+		b.ReportAllocs()
+		var dst []bool
+		for b.Loop() {
+			var err error
+			dst, err = DecodeBools(dst[:0], src)
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportPerValue(b, len(vs), len(src))
+	})
+}
