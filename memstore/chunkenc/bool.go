@@ -3,6 +3,7 @@ package chunkenc
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 )
 
 // Boolean codes. Values are grouped in blocks of boolBlock values (the last
@@ -135,11 +136,10 @@ func DecodeBools(dst []bool, src []byte, n int) ([]bool, error) {
 		return dst, nil
 	}
 	// The densest code is a run block: 15 bits for 64 values.
-	bitsAvail := len(src) * 8
-	if n > bitsAvail*5+boolBlock {
+	if int64(n) > int64(len(src))*8*5+boolBlock {
 		return dst, fmt.Errorf("decode bools: %d values from %d bytes: %w", n, len(src), ErrShortInput)
 	}
-	dst = growFor(dst, n, bitsAvail*5+boolBlock, 1)
+	dst = slices.Grow(dst, n)
 	len0 := len(dst)
 	r := newBitReader(src)
 	for rem := n; rem > 0; {

@@ -210,18 +210,3 @@ func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
 
 // unzigzag inverts zigzag.
 func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
-
-// growFor reserves room in dst for n more values when n is plausible for a
-// stream of srcBits bits that needs at least minBits bits per value; it
-// keeps the allocation O(n) and bounded by the input when n lies.
-func growFor[T any](dst []T, n, srcBits, minBitsPerValue int) []T {
-	if lim := srcBits/minBitsPerValue + 1; n > lim {
-		n = lim
-	}
-	if cap(dst)-len(dst) < n {
-		nd := make([]T, len(dst), len(dst)+n)
-		copy(nd, dst)
-		return nd
-	}
-	return dst
-}

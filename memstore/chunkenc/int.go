@@ -1,6 +1,9 @@
 package chunkenc
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Integer codes. Each value is coded by its delta from the previous value
 // (the first value's delta is from 0), zigzag-mapped to an unsigned z:
@@ -76,11 +79,10 @@ func DecodeInts(dst []int64, src []byte, n int) ([]int64, error) {
 	if n == 0 {
 		return dst, nil
 	}
-	bitsAvail := len(src) * 8
-	if n > bitsAvail {
+	if int64(n) > int64(len(src))*8 { // every value takes a bit at least
 		return dst, fmt.Errorf("decode ints: %d values from %d bytes: %w", n, len(src), ErrShortInput)
 	}
-	dst = growFor(dst, n, bitsAvail, 1)
+	dst = slices.Grow(dst, n)
 	len0 := len(dst)
 	r := newBitReader(src)
 	var v, delta int64

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/bits"
+	"slices"
 )
 
 // String codes. The chunk-local dictionary is built inline: a value seen for
@@ -186,11 +187,10 @@ func DecodeStrings(dst []string, src []byte, n int) ([]string, error) {
 	if n == 0 {
 		return dst, nil
 	}
-	bitsAvail := len(src) * 8
-	if n > bitsAvail {
+	if int64(n) > int64(len(src))*8 { // every value takes a bit at least
 		return dst, fmt.Errorf("decode strings: %d values from %d bytes: %w", n, len(src), ErrShortInput)
 	}
-	dst = growFor(dst, n, bitsAvail, 1)
+	dst = slices.Grow(dst, n)
 	len0 := len(dst)
 	r := newBitReader(src)
 	var dict []string

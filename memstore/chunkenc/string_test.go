@@ -12,7 +12,7 @@ import (
 func TestStringsRoundTrip(t *testing.T) {
 	unique := make([]string, 300)
 	for i := range unique {
-		unique[i] = fmt.Sprintf("req-%08x", i*2654435761)
+		unique[i] = fmt.Sprintf("req-%08x", uint32(i)*2654435761)
 	}
 	cycle := make([]string, 300)
 	for i := range cycle {

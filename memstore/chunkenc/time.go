@@ -1,6 +1,9 @@
 package chunkenc
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Timestamp delta-of-delta buckets. After the first timestamp (64 raw bits)
 // each timestamp is coded by dod = (t[i]-t[i-1]) - (t[i-1]-t[i-2]), with
@@ -96,11 +99,10 @@ func DecodeTimes(dst []int64, src []byte, n int) ([]int64, error) {
 	if n == 0 {
 		return dst, nil
 	}
-	bitsAvail := len(src) * 8
-	if n-1 > bitsAvail-64 {
+	if int64(n-1) > int64(len(src))*8-64 { // 64 bits, then a bit a value at least
 		return dst, fmt.Errorf("decode times: %d values from %d bytes: %w", n, len(src), ErrShortInput)
 	}
-	dst = growFor(dst, n, bitsAvail, 1)
+	dst = slices.Grow(dst, n)
 	len0 := len(dst)
 	r := newBitReader(src)
 	t := int64(r.readLong(64))

@@ -141,7 +141,7 @@ func TestDecodeTimesErrors(t *testing.T) {
 		{"negative count", full, -1, ErrCount},
 		{"no header", full[:7], 1, ErrShortInput},
 		{"truncated", full[:len(full)-2], 10, ErrShortInput},
-		{"count beyond input", full, 1 << 40, ErrShortInput},
+		{"count beyond input", full, math.MaxInt32, ErrShortInput},
 		{"more than written", full, 10 + 8*len(full), ErrShortInput},
 	}
 	for _, tc := range tests {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // XORAppender encodes float64 values by XOR with the previous value. Every
@@ -83,11 +84,10 @@ func DecodeXOR(dst []float64, src []byte, n int) ([]float64, error) {
 	if n == 0 {
 		return dst, nil
 	}
-	bitsAvail := len(src) * 8
-	if n-1 > bitsAvail-64 {
+	if int64(n-1) > int64(len(src))*8-64 { // 64 bits, then a bit a value at least
 		return dst, fmt.Errorf("decode xor: %d values from %d bytes: %w", n, len(src), ErrShortInput)
 	}
-	dst = growFor(dst, n, bitsAvail, 1)
+	dst = slices.Grow(dst, n)
 	len0 := len(dst)
 	r := newBitReader(src)
 	u := r.readLong(64)
