@@ -332,7 +332,7 @@ func decodeIndex(b []byte, limit uint64) (*partMeta, error) {
 		s.rows = int(min(r.uvarint("series rows"), math.MaxInt32))
 		s.minT = r.varint("series min time")
 		s.maxT = r.varint("series max time")
-		nb := r.count("block count", 8)
+		nb := r.count("block count", 7)
 		if nb == 0 {
 			r.fail("block count")
 		}
@@ -356,7 +356,7 @@ func decodeIndex(b []byte, limit uint64) (*partMeta, error) {
 			} else if flags != 0 {
 				r.fail("block flags")
 			}
-			nc := r.count("column count", 7)
+			nc := r.count("column count", 5)
 			for range nc {
 				c := colMeta{}
 				ni := r.uvarint("column name index")
