@@ -110,34 +110,42 @@ func unpack(out []uint64, src []byte, w int) {
 	}
 }
 
-// transform returns element j of the order-th difference sequence of vs
-// (order 0: the values, 1: deltas, 2: deltas of deltas), wrapping on
-// overflow.
-func transform(vs []int64, j, order int) int64 {
+// fillMini stores elements [start, start+len(buf)) of the order-th
+// difference sequence of vs (order 0: the values, 1: deltas, 2: deltas of
+// deltas, wrapping on overflow) in buf and returns their min and max.
+func fillMini(buf []int64, vs []int64, start, order int) (lo, hi int64) {
 	switch order {
 	case 0:
-		return vs[j]
+		copy(buf, vs[start:])
 	case 1:
-		return vs[j+1] - vs[j]
+		src := vs[start : start+len(buf)+1]
+		for j := range buf {
+			buf[j] = src[j+1] - src[j]
+		}
 	default:
-		return vs[j+2] - 2*vs[j+1] + vs[j]
+		src := vs[start : start+len(buf)+2]
+		for j := range buf {
+			buf[j] = src[j+2] - 2*src[j+1] + src[j]
+		}
 	}
+	lo, hi = buf[0], buf[0]
+	for _, t := range buf[1:] {
+		lo = min(lo, t)
+		hi = max(hi, t)
+	}
+	return lo, hi
 }
 
 // forSize returns the byte length appendFOR would produce.
 func forSize(vs []int64, order int) int {
 	m := len(vs) - order
 	size := 0
+	var buf [miniBlock]int64
 	for start := 0; start < m; start += miniBlock {
-		end := min(start+miniBlock, m)
-		lo, hi := transform(vs, start, order), transform(vs, start, order)
-		for j := start + 1; j < end; j++ {
-			t := transform(vs, j, order)
-			lo = min(lo, t)
-			hi = max(hi, t)
-		}
+		cnt := min(miniBlock, m-start)
+		lo, hi := fillMini(buf[:cnt], vs, start, order)
 		w := bits.Len64(uint64(hi) - uint64(lo))
-		size += uvarintLen(zigzag(lo)) + 1 + packedLen(end-start, w)
+		size += uvarintLen(zigzag(lo)) + 1 + packedLen(cnt, w)
 	}
 	return size
 }
@@ -146,25 +154,18 @@ func forSize(vs []int64, order int) int {
 // values) as FOR mini-blocks.
 func appendFOR(dst []byte, vs []int64, order int) []byte {
 	m := len(vs) - order
-	var buf [miniBlock]uint64
+	var buf [miniBlock]int64
+	var ubuf [miniBlock]uint64
 	for start := 0; start < m; start += miniBlock {
-		end := min(start+miniBlock, m)
-		cnt := end - start
-		lo := transform(vs, start, order)
-		hi := lo
-		for j := start; j < end; j++ {
-			t := transform(vs, j, order)
-			buf[j-start] = uint64(t)
-			lo = min(lo, t)
-			hi = max(hi, t)
-		}
+		cnt := min(miniBlock, m-start)
+		lo, hi := fillMini(buf[:cnt], vs, start, order)
 		w := bits.Len64(uint64(hi) - uint64(lo))
-		for i := range cnt {
-			buf[i] -= uint64(lo)
+		for i, t := range buf[:cnt] {
+			ubuf[i] = uint64(t) - uint64(lo)
 		}
 		dst = appendZvarint(dst, lo)
 		dst = append(dst, byte(w))
-		dst = appendPacked(dst, buf[:cnt], w)
+		dst = appendPacked(dst, ubuf[:cnt], w)
 	}
 	return dst
 }

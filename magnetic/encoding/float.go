@@ -77,6 +77,7 @@ func startExponent(v float64) int {
 	}
 	return 0
 }
+
 // AppendFloats appends an encoded block of vs to dst and returns the
 // extended slice. It writes FloatConst when all bit patterns are equal and
 // otherwise the smallest of FloatDecimal (when every value is a short

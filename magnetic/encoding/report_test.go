@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -126,7 +127,30 @@ func compressionReport() []reportRow {
 			rows = append(rows, r)
 		}
 	}
+	strData := []struct {
+		name string
+		vs   []string
+	}{
+		{"hostnames 100 x 82", benchHostnames()},
+		{"unique request ids", uniqueIDs(blockLen)},
+	}
+	for _, d := range strData {
+		b := AppendStrings(nil, d.vs)
+		r := reportRow{column: "strings", data: d.name, encoding: "chosen: " + Kind(b[0]).String(), samples: len(d.vs)}
+		r.add(b)
+		rows = append(rows, r)
+	}
 	return rows
+}
+
+// uniqueIDs returns n distinct ids like "req-000000a3f1c2".
+func uniqueIDs(n int) []string {
+	r := rand.New(rand.NewPCG(77, 77))
+	vs := make([]string, n)
+	for i := range vs {
+		vs[i] = fmt.Sprintf("req-%012x", r.Uint64()>>16)
+	}
+	return vs
 }
 
 // TestCompressionReport prints bytes/sample per encoding and compression
