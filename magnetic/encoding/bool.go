@@ -88,7 +88,7 @@ func DecodeBools(dst []bool, src []byte) ([]bool, error) {
 	for range runs {
 		var l uint64
 		l, scan, ok = readUvarint(scan)
-		if !ok || l == 0 {
+		if !ok || l == 0 || l > uint64(n) {
 			return dst, corrupt(k, "bad run length")
 		}
 		total += l

@@ -96,3 +96,31 @@ func TestCompressionString(t *testing.T) {
 		}
 	}
 }
+
+// TestCompressConcurrent shares the lazily created zstd codec between
+// goroutines; run with -race.
+func TestCompressConcurrent(t *testing.T) {
+	blocks := cpuBlocks(21, 1, 0)[:4]
+	done := make(chan error, len(blocks))
+	for _, vs := range blocks {
+		go func() {
+			raw := forceFloats(vs, FloatRaw)
+			for _, c := range []Compression{Zstd, Auto, Snappy} {
+				out, err := Decompress(nil, Compress(nil, raw, c))
+				if err == nil && !bytes.Equal(out, raw) {
+					err = errors.New("round trip mismatch")
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range blocks {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

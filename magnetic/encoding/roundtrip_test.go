@@ -396,6 +396,9 @@ func TestDecodeRejectsBadInput(t *testing.T) {
 		{"bool bitmap short", decodeBools, []byte{byte(BoolBitmap), 9, 0xff}, ErrCorrupt},
 		{"dict index out of range", decodeStrings, []byte{byte(StringDict), 2, 1, 1, 'a', 0x03}, ErrCorrupt},
 		{"string too long", decodeStrings, []byte{byte(StringPlain), 1, 5, 'a'}, ErrCorrupt},
+		{"string lengths wrap", decodeStrings, []byte{byte(StringPlain), 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 2, 'a', 'b'}, ErrCorrupt},
+		{"string runs wrap", decodeStrings, []byte{byte(StringDictRLE), 5, 1, 1, 'a', 2, 0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 8, 0}, ErrCorrupt},
+		{"bool runs wrap", decodeBools, []byte{byte(BoolRLE), 5, 1, 2, 0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 8}, ErrCorrupt},
 		{"bit width over 64", decodeIntsErr, []byte{byte(IntDelta), 3, 0, 0, 65}, ErrCorrupt},
 	}
 	for _, tc := range tests {

@@ -110,7 +110,7 @@ func readStringList(dst []string, src []byte, n int, k Kind) ([]string, []byte, 
 	rest := src
 	for range n {
 		l, r, ok := readUvarint(rest)
-		if !ok {
+		if !ok || l > uint64(len(r)) {
 			return dst, nil, corrupt(k, "bad string length")
 		}
 		total += l
@@ -201,7 +201,7 @@ func decodeDictStrings(dst []string, src []byte, n int, k Kind) ([]string, []byt
 	for range runs {
 		var l uint64
 		l, rest, ok = readUvarint(rest)
-		if !ok || l == 0 {
+		if !ok || l == 0 || l > uint64(n) {
 			return dst, nil, corrupt(k, "bad run length")
 		}
 		total += l
