@@ -25,7 +25,6 @@ type partWriter struct {
 	meta           partMeta
 	lastKey        string
 	hasKey         bool
-	written        uint64 // bytes of chunks, index and footer so far
 
 	// Scratch buffers reused across blocks.
 	enc, env []byte
