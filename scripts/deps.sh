@@ -22,7 +22,7 @@ fi
 
 # Debian packages the end-to-end tests drive (real peers, not mocks).
 need=()
-DEB_PACKAGES=""
+DEB_PACKAGES="prometheus victoria-metrics"
 for pkg in $DEB_PACKAGES; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
@@ -31,6 +31,6 @@ if [ ${#need[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" -eq 0 ] || SUDO=sudo
 	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 echo "deps: ok"

@@ -80,7 +80,12 @@ func freeAddr(t testing.TB) string {
 // startServer starts tidal server on dataDir and waits for /healthz.
 func startServer(t testing.TB, dataDir string, extra ...string) *server {
 	t.Helper()
-	s := &server{t: t, addr: freeAddr(t), dataDir: dataDir, logs: &syncBuffer{}, exited: make(chan struct{})}
+	return startServerOn(t, dataDir, freeAddr(t), extra...)
+}
+
+func startServerOn(t testing.TB, dataDir, addr string, extra ...string) *server {
+	t.Helper()
+	s := &server{t: t, addr: addr, dataDir: dataDir, logs: &syncBuffer{}, exited: make(chan struct{})}
 	args := append([]string{"server", "--data-dir", dataDir, "--listen", s.addr}, extra...)
 	s.cmd = exec.Command(tidalBin, args...)
 	s.cmd.Stdout = s.logs
@@ -168,4 +173,10 @@ func runTidal(t *testing.T, args ...string) (string, error) {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, tidalBin, args...).CombinedOutput()
 	return string(out), err
+}
+
+// startServerAt restarts tidal on a known address (after a kill).
+func startServerAt(t testing.TB, dataDir, addr string, extra ...string) *server {
+	t.Helper()
+	return startServerOn(t, dataDir, addr, extra...)
 }

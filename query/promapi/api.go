@@ -182,8 +182,10 @@ func parseTime(s string, def time.Time) (time.Time, error) {
 		return def, nil
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		// As Prometheus: rounded to the millisecond.
 		sec, frac := math.Modf(f)
-		return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC(), nil
+		frac = math.Round(frac*1000) / 1000
+		return time.Unix(int64(sec), int64(frac*float64(time.Second))).UTC(), nil
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
