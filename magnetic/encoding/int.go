@@ -13,14 +13,8 @@ import (
 // slice. It picks IntConst when all values are equal and otherwise the
 // smallest of IntDelta, IntDeltaOfDelta and IntRaw.
 func AppendInts(dst []byte, vs []int64) []byte {
-	k := chooseInts(vs)
-	return appendIntsKind(dst, vs, k)
-}
-
-// chooseInts returns the kind AppendInts would write and its payload size.
-func chooseInts(vs []int64) Kind {
 	k, _ := chooseIntsSize(vs)
-	return k
+	return appendIntsKind(dst, vs, k)
 }
 
 // chooseIntsSize returns the kind AppendInts writes for vs and the size of

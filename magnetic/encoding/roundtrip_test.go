@@ -373,6 +373,27 @@ func TestKindString(t *testing.T) {
 	}
 }
 
+func TestBlockKind(t *testing.T) {
+	tests := []struct {
+		src     []byte
+		want    Kind
+		wantErr error
+	}{
+		{AppendTimestamps(nil, regularTimestamps(3)), TimestampConst, nil},
+		{AppendFloats(nil, []float64{0.5, 0.25}), FloatDecimal, nil},
+		{AppendBools(nil, []bool{true}), BoolBitmap, nil},
+		{nil, 0, ErrCorrupt},
+		{[]byte{0, 0}, 0, ErrUnknownKind},
+		{[]byte{77}, 77, ErrUnknownKind},
+	}
+	for _, tc := range tests {
+		got, err := BlockKind(tc.src)
+		if got != tc.want || !errors.Is(err, tc.wantErr) {
+			t.Errorf("BlockKind(%x) = %s, %v; want %s, %v", tc.src, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
 func TestDecodeRejectsBadInput(t *testing.T) {
 	ts := AppendTimestamps(nil, jitteredTimestamps(1, 300, 5))
 	fl := AppendFloats(nil, cpuBlocks(1, 1, 2)[0][:300])

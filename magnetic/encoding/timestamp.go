@@ -29,9 +29,7 @@ func AppendTimestamps(dst []byte, ts []int64) []byte {
 	scale := commonPow10(ts)
 	q := getInt64s(n - 1)
 	defer putInt64s(q)
-	for i := 1; i < n; i++ {
-		q.s = append(q.s, (ts[i]-ts[i-1])/pow10Int[scale])
-	}
+	q.s = appendScaledDeltas(q.s, ts, scale)
 	dodSize := uvarintLen(zigzag(ts[0])) + 1 + uvarintLen(zigzag(q.s[0])) + forSize(q.s, 1)
 	deltaSize := uvarintLen(zigzag(ts[0]))
 	for i := 1; i < n; i++ {
@@ -179,7 +177,7 @@ func commonPow10(ts []int64) int {
 	s := maxTimestampScale
 	for i := 1; i < len(ts) && s > 0; i++ {
 		d := ts[i] - ts[i-1]
-		for s > 0 && d%pow10Int[s] != 0 {
+		for s > 0 && !divisibleByPow10(d, s) {
 			s--
 		}
 	}
@@ -222,4 +220,77 @@ func decodeScaledDeltaOfDelta(dst []int64, src []byte, n int) ([]int64, []byte, 
 	}
 	integrate(r)
 	return dst, rest, nil
+}
+
+// divisibleByPow10 reports whether 10^s divides d. Constant divisors let the
+// compiler use multiplications instead of a division per delta.
+func divisibleByPow10(d int64, s int) bool {
+	switch s {
+	case 1:
+		return d%1e1 == 0
+	case 2:
+		return d%1e2 == 0
+	case 3:
+		return d%1e3 == 0
+	case 4:
+		return d%1e4 == 0
+	case 5:
+		return d%1e5 == 0
+	case 6:
+		return d%1e6 == 0
+	case 7:
+		return d%1e7 == 0
+	case 8:
+		return d%1e8 == 0
+	case 9:
+		return d%1e9 == 0
+	case 10:
+		return d%1e10 == 0
+	case 11:
+		return d%1e11 == 0
+	case 12:
+		return d%1e12 == 0
+	case 13:
+		return d%1e13 == 0
+	case 14:
+		return d%1e14 == 0
+	case 15:
+		return d%1e15 == 0
+	case 16:
+		return d%1e16 == 0
+	case 17:
+		return d%1e17 == 0
+	case 18:
+		return d%1e18 == 0
+	}
+	return true
+}
+
+// appendScaledDeltas appends the deltas of ts divided by 10^s, using
+// constant divisors for the common precisions (us, ms, s).
+func appendScaledDeltas(dst, ts []int64, s int) []int64 {
+	switch s {
+	case 0:
+		for j := 1; j < len(ts); j++ {
+			dst = append(dst, ts[j]-ts[j-1])
+		}
+	case 3:
+		for j := 1; j < len(ts); j++ {
+			dst = append(dst, (ts[j]-ts[j-1])/1e3)
+		}
+	case 6:
+		for j := 1; j < len(ts); j++ {
+			dst = append(dst, (ts[j]-ts[j-1])/1e6)
+		}
+	case 9:
+		for j := 1; j < len(ts); j++ {
+			dst = append(dst, (ts[j]-ts[j-1])/1e9)
+		}
+	default:
+		p := pow10Int[s]
+		for j := 1; j < len(ts); j++ {
+			dst = append(dst, (ts[j]-ts[j-1])/p)
+		}
+	}
+	return dst
 }
