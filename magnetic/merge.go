@@ -102,45 +102,124 @@ func pickMerge(ps []*part) (int, int, bool) {
 // mergeParts writes the merge of pl.inputs as one part and swaps it in.
 func (s *Store) mergeParts(ctx context.Context, pl mergePlan) error {
 	meta := partMeta{tableID: pl.tableID, partStart: pl.start, creator: "merge"}
-	srcs := make([]scan.Source, len(pl.inputs))
-	for i, p := range pl.inputs {
-		srcs[i] = partSource{p}
+	for _, p := range pl.inputs {
 		meta.level = max(meta.level, p.meta.level+1)
 		meta.order = max(meta.order, p.meta.order)
 		meta.replaces = append(meta.replaces, p.name)
 	}
 	req := &scan.Request{MinTime: math.MinInt64, MaxTime: math.MaxInt64}
-	cur, err := scan.Merge(srcs...).Scan(ctx, req)
-	if err != nil {
-		return err
+	ins := make([]*mergeInput, len(pl.inputs))
+	for i, p := range pl.inputs {
+		cur := newPartCursor(ctx, p, req)
+		cur.noCache = true // a merge reads each chunk once
+		ins[i] = &mergeInput{cur: cur}
+		ins[i].next()
 	}
-	var buf rowBuffer
 	seq := s.seq.Add(1)
 	p, err := s.writePart(pl.tableID, pl.start, seq, meta, func(w *partWriter) error {
-		for i := 0; cur.Next(); i++ {
-			if i%64 == 63 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			b := cur.Batch()
-			buf.reset()
-			buf.appendBatch(b)
-			if err := w.addSeries(b.Series.Key, &buf, 0, len(buf.time)); err != nil {
-				return err
-			}
-		}
-		return cur.Err()
+		return mergeInto(ctx, w, ins)
 	})
-	err = errors.Join(err, cur.Close())
 	if err != nil {
-		if p != nil {
-			err = errors.Join(err, p.decRef())
-		}
 		return err
 	}
 	s.m.merges.Inc()
 	s.m.rowsMerged.Add(float64(p.meta.rows))
 	s.log.Debug("merged parts", "table", pl.tableID, "part", p.path, "inputs", len(pl.inputs), "rows", p.meta.rows)
 	return s.install(pl.tableID, pl.start, p, pl.inputs)
+}
+
+// mergeInput is one part being merged: its cursor yields one block of one
+// series at a time, and pos is the next row of that block.
+type mergeInput struct {
+	cur *partCursor
+	ok  bool
+	pos int
+}
+
+func (in *mergeInput) next() { in.ok, in.pos = in.cur.Next(), 0 }
+
+func (in *mergeInput) key() string { return in.cur.out.Series.Key }
+
+// mergeInto streams the merge of ins (ascending order: later inputs are
+// newer) into w: series in key order, rows of a series by a k-way merge on
+// time keeping the highest version and, on equal versions, the newer
+// input. At most one decoded block per input and two blocks of output are
+// held in memory.
+func mergeInto(ctx context.Context, w *partWriter, ins []*mergeInput) error {
+	var buf rowBuffer
+	active := make([]*mergeInput, 0, len(ins))
+	for n := 0; ; n++ {
+		key, found := "", false
+		for _, in := range ins {
+			if in.ok && (!found || in.key() < key) {
+				key, found = in.key(), true
+			}
+		}
+		if !found {
+			break
+		}
+		if n%64 == 63 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		active = active[:0]
+		for _, in := range ins {
+			if in.ok && in.key() == key {
+				active = append(active, in)
+			}
+		}
+		if err := w.beginSeries(key); err != nil {
+			return err
+		}
+		buf.reset()
+		for len(active) > 0 {
+			var win *mergeInput
+			var t, ver int64
+			for _, in := range active {
+				b := &in.cur.out
+				ti, vi := b.Time[in.pos], int64(1)
+				if b.Version != nil {
+					vi = b.Version[in.pos]
+				}
+				if win == nil || ti < t || ti == t && vi >= ver {
+					win, t, ver = in, ti, vi
+				}
+			}
+			buf.appendRow(&win.cur.out, win.pos)
+			keep := active[:0]
+			for _, in := range active {
+				if in.cur.out.Time[in.pos] == t {
+					in.pos++
+					if in.pos == len(in.cur.out.Time) {
+						in.next()
+						if !in.ok || in.key() != key {
+							if err := in.cur.Err(); err != nil {
+								return err
+							}
+							continue
+						}
+					}
+				}
+				keep = append(keep, in)
+			}
+			active = keep
+			if len(buf.time) >= 2*BlockRows {
+				if err := w.writeRows(&buf, 0, BlockRows); err != nil {
+					return err
+				}
+				buf.discard(BlockRows)
+			}
+		}
+		if err := w.writeRows(&buf, 0, len(buf.time)); err != nil {
+			return err
+		}
+		w.endSeries()
+	}
+	for _, in := range ins {
+		if err := in.cur.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -151,10 +151,13 @@ func (p *part) decRef() error {
 }
 
 // readChunk returns the decompressed content of a chunk, from the cache if
-// present. The result is shared and must not be modified.
-func (p *part) readChunk(ref chunkRef) ([]byte, error) {
+// present and useCache. The result is shared and must not be modified.
+func (p *part) readChunk(useCache bool, ref chunkRef) ([]byte, error) {
 	key := cacheKey{seq: p.seq, off: ref.off}
-	if p.cache != nil {
+	if p.cache == nil {
+		useCache = false
+	}
+	if useCache {
 		if b, ok := p.cache.get(key); ok {
 			return b, nil
 		}
@@ -176,7 +179,7 @@ func (p *part) readChunk(ref chunkRef) ([]byte, error) {
 			return nil, fmt.Errorf("read chunk at %d of part %s: %w: %w", ref.off, p.name, ErrCorrupt, err)
 		}
 	}
-	if p.cache != nil {
+	if useCache {
 		p.cache.put(key, out)
 	}
 	return out, nil

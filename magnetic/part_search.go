@@ -31,6 +31,8 @@ type partCursor struct {
 	want []colDesc
 	out  scan.Batch
 	err  error
+	// noCache reads chunks without using or filling the block cache.
+	noCache bool
 
 	ts, vers []int64
 	present  []bool
@@ -129,7 +131,7 @@ func (c *partCursor) startSeries(s *seriesMeta) {
 }
 
 func (c *partCursor) decodeBlock(b *blockMeta) error {
-	raw, err := c.p.readChunk(b.time)
+	raw, err := c.p.readChunk(!c.noCache, b.time)
 	if err != nil {
 		return err
 	}
@@ -147,7 +149,7 @@ func (c *partCursor) decodeBlock(b *blockMeta) error {
 	}
 	c.out.Time = c.ts[lo:hi]
 	if b.version.valid() {
-		if raw, err = c.p.readChunk(b.version); err != nil {
+		if raw, err = c.p.readChunk(!c.noCache, b.version); err != nil {
 			return err
 		}
 		if c.vers, err = encoding.DecodeInts(c.vers[:0], raw); err != nil {
@@ -201,7 +203,7 @@ func (c *partCursor) decodeColumn(b *blockMeta, d colDesc, col *scan.Column, lo,
 	c.present = c.present[:0]
 	nvals := b.rows
 	if cm.nulls.valid() {
-		raw, err := c.p.readChunk(cm.nulls)
+		raw, err := c.p.readChunk(!c.noCache, cm.nulls)
 		if err != nil {
 			return err
 		}
@@ -218,7 +220,7 @@ func (c *partCursor) decodeColumn(b *blockMeta, d colDesc, col *scan.Column, lo,
 			}
 		}
 	}
-	raw, err := c.p.readChunk(cm.values)
+	raw, err := c.p.readChunk(!c.noCache, cm.values)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ type partWriter struct {
 	meta           partMeta
 	lastKey        string
 	hasKey         bool
+	cur            seriesMeta // series being written
 
 	// Scratch buffers reused across blocks.
 	enc, env []byte
@@ -74,16 +75,38 @@ func (w *partWriter) writeChunk(enc []byte) (chunkRef, error) {
 // addSeries writes rows [lo, hi) of buf, which must be sorted by time
 // without duplicates, as series key. Keys must come in ascending order.
 func (w *partWriter) addSeries(key string, buf *rowBuffer, lo, hi int) error {
-	if hi <= lo {
-		return nil
+	if err := w.beginSeries(key); err != nil {
+		return err
 	}
+	if err := w.writeRows(buf, lo, hi); err != nil {
+		return err
+	}
+	w.endSeries()
+	return nil
+}
+
+// beginSeries starts series key; keys must come in ascending order.
+func (w *partWriter) beginSeries(key string) error {
 	if w.hasKey && key <= w.lastKey {
 		return fmt.Errorf("write part %s: series key %q not after %q", w.name, key, w.lastKey)
 	}
 	w.lastKey, w.hasKey = key, true
+	w.cur = seriesMeta{key: key}
+	return nil
+}
+
+// writeRows writes rows [lo, hi) of buf as blocks of the current series,
+// in as few blocks of nearly equal size as BlockRows allows. Rows must be
+// sorted by time, after every row written before for the series.
+func (w *partWriter) writeRows(buf *rowBuffer, lo, hi int) error {
+	if hi <= lo {
+		return nil
+	}
+	if n := len(w.cur.blocks); n > 0 && buf.time[lo] <= w.cur.blocks[n-1].maxT {
+		return fmt.Errorf("write part %s: series %q: time %d not after %d", w.name, w.cur.key, buf.time[lo], w.cur.blocks[n-1].maxT)
+	}
 	cols := slices.Clone(buf.cols)
 	slices.SortFunc(cols, func(a, b *colBuf) int { return strings.Compare(a.name, b.name) })
-	s := seriesMeta{key: key, rows: hi - lo, minT: buf.time[lo], maxT: buf.time[hi-1]}
 	nb := (hi - lo + BlockRows - 1) / BlockRows
 	per := (hi - lo + nb - 1) / nb
 	for b0 := lo; b0 < hi; b0 += per {
@@ -92,7 +115,21 @@ func (w *partWriter) addSeries(key string, buf *rowBuffer, lo, hi int) error {
 		if err != nil {
 			return err
 		}
-		s.blocks = append(s.blocks, bm)
+		w.cur.blocks = append(w.cur.blocks, bm)
+	}
+	return nil
+}
+
+// endSeries adds the current series to the index, unless it is empty.
+func (w *partWriter) endSeries() {
+	s := w.cur
+	w.cur = seriesMeta{}
+	if len(s.blocks) == 0 {
+		return
+	}
+	s.minT, s.maxT = s.blocks[0].minT, s.blocks[len(s.blocks)-1].maxT
+	for _, b := range s.blocks {
+		s.rows += b.rows
 	}
 	if s.minT < w.meta.minT || len(w.meta.series) == 0 {
 		w.meta.minT = s.minT
@@ -102,7 +139,6 @@ func (w *partWriter) addSeries(key string, buf *rowBuffer, lo, hi int) error {
 	}
 	w.meta.rows += uint64(s.rows)
 	w.meta.series = append(w.meta.series, s)
-	return nil
 }
 
 func (w *partWriter) writeBlock(buf *rowBuffer, cols []*colBuf, lo, hi int) (blockMeta, error) {

@@ -83,10 +83,46 @@ type rowBuffer struct {
 	time    []int64
 	version []int64 // nil: every version so far is 1
 	cols    []*colBuf
+
+	// Storage kept across reset for reuse.
+	spareCols []*colBuf
+	spareVer  []int64
 }
 
+// reset empties the buffer, keeping its storage for reuse.
 func (r *rowBuffer) reset() {
+	if r.version != nil {
+		r.spareVer = r.version[:0]
+	}
+	for _, c := range r.cols {
+		c.f, c.i, c.s, c.b, c.null = c.f[:0], c.i[:0], c.s[:0], c.b[:0], nil
+	}
+	r.spareCols = append(r.spareCols, r.cols...)
 	r.time, r.version, r.cols = r.time[:0], nil, r.cols[:0]
+}
+
+// newCol adds an empty column, reusing spare storage.
+func (r *rowBuffer) newCol(name string, typ ingest.ValueType) *colBuf {
+	var c *colBuf
+	if n := len(r.spareCols); n > 0 {
+		c = r.spareCols[n-1]
+		r.spareCols = r.spareCols[:n-1]
+		c.name, c.typ = name, typ
+	} else {
+		c = &colBuf{name: name, typ: typ}
+	}
+	r.cols = append(r.cols, c)
+	return c
+}
+
+// initVersion materialises versions of the n rows so far as 1.
+func (r *rowBuffer) initVersion(n, extra int) {
+	r.version = r.spareVer[:0]
+	r.spareVer = nil
+	r.version = slices.Grow(r.version, n+extra)
+	for range n {
+		r.version = append(r.version, 1)
+	}
 }
 
 func (r *rowBuffer) col(name string) *colBuf {
@@ -128,10 +164,7 @@ func (r *rowBuffer) appendBatch(b *scan.Batch) {
 	r.time = append(r.time, b.Time...)
 	if b.Version != nil && len(b.Version) >= n || r.version != nil {
 		if r.version == nil {
-			r.version = make([]int64, n0, n0+n)
-			for i := range r.version {
-				r.version[i] = 1
-			}
+			r.initVersion(n0, n)
 		}
 		if b.Version != nil && len(b.Version) >= n {
 			r.version = append(r.version, b.Version[:n]...)
@@ -148,9 +181,8 @@ func (r *rowBuffer) appendBatch(b *scan.Batch) {
 		}
 		c := r.col(src.Name)
 		if c == nil {
-			c = &colBuf{name: src.Name, typ: src.Type}
+			c = r.newCol(src.Name, src.Type)
 			c.padNull(n0)
-			r.cols = append(r.cols, c)
 		}
 		if c.typ == src.Type && c.len() == n0 {
 			c.appendColumn(src, n)
@@ -238,4 +270,71 @@ func gatherSlice[T any](s []T, perm []int) []T {
 		out[i] = s[p]
 	}
 	return out
+}
+
+// appendRow copies row i of b. Like appendBatch, a column whose type
+// differs from the one first seen for its name becomes NULL.
+func (r *rowBuffer) appendRow(b *scan.Batch, i int) {
+	n0 := len(r.time)
+	r.time = append(r.time, b.Time[i])
+	v := int64(1)
+	if b.Version != nil {
+		v = b.Version[i]
+	}
+	if r.version != nil || v != 1 {
+		if r.version == nil {
+			r.initVersion(n0, 1)
+		}
+		r.version = append(r.version, v)
+	}
+	for c := range b.Columns {
+		src := &b.Columns[c]
+		col := r.col(src.Name)
+		if col == nil {
+			col = r.newCol(src.Name, src.Type)
+			col.padNull(n0)
+		}
+		if col.typ != src.Type || col.len() != n0 {
+			continue
+		}
+		if src.IsNull(i) {
+			col.padNull(1)
+			continue
+		}
+		if col.null != nil {
+			col.null = append(col.null, false)
+		}
+		switch col.typ {
+		case ingest.TypeDouble:
+			col.f = append(col.f, src.F[i])
+		case ingest.TypeBigint, ingest.TypeTimestamp:
+			col.i = append(col.i, src.I[i])
+		case ingest.TypeVarchar:
+			col.s = append(col.s, src.S[i])
+		default:
+			col.b = append(col.b, src.B[i])
+		}
+	}
+	for _, col := range r.cols {
+		if col.len() == n0 {
+			col.padNull(1)
+		}
+	}
+}
+
+// discard drops the first n rows.
+func (r *rowBuffer) discard(n int) {
+	r.time = r.time[:copy(r.time, r.time[n:])]
+	if r.version != nil {
+		r.version = r.version[:copy(r.version, r.version[n:])]
+	}
+	for _, c := range r.cols {
+		c.f = c.f[:copy(c.f, c.f[min(n, len(c.f)):])]
+		c.i = c.i[:copy(c.i, c.i[min(n, len(c.i)):])]
+		c.s = c.s[:copy(c.s, c.s[min(n, len(c.s)):])]
+		c.b = c.b[:copy(c.b, c.b[min(n, len(c.b)):])]
+		if c.null != nil {
+			c.null = c.null[:copy(c.null, c.null[n:])]
+		}
+	}
 }

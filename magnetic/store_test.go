@@ -336,3 +336,49 @@ func all2() *scan.Request {
 	r.Database, r.Table = scantest.Database, scantest.Table
 	return r
 }
+
+// TestMergeLongSeries merges a series longer than two blocks, written
+// interleaved across two parts, so that the merge streams block by block.
+func TestMergeLongSeries(t *testing.T) {
+	cat, id := newCatalog(t)
+	s := openStore(t, t.TempDir(), cat)
+	var even, odd []ingest.Record
+	const n = 3*BlockRows + 100
+	for i := range n {
+		r := ingest.Record{MeasureName: "m", Dimensions: []ingest.Dimension{{Name: "h", Value: "x"}}, Time: day0 + int64(i)*1e9,
+			Measures: []ingest.Measure{{Name: "v", Value: ingest.Int(int64(i))}}}
+		if i%5 == 0 {
+			r.Measures = append(r.Measures, ingest.Measure{Name: "w", Value: ingest.String("s" + strings.Repeat("x", i%7))})
+		}
+		if i%2 == 0 {
+			even = append(even, r)
+		} else {
+			odd = append(odd, r)
+		}
+	}
+	writeRecords(t, s, id, even)
+	writeRecords(t, s, id, odd)
+	want := scantest.NewModel(append(slices.Clone(even), odd...)).Rows(all())
+	if mergeAll(t, s) != 1 {
+		t.Fatal("no merge")
+	}
+	if d := scantest.Diff(want, collect(t, s, all())); d != "" {
+		t.Fatal(d)
+	}
+	parts := s.Parts()
+	if len(parts) != 1 || parts[0].Rows != n {
+		t.Fatalf("parts %+v", parts)
+	}
+	s.mu.RLock()
+	var blocks []int
+	for _, pt := range s.tables[id] {
+		for _, b := range pt.parts[0].meta.series[0].blocks {
+			blocks = append(blocks, b.rows)
+		}
+	}
+	s.mu.RUnlock()
+	// Full blocks while streaming, the remainder split in two.
+	if !slices.Equal(blocks, []int{BlockRows, BlockRows, 4146, 4146}) {
+		t.Errorf("block sizes %v", blocks)
+	}
+}
