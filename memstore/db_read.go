@@ -69,18 +69,6 @@ func (c *seriesCursor) Batch() *scan.Batch { return &c.batch }
 func (c *seriesCursor) Err() error         { return c.err }
 func (c *seriesCursor) Close() error       { return nil }
 
-func wanted(req *scan.Request, name string) bool {
-	if req.Columns == nil {
-		return true
-	}
-	for _, c := range req.Columns {
-		if c == name {
-			return true
-		}
-	}
-	return false
-}
-
 // fill decodes the rows of s inside the request's time range into b. It
 // reports false when the series has no such rows.
 func (s *memSeries) fill(b *scan.Batch, req *scan.Request) (bool, error) {

@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"math"
 	"testing"
 
 	"github.com/tidaldb/tidal/ingest"
@@ -16,7 +17,7 @@ func TestWALRecordRoundTrip(t *testing.T) {
 		names []string
 		vals  []ingest.Value
 	}{
-		{1_700_000_000_000_000_000, 1, []string{measureValueCol}, []ingest.Value{ingest.Float(-0.0)}},
+		{1_700_000_000_000_000_000, 1, []string{measureValueCol}, []ingest.Value{ingest.Float(math.Copysign(0, -1))}},
 		{1_700_000_010_000_000_000, 2, []string{measureValueCol}, []ingest.Value{{Type: ingest.TypeDouble, Bits: 0x7ff0000000000002}}},
 		{-5, 9, []string{"a", "b", "c", "d", "e", "f"}, []ingest.Value{ingest.Int(-1 << 63), ingest.String("ünï\x00"), ingest.Bool(true), ingest.Timestamp(1<<63 - 1), {}, ingest.Float(1e308)}},
 	}

@@ -24,7 +24,6 @@ type memSeries struct {
 	// walLogged is true once the series definition is durable in the WAL
 	// (or in a checkpoint).
 	walLogged bool
-	bytes     int // last computed heap size of the chunks
 }
 
 // upsertOutcome says what an upsert did.
@@ -172,13 +171,4 @@ func sameValues(a, b []ingest.Value) bool {
 		}
 	}
 	return true
-}
-
-// size recomputes the heap bytes held by the series' chunks.
-func (s *memSeries) size() int {
-	n := 0
-	for _, c := range s.chunks {
-		n += c.size()
-	}
-	return n
 }

@@ -133,8 +133,8 @@ func TestRemoteWriteRejections(t *testing.T) {
 	good := prompb.TimeSeries{Labels: []prompb.Label{{Name: "__name__", Value: "ok_metric"}, {Name: "a", Value: "b"}}, Samples: []prompb.Sample{{Value: 1, Timestamp: 1}}}
 	body := v1Body(t, &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{
 		good,
-		{Labels: []prompb.Label{{Name: "a", Value: "b"}}, Samples: []prompb.Sample{{Value: 1, Timestamp: 1}}},                                             // no name
-		{Labels: []prompb.Label{{Name: "__name__", Value: "bad_metric"}, {Name: "a", Value: "b"}}, Samples: []prompb.Sample{{Value: 1, Timestamp: 1}}},     // rejected by the appender
+		{Labels: []prompb.Label{{Name: "a", Value: "b"}}, Samples: []prompb.Sample{{Value: 1, Timestamp: 1}}},                                           // no name
+		{Labels: []prompb.Label{{Name: "__name__", Value: "bad_metric"}, {Name: "a", Value: "b"}}, Samples: []prompb.Sample{{Value: 1, Timestamp: 1}}},  // rejected by the appender
 		{Labels: []prompb.Label{{Name: "__name__", Value: "hist"}, {Name: "a", Value: "b"}}, Histograms: []prompb.Histogram{{Timestamp: 1, Schema: 1}}}, // native histogram
 	}})
 	w := post(h, body, "application/x-protobuf")

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
@@ -52,7 +53,7 @@ func (qr *querier) request(mint, maxt int64, columns []string, ms []*labels.Matc
 	}
 	for _, m := range ms {
 		name := m.Name
-		if name == labels.MetricName {
+		if name == model.MetricNameLabel {
 			name = scan.ColMeasureName
 		}
 		switch m.Type {
@@ -90,7 +91,7 @@ func msToNs(ms int64) int64 {
 // seriesLabels returns the Prometheus labels of a scanned series.
 func seriesLabels(b *labels.ScratchBuilder, s *scan.Series) labels.Labels {
 	b.Reset()
-	b.Add(labels.MetricName, s.MeasureName)
+	b.Add(model.MetricNameLabel, s.MeasureName)
 	for _, d := range s.Dimensions {
 		b.Add(d.Name, d.Value)
 	}
