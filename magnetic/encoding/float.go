@@ -97,11 +97,14 @@ func AppendFloats(dst []byte, vs []float64) []byte {
 	}
 	ms := getInt64s(n)
 	defer putInt64s(ms)
+	h := getHuffScratch()
+	defer putHuffScratch(h)
 	e, ok := decimalMantissas(ms, vs)
 	var ik Kind
+	var hb []byte
 	if ok {
 		var isize int
-		ik, isize = chooseIntsSize(ms.s)
+		ik, isize, hb = chooseInts(ms.s, h)
 		size := uvarintLen(zigzag(int64(e))) + 1 + uvarintLen(uint64(n)) + isize
 		if size <= bestSize {
 			best = FloatDecimal
@@ -111,7 +114,7 @@ func AppendFloats(dst []byte, vs []float64) []byte {
 	switch best {
 	case FloatDecimal:
 		dst = appendZvarint(dst, int64(e))
-		return appendIntsKind(dst, ms.s, ik)
+		return appendIntsKind(dst, ms.s, ik, hb)
 	case FloatXOR:
 		return appendXOR(dst, vs)
 	default:

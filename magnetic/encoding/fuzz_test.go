@@ -48,7 +48,8 @@ func FuzzDecodeInts(f *testing.F) {
 		AppendInts(nil, []int64{5, 6, 7, 9}),
 		AppendInts(nil, []int64{-3, -3}),
 		AppendInts(nil, []int64{0, 1, 4, 9, 16, 25}),
-		AppendInts(nil, randInts(1, 200)))
+		AppendInts(nil, randInts(1, 200)),
+		AppendInts(nil, huffmanGoldenInput()))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		got, err := DecodeInts([]int64{7}, src)
 		if err != nil {
@@ -81,6 +82,7 @@ func FuzzDecodeFloats(f *testing.F) {
 		AppendFloats(nil, []float64{0.1, 0.25, 0.5}),
 		AppendFloats(nil, []float64{1, math.Copysign(0, -1), math.NaN(), math.Inf(1)}),
 		AppendFloats(nil, cpuBlocks(1, 1, 2)[0][:200]),
+		AppendFloats(nil, cpuBlocks(1, 1, 0)[0][:300]),
 		AppendFloats(nil, []float64{1e300, 3, 1}),
 		AppendFloats(nil, []float64{2, 2}))
 	f.Fuzz(func(t *testing.T, src []byte) {
@@ -163,6 +165,11 @@ func FuzzRoundTripInts(f *testing.F) {
 	f.Add([]byte{})
 	f.Add(binary.LittleEndian.AppendUint64(nil, math.MaxUint64))
 	f.Add(bytes.Repeat([]byte{1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0}, 40))
+	var walk []byte
+	for _, v := range huffmanGoldenInput() {
+		walk = binary.LittleEndian.AppendUint64(walk, uint64(v))
+	}
+	f.Add(walk)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		vs := make([]int64, len(raw)/8)
 		for i := range vs {

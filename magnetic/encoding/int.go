@@ -11,25 +11,29 @@ import (
 
 // AppendInts appends an encoded block of vs to dst and returns the extended
 // slice. It picks IntConst when all values are equal and otherwise the
-// smallest of IntDelta, IntDeltaOfDelta and IntRaw.
+// smallest of IntDelta, IntDeltaOfDelta, IntDeltaHuffman and IntRaw.
 func AppendInts(dst []byte, vs []int64) []byte {
-	k, _ := chooseIntsSize(vs)
-	return appendIntsKind(dst, vs, k)
+	h := getHuffScratch()
+	defer putHuffScratch(h)
+	k, _, hb := chooseInts(vs, h)
+	return appendIntsKind(dst, vs, k, hb)
 }
 
-// chooseIntsSize returns the kind AppendInts writes for vs and the size of
-// the payload after the header.
-func chooseIntsSize(vs []int64) (Kind, int) {
+// chooseInts returns the kind AppendInts writes for vs, the size of the
+// payload after the header and, for IntDeltaHuffman, the coded stream
+// (aliasing h).
+func chooseInts(vs []int64, h *huffScratch) (Kind, int, []byte) {
 	n := len(vs)
 	if n == 0 {
-		return IntConst, 0
+		return IntConst, 0, nil
 	}
+	firstLen := uvarintLen(zigzag(vs[0]))
 	if allEqual(vs) {
-		return IntConst, uvarintLen(zigzag(vs[0]))
+		return IntConst, firstLen, nil
 	}
-	best, bestSize := IntDelta, uvarintLen(zigzag(vs[0]))+forSize(vs, 1)
+	best, bestSize := IntDelta, firstLen+forSize(vs, 1)
 	if n > 2 {
-		s := uvarintLen(zigzag(vs[0])) + uvarintLen(zigzag(vs[1]-vs[0])) + forSize(vs, 2)
+		s := firstLen + uvarintLen(zigzag(vs[1]-vs[0])) + forSize(vs, 2)
 		if s < bestSize {
 			best, bestSize = IntDeltaOfDelta, s
 		}
@@ -37,7 +41,16 @@ func chooseIntsSize(vs []int64) (Kind, int) {
 	if 8*n < bestSize {
 		best, bestSize = IntRaw, 8*n
 	}
-	return best, bestSize
+	// Huffman needs at least one bit per delta plus its table.
+	var hb []byte
+	if bestSize > n/8+16 {
+		if b, ok := huffmanDeltas(h, vs); ok {
+			if s := firstLen + uvarintLen(uint64(len(b))) + len(b); s < bestSize {
+				best, bestSize, hb = IntDeltaHuffman, s, b
+			}
+		}
+	}
+	return best, bestSize, hb
 }
 
 func allEqual(vs []int64) bool {
@@ -49,7 +62,9 @@ func allEqual(vs []int64) bool {
 	return true
 }
 
-func appendIntsKind(dst []byte, vs []int64, k Kind) []byte {
+// appendIntsKind writes vs as kind k; hb is the Huffman stream for
+// IntDeltaHuffman.
+func appendIntsKind(dst []byte, vs []int64, k Kind, hb []byte) []byte {
 	dst = appendHeader(dst, k, len(vs))
 	if len(vs) == 0 {
 		return dst
@@ -66,6 +81,10 @@ func appendIntsKind(dst []byte, vs []int64, k Kind) []byte {
 			dst = appendZvarint(dst, vs[1]-vs[0])
 		}
 		return appendFOR(dst, vs, 2)
+	case IntDeltaHuffman:
+		dst = appendZvarint(dst, vs[0])
+		dst = appendUvarint(dst, uint64(len(hb)))
+		return append(dst, hb...)
 	default:
 		for _, v := range vs {
 			dst = binary.LittleEndian.AppendUint64(dst, uint64(v))
@@ -90,7 +109,7 @@ func DecodeInts(dst []int64, src []byte) ([]int64, error) {
 // decodeInts decodes one integer block at the start of src and returns the
 // bytes after it. On error dst is returned with its original length.
 func decodeInts(dst []int64, src []byte) ([]int64, []byte, error) {
-	k, n, rest, err := readHeader(src, IntConst, IntDelta, IntDeltaOfDelta, IntRaw)
+	k, n, rest, err := readHeader(src, IntConst, IntDelta, IntDeltaOfDelta, IntRaw, IntDeltaHuffman)
 	if err != nil {
 		return dst, nil, err
 	}
@@ -126,6 +145,12 @@ func decodeInts(dst []int64, src []byte) ([]int64, []byte, error) {
 		integrate(dst[base:])
 	case IntDeltaOfDelta:
 		dst, rest, err = decodeDeltaOfDelta(dst, rest, n, k)
+		if err != nil {
+			return dst[:base], nil, err
+		}
+	case IntDeltaHuffman:
+		dst = slices.Grow(dst, n)
+		dst, rest, err = decodeHuffmanDeltas(dst, rest, n)
 		if err != nil {
 			return dst[:base], nil, err
 		}

@@ -36,6 +36,8 @@ const (
 	IntDeltaOfDelta Kind = 22
 	// IntRaw stores raw little-endian int64s.
 	IntRaw Kind = 23
+	// IntDeltaHuffman stores byte-sized zigzag deltas, Huffman coded.
+	IntDeltaHuffman Kind = 24
 
 	// StringPlain stores length-prefixed strings.
 	StringPlain Kind = 30
@@ -74,6 +76,7 @@ var kindNames = map[Kind]string{
 	IntDelta:              "int-delta",
 	IntDeltaOfDelta:       "int-delta-of-delta",
 	IntRaw:                "int-raw",
+	IntDeltaHuffman:       "int-delta-huffman",
 	StringPlain:           "string-plain",
 	StringDict:            "string-dict",
 	StringDictRLE:         "string-dict-rle",

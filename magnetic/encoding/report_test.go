@@ -110,10 +110,13 @@ func compressionReport() []reportRow {
 	for _, d := range valData {
 		for _, k := range []Kind{0, FloatDecimal, FloatXOR, FloatRaw} {
 			r := reportRow{column: "values", data: d.name, encoding: k.String()}
-			chosen := map[Kind]int{}
+			if k == FloatDecimal {
+				r.encoding = blockLabel(forceFloats(d.blocks[0], k))
+			}
+			chosen := map[string]int{}
 			for _, vs := range d.blocks {
 				b := forceFloats(vs, k)
-				chosen[Kind(b[0])]++
+				chosen[blockLabel(b)]++
 				r.add(b)
 				r.samples += len(vs)
 			}
@@ -143,6 +146,23 @@ func compressionReport() []reportRow {
 	return rows
 }
 
+// blockLabel names a block's kind, and for FloatDecimal the kind of its
+// embedded mantissa block.
+func blockLabel(b []byte) string {
+	k := Kind(b[0])
+	if k != FloatDecimal {
+		return k.String()
+	}
+	_, _, rest, err := readHeader(b, FloatDecimal)
+	if err != nil {
+		return k.String()
+	}
+	if _, rest, ok := readZvarint(rest); ok && len(rest) > 0 {
+		return k.String() + "(" + Kind(rest[0]).String() + ")"
+	}
+	return k.String()
+}
+
 // uniqueIDs returns n distinct ids like "req-000000a3f1c2".
 func uniqueIDs(n int) []string {
 	r := rand.New(rand.NewPCG(77, 77))
@@ -159,9 +179,9 @@ func uniqueIDs(n int) []string {
 func TestCompressionReport(t *testing.T) {
 	rows := compressionReport()
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "\n%-10s | %-22s | %-38s | %8s | %8s | %8s | %8s\n", "column", "data", "encoding", "none", "snappy", "zstd", "auto")
+	fmt.Fprintf(&sb, "\n%-10s | %-22s | %-46s | %8s | %8s | %8s | %8s\n", "column", "data", "encoding", "none", "snappy", "zstd", "auto")
 	for _, r := range rows {
-		fmt.Fprintf(&sb, "%-10s | %-22s | %-38s | %8.4f | %8.4f | %8.4f | %8.4f\n",
+		fmt.Fprintf(&sb, "%-10s | %-22s | %-46s | %8.4f | %8.4f | %8.4f | %8.4f\n",
 			r.column, r.data, r.encoding, r.perSample(0), r.perSample(1), r.perSample(2), r.perSample(3))
 	}
 	t.Log(sb.String())

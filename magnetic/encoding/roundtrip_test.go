@@ -154,6 +154,13 @@ func TestIntsRoundTrip(t *testing.T) {
 	for i := range counter {
 		counter[i] = 1_000_000 + int64(i)*37 + int64(i%3)
 	}
+	r := rand.New(rand.NewPCG(3, 3))
+	wide := make([]int64, 2000)
+	walk := make([]int64, 2000)
+	for i := 1; i < len(wide); i++ {
+		wide[i] = wide[i-1] + 1000 + r.Int64N(500)
+		walk[i] = walk[i-1] + int64(r.NormFloat64()*3)
+	}
 	versions := make([]int64, 300)
 	for i := range versions {
 		versions[i] = int64(i + 1)
@@ -168,7 +175,9 @@ func TestIntsRoundTrip(t *testing.T) {
 		{"constant", slices.Repeat([]int64{math.MaxInt64}, 100), IntConst},
 		{"min max", []int64{math.MinInt64, math.MaxInt64, math.MinInt64, 0, math.MaxInt64}, IntDeltaOfDelta},
 		{"random", randInts(2, 1000), IntRaw},
-		{"counter", counter, IntDelta},
+		{"counter", counter, IntDeltaHuffman},
+		{"wide deltas", wide, IntDelta},
+		{"walk", walk, IntDeltaHuffman},
 		{"versions", versions, IntDelta},
 		{"quadratic", []int64{0, 1, 4, 9, 16, 25, 36, 49, 64, 81, 100, 121, 144, 169, 196, 225, 256}, IntDeltaOfDelta},
 		{"small walk", []int64{3, 4, 4, 5, 3, 2, 2, 2, 3}, IntDelta},
