@@ -344,14 +344,13 @@ type Duration struct {
 	Nanos int64
 }
 
-// Interval is INTERVAL [-]'value' from [TO to]; From and To are upper-case
+// Interval is INTERVAL 'value' from [TO to]; From and To are upper-case
 // field names (DAY, HOUR, ...), To empty for a single field.
 type Interval struct {
 	Pos
-	Negative bool
-	Value    string
-	From     string
-	To       string
+	Value string
+	From  string
+	To    string
 }
 
 // Param is a query parameter: @name (Name set) or ? (Index, 1-based, in
