@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ErrBadOptions is wrapped by every Options validation error.
+var ErrBadOptions = errors.New("bench: bad options")
+
+// Preset sizes a run. Presets are sized for a 2-core, 24 GiB machine.
+type Preset struct {
+	Name string
+	// Hosts is the TSBS scale (number of hosts).
+	Hosts int
+	// Span is the length of the generated time range.
+	Span time.Duration
+	// Interval is the time between two points of one host.
+	Interval time.Duration
+	// Warmup and Runs are the untimed and timed executions of each query.
+	Warmup, Runs int
+}
+
+// Samples is the number of values the preset generates (cpu-only: 10 per
+// host and interval).
+func (p Preset) Samples() int64 {
+	return int64(p.Hosts) * int64(p.Span/p.Interval) * cpuFieldCount
+}
+
+// cpuFieldCount is the number of fields of a TSBS cpu point.
+const cpuFieldCount = 10
+
+// Presets are the named sizes of --preset.
+var presets = []Preset{
+	{Name: "smoke", Hosts: 10, Span: 10 * time.Minute, Interval: 10 * time.Second, Warmup: 1, Runs: 3},
+	{Name: "small", Hosts: 100, Span: 3 * time.Hour, Interval: 10 * time.Second, Warmup: 2, Runs: 10},
+	{Name: "large", Hosts: 1000, Span: 6 * time.Hour, Interval: 10 * time.Second, Warmup: 2, Runs: 10},
+}
+
+// LookupPreset returns the preset called name.
+func LookupPreset(name string) (Preset, error) {
+	for _, p := range presets {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return Preset{}, fmt.Errorf("%w: unknown preset %q (want smoke, small or large)", ErrBadOptions, name)
+}
+
+// Peer names accepted by Options.Peers.
+const (
+	PeerVictoriaMetrics = "victoriametrics"
+	PeerPrometheus      = "prometheus"
+	PeerInfluxDB        = "influxdb"
+)
+
+// Options configures Run. The zero value is not valid; start from
+// DefaultOptions.
+type Options struct {
+	Preset Preset
+	// Peers to run after TidalDB, in this order.
+	Peers []string
+	// OutDir receives report.md and the SVG charts.
+	OutDir string
+	// Driver is the ingest path into TidalDB: DriverTimestream,
+	// DriverPromRW1 or DriverPromRW2.
+	Driver string
+	// Clients is the number of concurrent ingest clients; Batch the number
+	// of samples per request (Timestream requests are capped at 100).
+	Clients, Batch int
+	// Seed makes the workload and the query parameters deterministic.
+	Seed int64
+	// Start is the first timestamp of the workload. The zero value means
+	// "Span before now, rounded down to the hour", which keeps the data
+	// inside TidalDB's memory-store retention.
+	Start time.Time
+	// TidalBin is the tidal binary to start; empty builds ./cmd/tidal with
+	// the go tool. Target, when set, is the URL of a running TidalDB to use
+	// instead (no RSS or disk figures then).
+	TidalBin, Target string
+	// Bin overrides the peer binaries by peer name (default: the Debian
+	// names victoria-metrics, prometheus, influxd on $PATH).
+	Bin map[string]string
+	// WorkDir holds the data directories; empty means a fresh temporary
+	// directory that Run removes.
+	WorkDir string
+	// Progress receives the progress line (nil: none). Log receives one
+	// line per step (nil: none).
+	Progress, Log io.Writer
+}
+
+// DefaultOptions returns the options of `tidal-bench run --preset smoke`.
+func DefaultOptions() Options {
+	p, _ := LookupPreset("smoke")
+	return Options{Preset: p, OutDir: "bench-out", Driver: DriverTimestream, Clients: 2, Batch: 1000, Seed: 123}
+}
+
+// Validate reports the first problem with o.
+func (o *Options) Validate() error {
+	if o.Preset.Hosts <= 0 || o.Preset.Span <= 0 || o.Preset.Interval <= 0 || o.Preset.Runs <= 0 {
+		return fmt.Errorf("%w: preset %q is empty", ErrBadOptions, o.Preset.Name)
+	}
+	if o.Clients < 1 || o.Clients > 1024 {
+		return fmt.Errorf("%w: clients %d outside [1,1024]", ErrBadOptions, o.Clients)
+	}
+	if o.Batch < 1 || o.Batch > 1_000_000 {
+		return fmt.Errorf("%w: batch %d outside [1,1000000]", ErrBadOptions, o.Batch)
+	}
+	if !slices.Contains(driverNames, o.Driver) {
+		return fmt.Errorf("%w: unknown driver %q (want %s)", ErrBadOptions, o.Driver, strings.Join(driverNames, ", "))
+	}
+	seen := map[string]bool{}
+	for _, p := range o.Peers {
+		switch p {
+		case PeerVictoriaMetrics, PeerPrometheus, PeerInfluxDB:
+		default:
+			return fmt.Errorf("%w: unknown peer %q (want victoriametrics, prometheus or influxdb)", ErrBadOptions, p)
+		}
+		if seen[p] {
+			return fmt.Errorf("%w: peer %q given twice", ErrBadOptions, p)
+		}
+		seen[p] = true
+	}
+	if o.OutDir == "" {
+		return fmt.Errorf("%w: no output directory", ErrBadOptions)
+	}
+	return nil
+}
