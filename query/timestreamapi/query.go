@@ -1,0 +1,323 @@
+package timestreamapi
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tidaldb/tidal/internal/awsjson"
+	"github.com/tidaldb/tidal/query/exec"
+)
+
+// QueryInput is the request of the Query operation.
+type QueryInput struct {
+	QueryString   *string
+	ClientToken   *string
+	NextToken     *string
+	MaxRows       *int64
+	QueryInsights *struct{ Mode string }
+}
+
+// DecodeQueryInput decodes and validates a Query request body with
+// Timestream's limits (maxQueryBytes for QueryString). Errors are
+// *awsjson.Error ValidationExceptions.
+func DecodeQueryInput(body []byte, maxQueryBytes int) (*QueryInput, error) {
+	var in QueryInput
+	if e := awsjson.Decode(body, &in); e != nil {
+		return nil, e
+	}
+	switch {
+	case in.QueryString == nil:
+		return nil, awsjson.Validation("1 validation error detected: Value null at 'queryString' failed to satisfy constraint: Member must not be null")
+	case len(*in.QueryString) == 0:
+		return nil, awsjson.Validation("1 validation error detected: Value at 'queryString' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	case len(*in.QueryString) > maxQueryBytes:
+		return nil, awsjson.Validation("1 validation error detected: Value at 'queryString' failed to satisfy constraint: Member must have length less than or equal to %d", maxQueryBytes)
+	case !utf8.ValidString(*in.QueryString):
+		return nil, awsjson.Validation("QueryString is not valid UTF-8.")
+	}
+	if in.ClientToken != nil && (len(*in.ClientToken) < 32 || len(*in.ClientToken) > 128) {
+		return nil, awsjson.Validation("1 validation error detected: Value at 'clientToken' failed to satisfy constraint: Member must have length between 32 and 128")
+	}
+	if in.NextToken != nil && (len(*in.NextToken) < 1 || len(*in.NextToken) > 2048) {
+		return nil, awsjson.Validation("1 validation error detected: Value at 'nextToken' failed to satisfy constraint: Member must have length between 1 and 2048")
+	}
+	if in.MaxRows != nil && (*in.MaxRows < 1 || *in.MaxRows > 1000) {
+		return nil, awsjson.Validation("1 validation error detected: Value '%d' at 'maxRows' failed to satisfy constraint: Member must have value between 1 and 1000", *in.MaxRows)
+	}
+	if in.QueryInsights != nil && in.QueryInsights.Mode != "ENABLED_WITH_RATE_CONTROL" && in.QueryInsights.Mode != "DISABLED" {
+		return nil, awsjson.Validation("1 validation error detected: Value '%s' at 'queryInsights.mode' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED_WITH_RATE_CONTROL, DISABLED]", in.QueryInsights.Mode)
+	}
+	return &in, nil
+}
+
+func invalidToken() error { return awsjson.Validation("%s", msgInvalidToken) }
+
+func (a *API) query(r *request) (any, error) {
+	in, err := DecodeQueryInput(r.body, a.opts.MaxQueryBytes)
+	if err != nil {
+		return nil, err
+	}
+	var maxRows int
+	if in.MaxRows != nil {
+		maxRows = int(*in.MaxRows)
+	}
+	if in.NextToken != nil {
+		return a.poll(r, *in.QueryString, *in.NextToken, maxRows)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.opts.QueryTimeout)
+	c, ok := a.cursors.start(*in.QueryString, cancel, a.opts.MaxConcurrentQueries)
+	if !ok {
+		cancel()
+		return nil, awsjson.NewError(awsjson.TypeThrottling, "%s", msgTooManyQueries)
+	}
+	a.running.Inc()
+	go a.run(ctx, c)
+	return a.respond(r.ctx, c, "", "", 0, maxRows)
+}
+
+// run executes c's query and records the outcome.
+func (a *API) run(ctx context.Context, c *cursor) {
+	start := time.Now()
+	res, err := a.eng.Query(ctx, c.sql, nil)
+	if err == nil && res == nil {
+		res = &exec.Result{}
+	}
+	label := "ok"
+	if err != nil {
+		label = a.apiError("Query", err).Type
+	}
+	a.running.Dec()
+	a.duration.WithLabelValues(label).Observe(time.Since(start).Seconds())
+	tooLarge := awsjson.NewError(awsjson.TypeQueryExecution, "Query result exceeds the %d bytes this server keeps for paging; add a LIMIT or narrow the query.", a.opts.MaxCursorBytes)
+	a.cursors.finish(c, res, err, tooLarge)
+}
+
+// poll answers a Query call that carries a NextToken.
+func (a *API) poll(r *request, sql, tok string, maxRows int) (any, error) {
+	id, nonce, ok := parseToken(tok)
+	if !ok {
+		return nil, invalidToken()
+	}
+	c, ok := a.cursors.get(id)
+	if !ok {
+		return nil, invalidToken()
+	}
+	if a.cursors.isCancelled(c) {
+		return nil, awsjson.NewError(awsjson.TypeConflict, "%s", msgCancelled)
+	}
+	if c.sql != sql {
+		return nil, invalidToken()
+	}
+	t, ok := a.cursors.use(c, nonce, a.opts.MaxTokenUses)
+	if !ok {
+		return nil, invalidToken()
+	}
+	return a.respond(r.ctx, c, tok, nonce, t.offset, maxRows)
+}
+
+// respond waits up to WaitTime for c and answers with the page of at most
+// maxRows rows (0: no limit) that starts at offset. tok and nonce name the
+// token presented, empty on the first call.
+func (a *API) respond(ctx context.Context, c *cursor, tok, nonce string, offset, maxRows int) (any, error) {
+	first := tok == ""
+	timer := time.NewTimer(a.opts.WaitTime)
+	defer timer.Stop()
+	select {
+	case <-c.done:
+	case <-timer.C:
+		// Still running: the caller polls with a token for the first page.
+		if first {
+			tok = a.cursors.issue(c, 0)
+		}
+		return runningResponse(c.id, tok), nil
+	case <-ctx.Done():
+		if first {
+			a.cursors.remove(c) // nobody can learn the QueryId: stop it
+		}
+		return nil, ctx.Err()
+	}
+	if a.cursors.isCancelled(c) {
+		return nil, awsjson.NewError(awsjson.TypeConflict, "%s", msgCancelled)
+	}
+	if c.err != nil {
+		a.cursors.remove(c)
+		return nil, c.err
+	}
+	body, end, err := a.encodePage(c, offset, maxRows)
+	if err != nil {
+		return nil, err
+	}
+	if end < len(c.res.Rows) {
+		next := a.cursors.nextToken(c, nonce, int32(maxRows), end)
+		body = append(body, `,"NextToken":`...)
+		body = appendJSONString(body, next)
+	} else if first {
+		a.cursors.remove(c) // the whole result is in this page
+	}
+	body = appendQueryStatus(body, 100, c.res.Stats.BytesScanned)
+	return rawJSON(append(body, '}')), nil
+}
+
+// encodePage encodes the response up to and including Rows for the page of
+// c starting at offset; end is the offset after its last row.
+func (a *API) encodePage(c *cursor, offset, maxRows int) (body []byte, end int, err error) {
+	rows := c.res.Rows
+	if offset > len(rows) {
+		return nil, 0, invalidToken()
+	}
+	body = make([]byte, 0, 4096)
+	body = append(body, `{"QueryId":"`...)
+	body = append(body, c.id...)
+	body = append(body, `","ColumnInfo":`...)
+	body = append(body, c.columns...)
+	body = append(body, `,"Rows":[`...)
+	rowsStart := len(body)
+	end = offset
+	for end < len(rows) && (maxRows == 0 || end-offset < maxRows) {
+		mark := len(body)
+		if end > offset {
+			body = append(body, ',')
+		}
+		body = AppendRow(body, c.types, rows[end])
+		if len(body)-rowsStart > a.opts.MaxPageBytes {
+			if end == offset {
+				return nil, 0, awsjson.NewError(awsjson.TypeQueryExecution, "%s", msgRowTooLarge)
+			}
+			body = body[:mark]
+			break
+		}
+		end++
+	}
+	return append(body, ']'), end, nil
+}
+
+// runningResponse answers a poll of a query that has not finished.
+func runningResponse(id, tok string) rawJSON {
+	b := make([]byte, 0, 256)
+	b = append(b, `{"QueryId":"`...)
+	b = append(b, id...)
+	b = append(b, `","ColumnInfo":[],"Rows":[],"NextToken":`...)
+	b = appendJSONString(b, tok)
+	b = appendQueryStatus(b, 0, 0)
+	return append(b, '}')
+}
+
+func appendQueryStatus(dst []byte, progress int, scanned int64) []byte {
+	metered := scanned
+	if metered < MinBytesMetered {
+		metered = MinBytesMetered
+	}
+	dst = append(dst, `,"QueryStatus":{"ProgressPercentage":`...)
+	dst = strconv.AppendInt(dst, int64(progress), 10)
+	dst = append(dst, `.0,"CumulativeBytesScanned":`...)
+	dst = strconv.AppendInt(dst, scanned, 10)
+	dst = append(dst, `,"CumulativeBytesMetered":`...)
+	dst = strconv.AppendInt(dst, metered, 10)
+	return append(dst, '}')
+}
+
+// appendColumnInfo appends the ColumnInfo array of cols.
+func appendColumnInfo(dst []byte, cols []exec.Column) []byte {
+	data, err := json.Marshal(WireColumns(cols))
+	if err != nil {
+		// Only strings, pointers and slices: Marshal cannot fail.
+		panic("BUG: encode ColumnInfo: " + err.Error())
+	}
+	return append(dst, data...)
+}
+
+// CancelQueryInput is the request of the CancelQuery operation.
+type CancelQueryInput struct {
+	QueryId *string //nolint:revive // Timestream's member name.
+}
+
+func (a *API) cancelQuery(r *request) (any, error) {
+	var in CancelQueryInput
+	if e := awsjson.Decode(r.body, &in); e != nil {
+		return nil, e
+	}
+	if in.QueryId == nil {
+		return nil, awsjson.Validation("1 validation error detected: Value null at 'queryId' failed to satisfy constraint: Member must not be null")
+	}
+	if !validQueryID(*in.QueryId) {
+		return nil, awsjson.Validation("1 validation error detected: Value '%s' at 'queryId' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9]+", *in.QueryId)
+	}
+	type output struct {
+		CancellationMessage string `json:",omitempty"`
+	}
+	c, ok := a.cursors.get(*in.QueryId)
+	if !ok {
+		return output{CancellationMessage: "Query " + *in.QueryId + " has already finished; its results are no longer kept."}, nil
+	}
+	if a.cursors.cancelQuery(c) {
+		return output{CancellationMessage: cancelledByRequest}, nil
+	}
+	return output{CancellationMessage: "Query " + c.id + " had already finished; its results were released."}, nil
+}
+
+// PrepareQueryInput is the request of the PrepareQuery operation.
+type PrepareQueryInput struct {
+	QueryString  *string
+	ValidateOnly *bool
+}
+
+// SelectColumn is one output column described by PrepareQuery.
+type SelectColumn struct {
+	Name         string
+	Type         Type
+	DatabaseName string `json:",omitempty"`
+	TableName    string `json:",omitempty"`
+	Aliased      bool
+}
+
+// ParameterMapping is one @parameter described by PrepareQuery.
+type ParameterMapping struct {
+	Name string
+	Type Type
+}
+
+func (a *API) prepareQuery(r *request) (any, error) {
+	var in PrepareQueryInput
+	if e := awsjson.Decode(r.body, &in); e != nil {
+		return nil, e
+	}
+	switch {
+	case in.QueryString == nil:
+		return nil, awsjson.Validation("1 validation error detected: Value null at 'queryString' failed to satisfy constraint: Member must not be null")
+	case len(*in.QueryString) == 0 || len(*in.QueryString) > a.opts.MaxQueryBytes:
+		return nil, awsjson.Validation("1 validation error detected: Value at 'queryString' failed to satisfy constraint: Member must have length between 1 and %d", a.opts.MaxQueryBytes)
+	case in.ValidateOnly != nil && !*in.ValidateOnly:
+		return nil, awsjson.Validation("PrepareQuery supports only ValidateOnly set to true.")
+	}
+	cols, params, err := a.eng.Prepare(*in.QueryString)
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		QueryString string
+		Columns     []SelectColumn
+		Parameters  []ParameterMapping
+	}{QueryString: *in.QueryString, Columns: make([]SelectColumn, len(cols)), Parameters: make([]ParameterMapping, len(params))}
+	for i := range cols {
+		out.Columns[i] = SelectColumn{Name: cols[i].Name, Type: WireType(&cols[i].Type)}
+	}
+	for i := range params {
+		out.Parameters[i] = ParameterMapping{Name: params[i].Name, Type: WireType(&params[i].Type)}
+	}
+	return out, nil
+}
+
+func (a *API) describeEndpoints(r *request) (any, error) {
+	addr := a.opts.EndpointAddress
+	if addr == "" {
+		addr = r.host
+	}
+	type endpoint struct {
+		Address              string
+		CachePeriodInMinutes int64
+	}
+	return struct{ Endpoints []endpoint }{Endpoints: []endpoint{{Address: addr, CachePeriodInMinutes: CachePeriodInMinutes}}}, nil
+}
