@@ -25,7 +25,8 @@
 // stored as an embedded integer block), Gorilla XOR (Pelkonen et al., PVLDB
 // 2015) or raw IEEE-754 bits. Integers use a constant, delta or
 // delta-of-delta with frame-of-reference bit packing in 128-value mini-blocks,
-// or raw. Strings use a dictionary with bit-packed or run-length indexes, or
+// byte-sized deltas Huffman coded (zstd's literal format, via klauspost
+// huff0), or raw. Strings use a dictionary with bit-packed or run-length indexes, or
 // plain length-prefixed values. Booleans use a bitmap or run lengths.
 //
 // Compress adds a one-byte compression header (none, snappy, zstd) and the

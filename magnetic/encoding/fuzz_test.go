@@ -245,3 +245,26 @@ func FuzzRoundTripCompress(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRoundTripWalk feeds random walks with byte-sized steps (long enough
+// for IntDeltaHuffman), as integers and as decimal floats.
+func FuzzRoundTripWalk(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 0xff, 2}, int64(58))
+	f.Add([]byte{0x80, 0x7f}, int64(math.MaxInt64))
+	f.Fuzz(func(t *testing.T, steps []byte, start int64) {
+		if len(steps) == 0 {
+			return
+		}
+		vs := make([]int64, 300)
+		vs[0] = start
+		for i := 1; i < len(vs); i++ {
+			vs[i] = vs[i-1] + int64(int8(steps[i%len(steps)]))
+		}
+		checkInts(t, vs)
+		fs := make([]float64, len(vs))
+		for i, v := range vs {
+			fs[i] = float64(v%100000) / 100
+		}
+		checkFloats(t, fs)
+	})
+}
