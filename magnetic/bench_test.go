@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -81,7 +82,7 @@ func BenchmarkWritePart(b *testing.B) {
 	tsbsData()
 	b.ReportAllocs()
 	var bytes int64
-	for b.Loop() {
+	for range b.N {
 		b.StopTimer()
 		cat, id := newCatalog(b)
 		s, err := Open(Options{Dir: b.TempDir(), Catalog: cat})
@@ -166,38 +167,48 @@ func BenchmarkScan(b *testing.B) {
 }
 
 // BenchmarkMerge writes one day of TSBS cpu data as 24 hourly parts (a
-// flush per hour, untimed) and times the background merging of the
-// partition down to what the size-tiered policy leaves. Write
-// amplification is rows written by flushes and merges over rows.
+// flush per hour, untimed), merging after each flush as the background
+// loop would while the partition is hot, then once more after it turned
+// cold. Write amplification is rows written by flushes and merges over
+// rows, reported after the hot phase and at the end.
 func BenchmarkMerge(b *testing.B) {
 	tsbsData()
 	b.ReportAllocs()
-	var merged, amp float64
-	var parts int
-	for b.Loop() {
+	var merged, hotAmp, amp float64
+	var hotParts, parts int
+	mergeNow := func(s *Store) {
+		for {
+			n, err := s.Merge(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n == 0 {
+				return
+			}
+		}
+	}
+	for range b.N {
 		b.StopTimer()
 		cat, id := newCatalog(b)
-		s, err := Open(Options{Dir: b.TempDir(), Catalog: cat})
+		now := day0 + 3600e9
+		s, err := Open(Options{Dir: b.TempDir(), Catalog: cat, Now: func() time.Time { return time.Unix(0, now) }})
 		if err != nil {
 			b.Fatal(err)
 		}
-		// Flush every hour, merging as the background loop would.
 		for h := range 24 {
 			if _, err := s.WritePart(context.Background(), id, tsbsSlice(h*360, (h+1)*360)); err != nil {
 				b.Fatal(err)
 			}
 			b.StartTimer()
-			for {
-				n, err := s.Merge(context.Background())
-				if err != nil {
-					b.Fatal(err)
-				}
-				if n == 0 {
-					break
-				}
-			}
+			mergeNow(s)
 			b.StopTimer()
 		}
+		hotAmp = testutil.ToFloat64(s.m.rowsWritten) / benchSamples
+		hotParts = len(s.Parts())
+		now = day0 + 3*int64(24*time.Hour)
+		b.StartTimer()
+		mergeNow(s)
+		b.StopTimer()
 		merged += testutil.ToFloat64(s.m.rowsMerged)
 		amp = testutil.ToFloat64(s.m.rowsWritten) / benchSamples
 		parts = len(s.Parts())
@@ -207,6 +218,8 @@ func BenchmarkMerge(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(merged/b.Elapsed().Seconds(), "merged-samples/s")
+	b.ReportMetric(hotAmp, "hot-write-amp")
+	b.ReportMetric(float64(hotParts), "hot-parts")
 	b.ReportMetric(amp, "write-amp")
 	b.ReportMetric(float64(parts), "parts-left")
 }

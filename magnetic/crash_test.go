@@ -155,7 +155,7 @@ func verifyCrashDir(t *testing.T, dir string, acked int) {
 func TestOpenRemovesLeftovers(t *testing.T) {
 	cat, id := newCatalog(t)
 	dir := t.TempDir()
-	s, err := Open(Options{Dir: dir, Catalog: cat})
+	s, err := Open(Options{Dir: dir, Catalog: cat, Now: coldNow})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/tidaldb/tidal/query/scan"
 )
 
-// maxMergeParts bounds the fan-in of one merge.
-const maxMergeParts = 16
+// Merge policy. A partition is hot while memstore may still flush into it
+// (until its end plus the table's memory retention plus an hour has
+// passed): merges then wait for hotMinParts parts no larger than the others
+// together, which keeps write amplification near log4 of the flush count.
+// Once cold, runs of two or more parts merge when no part is more than
+// twice the others together, so a partition settles into one or a few
+// parts while late writes never rewrite a big part for a small one.
+const (
+	maxMergeParts  = 16
+	hotMinParts    = 4
+	hotRatio       = 1
+	coldMinParts   = 2
+	coldRatio      = 2
+	hotGrace       = time.Hour
+	defaultMemHour = 6 // Timestream's default memory retention, when unknown
+)
 
 type mergePlan struct {
 	tableID uint64
@@ -53,10 +68,21 @@ func (s *Store) planMerges() ([]mergePlan, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
+	now := s.now().UnixNano()
 	var plans []mergePlan
 	for id, pts := range s.tables {
+		memory := time.Duration(defaultMemHour) * time.Hour
+		if s.opts.Catalog != nil {
+			if t, ok := s.opts.Catalog.TableByID(id); ok && t.Retention.MemoryHours > 0 {
+				memory = time.Duration(t.Retention.MemoryHours) * time.Hour
+			}
+		}
 		for start, pt := range pts {
-			lo, hi, ok := pickMerge(pt.parts)
+			minParts, ratio := coldMinParts, int64(coldRatio)
+			if start+int64(PartitionWidth+memory+hotGrace) > now {
+				minParts, ratio = hotMinParts, hotRatio
+			}
+			lo, hi, ok := pickMerge(pt.parts, minParts, ratio)
 			if !ok {
 				continue
 			}
@@ -70,15 +96,15 @@ func (s *Store) planMerges() ([]mergePlan, error) {
 	return plans, nil
 }
 
-// pickMerge chooses a run ps[lo:hi] of 2 to maxMergeParts parts, adjacent
-// in order (so that the merged part can take the largest order without
-// changing which row wins a tie), in which no part is larger than twice all
-// the others together. The output is then at least 1.5 times as large as
-// its largest input, so a row is rewritten at most log1.5(partition size /
-// first part size) times: write amplification is logarithmic in the
-// partition size. Among candidate runs the one with the most parts wins,
-// then the smallest.
-func pickMerge(ps []*part) (int, int, bool) {
+// pickMerge chooses a run ps[lo:hi] of minParts to maxMergeParts parts,
+// adjacent in order (so that the merged part can take the largest order
+// without changing which row wins a tie), in which no part is larger than
+// ratio times all the others together. The output is then at least
+// (1+1/ratio) times as large as its largest input, so a row is rewritten
+// at most log(partition size / first part size) / log(1+1/ratio) times:
+// write amplification is logarithmic in the partition size. Among
+// candidate runs the one with the most parts wins, then the smallest.
+func pickMerge(ps []*part, minParts int, ratio int64) (int, int, bool) {
 	bestLo, bestHi := 0, 0
 	var bestSize int64
 	for lo := range ps {
@@ -87,7 +113,7 @@ func pickMerge(ps []*part) (int, int, bool) {
 			sz := ps[hi-1].size
 			sum += sz
 			biggest = max(biggest, sz)
-			if hi-lo < 2 || biggest > 2*(sum-biggest) {
+			if hi-lo < minParts || biggest > ratio*(sum-biggest) {
 				continue
 			}
 			n, best := hi-lo, bestHi-bestLo
@@ -174,37 +200,65 @@ func mergeInto(ctx context.Context, w *partWriter, ins []*mergeInput) error {
 		}
 		buf.reset()
 		for len(active) > 0 {
+			// The head with the smallest time wins (highest version, then
+			// the newer input); t2 is the smallest head time after it.
 			var win *mergeInput
 			var t, ver int64
+			t2, ties := int64(math.MaxInt64), 0
 			for _, in := range active {
 				b := &in.cur.out
 				ti, vi := b.Time[in.pos], int64(1)
 				if b.Version != nil {
 					vi = b.Version[in.pos]
 				}
-				if win == nil || ti < t || ti == t && vi >= ver {
-					win, t, ver = in, ti, vi
+				switch {
+				case win == nil || ti < t:
+					if win != nil {
+						t2 = min(t2, t)
+					}
+					win, t, ver, ties = in, ti, vi, 1
+				case ti == t:
+					ties++
+					if vi >= ver {
+						win, ver = in, vi
+					}
+				default:
+					t2 = min(t2, ti)
 				}
 			}
-			buf.appendRow(&win.cur.out, win.pos)
+			wb := &win.cur.out
+			if ties == 1 {
+				// No other input has a row before t2: copy the run.
+				end := win.pos + 1
+				for end < len(wb.Time) && wb.Time[end] < t2 {
+					end++
+				}
+				buf.appendRange(wb, win.pos, end, true)
+				win.pos = end
+			} else {
+				buf.appendRow(wb, win.pos)
+			}
 			keep := active[:0]
 			for _, in := range active {
-				if in.cur.out.Time[in.pos] == t {
+				if in != win && in.cur.out.Time[in.pos] == t {
 					in.pos++
-					if in.pos == len(in.cur.out.Time) {
-						in.next()
-						if !in.ok || in.key() != key {
-							if err := in.cur.Err(); err != nil {
-								return err
-							}
-							continue
+				}
+				if in == win && ties > 1 {
+					in.pos++
+				}
+				if in.pos == len(in.cur.out.Time) {
+					in.next()
+					if !in.ok || in.key() != key {
+						if err := in.cur.Err(); err != nil {
+							return err
 						}
+						continue
 					}
 				}
 				keep = append(keep, in)
 			}
 			active = keep
-			if len(buf.time) >= 2*BlockRows {
+			for len(buf.time) >= 2*BlockRows {
 				if err := w.writeRows(&buf, 0, BlockRows); err != nil {
 					return err
 				}

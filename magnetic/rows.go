@@ -54,25 +54,26 @@ func (c *colBuf) padNull(n int) {
 	}
 }
 
-// appendColumn appends rows [0, n) of src, which has c's type.
-func (c *colBuf) appendColumn(src *scan.Column, n int) {
-	if src.Null != nil && slices.Contains(src.Null[:n], true) {
+// appendColumn appends rows [lo, hi) of src, which has c's type.
+func (c *colBuf) appendColumn(src *scan.Column, lo, hi int) {
+	n := hi - lo
+	if src.Null != nil && slices.Contains(src.Null[lo:hi], true) {
 		if c.null == nil {
 			c.null = make([]bool, c.len(), c.len()+n)
 		}
-		c.null = append(c.null, src.Null[:n]...)
+		c.null = append(c.null, src.Null[lo:hi]...)
 	} else if c.null != nil {
 		c.null = append(c.null, make([]bool, n)...)
 	}
 	switch c.typ {
 	case ingest.TypeDouble:
-		c.f = append(c.f, src.F[:n]...)
+		c.f = append(c.f, src.F[lo:hi]...)
 	case ingest.TypeBigint, ingest.TypeTimestamp:
-		c.i = append(c.i, src.I[:n]...)
+		c.i = append(c.i, src.I[lo:hi]...)
 	case ingest.TypeVarchar:
-		c.s = append(c.s, src.S[:n]...)
+		c.s = append(c.s, src.S[lo:hi]...)
 	default:
-		c.b = append(c.b, src.B[:n]...)
+		c.b = append(c.b, src.B[lo:hi]...)
 	}
 }
 
@@ -157,17 +158,31 @@ func validColumn(src *scan.Column, n int) bool {
 // appendBatch copies the rows of b. Columns whose type differs from the
 // type first seen for that name, or that are malformed, become NULL.
 func (r *rowBuffer) appendBatch(b *scan.Batch) {
-	n0, n := len(r.time), len(b.Time)
-	if n == 0 {
+	n := len(b.Time)
+	for i := range b.Columns {
+		if !validColumn(&b.Columns[i], n) {
+			r.appendRange(b, 0, n, false)
+			return
+		}
+	}
+	r.appendRange(b, 0, n, true)
+}
+
+// appendRange copies rows [lo, hi) of b; with valid false, malformed
+// columns of b are treated as NULL.
+func (r *rowBuffer) appendRange(b *scan.Batch, lo, hi int, valid bool) {
+	n0, n := len(r.time), hi-lo
+	if n <= 0 {
 		return
 	}
-	r.time = append(r.time, b.Time...)
-	if b.Version != nil && len(b.Version) >= n || r.version != nil {
+	r.time = append(r.time, b.Time[lo:hi]...)
+	hasVer := b.Version != nil && len(b.Version) >= hi
+	if hasVer || r.version != nil {
 		if r.version == nil {
 			r.initVersion(n0, n)
 		}
-		if b.Version != nil && len(b.Version) >= n {
-			r.version = append(r.version, b.Version[:n]...)
+		if hasVer {
+			r.version = append(r.version, b.Version[lo:hi]...)
 		} else {
 			for range n {
 				r.version = append(r.version, 1)
@@ -176,7 +191,7 @@ func (r *rowBuffer) appendBatch(b *scan.Batch) {
 	}
 	for i := range b.Columns {
 		src := &b.Columns[i]
-		if !validColumn(src, n) {
+		if !valid && !validColumn(src, hi) {
 			continue
 		}
 		c := r.col(src.Name)
@@ -185,7 +200,7 @@ func (r *rowBuffer) appendBatch(b *scan.Batch) {
 			c.padNull(n0)
 		}
 		if c.typ == src.Type && c.len() == n0 {
-			c.appendColumn(src, n)
+			c.appendColumn(src, lo, hi)
 		}
 	}
 	for _, c := range r.cols {

@@ -43,7 +43,7 @@ func newCatalog(t testing.TB) (*catalog.Catalog, uint64) {
 
 func openStore(t testing.TB, dir string, cat *catalog.Catalog) *Store {
 	t.Helper()
-	s, err := Open(Options{Dir: dir, Catalog: cat, Now: func() time.Time { return time.Unix(0, day0) }})
+	s, err := Open(Options{Dir: dir, Catalog: cat, Now: coldNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +54,10 @@ func openStore(t testing.TB, dir string, cat *catalog.Catalog) *Store {
 	})
 	return s
 }
+
+// coldNow is a clock for tests: two days after day0, so that the
+// partitions of the test data are cold and merge eagerly.
+func coldNow() time.Time { return time.Unix(0, day0+2*int64(24*time.Hour)) }
 
 // recordBatch converts one record to a one-row batch.
 func recordBatch(r *ingest.Record) *scan.Batch {
@@ -132,7 +136,7 @@ func TestScanAcceptance(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			open := func(t *testing.T, recs []ingest.Record) scan.Source {
 				cat, id := newCatalog(t)
-				s, err := Open(Options{Dir: t.TempDir(), Catalog: cat, CacheBytes: tc.cache})
+				s, err := Open(Options{Dir: t.TempDir(), Catalog: cat, CacheBytes: tc.cache, Now: coldNow})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -307,27 +311,65 @@ func TestDedupAcrossParts(t *testing.T) {
 
 func TestPickMerge(t *testing.T) {
 	for _, tc := range []struct {
-		sizes  []int64
-		lo, hi int
-		ok     bool
+		sizes    []int64
+		minParts int
+		ratio    int64
+		lo, hi   int
+		ok       bool
 	}{
-		{nil, 0, 0, false},
-		{[]int64{10}, 0, 0, false},
-		{[]int64{10, 10}, 0, 2, true},
-		{[]int64{100, 10}, 0, 0, false},    // the big part dominates
-		{[]int64{100, 10, 10}, 1, 3, true}, // small ones merge first
-		{[]int64{100, 60, 50}, 0, 3, true}, // 100 <= 110
-		{[]int64{10, 100, 10, 10, 10}, 2, 5, true},
-		{[]int64{5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5}, 0, 16, true}, // fan-in bound
+		{nil, 2, 2, 0, 0, false},
+		{[]int64{10}, 2, 2, 0, 0, false},
+		{[]int64{10, 12}, 2, 2, 0, 2, true},
+		{[]int64{100, 10}, 2, 2, 0, 0, false},    // the big part dominates
+		{[]int64{100, 10, 10}, 2, 2, 1, 3, true}, // small ones merge first
+		{[]int64{100, 60, 50}, 2, 2, 0, 3, true}, // 100 <= 2*110
+		{[]int64{10, 100, 10, 10, 10}, 2, 2, 2, 5, true},
+		{[]int64{10, 10, 10}, 4, 1, 0, 0, false},     // hot: too few parts
+		{[]int64{10, 10, 10, 10}, 4, 1, 0, 4, true},  // hot: four equal parts
+		{[]int64{40, 10, 10, 10}, 4, 1, 0, 0, false}, // hot: 40 > 30
+		{[]int64{40, 10, 10, 10, 10}, 4, 1, 0, 5, true},
+		{[]int64{5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5}, 2, 2, 0, 16, true}, // fan-in bound
 	} {
 		ps := make([]*part, len(tc.sizes))
 		for i, sz := range tc.sizes {
 			ps[i] = &part{size: sz}
 		}
-		lo, hi, ok := pickMerge(ps)
+		lo, hi, ok := pickMerge(ps, tc.minParts, tc.ratio)
 		if lo != tc.lo || hi != tc.hi || ok != tc.ok {
-			t.Errorf("pickMerge(%v) = %d, %d, %v; want %d, %d, %v", tc.sizes, lo, hi, ok, tc.lo, tc.hi, tc.ok)
+			t.Errorf("pickMerge(%v, %d, %d) = %d, %d, %v; want %d, %d, %v", tc.sizes, tc.minParts, tc.ratio, lo, hi, ok, tc.lo, tc.hi, tc.ok)
 		}
+	}
+}
+
+// TestMergePolicyHotAndCold checks that a partition memstore may still
+// flush into waits for four parts, and a cold one merges two.
+func TestMergePolicyHotAndCold(t *testing.T) {
+	cat, id := newCatalog(t) // MemoryHours 1
+	now := day0
+	s, err := Open(Options{Dir: t.TempDir(), Catalog: cat, Now: func() time.Time { return time.Unix(0, now) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 3 {
+		writeRecords(t, s, id, []ingest.Record{{MeasureName: "x", Time: day0 + int64(i), Value: ingest.Int(1)}})
+	}
+	if n := mergeAll(t, s); n != 0 {
+		t.Fatalf("hot partition with 3 parts: %d merges", n)
+	}
+	writeRecords(t, s, id, []ingest.Record{{MeasureName: "x", Time: day0 + 3, Value: ingest.Int(1)}})
+	if n := mergeAll(t, s); n != 1 || len(s.Parts()) != 1 {
+		t.Fatalf("hot partition with 4 equal parts: %d merges, %d parts left", n, len(s.Parts()))
+	}
+	for i := range 2 {
+		writeRecords(t, s, id, []ingest.Record{{MeasureName: "x", Time: day0 + 10 + int64(i), Value: ingest.Int(1)}})
+	}
+	if n := mergeAll(t, s); n != 0 {
+		t.Fatalf("hot partition with a merged part and 2 small ones: %d merges", n)
+	}
+	now = day0 + 2*dayNs // 26 h after the partition ended: cold
+	if n := mergeAll(t, s); n == 0 || len(s.Parts()) != 1 {
+		t.Fatalf("cold partition: %d merges, %d parts left", n, len(s.Parts()))
 	}
 }
 
