@@ -229,10 +229,8 @@ func (p *parser) predicate() (Expr, error) {
 	}
 	not := false
 	if isKw(t, "NOT") {
-		nt := p.peek(1)
-		if !isKw(nt, "BETWEEN") && !isKw(nt, "IN") && !isKw(nt, "LIKE") {
-			return x, nil
-		}
+		// NOT is reserved, so after a value it can only start NOT BETWEEN,
+		// NOT IN or NOT LIKE.
 		p.advance()
 		not = true
 	}
@@ -602,6 +600,7 @@ func (p *parser) keywordExpr(t token) (Expr, error) {
 			return &RowCtor{Pos: t.Pos, Elems: elems}, nil
 		}
 	case "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP":
+		// Reserved words that name functions callable without parentheses.
 		id := &Ident{Pos: t.Pos, Parts: []Name{{Value: t.Text}}}
 		p.advance()
 		if isOp(p.cur(), "(") {
@@ -933,4 +932,14 @@ func (p *parser) typ() (*Type, error) {
 		return ty, p.wantOp(")")
 	}
 	return ty, nil
+}
+
+// isCurrentFunc reports whether s names one of the reserved functions that
+// may be called without parentheses.
+func isCurrentFunc(s string) bool {
+	switch strings.ToUpper(s) {
+	case "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP":
+		return true
+	}
+	return false
 }

@@ -619,9 +619,6 @@ func (f *formatter) expr(e Expr, min int) {
 			f.name(e.Params[0])
 		} else {
 			f.nameList(e.Params)
-			if len(e.Params) == 0 {
-				f.s("()")
-			}
 		}
 		f.s(" -> ")
 		f.expr(e.Body, precLambda)
@@ -634,7 +631,7 @@ func (f *formatter) expr(e Expr, min int) {
 		f.exprs(e.Elems)
 		f.s(")")
 	case *Subscript:
-		if id, ok := e.X.(*Ident); ok && len(id.Parts) == 1 && equalFold(id.Parts[0].Value, "ARRAY") {
+		if id, ok := e.X.(*Ident); ok && len(id.Parts) == 1 && !id.Parts[0].Quoted && equalFold(id.Parts[0].Value, "ARRAY") {
 			f.s("(")
 			f.ident(id)
 			f.s(")")
@@ -664,7 +661,11 @@ func (f *formatter) not(not bool) {
 }
 
 func (f *formatter) call(c *Call) {
-	f.ident(c.Name)
+	if n := c.Name.Parts; len(n) == 1 && !n[0].Quoted && isCurrentFunc(n[0].Value) {
+		f.s(n[0].Value) // reserved words, but printed bare
+	} else {
+		f.ident(c.Name)
+	}
 	if c.NoParens {
 		return
 	}

@@ -649,7 +649,6 @@ func (p *parser) queryPrimary() (QueryBody, error) {
 	}
 	p.expect("SELECT")
 	p.expect("VALUES")
-	p.expect("WITH")
 	p.expect("(")
 	return nil, p.mismatch()
 }
