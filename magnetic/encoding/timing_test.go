@@ -56,6 +56,31 @@ func BenchmarkAppendTimestamps(b *testing.B) {
 	}
 }
 
+// BenchmarkTimestampCandidates reports the size of each candidate timestamp
+// encoding after each compression (encode + compress time).
+func BenchmarkTimestampCandidates(b *testing.B) {
+	for _, d := range benchTimestampData() {
+		for _, k := range []Kind{TimestampConst, TimestampDeltaOfDelta, TimestampDelta} {
+			blk := forceTimestamps(d.ts, k)
+			if blk == nil || (k == TimestampConst && Kind(blk[0]) != k) {
+				continue // not applicable to this data
+			}
+			for _, c := range reportCompressions {
+				b.Run(fmt.Sprintf("%s/%s/%s", d.name, k, c), func(b *testing.B) {
+					b.ReportAllocs()
+					b.SetBytes(int64(8 * len(d.ts)))
+					var out []byte
+					for b.Loop() {
+						out = Compress(out[:0], forceTimestamps(d.ts, k), c)
+					}
+					sinkBytes = out
+					reportPerValue(b, len(d.ts), len(out))
+				})
+			}
+		}
+	}
+}
+
 func BenchmarkDecodeTimestamps(b *testing.B) {
 	for _, d := range benchTimestampData() {
 		b.Run(d.name, func(b *testing.B) {
