@@ -30,6 +30,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "server":
 		return serverCmd(args[1:], stderr)
+	case "query":
+		return queryCmd(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return 0
@@ -48,6 +50,8 @@ func usage(w io.Writer) {
 Usage:
   tidal server [--data-dir DIR] [--listen HOST:PORT] [--config FILE] [--insecure]
                       start the database (defaults: ./tidal-data, 127.0.0.1:7490)
+  tidal query [--endpoint URL] [--format table|csv|json] [SQL]
+                      run SQL, or open a shell without SQL (default endpoint http://127.0.0.1:7490)
   tidal version       print the version
   tidal help          this text
 
