@@ -457,3 +457,17 @@ func TestDecodeErrorKeepsDst(t *testing.T) {
 		t.Fatalf("error %q does not name the kind", err)
 	}
 }
+
+func TestMaxCountBoundary(t *testing.T) {
+	block := func(n uint64) []byte {
+		b := appendUvarint([]byte{byte(IntConst)}, n)
+		return appendZvarint(b, -9)
+	}
+	got, err := DecodeInts(nil, block(MaxCount))
+	if err != nil || len(got) != MaxCount || got[0] != -9 || got[MaxCount-1] != -9 {
+		t.Fatalf("MaxCount block: %d values, %v", len(got), err)
+	}
+	if _, err := DecodeInts(nil, block(MaxCount+1)); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("MaxCount+1 block: error %v, want ErrCorrupt", err)
+	}
+}
