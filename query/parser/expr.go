@@ -509,11 +509,23 @@ func (p *parser) parenExprNoQuery() (Expr, error) {
 	return e, p.wantOp(")")
 }
 
+// specialWords are the words that start a literal or special form in
+// expressions, mapped to themselves.
+var specialWords = func() map[string]string {
+	m := map[string]string{}
+	for _, w := range strings.Fields(`TRUE FALSE NULL TIMESTAMP DATE TIME INTERVAL CASE CAST TRY_CAST
+		EXISTS EXTRACT ARRAY ROW CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP LOCALTIME LOCALTIMESTAMP`) {
+		m[w] = w
+	}
+	return m
+}()
+
 // keywordExpr handles the bare word at t: literals and special forms
 // introduced by a keyword, else a name or function call.
 func (p *parser) keywordExpr(t token) (Expr, error) {
 	next := p.peek(1)
-	switch strings.ToUpper(t.Text) {
+	word, _ := lookupUpper(specialWords, t.Text)
+	switch word {
 	case "TRUE":
 		p.advance()
 		return &Literal{Pos: t.Pos, Kind: LitTrue}, nil
@@ -525,7 +537,7 @@ func (p *parser) keywordExpr(t token) (Expr, error) {
 		return &Literal{Pos: t.Pos, Kind: LitNull}, nil
 	case "TIMESTAMP", "DATE", "TIME":
 		if next.Kind == tkString {
-			kind := map[string]LitKind{"TIMESTAMP": LitTimestamp, "DATE": LitDate, "TIME": LitTime}[strings.ToUpper(t.Text)]
+			kind := map[string]LitKind{"TIMESTAMP": LitTimestamp, "DATE": LitDate, "TIME": LitTime}[word]
 			p.advance()
 			p.advance()
 			return &Literal{Pos: t.Pos, Kind: kind, Value: next.Text}, nil

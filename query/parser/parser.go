@@ -24,10 +24,18 @@ func reservedWords() map[string]bool {
 
 // isReserved reports whether the bare word s is reserved.
 func isReserved(s string) bool {
-	if len(s) > 20 {
-		return false
+	_, ok := lookupUpper(reserved, s)
+	return ok
+}
+
+// lookupUpper looks s up in m by its ASCII upper-case form without
+// allocating.
+func lookupUpper[V any](m map[string]V, s string) (V, bool) {
+	var buf [24]byte
+	if len(s) > len(buf) {
+		var zero V
+		return zero, false
 	}
-	var buf [20]byte
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 'a' && c <= 'z' {
@@ -35,7 +43,8 @@ func isReserved(s string) bool {
 		}
 		buf[i] = c
 	}
-	return reserved[string(buf[:len(s)])]
+	v, ok := m[string(buf[:len(s)])]
+	return v, ok
 }
 
 // noImplicitAlias lists non-reserved words that end a relation or select
