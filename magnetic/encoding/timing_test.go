@@ -264,9 +264,19 @@ func benchHostnames() []string {
 	return vs
 }
 
+// stringBytes is the raw size of vs, for b.SetBytes.
+func stringBytes(vs []string) int64 {
+	n := 0
+	for _, s := range vs {
+		n += len(s)
+	}
+	return int64(n)
+}
+
 func BenchmarkAppendStrings(b *testing.B) {
 	vs := benchHostnames()
 	b.ReportAllocs()
+	b.SetBytes(stringBytes(vs))
 	var out []byte
 	for b.Loop() {
 		out = AppendStrings(out[:0], vs)
@@ -279,6 +289,7 @@ func BenchmarkDecodeStrings(b *testing.B) {
 	vs := benchHostnames()
 	src := AppendStrings(nil, vs)
 	b.ReportAllocs()
+	b.SetBytes(stringBytes(vs))
 	var dst []string
 	for b.Loop() {
 		var err error
@@ -297,6 +308,7 @@ func BenchmarkBools(b *testing.B) {
 	}
 	b.Run("append", func(b *testing.B) {
 		b.ReportAllocs()
+		b.SetBytes(int64(len(vs)))
 		var out []byte
 		for b.Loop() {
 			out = AppendBools(out[:0], vs)
@@ -307,6 +319,7 @@ func BenchmarkBools(b *testing.B) {
 	b.Run("decode", func(b *testing.B) {
 		src := AppendBools(nil, vs)
 		b.ReportAllocs()
+		b.SetBytes(int64(len(vs)))
 		var dst []bool
 		for b.Loop() {
 			var err error
