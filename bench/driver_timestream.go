@@ -32,6 +32,9 @@ const (
 // Timestream loader's shape), at most 100 records per WriteRecords.
 type timestreamDriver struct {
 	c *timestreamwrite.Client
+	// memoryHours is the memory-store retention of the tables Prepare
+	// creates; 0 means the largest Timestream allows.
+	memoryHours int64
 }
 
 func newTimestreamDriver(baseURL string, hc *http.Client) *timestreamDriver {
@@ -58,12 +61,16 @@ func (d *timestreamDriver) Prepare(ctx context.Context, measurements []string) e
 	if err != nil && !errors.As(err, &conflict) {
 		return fmt.Errorf("create database %s: %w", Database, err)
 	}
+	mem := d.memoryHours
+	if mem <= 0 || mem > timestreamMemoryHours {
+		mem = timestreamMemoryHours
+	}
 	for _, m := range measurements {
 		_, err := d.c.CreateTable(ctx, &timestreamwrite.CreateTableInput{
 			DatabaseName: aws.String(Database),
 			TableName:    aws.String(m),
 			RetentionProperties: &types.RetentionProperties{
-				MemoryStoreRetentionPeriodInHours:  aws.Int64(timestreamMemoryHours),
+				MemoryStoreRetentionPeriodInHours:  aws.Int64(mem),
 				MagneticStoreRetentionPeriodInDays: aws.Int64(timestreamMagneticDays),
 			},
 		})

@@ -1,0 +1,310 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/tidaldb/tidal/bench/tsbs"
+)
+
+// Query languages of QueryResult.Lang.
+const (
+	LangSQL      = "sql"
+	LangPromQL   = "promql"
+	LangInfluxQL = "influxql"
+)
+
+// QueryResult is the outcome of one query in one language on one system.
+type QueryResult struct {
+	Name string
+	Lang string
+	// Text is the query (for PromQL, the expression).
+	Text string
+	// Runs are the timed executions (warm-up excluded); empty on error.
+	Runs []time.Duration
+	// Rows counts result rows (SQL, InfluxQL) or points (PromQL).
+	Rows int
+	// Err is the error of the first failing execution.
+	Err string
+	// Agreement is set on peers' PromQL results: "" when not compared,
+	// "agree" or "DISAGREE: <first difference>".
+	Agreement string
+
+	answer Answer
+}
+
+// SystemResult is everything measured on one system.
+type SystemResult struct {
+	Name, Kind string
+	// Driver is the ingest path used.
+	Driver    string
+	Ingest    IngestResult
+	IngestErr string
+	// DiskBytes is the data directory size after ingest (and flush, see
+	// DiskNote); 0 when unknown.
+	DiskBytes int64
+	DiskNote  string
+	// PeakRSS is the server's VmHWM after ingest and queries; 0 when
+	// unknown (external target).
+	PeakRSS int64
+	Queries []QueryResult
+}
+
+// BytesPerSample is DiskBytes / ingested samples (0 when unknown).
+func (r *SystemResult) BytesPerSample() float64 {
+	if r.DiskBytes <= 0 || r.Ingest.Samples == 0 {
+		return 0
+	}
+	return float64(r.DiskBytes) / float64(r.Ingest.Samples)
+}
+
+// Report is the result of Run.
+type Report struct {
+	Options Options
+	Machine Machine
+	// Start and End bound the generated data.
+	Start, End time.Time
+	Systems    []SystemResult
+	// Disagreements counts peer PromQL answers that differ from TidalDB's.
+	Disagreements int
+}
+
+// Run executes the benchmark described by o: TidalDB first, then every
+// peer, one at a time, then compares answers and writes report.md and the
+// charts to o.OutDir. It returns the report even when some steps failed
+// (they are recorded in it); the error is for failures that leave no
+// report (bad options, a server that does not start, an unwritable output
+// directory).
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	work := o.WorkDir
+	if work == "" {
+		dir, err := os.MkdirTemp("", "tidal-bench-")
+		if err != nil {
+			return nil, fmt.Errorf("create work dir: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		work = dir
+	}
+	logf := func(format string, args ...any) {
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, format+"\n", args...)
+		}
+	}
+	start := o.Start
+	if start.IsZero() {
+		start = time.Now().Add(-o.Preset.Span).Truncate(time.Hour)
+	}
+	start = start.UTC()
+	end := start.Add(o.Preset.Span)
+	rep := &Report{Options: o, Machine: describeMachine(), Start: start, End: end}
+	gen := tsbs.Config{UseCase: tsbs.UseCaseCPUOnly, Scale: o.Preset.Hosts, Start: start, End: end, Interval: o.Preset.Interval, Seed: o.Seed}
+	queries := buildQueries(start, end, o.Preset.Hosts, o.Preset.Interval, o.Seed)
+	hc := &http.Client{Timeout: 5 * time.Minute}
+	memHours := int(time.Since(start)/time.Hour) + 2
+
+	naming := NamingTimestream
+	if o.Driver != DriverTimestream {
+		naming = NamingPrometheus
+	}
+	// TidalDB.
+	var tidal *system
+	if o.Target != "" {
+		tidal = &system{name: displayNames["tidal"], kind: "tidal", url: o.Target}
+	} else {
+		bin := o.TidalBin
+		if bin == "" {
+			logf("building tidal")
+			b, err := buildTidal(ctx, work)
+			if err != nil {
+				return nil, err
+			}
+			bin = b
+		}
+		logf("starting tidal (%s)", bin)
+		s, err := startTidal(ctx, bin, work, naming, memHours)
+		if err != nil {
+			return nil, err
+		}
+		tidal = s
+	}
+	res, err := benchSystem(ctx, o, tidal, o.Driver, gen, queries, naming, hc, logf)
+	if err != nil {
+		return nil, err
+	}
+	rep.Systems = append(rep.Systems, res)
+
+	for _, peer := range o.Peers {
+		bin := o.Bin[peer]
+		if bin == "" {
+			bin = defaultBins[peer]
+		}
+		logf("starting %s (%s)", displayNames[peer], bin)
+		s, err := startPeer(ctx, peer, bin, work)
+		if err != nil {
+			return nil, err
+		}
+		driver := DriverPromRW1
+		if peer == PeerInfluxDB {
+			driver = DriverInflux
+		}
+		res, err := benchSystem(ctx, o, s, driver, gen, queries, NamingPrometheus, hc, logf)
+		if err != nil {
+			return nil, err
+		}
+		rep.Systems = append(rep.Systems, res)
+	}
+	rep.compare()
+	if err := rep.Write(o.OutDir); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// benchSystem runs ingest, flush, disk and query measurements on s and
+// stops it (when the harness started it).
+func benchSystem(ctx context.Context, o Options, s *system, driver string, gen tsbs.Config, queries []Query, n Naming, hc *http.Client, logf func(string, ...any)) (res SystemResult, err error) {
+	defer func() {
+		if serr := s.stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	res = SystemResult{Name: s.name, Kind: s.kind, Driver: driver}
+	d, err := NewDriver(driver, s.url, hc)
+	if err != nil {
+		return res, err
+	}
+	if td, ok := d.(*timestreamDriver); ok {
+		td.memoryHours = int64(time.Since(gen.Start)/time.Hour) + 2
+	}
+	if err := d.Prepare(ctx, []string{"cpu"}); err != nil {
+		res.IngestErr = err.Error()
+		logf("%s: %v", s.name, err)
+	} else {
+		res.Ingest, err = runIngest(ctx, d, gen, o.Clients, o.Batch, o.Progress, "ingest "+s.name+" ("+driver+")")
+		if err != nil {
+			res.IngestErr = err.Error()
+			logf("%s: %v", s.name, err)
+		}
+	}
+	if res.DiskNote, err = s.flush(ctx, hc); err != nil {
+		res.DiskNote = err.Error()
+	}
+	if s.dataDir != "" {
+		if res.DiskBytes, err = dirSize(s.dataDir); err != nil {
+			return res, err
+		}
+	} else {
+		res.DiskNote = "external target: not measured"
+	}
+	total := len(queries) * (o.Preset.Warmup + o.Preset.Runs)
+	if s.kind == "tidal" {
+		total *= 2
+	}
+	prog := startProgress(o.Progress, "queries "+s.name, int64(total))
+	for i := range queries {
+		q := &queries[i]
+		switch s.kind {
+		case "tidal":
+			sql := q.SQL(n)
+			res.Queries = append(res.Queries, timeQuery(o.Preset, q.Name, LangSQL, sql, prog, func() (int, Answer, error) {
+				rows, err := timestreamQuery(ctx, hc, s.url, sql)
+				return rows, nil, err
+			}))
+			fallthrough
+		case PeerVictoriaMetrics, PeerPrometheus:
+			pr := q.PromQL(n)
+			res.Queries = append(res.Queries, timeQuery(o.Preset, q.Name, LangPromQL, pr.Expr, prog, func() (int, Answer, error) {
+				a, err := promQueryRange(ctx, hc, s.url, pr, n.Prefix)
+				return a.Samples(), a, err
+			}))
+		case PeerInfluxDB:
+			iq := q.InfluxQL()
+			res.Queries = append(res.Queries, timeQuery(o.Preset, q.Name, LangInfluxQL, iq, prog, func() (int, Answer, error) {
+				rows, err := influxQuery(ctx, hc, s.url, iq)
+				return rows, nil, err
+			}))
+		}
+	}
+	prog.Stop()
+	if res.PeakRSS, err = s.peakRSS(); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// timeQuery runs one query Warmup+Runs times and records the timed runs;
+// the first error ends it.
+func timeQuery(p Preset, name, lang, text string, prog *progress, run func() (int, Answer, error)) QueryResult {
+	qr := QueryResult{Name: name, Lang: lang, Text: text}
+	for i := range p.Warmup + p.Runs {
+		t0 := time.Now()
+		rows, ans, err := run()
+		el := time.Since(t0)
+		prog.Add(1)
+		if err != nil {
+			qr.Err = err.Error()
+			qr.Runs = nil
+			prog.Add(int64(p.Warmup + p.Runs - i - 1))
+			return qr
+		}
+		qr.Rows, qr.answer = rows, ans
+		if i >= p.Warmup {
+			qr.Runs = append(qr.Runs, el)
+		}
+	}
+	return qr
+}
+
+// compare checks every peer's PromQL answers against TidalDB's.
+func (r *Report) compare() {
+	if len(r.Systems) == 0 {
+		return
+	}
+	ref := map[string]*QueryResult{}
+	for i := range r.Systems[0].Queries {
+		q := &r.Systems[0].Queries[i]
+		if q.Lang == LangPromQL {
+			ref[q.Name] = q
+		}
+	}
+	for si := 1; si < len(r.Systems); si++ {
+		for qi := range r.Systems[si].Queries {
+			q := &r.Systems[si].Queries[qi]
+			want := ref[q.Name]
+			if q.Lang != LangPromQL || want == nil {
+				continue
+			}
+			switch {
+			case want.Err != "" || q.Err != "":
+				q.Agreement = "not compared (error)"
+			default:
+				if diff := compareAnswers(want.answer, q.answer); diff != "" {
+					q.Agreement = "DISAGREE: " + diff
+					r.Disagreements++
+				} else {
+					q.Agreement = "agree"
+				}
+			}
+		}
+	}
+}
+
+// Percentiles of a set of durations.
+type latency struct{ Min, Median, P95, Max time.Duration }
+
+func latencyOf(runs []time.Duration) latency {
+	if len(runs) == 0 {
+		return latency{}
+	}
+	s := slices.Clone(runs)
+	slices.Sort(s)
+	idx := func(p float64) time.Duration { return s[min(len(s)-1, int(p*float64(len(s)-1)+0.5))] }
+	return latency{Min: s[0], Median: idx(0.5), P95: idx(0.95), Max: s[len(s)-1]}
+}

@@ -1,0 +1,209 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// ErrNotReady is wrapped when a started server does not become ready.
+var ErrNotReady = errors.New("bench: server not ready")
+
+// Timeouts of server processes.
+const (
+	readyTimeout = 60 * time.Second
+	stopTimeout  = 30 * time.Second
+)
+
+// system is one database under test: a process the harness started (or,
+// for --target, an external URL), its data directory and how to reach it.
+type system struct {
+	name    string // display name: TidalDB, VictoriaMetrics, ...
+	kind    string // "tidal" or a peer name
+	url     string
+	dataDir string
+
+	cmd    *exec.Cmd
+	logs   *tailBuffer
+	exited chan struct{}
+	err    error // Wait's result, valid after exited is closed
+}
+
+// tailBuffer keeps the last bytes a process wrote, for error messages.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailBytes = 4096
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 2*tailBytes {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailBytes:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf
+	if len(b) > tailBytes {
+		b = b[len(b)-tailBytes:]
+	}
+	return string(bytes.TrimSpace(b))
+}
+
+// freeAddr returns a loopback address with a port nobody listens on now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find free port: %w", err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		return "", fmt.Errorf("find free port: %w", err)
+	}
+	return addr, nil
+}
+
+// startProcess starts bin with args and waits until GET url+readyPath
+// answers 2xx.
+func startProcess(ctx context.Context, s *system, bin string, args []string, readyPath string) error {
+	s.logs = &tailBuffer{}
+	s.exited = make(chan struct{})
+	s.cmd = exec.Command(bin, args...)
+	s.cmd.Stdout = s.logs
+	s.cmd.Stderr = s.logs
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", s.name, err)
+	}
+	go func() { s.err = s.cmd.Wait(); close(s.exited) }()
+	hc := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url+readyPath, nil)
+		if resp, err := hc.Do(req); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode/100 == 2 {
+				return nil
+			}
+		}
+		select {
+		case <-s.exited:
+			return fmt.Errorf("%w: %s exited during start: %v: %s", ErrNotReady, s.name, s.err, s.logs.String())
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), s.stop())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return errors.Join(fmt.Errorf("%w: %s not ready after %v: %s", ErrNotReady, s.name, readyTimeout, s.logs.String()), s.stop())
+		}
+	}
+}
+
+// stop ends the process with SIGTERM (SIGKILL after stopTimeout) and waits.
+func (s *system) stop() error {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return nil
+	}
+	select {
+	case <-s.exited:
+		return nil
+	default:
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stop %s: %w", s.name, err)
+	}
+	select {
+	case <-s.exited:
+		return nil
+	case <-time.After(stopTimeout):
+	}
+	if err := s.cmd.Process.Kill(); err != nil {
+		return fmt.Errorf("kill %s: %w", s.name, err)
+	}
+	<-s.exited
+	return nil
+}
+
+// peakRSS returns the process's peak resident set (VmHWM) in bytes, or 0
+// when there is no local process.
+func (s *system) peakRSS() (int64, error) {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0, nil
+	}
+	return readVmHWM(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+}
+
+// readVmHWM parses the VmHWM line of a /proc/PID/status file.
+func readVmHWM(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("read peak rss: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			fields := strings.Fields(rest)
+			if len(fields) != 2 || fields[1] != "kB" {
+				return 0, fmt.Errorf("read peak rss: odd line %q", line)
+			}
+			kb, err := strconv.ParseInt(fields[0], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("read peak rss: %w", err)
+			}
+			return kb * 1024, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("read peak rss: %w", err)
+	}
+	return 0, fmt.Errorf("read peak rss: no VmHWM in %s", path)
+}
+
+// dirSize sums the sizes of the regular files under dir.
+func dirSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while walking (compaction)
+			}
+			return err
+		}
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				return err
+			}
+			n += info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("measure data dir: %w", err)
+	}
+	return n, nil
+}

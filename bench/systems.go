@@ -1,0 +1,143 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// Default peer binaries: the Debian package names.
+var defaultBins = map[string]string{
+	PeerVictoriaMetrics: "victoria-metrics",
+	PeerPrometheus:      "prometheus",
+	PeerInfluxDB:        "influxd",
+}
+
+var displayNames = map[string]string{
+	"tidal":             "TidalDB",
+	PeerVictoriaMetrics: "VictoriaMetrics",
+	PeerPrometheus:      "Prometheus",
+	PeerInfluxDB:        "InfluxDB",
+}
+
+// buildTidal builds ./cmd/tidal of the module the current directory is in.
+func buildTidal(ctx context.Context, dir string) (string, error) {
+	out := filepath.Join(dir, "tidal")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/tidaldb/tidal/cmd/tidal")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build tidal (run from the tidal module or pass --tidal-bin): %w: %s", err, msg)
+	}
+	return out, nil
+}
+
+// tidalConfig is the YAML the harness starts tidal with: the Prometheus
+// table follows the data layout so that PromQL sees the workload whichever
+// driver wrote it.
+func tidalConfig(addr, dataDir string, n Naming, memoryHours int) string {
+	return fmt.Sprintf("server:\n  listen: %q\n  data_dir: %q\nretention:\n  memory_hours: %d\nprometheus:\n  database: %q\n  table: %q\nlog:\n  level: warn\n",
+		addr, dataDir, memoryHours, n.DB, n.Table)
+}
+
+// startTidal starts a tidal server on a free loopback port.
+func startTidal(ctx context.Context, bin, work string, n Naming, memoryHours int) (*system, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	s := &system{name: displayNames["tidal"], kind: "tidal", url: "http://" + addr, dataDir: filepath.Join(work, "tidal-data")}
+	cfg := filepath.Join(work, "tidal.yaml")
+	if err := os.WriteFile(cfg, []byte(tidalConfig(addr, s.dataDir, n, memoryHours)), 0o644); err != nil {
+		return nil, fmt.Errorf("write tidal config: %w", err)
+	}
+	if err := startProcess(ctx, s, bin, []string{"server", "--config", cfg}, "/healthz"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// startPeer starts the peer called kind from bin on a free loopback port
+// with a data directory under work, with the flags of
+// docs in benchmarks.md section C.
+func startPeer(ctx context.Context, kind, bin, work string) (*system, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	s := &system{name: displayNames[kind], kind: kind, url: "http://" + addr, dataDir: filepath.Join(work, kind+"-data")}
+	if err := os.MkdirAll(s.dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s data dir: %w", kind, err)
+	}
+	var args []string
+	ready := ""
+	switch kind {
+	case PeerVictoriaMetrics:
+		// The rollup cache is off so that repeated runs measure the engine.
+		args = []string{"-storageDataPath=" + s.dataDir, "-httpListenAddr=" + addr, "-retentionPeriod=100y",
+			"-search.latencyOffset=1s", "-search.disableCache", "-loggerLevel=ERROR"}
+		ready = "/health"
+	case PeerPrometheus:
+		cfg := filepath.Join(work, "prometheus.yml")
+		if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 15s\n"), 0o644); err != nil {
+			return nil, fmt.Errorf("write prometheus config: %w", err)
+		}
+		args = []string{"--config.file=" + cfg, "--storage.tsdb.path=" + s.dataDir, "--web.listen-address=" + addr,
+			"--web.enable-remote-write-receiver", "--storage.tsdb.retention.time=100y", "--log.level=error"}
+		ready = "/-/ready"
+	case PeerInfluxDB:
+		rpc, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		cfg := filepath.Join(work, "influxdb.conf")
+		conf := fmt.Sprintf("reporting-disabled = true\nbind-address = %q\n[meta]\n  dir = %q\n[data]\n  dir = %q\n  wal-dir = %q\n  query-log-enabled = false\n[monitor]\n  store-enabled = false\n[http]\n  bind-address = %q\n  log-enabled = false\n",
+			rpc, filepath.Join(s.dataDir, "meta"), filepath.Join(s.dataDir, "data"), filepath.Join(s.dataDir, "wal"), addr)
+		if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+			return nil, fmt.Errorf("write influxdb config: %w", err)
+		}
+		args = []string{"-config", cfg}
+		ready = "/ping"
+	default:
+		return nil, fmt.Errorf("%w: unknown peer %q", ErrBadOptions, kind)
+	}
+	if err := startProcess(ctx, s, bin, args, ready); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// flush asks the system to write its in-memory data to disk and says how
+// the data directory should be read when it cannot.
+func (s *system) flush(ctx context.Context, hc *http.Client) (note string, err error) {
+	var method, path string
+	switch s.kind {
+	case "tidal":
+		method, path = http.MethodPost, "/api/v1/admin/flush"
+	case PeerVictoriaMetrics:
+		method, path = http.MethodGet, "/internal/force_flush"
+	case PeerPrometheus:
+		return "no flush API: head block and WAL as is", nil
+	case PeerInfluxDB:
+		return "no flush API: WAL and TSM files as is", nil
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.url+path, nil)
+	if err != nil {
+		return "", fmt.Errorf("build flush request: %w", err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("flush %s: %w", s.name, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	switch {
+	case resp.StatusCode/100 == 2:
+		return "after flush", nil
+	case s.kind == "tidal" && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed):
+		return fmt.Sprintf("%s has no flush endpoint (%d): data dir as is (WAL, memstore)", path, resp.StatusCode), nil
+	}
+	return "", fmt.Errorf("flush %s: %s", s.name, resp.Status)
+}

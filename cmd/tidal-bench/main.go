@@ -1,0 +1,120 @@
+// Command tidal-bench runs TidalDB's system benchmark: it starts a tidal
+// server (and optionally peer databases), drives a deterministic TSBS
+// workload through a chosen ingest path, runs the TSBS devops query suite
+// and writes a markdown report with SVG charts.
+//
+//	tidal-bench run --preset smoke|small|large [--peer victoriametrics,prometheus,influxdb]
+//	    [--out DIR] [--driver timestream|promrw1|promrw2] [--clients N] [--batch N]
+//	    [--seed S] [--tidal-bin PATH | --target URL]
+//
+// All the work is in package bench; this file only parses flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/tidaldb/tidal/bench"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	if args[0] != "run" {
+		fmt.Fprintf(stderr, "tidal-bench: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	o, err := parseRun(args[1:], stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "tidal-bench: %v\n", err)
+		return 2
+	}
+	o.Progress, o.Log = stderr, stderr
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	rep, err := bench.Run(ctx, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "tidal-bench: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(o.OutDir, bench.ReportFile))
+	if rep.Disagreements > 0 {
+		fmt.Fprintf(stderr, "tidal-bench: DISAGREE: %d peer answers differ from TidalDB's\n", rep.Disagreements)
+		return 3
+	}
+	return 0
+}
+
+// parseRun turns the flags of "run" into bench.Options.
+func parseRun(args []string, stderr io.Writer) (bench.Options, error) {
+	o := bench.DefaultOptions()
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	preset := fs.String("preset", "smoke", "workload size: smoke (seconds), small (minutes) or large")
+	peers := fs.String("peer", "", "comma-separated peers to compare: victoriametrics, prometheus, influxdb")
+	fs.StringVar(&o.OutDir, "out", o.OutDir, "directory for report.md and the SVG charts")
+	fs.StringVar(&o.Driver, "driver", o.Driver, "TidalDB ingest path: timestream, promrw1 or promrw2")
+	fs.IntVar(&o.Clients, "clients", o.Clients, "concurrent ingest clients")
+	fs.IntVar(&o.Batch, "batch", o.Batch, "samples per request (Timestream: at most 100)")
+	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the workload and query parameters")
+	fs.StringVar(&o.TidalBin, "tidal-bin", "", "tidal binary to start (default: go build ./cmd/tidal)")
+	fs.StringVar(&o.Target, "target", "", "URL of a running TidalDB to use instead of starting one")
+	fs.StringVar(&o.WorkDir, "work-dir", "", "directory for data dirs (default: a temporary directory, removed at the end)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *preset != "" {
+		p, err := bench.LookupPreset(*preset)
+		if err != nil {
+			return o, err
+		}
+		o.Preset = p
+	}
+	if *peers != "" {
+		for p := range strings.SplitSeq(*peers, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				o.Peers = append(o.Peers, p)
+			}
+		}
+	}
+	if o.TidalBin != "" && o.Target != "" {
+		return o, errors.New("--tidal-bin and --target are exclusive")
+	}
+	return o, o.Validate()
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `tidal-bench: TidalDB's benchmark harness (TSBS workloads, peers side by side)
+
+Usage:
+  tidal-bench run --preset smoke|small|large [--peer victoriametrics,prometheus,influxdb]
+      [--out DIR] [--driver timestream|promrw1|promrw2] [--clients N] [--batch N]
+      [--seed S] [--tidal-bin PATH | --target URL] [--work-dir DIR]
+
+Exit status: 0 done, 1 a run failed, 2 bad usage, 3 a peer's answers disagree with TidalDB's.
+`)
+}
