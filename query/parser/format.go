@@ -120,10 +120,27 @@ func (f *formatter) query(q *Query) {
 		f.s(" ORDER BY ")
 		f.orderItems(q.OrderBy)
 	}
+	// OFFSET comes first (Trino's order) unless that would renumber ?
+	// parameters written as LIMIT ? OFFSET ?.
+	lp, lok := q.Limit.(*Param)
+	op, ook := q.Offset.(*Param)
+	if lok && ook && lp.Name == "" && op.Name == "" && lp.Index < op.Index {
+		f.limit(q)
+		f.offset(q)
+		return
+	}
+	f.offset(q)
+	f.limit(q)
+}
+
+func (f *formatter) offset(q *Query) {
 	if q.Offset != nil {
 		f.s(" OFFSET ")
 		f.expr(q.Offset, precPrimary)
 	}
+}
+
+func (f *formatter) limit(q *Query) {
 	if q.LimitAll {
 		f.s(" LIMIT ALL")
 	} else if q.Limit != nil {
@@ -465,12 +482,38 @@ func (f *formatter) expr(e Expr, min int) {
 	if e == nil {
 		return
 	}
-	if prec(e) < min {
+	if prec(e) < min || softWordExpr(e) {
 		f.s("(")
-		f.expr(e, precLambda)
+		f.exprNoParens(e)
 		f.s(")")
 		return
 	}
+	f.exprNoParens(e)
+}
+
+// softWords are non-reserved words that the parser reads as keywords in
+// some positions (SELECT ALL, = ANY (...), UNBOUNDED PRECEDING, CURRENT
+// ROW); names and calls spelled so are printed in parentheses.
+var softWords = map[string]bool{"ALL": true, "ANY": true, "SOME": true, "UNBOUNDED": true, "CURRENT": true}
+
+func softWordExpr(e Expr) bool {
+	var id *Ident
+	switch e := e.(type) {
+	case *Ident:
+		id = e
+	case *Call:
+		id = e.Name
+	default:
+		return false
+	}
+	if id == nil || len(id.Parts) == 0 || id.Parts[0].Quoted {
+		return false
+	}
+	_, ok := lookupUpper(softWords, id.Parts[0].Value)
+	return ok
+}
+
+func (f *formatter) exprNoParens(e Expr) {
 	switch e := e.(type) {
 	case *Ident:
 		f.ident(e)
@@ -602,7 +645,7 @@ func (f *formatter) expr(e Expr, min int) {
 		f.s(")")
 	case *Extract:
 		f.s("EXTRACT(")
-		f.s(e.Field)
+		f.name(Name{Value: e.Field})
 		f.s(" FROM ")
 		f.expr(e.X, precLambda)
 		f.s(")")
@@ -642,11 +685,13 @@ func (f *formatter) expr(e Expr, min int) {
 		f.expr(e.Index, precLambda)
 		f.s("]")
 	case *FieldAccess:
-		if _, ok := e.X.(*Ident); ok {
+		switch e.X.(type) {
+		case *Ident, *Literal, *Duration: // a.b would be one name, 1.b a bad number
+
 			f.s("(")
 			f.expr(e.X, precLambda)
 			f.s(")")
-		} else {
+		default:
 			f.expr(e.X, precPrimary)
 		}
 		f.s(".")

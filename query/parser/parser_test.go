@@ -140,6 +140,9 @@ var validQueries = []struct{ in, want string }{
 	{`SELECT x FROM t limit 3`, `SELECT x FROM t LIMIT 3`},
 	{`SELECT a.b.c.d, "A".b FROM t`, ``},
 	{`SELECT count(ALL x), current_timestamp(3)`, `SELECT count(x), current_timestamp(3)`},
+	{`SELECT (all), f((all)), a = (any(1)), (some) FROM t ORDER BY 1 LIMIT ? OFFSET ?`, ``},
+	{`SELECT x FROM t OFFSET ? LIMIT ?`, ``},
+	{`SELECT avg(v) OVER (ROWS (unbounded) PRECEDING), EXTRACT("a b" FROM x), (1).x, (1.5e3).y, ("t").z`, `SELECT avg(v) OVER (ROWS (unbounded) PRECEDING), EXTRACT("A B" FROM x), (1).x, (1.5e3).y, ("t").z`},
 }
 
 func TestParseCanonical(t *testing.T) {
