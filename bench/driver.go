@@ -115,4 +115,3 @@ func samplesIn(pts []tsbs.Point) int {
 
 // msOf converts nanoseconds to the milliseconds Prometheus uses.
 func msOf(ns int64) int64 { return ns / 1e6 }
-

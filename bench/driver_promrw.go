@@ -60,11 +60,24 @@ func (g *seriesGroup) add(pts []tsbs.Point) {
 // prompb.WriteRequest.
 type promRW1Driver struct{ post poster }
 
-func (d *promRW1Driver) Name() string                              { return DriverPromRW1 }
-func (d *promRW1Driver) MaxBatch() int                             { return 0 }
+func (d *promRW1Driver) Name() string                            { return DriverPromRW1 }
+func (d *promRW1Driver) MaxBatch() int                           { return 0 }
 func (d *promRW1Driver) Prepare(context.Context, []string) error { return nil }
 
 func (d *promRW1Driver) Write(ctx context.Context, pts []tsbs.Point) error {
+	body, err := encodeRW1(pts)
+	if err != nil {
+		return err
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/x-protobuf")
+	h.Set("Content-Encoding", "snappy")
+	h.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	return d.post.post(ctx, body, h)
+}
+
+// encodeRW1 returns the snappy-compressed remote-write 1.0 body of pts.
+func encodeRW1(pts []tsbs.Point) ([]byte, error) {
 	var g seriesGroup
 	g.add(pts)
 	req := prompb.WriteRequest{Timeseries: make([]prompb.TimeSeries, len(g.series))}
@@ -79,24 +92,33 @@ func (d *promRW1Driver) Write(ctx context.Context, pts []tsbs.Point) error {
 	}
 	raw, err := req.Marshal()
 	if err != nil {
-		return fmt.Errorf("marshal remote-write 1.0 request: %w", err)
+		return nil, fmt.Errorf("marshal remote-write 1.0 request: %w", err)
 	}
-	h := http.Header{}
-	h.Set("Content-Type", "application/x-protobuf")
-	h.Set("Content-Encoding", "snappy")
-	h.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
-	return d.post.post(ctx, snappy.Encode(nil, raw), h)
+	return snappy.Encode(nil, raw), nil
 }
 
 // promRW2Driver sends Prometheus remote-write 2.0: a snappy-compressed
 // io.prometheus.write.v2.Request with a symbol table.
 type promRW2Driver struct{ post poster }
 
-func (d *promRW2Driver) Name() string                              { return DriverPromRW2 }
-func (d *promRW2Driver) MaxBatch() int                             { return 0 }
+func (d *promRW2Driver) Name() string                            { return DriverPromRW2 }
+func (d *promRW2Driver) MaxBatch() int                           { return 0 }
 func (d *promRW2Driver) Prepare(context.Context, []string) error { return nil }
 
 func (d *promRW2Driver) Write(ctx context.Context, pts []tsbs.Point) error {
+	body, err := encodeRW2(pts)
+	if err != nil {
+		return err
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/x-protobuf;proto=io.prometheus.write.v2.Request")
+	h.Set("Content-Encoding", "snappy")
+	h.Set("X-Prometheus-Remote-Write-Version", "2.0.0")
+	return d.post.post(ctx, body, h)
+}
+
+// encodeRW2 returns the snappy-compressed remote-write 2.0 body of pts.
+func encodeRW2(pts []tsbs.Point) ([]byte, error) {
 	var g seriesGroup
 	g.add(pts)
 	syms := writev2.NewSymbolTable()
@@ -116,11 +138,7 @@ func (d *promRW2Driver) Write(ctx context.Context, pts []tsbs.Point) error {
 	req.Symbols = syms.Symbols()
 	raw, err := req.Marshal()
 	if err != nil {
-		return fmt.Errorf("marshal remote-write 2.0 request: %w", err)
+		return nil, fmt.Errorf("marshal remote-write 2.0 request: %w", err)
 	}
-	h := http.Header{}
-	h.Set("Content-Type", "application/x-protobuf;proto=io.prometheus.write.v2.Request")
-	h.Set("Content-Encoding", "snappy")
-	h.Set("X-Prometheus-Remote-Write-Version", "2.0.0")
-	return d.post.post(ctx, snappy.Encode(nil, raw), h)
+	return snappy.Encode(nil, raw), nil
 }

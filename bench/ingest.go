@@ -42,7 +42,7 @@ func runIngest(ctx context.Context, d Driver, cfg tsbs.Config, clients, batch in
 		return IngestResult{}, fmt.Errorf("start generator: %w", err)
 	}
 	total := int64(cfg.Scale) * int64(cfg.Steps()) * cpuFieldCount
-	prog := startProgress(progressW, label, total)
+	prog := startProgress(progressW, label, "samples", total)
 	g, gctx := errgroup.WithContext(ctx)
 	queues := make([]chan []tsbs.Point, clients)
 	for i := range queues {

@@ -14,6 +14,7 @@ import (
 type progress struct {
 	w     io.Writer
 	label string
+	unit  string
 	total int64
 	start time.Time
 	done  atomic.Int64
@@ -26,8 +27,8 @@ type progress struct {
 const progressEvery = 250 * time.Millisecond
 
 // startProgress starts drawing on w; a nil w draws nothing.
-func startProgress(w io.Writer, label string, total int64) *progress {
-	p := &progress{w: w, label: label, total: total, start: time.Now(), stop: make(chan struct{})}
+func startProgress(w io.Writer, label, unit string, total int64) *progress {
+	p := &progress{w: w, label: label, unit: unit, total: total, start: time.Now(), stop: make(chan struct{})}
 	if w == nil {
 		return p
 	}
@@ -61,12 +62,12 @@ func (p *progress) Stop() {
 }
 
 func (p *progress) draw(final bool) {
-	_, _ = io.WriteString(p.w, progressLine(p.label, p.done.Load(), p.total, time.Since(p.start), final))
+	_, _ = io.WriteString(p.w, progressLine(p.label, p.unit, p.done.Load(), p.total, time.Since(p.start), final))
 }
 
 // progressLine formats one status line: "\r" + label, done/total with
 // percentage, rate per second and ETA (or the elapsed time when final).
-func progressLine(label string, done, total int64, elapsed time.Duration, final bool) string {
+func progressLine(label, unit string, done, total int64, elapsed time.Duration, final bool) string {
 	rate := 0.0
 	if elapsed > 0 {
 		rate = float64(done) / elapsed.Seconds()
@@ -75,15 +76,15 @@ func progressLine(label string, done, total int64, elapsed time.Duration, final 
 	if total > 0 {
 		pct = 100 * float64(done) / float64(total)
 	}
-	tail := "ETA --"
+	tail := "ETA --   "
 	switch {
 	case final:
 		tail = "in " + elapsed.Round(10*time.Millisecond).String() + "\n"
 	case rate > 0 && total >= done:
 		eta := time.Duration(float64(total-done) / rate * float64(time.Second))
-		tail = "ETA " + eta.Round(time.Second).String()
+		tail = "ETA " + eta.Round(time.Second).String() + "   "
 	}
-	return fmt.Sprintf("\r%-28s %s/%s samples (%5.1f%%)  %s/s  %s   ", label, humanCount(float64(done)), humanCount(float64(total)), pct, humanCount(rate), tail)
+	return fmt.Sprintf("\r%-30s %s/%s %s (%5.1f%%)  %s/s  %s", label, humanCount(float64(done)), humanCount(float64(total)), unit, pct, humanCount(rate), tail)
 }
 
 // humanCount writes n with a K/M/G suffix.

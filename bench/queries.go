@@ -178,7 +178,8 @@ type PromRange struct {
 
 // PromQL renders q as the equivalent PromQL range query for metric names
 // spelled n.Prefix + field. Evaluation times are the ends of the buckets:
-// the point at T covers (T-bucket, T].
+// the point at T covers (T-bucket, T], the samples of the bucket's SQL bin
+// shifted by one interval.
 func (q *Query) PromQL(n Naming) PromRange {
 	hostSel := ""
 	if len(q.hosts) == 1 {
@@ -187,7 +188,10 @@ func (q *Query) PromQL(n Naming) PromRange {
 		hostSel = fmt.Sprintf(`hostname=~%q`, strings.Join(q.hosts, "|"))
 	}
 	sel := func(m string) string { return n.Prefix + m + "{" + hostSel + "}" }
-	rng := promDuration(q.Bucket)
+	// One millisecond short of the bucket: Prometheus 2.x range selectors
+	// include their left edge and 3.x ones do not, so a full-bucket range
+	// would make the two disagree on the sample at the edge.
+	rng := fmt.Sprintf("%dms", (q.Bucket-time.Millisecond)/time.Millisecond)
 	perMetric := func(f func(m string) string) string {
 		if len(q.metrics) == 1 {
 			return f(q.metrics[0])

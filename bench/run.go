@@ -207,7 +207,7 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, gen t
 	if s.kind == "tidal" {
 		total *= 2
 	}
-	prog := startProgress(o.Progress, "queries "+s.name, int64(total))
+	prog := startProgress(o.Progress, "queries "+s.name, "runs", int64(total))
 	for i := range queries {
 		q := &queries[i]
 		switch s.kind {
