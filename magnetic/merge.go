@@ -200,64 +200,10 @@ func mergeInto(ctx context.Context, w *partWriter, ins []*mergeInput) error {
 		}
 		buf.reset()
 		for len(active) > 0 {
-			// The head with the smallest time wins (highest version, then
-			// the newer input); t2 is the smallest head time after it.
-			var win *mergeInput
-			var t, ver int64
-			t2, ties := int64(math.MaxInt64), 0
-			for _, in := range active {
-				b := &in.cur.out
-				ti, vi := b.Time[in.pos], int64(1)
-				if b.Version != nil {
-					vi = b.Version[in.pos]
-				}
-				switch {
-				case win == nil || ti < t:
-					if win != nil {
-						t2 = min(t2, t)
-					}
-					win, t, ver, ties = in, ti, vi, 1
-				case ti == t:
-					ties++
-					if vi >= ver {
-						win, ver = in, vi
-					}
-				default:
-					t2 = min(t2, ti)
-				}
+			var err error
+			if active, err = mergeStep(active, key, &buf); err != nil {
+				return err
 			}
-			wb := &win.cur.out
-			if ties == 1 {
-				// No other input has a row before t2: copy the run.
-				end := win.pos + 1
-				for end < len(wb.Time) && wb.Time[end] < t2 {
-					end++
-				}
-				buf.appendRange(wb, win.pos, end, true)
-				win.pos = end
-			} else {
-				buf.appendRow(wb, win.pos)
-			}
-			keep := active[:0]
-			for _, in := range active {
-				if in != win && in.cur.out.Time[in.pos] == t {
-					in.pos++
-				}
-				if in == win && ties > 1 {
-					in.pos++
-				}
-				if in.pos == len(in.cur.out.Time) {
-					in.next()
-					if !in.ok || in.key() != key {
-						if err := in.cur.Err(); err != nil {
-							return err
-						}
-						continue
-					}
-				}
-				keep = append(keep, in)
-			}
-			active = keep
 			for len(buf.time) >= 2*BlockRows {
 				if err := w.writeRows(&buf, 0, BlockRows); err != nil {
 					return err
@@ -276,4 +222,67 @@ func mergeInto(ctx context.Context, w *partWriter, ins []*mergeInput) error {
 		}
 	}
 	return nil
+}
+
+// mergeStep moves the next rows of one series from the inputs active (all
+// positioned on series key, ascending order) to buf, and returns the inputs
+// still on that series. The head with the smallest time wins, with the
+// highest version and then the newer input; when no other input has a row
+// at that time, the winner's rows before the next other head are copied as
+// one run.
+func mergeStep(active []*mergeInput, key string, buf *rowBuffer) ([]*mergeInput, error) {
+	var win *mergeInput
+	var t, ver int64
+	t2, ties := int64(math.MaxInt64), 0
+	for _, in := range active {
+		b := &in.cur.out
+		ti, vi := b.Time[in.pos], int64(1)
+		if b.Version != nil {
+			vi = b.Version[in.pos]
+		}
+		switch {
+		case win == nil || ti < t:
+			if win != nil {
+				t2 = min(t2, t)
+			}
+			win, t, ver, ties = in, ti, vi, 1
+		case ti == t:
+			ties++
+			if vi >= ver {
+				win, ver = in, vi
+			}
+		default:
+			t2 = min(t2, ti)
+		}
+	}
+	wb := &win.cur.out
+	if ties == 1 {
+		end := win.pos + 1
+		for end < len(wb.Time) && wb.Time[end] < t2 {
+			end++
+		}
+		buf.appendRange(wb, win.pos, end, true)
+		win.pos = end
+	} else {
+		buf.appendRow(wb, win.pos)
+		for _, in := range active {
+			if in.cur.out.Time[in.pos] == t {
+				in.pos++
+			}
+		}
+	}
+	keep := active[:0]
+	for _, in := range active {
+		if in.pos == len(in.cur.out.Time) {
+			in.next()
+			if !in.ok || in.key() != key {
+				if err := in.cur.Err(); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		keep = append(keep, in)
+	}
+	return keep, nil
 }

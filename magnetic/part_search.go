@@ -11,14 +11,6 @@ import (
 	"github.com/tidaldb/tidal/query/scan"
 )
 
-// partSource is a scan.Source over one part. It takes no reference: the
-// caller holds one for as long as the cursor is open.
-type partSource struct{ p *part }
-
-func (s partSource) Scan(ctx context.Context, req *scan.Request) (scan.Batches, error) {
-	return newPartCursor(ctx, s.p, req), nil
-}
-
 // partCursor yields one batch per block of each matching series, pruning
 // series by time and matchers and blocks by time, and decoding only the
 // requested columns.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/query/scan"
@@ -15,7 +16,8 @@ func errorsJoin(errs ...error) error { return errors.Join(errs...) }
 // Scan implements scan.Source over every part of the table: partitions and
 // parts are pruned by time, series by the matchers, blocks by time; only
 // the requested columns are decoded. Rows of a series in several parts are
-// merged with scan.Merge semantics (highest version, then newest part).
+// merged with scan.Merge semantics (highest version, then newest part),
+// streaming block by block.
 // The cursor holds a reference on each part it reads until Close.
 func (s *Store) Scan(ctx context.Context, req *scan.Request) (scan.Batches, error) {
 	if s.opts.Catalog == nil {
@@ -44,13 +46,7 @@ func (s *Store) ScanTable(ctx context.Context, tableID uint64, req *scan.Request
 		if len(g) == 1 {
 			in = newPartCursor(ctx, g[0], req)
 		} else {
-			srcs := make([]scan.Source, len(g))
-			for i, p := range g {
-				srcs[i] = partSource{p}
-			}
-			if in, err = scan.Merge(srcs...).Scan(ctx, req); err != nil {
-				return nil, errors.Join(err, cur.Close())
-			}
+			in = newPartsCursor(ctx, g, req)
 		}
 		cur.inputs = append(cur.inputs, &chainInput{b: in})
 	}
@@ -188,3 +184,110 @@ func (c *tableCursor) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// partsCursor merges the parts of one partition for a scan with the same
+// k-way merge as a background merge (mergeStep): series in key order, rows
+// in time order with version de-duplication, at most one decoded block per
+// part and about one block of output in memory.
+type partsCursor struct {
+	ctx    context.Context
+	req    *scan.Request
+	ins    []*mergeInput
+	active []*mergeInput
+	key    string
+	series scan.Series
+	buf    rowBuffer
+	out    scan.Batch
+	err    error
+	n      int
+}
+
+func newPartsCursor(ctx context.Context, parts []*part, req *scan.Request) *partsCursor {
+	c := &partsCursor{ctx: ctx, req: req}
+	for _, p := range parts {
+		in := &mergeInput{cur: newPartCursor(ctx, p, req)}
+		in.next()
+		c.ins = append(c.ins, in)
+	}
+	return c
+}
+
+// Next implements scan.Batches.
+func (c *partsCursor) Next() bool {
+	if c.err != nil {
+		return false
+	}
+	c.buf.reset()
+	for len(c.buf.time) == 0 {
+		if len(c.active) == 0 {
+			found := false
+			for _, in := range c.ins {
+				if in.ok && (!found || in.key() < c.key) {
+					c.key, c.series, found = in.key(), in.cur.out.Series, true
+				}
+			}
+			if !found {
+				for _, in := range c.ins {
+					if err := in.cur.Err(); err != nil {
+						c.err = err
+						break
+					}
+				}
+				return false
+			}
+			if c.n++; c.n%64 == 0 {
+				if err := c.ctx.Err(); err != nil {
+					c.err = err
+					return false
+				}
+			}
+			for _, in := range c.ins {
+				if in.ok && in.key() == c.key {
+					c.active = append(c.active, in)
+				}
+			}
+		}
+		for len(c.active) > 0 && len(c.buf.time) < BlockRows {
+			var err error
+			if c.active, err = mergeStep(c.active, c.key, &c.buf); err != nil {
+				c.err = err
+				return false
+			}
+		}
+	}
+	c.emit()
+	return true
+}
+
+// emit turns the buffer into the output batch, columns in request order
+// (by name when all columns were requested).
+func (c *partsCursor) emit() {
+	c.out = scan.Batch{Series: c.series, Time: c.buf.time, Version: c.buf.version, Columns: c.out.Columns[:0]}
+	rank := func(name string) int {
+		for i, n := range c.req.Columns {
+			if n == name {
+				return i
+			}
+		}
+		return -1
+	}
+	cols := c.buf.cols
+	slices.SortFunc(cols, func(a, b *colBuf) int {
+		if c.req.Columns != nil {
+			return rank(a.name) - rank(b.name)
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	for _, col := range cols {
+		c.out.Columns = append(c.out.Columns, scan.Column{Name: col.name, Type: col.typ, F: col.f, I: col.i, S: col.s, B: col.b, Null: col.null})
+	}
+}
+
+// Batch implements scan.Batches.
+func (c *partsCursor) Batch() *scan.Batch { return &c.out }
+
+// Err implements scan.Batches.
+func (c *partsCursor) Err() error { return c.err }
+
+// Close implements scan.Batches; part references belong to the caller.
+func (c *partsCursor) Close() error { return nil }

@@ -424,3 +424,53 @@ func TestMergeLongSeries(t *testing.T) {
 		t.Errorf("block sizes %v", blocks)
 	}
 }
+
+// TestMergedScanColumnOrder checks that a scan merging several parts keeps
+// the request's column order, and name order when all columns are asked.
+func TestMergedScanColumnOrder(t *testing.T) {
+	cat, id := newCatalog(t)
+	s := openStore(t, t.TempDir(), cat)
+	rec := func(at int64, ms ...ingest.Measure) ingest.Record {
+		return ingest.Record{MeasureName: "m", Dimensions: []ingest.Dimension{{Name: "h", Value: "a"}}, Time: day0 + at, Measures: ms}
+	}
+	writeRecords(t, s, id, []ingest.Record{rec(1, ingest.Measure{Name: "x", Value: ingest.Int(1)}, ingest.Measure{Name: "y", Value: ingest.Int(2)})})
+	writeRecords(t, s, id, []ingest.Record{rec(2, ingest.Measure{Name: "z", Value: ingest.Int(3)}, ingest.Measure{Name: "x", Value: ingest.Int(4)})})
+	for _, tc := range []struct {
+		cols []string
+		want []string
+	}{
+		{nil, []string{"x", "y", "z"}},
+		{[]string{"z", "x"}, []string{"z", "x"}},
+		{[]string{"y", "nope"}, []string{"y"}},
+	} {
+		req := all2()
+		req.Columns = tc.cols
+		cur, err := s.Scan(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !cur.Next() {
+			t.Fatalf("columns %v: no batch (%v)", tc.cols, cur.Err())
+		}
+		b := cur.Batch()
+		var got []string
+		for _, c := range b.Columns {
+			got = append(got, c.Name)
+		}
+		if !slices.Equal(got, tc.want) || !slices.Equal(b.Time, []int64{day0 + 1, day0 + 2}) {
+			t.Errorf("columns %v: got %v times %v, want %v", tc.cols, got, b.Time, tc.want)
+		}
+		if x := b.Column("x"); x != nil && (!slices.Equal(x.I, []int64{1, 4}) || x.Null != nil) {
+			t.Errorf("x = %v null %v", x.I, x.Null)
+		}
+		if y := b.Column("y"); y != nil && !slices.Equal(y.Null, []bool{false, true}) {
+			t.Errorf("y null %v", y.Null)
+		}
+		if cur.Next() {
+			t.Errorf("columns %v: a second batch", tc.cols)
+		}
+		if err := cur.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
