@@ -81,6 +81,33 @@ func (lr *lineReader) str(b []byte) string {
 	return s
 }
 
+// strLike is str with a guess: lines of one file repeat the previous line's
+// names and tag values at the same positions, and comparing is cheaper than
+// a map lookup.
+func (lr *lineReader) strLike(b []byte, prev string) string {
+	if prev == string(b) {
+		return prev
+	}
+	return lr.str(b)
+}
+
+// prevTag returns the tag that the previous point held at index i of the
+// shared backing array of tags, or the zero Tag.
+func prevTag(tags []Tag, i int) Tag {
+	if i < cap(tags) {
+		return tags[:i+1][i]
+	}
+	return Tag{}
+}
+
+// prevField returns the name the previous point's field i had.
+func prevField(fields []Field, i int) string {
+	if i < cap(fields) {
+		return fields[:i+1][i].Name
+	}
+	return ""
+}
+
 func (lr *lineReader) errorf(format string, args ...any) error {
 	return &ParseError{Line: lr.line, Msg: fmt.Sprintf(format, args...)}
 }
@@ -169,12 +196,13 @@ func scanToken(b []byte, i, ctx int, scratch []byte) (tok []byte, end int, buf [
 }
 
 func parseInfluxLine(lr *lineReader, b []byte, p *Point, scratch []byte) ([]byte, error) {
+	prevMeasurement := p.Measurement
 	p.Reset()
 	tok, i, scratch := scanToken(b, 0, inMeasurement, scratch)
 	if len(tok) == 0 {
 		return scratch, lr.errorf("missing measurement")
 	}
-	p.Measurement = lr.str(tok)
+	p.Measurement = lr.strLike(tok, prevMeasurement)
 	for i < len(b) && b[i] == ',' {
 		var key []byte
 		key, i, scratch = scanToken(b, i+1, inKey, scratch)
@@ -184,13 +212,14 @@ func parseInfluxLine(lr *lineReader, b []byte, p *Point, scratch []byte) ([]byte
 		if i >= len(b) || b[i] != '=' {
 			return scratch, lr.errorf("missing '=' after tag key %q", key)
 		}
-		k := lr.str(key)
+		prev := prevTag(p.Tags, len(p.Tags))
+		k := lr.strLike(key, prev.Key)
 		var val []byte
 		val, i, scratch = scanToken(b, i+1, inTagValue, scratch)
 		if len(val) == 0 {
 			return scratch, lr.errorf("empty value for tag %q", k)
 		}
-		p.Tags = append(p.Tags, Tag{Key: k, Value: lr.str(val)})
+		p.Tags = append(p.Tags, Tag{Key: k, Value: lr.strLike(val, prev.Value)})
 	}
 	if i >= len(b) || b[i] != ' ' {
 		return scratch, lr.errorf("missing field set")
@@ -205,7 +234,7 @@ func parseInfluxLine(lr *lineReader, b []byte, p *Point, scratch []byte) ([]byte
 		if i >= len(b) || b[i] != '=' {
 			return scratch, lr.errorf("missing '=' after field key %q", key)
 		}
-		name := lr.str(key)
+		name := lr.strLike(key, prevField(p.Fields, len(p.Fields)))
 		j := i + 1
 		for j < len(b) && b[j] != ',' && b[j] != ' ' {
 			j++

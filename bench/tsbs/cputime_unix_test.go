@@ -1,0 +1,40 @@
+//go:build unix
+
+package tsbs
+
+import (
+	"syscall"
+	"testing"
+	"time"
+)
+
+// processCPU returns the user+system CPU time of this process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuMeter reports CPU time per operation, which stays meaningful on a
+// loaded machine where wall-clock ns/op does not.
+type cpuMeter struct{ start time.Duration }
+
+func startCPU(b *testing.B) cpuMeter {
+	b.Helper()
+	return cpuMeter{start: processCPU()}
+}
+
+// report adds cpu-ns/op and, for rate > 0 units per op, "<unit>/cpu-s".
+func (m cpuMeter) report(b *testing.B, perOp float64, unit string) {
+	b.Helper()
+	used := processCPU() - m.start
+	if used <= 0 || b.N == 0 {
+		return
+	}
+	b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	if perOp > 0 {
+		b.ReportMetric(perOp*float64(b.N)/used.Seconds(), unit+"/cpu-s")
+	}
+}
