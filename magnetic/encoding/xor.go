@@ -1,6 +1,7 @@
 package encoding
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 )
@@ -66,6 +67,16 @@ type bitReader struct {
 
 // fill tops up acc to at least 57 bits when input remains.
 func (r *bitReader) fill() {
+	if r.nbits <= 56 && len(r.src) >= 8 {
+		// Load 8 bytes and keep the whole bytes that fit. Bits beyond them
+		// land below the valid bits; they are the stream's next bits and the
+		// next fill ORs the same values into the same places.
+		r.acc |= binary.BigEndian.Uint64(r.src) >> r.nbits
+		nb := (64 - r.nbits) / 8
+		r.src = r.src[nb:]
+		r.nbits += nb * 8
+		return
+	}
 	for r.nbits <= 56 && len(r.src) > 0 {
 		r.acc |= uint64(r.src[0]) << (56 - r.nbits)
 		r.src = r.src[1:]
