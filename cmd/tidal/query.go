@@ -44,7 +44,7 @@ func queryCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.region, "region", envOr("AWS_REGION", "us-east-1"), "region used to sign requests")
 	fs.StringVar(&o.format, "format", "table", "output format: table, csv or json (one object per line)")
 	fs.IntVar(&o.maxRows, "max-rows", 1000, "rows per page requested from the server (1-1000)")
-	fs.IntVar(&o.width, "width", 0, "table width in columns (default: the terminal's width)")
+	fs.IntVar(&o.width, "width", 0, "table width in columns (default: the terminal's width; negative: no limit)")
 	fs.StringVar(&o.history, "history", defaultHistoryPath(), "shell history file; empty disables history")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: tidal query [flags] [SQL]\n\nRuns SQL on a TidalDB server through the Timestream Query API; without SQL, opens a shell\nthat reads statements ending in ';' (\\q quits).\n\nFlags:")
@@ -291,7 +291,7 @@ func fieldInfo(t *types.Type, i int) (string, *types.Type) {
 }
 
 // tablePrinter collects the whole result and prints an aligned table no
-// wider than width (0: no limit), truncating long cells with "…".
+// wider than width (<= 0: no limit), truncating long cells with "…".
 type tablePrinter struct {
 	w      io.Writer
 	width  int
