@@ -72,11 +72,11 @@ var devopsSpecs = []measSpec{
 	}},
 	{name: "mem", fields: []fieldSpec{
 		choice("total", 8*gib, 16*gib, 32*gib), // 0
-		gaugeUnder("available", 0, 1e7),         // 1
-		diff("used", 0, 1),                      // 2
-		gaugeUnder("free", 1, 1e7),              // 3
-		gaugeUnder("cached", 0, 1e6),            // 4
-		gaugeUnder("buffered", 0, 1e6),          // 5
+		gaugeUnder("available", 0, 1e7),        // 1
+		diff("used", 0, 1),                     // 2
+		gaugeUnder("free", 1, 1e7),             // 3
+		gaugeUnder("cached", 0, 1e6),           // 4
+		gaugeUnder("buffered", 0, 1e6),         // 5
 		pct("used_percent", 2, 0).float(2),
 		pct("available_percent", 1, 0).float(2),
 		pct("buffered_percent", 5, 0).float(2),

@@ -134,13 +134,13 @@ func (r *rng) uniform(lo, hi float64) float64 {
 type walkKind uint8
 
 const (
-	walkGauge    walkKind = iota // clamped Gaussian random walk
-	walkCounter                  // monotonic, uniform step in [0,step]
-	walkConst                    // drawn once in [lo,hi)
-	walkChoice                   // drawn once from choices
-	walkDiff                     // v[a] - v[b]
-	walkPct                      // 100 * v[a] / v[b]
-	walkUptime                   // grows by the interval in seconds
+	walkGauge   walkKind = iota // clamped Gaussian random walk
+	walkCounter                 // monotonic, uniform step in [0,step]
+	walkConst                   // drawn once in [lo,hi)
+	walkChoice                  // drawn once from choices
+	walkDiff                    // v[a] - v[b]
+	walkPct                     // 100 * v[a] / v[b]
+	walkUptime                  // grows by the interval in seconds
 )
 
 // fieldSpec describes one field of a measurement. Derived fields (diff, pct)

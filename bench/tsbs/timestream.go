@@ -88,7 +88,7 @@ func appendTimestreamValue(dst []byte, f *Field) []byte {
 	}
 	n := len(dst)
 	dst = strconv.AppendFloat(dst, f.Float, 'g', -1, 64)
-	if bytes.IndexAny(dst[n:], ".eEnN") < 0 { // integral float: keep it a float
+	if !bytes.ContainsAny(dst[n:], ".eEnN") { // integral float: keep it a float
 		dst = append(dst, ".0"...)
 	}
 	return dst
