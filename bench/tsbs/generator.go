@@ -26,9 +26,10 @@ type Config struct {
 	UseCase string
 	// Scale is the number of hosts (cpu-only, devops) or trucks (iot).
 	Scale int
-	// Start is the first timestamp; ticks run while t < End.
+	// Start is the first timestamp.
 	Start time.Time
-	End   time.Time
+	// End bounds the ticks: timestamps run from Start while t < End.
+	End time.Time
 	// Interval between ticks; 0 means DefaultInterval.
 	Interval time.Duration
 	// Seed makes the workload: same Config, same bytes.
