@@ -115,9 +115,6 @@ func (qr *querier) Select(ctx context.Context, sortSeries bool, hints *storage.S
 	columns := []string{scan.ColMeasureValue}
 	if hints != nil {
 		mint, maxt = max(mint, hints.Start), min(maxt, hints.End)
-		if hints.Func == "series" {
-			columns = []string{}
-		}
 	}
 	cur, err := qr.q.Source.Scan(ctx, qr.request(mint, maxt, columns, ms))
 	if err != nil {
@@ -134,15 +131,11 @@ func (qr *querier) Select(ctx context.Context, sortSeries bool, hints *storage.S
 		}
 		s := &series{lset: lset, samples: make(fsamples, 0, len(b.Time))}
 		col := b.Column(scan.ColMeasureValue)
-		if len(columns) > 0 {
-			if col == nil || (col.Type != ingest.TypeDouble && col.Type != ingest.TypeBigint) {
-				continue // not a numeric single-measure series
-			}
+		if col == nil || (col.Type != ingest.TypeDouble && col.Type != ingest.TypeBigint) {
+			continue // not a numeric single-measure series
 		}
 		for i, ns := range b.Time {
 			switch {
-			case col == nil:
-				s.add(ns/1e6, 0)
 			case col.Type == ingest.TypeBigint:
 				s.add(ns/1e6, float64(col.I[i]))
 			default:
