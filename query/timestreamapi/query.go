@@ -168,7 +168,13 @@ func (a *API) encodePage(c *cursor, offset, maxRows int) (body []byte, end int, 
 	if offset > len(rows) {
 		return nil, 0, invalidToken()
 	}
-	body = make([]byte, 0, 4096)
+	// Size the buffer for the page up front: about 40 bytes per value.
+	want := len(rows) - offset
+	if maxRows > 0 {
+		want = min(want, maxRows)
+	}
+	est := 256 + len(c.columns) + want*(len(c.types)*40+12)
+	body = make([]byte, 0, min(est, a.opts.MaxPageBytes+64<<10))
 	body = append(body, `{"QueryId":"`...)
 	body = append(body, c.id...)
 	body = append(body, `","ColumnInfo":`...)
