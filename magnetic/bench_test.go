@@ -121,12 +121,27 @@ func BenchmarkScan(b *testing.B) {
 	if err := s.Close(); err != nil {
 		b.Fatal(err)
 	}
+	// The same day written as four 6-hour parts, read merged on the fly.
+	dir4 := b.TempDir()
+	s, err = Open(Options{Dir: dir4, Catalog: cat})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for q := range 4 {
+		if _, err := s.WritePart(context.Background(), id, tsbsSlice(q*benchRows/4, (q+1)*benchRows/4)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name  string
+		dir   string
 		cache int
-	}{{"cold", -1}, {"warm", 256 << 20}} {
+	}{{"cold", dir, -1}, {"warm", dir, 256 << 20}, {"4parts-cold", dir4, -1}} {
 		b.Run(tc.name, func(b *testing.B) {
-			s, err := Open(Options{Dir: dir, Catalog: cat, CacheBytes: tc.cache})
+			s, err := Open(Options{Dir: tc.dir, Catalog: cat, CacheBytes: tc.cache})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -163,7 +178,6 @@ func BenchmarkScan(b *testing.B) {
 			}
 		})
 	}
-	_ = id
 }
 
 // BenchmarkMerge writes one day of TSBS cpu data as 24 hourly parts (a
