@@ -1,6 +1,10 @@
 package parser
 
-// Pos is a 1-based line and column (in runes) in the query text.
+// Pos is a 1-based line and column (in runes) in the query text. A node's
+// Pos is where it starts, except for infix and postfix nodes (Binary,
+// Between, InList, Like, IsNull, Subscript, FieldAccess, AtTimeZone, ...),
+// whose Pos is that of their operator, and joins and set operations, whose
+// Pos is that of their keyword.
 type Pos struct {
 	Line, Col int
 }
@@ -312,6 +316,15 @@ func (*Unnest) relationNode()           {}
 type Ident struct {
 	Pos
 	Parts []Name
+}
+
+// Names returns the parts' values: ["db", "tbl"] for "db".tbl.
+func (id *Ident) Names() []string {
+	out := make([]string, len(id.Parts))
+	for i, p := range id.Parts {
+		out[i] = p.Value
+	}
+	return out
 }
 
 // LitKind is the kind of a Literal.

@@ -287,6 +287,9 @@ func TestParseValues(t *testing.T) {
 		t.Errorf("named param = %+v", got)
 	}
 	tbl := sel.From[0].(*Table)
+	if got := fmt.Sprint(tbl.Name.Names()); got != "[my-db t]" {
+		t.Errorf("table Names() = %s", got)
+	}
 	if got := tbl.Name.Parts; len(got) != 2 || got[0] != (Name{Value: "my-db", Quoted: true}) || got[1].Value != "t" {
 		t.Errorf("table name = %+v", got)
 	}
