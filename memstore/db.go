@@ -30,6 +30,14 @@ type Options struct {
 	// FutureWindow is how far ahead of now a record may be (Timestream: 15
 	// minutes).
 	FutureWindow time.Duration
+	// PartWriter receives aged rows (the magnetic tier); nil keeps every
+	// row in memory.
+	PartWriter PartWriter
+	// FlushInterval is how often rows older than their table's memory
+	// retention move to the PartWriter (default 1m).
+	FlushInterval time.Duration
+	// MaxChunkBytes flushes everything when the chunks outgrow it; 0 never.
+	MaxChunkBytes int64
 	// MaxSeries bounds the series in memory; records that would create
 	// more are rejected. 0 means unlimited.
 	MaxSeries int
@@ -85,6 +93,8 @@ type DB struct {
 
 	// checkpointMu serialises checkpoints with each other.
 	checkpointMu sync.Mutex
+	// flushMu serialises flushes.
+	flushMu sync.Mutex
 
 	m metrics
 
@@ -97,6 +107,7 @@ type metrics struct {
 	samples     prometheus.Counter
 	checkpoints prometheus.Counter
 	replayed    prometheus.Counter
+	flushedRows prometheus.Counter
 	seriesGauge prometheus.GaugeFunc
 	memoryBytes prometheus.GaugeFunc
 }
@@ -193,6 +204,13 @@ func Open(cat *catalog.Catalog, opts Options) (*DB, error) {
 	if opts.CheckpointInterval > 0 {
 		db.wg.Add(1)
 		go db.checkpointLoop()
+	}
+	if opts.PartWriter != nil {
+		if opts.FlushInterval <= 0 {
+			db.opts.FlushInterval = time.Minute
+		}
+		db.wg.Add(1)
+		go db.flushLoop()
 	}
 	return db, nil
 }
@@ -410,6 +428,10 @@ func (db *DB) initMetrics(reg prometheus.Registerer) {
 		Name: "tidal_memstore_replayed_rows_total",
 		Help: "Rows applied from the checkpoint and WAL at start-up.",
 	})
+	db.m.flushedRows = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "tidal_memstore_flushed_rows_total",
+		Help: "Rows moved to the magnetic tier.",
+	})
 	db.m.seriesGauge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tidal_memstore_series",
 		Help: "Series held in memory.",
@@ -419,6 +441,6 @@ func (db *DB) initMetrics(reg prometheus.Registerer) {
 		Help: "Heap bytes held by compressed chunks.",
 	}, func() float64 { return float64(db.Stats().ChunkBytes) })
 	if reg != nil {
-		reg.MustRegister(db.m.records, db.m.samples, db.m.checkpoints, db.m.replayed, db.m.seriesGauge, db.m.memoryBytes)
+		reg.MustRegister(db.m.records, db.m.samples, db.m.checkpoints, db.m.replayed, db.m.flushedRows, db.m.seriesGauge, db.m.memoryBytes)
 	}
 }

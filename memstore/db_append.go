@@ -103,6 +103,22 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 		names, vals = recordValues(r, names[:0], vals[:0])
 		ver := max(r.Version, 1)
 		s.mu.Lock()
+		for s.removed {
+			// A flush emptied the series and took it out of the index.
+			s.mu.Unlock()
+			if s, err = db.createSeries(t, keyBuf, r); err != nil || s == nil {
+				break
+			}
+			s.mu.Lock()
+		}
+		if err != nil {
+			return ingest.Result{}, err
+		}
+		if s == nil {
+			status[i].rejected = true
+			reject(i, fmt.Sprintf("The memory store holds its maximum of %d series (memstore.max_series); the record would create a new one.", db.opts.MaxSeries), 0)
+			continue
+		}
 		outcome, existing, reason, err := s.upsert(r.Time, ver, names, vals, opts.IdempotentRewrite)
 		if err == nil && outcome == upsertApplied {
 			if !s.walLogged {

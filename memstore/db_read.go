@@ -74,6 +74,11 @@ func (c *seriesCursor) Close() error       { return nil }
 func (s *memSeries) fill(b *scan.Batch, req *scan.Request) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.fillLocked(b, req)
+}
+
+// fillLocked is fill with s.mu held.
+func (s *memSeries) fillLocked(b *scan.Batch, req *scan.Request) (bool, error) {
 	b.Series = scan.Series{Key: s.key, Dimensions: s.dims, MeasureName: s.measureName}
 	b.Time, b.Version = b.Time[:0], nil
 	b.Columns = b.Columns[:0]

@@ -24,6 +24,12 @@ type memSeries struct {
 	// walLogged is true once the series definition is durable in the WAL
 	// (or in a checkpoint).
 	walLogged bool
+	// mutations counts changes, so that a flush can tell whether the rows
+	// it wrote are still the rows in memory.
+	mutations uint64
+	// removed is set when a flush emptied the series and took it out of
+	// the index; appenders holding it must look the series up again.
+	removed bool
 }
 
 // upsertOutcome says what an upsert did.
@@ -52,6 +58,7 @@ func reasonLowerVersion(ver, existing int64) string {
 // only with a higher version, or with the same version when rewrite is set.
 // The caller holds s.mu.
 func (s *memSeries) upsert(t, ver int64, names []string, vals []ingest.Value, rewrite bool) (upsertOutcome, int64, string, error) {
+	s.mutations++
 	if n := len(s.chunks); n == 0 || t > s.chunks[n-1].maxT {
 		if n == 0 || s.chunks[n-1].n >= maxChunkRows {
 			s.seal()
