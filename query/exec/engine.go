@@ -1,0 +1,265 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tidaldb/tidal/memstore/catalog"
+	"github.com/tidaldb/tidal/query/parser"
+	"github.com/tidaldb/tidal/query/scan"
+)
+
+// Engine runs SQL over a catalog and a scan source.
+type Engine struct {
+	cat  *catalog.Catalog
+	src  scan.Source
+	opts Options
+}
+
+// New returns an engine reading table layouts from cat and rows from src.
+func New(cat *catalog.Catalog, src scan.Source, opts Options) *Engine {
+	if opts.MaxMemoryBytes <= 0 {
+		opts.MaxMemoryBytes = 1 << 30
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 60 * time.Second
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = runtime.GOMAXPROCS(0)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Engine{cat: cat, src: src, opts: opts}
+}
+
+func (e *Engine) newQctx(ctx context.Context, params map[string]Value) *qctx {
+	q := &qctx{ctx: ctx, e: e, now: e.opts.Now().UnixNano(), params: params, maxMem: e.opts.MaxMemoryBytes}
+	return q
+}
+
+// Query parses, plans and runs sql. params holds named (@name, without
+// the @) and positional ("1", "2", ...) parameter values.
+func (e *Engine) Query(ctx context.Context, sql string, params map[string]Value) (res *Result, err error) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
+	defer cancel()
+	q := e.newQctx(ctx, params)
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, errorf(ErrExecution, "internal error: %v", r)
+		}
+		e.opts.Logger.Debug("query", "sql", sql, "elapsed", time.Since(start), "rows_scanned", q.scanned.Load(), "err", err)
+	}()
+	st, err := parser.Parse(sql)
+	if err != nil {
+		return nil, parseError(err)
+	}
+	n, err := e.plan(q, st)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := collect(q, n)
+	if err != nil {
+		return nil, err
+	}
+	if err := q.check(); err != nil {
+		return nil, err
+	}
+	res = &Result{Columns: resultColumns(n), Rows: rows}
+	if res.Rows == nil {
+		res.Rows = [][]Value{}
+	}
+	res.Stats = Stats{RowsScanned: q.scanned.Load(), BytesScanned: q.bytes.Load(), Elapsed: time.Since(start)}
+	return res, nil
+}
+
+// Prepare returns the result columns and parameters of sql without running
+// it.
+func (e *Engine) Prepare(sql string) (cols []Column, params []Param, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			cols, params, err = nil, nil, errorf(ErrExecution, "internal error: %v", r)
+		}
+	}()
+	st, err := parser.Parse(sql)
+	if err != nil {
+		return nil, nil, parseError(err)
+	}
+	q := e.newQctx(context.Background(), nil)
+	q.prepare = true
+	b := &binder{q: q}
+	n, err := e.planWith(b, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	return resultColumns(n), b.params, nil
+}
+
+func parseError(err error) error {
+	var pe *parser.Error
+	if errors.As(err, &pe) {
+		return &Error{Kind: ErrValidation, Msg: pe.Msg, Line: pe.Line, Col: pe.Col}
+	}
+	return &Error{Kind: ErrValidation, Msg: err.Error()}
+}
+
+func resultColumns(n node) []Column {
+	cols := n.columns()
+	out := make([]Column, len(cols))
+	for i, c := range cols {
+		out[i] = Column{Name: c.name, Type: c.typ}
+	}
+	return out
+}
+
+func (e *Engine) plan(q *qctx, st parser.Statement) (node, error) {
+	return e.planWith(&binder{q: q}, st)
+}
+
+func (e *Engine) planWith(b *binder, st parser.Statement) (node, error) {
+	switch x := st.(type) {
+	case *parser.Query:
+		return b.bindQuery(x, nil)
+	case *parser.ShowDatabases:
+		return e.showDatabases(x)
+	case *parser.ShowTables:
+		return e.showTables(x)
+	case *parser.ShowMeasures:
+		return e.showMeasures(x)
+	case *parser.Describe:
+		return e.describe(x)
+	case *parser.Unload:
+		return nil, validationf(x.Line, x.Col, "UNLOAD is not supported")
+	}
+	p := st.Position()
+	return nil, validationf(p.Line, p.Col, "Unsupported statement")
+}
+
+func likeFilter(l *parser.Literal) (func(string) bool, error) {
+	if l == nil {
+		return func(string) bool { return true }, nil
+	}
+	m, err := compileLike(l.Value, Null(KindVarchar))
+	if err != nil {
+		return nil, err
+	}
+	return m.match, nil
+}
+
+func varcharRows(name string, vals []string) *rowsNode {
+	n := &rowsNode{cols: []colRef{{name: name, typ: TypeVarchar}}}
+	for _, v := range vals {
+		n.rows = append(n.rows, []Value{Varchar(v)})
+	}
+	return n
+}
+
+func (e *Engine) showDatabases(x *parser.ShowDatabases) (node, error) {
+	match, err := likeFilter(x.Like)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if e.cat != nil {
+		for _, d := range e.cat.ListDatabases() {
+			if match(d.Name) {
+				names = append(names, d.Name)
+			}
+		}
+	}
+	sort.Strings(names)
+	return varcharRows("Database", names), nil
+}
+
+func (e *Engine) showTables(x *parser.ShowTables) (node, error) {
+	match, err := likeFilter(x.Like)
+	if err != nil {
+		return nil, err
+	}
+	if x.From == nil || len(x.From.Parts) != 1 {
+		return nil, validationf(x.Line, x.Col, "SHOW TABLES needs FROM database")
+	}
+	db := x.From.Parts[0].Value
+	if e.cat == nil {
+		return nil, validationf(x.Line, x.Col, "Database %s does not exist", db)
+	}
+	tables, err := e.cat.ListTables(db)
+	if err != nil {
+		return nil, validationf(x.Line, x.Col, "Database %s does not exist", db)
+	}
+	var names []string
+	for _, t := range tables {
+		if match(t.Name) {
+			names = append(names, t.Name)
+		}
+	}
+	sort.Strings(names)
+	return varcharRows("Table", names), nil
+}
+
+func (e *Engine) table(id *parser.Ident, pos parser.Pos) (catalog.Table, error) {
+	if id == nil || len(id.Parts) != 2 || e.cat == nil {
+		return catalog.Table{}, validationf(pos.Line, pos.Col, "Expected a table name of the form database.table")
+	}
+	t, err := e.cat.Table(id.Parts[0].Value, id.Parts[1].Value)
+	if err != nil {
+		return catalog.Table{}, validationf(pos.Line, pos.Col, "Table %s.%s does not exist", id.Parts[0].Value, id.Parts[1].Value)
+	}
+	return t, nil
+}
+
+// showMeasures lists measure names with their value type and dimensions,
+// as Timestream's SHOW MEASURES does.
+func (e *Engine) showMeasures(x *parser.ShowMeasures) (node, error) {
+	match, err := likeFilter(x.Like)
+	if err != nil {
+		return nil, err
+	}
+	t, err := e.table(x.From, x.Pos)
+	if err != nil {
+		return nil, err
+	}
+	var dims []Value
+	for _, c := range t.Columns {
+		if c.Kind == catalog.KindDimension {
+			dims = append(dims, Value{Kind: KindRow, Elems: []Value{Varchar(c.Name), Varchar("varchar")}})
+		}
+	}
+	dimType := ArrayOf(Type{Kind: KindRow, Fields: []Field{{Name: "dimension_name", Type: TypeVarchar}, {Name: "data_type", Type: TypeVarchar}}})
+	n := &rowsNode{cols: []colRef{{name: "measure_name", typ: TypeVarchar}, {name: "data_type", typ: TypeVarchar}, {name: "Dimensions", typ: dimType}}}
+	var rows [][]Value
+	for _, c := range t.Columns {
+		if c.Kind != catalog.KindMeasureName || !match(c.Name) {
+			continue
+		}
+		typ := strings.ToLower(c.Type.String())
+		rows = append(rows, []Value{Varchar(c.Name), Varchar(typ), {Kind: KindArray, Elems: dims}})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i][0].S < rows[j][0].S })
+	n.rows = rows
+	return n, nil
+}
+
+func (e *Engine) describe(x *parser.Describe) (node, error) {
+	t, err := e.table(x.Table, x.Pos)
+	if err != nil {
+		return nil, err
+	}
+	sc := newScanNode(t, t.Name)
+	n := &rowsNode{cols: []colRef{{name: "Column", typ: TypeVarchar}, {name: "Type", typ: TypeVarchar}, {name: "Timestream attribute type", typ: TypeVarchar}}}
+	for i, c := range sc.cols {
+		attr := map[int]string{srcDimension: "DIMENSION", srcMeasureName: "MEASURE_NAME", srcTime: "TIMESTAMP", srcMeasureValue: "MEASURE_VALUE", srcAttribute: "MULTI"}[sc.src[i].src]
+		n.rows = append(n.rows, []Value{Varchar(c.name), Varchar(c.typ.String()), Varchar(attr)})
+	}
+	return n, nil
+}

@@ -1,0 +1,347 @@
+package exec
+
+import (
+	"math"
+	"slices"
+
+	"github.com/tidaldb/tidal/query/parser"
+	"github.com/tidaldb/tidal/query/scan"
+)
+
+// joinNode joins left and right. With keys it is a hash join that builds
+// one side in memory and streams the other; without keys it is a nested
+// loop over the materialised right side. Output rows are left columns
+// then right columns.
+type joinNode struct {
+	kind        parser.JoinKind
+	left, right node
+	lkeys       []*expr // over left rows
+	rkeys       []*expr // over right rows
+	residual    *expr   // over combined rows
+	buildLeft   bool
+	cols        []colRef
+}
+
+func (n *joinNode) columns() []colRef {
+	if n.cols == nil {
+		n.cols = append(slices.Clone(n.left.columns()), n.right.columns()...)
+	}
+	return n.cols
+}
+
+// isScanLike reports whether n reads a table without reducing it much.
+func isScanLike(n node) bool {
+	switch x := n.(type) {
+	case *scanNode:
+		return true
+	case *aliasNode:
+		return isScanLike(x.child)
+	case *filterNode:
+		return isScanLike(x.child)
+	}
+	return false
+}
+
+func (b *binder) bindJoin(j *parser.Join, outer *scope) (node, error) {
+	left, err := b.bindRelation(j.Left, outer)
+	if err != nil {
+		return nil, err
+	}
+	if u, ok := j.Right.(*parser.Unnest); ok && (j.Kind == parser.CrossJoin || j.Kind == parser.InnerJoin || j.Kind == parser.LeftJoin) && j.On == nil {
+		return b.bindUnnest(u, left, newScope(left))
+	}
+	right, err := b.bindRelation(j.Right, outer)
+	if err != nil {
+		return nil, err
+	}
+	n := &joinNode{kind: j.Kind, left: left, right: right}
+	ls, rs := newScope(left), newScope(right)
+	all := newScope(n)
+	var conds []parser.Expr
+	if j.On != nil {
+		conds = splitAnd(j.On, nil)
+	}
+	for _, u := range j.Using {
+		id := func(q parser.Node) *parser.Ident { return &parser.Ident{Pos: j.Pos, Parts: []parser.Name{u}} }
+		l, err := b.bindExpr(id(nil), ls)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.bindExpr(id(nil), rs)
+		if err != nil {
+			return nil, err
+		}
+		if err := n.addKey(l, r, j.Pos); err != nil {
+			return nil, err
+		}
+	}
+	var residual []*expr
+	for _, c := range conds {
+		if eq, ok := c.(*parser.Binary); ok && eq.Op == parser.OpEQ {
+			if l, r, ok := b.trySides(eq.L, eq.R, ls, rs); ok {
+				if err := n.addKey(l, r, eq.Pos); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if r, l, ok := b.trySides(eq.R, eq.L, ls, rs); ok {
+				if err := n.addKey(l, r, eq.Pos); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		e, err := b.bindExpr(c, all)
+		if err != nil {
+			return nil, err
+		}
+		if e, err = b.expectBool(e); err != nil {
+			return nil, err
+		}
+		residual = append(residual, e)
+	}
+	for _, r := range residual {
+		if n.residual == nil {
+			n.residual = r
+		} else if n.residual, err = b.bindLogical(parser.OpAnd, n.residual, r, r.pos); err != nil {
+			return nil, err
+		}
+	}
+	switch j.Kind {
+	case parser.RightJoin:
+		n.buildLeft = true
+	case parser.InnerJoin, parser.CrossJoin:
+		n.buildLeft = isScanLike(right) && !isScanLike(left)
+	}
+	return n, nil
+}
+
+// trySides binds l over the left scope and r over the right scope.
+func (b *binder) trySides(l, r parser.Expr, ls, rs *scope) (*expr, *expr, bool) {
+	if containsSubquery(l) || containsSubquery(r) {
+		return nil, nil, false
+	}
+	le, err := b.bindExpr(l, ls)
+	if err != nil || le.konst {
+		return nil, nil, false
+	}
+	re, err := b.bindExpr(r, rs)
+	if err != nil || re.konst {
+		return nil, nil, false
+	}
+	return le, re, true
+}
+
+func containsSubquery(e parser.Expr) bool {
+	found := false
+	walkExpr(e, func(x parser.Expr) bool {
+		switch x.(type) {
+		case *parser.Subquery, *parser.Exists, *parser.InSubquery, *parser.Quantified:
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+func (n *joinNode) addKey(l, r *expr, pos parser.Pos) error {
+	if l.typ.Kind == KindVarchar && r.typ.Kind == KindTimestamp {
+		l2, err := castExpr(l, TypeTimestamp)
+		if err != nil {
+			return err
+		}
+		l = l2
+	}
+	t, ok := commonType(l.typ, r.typ)
+	if !ok {
+		return validationf(pos.Line, pos.Col, "'=' cannot be applied to %s, %s", l.typ, r.typ)
+	}
+	var err error
+	if l, err = coerce(l, t); err != nil {
+		return err
+	}
+	if r, err = coerce(r, t); err != nil {
+		return err
+	}
+	n.lkeys = append(n.lkeys, l)
+	n.rkeys = append(n.rkeys, r)
+	return nil
+}
+
+func keyOf(dst []byte, keys []*expr, row []Value) ([]byte, bool, error) {
+	for _, k := range keys {
+		v, err := k.eval(row)
+		if err != nil {
+			return dst, false, err
+		}
+		if v.Null {
+			return dst, false, nil
+		}
+		dst = appendKey(dst, v)
+	}
+	return dst, true, nil
+}
+
+func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
+	build, probe := n.right, n.left
+	bkeys, pkeys := n.rkeys, n.lkeys
+	if n.buildLeft {
+		build, probe = n.left, n.right
+		bkeys, pkeys = n.lkeys, n.rkeys
+	}
+	rows, err := collect(q, build)
+	if err != nil {
+		return err
+	}
+	index := map[string][]int32{}
+	var key []byte
+	if len(bkeys) > 0 {
+		for i, r := range rows {
+			var ok bool
+			key, ok, err = keyOf(key[:0], bkeys, r)
+			if err != nil {
+				return err
+			}
+			if ok {
+				index[string(key)] = append(index[string(key)], int32(i))
+			}
+		}
+		if n.kind == parser.InnerJoin || (n.kind == parser.LeftJoin && n.buildLeft) || (n.kind == parser.RightJoin && !n.buildLeft) {
+			n.dynamicFilter(probe, pkeys, bkeys, rows)
+		}
+	}
+	nl := len(n.left.columns())
+	nr := len(n.right.columns())
+	out := make([]Value, nl+nr)
+	matched := make([]bool, len(rows))
+	probeOuter := (n.kind == parser.LeftJoin && !n.buildLeft) || (n.kind == parser.RightJoin && n.buildLeft) || n.kind == parser.FullJoin
+	buildOuter := n.kind == parser.FullJoin
+	combine := func(p, bl []Value) {
+		if n.buildLeft {
+			copy(out, bl)
+			copy(out[nl:], p)
+		} else {
+			copy(out, p)
+			copy(out[nl:], bl)
+		}
+	}
+	nullRow := func(cols []colRef) []Value {
+		r := make([]Value, len(cols))
+		for i, c := range cols {
+			r[i] = Null(c.typ.Kind)
+		}
+		return r
+	}
+	buildNulls := nullRow(build.columns())
+	all := make([]int32, len(rows))
+	for i := range all {
+		all[i] = int32(i)
+	}
+	var count int
+	err = probe.run(q, func(p []Value) error {
+		count++
+		if count&4095 == 0 {
+			if err := q.check(); err != nil {
+				return err
+			}
+		}
+		cands := all
+		if len(pkeys) > 0 {
+			var ok bool
+			var err error
+			key, ok, err = keyOf(key[:0], pkeys, p)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				cands = nil
+			} else {
+				cands = index[string(key)]
+			}
+		}
+		hit := false
+		for _, i := range cands {
+			combine(p, rows[i])
+			if n.residual != nil {
+				v, err := n.residual.eval(out)
+				if err != nil {
+					return err
+				}
+				if v.Null || !v.B {
+					continue
+				}
+			}
+			hit = true
+			matched[i] = true
+			if err := emit(out); err != nil {
+				return err
+			}
+		}
+		if !hit && probeOuter {
+			combine(p, buildNulls)
+			return emit(out)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if buildOuter {
+		probeNulls := nullRow(probe.columns())
+		for i, r := range rows {
+			if !matched[i] {
+				combine(probeNulls, r)
+				if err := emit(out); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// dynamicFilter narrows a probe-side scan to the keys the build side has:
+// a time range for a key on time, an IN list for a key on a dimension or
+// measure_name.
+func (n *joinNode) dynamicFilter(probe node, pkeys, bkeys []*expr, rows [][]Value) {
+	sc := scanUnder(probe)
+	if sc == nil {
+		return
+	}
+	for k, pk := range pkeys {
+		if pk.col < 0 || pk.col >= len(sc.src) {
+			continue
+		}
+		switch sc.src[pk.col].src {
+		case srcTime:
+			lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+			for _, r := range rows {
+				v, err := bkeys[k].eval(r)
+				if err != nil || v.Null {
+					continue
+				}
+				lo, hi = min(lo, v.I), max(hi, v.I)
+			}
+			sc.req.MinTime, sc.req.MaxTime = max(sc.req.MinTime, lo), min(sc.req.MaxTime, hi)
+		case srcDimension, srcMeasureName:
+			seen := map[string]bool{}
+			var vals []string
+			for _, r := range rows {
+				v, err := bkeys[k].eval(r)
+				if err != nil || v.Null || v.Kind != KindVarchar {
+					continue
+				}
+				if !seen[v.S] {
+					seen[v.S] = true
+					vals = append(vals, v.S)
+				}
+				if len(vals) > 10000 {
+					break
+				}
+			}
+			if len(vals) <= 10000 {
+				sc.req.Where = append(sc.req.Where, scan.Matcher{Name: sc.matchName(pk.col), Op: scan.MatchIn, Values: vals})
+			}
+		}
+	}
+}

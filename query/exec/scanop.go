@@ -1,0 +1,362 @@
+package exec
+
+import (
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/memstore/catalog"
+	"github.com/tidaldb/tidal/query/scan"
+)
+
+// Scan column sources.
+const (
+	srcDimension = iota
+	srcMeasureName
+	srcTime
+	srcMeasureValue
+	srcAttribute
+)
+
+type scanCol struct {
+	src  int
+	name string           // dimension or attribute name
+	vt   ingest.ValueType // measure_value::<vt> and attributes
+}
+
+// scanNode reads one table through scan.Source. Series-level predicates
+// (on dimensions and measure_name only) run once per batch; row-level
+// predicates run per row.
+type scanNode struct {
+	cols       []colRef
+	src        []scanCol
+	used       []bool
+	req        scan.Request
+	seriesPred []*expr
+	rowPred    []*expr
+	empty      bool // the WHERE clause can never hold
+}
+
+func valueKind(t ingest.ValueType) Kind {
+	switch t {
+	case ingest.TypeDouble:
+		return KindDouble
+	case ingest.TypeBigint:
+		return KindBigint
+	case ingest.TypeVarchar:
+		return KindVarchar
+	case ingest.TypeBoolean:
+		return KindBoolean
+	case ingest.TypeTimestamp:
+		return KindTimestamp
+	}
+	return KindUnknown
+}
+
+// newScanNode lays out a table's columns: dimensions, measure_name, time,
+// measure_value::<type> for each single-measure type, then multi-measure
+// attributes.
+func newScanNode(t catalog.Table, qual string) *scanNode {
+	n := &scanNode{req: scan.Request{Database: t.Database, Table: t.Name, MinTime: math.MinInt64, MaxTime: math.MaxInt64}}
+	add := func(name string, typ Type, sc scanCol) {
+		n.cols = append(n.cols, colRef{qual: qual, name: name, typ: typ})
+		n.src = append(n.src, sc)
+	}
+	for _, c := range t.Columns {
+		if c.Kind == catalog.KindDimension {
+			add(c.Name, TypeVarchar, scanCol{src: srcDimension, name: c.Name})
+		}
+	}
+	add(scan.ColMeasureName, TypeVarchar, scanCol{src: srcMeasureName})
+	add(scan.ColTime, TypeTimestamp, scanCol{src: srcTime})
+	var single [ingest.TypeMulti]bool
+	for _, c := range t.Columns {
+		if c.Kind == catalog.KindMeasureName && c.Type < ingest.TypeMulti {
+			single[c.Type] = true
+		}
+	}
+	for _, vt := range []ingest.ValueType{ingest.TypeDouble, ingest.TypeBigint, ingest.TypeVarchar, ingest.TypeBoolean, ingest.TypeTimestamp} {
+		if single[vt] {
+			k := valueKind(vt)
+			add(scan.ColMeasureValue+"::"+k.String(), Type{Kind: k}, scanCol{src: srcMeasureValue, vt: vt})
+		}
+	}
+	for _, c := range t.Columns {
+		if c.Kind == catalog.KindAttribute {
+			k := valueKind(c.Type)
+			add(c.Name, Type{Kind: k}, scanCol{src: srcAttribute, name: c.Name, vt: c.Type})
+		}
+	}
+	n.used = make([]bool, len(n.cols))
+	return n
+}
+
+func (n *scanNode) columns() []colRef { return n.cols }
+
+// isSeriesCol reports whether column i is constant within a series.
+func (n *scanNode) isSeriesCol(i int) bool {
+	return n.src[i].src == srcDimension || n.src[i].src == srcMeasureName
+}
+
+// finish fills req.Columns from the used columns.
+func (n *scanNode) finish() {
+	cols := []string{}
+	mv := false
+	for i, s := range n.src {
+		if !n.used[i] {
+			continue
+		}
+		switch s.src {
+		case srcMeasureValue:
+			if !mv {
+				cols = append(cols, scan.ColMeasureValue)
+				mv = true
+			}
+		case srcAttribute:
+			cols = append(cols, s.name)
+		}
+	}
+	n.req.Columns = cols
+}
+
+// batchState is one worker's view of the current batch.
+type batchState struct {
+	row  []Value
+	cols []*scan.Column // per output column, for measure columns
+}
+
+// startBatch sets the series columns of st.row and resolves the measure
+// columns of b; it reports false when the series predicates reject b.
+func (n *scanNode) startBatch(st *batchState, b *scan.Batch) (bool, error) {
+	if st.row == nil {
+		st.row = make([]Value, len(n.cols))
+		st.cols = make([]*scan.Column, len(n.cols))
+	}
+	for i, s := range n.src {
+		st.cols[i] = nil
+		switch s.src {
+		case srcDimension:
+			if v, ok := b.Series.Dimension(s.name); ok {
+				st.row[i] = Varchar(v)
+			} else {
+				st.row[i] = Null(KindVarchar)
+			}
+		case srcMeasureName:
+			st.row[i] = Varchar(b.Series.MeasureName)
+		case srcMeasureValue:
+			st.row[i] = Null(n.cols[i].typ.Kind)
+			if n.used[i] {
+				if c := b.Column(scan.ColMeasureValue); c != nil && c.Type == s.vt {
+					st.cols[i] = c
+				}
+			}
+		case srcAttribute:
+			st.row[i] = Null(n.cols[i].typ.Kind)
+			if n.used[i] {
+				if c := b.Column(s.name); c != nil && c.Type == s.vt {
+					st.cols[i] = c
+				}
+			}
+		}
+	}
+	for _, p := range n.seriesPred {
+		v, err := p.eval(st.row)
+		if err != nil {
+			return false, err
+		}
+		if v.Null || !v.B {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// emitBatch pushes the rows of b that pass the row predicates.
+func (n *scanNode) emitBatch(st *batchState, b *scan.Batch, timeCol int, emit func([]Value) error) error {
+	row := st.row
+outer:
+	for i, t := range b.Time {
+		if timeCol >= 0 {
+			row[timeCol] = Timestamp(t)
+		}
+		for j, c := range st.cols {
+			if c == nil {
+				continue
+			}
+			if c.IsNull(i) {
+				row[j] = Null(n.cols[j].typ.Kind)
+				continue
+			}
+			switch c.Type {
+			case ingest.TypeDouble:
+				row[j] = Double(c.F[i])
+			case ingest.TypeBigint:
+				row[j] = Bigint(c.I[i])
+			case ingest.TypeTimestamp:
+				row[j] = Timestamp(c.I[i])
+			case ingest.TypeVarchar:
+				row[j] = Varchar(c.S[i])
+			case ingest.TypeBoolean:
+				row[j] = Boolean(c.B[i])
+			}
+		}
+		for _, p := range n.rowPred {
+			v, err := p.eval(row)
+			if err != nil {
+				return err
+			}
+			if v.Null || !v.B {
+				continue outer
+			}
+		}
+		if err := emit(row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *scanNode) timeCol() int {
+	for i, s := range n.src {
+		if s.src == srcTime {
+			return i
+		}
+	}
+	return -1
+}
+
+func (n *scanNode) run(q *qctx, emit func([]Value) error) error {
+	return n.runWorkers(q, 1, func(int) (func(*batchState) error, func([]Value) error) {
+		return nil, emit
+	})
+}
+
+func (n *scanNode) account(q *qctx, b *scan.Batch) {
+	q.scanned.Add(int64(b.Len()))
+	q.bytes.Add(int64(b.Len()) * int64(8+8*len(b.Columns)))
+}
+
+// runWorkers scans with workers goroutines; setup(i) returns worker i's
+// batch hook (called after a batch's series columns are set, may be nil)
+// and row sink. With one worker the scan runs on the calling goroutine.
+func (n *scanNode) runWorkers(q *qctx, workers int, setup func(int) (func(*batchState) error, func([]Value) error)) error {
+	if n.empty || n.req.MinTime > n.req.MaxTime {
+		return nil
+	}
+	cur, err := q.e.src.Scan(q.ctx, &n.req)
+	if err != nil {
+		return scanError(q, err)
+	}
+	defer cur.Close()
+	tc := n.timeCol()
+	if workers <= 1 {
+		var st batchState
+		hook, emit := setup(0)
+		for cur.Next() {
+			if err := q.check(); err != nil {
+				return err
+			}
+			b := cur.Batch()
+			n.account(q, b)
+			ok, err := n.startBatch(&st, b)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			if hook != nil {
+				if err := hook(&st); err != nil {
+					return err
+				}
+			}
+			if err := n.emitBatch(&st, b, tc, emit); err != nil {
+				return err
+			}
+		}
+		if err := cur.Err(); err != nil {
+			return scanError(q, err)
+		}
+		return nil
+	}
+	ch := make(chan *scan.Batch, workers*2)
+	errs := make([]error, workers)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var once sync.Once
+	stop := func() { once.Do(func() { close(done) }) }
+	for w := range workers {
+		hook, emit := setup(w)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var st batchState
+			for b := range ch {
+				if errs[w] != nil {
+					continue
+				}
+				ok, err := n.startBatch(&st, b)
+				if err == nil && ok {
+					if hook != nil {
+						err = hook(&st)
+					}
+					if err == nil {
+						err = n.emitBatch(&st, b, tc, emit)
+					}
+				}
+				if err != nil {
+					errs[w] = err
+					stop()
+				}
+			}
+		}()
+	}
+	var rerr error
+loop:
+	for cur.Next() {
+		if err := q.check(); err != nil {
+			rerr = err
+			break
+		}
+		b := cur.Batch()
+		n.account(q, b)
+		select {
+		case ch <- cloneBatch(b):
+		case <-done:
+			break loop
+		}
+	}
+	if rerr == nil {
+		if err := cur.Err(); err != nil {
+			rerr = scanError(q, err)
+		}
+	}
+	close(ch)
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil && e != errStop {
+			return e
+		}
+	}
+	return rerr
+}
+
+func scanError(q *qctx, err error) error {
+	if cerr := q.check(); cerr != nil {
+		return cerr
+	}
+	return &Error{Kind: ErrExecution, Msg: "scan table: " + err.Error()}
+}
+
+// cloneBatch deep-copies b so that it outlives the cursor's next call.
+func cloneBatch(b *scan.Batch) *scan.Batch {
+	c := &scan.Batch{Series: b.Series, Time: slices.Clone(b.Time)}
+	c.Series.Dimensions = slices.Clone(b.Series.Dimensions)
+	c.Columns = make([]scan.Column, len(b.Columns))
+	for i, col := range b.Columns {
+		c.Columns[i] = scan.Column{Name: col.Name, Type: col.Type, F: slices.Clone(col.F), I: slices.Clone(col.I),
+			S: slices.Clone(col.S), B: slices.Clone(col.B), Null: slices.Clone(col.Null)}
+	}
+	return c
+}

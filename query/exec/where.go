@@ -1,0 +1,329 @@
+package exec
+
+import (
+	"math"
+
+	"github.com/tidaldb/tidal/query/parser"
+	"github.com/tidaldb/tidal/query/scan"
+)
+
+func splitAnd(e parser.Expr, out []parser.Expr) []parser.Expr {
+	if b, ok := e.(*parser.Binary); ok && b.Op == parser.OpAnd {
+		return splitAnd(b.R, splitAnd(b.L, out))
+	}
+	return append(out, e)
+}
+
+func splitOr(e parser.Expr, out []parser.Expr) []parser.Expr {
+	if b, ok := e.(*parser.Binary); ok && b.Op == parser.OpOr {
+		return splitOr(b.R, splitOr(b.L, out))
+	}
+	return append(out, e)
+}
+
+// scanUnder returns the scan a node reads directly (through aliases).
+func scanUnder(n node) *scanNode {
+	switch x := n.(type) {
+	case *scanNode:
+		return x
+	case *aliasNode:
+		return scanUnder(x.child)
+	}
+	return nil
+}
+
+// bindWhere applies a WHERE clause to from, pushing what it can into the
+// scan request and splitting the rest into per-series and per-row
+// predicates of the scan.
+func (b *binder) bindWhere(from node, in *scope, where parser.Expr) (node, error) {
+	sc := scanUnder(from)
+	var rest []*expr
+	for _, c := range splitAnd(where, nil) {
+		if sc != nil {
+			ok, err := b.pushdown(sc, in, c)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				continue
+			}
+		}
+		e, err := b.bindExpr(c, in)
+		if err != nil {
+			return nil, err
+		}
+		if e, err = b.expectBool(e); err != nil {
+			return nil, err
+		}
+		if e.konst {
+			if e.val.Null || !e.val.B {
+				if sc != nil {
+					sc.empty = true
+				} else {
+					rest = append(rest, e)
+				}
+			}
+			continue
+		}
+		if sc == nil {
+			rest = append(rest, e)
+			continue
+		}
+		series := true
+		for _, r := range e.refs {
+			if !sc.isSeriesCol(r) {
+				series = false
+			}
+		}
+		if series && !e.volatile {
+			sc.seriesPred = append(sc.seriesPred, e)
+		} else {
+			sc.rowPred = append(sc.rowPred, e)
+		}
+	}
+	if len(rest) == 0 {
+		return from, nil
+	}
+	pred := rest[0]
+	for _, r := range rest[1:] {
+		var err error
+		if pred, err = b.bindLogical(parser.OpAnd, pred, r, pred.pos); err != nil {
+			return nil, err
+		}
+	}
+	return &filterNode{child: from, pred: pred}, nil
+}
+
+// constOf binds e without columns; ok is false when e is not constant.
+func (b *binder) constOf(e parser.Expr) (*expr, bool) {
+	x, err := b.bindExpr(e, &scope{})
+	if err != nil || !x.konst {
+		return nil, false
+	}
+	return x, true
+}
+
+func (b *binder) scanColOf(sc *scanNode, in *scope, e parser.Expr) (int, bool) {
+	id, ok := e.(*parser.Ident)
+	if !ok {
+		return 0, false
+	}
+	c := in.find(id.Parts)
+	if c < 0 || c >= len(sc.src) {
+		return 0, false
+	}
+	return c, true
+}
+
+// pushdown moves one conjunct into the scan request when it is exactly
+// expressible there.
+func (b *binder) pushdown(sc *scanNode, in *scope, c parser.Expr) (bool, error) {
+	switch x := c.(type) {
+	case *parser.Binary:
+		switch x.Op {
+		case parser.OpEQ, parser.OpLT, parser.OpLE, parser.OpGT, parser.OpGE:
+			l, r, op := x.L, x.R, x.Op
+			col, ok := b.scanColOf(sc, in, l)
+			if !ok {
+				l, r = r, l
+				op = flipOp(op)
+				if col, ok = b.scanColOf(sc, in, l); !ok {
+					return false, nil
+				}
+			}
+			k, ok := b.constOf(r)
+			if !ok {
+				return false, nil
+			}
+			return b.pushCompare(sc, col, op, k)
+		case parser.OpOr:
+			return b.pushOr(sc, in, x)
+		}
+	case *parser.Between:
+		col, ok := b.scanColOf(sc, in, x.X)
+		if !ok || x.Not || sc.src[col].src != srcTime {
+			return false, nil
+		}
+		lo, ok1 := b.constOf(x.Low)
+		hi, ok2 := b.constOf(x.High)
+		if !ok1 || !ok2 {
+			return false, nil
+		}
+		if ok, err := b.pushCompare(sc, col, parser.OpGE, lo); !ok || err != nil {
+			return ok, err
+		}
+		return b.pushCompare(sc, col, parser.OpLE, hi)
+	case *parser.InList:
+		col, ok := b.scanColOf(sc, in, x.X)
+		if !ok || x.Not || !sc.isSeriesCol(col) {
+			return false, nil
+		}
+		var vals []string
+		for _, it := range x.List {
+			k, ok := b.constOf(it)
+			if !ok || k.typ.Kind != KindVarchar || k.val.Null {
+				return false, nil
+			}
+			vals = append(vals, k.val.S)
+		}
+		sc.req.Where = append(sc.req.Where, scan.Matcher{Name: sc.matchName(col), Op: scan.MatchIn, Values: vals})
+		return true, nil
+	case *parser.Like:
+		col, ok := b.scanColOf(sc, in, x.X)
+		if !ok || x.Not || x.Escape != nil || !sc.isSeriesCol(col) {
+			return false, nil
+		}
+		k, ok := b.constOf(x.Pattern)
+		if !ok || k.typ.Kind != KindVarchar || k.val.Null {
+			return false, nil
+		}
+		m, err := compileLike(k.val.S, Null(KindVarchar))
+		if err != nil {
+			return false, nil
+		}
+		if m.exact {
+			sc.req.Where = append(sc.req.Where, scan.Matcher{Name: sc.matchName(col), Op: scan.MatchEqual, Values: []string{m.prefix}})
+			return true, nil
+		}
+		if p, ok := m.likePrefix(); ok {
+			sc.req.Where = append(sc.req.Where, scan.Matcher{Name: sc.matchName(col), Op: scan.MatchPrefix, Values: []string{p}})
+			return true, nil
+		}
+	case *parser.IsNull:
+		col, ok := b.scanColOf(sc, in, x.X)
+		if !ok || sc.src[col].src != srcDimension {
+			return false, nil
+		}
+		op := scan.MatchAbsent
+		if x.Not {
+			op = scan.MatchPresent
+		}
+		sc.req.Where = append(sc.req.Where, scan.Matcher{Name: sc.matchName(col), Op: op})
+		return true, nil
+	}
+	return false, nil
+}
+
+func (sc *scanNode) matchName(col int) string {
+	if sc.src[col].src == srcMeasureName {
+		return scan.ColMeasureName
+	}
+	return sc.src[col].name
+}
+
+func flipOp(op parser.BinaryOp) parser.BinaryOp {
+	switch op {
+	case parser.OpLT:
+		return parser.OpGT
+	case parser.OpLE:
+		return parser.OpGE
+	case parser.OpGT:
+		return parser.OpLT
+	case parser.OpGE:
+		return parser.OpLE
+	}
+	return op
+}
+
+func (b *binder) pushCompare(sc *scanNode, col int, op parser.BinaryOp, k *expr) (bool, error) {
+	switch sc.src[col].src {
+	case srcTime:
+		if k.typ.Kind == KindVarchar || k.typ.Kind == KindDate {
+			var err error
+			if k, err = coerce(k, TypeTimestamp); err != nil {
+				return false, err
+			}
+		}
+		if k.typ.Kind != KindTimestamp && k.typ.Kind != KindUnknown {
+			return false, nil
+		}
+		if k.val.Null {
+			sc.empty = true
+			return true, nil
+		}
+		t := k.val.I
+		lo, hi := &sc.req.MinTime, &sc.req.MaxTime
+		switch op {
+		case parser.OpEQ:
+			*lo, *hi = max(*lo, t), min(*hi, t)
+		case parser.OpGE:
+			*lo = max(*lo, t)
+		case parser.OpGT:
+			if t == math.MaxInt64 {
+				sc.empty = true
+			} else {
+				*lo = max(*lo, t+1)
+			}
+		case parser.OpLE:
+			*hi = min(*hi, t)
+		case parser.OpLT:
+			if t == math.MinInt64 {
+				sc.empty = true
+			} else {
+				*hi = min(*hi, t-1)
+			}
+		}
+		return true, nil
+	case srcDimension, srcMeasureName:
+		if op != parser.OpEQ || k.typ.Kind != KindVarchar {
+			return false, nil
+		}
+		if k.val.Null {
+			sc.empty = true
+			return true, nil
+		}
+		sc.req.Where = append(sc.req.Where, scan.Matcher{Name: sc.matchName(col), Op: scan.MatchEqual, Values: []string{k.val.S}})
+		return true, nil
+	}
+	return false, nil
+}
+
+// pushOr turns "c = 'a' OR c = 'b' OR c IN (...)" on one series column into
+// an IN matcher.
+func (b *binder) pushOr(sc *scanNode, in *scope, x *parser.Binary) (bool, error) {
+	col := -1
+	var vals []string
+	for _, d := range splitOr(x, nil) {
+		var c int
+		var items []parser.Expr
+		switch y := d.(type) {
+		case *parser.Binary:
+			if y.Op != parser.OpEQ {
+				return false, nil
+			}
+			l, r := y.L, y.R
+			cc, ok := b.scanColOf(sc, in, l)
+			if !ok {
+				l, r = r, l
+				if cc, ok = b.scanColOf(sc, in, l); !ok {
+					return false, nil
+				}
+			}
+			c, items = cc, []parser.Expr{r}
+		case *parser.InList:
+			cc, ok := b.scanColOf(sc, in, y.X)
+			if !ok || y.Not {
+				return false, nil
+			}
+			c, items = cc, y.List
+		default:
+			return false, nil
+		}
+		if !sc.isSeriesCol(c) || (col >= 0 && c != col) {
+			return false, nil
+		}
+		col = c
+		for _, it := range items {
+			k, ok := b.constOf(it)
+			if !ok || k.typ.Kind != KindVarchar || k.val.Null {
+				return false, nil
+			}
+			vals = append(vals, k.val.S)
+		}
+	}
+	if col < 0 {
+		return false, nil
+	}
+	sc.req.Where = append(sc.req.Where, scan.Matcher{Name: sc.matchName(col), Op: scan.MatchIn, Values: vals})
+	return true, nil
+}
