@@ -2,7 +2,6 @@ package magnetic
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -22,19 +21,6 @@ const (
 	footerSize  = 32
 	headerMagic = "TIDALPRT"
 	footerMagic = "TIDALEND"
-)
-
-var (
-	// ErrCorrupt reports a part file whose bytes do not follow
-	// docs/format/part.md, or whose checksums do not match.
-	ErrCorrupt = errors.New("magnetic: corrupt part")
-	// ErrUnsupportedVersion reports a part of a format version this
-	// package does not read.
-	ErrUnsupportedVersion = errors.New("magnetic: unsupported part format version")
-	// ErrClosed reports a call on a closed Store.
-	ErrClosed = errors.New("magnetic: store closed")
-	// ErrUnknownTable reports a scan of a table the catalog does not know.
-	ErrUnknownTable = errors.New("magnetic: unknown table")
 )
 
 // chunkRef locates one chunk (envelope and CRC) in a part file.

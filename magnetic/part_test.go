@@ -83,6 +83,11 @@ func TestStoreErrors(t *testing.T) {
 	if _, err := s.Scan(context.Background(), &scan.Request{Database: "testdb", Table: "nope"}); !errors.Is(err, ErrUnknownTable) {
 		t.Errorf("scan of an unknown table: %v", err)
 	}
+	bad := all2()
+	bad.Where = []scan.Matcher{{Name: "host", Op: scan.MatchEqual}}
+	if _, err := s.Scan(context.Background(), bad); !errors.Is(err, ErrBadMatcher) {
+		t.Errorf("scan with an empty equality matcher: %v", err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,22 @@ const PartitionWidth = 24 * time.Hour
 
 const partitionDirLayout = "20060102"
 
+var (
+	// ErrCorrupt reports a part file whose bytes do not follow
+	// docs/format/part.md, or whose checksums do not match.
+	ErrCorrupt = errors.New("magnetic: corrupt part")
+	// ErrUnsupportedVersion reports a part of a format version this
+	// package does not read.
+	ErrUnsupportedVersion = errors.New("magnetic: unsupported part format version")
+	// ErrClosed reports a call on a closed Store.
+	ErrClosed = errors.New("magnetic: store closed")
+	// ErrUnknownTable reports a scan of a table the catalog does not know.
+	ErrUnknownTable = errors.New("magnetic: unknown table")
+	// ErrBadMatcher reports a matcher without the value its operation
+	// needs.
+	ErrBadMatcher = errors.New("magnetic: matcher without a value")
+)
+
 // Options configures Open.
 type Options struct {
 	// Dir holds the parts; created if missing. Required.

@@ -35,6 +35,14 @@ func (s *Store) Scan(ctx context.Context, req *scan.Request) (scan.Batches, erro
 
 // ScanTable is Scan for a table ID, ignoring req.Database and req.Table.
 func (s *Store) ScanTable(ctx context.Context, tableID uint64, req *scan.Request) (scan.Batches, error) {
+	for _, m := range req.Where {
+		switch m.Op {
+		case scan.MatchEqual, scan.MatchNotEqual, scan.MatchPrefix:
+			if len(m.Values) == 0 {
+				return nil, fmt.Errorf("scan table %d: matcher on %s: %w", tableID, m.Name, ErrBadMatcher)
+			}
+		}
+	}
 	groups, err := s.acquire(tableID, req.MinTime, req.MaxTime)
 	if err != nil {
 		return nil, err
