@@ -912,7 +912,8 @@ func (p *parser) typ() (*Type, error) {
 		}
 		for {
 			f := &TypeField{Pos: p.cur().Pos}
-			if isNameTok(p.cur()) && p.peek(1).Kind == tkIdent {
+			isIntervalType := isKw(p.cur(), "INTERVAL") && isKw(p.peek(2), "TO")
+			if isNameTok(p.cur()) && p.peek(1).Kind == tkIdent && !isIntervalType {
 				n, _ := p.name()
 				f.Name = &n
 			}

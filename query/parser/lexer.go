@@ -29,7 +29,6 @@ type token struct {
 	Text string
 	Dur  int64 // nanoseconds, for tkDuration
 	Pos  Pos
-	Off  int // byte offset of the token start
 }
 
 // durationUnits maps a duration literal unit to its length in nanoseconds.
@@ -57,7 +56,7 @@ type lexer struct {
 // lex returns all tokens of src, ending with a tkEOF token.
 func lex(src string) ([]token, error) {
 	l := &lexer{src: src, line: 1, col: 1}
-	toks := make([]token, 0, len(src)/4+1)
+	toks := make([]token, 0, len(src)/6+1)
 	for {
 		t, err := l.next()
 		if err != nil {
@@ -146,7 +145,7 @@ func (l *lexer) next() (token, error) {
 	}
 	start := l.off
 	if start >= len(l.src) {
-		return token{Kind: tkEOF, Pos: l.pos(start), Off: start}, nil
+		return token{Kind: tkEOF, Pos: l.pos(start)}, nil
 	}
 	pos := l.pos(start)
 	c := l.src[start]
@@ -160,7 +159,7 @@ func (l *lexer) next() (token, error) {
 		if err != nil {
 			return token{}, err
 		}
-		return token{Kind: tkString, Text: s, Pos: pos, Off: start}, nil
+		return token{Kind: tkString, Text: s, Pos: pos}, nil
 	case c == '"':
 		s, err := l.quoted('"', start, "unterminated quoted identifier")
 		if err != nil {
@@ -169,7 +168,7 @@ func (l *lexer) next() (token, error) {
 		if s == "" {
 			return token{}, l.errAt(start, "zero-length delimited identifier not allowed")
 		}
-		return token{Kind: tkQuotedIdent, Text: s, Pos: pos, Off: start}, nil
+		return token{Kind: tkQuotedIdent, Text: s, Pos: pos}, nil
 	case c == '@':
 		i := start + 1
 		for i < len(l.src) && isIdentPart(l.src[i]) {
@@ -179,20 +178,20 @@ func (l *lexer) next() (token, error) {
 			return token{}, l.errAt(start, "token recognition error at: '@'")
 		}
 		l.off = i
-		return token{Kind: tkParam, Text: l.src[start+1 : i], Pos: pos, Off: start}, nil
+		return token{Kind: tkParam, Text: l.src[start+1 : i], Pos: pos}, nil
 	case c == '?':
 		l.off++
-		return token{Kind: tkQuestion, Text: "?", Pos: pos, Off: start}, nil
+		return token{Kind: tkQuestion, Text: "?", Pos: pos}, nil
 	}
 	for _, op := range [...]string{"<>", "!=", "<=", ">=", "||", "->", "::"} {
 		if strings.HasPrefix(l.src[start:], op) {
 			l.off += 2
-			return token{Kind: tkOp, Text: op, Pos: pos, Off: start}, nil
+			return token{Kind: tkOp, Text: op, Pos: pos}, nil
 		}
 	}
 	if strings.IndexByte("=<>+-*/%()[],.;", c) >= 0 {
 		l.off++
-		return token{Kind: tkOp, Text: l.src[start : start+1], Pos: pos, Off: start}, nil
+		return token{Kind: tkOp, Text: l.src[start : start+1], Pos: pos}, nil
 	}
 	r, _ := utf8.DecodeRuneInString(l.src[start:])
 	return token{}, l.errAt(start, "token recognition error at: '%c'", r)
@@ -213,7 +212,7 @@ func (l *lexer) ident(start int, pos Pos) token {
 		}
 	}
 	l.off = i
-	return token{Kind: tkIdent, Text: l.src[start:i], Pos: pos, Off: start}
+	return token{Kind: tkIdent, Text: l.src[start:i], Pos: pos}
 }
 
 // number lexes an integer, a decimal or a duration literal.
@@ -248,7 +247,7 @@ func (l *lexer) number(start int, pos Pos) (token, error) {
 	}
 	l.off = i
 	if i == numEnd {
-		return token{Kind: kind, Text: l.src[start:i], Pos: pos, Off: start}, nil
+		return token{Kind: kind, Text: l.src[start:i], Pos: pos}, nil
 	}
 	unit := strings.ToLower(l.src[numEnd:i])
 	scale, ok := durationUnits[unit]
@@ -259,7 +258,7 @@ func (l *lexer) number(start int, pos Pos) (token, error) {
 	if err != nil || n > math.MaxInt64/scale {
 		return token{}, l.errAt(start, "duration literal out of range '%s'", l.src[start:i])
 	}
-	return token{Kind: tkDuration, Text: l.src[start:i], Dur: n * scale, Pos: pos, Off: start}, nil
+	return token{Kind: tkDuration, Text: l.src[start:i], Dur: n * scale, Pos: pos}, nil
 }
 
 // quoted lexes a literal delimited by q in which a doubled q stands for
