@@ -844,8 +844,8 @@ func (s *collectState) result() Value {
 			return Null(KindDouble)
 		}
 		// Sample excess kurtosis, as Trino computes it.
-		k := (n*(n+1)*m4*n - 3*m2*m2*n*n*(n-1)) / ((n - 1) * (n - 2) * (n - 3) * m2 * m2)
-		return Double(k / n)
+		k := ((n+1)*(n-1)*m4/(m2*m2) - 3*(n-1)*(n-1)) / ((n - 2) * (n - 3))
+		return Double(k)
 	}
 	return Null(c.typ.Kind)
 }

@@ -306,7 +306,7 @@ func (b *binder) bindRelation(r parser.Relation, outer *scope) (node, error) {
 		if len(parts) == 1 {
 			if c, level := b.lookupCTE(parts[0]); c != nil {
 				saved := b.ctes
-				b.ctes = b.ctes[:level] // a CTE sees only earlier scopes
+				b.ctes = append([]map[string]*parser.CTE(nil), saved[:level]...) // a CTE sees only earlier scopes
 				if level < len(saved) {
 					m := map[string]*parser.CTE{}
 					for k, v := range saved[level] {

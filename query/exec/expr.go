@@ -71,7 +71,9 @@ func derived(t Type, children []*expr, fn func(row []Value) (Value, error)) (*ex
 	if allConst {
 		v, err := fn(nil)
 		if err != nil {
-			return nil, err
+			// Leave it to run time, where TRY, CASE and empty inputs
+			// decide whether the error surfaces.
+			return e, nil
 		}
 		if v.Kind == KindUnknown && t.Kind != KindUnknown {
 			v.Kind = t.Kind

@@ -37,16 +37,21 @@ func scanUnder(n node) *scanNode {
 // predicates of the scan.
 func (b *binder) bindWhere(from node, in *scope, where parser.Expr) (node, error) {
 	sc := scanUnder(from)
+	j, _ := from.(*joinNode)
+	if j != nil && j.kind != parser.InnerJoin && j.kind != parser.CrossJoin {
+		j = nil
+	}
 	var rest []*expr
 	for _, c := range splitAnd(where, nil) {
 		if sc != nil {
-			ok, err := b.pushdown(sc, in, c)
+			e, err := b.addToScan(sc, in, c)
 			if err != nil {
 				return nil, err
 			}
-			if ok {
-				continue
+			if e != nil {
+				rest = append(rest, e)
 			}
+			continue
 		}
 		e, err := b.bindExpr(c, in)
 		if err != nil {
@@ -55,31 +60,37 @@ func (b *binder) bindWhere(from node, in *scope, where parser.Expr) (node, error
 		if e, err = b.expectBool(e); err != nil {
 			return nil, err
 		}
-		if e.konst {
-			if e.val.Null || !e.val.B {
-				if sc != nil {
-					sc.empty = true
+		if j != nil && len(e.refs) > 0 && !containsSubquery(c) && !e.volatile {
+			// A conjunct over one side of an inner join filters that
+			// side's scan.
+			nl := len(j.left.columns())
+			allL, allR := true, true
+			for _, r := range e.refs {
+				if r < nl {
+					allR = false
 				} else {
-					rest = append(rest, e)
+					allL = false
 				}
 			}
-			continue
-		}
-		if sc == nil {
-			rest = append(rest, e)
-			continue
-		}
-		series := true
-		for _, r := range e.refs {
-			if !sc.isSeriesCol(r) {
-				series = false
+			side := node(nil)
+			switch {
+			case allL:
+				side = j.left
+			case allR:
+				side = j.right
+			}
+			if ssc := scanUnder(side); ssc != nil {
+				extra, err := b.addToScan(ssc, newScope(side), c)
+				if err != nil {
+					return nil, err
+				}
+				if extra != nil {
+					rest = append(rest, e)
+				}
+				continue
 			}
 		}
-		if series && !e.volatile {
-			sc.seriesPred = append(sc.seriesPred, e)
-		} else {
-			sc.rowPred = append(sc.rowPred, e)
-		}
+		rest = append(rest, e)
 	}
 	if len(rest) == 0 {
 		return from, nil
@@ -92,6 +103,42 @@ func (b *binder) bindWhere(from node, in *scope, where parser.Expr) (node, error
 		}
 	}
 	return &filterNode{child: from, pred: pred}, nil
+}
+
+// addToScan applies conjunct c (named in scope s, whose columns are sc's)
+// to sc: pushed into the request, or kept as a per-series or per-row
+// predicate. A non-nil result is a constant-false predicate the caller
+// keeps when sc cannot hold it.
+func (b *binder) addToScan(sc *scanNode, s *scope, c parser.Expr) (*expr, error) {
+	ok, err := b.pushdown(sc, s, c)
+	if err != nil || ok {
+		return nil, err
+	}
+	e, err := b.bindExpr(c, s)
+	if err != nil {
+		return nil, err
+	}
+	if e, err = b.expectBool(e); err != nil {
+		return nil, err
+	}
+	if e.konst {
+		if e.val.Null || !e.val.B {
+			sc.empty = true
+		}
+		return nil, nil
+	}
+	series := true
+	for _, r := range e.refs {
+		if !sc.isSeriesCol(r) {
+			series = false
+		}
+	}
+	if series && !e.volatile {
+		sc.seriesPred = append(sc.seriesPred, e)
+	} else {
+		sc.rowPred = append(sc.rowPred, e)
+	}
+	return nil, nil
 }
 
 // constOf binds e without columns; ok is false when e is not constant.
