@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/timestreamwrite/types"
 
 	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/magnetic"
 	"github.com/tidaldb/tidal/memstore"
 	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/query/scan"
@@ -28,20 +30,23 @@ import (
 // the AWS SDK, kills the real process with SIGKILL mid-stream, restarts it,
 // and checks that every acknowledged record is there exactly as written.
 func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
-	t.Run("wal only", func(t *testing.T) { testKill9(t, t.TempDir()) })
+	t.Run("wal only", func(t *testing.T) { testKill9(t, t.TempDir(), false) })
 	// With a checkpoint every second and the kill after the second one,
 	// replay starts from a checkpoint and the kill may land in a checkpoint.
+	// With flushes to the magnetic tier (and merges) running in a loop, the
+	// kill also lands during a flush or a merge.
+	t.Run("flushes", func(t *testing.T) { testKill9(t, t.TempDir(), true) })
 	t.Run("checkpoints", func(t *testing.T) {
 		dir := t.TempDir()
 		cfg := filepath.Join(dir, "tidal.yaml")
 		if err := os.WriteFile(cfg, []byte("memstore:\n  checkpoint_interval: 1s\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		testKill9(t, filepath.Join(dir, "data"), "--config", cfg)
+		testKill9(t, filepath.Join(dir, "data"), false, "--config", cfg)
 	})
 }
 
-func testKill9(t *testing.T, dataDir string, args ...string) {
+func testKill9(t *testing.T, dataDir string, flush bool, args ...string) {
 	srv := startServer(t, dataDir, args...)
 	ctx := ctxT(t)
 	c := srv.writeClient()
@@ -88,15 +93,38 @@ func testKill9(t *testing.T, dataDir string, args ...string) {
 			}
 		}()
 	}
+	var flushes atomic.Int64
+	if flush {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := http.Post(srv.url()+"/api/v1/admin/flush", "application/json", nil)
+				if err != nil {
+					return // killed
+				}
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					flushes.Add(1)
+				}
+			}
+		}()
+	}
 	checkpoints := len(args) > 0
-	for total.Load() < 30000 || (checkpoints && strings.Count(srv.logs.String(), "memstore checkpoint written") < 2) {
+	for total.Load() < 30000 || (checkpoints && strings.Count(srv.logs.String(), "memstore checkpoint written") < 2) ||
+		(flush && flushes.Load() < 3) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	srv.kill() // kill -9 while the writers are mid-request
 	close(stop)
 	wg.Wait()
 	n := total.Load()
-	t.Logf("acknowledged %d records before SIGKILL", n)
+	t.Logf("acknowledged %d records before SIGKILL (%d flushes)", n, flushes.Load())
 
 	// Restart the real binary: it must replay the WAL and serve again.
 	srv2 := startServer(t, dataDir, args...)
@@ -127,8 +155,9 @@ func testKill9(t *testing.T, dataDir string, args ...string) {
 	}
 }
 
-// readAll opens the data dir in-process and returns writer/slot@millis -> value.
-func readAll(t *testing.T, dataDir, db, table string) map[string]float64 {
+// openTiers opens a stopped server's data dir in-process: both tiers merged
+// as the server reads them.
+func openTiers(t *testing.T, dataDir string) scan.Source {
 	t.Helper()
 	cat, err := catalog.Open(catalog.Options{Dir: dataDir})
 	if err != nil {
@@ -140,8 +169,19 @@ func readAll(t *testing.T, dataDir, db, table string) map[string]float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer mem.Close()
-	cur, err := mem.Scan(context.Background(), &scan.Request{Database: db, Table: table, MinTime: math.MinInt64, MaxTime: math.MaxInt64})
+	t.Cleanup(func() { mem.Close() })
+	mag, err := magnetic.Open(magnetic.Options{Dir: filepath.Join(dataDir, "magnetic"), Catalog: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mag.Close() })
+	return scan.Merge(mag, mem)
+}
+
+// readAll opens the data dir in-process and returns writer/slot@millis -> value.
+func readAll(t *testing.T, dataDir, db, table string) map[string]float64 {
+	t.Helper()
+	cur, err := openTiers(t, dataDir).Scan(context.Background(), &scan.Request{Database: db, Table: table, MinTime: math.MinInt64, MaxTime: math.MaxInt64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +193,11 @@ func readAll(t *testing.T, dataDir, db, table string) map[string]float64 {
 		slot, _ := b.Series.Dimension("slot")
 		col := b.Column(scan.ColMeasureValue)
 		for i, ts := range b.Time {
-			out[fmt.Sprintf("%s/%s@%d", w, slot, ts/1e6)] = col.F[i]
+			k := fmt.Sprintf("%s/%s@%d", w, slot, ts/1e6)
+			if _, dup := out[k]; dup {
+				t.Fatalf("record %s read twice", k)
+			}
+			out[k] = col.F[i]
 		}
 	}
 	if err := cur.Err(); err != nil {
@@ -166,18 +210,7 @@ func readAll(t *testing.T, dataDir, db, table string) map[string]float64 {
 // "host/measure@millis" -> "value vVERSION" (multi-measure: "a=1 b=2 vN").
 func readRows(t *testing.T, dataDir, db, table string) map[string]string {
 	t.Helper()
-	cat, err := catalog.Open(catalog.Options{Dir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := memstore.DefaultOptions(filepath.Join(dataDir, "memstore"))
-	opts.CheckpointInterval = 0
-	mem, err := memstore.Open(cat, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mem.Close()
-	cur, err := mem.Scan(context.Background(), &scan.Request{Database: db, Table: table, MinTime: math.MinInt64, MaxTime: math.MaxInt64})
+	cur, err := openTiers(t, dataDir).Scan(context.Background(), &scan.Request{Database: db, Table: table, MinTime: math.MinInt64, MaxTime: math.MaxInt64})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serverCmd(args[1:], stderr)
 	case "query":
 		return queryCmd(args[1:], os.Stdin, stdout, stderr)
+	case "admin":
+		return adminCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return 0
@@ -52,6 +54,8 @@ Usage:
                       start the database (defaults: ./tidal-data, 127.0.0.1:7490)
   tidal query [--endpoint URL] [--format table|csv|json] [SQL]
                       run SQL, or open a shell without SQL (default endpoint http://127.0.0.1:7490)
+  tidal admin flush   move every row in memory into the magnetic tier now
+  tidal admin parts   list the magnetic tier's partitions and parts
   tidal version       print the version
   tidal help          this text
 

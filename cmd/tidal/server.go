@@ -25,6 +25,7 @@ import (
 	"github.com/tidaldb/tidal/internal/awsjson"
 	"github.com/tidaldb/tidal/internal/config"
 	"github.com/tidaldb/tidal/internal/sigv4"
+	"github.com/tidaldb/tidal/magnetic"
 	"github.com/tidaldb/tidal/memstore"
 	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/memstore/wal"
@@ -103,7 +104,23 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
 	}
+	mag, err := magnetic.Open(magnetic.Options{
+		Dir:           filepath.Join(cfg.Server.DataDir, "magnetic"),
+		Catalog:       cat,
+		Logger:        logger,
+		Registerer:    reg,
+		MergeInterval: 30 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("open magnetic tier: %w", err)
+	}
+	defer func() {
+		if err := mag.Close(); err != nil {
+			logger.Error("close magnetic tier", "err", err)
+		}
+	}()
 	mopts := memstore.DefaultOptions(filepath.Join(cfg.Server.DataDir, "memstore"))
+	mopts.PartWriter = partWriter{mag}
 	mopts.CheckpointInterval = cfg.Memstore.CheckpointInterval
 	mopts.MaxSeries = cfg.Memstore.MaxSeries
 	mopts.Logger = logger
@@ -137,9 +154,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Logger: logger, Registerer: reg,
 	})
 
-	// Every reader goes through one scan.Source: the memstore now, merged
-	// with the magnetic tier as it lands.
-	var source scan.Source = mem
+	// Every reader goes through one scan.Source: both tiers merged, the
+	// memstore last so that it wins ties.
+	source := scan.Merge(mag, mem)
 	promQ := &promapi.Queryable{Source: source, Database: cfg.Prometheus.Database, Table: cfg.Prometheus.Table}
 	promAPI := promapi.New(promQ, promapi.Options{
 		MaxSamples: int(cfg.Query.MaxSamples), Timeout: cfg.Query.Timeout, Version: version,
@@ -150,6 +167,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	mux.Handle("POST /api/v1/write", rw)
 	mux.Handle("POST /api/v1/read", promapi.NewReadHandler(promQ))
 	promAPI.Register(mux)
+	adm := &admin{mem: mem, mag: mag}
+	mux.HandleFunc("POST /api/v1/admin/flush", adm.flush)
+	mux.HandleFunc("GET /api/v1/admin/parts", adm.parts)
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
@@ -243,4 +263,12 @@ func (ar *awsRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h(w, r, op, body)
+}
+
+// partWriter adapts the magnetic tier to the memstore's flush interface.
+type partWriter struct{ s *magnetic.Store }
+
+func (p partWriter) WritePart(ctx context.Context, tableID uint64, src scan.Batches) error {
+	_, err := p.s.WritePart(ctx, tableID, src)
+	return err
 }

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tidaldb/tidal/magnetic"
+	"github.com/tidaldb/tidal/memstore"
+)
+
+// admin serves the admin HTTP endpoints.
+type admin struct {
+	mem *memstore.DB
+	mag *magnetic.Store
+}
+
+// flushResponse is the JSON answer of POST /api/v1/admin/flush.
+type flushResponse struct {
+	Tables     int     `json:"tables"`
+	Series     int     `json:"series"`
+	Rows       int64   `json:"rows"`
+	Merged     int     `json:"merged_parts"`
+	DurationMS float64 `json:"duration_ms"`
+}
+
+// flush moves every row of the memstore into parts now (for backups and
+// benchmarks), then runs one merge round.
+func (a *admin) flush(w http.ResponseWriter, r *http.Request) {
+	st, err := a.mem.Flush(r.Context(), true)
+	if err != nil {
+		http.Error(w, "flush: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	merged := 0
+	if r.URL.Query().Get("merge") != "false" {
+		if merged, err = a.mag.Merge(r.Context()); err != nil {
+			http.Error(w, "merge: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(flushResponse{Tables: st.Tables, Series: st.Series, Rows: st.Rows, Merged: merged,
+		DurationMS: float64(st.Duration.Microseconds()) / 1000})
+}
+
+// partJSON is one part in GET /api/v1/admin/parts.
+type partJSON struct {
+	TableID        uint64    `json:"table_id"`
+	Partition      time.Time `json:"partition"`
+	Name           string    `json:"name"`
+	Level          int       `json:"level"`
+	Series         int       `json:"series"`
+	Rows           int64     `json:"rows"`
+	MinTime        int64     `json:"min_time"`
+	MaxTime        int64     `json:"max_time"`
+	Bytes          int64     `json:"bytes"`
+	RawBytes       int64     `json:"raw_bytes"`
+	BytesPerSample float64   `json:"bytes_per_sample"`
+}
+
+func (a *admin) parts(w http.ResponseWriter, _ *http.Request) {
+	var out []partJSON
+	for _, p := range a.mag.Parts() {
+		out = append(out, partJSON{TableID: p.TableID, Partition: p.Partition, Name: p.Name, Level: p.Level, Series: p.Series,
+			Rows: p.Rows, MinTime: p.MinTime, MaxTime: p.MaxTime, Bytes: p.Bytes, RawBytes: p.RawBytes, BytesPerSample: p.BytesPerSample()})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].TableID != out[j].TableID {
+			return out[i].TableID < out[j].TableID
+		}
+		if !out[i].Partition.Equal(out[j].Partition) {
+			return out[i].Partition.Before(out[j].Partition)
+		}
+		return out[i].Name < out[j].Name
+	})
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// adminCmd is `tidal admin flush|parts`.
+func adminCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: tidal admin flush|parts [--endpoint URL]")
+		return 2
+	}
+	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	endpoint := fs.String("endpoint", "http://127.0.0.1:7490", "TidalDB server URL")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	base := strings.TrimRight(*endpoint, "/")
+	client := &http.Client{Timeout: 30 * time.Minute}
+	switch args[0] {
+	case "flush":
+		resp, err := client.Post(base+"/api/v1/admin/flush", "application/json", nil)
+		if err != nil {
+			fmt.Fprintf(stderr, "tidal admin flush: %v\n", err)
+			return 1
+		}
+		defer resp.Body.Close()
+		var fr flushResponse
+		if err := decodeAdmin(resp, &fr); err != nil {
+			fmt.Fprintf(stderr, "tidal admin flush: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "flushed %d rows of %d series in %d tables to the magnetic tier in %.0f ms; merged %d parts\n",
+			fr.Rows, fr.Series, fr.Tables, fr.DurationMS, fr.Merged)
+		return 0
+	case "parts":
+		resp, err := client.Get(base + "/api/v1/admin/parts")
+		if err != nil {
+			fmt.Fprintf(stderr, "tidal admin parts: %v\n", err)
+			return 1
+		}
+		defer resp.Body.Close()
+		var parts []partJSON
+		if err := decodeAdmin(resp, &parts); err != nil {
+			fmt.Fprintf(stderr, "tidal admin parts: %v\n", err)
+			return 1
+		}
+		printParts(stdout, parts)
+		return 0
+	}
+	fmt.Fprintf(stderr, "tidal admin: unknown command %q (want flush or parts)\n", args[0])
+	return 2
+}
+
+func decodeAdmin(resp *http.Response, v any) error {
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("server answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("decode answer: %w", err)
+	}
+	return nil
+}
+
+func printParts(w io.Writer, parts []partJSON) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "TABLE\tPARTITION\tPART\tLEVEL\tSERIES\tROWS\tBYTES\tB/SAMPLE\tRATIO\t")
+	var rows, bytes, raw int64
+	for _, p := range parts {
+		ratio := 0.0
+		if p.Bytes > 0 {
+			ratio = float64(p.RawBytes) / float64(p.Bytes)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%.3f\t%.1fx\t\n", p.TableID, p.Partition.Format("2006-01-02"), p.Name,
+			p.Level, p.Series, p.Rows, p.Bytes, p.BytesPerSample, ratio)
+		rows, bytes, raw = rows+p.Rows, bytes+p.Bytes, raw+p.RawBytes
+	}
+	if rows > 0 {
+		fmt.Fprintf(tw, "total\t\t%d parts\t\t\t%d\t%d\t%.3f\t%.1fx\t\n", len(parts), rows, bytes, float64(bytes)/float64(rows), float64(raw)/float64(bytes))
+	}
+	_ = tw.Flush()
+}
