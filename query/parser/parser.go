@@ -256,7 +256,7 @@ func further(a, b *Error) *Error {
 
 // ---- names ----
 
-// atName reports whether the current token can be an identifier.
+// isNameTok reports whether t can be an identifier.
 func isNameTok(t token) bool {
 	return t.Kind == tkQuotedIdent || (t.Kind == tkIdent && !isReserved(t.Text))
 }
