@@ -178,3 +178,33 @@ func TestScanHoldsPartsDuringMergeAndRetention(t *testing.T) {
 		}
 	}
 }
+
+func TestBackgroundLoopMerges(t *testing.T) {
+	cat, id := newCatalog(t)
+	dir := t.TempDir()
+	s := openStore(t, dir, cat)
+	for i := range 3 {
+		writeRecords(t, s, id, crashBatch(i))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	passes := make(chan struct{}, 1)
+	s2, err := Open(Options{Dir: dir, Catalog: cat, Now: coldNow, MergeInterval: time.Millisecond,
+		maintained: func() {
+			select {
+			case passes <- struct{}{}:
+			default:
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	for len(s2.Parts()) != 1 {
+		<-passes
+	}
+	if p := s2.Parts()[0]; p.Rows != 1800 || p.Level != 1 || p.Creator != "merge" {
+		t.Errorf("merged part %+v", p)
+	}
+}
