@@ -34,6 +34,7 @@
 // trailers.
 //
 // Decoders never panic on malformed input; they return errors wrapping
-// ErrCorrupt or ErrUnknownKind and never allocate more than a bound derived
-// from MaxCount (or MaxDecompressedLen), whatever the input says.
+// ErrCorrupt or ErrUnknownKind (Decompress: ErrCompression) that name the
+// block kind, and never allocate more than a bound derived from MaxCount (or
+// MaxDecompressedLen), whatever the input says.
 package encoding
