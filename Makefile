@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 GOLANGCI_LINT_VERSION := v2.15.0
 STATICCHECK_VERSION   := v0.8.2
 # Packages with concurrency, run again under the race detector.
-RACE_PKGS := ./memstore/... ./ingest/... ./internal/... ./cmd/...
+RACE_PKGS := ./memstore/... ./magnetic/... ./ingest/... ./internal/... ./query/...
 FUZZTIME  ?= 10s
 
 .DEFAULT_GOAL := help
@@ -27,7 +27,7 @@ deps: ## install what the tests need and this machine lacks (Go modules, linters
 test: deps lint ## everything CI runs: deps, lint, all tests, race tests, fuzz smoke
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race $(RACE_PKGS)
-	$(MAKE) fuzz-smoke FUZZTIME=3s
+	$(MAKE) fuzz-smoke FUZZTIME=2s
 
 test-race: ## tests of the concurrent packages under the race detector
 	$(GO) test -count=1 -race $(RACE_PKGS)
