@@ -96,7 +96,7 @@ type Options struct {
 // DefaultOptions returns the options of `tidal-bench run --preset smoke`.
 func DefaultOptions() Options {
 	p, _ := LookupPreset("smoke")
-	return Options{Preset: p, OutDir: "bench-out", Driver: DriverTimestream, Clients: 2, Batch: 1000, Seed: 123}
+	return Options{Preset: p, OutDir: "bench-out", Driver: DriverTimestream, Clients: 4, Batch: 1000, Seed: 123}
 }
 
 // Validate reports the first problem with o.

@@ -148,7 +148,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		logf("starting %s (%s)", displayNames[peer], bin)
 		s, err := startPeer(ctx, peer, bin, work)
 		if err != nil {
-			return nil, err
+			// A missing or broken peer is reported, not fatal: the
+			// TidalDB figures and the other peers still stand.
+			logf("%s: %v", displayNames[peer], err)
+			rep.Systems = append(rep.Systems, SystemResult{Name: displayNames[peer], Kind: peer, IngestErr: err.Error()})
+			continue
 		}
 		driver := DriverPromRW1
 		if peer == PeerInfluxDB {
