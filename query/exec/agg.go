@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tidaldb/tidal/query/parser"
+	"github.com/tidaldb/tidal/query/scan"
 )
 
 // aggState accumulates one aggregate for one group.
@@ -102,6 +103,9 @@ type aggNode struct {
 	aggs   []*aggCall
 	cols   []colRef
 	global bool
+	// seriesGroup marks group expressions that are constant per series
+	// when the child is a scan; they are evaluated once per batch.
+	seriesGroup []bool
 }
 
 func (b *binder) newAggNode(child node, as *aggScope) node {
@@ -134,6 +138,13 @@ type aggTable struct {
 	args   []Value
 	active []*expr // per aggregate: its first argument for this batch, nil to skip
 	skip   []bool
+	// prefix is the encoded series-constant part of the key for the
+	// current batch; last caches the group of the previous row.
+	prefix   []byte
+	lastKey  []byte
+	last     *group
+	perBatch bool
+	plan     batchPlan
 }
 
 func (n *aggNode) newTable(q *qctx) *aggTable {
@@ -148,8 +159,11 @@ func (n *aggNode) newTable(q *qctx) *aggTable {
 }
 
 func (t *aggTable) lookup(row []Value) (*group, error) {
-	t.key = t.key[:0]
+	t.key = append(t.key[:0], t.prefix...)
 	for i, g := range t.n.groups {
+		if t.perBatch && t.n.seriesGroup[i] {
+			continue
+		}
 		v, err := g.eval(row)
 		if err != nil {
 			return nil, err
@@ -157,9 +171,18 @@ func (t *aggTable) lookup(row []Value) (*group, error) {
 		t.keyv[i] = v
 		t.key = appendKey(t.key, v)
 	}
+	if t.last != nil && string(t.key) == string(t.lastKey) {
+		return t.last, nil
+	}
 	if g, ok := t.index[string(t.key)]; ok {
+		t.last, t.lastKey = g, append(t.lastKey[:0], t.key...)
 		return g, nil
 	}
+	return t.newGroup()
+}
+
+// newGroup adds the group of t.key and t.keyv.
+func (t *aggTable) newGroup() (*group, error) {
 	g := &group{keys: slices.Clone(t.keyv), states: make([]aggState, len(t.n.aggs))}
 	for i, a := range t.n.aggs {
 		g.states[i] = newState(a)
@@ -169,6 +192,7 @@ func (t *aggTable) lookup(row []Value) (*group, error) {
 	}
 	t.index[string(t.key)] = g
 	t.order = append(t.order, g)
+	t.last, t.lastKey = g, append(t.lastKey[:0], t.key...)
 	return g, nil
 }
 
@@ -214,6 +238,19 @@ func (t *aggTable) add(row []Value) error {
 // onBatch resolves per-series CASE arms of the aggregate arguments: an
 // argument that is NULL for the whole series is skipped.
 func (t *aggTable) onBatch(st *batchState) error {
+	t.perBatch = true
+	t.prefix = t.prefix[:0]
+	for i, g := range t.n.groups {
+		if !t.n.seriesGroup[i] {
+			continue
+		}
+		v, err := g.eval(st.row)
+		if err != nil {
+			return err
+		}
+		t.keyv[i] = v
+		t.prefix = appendKey(t.prefix, v)
+	}
 	for i, a := range t.n.aggs {
 		t.skip[i] = false
 		if len(a.args) == 0 {
@@ -259,22 +296,37 @@ func resolveSeries(e *expr, row []Value) (*expr, error) {
 	return e, nil
 }
 
-func (t *aggTable) mergeFrom(o *aggTable) error {
-	for _, og := range o.order {
-		t.key = t.key[:0]
-		for _, v := range og.keys {
-			t.key = appendKey(t.key, v)
+// mergeTables merges the groups of per-worker tables by key value.
+func mergeTables(tables []*aggTable) []*group {
+	var live []*aggTable
+	for _, t := range tables {
+		if t != nil {
+			live = append(live, t)
 		}
-		if g, ok := t.index[string(t.key)]; ok {
-			for i := range g.states {
-				g.states[i].merge(og.states[i])
-			}
-			continue
-		}
-		t.index[string(t.key)] = og
-		t.order = append(t.order, og)
 	}
-	return nil
+	if len(live) == 1 {
+		return live[0].order
+	}
+	index := map[string]*group{}
+	var order []*group
+	var key []byte
+	for _, t := range live {
+		for _, g := range t.order {
+			key = key[:0]
+			for _, v := range g.keys {
+				key = appendKey(key, v)
+			}
+			if x, ok := index[string(key)]; ok {
+				for i := range x.states {
+					x.states[i].merge(g.states[i])
+				}
+				continue
+			}
+			index[string(key)] = g
+			order = append(order, g)
+		}
+	}
+	return order
 }
 
 func (n *aggNode) run(q *qctx, emit func([]Value) error) error {
@@ -284,20 +336,24 @@ func (n *aggNode) run(q *qctx, emit func([]Value) error) error {
 	if isScan {
 		markSeriesOnly(n, sc)
 		tables := make([]*aggTable, max(workers, 1))
-		err := sc.runWorkers(q, workers, func(w int) (func(*batchState) error, func([]Value) error) {
+		err := sc.runWorkers(q, workers, func(w int) (batchHook, func([]Value) error) {
 			t := n.newTable(q)
 			tables[w] = t
-			return t.onBatch, t.add
+			return func(st *batchState, b *scan.Batch) (bool, error) {
+				if err := t.onBatch(st); err != nil {
+					return false, err
+				}
+				if t.planBatch(sc, st); !t.plan.ok {
+					return false, nil
+				}
+				return true, t.addBatch(b)
+			}, t.add
 		})
 		if err != nil {
 			return err
 		}
 		table = tables[0]
-		for _, t := range tables[1:] {
-			if t != nil {
-				table.mergeFrom(t)
-			}
-		}
+		table.order = mergeTables(tables)
 	} else {
 		table = n.newTable(q)
 		if err := n.child.run(q, table.add); err != nil {
@@ -332,6 +388,19 @@ func (n *aggNode) run(q *qctx, emit func([]Value) error) error {
 // markSeriesOnly flags CASE conditions of aggregate arguments that read
 // only series columns of sc.
 func markSeriesOnly(n *aggNode, sc *scanNode) {
+	// Series-constant group keys come first in the encoded key, so the
+	// key layout differs from the row-at-a-time path; both are internal
+	// to one table and merged by values, not bytes.
+	n.seriesGroup = make([]bool, len(n.groups))
+	for i, g := range n.groups {
+		only := !g.volatile
+		for _, r := range g.refs {
+			if !sc.isSeriesCol(r) {
+				only = false
+			}
+		}
+		n.seriesGroup[i] = only && len(g.refs) > 0
+	}
 	var mark func(e *expr)
 	mark = func(e *expr) {
 		if e == nil || e.cases == nil {

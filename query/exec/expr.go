@@ -26,6 +26,13 @@ type expr struct {
 	// cases keeps the arms of a searched CASE so that a scan can pick the
 	// arm once per series when the conditions read only series columns.
 	cases *caseParts
+	// bin is set for bin(column, constant width).
+	bin *binInfo
+}
+
+type binInfo struct {
+	col   int
+	width int64
 }
 
 type caseParts struct {

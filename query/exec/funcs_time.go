@@ -226,13 +226,17 @@ func registerTimeFuncs() {
 			}
 			if t.col >= 0 {
 				c := t.col
-				return derived(TypeTimestamp, []*expr{t, w}, func(row []Value) (Value, error) {
+				e, err := derived(TypeTimestamp, []*expr{t, w}, func(row []Value) (Value, error) {
 					v := row[c]
 					if v.Null {
 						return Null(KindTimestamp), nil
 					}
 					return Timestamp(floorDiv(v.I, d) * d), nil
 				})
+				if err == nil {
+					e.bin = &binInfo{col: c, width: d}
+				}
+				return e, err
 			}
 		}
 		return strict(TypeTimestamp, []*expr{t, args[1]}, func(a []Value) (Value, error) {

@@ -227,7 +227,7 @@ func (n *scanNode) timeCol() int {
 }
 
 func (n *scanNode) run(q *qctx, emit func([]Value) error) error {
-	return n.runWorkers(q, 1, func(int) (func(*batchState) error, func([]Value) error) {
+	return n.runWorkers(q, 1, func(int) (batchHook, func([]Value) error) {
 		return nil, emit
 	})
 }
@@ -237,10 +237,14 @@ func (n *scanNode) account(q *qctx, b *scan.Batch) {
 	q.bytes.Add(int64(b.Len()) * int64(8+8*len(b.Columns)))
 }
 
+// batchHook sees each batch after its series columns are set; it returns
+// true when it consumed the batch itself (no rows are emitted).
+type batchHook func(st *batchState, b *scan.Batch) (bool, error)
+
 // runWorkers scans with workers goroutines; setup(i) returns worker i's
-// batch hook (called after a batch's series columns are set, may be nil)
-// and row sink. With one worker the scan runs on the calling goroutine.
-func (n *scanNode) runWorkers(q *qctx, workers int, setup func(int) (func(*batchState) error, func([]Value) error)) error {
+// batch hook (may be nil) and row sink. With one worker the scan runs on
+// the calling goroutine.
+func (n *scanNode) runWorkers(q *qctx, workers int, setup func(int) (batchHook, func([]Value) error)) error {
 	if n.empty || n.req.MinTime > n.req.MaxTime {
 		return nil
 	}
@@ -267,8 +271,12 @@ func (n *scanNode) runWorkers(q *qctx, workers int, setup func(int) (func(*batch
 				continue
 			}
 			if hook != nil {
-				if err := hook(&st); err != nil {
+				done, err := hook(&st, b)
+				if err != nil {
 					return err
+				}
+				if done {
+					continue
 				}
 			}
 			if err := n.emitBatch(&st, b, tc, emit); err != nil {
@@ -298,10 +306,11 @@ func (n *scanNode) runWorkers(q *qctx, workers int, setup func(int) (func(*batch
 				}
 				ok, err := n.startBatch(&st, b)
 				if err == nil && ok {
+					done := false
 					if hook != nil {
-						err = hook(&st)
+						done, err = hook(&st, b)
 					}
-					if err == nil {
+					if err == nil && !done {
 						err = n.emitBatch(&st, b, tc, emit)
 					}
 				}

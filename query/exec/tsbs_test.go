@@ -2,10 +2,11 @@ package exec
 
 import (
 	"context"
-	"fmt"
+	"math"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
-	"time"
 )
 
 func TestTSBSQueries(t *testing.T) {
@@ -38,10 +39,64 @@ func TestTSBSQueries(t *testing.T) {
 					t.Fatalf("got %d rows x %d cols, want %d x %d", len(res.Rows), len(res.Columns), w.rows, w.cols)
 				}
 			}
-			if len(res.Rows) > 0 {
-				fmt.Println(name, res.Columns[0].Name, res.Rows[0][0], res.Rows[0][len(res.Columns)-1], len(res.Rows), res.Stats.RowsScanned)
+			seq, err := New(db.cat, db, Options{Parallelism: 1}).Query(context.Background(), tsbsQueries[name], nil)
+			if err != nil {
+				t.Fatalf("query with one worker: %v", err)
+			}
+			if a, b := sortedRows(res), sortedRows(seq); a != b {
+				t.Fatalf("two workers and one worker disagree")
 			}
 		})
 	}
-	_ = time.Second
+}
+
+func sortedRows(r *Result) string {
+	rows := formatResult(r, true)
+	return strings.Join(rows, "\n")
+}
+
+// TestTSBSDoubleGroupbyNaive checks double-groupby-all against a direct
+// computation over the generated columns.
+func TestTSBSDoubleGroupbyNaive(t *testing.T) {
+	db := newTestDB(t)
+	db.loadTSBS(t, 5, 24*3600e9)
+	e := New(db.cat, db, Options{})
+	res, err := e.Query(context.Background(), tsbsQueries["double-groupby-all"], nil)
+	if err != nil {
+		t.Fatalf("query: %v", err)
+	}
+	type key struct {
+		hour int64
+		host string
+	}
+	sums := map[key][]float64{}
+	counts := map[key][]float64{}
+	lo, hi := tsbsStart+6*3600e9, tsbsStart+18*3600e9
+	for _, s := range db.tables["benchmark.cpu"].series {
+		host, _ := s.s.Dimension("hostname")
+		m := slices.Index(cpuMetrics, s.s.MeasureName)
+		for i, ts := range s.time {
+			if ts < lo || ts >= hi {
+				continue
+			}
+			k := key{ts / 3600e9 * 3600e9, host}
+			if sums[k] == nil {
+				sums[k], counts[k] = make([]float64, 10), make([]float64, 10)
+			}
+			sums[k][m] += s.cols[0].F[i]
+			counts[k][m]++
+		}
+	}
+	if len(res.Rows) != len(sums) {
+		t.Fatalf("got %d groups, want %d", len(res.Rows), len(sums))
+	}
+	for _, r := range res.Rows {
+		k := key{r[0].I, r[1].S}
+		for m := range 10 {
+			want := sums[k][m] / counts[k][m]
+			if got := r[2+m].F; math.Abs(got-want) > 1e-9 {
+				t.Fatalf("%v %s: got %v, want %v", k, cpuMetrics[m], got, want)
+			}
+		}
+	}
 }

@@ -1,0 +1,184 @@
+package exec
+
+import (
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/query/scan"
+)
+
+// The batch path aggregates a scan.Batch straight from its columns when
+// the shape allows: group keys are series-constant or one bin(time, w) or
+// time, aggregate arguments are plain measure columns (or time), and the
+// scan has no row predicates. Rows of a batch are in time order, so the
+// group changes only at bucket boundaries and most rows cost one column
+// read and one typed add.
+
+// floatAdder is implemented by states with a DOUBLE fast path.
+type floatAdder interface {
+	addFloat(f float64)
+}
+
+func (s *countState) addFloat(float64) { s.n++ }
+
+func (s *sumState) addFloat(f float64) { s.any = true; s.f += f }
+
+func (s *avgState) addFloat(f float64) { s.sum += f; s.n++ }
+
+func (s *minMaxState) addFloat(f float64) {
+	if !s.any {
+		s.v, s.any = Double(f), true
+		return
+	}
+	if f != f { // NaN never wins
+		return
+	}
+	if s.v.F != s.v.F || (s.max && f > s.v.F) || (!s.max && f < s.v.F) {
+		s.v = Double(f)
+	}
+}
+
+// batchPlan is how one worker aggregates the current batch; nil slots in
+// cols mean the aggregate is skipped (NULL for the whole series).
+type batchPlan struct {
+	ok      bool
+	timeKey int   // index of the per-row group expression, -1 if none
+	width   int64 // bucket width for bin(time, w); 1 for time itself
+	cols    []*scan.Column
+	useTime []bool
+}
+
+// planBatch decides whether the batch path applies to the current batch.
+func (t *aggTable) planBatch(sc *scanNode, st *batchState) {
+	p := &t.plan
+	p.ok = false
+	if len(sc.rowPred) > 0 {
+		return
+	}
+	tc := sc.timeCol()
+	p.timeKey, p.width = -1, 1
+	for i, g := range t.n.groups {
+		if t.n.seriesGroup[i] {
+			continue
+		}
+		if p.timeKey >= 0 {
+			return
+		}
+		switch {
+		case g.bin != nil && g.bin.col == tc:
+			p.timeKey, p.width = i, g.bin.width
+		case g.col == tc && tc >= 0:
+			p.timeKey = i
+		default:
+			return
+		}
+	}
+	if cap(p.cols) < len(t.n.aggs) {
+		p.cols = make([]*scan.Column, len(t.n.aggs))
+		p.useTime = make([]bool, len(t.n.aggs))
+	}
+	p.cols, p.useTime = p.cols[:len(t.n.aggs)], p.useTime[:len(t.n.aggs)]
+	for i, a := range t.n.aggs {
+		p.cols[i], p.useTime[i] = nil, false
+		if t.skip[i] {
+			continue
+		}
+		if a.filter != nil || a.distinct || len(a.args) > 1 {
+			return
+		}
+		if len(a.args) == 0 { // count(*)
+			if a.name != "count" {
+				return
+			}
+			p.useTime[i] = true
+			continue
+		}
+		e := t.active[i]
+		switch {
+		case e.col >= 0 && e.col == tc:
+			p.useTime[i] = true
+		case e.col >= 0 && st.cols[e.col] != nil:
+			c := st.cols[e.col]
+			if c.Type != ingest.TypeDouble && c.Type != ingest.TypeBigint {
+				return
+			}
+			if _, ok := newState(a).(floatAdder); !ok && c.Type == ingest.TypeDouble {
+				return
+			}
+			if c.Type == ingest.TypeBigint && a.typ.Kind == KindDouble && a.name != "avg" {
+				return
+			}
+			if c.Type == ingest.TypeBigint {
+				return
+			}
+			p.cols[i] = c
+		case e.col >= 0 && sc.src[e.col].src == srcMeasureValue || e.col >= 0 && sc.src[e.col].src == srcAttribute:
+			// The series lacks the column: every value is NULL.
+			if !a.def.skipNulls {
+				return
+			}
+			t.skip[i] = true
+		default:
+			return
+		}
+	}
+	p.ok = true
+}
+
+// addBatch aggregates b by the batch plan.
+func (t *aggTable) addBatch(b *scan.Batch) error {
+	p := &t.plan
+	var g *group
+	lastBucket := int64(0)
+	for i, ts := range b.Time {
+		bucket := ts
+		if p.width > 1 {
+			bucket = floorDiv(ts, p.width) * p.width
+		}
+		if g == nil || bucket != lastBucket {
+			t.key = append(t.key[:0], t.prefix...)
+			if p.timeKey >= 0 {
+				v := Timestamp(bucket)
+				t.keyv[p.timeKey] = v
+				t.key = appendKey(t.key, v)
+			}
+			var err error
+			if g, err = t.find(); err != nil {
+				return err
+			}
+			lastBucket = bucket
+		}
+		for k, st := range g.states {
+			if t.skip[k] {
+				continue
+			}
+			if p.useTime[k] {
+				if len(t.n.aggs[k].args) == 0 {
+					st.(*countState).n++
+					continue
+				}
+				if err := st.add([]Value{Timestamp(ts)}); err != nil {
+					return err
+				}
+				continue
+			}
+			c := p.cols[k]
+			if c.Null != nil && c.Null[i] {
+				continue
+			}
+			st.(floatAdder).addFloat(c.F[i])
+		}
+	}
+	return nil
+}
+
+// find returns the group of t.key (with t.keyv holding its values),
+// creating it if needed.
+func (t *aggTable) find() (*group, error) {
+	if t.last != nil && string(t.key) == string(t.lastKey) {
+		return t.last, nil
+	}
+	if g, ok := t.index[string(t.key)]; ok {
+		t.last, t.lastKey = g, append(t.lastKey[:0], t.key...)
+		return g, nil
+	}
+	return t.newGroup()
+}

@@ -1,0 +1,74 @@
+package exec
+
+import (
+	"context"
+	"runtime"
+	"sort"
+	"sync"
+	"testing"
+)
+
+var (
+	benchOnce sync.Once
+	benchDB   *testDB
+)
+
+// benchTable is the 100-host x 24 h TSBS devops cpu table (8.64M rows).
+func benchTable(b *testing.B) *testDB {
+	benchOnce.Do(func() {
+		benchDB = newTestDB(b)
+		benchDB.loadTSBS(b, 100, 24*3600e9)
+	})
+	return benchDB
+}
+
+func BenchmarkTSBS(b *testing.B) {
+	db := benchTable(b)
+	e := New(db.cat, db, Options{})
+	names := make([]string, 0, len(tsbsQueries))
+	for n := range tsbsQueries {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			var scanned int64
+			for b.Loop() {
+				res, err := e.Query(context.Background(), tsbsQueries[name], nil)
+				if err != nil {
+					b.Fatalf("query: %v", err)
+				}
+				scanned += res.Stats.RowsScanned
+			}
+			b.ReportMetric(float64(scanned)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkScanAggregate measures the scan-and-aggregate rate over the
+// whole table with GROUP BY bin(time, 1h), hostname.
+func BenchmarkScanAggregate(b *testing.B) {
+	db := benchTable(b)
+	for _, par := range []int{1, runtime.GOMAXPROCS(0)} {
+		e := New(db.cat, db, Options{Parallelism: par})
+		b.Run("parallelism="+itoa(par), func(b *testing.B) {
+			b.ReportAllocs()
+			var scanned int64
+			for b.Loop() {
+				res, err := e.Query(context.Background(), `SELECT bin(time, 1h), hostname, avg(measure_value::double), max(measure_value::double)
+					FROM "benchmark"."cpu" GROUP BY 1, 2`, nil)
+				if err != nil {
+					b.Fatalf("query: %v", err)
+				}
+				if len(res.Rows) != 2400 {
+					b.Fatalf("got %d groups, want 2400", len(res.Rows))
+				}
+				scanned += res.Stats.RowsScanned
+			}
+			rate := float64(scanned) / b.Elapsed().Seconds()
+			b.ReportMetric(rate, "rows/s")
+			b.ReportMetric(rate/float64(par), "rows/s/core")
+		})
+	}
+}
