@@ -28,21 +28,16 @@ func (r IngestResult) Rate() float64 {
 	return float64(r.Samples) / r.Elapsed.Seconds()
 }
 
-// runIngest generates the workload of cfg and sends it through d with
+// runIngest sends the points of w it through d with
 // clients concurrent clients, batch samples per request (capped by the
 // driver). Every host goes to one client, so each series arrives in time
 // order (Prometheus refuses anything else); the generator runs ahead of
 // the clients by at most a few batches.
-func runIngest(ctx context.Context, d Driver, cfg tsbs.Config, clients, batch int, progressW io.Writer, label string) (IngestResult, error) {
+func runIngest(ctx context.Context, d Driver, w *workload, clients, batch int, progressW io.Writer, label string) (IngestResult, error) {
 	if m := d.MaxBatch(); m > 0 && batch > m {
 		batch = m
 	}
-	gen, err := tsbs.New(cfg)
-	if err != nil {
-		return IngestResult{}, fmt.Errorf("start generator: %w", err)
-	}
-	total := int64(cfg.Scale) * int64(cfg.Steps()) * cpuFieldCount
-	prog := startProgress(progressW, label, "samples", total)
+	prog := startProgress(progressW, label, "samples", w.samples)
 	g, gctx := errgroup.WithContext(ctx)
 	queues := make([]chan []tsbs.Point, clients)
 	for i := range queues {
@@ -68,18 +63,19 @@ func runIngest(ctx context.Context, d Driver, cfg tsbs.Config, clients, batch in
 			pending[c], counts[c] = nil, 0
 			return nil
 		}
-		var p tsbs.Point
-		for gen.Next(&p) {
-			c := clientOf(&p, clients)
-			pending[c] = append(pending[c], clonePoint(&p))
+		err := w.each(func(p *tsbs.Point) error {
+			c := clientOf(p, clients)
+			pending[c] = append(pending[c], clonePoint(p))
 			counts[c] += len(p.Fields)
 			res.Points++
 			res.Samples += int64(len(p.Fields))
 			if counts[c] >= batch {
-				if err := send(c); err != nil {
-					return err
-				}
+				return send(c)
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		for c := range pending {
 			if len(pending[c]) > 0 {
@@ -101,7 +97,7 @@ func runIngest(ctx context.Context, d Driver, cfg tsbs.Config, clients, batch in
 			return nil
 		})
 	}
-	err = g.Wait()
+	err := g.Wait()
 	res.Elapsed = time.Since(start)
 	prog.Stop()
 	if err != nil {

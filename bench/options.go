@@ -78,6 +78,11 @@ type Options struct {
 	// "Span before now, rounded down to the hour", which keeps the data
 	// inside TidalDB's memory-store retention.
 	Start time.Time
+	// File, when set, is a TSBS data file (FileFormat influx or
+	// timestream) to send instead of the generated workload; its points
+	// are shifted in time to start at Start. Queries use its cpu
+	// measurement.
+	File, FileFormat string
 	// TidalBin is the tidal binary to start; empty builds ./cmd/tidal with
 	// the go tool. Target, when set, is the URL of a running TidalDB to use
 	// instead (no RSS or disk figures then).
@@ -124,6 +129,9 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("%w: peer %q given twice", ErrBadOptions, p)
 		}
 		seen[p] = true
+	}
+	if o.File != "" && o.FileFormat != FormatInflux && o.FileFormat != FormatTimestream {
+		return fmt.Errorf("%w: unknown file format %q (want influx or timestream)", ErrBadOptions, o.FileFormat)
 	}
 	if o.OutDir == "" {
 		return fmt.Errorf("%w: no output directory", ErrBadOptions)

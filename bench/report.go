@@ -118,9 +118,9 @@ func (r *Report) Markdown() string {
 	o := r.Options
 	p := o.Preset
 	fmt.Fprintf(&b, "# TidalDB benchmark: preset %s\n\n", p.Name)
-	fmt.Fprintf(&b, "Workload: TSBS cpu-only, %d hosts x %v at %v (%s samples, seed %d), data from %s to %s. "+
+	fmt.Fprintf(&b, "Workload: %s (%s samples), data from %s to %s. "+
 		"TidalDB ingest path `%s`, %d clients, batch %d samples. Each query: %d warm-up + %d timed runs.\n\n",
-		p.Hosts, p.Span, p.Interval, humanCount(float64(p.Samples())), o.Seed, r.Start.Format(time.RFC3339), r.End.Format(time.RFC3339),
+		r.Workload, humanCount(float64(r.Samples)), r.Start.Format(time.RFC3339), r.End.Format(time.RFC3339),
 		o.Driver, o.Clients, o.Batch, p.Warmup, p.Runs)
 	m := r.Machine
 	b.WriteString("## Machine\n\n| CPU | Cores | Memory | Kernel | Go |\n|---|---|---|---|---|\n")

@@ -7,8 +7,6 @@ import (
 	"os"
 	"slices"
 	"time"
-
-	"github.com/tidaldb/tidal/bench/tsbs"
 )
 
 // Query languages of QueryResult.Lang.
@@ -66,7 +64,10 @@ func (r *SystemResult) BytesPerSample() float64 {
 type Report struct {
 	Options Options
 	Machine Machine
-	// Start and End bound the generated data.
+	// Workload describes the data; Samples counts its values.
+	Workload string
+	Samples  int64
+	// Start and End bound the data as sent.
 	Start, End time.Time
 	Systems    []SystemResult
 	// Disagreements counts peer PromQL answers that differ from TidalDB's.
@@ -97,17 +98,28 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			fmt.Fprintf(o.Log, format+"\n", args...)
 		}
 	}
-	start := o.Start
-	if start.IsZero() {
-		start = time.Now().Add(-o.Preset.Span).Truncate(time.Hour)
+	var wl *workload
+	if o.File != "" {
+		w, err := fileWorkload(o.File, o.FileFormat, o.Start)
+		if err != nil {
+			return nil, err
+		}
+		wl = w
+	} else {
+		start := o.Start
+		if start.IsZero() {
+			start = time.Now().Add(-o.Preset.Span).Truncate(time.Hour)
+		}
+		w, err := generatedWorkload(o.Preset, start.UTC(), o.Seed)
+		if err != nil {
+			return nil, err
+		}
+		wl = w
 	}
-	start = start.UTC()
-	end := start.Add(o.Preset.Span)
-	rep := &Report{Options: o, Machine: describeMachine(), Start: start, End: end}
-	gen := tsbs.Config{UseCase: tsbs.UseCaseCPUOnly, Scale: o.Preset.Hosts, Start: start, End: end, Interval: o.Preset.Interval, Seed: o.Seed}
-	queries := buildQueries(start, end, o.Preset.Hosts, o.Preset.Interval, o.Seed)
+	rep := &Report{Options: o, Machine: describeMachine(), Workload: wl.desc, Samples: wl.samples, Start: wl.start, End: wl.end}
+	queries := buildQueries(wl.start, wl.end, wl.hosts, wl.interval, o.Seed)
 	hc := &http.Client{Timeout: 5 * time.Minute}
-	memHours := int(time.Since(start)/time.Hour) + 2
+	memHours := int(time.Since(wl.start)/time.Hour) + 2
 
 	naming := NamingTimestream
 	if o.Driver != DriverTimestream {
@@ -134,7 +146,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		tidal = s
 	}
-	res, err := benchSystem(ctx, o, tidal, o.Driver, gen, queries, naming, hc, logf)
+	res, err := benchSystem(ctx, o, tidal, o.Driver, wl, queries, naming, hc, logf)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +170,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if peer == PeerInfluxDB {
 			driver = DriverInflux
 		}
-		res, err := benchSystem(ctx, o, s, driver, gen, queries, NamingPrometheus, hc, logf)
+		res, err := benchSystem(ctx, o, s, driver, wl, queries, NamingPrometheus, hc, logf)
 		if err != nil {
 			return nil, err
 		}
@@ -173,7 +185,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 // benchSystem runs ingest, flush, disk and query measurements on s and
 // stops it (when the harness started it).
-func benchSystem(ctx context.Context, o Options, s *system, driver string, gen tsbs.Config, queries []Query, n Naming, hc *http.Client, logf func(string, ...any)) (res SystemResult, err error) {
+func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *workload, queries []Query, n Naming, hc *http.Client, logf func(string, ...any)) (res SystemResult, err error) {
 	defer func() {
 		if serr := s.stop(); serr != nil && err == nil {
 			err = serr
@@ -185,13 +197,13 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, gen t
 		return res, err
 	}
 	if td, ok := d.(*timestreamDriver); ok {
-		td.memoryHours = int64(time.Since(gen.Start)/time.Hour) + 2
+		td.memoryHours = int64(time.Since(wl.start)/time.Hour) + 2
 	}
-	if err := d.Prepare(ctx, []string{"cpu"}); err != nil {
+	if err := d.Prepare(ctx, wl.measurements); err != nil {
 		res.IngestErr = err.Error()
 		logf("%s: %v", s.name, err)
 	} else {
-		res.Ingest, err = runIngest(ctx, d, gen, o.Clients, o.Batch, o.Progress, "ingest "+s.name+" ("+driver+")")
+		res.Ingest, err = runIngest(ctx, d, wl, o.Clients, o.Batch, o.Progress, "ingest "+s.name+" ("+driver+")")
 		if err != nil {
 			res.IngestErr = err.Error()
 			logf("%s: %v", s.name, err)

@@ -5,7 +5,7 @@
 //
 //	tidal-bench run --preset smoke|small|large [--peer victoriametrics,prometheus,influxdb]
 //	    [--out DIR] [--driver timestream|promrw1|promrw2] [--clients N] [--batch N]
-//	    [--seed S] [--tidal-bin PATH | --target URL]
+//	    [--seed S] [--tidal-bin PATH | --target URL] [--file F [--format influx|timestream]]
 //
 // All the work is in package bench; this file only parses flags.
 package main
@@ -80,6 +80,8 @@ func parseRun(args []string, stderr io.Writer) (bench.Options, error) {
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the workload and query parameters")
 	fs.StringVar(&o.TidalBin, "tidal-bin", "", "tidal binary to start (default: go build ./cmd/tidal)")
 	fs.StringVar(&o.Target, "target", "", "URL of a running TidalDB to use instead of starting one")
+	fs.StringVar(&o.File, "file", "", "send this TSBS data file (tsbs_generate_data output) instead of the generated workload")
+	fs.StringVar(&o.FileFormat, "format", bench.FormatInflux, "format of --file: influx or timestream")
 	fs.StringVar(&o.WorkDir, "work-dir", "", "directory for data dirs (default: a temporary directory, removed at the end)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -114,6 +116,11 @@ Usage:
   tidal-bench run --preset smoke|small|large [--peer victoriametrics,prometheus,influxdb]
       [--out DIR] [--driver timestream|promrw1|promrw2] [--clients N] [--batch N]
       [--seed S] [--tidal-bin PATH | --target URL] [--work-dir DIR]
+      [--file TSBS_FILE [--format influx|timestream]]
+
+--file sends a file made by TSBS's tsbs_generate_data instead of the generated
+workload, shifted in time to end before now; the preset then only sets the
+query runs.
 
 Exit status: 0 done, 1 a run failed, 2 bad usage, 3 a peer's answers disagree with TidalDB's.
 `)
