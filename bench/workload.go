@@ -67,7 +67,9 @@ func fileWorkload(path, format string, start time.Time) (*workload, error) {
 	var read func(*os.File, func(*tsbs.Point) error) error
 	switch format {
 	case FormatInflux:
-		read = func(f *os.File, fn func(*tsbs.Point) error) error { return tsbs.ReadInflux(bufio.NewReaderSize(f, 1<<20), fn) }
+		read = func(f *os.File, fn func(*tsbs.Point) error) error {
+			return tsbs.ReadInflux(bufio.NewReaderSize(f, 1<<20), fn)
+		}
 	case FormatTimestream:
 		read = func(f *os.File, fn func(*tsbs.Point) error) error {
 			return tsbs.ReadTimestream(bufio.NewReaderSize(f, 1<<20), fn)
