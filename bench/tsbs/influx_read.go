@@ -139,7 +139,7 @@ func ReadInflux(r io.Reader, fn func(*Point) error) error {
 	var scratch []byte
 	for {
 		b, err := lr.next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {

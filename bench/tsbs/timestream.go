@@ -2,6 +2,7 @@ package tsbs
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -137,7 +138,7 @@ func ReadTimestream(r io.Reader, fn func(*Point) error) error {
 	haveTags := false
 	for {
 		b, err := lr.next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			if haveTags {
 				return lr.errorf("tags line without a values line")
 			}

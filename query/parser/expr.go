@@ -1,6 +1,9 @@
 package parser
 
-import "strings"
+import (
+	"errors"
+	"strings"
+)
 
 // Expression precedence, lowest first (Trino's grammar). Format uses the
 // same table to decide where parentheses are needed.
@@ -317,9 +320,8 @@ func (p *parser) inList(pos Pos, x Expr, not bool) (Expr, error) {
 // furthest returns whichever of two parse errors lies further into the
 // input.
 func furthest(a, b error) error {
-	e1, ok1 := a.(*Error)
-	e2, ok2 := b.(*Error)
-	if ok1 && ok2 {
+	var e1, e2 *Error
+	if errors.As(a, &e1) && errors.As(b, &e2) {
 		return further(e1, e2)
 	}
 	return b

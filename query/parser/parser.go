@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"errors"
 	"slices"
 	"strings"
 )
@@ -967,9 +968,7 @@ func (p *parser) aliasedRelation() (Relation, error) {
 			r, err := p.parenRelation()
 			if err != nil {
 				var e1, e2 *Error
-				e1, _ = qerr.(*Error)
-				e2, _ = err.(*Error)
-				if e1 != nil && e2 != nil {
+				if errors.As(qerr, &e1) && errors.As(err, &e2) {
 					return nil, further(e1, e2)
 				}
 				return nil, err

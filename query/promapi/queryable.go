@@ -135,10 +135,9 @@ func (qr *querier) Select(ctx context.Context, sortSeries bool, hints *storage.S
 			continue // not a numeric single-measure series
 		}
 		for i, ns := range b.Time {
-			switch {
-			case col.Type == ingest.TypeBigint:
+			if col.Type == ingest.TypeBigint {
 				s.add(ns/1e6, float64(col.I[i]))
-			default:
+			} else {
 				s.add(ns/1e6, col.F[i])
 			}
 		}
