@@ -1,10 +1,12 @@
 package timestreamapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -14,6 +16,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	tsq "github.com/aws/aws-sdk-go-v2/service/timestreamquery"
 	"github.com/aws/aws-sdk-go-v2/service/timestreamquery/types"
@@ -83,12 +87,53 @@ func newTestEnv(t *testing.T, eng Engine, opts Options) *testEnv {
 	e.client = tsq.New(tsq.Options{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-		Retryer:     aws.NopRetryer{},
+		Retryer:     connRetryer(),
+		HTTPClient:  &http.Client{Transport: bufferedBodyTransport{}},
 	}, func(o *tsq.Options) {
 		o.BaseEndpoint = aws.String(e.srv.URL)
 		o.EndpointDiscovery.EnableEndpointDiscovery = aws.EndpointDiscoveryDisabled
 	})
 	return e
+}
+
+// bufferedBodyTransport sends a private copy of each request body. The
+// SDK closes its request body as soon as response headers arrive; its body
+// wrapper's WriteTo then returns io.EOF, which the Go transport, still
+// finishing the request write on a fast loopback server, takes as a write
+// error and closes the connection under the response being read
+// (aws-sdk-go-v2#2737). cmd/tidal's client does the same.
+type bufferedBodyTransport struct{}
+
+func (bufferedBodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return http.DefaultTransport.RoundTrip(req)
+	}
+	data, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	r2 := req.Clone(req.Context())
+	r2.Body = io.NopCloser(bytes.NewReader(data))
+	r2.ContentLength = int64(len(data))
+	return http.DefaultTransport.RoundTrip(r2)
+}
+
+// connRetryer retries only what the SDK's default retryer retries for a
+// closed connection (aws-sdk-go-v2#2949), at once; every other error
+// reaches the test on the first attempt.
+func connRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.RateLimiter = ratelimit.None
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if errors.Is(err, net.ErrClosed) {
+				return aws.TrueTernary
+			}
+			return aws.FalseTernary
+		})}
+	})
 }
 
 // post sends a raw request and returns status and body.

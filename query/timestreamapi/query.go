@@ -306,12 +306,23 @@ func (a *API) prepareQuery(r *request) (any, error) {
 		QueryString string
 		Columns     []SelectColumn
 		Parameters  []ParameterMapping
-	}{QueryString: *in.QueryString, Columns: make([]SelectColumn, len(cols)), Parameters: make([]ParameterMapping, len(params))}
+	}{QueryString: *in.QueryString, Columns: make([]SelectColumn, len(cols)), Parameters: []ParameterMapping{}}
 	for i := range cols {
 		out.Columns[i] = SelectColumn{Name: cols[i].Name, Type: WireType(&cols[i].Type)}
 	}
+	// One entry per parameter name: a parameter used twice is one
+	// parameter, typed by its first use with a known type.
+	seen := map[string]int{}
 	for i := range params {
-		out.Parameters[i] = ParameterMapping{Name: params[i].Name, Type: WireType(&params[i].Type)}
+		p := &params[i]
+		if j, ok := seen[p.Name]; ok {
+			if out.Parameters[j].Type.ScalarType == "UNKNOWN" && p.Type.Kind != exec.KindUnknown {
+				out.Parameters[j].Type = WireType(&p.Type)
+			}
+			continue
+		}
+		seen[p.Name] = len(out.Parameters)
+		out.Parameters = append(out.Parameters, ParameterMapping{Name: p.Name, Type: WireType(&p.Type)})
 	}
 	return out, nil
 }
