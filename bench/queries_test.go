@@ -125,8 +125,12 @@ func TestReadVmHWMAndDirSize(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got, err := dirSize(filepath.Join(dir, "a")); err != nil || got != 42 {
-		t.Errorf("dirSize = %d, %v; want 42", got, err)
+	u, err := dirUsage(filepath.Join(dir, "a"))
+	if err != nil || u.Apparent != 42 || u.Allocated < 42 || u.Allocated%512 != 0 {
+		t.Errorf("dirUsage = %+v, %v; want 42 apparent bytes in whole 512-byte blocks", u, err)
+	}
+	if u, err := dirUsage(filepath.Join(dir, "missing")); err != nil || u != (diskUsage{}) {
+		t.Errorf("dirUsage(missing) = %+v, %v; want zero, nil", u, err)
 	}
 }
 

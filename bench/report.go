@@ -154,10 +154,13 @@ func (r *Report) Markdown() string {
 	}
 	fmt.Fprintf(&b, "\n![ingest](%s)\n\n", chartIngest)
 
-	b.WriteString("## Disk\n\n| System | Bytes | Bytes/sample | TidalDB/peer | Measured |\n|---|---:|---:|---:|---|\n")
+	b.WriteString("## Disk\n\nBytes: blocks allocated on disk, as du counts them (sparse preallocated files count only what is written; " +
+		"4 KiB blocks dominate tiny presets). Apparent: the sum of the file lengths.\n\n" +
+		"| System | Bytes | Apparent bytes | Bytes/sample | TidalDB/peer | Measured |\n|---|---:|---:|---:|---:|---|\n")
 	for i := range r.Systems {
 		s := &r.Systems[i]
-		fmt.Fprintf(&b, "| %s | %d | %.3f | %s | %s |\n", s.Name, s.DiskBytes, s.BytesPerSample(), peerRatio(i, ratio, tidal, s, (*SystemResult).BytesPerSample), oneLine(s.DiskNote))
+		fmt.Fprintf(&b, "| %s | %d | %d | %.3f | %s | %s |\n", s.Name, s.DiskBytes, s.DiskApparentBytes, s.BytesPerSample(),
+			peerRatio(i, ratio, tidal, s, (*SystemResult).BytesPerSample), oneLine(s.DiskNote))
 	}
 	fmt.Fprintf(&b, "\n![bytes per sample](%s)\n\n", chartBytes)
 

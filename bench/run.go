@@ -42,10 +42,12 @@ type SystemResult struct {
 	Driver    string
 	Ingest    IngestResult
 	IngestErr string
-	// DiskBytes is the data directory size after ingest (and flush, see
-	// DiskNote); 0 when unknown.
-	DiskBytes int64
-	DiskNote  string
+	// DiskBytes is the space the data occupies after ingest and flush
+	// (allocated blocks, as du counts them; see DiskNote for what was
+	// measured); DiskApparentBytes is the sum of the file lengths. 0 when
+	// unknown.
+	DiskBytes, DiskApparentBytes int64
+	DiskNote                     string
 	// PeakRSS is the server's VmHWM after ingest and queries; 0 when
 	// unknown (external target).
 	PeakRSS int64
@@ -209,16 +211,11 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 			logf("%s: %v", s.name, err)
 		}
 	}
-	if res.DiskNote, err = s.flush(ctx, hc); err != nil {
+	var du diskUsage
+	if du, res.DiskNote, err = s.flush(ctx, hc); err != nil {
 		res.DiskNote = err.Error()
 	}
-	if s.dataDir != "" {
-		if res.DiskBytes, err = dirSize(s.dataDir); err != nil {
-			return res, err
-		}
-	} else {
-		res.DiskNote = "external target: not measured"
-	}
+	res.DiskBytes, res.DiskApparentBytes = du.Allocated, du.Apparent
 	total := len(queries) * (o.Preset.Warmup + o.Preset.Runs)
 	if s.kind == "tidal" {
 		total *= 2

@@ -180,9 +180,16 @@ func readVmHWM(path string) (int64, error) {
 	return 0, fmt.Errorf("read peak rss: no VmHWM in %s", path)
 }
 
-// dirSize sums the sizes of the regular files under dir.
-func dirSize(dir string) (int64, error) {
-	var n int64
+// diskUsage is the size of a directory tree two ways: the blocks the files
+// occupy (what du reports; sparse preallocated files count only their
+// written blocks) and the sum of their lengths.
+type diskUsage struct {
+	Allocated, Apparent int64
+}
+
+// dirUsage measures the regular files under dir.
+func dirUsage(dir string) (diskUsage, error) {
+	var u diskUsage
 	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -198,12 +205,28 @@ func dirSize(dir string) (int64, error) {
 				}
 				return err
 			}
-			n += info.Size()
+			u.Apparent += info.Size()
+			u.Allocated += allocatedBytes(info)
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("measure data dir: %w", err)
+		return diskUsage{}, fmt.Errorf("measure data dir: %w", err)
 	}
-	return n, nil
+	return u, nil
+}
+
+// allocatedBytes is the space a file occupies on disk, or its length where
+// the platform does not say.
+func allocatedBytes(info fs.FileInfo) int64 {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return int64(st.Blocks) * 512
+	}
+	return info.Size()
+}
+
+// dirSize is the allocated size of dir (see diskUsage).
+func dirSize(dir string) (int64, error) {
+	u, err := dirUsage(dir)
+	return u.Allocated, err
 }

@@ -2,12 +2,15 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // Default peer binaries: the Debian package names.
@@ -85,7 +88,7 @@ func startPeer(ctx context.Context, kind, bin, work string) (*system, error) {
 			return nil, fmt.Errorf("write prometheus config: %w", err)
 		}
 		args = []string{"--config.file=" + cfg, "--storage.tsdb.path=" + s.dataDir, "--web.listen-address=" + addr,
-			"--web.enable-remote-write-receiver", "--storage.tsdb.retention.time=100y", "--log.level=error"}
+			"--web.enable-remote-write-receiver", "--web.enable-admin-api", "--storage.tsdb.retention.time=100y", "--log.level=error"}
 		ready = "/-/ready"
 	case PeerInfluxDB:
 		rpc, err := freeAddr()
@@ -93,7 +96,7 @@ func startPeer(ctx context.Context, kind, bin, work string) (*system, error) {
 			return nil, err
 		}
 		cfg := filepath.Join(work, "influxdb.conf")
-		conf := fmt.Sprintf("reporting-disabled = true\nbind-address = %q\n[meta]\n  dir = %q\n[data]\n  dir = %q\n  wal-dir = %q\n  query-log-enabled = false\n[monitor]\n  store-enabled = false\n[http]\n  bind-address = %q\n  log-enabled = false\n",
+		conf := fmt.Sprintf("reporting-disabled = true\nbind-address = %q\n[meta]\n  dir = %q\n[data]\n  dir = %q\n  wal-dir = %q\n  query-log-enabled = false\n  cache-snapshot-write-cold-duration = \"1s\"\n[monitor]\n  store-enabled = false\n[http]\n  bind-address = %q\n  log-enabled = false\n",
 			rpc, filepath.Join(s.dataDir, "meta"), filepath.Join(s.dataDir, "data"), filepath.Join(s.dataDir, "wal"), addr)
 		if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 			return nil, fmt.Errorf("write influxdb config: %w", err)
@@ -109,9 +112,23 @@ func startPeer(ctx context.Context, kind, bin, work string) (*system, error) {
 	return s, nil
 }
 
-// flush asks the system to write its in-memory data to disk and says how
-// the data directory should be read when it cannot.
-func (s *system) flush(ctx context.Context, hc *http.Client) (note string, err error) {
+// flush asks the system to write its in-memory data to disk and returns
+// the bytes that hold the data afterwards, with a note on how they were
+// measured.
+//
+//   - TidalDB: POST /api/v1/admin/flush, then the data directory (as is
+//     when the endpoint does not exist).
+//   - VictoriaMetrics: /internal/force_flush, then the data directory.
+//   - Prometheus has no flush: a head snapshot (admin API) writes the head
+//     as one compacted block, which is what the head becomes after its
+//     compaction; the snapshot is measured, the WAL is not.
+//   - InfluxDB 1.x has no flush: it is started with a 1 s cold-cache
+//     snapshot, so the harness waits (up to 30 s) for the WAL to be
+//     written to TSM files and emptied, then measures data + WAL.
+func (s *system) flush(ctx context.Context, hc *http.Client) (usage diskUsage, note string, err error) {
+	if s.dataDir == "" {
+		return diskUsage{}, "external target: not measured", nil
+	}
 	var method, path string
 	switch s.kind {
 	case "tidal":
@@ -119,25 +136,70 @@ func (s *system) flush(ctx context.Context, hc *http.Client) (note string, err e
 	case PeerVictoriaMetrics:
 		method, path = http.MethodGet, "/internal/force_flush"
 	case PeerPrometheus:
-		return "no flush API: head block and WAL as is", nil
+		return s.prometheusSnapshot(ctx, hc)
 	case PeerInfluxDB:
-		return "no flush API: WAL and TSM files as is", nil
+		return s.influxSettle(ctx)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, s.url+path, nil)
 	if err != nil {
-		return "", fmt.Errorf("build flush request: %w", err)
+		return diskUsage{}, "", fmt.Errorf("build flush request: %w", err)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("flush %s: %w", s.name, err)
+		return diskUsage{}, "", fmt.Errorf("flush %s: %w", s.name, err)
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 	switch {
 	case resp.StatusCode/100 == 2:
-		return "after flush", nil
+		note = "data dir after " + path
 	case s.kind == "tidal" && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed):
-		return fmt.Sprintf("%s has no flush endpoint (%d): data dir as is (WAL, memstore)", path, resp.StatusCode), nil
+		note = fmt.Sprintf("%s has no flush endpoint (%d): data dir as is (WAL, memstore)", path, resp.StatusCode)
+	default:
+		return diskUsage{}, "", fmt.Errorf("flush %s: %s", s.name, resp.Status)
 	}
-	return "", fmt.Errorf("flush %s: %s", s.name, resp.Status)
+	u, err := dirUsage(s.dataDir)
+	return u, note, err
+}
+
+// prometheusSnapshot writes a head snapshot and measures it.
+func (s *system) prometheusSnapshot(ctx context.Context, hc *http.Client) (diskUsage, string, error) {
+	body, err := doPost(ctx, hc, s.url+"/api/v1/admin/tsdb/snapshot", "application/x-www-form-urlencoded", nil, nil)
+	if err != nil {
+		return diskUsage{}, "", fmt.Errorf("snapshot prometheus: %w", err)
+	}
+	var out struct {
+		Data struct {
+			Name string `json:"name"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil || out.Data.Name == "" || strings.ContainsAny(out.Data.Name, "/\\") {
+		return diskUsage{}, "", fmt.Errorf("snapshot prometheus: odd answer %q", body)
+	}
+	u, err := dirUsage(filepath.Join(s.dataDir, "snapshots", out.Data.Name))
+	return u, "head snapshot block (admin API), WAL excluded", err
+}
+
+// influxSettle waits for InfluxDB to move its WAL into TSM files.
+func (s *system) influxSettle(ctx context.Context) (diskUsage, string, error) {
+	wal := filepath.Join(s.dataDir, "wal")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		w, err := dirUsage(wal)
+		if err != nil {
+			return diskUsage{}, "", err
+		}
+		if w.Apparent == 0 || time.Now().After(deadline) {
+			u, err := dirUsage(s.dataDir)
+			if w.Apparent == 0 {
+				return u, "data dir after the cache was snapshotted to TSM (WAL empty)", err
+			}
+			return u, fmt.Sprintf("data dir with %d WAL bytes left after 30 s", w.Apparent), err
+		}
+		select {
+		case <-ctx.Done():
+			return diskUsage{}, "", ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
