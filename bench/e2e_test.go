@@ -28,9 +28,13 @@ func TestSmokeEndToEnd(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	bin, err := buildTidal(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	// TIDAL_BENCH_TIDAL_BIN runs the test against a given binary instead
+	// of building ./cmd/tidal (useful while cmd/tidal is mid-edit).
+	bin := os.Getenv("TIDAL_BENCH_TIDAL_BIN")
+	if bin == "" {
+		if bin, err = buildTidal(ctx, t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, driver := range []string{DriverTimestream, DriverPromRW2} {
 		t.Run(driver, func(t *testing.T) {
@@ -38,6 +42,11 @@ func TestSmokeEndToEnd(t *testing.T) {
 			o.Driver = driver
 			o.Peers = []string{PeerVictoriaMetrics}
 			o.Bin = map[string]string{PeerVictoriaMetrics: vm}
+			if driver == DriverPromRW2 {
+				// A peer that cannot start is reported, and the run goes on.
+				o.Peers = append(o.Peers, PeerInfluxDB)
+				o.Bin[PeerInfluxDB] = filepath.Join(t.TempDir(), "no-such-influxd")
+			}
 			o.TidalBin = bin
 			o.OutDir = t.TempDir()
 			o.WorkDir = t.TempDir()
@@ -52,10 +61,15 @@ func TestSmokeEndToEnd(t *testing.T) {
 
 func checkSmokeReport(t *testing.T, rep *Report, o Options) {
 	t.Helper()
-	if len(rep.Systems) != 2 || rep.Systems[0].Name != "TidalDB" || rep.Systems[1].Name != "VictoriaMetrics" {
+	if len(rep.Systems) != len(o.Peers)+1 || rep.Systems[0].Name != "TidalDB" || rep.Systems[1].Name != "VictoriaMetrics" {
 		t.Fatalf("systems %+v", rep.Systems)
 	}
-	for _, s := range rep.Systems {
+	if len(o.Peers) == 2 {
+		if s := rep.Systems[2]; s.Name != "InfluxDB" || !strings.Contains(s.IngestErr, "start InfluxDB") || len(s.Queries) != 0 {
+			t.Errorf("missing peer: %+v", s)
+		}
+	}
+	for _, s := range rep.Systems[:2] {
 		if s.IngestErr != "" || s.Ingest.Samples != o.Preset.Samples() || s.Ingest.Rate() <= 0 {
 			t.Errorf("%s ingest: %+v, err %q; want %d samples", s.Name, s.Ingest, s.IngestErr, o.Preset.Samples())
 		}

@@ -224,9 +224,3 @@ func allocatedBytes(info fs.FileInfo) int64 {
 	}
 	return info.Size()
 }
-
-// dirSize is the allocated size of dir (see diskUsage).
-func dirSize(dir string) (int64, error) {
-	u, err := dirUsage(dir)
-	return u.Allocated, err
-}
