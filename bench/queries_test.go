@@ -204,3 +204,14 @@ func TestOptionsValidate(t *testing.T) {
 		t.Errorf("smoke samples = %d, want 6000", p.Samples())
 	}
 }
+
+func TestDropEmptySeries(t *testing.T) {
+	nan := math.NaN()
+	c := &barChart{Title: "q", Unit: "ms", Series: []string{"TidalDB sql", "TidalDB promql", "VM promql"},
+		Groups: []barGroup{{Label: "a", Values: []float64{nan, 1, nan}}, {Label: "b", Values: []float64{nan, 2, 3}}}}
+	got := dropEmptySeries(c)
+	if !reflect.DeepEqual(got.Series, []string{"TidalDB promql", "VM promql"}) || len(got.Groups) != 2 ||
+		got.Groups[0].Values[0] != 1 || !math.IsNaN(got.Groups[0].Values[1]) || got.Groups[1].Values[1] != 3 {
+		t.Errorf("dropEmptySeries = %+v", got)
+	}
+}

@@ -79,7 +79,36 @@ func (r *Report) queryChart() *barChart {
 		}
 		c.Groups = append(c.Groups, g)
 	}
-	return c
+	return dropEmptySeries(c)
+}
+
+// dropEmptySeries removes the series that have no value in any group (a
+// language whose every query failed).
+func dropEmptySeries(c *barChart) *barChart {
+	keep := make([]bool, len(c.Series))
+	for _, g := range c.Groups {
+		for i, v := range g.Values {
+			if !math.IsNaN(v) {
+				keep[i] = true
+			}
+		}
+	}
+	out := &barChart{Title: c.Title, Unit: c.Unit}
+	for i, s := range c.Series {
+		if keep[i] {
+			out.Series = append(out.Series, s)
+		}
+	}
+	for _, g := range c.Groups {
+		ng := barGroup{Label: g.Label}
+		for i, v := range g.Values {
+			if keep[i] {
+				ng.Values = append(ng.Values, v)
+			}
+		}
+		out.Groups = append(out.Groups, ng)
+	}
+	return out
 }
 
 func (r *Report) queryNames() []string {
