@@ -29,7 +29,9 @@ import (
 	"github.com/tidaldb/tidal/memstore"
 	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/memstore/wal"
+	"github.com/tidaldb/tidal/query/exec"
 	"github.com/tidaldb/tidal/query/promapi"
+	"github.com/tidaldb/tidal/query/timestreamapi"
 	"github.com/tidaldb/tidal/query/scan"
 )
 
@@ -140,8 +142,27 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		}
 	}()
 
+	// Every reader goes through one scan.Source: both tiers merged, the
+	// memstore last so that it wins ties.
+	source := scan.Merge(mag, mem)
+	engine := exec.New(cat, source, exec.Options{
+		MaxMemoryBytes: int64(cfg.Query.MaxMemoryBytes), Timeout: cfg.Query.Timeout, Logger: logger,
+	})
+
+	// The Timestream Write and Query APIs share POST / and are told apart
+	// by operation name; the operations both define (DescribeEndpoints,
+	// tagging) are served by the write API with the same answers.
 	tw := timestreamwrite.New(cat, mem, timestreamwrite.Options{Logger: logger, Registerer: reg})
+	tq := timestreamapi.New(engine, timestreamapi.Options{Logger: logger, Registerer: reg, QueryTimeout: cfg.Query.Timeout})
+	defer func() {
+		if err := tq.Close(); err != nil {
+			logger.Error("close query api", "err", err)
+		}
+	}()
 	router := &awsRouter{logger: logger, maxBody: int64(cfg.Server.MaxRequestBytes), ops: map[string]awsOp{}}
+	for _, op := range tq.Operations() {
+		router.ops[op] = tq.Serve
+	}
 	for _, op := range tw.Operations() {
 		router.ops[op] = tw.Serve
 	}
@@ -154,9 +175,6 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Logger: logger, Registerer: reg,
 	})
 
-	// Every reader goes through one scan.Source: both tiers merged, the
-	// memstore last so that it wins ties.
-	source := scan.Merge(mag, mem)
 	promQ := &promapi.Queryable{Source: source, Database: cfg.Prometheus.Database, Table: cfg.Prometheus.Table}
 	promAPI := promapi.New(promQ, promapi.Options{
 		MaxSamples: int(cfg.Query.MaxSamples), Timeout: cfg.Query.Timeout, Version: version,
