@@ -44,7 +44,7 @@ func TestSQLOverBothTiers(t *testing.T) {
 				recs = append(recs, types.Record{
 					Dimensions:   []types.Dimension{{Name: aws.String("host"), Value: aws.String(fmt.Sprintf("h%d", h))}},
 					MeasureName:  aws.String("usage"),
-					MeasureValue: aws.String(strconv.Itoa(i*(h+1))),
+					MeasureValue: aws.String(strconv.Itoa(i * (h + 1))),
 					Time:         aws.String(strconv.FormatInt(base.Add(time.Duration(i)*time.Minute).UnixMilli(), 10)),
 				})
 			}

@@ -31,8 +31,8 @@ import (
 	"github.com/tidaldb/tidal/memstore/wal"
 	"github.com/tidaldb/tidal/query/exec"
 	"github.com/tidaldb/tidal/query/promapi"
-	"github.com/tidaldb/tidal/query/timestreamapi"
 	"github.com/tidaldb/tidal/query/scan"
+	"github.com/tidaldb/tidal/query/timestreamapi"
 )
 
 func serverCmd(args []string, stderr io.Writer) int {
