@@ -304,7 +304,10 @@ func mergeTables(tables []*aggTable) []*group {
 			live = append(live, t)
 		}
 	}
-	if len(live) == 1 {
+	switch len(live) {
+	case 0:
+		return nil
+	case 1:
 		return live[0].order
 	}
 	index := map[string]*group{}
@@ -352,7 +355,7 @@ func (n *aggNode) run(q *qctx, emit func([]Value) error) error {
 		if err != nil {
 			return err
 		}
-		table = tables[0]
+		table = n.newTable(q)
 		table.order = mergeTables(tables)
 	} else {
 		table = n.newTable(q)

@@ -36,6 +36,12 @@ func (s *minMaxState) addFloat(f float64) {
 	}
 }
 
+func (s *minMaxState) addTime(ts int64) {
+	if !s.any || (s.max && ts > s.v.I) || (!s.max && ts < s.v.I) {
+		s.v, s.any = Timestamp(ts), true
+	}
+}
+
 // batchPlan is how one worker aggregates the current batch; nil slots in
 // cols mean the aggregate is skipped (NULL for the whole series).
 type batchPlan struct {
@@ -153,6 +159,10 @@ func (t *aggTable) addBatch(b *scan.Batch) error {
 			if p.useTime[k] {
 				if len(t.n.aggs[k].args) == 0 {
 					st.(*countState).n++
+					continue
+				}
+				if m, ok := st.(*minMaxState); ok {
+					m.addTime(ts)
 					continue
 				}
 				if err := st.add([]Value{Timestamp(ts)}); err != nil {
