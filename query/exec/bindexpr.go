@@ -20,17 +20,6 @@ func containsAgg(e parser.Expr) bool {
 	return found
 }
 
-func containsWindow(e parser.Expr) bool {
-	found := false
-	walkExpr(e, func(x parser.Expr) bool {
-		if c, ok := x.(*parser.Call); ok && c.Over != nil {
-			found = true
-		}
-		return !found
-	})
-	return found
-}
-
 func isAggName(c *parser.Call) bool {
 	if len(c.Name.Parts) != 1 {
 		return false
@@ -169,7 +158,6 @@ func (b *binder) bindExpr1(e parser.Expr, s *scope) (*expr, error) {
 		case parser.OpNeg:
 			zero := constExpr(Bigint(0), TypeBigint)
 			if v.typ.Kind == KindDouble {
-				zero = constExpr(Double(0), TypeDouble)
 				return derived(TypeDouble, []*expr{v}, func(row []Value) (Value, error) {
 					a, err := v.eval(row)
 					if err != nil || a.Null {
@@ -504,6 +492,20 @@ func (b *binder) bindParam(p *parser.Param) (*expr, error) {
 	if key == "" {
 		key = strconv.Itoa(p.Index)
 	}
+	n := len(b.params)
+	defer func() {
+		// A parameter bound twice (pushdown probes, CTEs used twice) is
+		// reported once.
+		for i := n; i < len(b.params); i++ {
+			for j := 0; j < n; j++ {
+				if b.params[j].Name == b.params[i].Name {
+					b.params = append(b.params[:i], b.params[i+1:]...)
+					i--
+					break
+				}
+			}
+		}
+	}()
 	if v, ok := b.q.params[key]; ok {
 		t := Type{Kind: v.Kind}
 		if v.Kind == KindArray && len(v.Elems) > 0 {

@@ -121,10 +121,6 @@ func (d *testDB) load(t testing.TB, db, tbl string, recs []ingest.Record) {
 			cols = append(cols, c)
 		}
 	}
-	type row struct {
-		time int64
-		vals map[string]ingest.Value
-	}
 	bySeries := map[string]*memSeries{}
 	rows := map[string]map[int64]map[string]ingest.Value{}
 	for _, r := range recs {

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"sync/atomic"
-	"time"
 )
 
 // errStop ends a pipeline early (LIMIT reached); run loops treat it as
@@ -30,16 +29,15 @@ type node interface {
 
 // qctx is the state of one running query.
 type qctx struct {
-	ctx      context.Context
-	e        *Engine
-	now      int64
-	params   map[string]Value
-	mem      atomic.Int64
-	maxMem   int64
-	scanned  atomic.Int64
-	bytes    atomic.Int64
-	deadline time.Time
-	prepare  bool
+	ctx     context.Context
+	e       *Engine
+	now     int64
+	params  map[string]Value
+	mem     atomic.Int64
+	maxMem  int64
+	scanned atomic.Int64
+	bytes   atomic.Int64
+	prepare bool
 }
 
 // grow accounts n more bytes held by the query.

@@ -75,7 +75,6 @@ func (b *binder) bindExists(x *parser.Exists, s *scope) (*expr, error) {
 type inSet struct {
 	once    sync.Once
 	keys    map[string]bool
-	rows    []Value
 	hasNull bool
 	err     error
 }

@@ -314,9 +314,7 @@ var timestampLayouts = []string{
 // an offset is given) into ns since the epoch.
 func parseTimestamp(s string) (int64, bool) {
 	s = strings.TrimSpace(s)
-	if strings.HasSuffix(s, " UTC") {
-		s = strings.TrimSuffix(s, " UTC")
-	}
+	s = strings.TrimSuffix(s, " UTC")
 	for _, l := range timestampLayouts {
 		if t, err := time.Parse(l, s); err == nil {
 			if t.Year() < 1677 || t.Year() > 2262 {

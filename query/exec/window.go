@@ -17,8 +17,6 @@ type windowCall struct {
 	order     []*expr
 	orderKeys []sortKey
 	frame     *parser.Frame
-	frameLo   int64 // offsets of ROWS frames
-	frameHi   int64
 	typ       Type
 }
 
@@ -226,7 +224,7 @@ func (w *windowCall) compute(q *qctx, rows, out [][]Value, col int) error {
 				}
 				return 0, peerEnd[i]
 			}
-			lo, hi := 0, len(part)
+			var lo, hi int
 			rowsUnit := w.frame.Unit == parser.FrameRows
 			bound := func(bd *parser.FrameBound, isEnd bool) int {
 				switch bd.Kind {
