@@ -1,7 +1,6 @@
 package memstore
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/VictoriaMetrics/fastcache"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tidaldb/tidal/memstore/catalog"
@@ -40,12 +38,10 @@ type Options struct {
 	MaxChunkBytes int64
 	// MaxSeries bounds the series in memory; records that would create
 	// more are rejected. 0 means unlimited.
-	MaxSeries int
-	// SeriesCacheBytes sizes the fastcache of series keys.
-	SeriesCacheBytes int
-	Logger           *slog.Logger
-	Registerer       prometheus.Registerer
-	Now              func() time.Time
+	MaxSeries  int
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Now        func() time.Time
 }
 
 // DefaultOptions returns the options tidal server uses.
@@ -54,7 +50,6 @@ func DefaultOptions(dir string) Options {
 		Dir:                dir,
 		CheckpointInterval: 5 * time.Minute,
 		FutureWindow:       15 * time.Minute,
-		SeriesCacheBytes:   32 << 20,
 	}
 }
 
@@ -81,11 +76,9 @@ type DB struct {
 	logger *slog.Logger
 	now    func() time.Time
 
-	// keyCache maps tableID+series key to the series ref.
-	keyCache *fastcache.Cache
-	nextRef  atomic.Uint64
-	refs     stripeSeries
-	nseries  atomic.Int64 // series in memory, for MaxSeries
+	nextRef atomic.Uint64
+	refs    stripeSeries
+	nseries atomic.Int64 // series in memory, for MaxSeries
 
 	mu     sync.RWMutex // Guards tables and byID.
 	tables map[string]*table
@@ -157,21 +150,17 @@ func Open(cat *catalog.Catalog, opts Options) (*DB, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.SeriesCacheBytes <= 0 {
-		opts.SeriesCacheBytes = 32 << 20
-	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("memstore: create dir: %w", err)
 	}
 	db := &DB{
-		opts:     opts,
-		cat:      cat,
-		logger:   opts.Logger,
-		now:      opts.Now,
-		keyCache: fastcache.New(opts.SeriesCacheBytes),
-		tables:   map[string]*table{},
-		byID:     map[uint64]*table{},
-		stop:     make(chan struct{}),
+		opts:   opts,
+		cat:    cat,
+		logger: opts.Logger,
+		now:    opts.Now,
+		tables: map[string]*table{},
+		byID:   map[uint64]*table{},
+		stop:   make(chan struct{}),
 	}
 	db.initMetrics(opts.Registerer)
 
@@ -341,29 +330,6 @@ func (db *DB) onTableChange(ct catalog.Table) {
 		db.nseries.Add(-1)
 	}
 	db.logger.Info("memstore dropped table", "table", t.database+"."+t.name, "series", len(refs))
-}
-
-// cacheKey is tableID followed by the series key.
-func cacheKey(dst []byte, tableID uint64, key []byte) []byte {
-	dst = binary.BigEndian.AppendUint64(dst, tableID)
-	return append(dst, key...)
-}
-
-// lookup finds the series of key in t, through the fastcache first.
-func (db *DB) lookup(t *table, ck, key []byte) *memSeries {
-	var buf [8]byte
-	if v := db.keyCache.Get(buf[:0], ck); len(v) == 8 {
-		if s := db.refs.get(binary.BigEndian.Uint64(v)); s != nil && s.tableID == t.id {
-			return s
-		}
-	}
-	t.mu.RLock()
-	s := t.series[string(key)]
-	t.mu.RUnlock()
-	if s != nil {
-		db.keyCache.Set(ck, binary.BigEndian.AppendUint64(buf[:0], s.ref))
-	}
-	return s
 }
 
 // SeriesCount is the number of series in memory.

@@ -44,9 +44,14 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 	t.mu.RUnlock()
 	until := now.Add(db.opts.FutureWindow).UnixNano()
 
-	// Phase 1: per-record validation, tier and schema.
+	// Phase 1: per-record validation, tier, series and schema, under one
+	// read lock of the table. A record of a known series needs only its
+	// measure checked: the series' dimensions were checked when it was
+	// created, and a column never changes kind or type.
 	status := make([]recStatus, len(recs))
 	var newCols []catalog.Column
+	var keyBuf []byte
+	t.mu.RLock()
 	for i := range recs {
 		r := &recs[i]
 		if reason := validateRecord(r); reason != "" {
@@ -63,11 +68,15 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 			reject(i, windowReason(memFrom, magFrom, until, magWrites), 0)
 			continue
 		}
-		if reason := t.checkSchema(r, &newCols); reason != "" {
+		keyBuf = seriesKey(keyBuf[:0], r.MeasureName, r.Dimensions)
+		s := t.series[string(keyBuf)]
+		status[i].s = s
+		if reason := t.checkSchemaLocked(r, s != nil, &newCols); reason != "" {
 			status[i].rejected = true
 			reject(i, reason, 0)
 		}
 	}
+	t.mu.RUnlock()
 	if len(newCols) > 0 {
 		if err := db.addColumns(t, recs, status, newCols, reject); err != nil {
 			return ingest.Result{}, err
@@ -77,7 +86,6 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 	// Phase 2: apply to series under their locks; encode accepted rows.
 	enc := getWALEncoder()
 	defer putWALEncoder(enc)
-	var keyBuf, ckBuf []byte
 	var logged []*memSeries
 	names := make([]string, 0, 8)
 	vals := make([]ingest.Value, 0, 8)
@@ -87,10 +95,9 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 			continue
 		}
 		r := &recs[i]
-		keyBuf = seriesKey(keyBuf[:0], r.MeasureName, r.Dimensions)
-		ckBuf = cacheKey(ckBuf[:0], t.id, keyBuf)
-		s := db.lookup(t, ckBuf, keyBuf)
+		s := status[i].s
 		if s == nil {
+			keyBuf = seriesKey(keyBuf[:0], r.MeasureName, r.Dimensions)
 			if s, err = db.createSeries(t, keyBuf, r); err != nil {
 				return ingest.Result{}, err
 			}
@@ -106,6 +113,7 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 		for s.removed {
 			// A flush emptied the series and took it out of the index.
 			s.mu.Unlock()
+			keyBuf = seriesKey(keyBuf[:0], r.MeasureName, r.Dimensions)
 			if s, err = db.createSeries(t, keyBuf, r); err != nil || s == nil {
 				break
 			}
@@ -164,6 +172,7 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 }
 
 type recStatus struct {
+	s        *memSeries // the record's series when phase 1 found it
 	rejected bool
 	magnetic bool
 }
@@ -274,12 +283,12 @@ func reservedName(n string) string {
 	return ""
 }
 
-// checkSchema compares the record's columns with the table's schema,
+// checkSchemaLocked compares the record's columns with the table's schema,
 // collecting unknown columns into newCols. It returns a reason when a column
 // exists with another kind or type.
-func (t *table) checkSchema(r *ingest.Record, newCols *[]catalog.Column) string {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
+// The caller holds t.mu; known says the record's series exists, so that its
+// dimensions need no check.
+func (t *table) checkSchemaLocked(r *ingest.Record, known bool, newCols *[]catalog.Column) string {
 	check := func(name string, kind catalog.ColumnKind, typ ingest.ValueType) string {
 		c, ok := t.schema[name]
 		if !ok {
@@ -300,6 +309,9 @@ func (t *table) checkSchema(r *ingest.Record, newCols *[]catalog.Column) string 
 		return ""
 	}
 	for _, d := range r.Dimensions {
+		if known {
+			break
+		}
 		if reason := check(d.Name, catalog.KindDimension, ingest.TypeVarchar); reason != "" {
 			return reason
 		}
