@@ -146,37 +146,71 @@ func timestreamQuery(ctx context.Context, hc *http.Client, base, sql string) (in
 	}
 }
 
-// influxQuery runs q against InfluxDB 1.x at base and returns the number
-// of result rows.
-func influxQuery(ctx context.Context, hc *http.Client, base, q string) (int, error) {
+type influxResponse struct {
+	Results []struct {
+		Error  string `json:"error"`
+		Series []struct {
+			Values [][]any `json:"values"`
+		} `json:"series"`
+	} `json:"results"`
+}
+
+// influxRun runs q against InfluxDB 1.x at base and returns its results.
+func influxRun(ctx context.Context, hc *http.Client, base, q string) (*influxResponse, error) {
 	v := url.Values{}
 	v.Set("db", Database)
 	v.Set("q", q)
 	body, err := doPost(ctx, hc, base+"/query", "application/x-www-form-urlencoded", []byte(v.Encode()), nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	var out struct {
-		Results []struct {
-			Error  string `json:"error"`
-			Series []struct {
-				Values [][]any `json:"values"`
-			} `json:"series"`
-		} `json:"results"`
-	}
+	var out influxResponse
 	if err := json.Unmarshal(body, &out); err != nil {
-		return 0, fmt.Errorf("decode influx response: %w", err)
+		return nil, fmt.Errorf("decode influx response: %w", err)
+	}
+	for _, r := range out.Results {
+		if r.Error != "" {
+			return nil, fmt.Errorf("influxql: %s", r.Error)
+		}
+	}
+	return &out, nil
+}
+
+// influxQuery runs q and returns the number of result rows.
+func influxQuery(ctx context.Context, hc *http.Client, base, q string) (int, error) {
+	out, err := influxRun(ctx, hc, base, q)
+	if err != nil {
+		return 0, err
 	}
 	rows := 0
 	for _, r := range out.Results {
-		if r.Error != "" {
-			return 0, fmt.Errorf("influxql: %s", r.Error)
-		}
 		for _, s := range r.Series {
 			rows += len(s.Values)
 		}
 	}
 	return rows, nil
+}
+
+// influxSum runs q and returns the sum of the numbers in its result rows
+// (the time column is a string and is skipped).
+func influxSum(ctx context.Context, hc *http.Client, base, q string) (float64, error) {
+	out, err := influxRun(ctx, hc, base, q)
+	if err != nil {
+		return 0, err
+	}
+	sum := 0.0
+	for _, r := range out.Results {
+		for _, s := range r.Series {
+			for _, row := range s.Values {
+				for _, v := range row {
+					if f, ok := v.(float64); ok {
+						sum += f
+					}
+				}
+			}
+		}
+	}
+	return sum, nil
 }
 
 // doPost sends one POST and returns the body of a 2xx answer; any other

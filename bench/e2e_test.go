@@ -73,6 +73,9 @@ func checkSmokeReport(t *testing.T, rep *Report, o Options) {
 		if s.IngestErr != "" || s.Ingest.Samples != o.Preset.Samples() || s.Ingest.Rate() <= 0 {
 			t.Errorf("%s ingest: %+v, err %q; want %d samples", s.Name, s.Ingest, s.IngestErr, o.Preset.Samples())
 		}
+		if s.Stored != o.Preset.Samples() || s.StoredErr != "" {
+			t.Errorf("%s stored %d samples (%s), want %d", s.Name, s.Stored, s.StoredErr, o.Preset.Samples())
+		}
 		if s.DiskBytes <= 0 || s.DiskNote == "" || s.PeakRSS <= 1<<20 {
 			t.Errorf("%s: disk %d (%q), rss %d", s.Name, s.DiskBytes, s.DiskNote, s.PeakRSS)
 		}
@@ -101,8 +104,8 @@ func checkSmokeReport(t *testing.T, rep *Report, o Options) {
 	if q := rep.find("TidalDB", "lastpoint", LangPromQL); q == nil || q.Rows != 100 {
 		t.Errorf("lastpoint answer (10 hosts x 10 metrics): %+v", q)
 	}
-	if rep.Disagreements != 0 {
-		t.Errorf("%d disagreements", rep.Disagreements)
+	if rep.Disagreements != 0 || rep.Missing != 0 {
+		t.Errorf("%d disagreements, %d systems missing samples", rep.Disagreements, rep.Missing)
 	}
 	md, err := os.ReadFile(filepath.Join(o.OutDir, ReportFile))
 	if err != nil {
@@ -110,7 +113,7 @@ func checkSmokeReport(t *testing.T, rep *Report, o Options) {
 	}
 	text := string(md)
 	for _, want := range []string{"## Machine", "## Ingest", "## Disk", "## Memory", "## Queries", "### Median latency ratio",
-		"| TidalDB | " + o.Driver + " | 6000 |", "| VictoriaMetrics | promrw1 | 6000 |", "go1."} {
+		"| TidalDB | " + o.Driver + " | 6000 | 6000 |", "| VictoriaMetrics | promrw1 | 6000 | 6000 |", "go1."} {
 		if !strings.Contains(text, want) {
 			t.Errorf("report lacks %q", want)
 		}

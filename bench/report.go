@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -161,6 +162,10 @@ func (r *Report) Markdown() string {
 			"Latency comparisons of those queries are meaningless until this is fixed; see the query table.\n\n", r.Disagreements)
 	}
 
+	if r.Missing > 0 {
+		fmt.Fprintf(&b, "## MISSING DATA\n\n**%d system(s) hold a different number of samples than were sent: their figures are not comparable.** See the Stored column.\n\n", r.Missing)
+	}
+
 	var tidal *SystemResult
 	if len(r.Systems) > 0 && r.Systems[0].Kind == "tidal" {
 		tidal = &r.Systems[0]
@@ -172,14 +177,23 @@ func (r *Report) Markdown() string {
 		return fmt.Sprintf("%.2f", t/v)
 	}
 
-	b.WriteString("## Ingest\n\n| System | Path | Samples | Time | Samples/s | TidalDB/peer |\n|---|---|---:|---:|---:|---:|\n")
+	b.WriteString("## Ingest\n\nStored: the cpu samples the system reports holding afterwards (PromQL count_over_time, InfluxQL count).\n\n" +
+		"| System | Path | Samples | Stored | Time | Samples/s | TidalDB/peer |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for i := range r.Systems {
 		s := &r.Systems[i]
 		rate := "error: " + oneLine(s.IngestErr)
 		if s.IngestErr == "" {
 			rate = humanCount(s.Ingest.Rate())
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %v | %s | %s |\n", s.Name, s.Driver, s.Ingest.Samples, s.Ingest.Elapsed.Round(time.Millisecond), rate, peerRatio(i, ratio, tidal, s, func(x *SystemResult) float64 { return x.Ingest.Rate() }))
+		stored := strconv.FormatInt(s.Stored, 10)
+		switch {
+		case s.StoredErr != "":
+			stored = "unknown: " + oneLine(s.StoredErr)
+		case s.Stored != r.CPUSamples:
+			stored = fmt.Sprintf("**MISSING %d: %d**", r.CPUSamples-s.Stored, s.Stored)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %v | %s | %s |\n", s.Name, s.Driver, s.Ingest.Samples, stored, s.Ingest.Elapsed.Round(time.Millisecond), rate,
+			peerRatio(i, ratio, tidal, s, func(x *SystemResult) float64 { return x.Ingest.Rate() }))
 	}
 	fmt.Fprintf(&b, "\n![ingest](%s)\n\n", chartIngest)
 

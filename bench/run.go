@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -42,6 +43,11 @@ type SystemResult struct {
 	Driver    string
 	Ingest    IngestResult
 	IngestErr string
+	// Stored is the number of cpu samples the system reports holding
+	// after ingest (PromQL count_over_time, InfluxQL count), to compare
+	// with Report.CPUSamples; StoredErr says why it is unknown.
+	Stored    int64
+	StoredErr string
 	// DiskBytes is the space the data occupies after ingest and flush
 	// (allocated blocks, as du counts them; see DiskNote for what was
 	// measured); DiskApparentBytes is the sum of the file lengths. 0 when
@@ -69,11 +75,15 @@ type Report struct {
 	// Workload describes the data; Samples counts its values.
 	Workload string
 	Samples  int64
+	// CPUSamples counts the values of the cpu measurement (the queried
+	// one; all of Samples for generated workloads).
+	CPUSamples int64
 	// Start and End bound the data as sent.
 	Start, End time.Time
 	Systems    []SystemResult
-	// Disagreements counts peer PromQL answers that differ from TidalDB's.
-	Disagreements int
+	// Disagreements counts peer PromQL answers that differ from TidalDB's;
+	// Missing counts systems that hold fewer or more samples than were sent.
+	Disagreements, Missing int
 }
 
 // Run executes the benchmark described by o: TidalDB first, then every
@@ -118,7 +128,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		wl = w
 	}
-	rep := &Report{Options: o, Machine: describeMachine(), Workload: wl.desc, Samples: wl.samples, Start: wl.start, End: wl.end}
+	rep := &Report{Options: o, Machine: describeMachine(), Workload: wl.desc, Samples: wl.samples, CPUSamples: wl.cpuSamples, Start: wl.start, End: wl.end}
 	queries := buildQueries(wl.start, wl.end, wl.hosts, wl.interval, o.Seed)
 	hc := &http.Client{Timeout: 5 * time.Minute}
 	memHours := int(time.Since(wl.start)/time.Hour) + 2
@@ -246,10 +256,43 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 		}
 	}
 	prog.Stop()
+	res.Stored, res.StoredErr = countStored(ctx, hc, s, wl, n)
+	if res.StoredErr == "" && res.Stored != wl.cpuSamples {
+		logf("%s: MISSING: %d cpu samples sent, %d stored", s.name, wl.cpuSamples, res.Stored)
+	}
 	if res.PeakRSS, err = s.peakRSS(); err != nil {
 		return res, err
 	}
 	return res, nil
+}
+
+// countStored asks s how many cpu samples it holds for the workload's
+// time range: a benchmark of data a system dropped measures nothing.
+func countStored(ctx context.Context, hc *http.Client, s *system, wl *workload, n Naming) (int64, string) {
+	if s.kind == PeerInfluxDB {
+		sum, err := influxSum(ctx, hc, s.url, "SELECT count(*) FROM cpu")
+		if err != nil {
+			return 0, err.Error()
+		}
+		return int64(sum), ""
+	}
+	span := wl.end.Sub(wl.start)
+	last := wl.start.Add((span - 1) / wl.interval * wl.interval)
+	// One term per metric: count_over_time drops the metric name, so a
+	// single regex selector would collide.
+	terms := make([]string, len(cpuMetrics))
+	for i, m := range cpuMetrics {
+		terms[i] = fmt.Sprintf("sum(count_over_time(%s%s[%dms]))", n.Prefix, m, span/time.Millisecond)
+	}
+	r := PromRange{Expr: strings.Join(terms, " + "), Start: last, End: last, Step: wl.interval}
+	a, err := promQueryRange(ctx, hc, s.url, r, n.Prefix)
+	if err != nil {
+		return 0, err.Error()
+	}
+	if len(a) != 1 || len(a[0].Points) != 1 {
+		return 0, fmt.Sprintf("odd count answer: %d series", len(a))
+	}
+	return int64(a[0].Points[0].V), ""
 }
 
 // timeQuery runs one query Warmup+Runs times and records the timed runs;
@@ -275,8 +318,14 @@ func timeQuery(p Preset, name, lang, text string, prog *progress, run func() (in
 	return qr
 }
 
-// compare checks every peer's PromQL answers against TidalDB's.
+// compare checks every peer's PromQL answers against TidalDB's, and every
+// system's stored sample count against what was sent.
 func (r *Report) compare() {
+	for _, s := range r.Systems {
+		if s.IngestErr == "" && s.StoredErr == "" && s.Stored != r.CPUSamples {
+			r.Missing++
+		}
+	}
 	if len(r.Systems) == 0 {
 		return
 	}

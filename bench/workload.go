@@ -27,6 +27,7 @@ type workload struct {
 	interval     time.Duration
 	hosts        int
 	samples      int64
+	cpuSamples   int64 // values of the cpu measurement
 	measurements []string
 	each         func(fn func(*tsbs.Point) error) error
 }
@@ -41,6 +42,7 @@ func generatedWorkload(p Preset, start time.Time, seed int64) (*workload, error)
 		desc:  fmt.Sprintf("TSBS cpu-only, %d hosts x %v at %v, seed %d", p.Hosts, p.Span, p.Interval, seed),
 		start: start, end: cfg.End, interval: p.Interval, hosts: p.Hosts,
 		samples:      int64(p.Hosts) * int64(cfg.Steps()) * cpuFieldCount,
+		cpuSamples:   int64(p.Hosts) * int64(cfg.Steps()) * cpuFieldCount,
 		measurements: []string{"cpu"},
 		each: func(fn func(*tsbs.Point) error) error {
 			gen, err := tsbs.New(cfg)
@@ -110,6 +112,7 @@ func fileWorkload(path, format string, start time.Time) (*workload, error) {
 		}
 		if p.Measurement == "cpu" && len(p.Tags) > 0 {
 			hosts[p.Tags[0].Value] = true
+			w.cpuSamples += int64(len(p.Fields))
 		}
 		return nil
 	})

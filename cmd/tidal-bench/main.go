@@ -59,8 +59,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(o.OutDir, bench.ReportFile))
+	bad := false
 	if rep.Disagreements > 0 {
 		fmt.Fprintf(stderr, "tidal-bench: DISAGREE: %d peer answers differ from TidalDB's\n", rep.Disagreements)
+		bad = true
+	}
+	if rep.Missing > 0 {
+		fmt.Fprintf(stderr, "tidal-bench: MISSING: %d systems hold a different number of samples than were sent\n", rep.Missing)
+		bad = true
+	}
+	if bad {
 		return 3
 	}
 	return 0
@@ -122,6 +130,6 @@ Usage:
 workload, shifted in time to end before now; the preset then only sets the
 query runs.
 
-Exit status: 0 done, 1 a run failed, 2 bad usage, 3 a peer's answers disagree with TidalDB's.
+Exit status: 0 done, 1 a run failed, 2 bad usage, 3 a peer's answers disagree with TidalDB's or a system lost samples.
 `)
 }
