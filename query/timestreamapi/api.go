@@ -201,7 +201,8 @@ func New(eng Engine, opts Options) *API {
 }
 
 // Close cancels running queries, waits for their goroutines and drops every
-// kept result. Later Query calls fail with an InternalServerException.
+// kept result. Later Query calls fail with a 503
+// ServiceUnavailableException.
 func (a *API) Close() error {
 	a.cursors.close()
 	return nil

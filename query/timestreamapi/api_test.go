@@ -530,6 +530,15 @@ func TestQueryErrors(t *testing.T) {
 	if got := testutil.ToFloat64(e.api.requests.WithLabelValues("Query", "QueryExecutionException")); got != 3 {
 		t.Errorf("tidal_query_requests_total{op=Query,result=QueryExecutionException} = %v, want 3", got)
 	}
+	// Five queries ran on the engine, with three distinct results.
+	if n := testutil.CollectAndCount(e.api.duration, "tidal_query_duration_seconds"); n != 3 {
+		t.Errorf("tidal_query_duration_seconds has %d series, want 3 (one per result)", n)
+	}
+	if err := e.api.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.client.Query(ctx, &tsq.QueryInput{QueryString: aws.String("divide")})
+	wantAPIError[*smithy.GenericAPIError](t, err, msgServerClosed)
 }
 
 func TestPrepareQuery(t *testing.T) {

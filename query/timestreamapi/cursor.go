@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,14 +100,23 @@ func validQueryID(id string) bool {
 	return true
 }
 
-// start registers a new running cursor, or reports false when maxRunning
-// queries are already running or the store is closed.
-func (s *cursorStore) start(sql string, cancel context.CancelFunc, maxRunning int) (*cursor, bool) {
+// Reasons start refuses a query.
+var (
+	errClosed = errors.New("timestreamapi: query service closed")
+	errBusy   = errors.New("timestreamapi: too many running queries")
+)
+
+// start registers a new running cursor. It fails with errBusy when
+// maxRunning queries are already running and with errClosed after close.
+func (s *cursorStore) start(sql string, cancel context.CancelFunc, maxRunning int) (*cursor, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expireLocked()
-	if s.closed || s.running >= maxRunning {
-		return nil, false
+	if s.closed {
+		return nil, errClosed
+	}
+	if s.running >= maxRunning {
+		return nil, errBusy
 	}
 	c := &cursor{
 		id: newQueryID(), sql: sql, created: s.now(), cancel: cancel,
@@ -115,7 +125,7 @@ func (s *cursorStore) start(sql string, cancel context.CancelFunc, maxRunning in
 	s.running++
 	s.byID[c.id] = c
 	c.elem = s.lru.PushFront(c)
-	return c, true
+	return c, nil
 }
 
 // finish records the outcome of c's query and closes c.done. A result larger

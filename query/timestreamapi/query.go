@@ -3,6 +3,7 @@ package timestreamapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -68,10 +69,13 @@ func (a *API) query(r *request) (any, error) {
 		return a.poll(r, *in.QueryString, *in.NextToken, maxRows)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.opts.QueryTimeout)
-	c, ok := a.cursors.start(*in.QueryString, cancel, a.opts.MaxConcurrentQueries)
-	if !ok {
+	c, err := a.cursors.start(*in.QueryString, cancel, a.opts.MaxConcurrentQueries)
+	if err != nil {
 		cancel()
-		return nil, awsjson.NewError(awsjson.TypeThrottling, "%s", msgTooManyQueries)
+		if errors.Is(err, errBusy) {
+			return nil, awsjson.NewError(awsjson.TypeThrottling, "%s", msgTooManyQueries)
+		}
+		return nil, &awsjson.Error{Type: "ServiceUnavailableException", Message: msgServerClosed}
 	}
 	a.running.Inc()
 	go a.run(ctx, c)
