@@ -139,7 +139,7 @@ func (t *aggTable) addBatch(b *scan.Batch) error {
 		if p.width > 1 {
 			bucket = floorDiv(ts, p.width) * p.width
 		}
-		if g == nil || bucket != lastBucket {
+		if g == nil || (p.timeKey >= 0 && bucket != lastBucket) {
 			t.key = append(t.key[:0], t.prefix...)
 			if p.timeKey >= 0 {
 				v := Timestamp(bucket)

@@ -1,0 +1,140 @@
+package exec
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/memstore"
+	"github.com/tidaldb/tidal/memstore/catalog"
+	"github.com/tidaldb/tidal/memstore/wal"
+)
+
+var (
+	memOnce sync.Once
+	memCat  *catalog.Catalog
+	memDB   *memstore.DB
+	memErr  error
+)
+
+// memstoreTable writes the 100-host x 24 h TSBS cpu table through the real
+// memstore (WAL without fsync) once per process.
+func memstoreTable(b *testing.B) (*catalog.Catalog, *memstore.DB) {
+	memOnce.Do(func() {
+		dir, err := tempDir()
+		if err != nil {
+			memErr = err
+			return
+		}
+		memDir = dir
+		start := time.Unix(0, tsbsStart).UTC()
+		cat, err := catalog.Open(catalog.Options{Dir: dir})
+		if err != nil {
+			memErr = err
+			return
+		}
+		if _, err := cat.CreateDatabase("benchmark", "", nil); err != nil {
+			memErr = err
+			return
+		}
+		if _, err := cat.CreateTable(catalog.Table{Database: "benchmark", Name: "cpu",
+			Retention: catalog.Retention{MemoryHours: 8766, MagneticDays: 73000}}); err != nil {
+			memErr = err
+			return
+		}
+		opts := memstore.DefaultOptions(dir + "/memstore")
+		opts.CheckpointInterval = 0
+		opts.Now = func() time.Time { return start.Add(24 * time.Hour) }
+		opts.WAL = wal.Options{Sync: wal.SyncNever}
+		db, err := memstore.Open(cat, opts)
+		if err != nil {
+			memErr = err
+			return
+		}
+		rng := rand.New(rand.NewPCG(42, 7))
+		const hosts = 100
+		vals := make([][]float64, hosts)
+		dims := make([][]ingest.Dimension, hosts)
+		for h := range hosts {
+			vals[h] = make([]float64, len(cpuMetrics))
+			for i := range vals[h] {
+				vals[h][i] = float64(rng.IntN(100))
+			}
+			dims[h] = []ingest.Dimension{{Name: "hostname", Value: "host_" + strconv.Itoa(h)}, {Name: "region", Value: "eu-west-" + strconv.Itoa(h%3)},
+				{Name: "datacenter", Value: "eu-west-1" + string(rune('a'+h%3))}, {Name: "rack", Value: strconv.Itoa(h % 100)},
+				{Name: "os", Value: "Ubuntu16.04LTS"}, {Name: "arch", Value: "x64"}, {Name: "team", Value: "NYC"},
+				{Name: "service", Value: strconv.Itoa(h % 20)}, {Name: "service_version", Value: "1"}, {Name: "service_environment", Value: "production"}}
+		}
+		recs := make([]ingest.Record, 0, 1000)
+		for step := range 8640 {
+			at := tsbsStart + int64(step)*10e9
+			for h := range hosts {
+				for f, name := range cpuMetrics {
+					v := min(max(vals[h][f]+float64(rng.IntN(5)-2), 0), 100)
+					vals[h][f] = v
+					recs = append(recs, ingest.Record{Time: at, Dimensions: dims[h], MeasureName: name, Value: ingest.Float(v), Version: 1})
+				}
+				if len(recs) == cap(recs) {
+					if _, err := db.Append(context.Background(), "benchmark", "cpu", recs, ingest.AppendOptions{}); err != nil {
+						memErr = err
+						return
+					}
+					recs = recs[:0]
+				}
+			}
+		}
+		memCat, memDB = cat, db
+	})
+	if memErr != nil {
+		b.Fatalf("build memstore table: %v", memErr)
+	}
+	return memCat, memDB
+}
+
+// BenchmarkTSBSMemstore runs the TSBS devops queries over the memstore
+// tier (compressed chunks decoded by its scan).
+func BenchmarkTSBSMemstore(b *testing.B) {
+	cat, db := memstoreTable(b)
+	e := New(cat, db, Options{})
+	names := make([]string, 0, len(tsbsQueries))
+	for n := range tsbsQueries {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			var scanned int64
+			for b.Loop() {
+				res, err := e.Query(context.Background(), tsbsQueries[name], nil)
+				if err != nil {
+					b.Fatalf("query: %v", err)
+				}
+				scanned += res.Stats.RowsScanned
+			}
+			b.ReportMetric(float64(scanned)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+func tempDir() (string, error) { return os.MkdirTemp("", "tidal-exec-bench-") }
+
+var memDir string
+
+// TestMain removes the memstore benchmark's directory after the run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if memDB != nil {
+		_ = memDB.Close()
+	}
+	if memDir != "" {
+		_ = os.RemoveAll(memDir)
+	}
+	os.Exit(code)
+}
