@@ -5,7 +5,6 @@ GOBIN   ?= $(shell $(GO) env GOPATH)/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 GOLANGCI_LINT_VERSION := v2.15.0
-STATICCHECK_VERSION   := v0.8.2
 # Packages with concurrency, run again under the race detector.
 RACE_PKGS := ./memstore/... ./magnetic/... ./ingest/... ./internal/... ./query/...
 FUZZTIME  ?= 10s
@@ -38,10 +37,9 @@ fuzz-smoke: ## run every Fuzz* target for FUZZTIME (default 10s)
 bench: ## Go benchmarks of the hot paths (go test -bench)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-lint: ## gofmt, go vet, staticcheck, golangci-lint
+lint: ## gofmt, go vet, golangci-lint (staticcheck, errcheck, errorlint, depguard, ...)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
-	$(GOBIN)/staticcheck ./...
 	$(GOBIN)/golangci-lint run ./...
 
 clean: ## remove build output

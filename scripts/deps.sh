@@ -6,7 +6,6 @@ cd "$(dirname "$0")/.."
 
 GOBIN="$(go env GOPATH)/bin"
 GOLANGCI_LINT_VERSION=v2.15.0
-STATICCHECK_VERSION=v0.8.2
 
 echo "deps: go modules"
 go mod download
@@ -14,10 +13,6 @@ go mod download
 if ! "$GOBIN/golangci-lint" version 2>/dev/null | grep -q "${GOLANGCI_LINT_VERSION#v}"; then
 	echo "deps: installing golangci-lint $GOLANGCI_LINT_VERSION"
 	go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
-fi
-if ! "$GOBIN/staticcheck" -version 2>/dev/null | grep -q "${STATICCHECK_VERSION#v}"; then
-	echo "deps: installing staticcheck $STATICCHECK_VERSION"
-	go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
 fi
 
 # Debian packages the end-to-end tests drive (real peers, not mocks).
