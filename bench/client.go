@@ -117,6 +117,12 @@ func decodePromAnswer(body []byte, prefix string) (Answer, error) {
 // with X-Amz-Target Timestream_20181101.Query), following NextToken, and
 // returns the number of rows.
 func timestreamQuery(ctx context.Context, hc *http.Client, base, sql string) (int, error) {
+	return timestreamQueryTable(ctx, hc, base, sql, nil)
+}
+
+// timestreamQueryTable is timestreamQuery that also adds the rows to t
+// when t is not nil.
+func timestreamQueryTable(ctx context.Context, hc *http.Client, base, sql string, t Table) (int, error) {
 	rows := 0
 	token := ""
 	h := http.Header{}
@@ -132,13 +138,19 @@ func timestreamQuery(ctx context.Context, hc *http.Client, base, sql string) (in
 			return rows, err
 		}
 		var out struct {
-			Rows      []json.RawMessage `json:"Rows"`
-			NextToken string            `json:"NextToken"`
+			ColumnInfo []tsColumn        `json:"ColumnInfo"`
+			Rows       []json.RawMessage `json:"Rows"`
+			NextToken  string            `json:"NextToken"`
 		}
 		if err := json.Unmarshal(body, &out); err != nil {
 			return rows, fmt.Errorf("decode query response: %w", err)
 		}
 		rows += len(out.Rows)
+		if t != nil {
+			if err := t.addTimestreamRows(out.ColumnInfo, out.Rows); err != nil {
+				return rows, err
+			}
+		}
 		if out.NextToken == "" || page > 100000 {
 			return rows, nil
 		}
@@ -150,16 +162,19 @@ type influxResponse struct {
 	Results []struct {
 		Error  string `json:"error"`
 		Series []struct {
-			Values [][]any `json:"values"`
+			Tags   map[string]string `json:"tags"`
+			Values [][]any           `json:"values"`
 		} `json:"series"`
 	} `json:"results"`
 }
 
-// influxRun runs q against InfluxDB 1.x at base and returns its results.
+// influxRun runs q against InfluxDB 1.x at base and returns its results,
+// with times as epoch milliseconds.
 func influxRun(ctx context.Context, hc *http.Client, base, q string) (*influxResponse, error) {
 	v := url.Values{}
 	v.Set("db", Database)
 	v.Set("q", q)
+	v.Set("epoch", "ms")
 	body, err := doPost(ctx, hc, base+"/query", "application/x-www-form-urlencoded", []byte(v.Encode()), nil)
 	if err != nil {
 		return nil, err
@@ -189,6 +204,19 @@ func influxQuery(ctx context.Context, hc *http.Client, base, q string) (int, err
 		}
 	}
 	return rows, nil
+}
+
+// influxQueryTable runs q and returns its row count and canonical table.
+func influxQueryTable(ctx context.Context, hc *http.Client, base, q string) (int, Table, error) {
+	out, err := influxRun(ctx, hc, base, q)
+	if err != nil {
+		return 0, nil, err
+	}
+	t, err := influxTable(out)
+	if err != nil {
+		return 0, nil, err
+	}
+	return len(t), t, nil
 }
 
 // influxSum runs q and returns the sum of the numbers in its result rows

@@ -115,6 +115,12 @@ func buildQueries(start, end time.Time, hosts int, interval time.Duration, seed 
 	return qs
 }
 
+// tabular reports whether q's SQL and InfluxQL answers have the same rows
+// (time bucket, host, aggregates in order), so they can be compared.
+func (q *Query) tabular() bool {
+	return q.kind == kindSingleGroupBy || q.kind == kindDoubleGroupBy || q.kind == kindOrderByLimit
+}
+
 // sqlTime formats t as TSBS's Timestream queries do.
 func sqlTime(t time.Time) string {
 	return "'" + t.UTC().Format("2006-01-02 15:04:05.999999 -0700") + "'"

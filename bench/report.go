@@ -215,7 +215,9 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "\n![peak rss](%s)\n\n", chartRSS)
 
 	b.WriteString("## Queries\n\nLatency in ms over the timed runs. Rows: result rows (SQL, InfluxQL) or points (PromQL). " +
-		"Agreement: a peer's PromQL answer compared with TidalDB's PromQL answer (same series, same points, values within 1e-9 relative).\n\n")
+		"Agreement: a peer's PromQL answer compared with TidalDB's PromQL answer (same series, same points, values within 1e-9 relative); " +
+		"an InfluxQL answer compared with TidalDB's Timestream SQL answer (same rows by time bucket and host, same aggregates) for the " +
+		"single-groupby, cpu-max-all, double-groupby and groupby-orderby-limit types.\n\n")
 	b.WriteString("| Query | System | Language | Min | Median | p95 | Max | Rows | Agreement / error |\n|---|---|---|---:|---:|---:|---:|---:|---|\n")
 	for _, name := range r.queryNames() {
 		for si := range r.Systems {

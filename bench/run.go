@@ -29,11 +29,14 @@ type QueryResult struct {
 	Rows int
 	// Err is the error of the first failing execution.
 	Err string
-	// Agreement is set on peers' PromQL results: "" when not compared,
-	// "agree" or "DISAGREE: <first difference>".
+	// Agreement is set on peers' results: "" when not compared, "agree"
+	// or "DISAGREE: <first difference>". PromQL answers are compared with
+	// TidalDB's PromQL answers, InfluxQL answers with TidalDB's SQL answers
+	// (for the query types whose rows the two languages shape alike).
 	Agreement string
 
 	answer Answer
+	table  Table
 }
 
 // SystemResult is everything measured on one system.
@@ -236,10 +239,17 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 		switch s.kind {
 		case "tidal":
 			sql := q.SQL(n)
-			res.Queries = append(res.Queries, timeQuery(o.Preset, q.Name, LangSQL, sql, prog, func() (int, Answer, error) {
+			qr := timeQuery(o.Preset, q.Name, LangSQL, sql, prog, func() (int, Answer, error) {
 				rows, err := timestreamQuery(ctx, hc, s.url, sql)
 				return rows, nil, err
-			}))
+			})
+			if qr.Err == "" && q.tabular() {
+				qr.table = Table{}
+				if _, err := timestreamQueryTable(ctx, hc, s.url, sql, qr.table); err != nil {
+					qr.table, qr.Agreement = nil, "answer not read: "+err.Error()
+				}
+			}
+			res.Queries = append(res.Queries, qr)
 			fallthrough
 		case PeerVictoriaMetrics, PeerPrometheus:
 			pr := q.PromQL(n)
@@ -249,10 +259,16 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 			}))
 		case PeerInfluxDB:
 			iq := q.InfluxQL()
-			res.Queries = append(res.Queries, timeQuery(o.Preset, q.Name, LangInfluxQL, iq, prog, func() (int, Answer, error) {
+			qr := timeQuery(o.Preset, q.Name, LangInfluxQL, iq, prog, func() (int, Answer, error) {
 				rows, err := influxQuery(ctx, hc, s.url, iq)
 				return rows, nil, err
-			}))
+			})
+			if qr.Err == "" && q.tabular() {
+				if _, qr.table, err = influxQueryTable(ctx, hc, s.url, iq); err != nil {
+					qr.table, qr.Agreement = nil, "answer not read: "+err.Error()
+				}
+			}
+			res.Queries = append(res.Queries, qr)
 		}
 	}
 	prog.Stop()
@@ -329,30 +345,40 @@ func (r *Report) compare() {
 	if len(r.Systems) == 0 {
 		return
 	}
-	ref := map[string]*QueryResult{}
+	// TidalDB's answer in the language each peer language is compared to.
+	refLang := map[string]string{LangPromQL: LangPromQL, LangInfluxQL: LangSQL}
+	ref := map[[2]string]*QueryResult{}
 	for i := range r.Systems[0].Queries {
 		q := &r.Systems[0].Queries[i]
-		if q.Lang == LangPromQL {
-			ref[q.Name] = q
-		}
+		ref[[2]string{q.Name, q.Lang}] = q
 	}
 	for si := 1; si < len(r.Systems); si++ {
 		for qi := range r.Systems[si].Queries {
 			q := &r.Systems[si].Queries[qi]
-			want := ref[q.Name]
-			if q.Lang != LangPromQL || want == nil {
+			want := ref[[2]string{q.Name, refLang[q.Lang]}]
+			if want == nil || q.Agreement != "" {
 				continue
 			}
+			diff := ""
 			switch {
-			case want.Err != "" || q.Err != "":
+			case want.Err != "":
+				q.Agreement = "not compared: TidalDB " + want.Lang + " failed"
+				continue
+			case q.Err != "":
 				q.Agreement = "not compared (error)"
+				continue
+			case q.Lang == LangPromQL:
+				diff = compareAnswers(want.answer, q.answer)
+			case want.table != nil && q.table != nil:
+				diff = compareTables(want.table, q.table)
 			default:
-				if diff := compareAnswers(want.answer, q.answer); diff != "" {
-					q.Agreement = "DISAGREE: " + diff
-					r.Disagreements++
-				} else {
-					q.Agreement = "agree"
-				}
+				continue // not a query type whose rows compare across languages
+			}
+			if diff != "" {
+				q.Agreement = "DISAGREE: " + diff
+				r.Disagreements++
+			} else {
+				q.Agreement = "agree"
 			}
 		}
 	}

@@ -1,0 +1,163 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Table is the canonical form of a tabular answer (Timestream SQL,
+// InfluxQL), so that the two languages can be compared: each row is keyed
+// by its time in milliseconds and its string columns in order ("ms|v1|v2"),
+// and holds its numeric columns in order (NaN for NULL).
+type Table map[string][]float64
+
+// timestreamTimeLayout is how the Query API writes TIMESTAMP values.
+const timestreamTimeLayout = "2006-01-02 15:04:05.999999999"
+
+type tsColumn struct {
+	Name string `json:"Name"`
+	Type struct {
+		ScalarType string `json:"ScalarType"`
+	} `json:"Type"`
+}
+
+type tsDatum struct {
+	ScalarValue *string `json:"ScalarValue"`
+	NullValue   bool    `json:"NullValue"`
+}
+
+// addTimestreamRows adds the rows of one Query API page to t.
+func (t Table) addTimestreamRows(cols []tsColumn, rows []json.RawMessage) error {
+	for _, raw := range rows {
+		var row struct {
+			Data []tsDatum `json:"Data"`
+		}
+		if err := json.Unmarshal(raw, &row); err != nil {
+			return fmt.Errorf("decode query row: %w", err)
+		}
+		if len(row.Data) != len(cols) {
+			return fmt.Errorf("query row has %d values for %d columns", len(row.Data), len(cols))
+		}
+		var ms int64
+		var keys []string
+		var vals []float64
+		for i, c := range cols {
+			d := row.Data[i]
+			switch c.Type.ScalarType {
+			case "TIMESTAMP":
+				if d.ScalarValue == nil {
+					return fmt.Errorf("column %s: NULL time", c.Name)
+				}
+				ts, err := time.Parse(timestreamTimeLayout, *d.ScalarValue)
+				if err != nil {
+					return fmt.Errorf("column %s: %w", c.Name, err)
+				}
+				ms = ts.UnixMilli()
+			case "DOUBLE", "BIGINT", "INTEGER":
+				v := math.NaN()
+				if d.ScalarValue != nil {
+					f, err := strconv.ParseFloat(*d.ScalarValue, 64)
+					if err != nil {
+						return fmt.Errorf("column %s: %w", c.Name, err)
+					}
+					v = f
+				}
+				vals = append(vals, v)
+			default:
+				s := ""
+				if d.ScalarValue != nil {
+					s = *d.ScalarValue
+				}
+				keys = append(keys, s)
+			}
+		}
+		t.add(ms, keys, vals)
+	}
+	return nil
+}
+
+func (t Table) add(ms int64, keys []string, vals []float64) {
+	k := strconv.FormatInt(ms, 10)
+	if len(keys) > 0 {
+		k += "|" + strings.Join(keys, "|")
+	}
+	t[k] = vals
+}
+
+// influxTable converts an InfluxDB response made with epoch=ms: the key is
+// the time and the series' tag values ordered by tag name, the values are
+// the other columns.
+func influxTable(out *influxResponse) (Table, error) {
+	t := Table{}
+	for _, r := range out.Results {
+		for _, s := range r.Series {
+			tagKeys := make([]string, 0, len(s.Tags))
+			for k := range s.Tags {
+				tagKeys = append(tagKeys, k)
+			}
+			slices.Sort(tagKeys)
+			tags := make([]string, len(tagKeys))
+			for i, k := range tagKeys {
+				tags[i] = s.Tags[k]
+			}
+			for _, row := range s.Values {
+				if len(row) == 0 {
+					continue
+				}
+				ms, ok := row[0].(float64)
+				if !ok {
+					return nil, fmt.Errorf("influx row time %v is not epoch milliseconds", row[0])
+				}
+				vals := make([]float64, 0, len(row)-1)
+				for _, v := range row[1:] {
+					f, ok := v.(float64)
+					if !ok {
+						f = math.NaN()
+					}
+					vals = append(vals, f)
+				}
+				t.add(int64(ms), tags, vals)
+			}
+		}
+	}
+	return t, nil
+}
+
+// compareTables returns "" when want and got have the same rows with the
+// same values (within floatTolerance), otherwise the first difference in
+// key order.
+func compareTables(want, got Table) string {
+	keys := make([]string, 0, len(want)+len(got))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		w, okw := want[k]
+		g, okg := got[k]
+		switch {
+		case !okg:
+			return fmt.Sprintf("row %s missing (%d rows vs %d)", k, len(want), len(got))
+		case !okw:
+			return fmt.Sprintf("extra row %s (%d rows vs %d)", k, len(want), len(got))
+		case len(w) != len(g):
+			return fmt.Sprintf("row %s: %d values vs %d", k, len(w), len(g))
+		}
+		for i := range w {
+			if !sameFloat(w[i], g[i]) {
+				return fmt.Sprintf("row %s value %d: %g vs %g", k, i, w[i], g[i])
+			}
+		}
+	}
+	return ""
+}

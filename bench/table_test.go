@@ -1,0 +1,78 @@
+package bench
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestTablesFromBothLanguagesCompare(t *testing.T) {
+	// A double-groupby answer as the Timestream Query API writes it...
+	page := `{"ColumnInfo":[{"Name":"hour","Type":{"ScalarType":"TIMESTAMP"}},{"Name":"hostname","Type":{"ScalarType":"VARCHAR"}},
+		{"Name":"mean_usage_user","Type":{"ScalarType":"DOUBLE"}},{"Name":"mean_usage_system","Type":{"ScalarType":"DOUBLE"}}],
+		"Rows":[{"Data":[{"ScalarValue":"2024-01-01 01:00:00.000000000"},{"ScalarValue":"host_1"},{"ScalarValue":"48.5"},{"NullValue":true}]},
+		        {"Data":[{"ScalarValue":"2024-01-01 00:00:00.000000000"},{"ScalarValue":"host_0"},{"ScalarValue":"1e1"},{"ScalarValue":"2"}]}]}`
+	var out struct {
+		ColumnInfo []tsColumn
+		Rows       []json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(page), &out); err != nil {
+		t.Fatal(err)
+	}
+	sql := Table{}
+	if err := sql.addTimestreamRows(out.ColumnInfo, out.Rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(sql) != 2 || sql["1704067200000|host_0"][0] != 10 || sql["1704067200000|host_0"][1] != 2 ||
+		sql["1704070800000|host_1"][0] != 48.5 || !math.IsNaN(sql["1704070800000|host_1"][1]) {
+		t.Fatalf("SQL table %v", sql)
+	}
+	// ...and as InfluxDB writes it with epoch=ms (one series per host).
+	var resp influxResponse
+	body := `{"results":[{"series":[
+		{"name":"cpu","tags":{"hostname":"host_0"},"columns":["time","mean","mean_1"],"values":[[1704067200000,10,2]]},
+		{"name":"cpu","tags":{"hostname":"host_1"},"columns":["time","mean","mean_1"],"values":[[1704070800000,48.5,null]]}]}]}`
+	if err := json.Unmarshal([]byte(body), &resp); err != nil {
+		t.Fatal(err)
+	}
+	influx, err := influxTable(&resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := compareTables(sql, influx); d != "" {
+		t.Fatalf("same answers differ: %s\n%v\n%v", d, sql, influx)
+	}
+	influx["1704067200000|host_0"][0] = 10.5
+	if d := compareTables(sql, influx); d != "row 1704067200000|host_0 value 0: 10 vs 10.5" {
+		t.Errorf("changed value: %q", d)
+	}
+	delete(influx, "1704067200000|host_0")
+	if d := compareTables(sql, influx); !strings.HasPrefix(d, "row 1704067200000|host_0 missing") {
+		t.Errorf("missing row: %q", d)
+	}
+	influx["1704074400000|host_2"] = []float64{1, 2}
+	influx["1704067200000|host_0"] = []float64{10, 2}
+	if d := compareTables(sql, influx); !strings.HasPrefix(d, "extra row 1704074400000|host_2") {
+		t.Errorf("extra row: %q", d)
+	}
+}
+
+func TestAddTimestreamRowsErrors(t *testing.T) {
+	cols := []tsColumn{{Name: "t"}, {Name: "v"}}
+	cols[0].Type.ScalarType = "TIMESTAMP"
+	cols[1].Type.ScalarType = "DOUBLE"
+	tests := []struct{ row, want string }{
+		{`{"Data":[{"ScalarValue":"2024-01-01 00:00:00"}]}`, "1 values for 2 columns"},
+		{`{"Data":[{"NullValue":true},{"ScalarValue":"1"}]}`, "NULL time"},
+		{`{"Data":[{"ScalarValue":"yesterday"},{"ScalarValue":"1"}]}`, "column t"},
+		{`{"Data":[{"ScalarValue":"2024-01-01 00:00:00"},{"ScalarValue":"x"}]}`, "column v"},
+		{`[`, "decode query row"},
+	}
+	for _, tc := range tests {
+		err := Table{}.addTimestreamRows(cols, []json.RawMessage{json.RawMessage(tc.row)})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("row %s: err = %v, want %q", tc.row, err, tc.want)
+		}
+	}
+}
