@@ -7,9 +7,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/timestreamwrite"
+	wtypes "github.com/aws/aws-sdk-go-v2/service/timestreamwrite/types"
 
 	"github.com/tidaldb/tidal/query/exec"
 	"github.com/tidaldb/tidal/query/timestreamapi"
@@ -268,5 +273,46 @@ func TestFitWidths(t *testing.T) {
 		if fmt.Sprint(w) != fmt.Sprint(tt.want) {
 			t.Errorf("fitWidths(%v, %d) = %v, want %v", tt.widths, tt.total, w, tt.want)
 		}
+	}
+}
+
+// TestQueryCommandAgainstServer runs tidal query against the real server
+// binary: records written through the Write API come back through the
+// command, one-shot and from a piped shell.
+func TestQueryCommandAgainstServer(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	ctx := ctxT(t)
+	w := srv.writeClient()
+	if _, err := w.CreateDatabase(ctx, &timestreamwrite.CreateDatabaseInput{DatabaseName: aws.String("clidb")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.CreateTable(ctx, &timestreamwrite.CreateTableInput{DatabaseName: aws.String("clidb"), TableName: aws.String("cpu")}); err != nil {
+		t.Fatal(err)
+	}
+	at := strconv.FormatInt(time.Now().Add(-time.Hour).UnixMilli(), 10)
+	var recs []wtypes.Record
+	for h, v := range []string{"1.5", "2", "3.25"} {
+		recs = append(recs, wtypes.Record{
+			Dimensions:  []wtypes.Dimension{{Name: aws.String("host"), Value: aws.String(fmt.Sprintf("h%d", h))}},
+			MeasureName: aws.String("usage"), MeasureValue: aws.String(v), Time: aws.String(at),
+		})
+	}
+	if _, err := w.WriteRecords(ctx, &timestreamwrite.WriteRecordsInput{DatabaseName: aws.String("clidb"), TableName: aws.String("cpu"), Records: recs}); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := runQueryCmd(t, "", "--endpoint", srv.url(), "--history=", "--format=csv",
+		`SELECT host, measure_value::double AS v FROM "clidb"."cpu" ORDER BY host`)
+	if code != 0 || out != "host,v\nh0,1.5\nh1,2.0\nh2,3.25\n" {
+		t.Errorf("one-shot: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+
+	shell := "SELECT count(*) AS n\n  FROM \"clidb\".\"cpu\";\nSELECT nope FROM \"clidb\".\"cpu\";\n"
+	code, out, errOut = runQueryCmd(t, shell, "--endpoint", srv.url(), "--history=", "--width=80")
+	if code != 1 || out != " n\n---\n 3\n" {
+		t.Errorf("shell: exit %d, stdout %q", code, out)
+	}
+	if !strings.HasPrefix(errOut, "(1 row in ") || !strings.Contains(errOut, "error: ValidationException: line 1:8: ") {
+		t.Errorf("shell stderr = %q", errOut)
 	}
 }
