@@ -195,7 +195,8 @@ func TestCompareAnswers(t *testing.T) {
 		{"NaN vs number", Answer{{Labels: "{a=1}", Points: []SamplePoint{{1000, 1.5}, {2000, 0}}}}, "{a=1} point 1: (2000, NaN) vs (2000, 0)"},
 		{"time", Answer{{Labels: "{a=1}", Points: []SamplePoint{{1000, 1.5}, {3000, math.NaN()}}}}, "{a=1} point 1: (2000, NaN) vs (3000, NaN)"},
 		{"labels", Answer{{Labels: "{a=2}", Points: nil}}, "series 0: {a=1} vs {a=2}"},
-		{"points", Answer{{Labels: "{a=1}", Points: []SamplePoint{{1000, 1.5}}}}, "{a=1}: 2 points vs 1"},
+		{"points", Answer{{Labels: "{a=1}", Points: []SamplePoint{{1000, 1.5}}}}, "{a=1}: 2 points vs 1 (first only in TidalDB: t=2000)"},
+		{"peer has more", Answer{{Labels: "{a=1}", Points: []SamplePoint{{500, 1}, {1000, 1.5}, {2000, math.NaN()}}}}, "{a=1}: 2 points vs 3 (first only in peer: t=500)"},
 		{"series", Answer{}, "1 series vs 0"},
 	}
 	for _, tc := range tests {

@@ -31,7 +31,7 @@ func compareAnswers(want, got Answer) string {
 			return fmt.Sprintf("series %d: %s vs %s", i, w.Labels, g.Labels)
 		}
 		if len(w.Points) != len(g.Points) {
-			return fmt.Sprintf("%s: %d points vs %d", w.Labels, len(w.Points), len(g.Points))
+			return fmt.Sprintf("%s: %d points vs %d (%s)", w.Labels, len(w.Points), len(g.Points), firstMissing(w.Points, g.Points))
 		}
 		for j := range w.Points {
 			wp, gp := w.Points[j], g.Points[j]
@@ -41,4 +41,24 @@ func compareAnswers(want, got Answer) string {
 		}
 	}
 	return ""
+}
+
+// firstMissing names the first timestamp (ms) that only one of a and b has.
+func firstMissing(a, b []SamplePoint) string {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i].T == b[j].T:
+			i++
+			j++
+		case a[i].T < b[j].T:
+			return fmt.Sprintf("first only in TidalDB: t=%d", a[i].T)
+		default:
+			return fmt.Sprintf("first only in peer: t=%d", b[j].T)
+		}
+	}
+	if i < len(a) {
+		return fmt.Sprintf("first only in TidalDB: t=%d", a[i].T)
+	}
+	return fmt.Sprintf("first only in peer: t=%d", b[j].T)
 }
