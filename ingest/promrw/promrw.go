@@ -33,7 +33,6 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/prometheus/prompb"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 
 	"github.com/tidaldb/tidal/ingest"
@@ -112,7 +111,8 @@ func New(app ingest.Appender, opts Options) *Handler {
 // that decoding allocates per series at most, not per sample.
 type decodeState struct {
 	body, raw []byte
-	v1        prompb.WriteRequest
+	strs      interner // label strings of the v1 decoder
+	unchecked int      // v1 parts skipped without validation
 	v2        writev2.Request
 	recs      []ingest.Record
 	dims      []ingest.Dimension
@@ -289,43 +289,6 @@ func (st *decodeState) addLabel(name, value string, metric *string) string {
 		st.dims = append(st.dims, ingest.Dimension{Name: name, Value: value})
 	}
 	return ""
-}
-
-func (st *decodeState) decodeV1(res *result) error {
-	st.reset()
-	st.v1.Timeseries = st.v1.Timeseries[:0]
-	st.v1.Metadata = st.v1.Metadata[:0]
-	if err := st.v1.Unmarshal(st.raw); err != nil {
-		return fmt.Errorf("decode prometheus.WriteRequest: %w", err)
-	}
-	for i := range st.v1.Timeseries {
-		ts := &st.v1.Timeseries[i]
-		res.exemplars += len(ts.Exemplars)
-		start := len(st.dims)
-		var metric, reason string
-		for _, l := range ts.Labels {
-			if reason = st.addLabel(l.Name, l.Value, &metric); reason != "" {
-				break
-			}
-		}
-		if reason == "" && metric == "" {
-			reason = "no __name__ label"
-		}
-		if len(ts.Histograms) > 0 {
-			res.histograms += len(ts.Histograms)
-			res.bad = append(res.bad, fmt.Sprintf("series %s: native histograms are not supported yet (%d dropped)", seriesString(metric, st.dims[start:]), len(ts.Histograms)))
-		}
-		if reason != "" {
-			res.bad = append(res.bad, fmt.Sprintf("series %s: %s", seriesString(metric, st.dims[start:]), reason))
-			st.dims = st.dims[:start]
-			continue
-		}
-		dims := st.dims[start:len(st.dims):len(st.dims)]
-		for _, s := range ts.Samples {
-			st.addSample(metric, dims, s.Timestamp, s.Value)
-		}
-	}
-	return nil
 }
 
 func (st *decodeState) decodeV2(res *result) error {

@@ -1,0 +1,293 @@
+package promrw
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Field numbers of prometheus.WriteRequest and its parts (prompb/types.proto
+// and remote.proto).
+const (
+	fieldWriteTimeseries = 1 // WriteRequest.timeseries
+	fieldWriteMetadata   = 3 // WriteRequest.metadata
+	fieldTSLabels        = 1 // TimeSeries.labels
+	fieldTSSamples       = 2 // TimeSeries.samples
+	fieldTSExemplars     = 3 // TimeSeries.exemplars
+	fieldTSHistograms    = 4 // TimeSeries.histograms
+	fieldLabelName       = 1 // Label.name
+	fieldLabelValue      = 2 // Label.value
+	fieldSampleValue     = 1 // Sample.value (double)
+	fieldSampleTimestamp = 2 // Sample.timestamp (int64)
+)
+
+// errProto is wrapped by every malformed-protobuf error of the v1 parser.
+var errProto = errors.New("promrw: malformed protobuf")
+
+// errGroup is wrapped when a field uses the deprecated group encoding or a
+// field number beyond the protobuf limit, which no remote-write sender uses:
+// the parser refuses them where the generated code would skip them.
+var errGroup = errors.New("promrw: protobuf groups and out-of-range field numbers are not supported")
+
+// consumeTag is protowire.ConsumeTag returning an error.
+func consumeTag(b []byte) (protowire.Number, protowire.Type, int, error) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n >= 0 {
+		return num, typ, n, nil
+	}
+	if v, m := protowire.ConsumeVarint(b); m > 0 && v>>3 > uint64(protowire.MaxValidNumber) {
+		return 0, 0, 0, fmt.Errorf("field number %d: %w", v>>3, errGroup)
+	}
+	return 0, 0, 0, fmt.Errorf("%w: %w", errProto, protowire.ParseError(n))
+}
+
+// skipField returns the length of the value of an unknown field, or an error.
+func skipField(num protowire.Number, typ protowire.Type, b []byte) (int, error) {
+	if typ == protowire.StartGroupType || typ == protowire.EndGroupType {
+		return 0, fmt.Errorf("field %d: %w", num, errGroup)
+	}
+	n := protowire.ConsumeFieldValue(num, typ, b)
+	if n < 0 {
+		return 0, fmt.Errorf("field %d: %w: %w", num, errProto, protowire.ParseError(n))
+	}
+	return n, nil
+}
+
+// maxInterned bounds the strings an interner keeps; past it the table starts
+// over, so that a stream of ever-new label values cannot grow it unbounded.
+const maxInterned = 1 << 18
+
+// interner hands out one string per distinct label name or value, so that
+// decoding the labels of a series seen before allocates nothing. The strings
+// are ordinary heap strings: the write path may keep them.
+type interner struct {
+	m map[string]string
+}
+
+func (in *interner) get(b []byte) string {
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	if in.m == nil || len(in.m) >= maxInterned {
+		in.m = make(map[string]string, 1024)
+	}
+	s := string(b)
+	in.m[s] = s
+	return s
+}
+
+// decodeV1 parses the prometheus.WriteRequest in st.raw into st.recs by
+// hand: a single pass over the buffer without building the gogo message, with
+// label strings interned. Metadata, exemplars and histograms, which are not
+// stored, are skipped without checking their contents (st.unchecked counts
+// them); unknown fields are skipped.
+func (st *decodeState) decodeV1(res *result) error {
+	st.reset()
+	st.unchecked = 0
+	b := st.raw
+	for len(b) > 0 {
+		num, typ, n, err := consumeTag(b)
+		if err != nil {
+			return fmt.Errorf("decode prometheus.WriteRequest: %w", err)
+		}
+		b = b[n:]
+		if num == fieldWriteMetadata {
+			st.unchecked++
+		}
+		if num == fieldWriteTimeseries {
+			ts, n, err := consumeBytes(b, typ)
+			if err != nil {
+				return fmt.Errorf("decode prometheus.WriteRequest: timeseries: %w", err)
+			}
+			b = b[n:]
+			if err := st.decodeSeriesV1(ts, res); err != nil {
+				return fmt.Errorf("decode prometheus.WriteRequest: %w", err)
+			}
+			continue
+		}
+		n, err = skipField(num, typ, b)
+		if err != nil {
+			return fmt.Errorf("decode prometheus.WriteRequest: %w", err)
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// consumeBytes reads a length-delimited field value of wire type typ.
+func consumeBytes(b []byte, typ protowire.Type) ([]byte, int, error) {
+	if typ != protowire.BytesType {
+		return nil, 0, fmt.Errorf("%w: wire type %d, want bytes", errProto, typ)
+	}
+	v, n := protowire.ConsumeBytes(b)
+	if n < 0 {
+		return nil, 0, fmt.Errorf("%w: %w", errProto, protowire.ParseError(n))
+	}
+	return v, n, nil
+}
+
+// decodeSeriesV1 parses one TimeSeries: its labels first (they may come in
+// any order on the wire), then its samples.
+func (st *decodeState) decodeSeriesV1(b []byte, res *result) error {
+	start := len(st.dims)
+	var metric, reason string
+	nsamples, nhist := 0, 0
+	for p := b; len(p) > 0; {
+		num, typ, n, err := consumeTag(p)
+		if err != nil {
+			return fmt.Errorf("timeseries: %w", err)
+		}
+		p = p[n:]
+		switch num {
+		case fieldTSLabels, fieldTSSamples, fieldTSExemplars, fieldTSHistograms:
+			v, n, err := consumeBytes(p, typ)
+			if err != nil {
+				return fmt.Errorf("timeseries field %d: %w", num, err)
+			}
+			p = p[n:]
+			switch num {
+			case fieldTSLabels:
+				name, value, err := st.decodeLabel(v)
+				if err != nil {
+					return err
+				}
+				if reason == "" {
+					reason = st.addLabel(name, value, &metric)
+				}
+			case fieldTSSamples:
+				nsamples++
+			case fieldTSExemplars:
+				res.exemplars++
+				st.unchecked++
+			case fieldTSHistograms:
+				nhist++
+				st.unchecked++
+			}
+		default:
+			n, err := skipField(num, typ, p)
+			if err != nil {
+				return fmt.Errorf("timeseries: %w", err)
+			}
+			p = p[n:]
+		}
+	}
+	if reason == "" && metric == "" {
+		reason = "no __name__ label"
+	}
+	if nhist > 0 {
+		res.histograms += nhist
+		res.bad = append(res.bad, fmt.Sprintf("series %s: native histograms are not supported yet (%d dropped)", seriesString(metric, st.dims[start:]), nhist))
+	}
+	if reason != "" {
+		res.bad = append(res.bad, fmt.Sprintf("series %s: %s", seriesString(metric, st.dims[start:]), reason))
+		st.dims = st.dims[:start]
+		// The samples are not stored, but a malformed one still fails
+		// the request, as the full decode would.
+		return checkSamplesV1(b)
+	}
+	if nsamples == 0 {
+		return nil
+	}
+	dims := st.dims[start:len(st.dims):len(st.dims)]
+	for p := b; len(p) > 0; {
+		num, typ, n := protowire.ConsumeTag(p)
+		p = p[n:] // the first pass validated every tag and length
+		if num != fieldTSSamples {
+			p = p[protowire.ConsumeFieldValue(num, typ, p):]
+			continue
+		}
+		v, n := protowire.ConsumeBytes(p)
+		p = p[n:]
+		ms, val, err := decodeSample(v)
+		if err != nil {
+			return err
+		}
+		st.addSample(metric, dims, ms, val)
+	}
+	return nil
+}
+
+// checkSamplesV1 validates the samples of a TimeSeries whose tags and
+// lengths were validated already.
+func checkSamplesV1(b []byte) error {
+	for p := b; len(p) > 0; {
+		num, typ, n := protowire.ConsumeTag(p)
+		p = p[n:]
+		if num != fieldTSSamples {
+			p = p[protowire.ConsumeFieldValue(num, typ, p):]
+			continue
+		}
+		v, n := protowire.ConsumeBytes(p)
+		p = p[n:]
+		if _, _, err := decodeSample(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeLabel parses one Label into interned strings.
+func (st *decodeState) decodeLabel(b []byte) (name, value string, err error) {
+	for len(b) > 0 {
+		num, typ, n, err := consumeTag(b)
+		if err != nil {
+			return "", "", fmt.Errorf("label: %w", err)
+		}
+		b = b[n:]
+		if num != fieldLabelName && num != fieldLabelValue {
+			n, err := skipField(num, typ, b)
+			if err != nil {
+				return "", "", fmt.Errorf("label: %w", err)
+			}
+			b = b[n:]
+			continue
+		}
+		v, n, err := consumeBytes(b, typ)
+		if err != nil {
+			return "", "", fmt.Errorf("label field %d: %w", num, err)
+		}
+		b = b[n:]
+		if num == fieldLabelName {
+			name = st.strs.get(v)
+		} else {
+			value = st.strs.get(v)
+		}
+	}
+	return name, value, nil
+}
+
+// decodeSample parses one Sample.
+func decodeSample(b []byte) (ms int64, v float64, err error) {
+	for len(b) > 0 {
+		num, typ, n, err := consumeTag(b)
+		if err != nil {
+			return 0, 0, fmt.Errorf("sample: %w", err)
+		}
+		b = b[n:]
+		switch {
+		case num == fieldSampleValue && typ == protowire.Fixed64Type:
+			bits, n := protowire.ConsumeFixed64(b)
+			if n < 0 {
+				return 0, 0, fmt.Errorf("sample value: %w: %w", errProto, protowire.ParseError(n))
+			}
+			b, v = b[n:], math.Float64frombits(bits)
+		case num == fieldSampleTimestamp && typ == protowire.VarintType:
+			x, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return 0, 0, fmt.Errorf("sample timestamp: %w: %w", errProto, protowire.ParseError(n))
+			}
+			b, ms = b[n:], int64(x)
+		case num == fieldSampleValue || num == fieldSampleTimestamp:
+			return 0, 0, fmt.Errorf("sample field %d: %w: wire type %d", num, errProto, typ)
+		default:
+			n, err := skipField(num, typ, b)
+			if err != nil {
+				return 0, 0, fmt.Errorf("sample: %w", err)
+			}
+			b = b[n:]
+		}
+	}
+	return ms, v, nil
+}
