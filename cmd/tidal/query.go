@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -76,7 +77,7 @@ func queryCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		sql := strings.TrimSpace(strings.Join(fs.Args(), " "))
 		sql = strings.TrimSpace(strings.TrimSuffix(sql, ";"))
-		if err := runStatement(ctx, client, sql, o, stdout, stderr); err != nil {
+		if err := runInterruptible(ctx, client, sql, o, stdout, stderr); err != nil {
 			fmt.Fprintf(stderr, "tidal query: %s\n", describeError(err))
 			return 1
 		}
@@ -166,8 +167,18 @@ func describeError(err error) string {
 	return err.Error()
 }
 
+// runInterruptible runs one statement; Ctrl-C cancels it on the server
+// (the server stops a query whose first call goes away; later polls are
+// cancelled with CancelQuery) instead of killing the process.
+func runInterruptible(ctx context.Context, client *timestreamquery.Client, sql string, o queryOptions, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	return runStatement(ctx, client, sql, o, stdout, stderr)
+}
+
 // runStatement runs one statement, following NextToken, and prints its
-// result to stdout and a timing line to stderr.
+// result to stdout and a timing line to stderr. When ctx ends while the
+// query runs, the query is cancelled on the server.
 func runStatement(ctx context.Context, client *timestreamquery.Client, sql string, o queryOptions, stdout, stderr io.Writer) error {
 	start := time.Now()
 	var p resultPrinter
@@ -186,6 +197,15 @@ func runStatement(ctx context.Context, client *timestreamquery.Client, sql strin
 	for {
 		out, err := client.Query(ctx, in)
 		if err != nil {
+			if ctx.Err() != nil && queryID != "" {
+				cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				_, _ = client.CancelQuery(cctx, &timestreamquery.CancelQueryInput{QueryId: aws.String(queryID)}) // best effort
+				cancel()
+				return fmt.Errorf("query %s cancelled", queryID)
+			}
+			if ctx.Err() != nil {
+				return errors.New("query cancelled")
+			}
 			return err
 		}
 		queryID = aws.ToString(out.QueryId)
@@ -647,7 +667,7 @@ func queryShell(ctx context.Context, client *timestreamquery.Client, o queryOpti
 		if hist != nil {
 			fmt.Fprintln(hist, strings.Join(strings.Fields(stmt), " "))
 		}
-		if err := runStatement(ctx, client, stmt, o, stdout, stderr); err != nil {
+		if err := runInterruptible(ctx, client, stmt, o, stdout, stderr); err != nil {
 			failed = true
 			fmt.Fprintf(stderr, "error: %s\n", describeError(err))
 		}

@@ -316,3 +316,45 @@ func TestQueryCommandAgainstServer(t *testing.T) {
 		t.Errorf("shell stderr = %q", errOut)
 	}
 }
+
+// blockingEngine runs every query until its context ends.
+type blockingEngine struct {
+	started  chan struct{}
+	canceled chan struct{}
+}
+
+func (e blockingEngine) Query(ctx context.Context, _ string, _ map[string]exec.Value) (*exec.Result, error) {
+	e.started <- struct{}{}
+	<-ctx.Done()
+	close(e.canceled)
+	return nil, &exec.Error{Kind: exec.ErrCanceled, Msg: "Query was cancelled."}
+}
+
+func (blockingEngine) Prepare(string) ([]exec.Column, []exec.Param, error) { return nil, nil, nil }
+
+// TestQueryCommandCancelsOnInterrupt checks that ending the statement's
+// context (what Ctrl-C does) cancels the query on the server.
+func TestQueryCommandCancelsOnInterrupt(t *testing.T) {
+	eng := blockingEngine{started: make(chan struct{}, 1), canceled: make(chan struct{})}
+	api := timestreamapi.New(eng, timestreamapi.Options{WaitTime: time.Millisecond})
+	srv := httptest.NewServer(api)
+	defer func() {
+		srv.Close()
+		_ = api.Close()
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-eng.started
+		cancel()
+	}()
+	var out, errb bytes.Buffer
+	o := queryOptions{format: "csv", maxRows: 10}
+	err := runStatement(ctx, newQueryClient(srv.URL, "us-east-1"), "SELECT slow", o, &out, &errb)
+	if err == nil || !strings.HasSuffix(err.Error(), " cancelled") {
+		t.Fatalf("runStatement = %v, want a cancellation", err)
+	}
+	<-eng.canceled // the server cancelled the engine's query
+	if out.Len() != 0 {
+		t.Errorf("stdout = %q", out.String())
+	}
+}

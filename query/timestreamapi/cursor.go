@@ -17,7 +17,7 @@ import (
 )
 
 // cursor is one query: running, finished with a kept result, failed or
-// cancelled. Its fields below mu are guarded by cursorStore.mu.
+// cancelled.
 type cursor struct {
 	// Immutable after construction.
 	id      string
