@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/tidaldb/tidal/ingest"
 )
 
 // Field numbers of prometheus.WriteRequest and its parts (prompb/types.proto
@@ -128,13 +131,28 @@ func consumeBytes(b []byte, typ protowire.Type) ([]byte, int, error) {
 	return v, n, nil
 }
 
+// maxCachedSeries bounds the label sets a decodeState remembers; past it the
+// cache starts over.
+const maxCachedSeries = 1 << 15
+
+// seriesEntry is the decoded label set of one series, cached by the bytes of
+// its label fields: the next sample of the series costs one map lookup
+// instead of a lookup per label string.
+type seriesEntry struct {
+	metric string
+	dims   []ingest.Dimension // owned by the entry, shared by its records
+	reason string             // why the series cannot be stored, or ""
+}
+
 // decodeSeriesV1 parses one TimeSeries: its labels first (they may come in
-// any order on the wire), then its samples.
+// any order on the wire, though senders put them first), then its samples.
 func (st *decodeState) decodeSeriesV1(b []byte, res *result) error {
-	start := len(st.dims)
-	var metric, reason string
+	// Pass 1: validate the framing, find the span of the label fields,
+	// count the rest.
+	labelsFrom, labelsTo, contiguous := -1, -1, true
 	nsamples, nhist := 0, 0
 	for p := b; len(p) > 0; {
+		at := len(b) - len(p)
 		num, typ, n, err := consumeTag(p)
 		if err != nil {
 			return fmt.Errorf("timeseries: %w", err)
@@ -142,20 +160,19 @@ func (st *decodeState) decodeSeriesV1(b []byte, res *result) error {
 		p = p[n:]
 		switch num {
 		case fieldTSLabels, fieldTSSamples, fieldTSExemplars, fieldTSHistograms:
-			v, n, err := consumeBytes(p, typ)
+			_, n, err := consumeBytes(p, typ)
 			if err != nil {
 				return fmt.Errorf("timeseries field %d: %w", num, err)
 			}
 			p = p[n:]
 			switch num {
 			case fieldTSLabels:
-				name, value, err := st.decodeLabel(v)
-				if err != nil {
-					return err
+				if labelsFrom < 0 {
+					labelsFrom = at
+				} else if labelsTo != at {
+					contiguous = false
 				}
-				if reason == "" {
-					reason = st.addLabel(name, value, &metric)
-				}
+				labelsTo = len(b) - len(p)
 			case fieldTSSamples:
 				nsamples++
 			case fieldTSExemplars:
@@ -173,16 +190,29 @@ func (st *decodeState) decodeSeriesV1(b []byte, res *result) error {
 			p = p[n:]
 		}
 	}
-	if reason == "" && metric == "" {
-		reason = "no __name__ label"
+	var key []byte
+	if labelsFrom >= 0 && contiguous {
+		key = b[labelsFrom:labelsTo]
+	}
+	e, ok := st.series[string(key)]
+	if !ok || key == nil {
+		var err error
+		if e, err = st.decodeLabelsV1(b); err != nil {
+			return err
+		}
+		if key != nil {
+			if st.series == nil || len(st.series) >= maxCachedSeries {
+				st.series = make(map[string]*seriesEntry, 1024)
+			}
+			st.series[string(key)] = e
+		}
 	}
 	if nhist > 0 {
 		res.histograms += nhist
-		res.bad = append(res.bad, fmt.Sprintf("series %s: native histograms are not supported yet (%d dropped)", seriesString(metric, st.dims[start:]), nhist))
+		res.bad = append(res.bad, fmt.Sprintf("series %s: native histograms are not supported yet (%d dropped)", seriesString(e.metric, e.dims), nhist))
 	}
-	if reason != "" {
-		res.bad = append(res.bad, fmt.Sprintf("series %s: %s", seriesString(metric, st.dims[start:]), reason))
-		st.dims = st.dims[:start]
+	if e.reason != "" {
+		res.bad = append(res.bad, fmt.Sprintf("series %s: %s", seriesString(e.metric, e.dims), e.reason))
 		// The samples are not stored, but a malformed one still fails
 		// the request, as the full decode would.
 		return checkSamplesV1(b)
@@ -190,10 +220,10 @@ func (st *decodeState) decodeSeriesV1(b []byte, res *result) error {
 	if nsamples == 0 {
 		return nil
 	}
-	dims := st.dims[start:len(st.dims):len(st.dims)]
+	// Pass 2: the samples.
 	for p := b; len(p) > 0; {
 		num, typ, n := protowire.ConsumeTag(p)
-		p = p[n:] // the first pass validated every tag and length
+		p = p[n:] // pass 1 validated every tag and length
 		if num != fieldTSSamples {
 			p = p[protowire.ConsumeFieldValue(num, typ, p):]
 			continue
@@ -204,9 +234,37 @@ func (st *decodeState) decodeSeriesV1(b []byte, res *result) error {
 		if err != nil {
 			return err
 		}
-		st.addSample(metric, dims, ms, val)
+		st.addSample(e.metric, e.dims, ms, val)
 	}
 	return nil
+}
+
+// decodeLabelsV1 decodes the label fields of a TimeSeries whose framing
+// pass 1 validated into a new seriesEntry.
+func (st *decodeState) decodeLabelsV1(b []byte) (*seriesEntry, error) {
+	st.dims = st.dims[:0]
+	var metric, reason string
+	for p := b; len(p) > 0; {
+		num, typ, n := protowire.ConsumeTag(p)
+		p = p[n:]
+		if num != fieldTSLabels {
+			p = p[protowire.ConsumeFieldValue(num, typ, p):]
+			continue
+		}
+		v, n := protowire.ConsumeBytes(p)
+		p = p[n:]
+		name, value, err := st.decodeLabel(v)
+		if err != nil {
+			return nil, err
+		}
+		if reason == "" {
+			reason = st.addLabel(name, value, &metric)
+		}
+	}
+	if reason == "" && metric == "" {
+		reason = "no __name__ label"
+	}
+	return &seriesEntry{metric: metric, dims: slices.Clone(st.dims), reason: reason}, nil
 }
 
 // checkSamplesV1 validates the samples of a TimeSeries whose tags and

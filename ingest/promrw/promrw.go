@@ -111,8 +111,9 @@ func New(app ingest.Appender, opts Options) *Handler {
 // that decoding allocates per series at most, not per sample.
 type decodeState struct {
 	body, raw []byte
-	strs      interner // label strings of the v1 decoder
-	unchecked int      // v1 parts skipped without validation
+	strs      interner                // label strings of the v1 decoder
+	series    map[string]*seriesEntry // label sets of the v1 decoder
+	unchecked int                     // v1 parts skipped without validation
 	v2        writev2.Request
 	recs      []ingest.Record
 	dims      []ingest.Dimension
