@@ -112,7 +112,7 @@ func checkSmokeReport(t *testing.T, rep *Report, o Options) {
 		t.Fatal(err)
 	}
 	text := string(md)
-	for _, want := range []string{"## Machine", "## Ingest", "## Disk", "## Memory", "## Queries", "### Median latency ratio",
+	for _, want := range []string{"## Machine", "## Ingest", "## Disk", "## Memory", "## Queries", "### Median latency ratio, TidalDB / peer",
 		"| TidalDB | " + o.Driver + " | 6000 | 6000 |", "| VictoriaMetrics | promrw1 | 6000 | 6000 |", "go1."} {
 		if !strings.Contains(text, want) {
 			t.Errorf("report lacks %q", want)

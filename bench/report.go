@@ -241,26 +241,29 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "\n![query latency](%s)\n\n", chartQuery)
 
 	if tidal != nil && len(r.Systems) > 1 {
-		b.WriteString("### Median latency ratio, TidalDB PromQL / peer\n\n| Query |")
+		b.WriteString("### Median latency ratio, TidalDB / peer\n\nPromQL peers against TidalDB's PromQL; InfluxDB's InfluxQL against TidalDB's Timestream SQL (PromQL while SQL fails).\n\n| Query |")
 		for _, s := range r.Systems[1:] {
 			fmt.Fprintf(&b, " %s |", s.Name)
 		}
 		b.WriteString("\n|---|" + strings.Repeat("---:|", len(r.Systems)-1) + "\n")
 		for _, name := range r.queryNames() {
 			fmt.Fprintf(&b, "| %s |", name)
-			tq := r.find(tidal.Name, name, LangPromQL)
 			for _, s := range r.Systems[1:] {
+				tq := r.find(tidal.Name, name, LangPromQL)
 				var pq *QueryResult
 				for _, lang := range []string{LangPromQL, LangInfluxQL} {
 					if pq = r.find(s.Name, name, lang); pq != nil {
 						break
 					}
 				}
+				if sq := r.find(tidal.Name, name, LangSQL); pq != nil && pq.Lang == LangInfluxQL && sq != nil && len(sq.Runs) > 0 {
+					tq = sq
+				}
 				cell := "-"
 				if tq != nil && pq != nil && len(tq.Runs) > 0 && len(pq.Runs) > 0 {
 					cell = fmt.Sprintf("%.2f", float64(latencyOf(tq.Runs).Median)/float64(latencyOf(pq.Runs).Median))
 					if pq.Lang == LangInfluxQL {
-						cell += " (vs InfluxQL)"
+						cell += " (" + tq.Lang + " vs influxql)"
 					}
 				}
 				fmt.Fprintf(&b, " %s |", cell)
