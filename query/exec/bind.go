@@ -59,10 +59,11 @@ type groupKey struct {
 
 // binder turns a parsed statement into a plan for one query.
 type binder struct {
-	q      *qctx
-	ctes   []map[string]*parser.CTE
-	params []Param
-	depth  int
+	q        *qctx
+	ctes     []map[string]*parser.CTE
+	params   []Param
+	paramPos map[string]parser.Pos
+	depth    int
 	// windows collects the window calls of the SELECT being bound;
 	// windowBase is where their columns start in the window node's rows.
 	windows    *[]*windowCall

@@ -129,6 +129,8 @@ func (b *binder) bindExpr1(e parser.Expr, s *scope) (*expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		b.inferParam(l, r.typ)
+		b.inferParam(r, l.typ)
 		switch x.Op {
 		case parser.OpAnd, parser.OpOr:
 			return b.bindLogical(x.Op, l, r, pos)
@@ -492,6 +494,12 @@ func (b *binder) bindParam(p *parser.Param) (*expr, error) {
 	if key == "" {
 		key = strconv.Itoa(p.Index)
 	}
+	if b.paramPos == nil {
+		b.paramPos = map[string]parser.Pos{}
+	}
+	if old, ok := b.paramPos[key]; !ok || p.Line < old.Line || p.Line == old.Line && p.Col < old.Col {
+		b.paramPos[key] = p.Pos
+	}
 	n := len(b.params)
 	defer func() {
 		// A parameter bound twice (pushdown probes, CTEs used twice) is
@@ -520,9 +528,27 @@ func (b *binder) bindParam(p *parser.Param) (*expr, error) {
 	}
 	if b.q.prepare {
 		b.params = append(b.params, Param{Name: key, Type: TypeUnknown})
-		return constExpr(Null(KindUnknown), TypeUnknown), nil
+		e := constExpr(Null(KindUnknown), TypeUnknown)
+		e.param = key
+		return e, nil
 	}
 	return nil, validationf(p.Line, p.Col, "No value given for parameter @%s", key)
+}
+
+// inferParam gives a Prepare placeholder the type of what it is compared
+// or combined with.
+func (b *binder) inferParam(e *expr, t Type) {
+	if e.param == "" || t.Kind == KindUnknown {
+		return
+	}
+	if t.Kind == KindIntervalDayToSecond && e.typ.Kind == KindUnknown {
+		return
+	}
+	for i := range b.params {
+		if b.params[i].Name == e.param && b.params[i].Type.Kind == KindUnknown {
+			b.params[i].Type = t
+		}
+	}
 }
 
 func (b *binder) bindCase(x *parser.Case, s *scope) (*expr, error) {
@@ -641,13 +667,14 @@ func (b *binder) bindInList(x *parser.InList, s *scope) (*expr, error) {
 			}
 			set[string(appendKey(nil, coerceValue(e.val, t)))] = true
 		}
-		var key []byte
 		return derived(TypeBoolean, append([]*expr{v}, list...), func(row []Value) (Value, error) {
 			a, err := v.eval(row)
 			if err != nil || a.Null {
 				return Null(KindBoolean), err
 			}
-			key = appendKey(key[:0], coerceValue(a, t))
+			// A stack buffer: scan workers evaluate this concurrently.
+			var kb [32]byte
+			key := appendKey(kb[:0], coerceValue(a, t))
 			if set[string(key)] {
 				return boolValue(!not), nil
 			}

@@ -102,6 +102,11 @@ func (e *Engine) Prepare(sql string) (cols []Column, params []Param, err error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	// Report parameters in order of appearance.
+	sort.SliceStable(b.params, func(i, j int) bool {
+		p, q := b.paramPos[b.params[i].Name], b.paramPos[b.params[j].Name]
+		return p.Line < q.Line || p.Line == q.Line && p.Col < q.Col
+	})
 	return resultColumns(n), b.params, nil
 }
 

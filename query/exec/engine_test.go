@@ -62,7 +62,10 @@ func TestPrepare(t *testing.T) {
 			[]Param{{"scheduled_runtime", TypeTimestamp}}},
 		{"SELECT load, tag FROM fuzzdb.tbl WHERE host = @h",
 			[]Column{{"load", TypeDouble}, {"tag", TypeVarchar}},
-			[]Param{{"h", TypeUnknown}}},
+			[]Param{{"h", TypeVarchar}}},
+		{"SELECT ? + 1, @x FROM fuzzdb.tbl WHERE measure_value::double > @limit",
+			[]Column{{"_col0", TypeBigint}, {"_col1", TypeUnknown}},
+			[]Param{{"1", TypeBigint}, {"x", TypeUnknown}, {"limit", TypeDouble}}},
 		{"SHOW TABLES FROM fuzzdb", []Column{{"Table", TypeVarchar}}, nil},
 	}
 	for _, tt := range tests {

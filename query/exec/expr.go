@@ -28,6 +28,8 @@ type expr struct {
 	cases *caseParts
 	// bin is set for bin(column, constant width).
 	bin *binInfo
+	// param names the parameter a Prepare placeholder stands for.
+	param string
 }
 
 type binInfo struct {

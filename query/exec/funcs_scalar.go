@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -313,13 +314,26 @@ func registerScalarFuncs() {
 	str1("ltrim", TypeVarchar, func(s string) Value { return Varchar(strings.TrimLeft(s, " ")) })
 	str1("rtrim", TypeVarchar, func(s string) Value { return Varchar(strings.TrimRight(s, " ")) })
 	str1("length", TypeBigint, func(s string) Value { return Bigint(int64(utf8.RuneCountInString(s))) })
-	str1("reverse", TypeVarchar, func(s string) Value {
-		r := []rune(s)
-		for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
-			r[i], r[j] = r[j], r[i]
+	funcs["reverse"] = funcDef{bind: func(b *binder, args []*expr, pos parser.Pos) (*expr, error) {
+		if len(args) != 1 {
+			return nil, argErr("reverse", args, pos)
 		}
-		return Varchar(string(r))
-	})
+		switch args[0].typ.Kind {
+		case KindArray:
+			return strict(args[0].typ, args, func(a []Value) (Value, error) {
+				out := slices.Clone(a[0].Elems)
+				slices.Reverse(out)
+				return Value{Kind: KindArray, Elems: out}, nil
+			})
+		case KindVarchar, KindUnknown:
+			return strict(TypeVarchar, args, func(a []Value) (Value, error) {
+				r := []rune(a[0].S)
+				slices.Reverse(r)
+				return Varchar(string(r)), nil
+			})
+		}
+		return nil, argErr("reverse", args, pos)
+	}}
 	str1("to_utf8", TypeVarchar, func(s string) Value { return Varchar(s) })
 	str1("from_utf8", TypeVarchar, func(s string) Value { return Varchar(strings.ToValidUTF8(s, "\uFFFD")) })
 	str1("to_base64", TypeVarchar, func(s string) Value { return Varchar(base64.StdEncoding.EncodeToString([]byte(s))) })

@@ -94,7 +94,6 @@ func registerSeriesFuncs() {
 			if method == "linear" || method == "spline_cubic" {
 				et = TypeDouble
 			}
-			var fill Value
 			if method == "fill" {
 				var err error
 				if args[2], err = coerce(args[2], elemType(args[0].typ)); err != nil {
@@ -108,6 +107,7 @@ func registerSeriesFuncs() {
 					return nil, err
 				}
 				return strict(et, append([]*expr{args[0], at}, args[2:]...), func(a []Value) (Value, error) {
+					var fill Value
 					if method == "fill" {
 						fill = a[2]
 					}
