@@ -647,43 +647,57 @@ func isNonFinite(s string) bool {
 
 // queryShell reads statements from stdin until EOF or \q. Statements end
 // with ';' outside quotes and comments and may span lines; errors are
-// printed and the shell goes on. Prompts are shown only on a terminal.
-// Without a terminal, the exit status is 1 when any statement failed.
+// printed and the shell goes on. On a terminal, lines are edited with
+// history (up/down, seeded from the history file); otherwise input is read
+// plainly without prompts and the exit status is 1 when any statement
+// failed.
 func queryShell(ctx context.Context, client *timestreamquery.Client, o queryOptions, stdin io.Reader, stdout, stderr io.Writer) int {
+	var lines lineSource
 	interactive := false
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		interactive = true
-		fmt.Fprintf(stdout, "tidal %s: connected to %s. End statements with ';', \\q quits.\n", version, o.endpoint)
+		if tl, err := newTermLines(f, stdout, o.history); err == nil {
+			interactive = true
+			lines = tl
+			defer tl.close()
+			// The terminal is raw now; its writer turns \n into \r\n.
+			fmt.Fprintf(tl.t, "tidal %s: connected to %s. End statements with ';', \\q quits.\n", version, o.endpoint)
+		}
+	}
+	if lines == nil {
+		sc := bufio.NewScanner(stdin)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		lines = &scanLines{sc: sc}
 	}
 	hist := openHistory(o.history, stderr)
 	if hist != nil {
 		defer hist.Close()
 	}
-	sc := bufio.NewScanner(stdin)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	var pending strings.Builder
 	failed := false
 	run := func(stmt string) {
 		if hist != nil {
 			fmt.Fprintln(hist, strings.Join(strings.Fields(stmt), " "))
 		}
+		lines.pause()
+		defer lines.resume()
 		if err := runInterruptible(ctx, client, stmt, o, stdout, stderr); err != nil {
 			failed = true
 			fmt.Fprintf(stderr, "error: %s\n", describeError(err))
 		}
 	}
 	for {
-		if interactive {
-			if pending.Len() == 0 {
-				fmt.Fprint(stdout, "tidal> ")
-			} else {
-				fmt.Fprint(stdout, "    -> ")
-			}
+		prompt := "tidal> "
+		if pending.Len() > 0 {
+			prompt = "    -> "
 		}
-		if !sc.Scan() {
+		line, err := lines.next(prompt)
+		if errors.Is(err, io.EOF) {
 			break
 		}
-		line := sc.Text()
+		if err != nil {
+			fmt.Fprintf(stderr, "tidal query: read input: %v\n", err)
+			return 1
+		}
 		if pending.Len() == 0 {
 			switch strings.TrimSpace(line) {
 			case `\q`, "quit", "exit":
@@ -701,17 +715,122 @@ func queryShell(ctx context.Context, client *timestreamquery.Client, o queryOpti
 		pending.Reset()
 		pending.WriteString(rest)
 	}
-	if err := sc.Err(); err != nil {
-		fmt.Fprintf(stderr, "tidal query: read input: %v\n", err)
-		return 1
-	}
 	if s := strings.TrimSpace(pending.String()); s != "" {
 		run(s)
 	}
 	if interactive {
-		fmt.Fprintln(stdout)
+		fmt.Fprint(stdout, "\r\n") // still in raw mode
 	}
 	return exitStatus(failed, interactive)
+}
+
+// lineSource yields input lines to the shell. pause and resume bracket the
+// execution of a statement.
+type lineSource interface {
+	next(prompt string) (string, error)
+	pause()
+	resume()
+}
+
+// scanLines reads piped input without prompts.
+type scanLines struct{ sc *bufio.Scanner }
+
+func (s *scanLines) next(string) (string, error) {
+	if s.sc.Scan() {
+		return s.sc.Text(), nil
+	}
+	if err := s.sc.Err(); err != nil {
+		return "", err
+	}
+	return "", io.EOF
+}
+
+func (*scanLines) pause()  {}
+func (*scanLines) resume() {}
+
+// termLines edits lines on a terminal in raw mode with an in-memory history
+// (up/down arrows) seeded from the history file. The terminal is back in
+// its normal mode while a statement runs, so output and Ctrl-C behave as
+// usual. Ctrl-D or Ctrl-C at the prompt ends the shell.
+type termLines struct {
+	fd    int
+	state *term.State
+	t     *term.Terminal
+}
+
+func newTermLines(in *os.File, out io.Writer, historyPath string) (*termLines, error) {
+	fd := int(in.Fd())
+	state, err := term.MakeRaw(fd)
+	if err != nil {
+		return nil, fmt.Errorf("enter raw mode: %w", err)
+	}
+	t := term.NewTerminal(struct {
+		io.Reader
+		io.Writer
+	}{in, out}, "tidal> ")
+	t.History = loadHistory(historyPath, 1000)
+	return &termLines{fd: fd, state: state, t: t}, nil
+}
+
+func (l *termLines) next(prompt string) (string, error) {
+	l.t.SetPrompt(prompt)
+	line, err := l.t.ReadLine()
+	if errors.Is(err, term.ErrPasteIndicator) {
+		err = nil // pasted text is ordinary input here
+	}
+	return line, err
+}
+
+func (l *termLines) pause() { _ = term.Restore(l.fd, l.state) }
+
+func (l *termLines) resume() {
+	if st, err := term.MakeRaw(l.fd); err == nil {
+		l.state = st
+	}
+}
+
+func (l *termLines) close() { _ = term.Restore(l.fd, l.state) }
+
+// lineHistory is a bounded in-memory history for term.Terminal.
+type lineHistory struct {
+	max   int
+	lines []string // oldest first
+}
+
+// Add records entry as the most recent line.
+func (h *lineHistory) Add(entry string) {
+	if n := len(h.lines); n > 0 && h.lines[n-1] == entry {
+		return
+	}
+	h.lines = append(h.lines, entry)
+	if len(h.lines) > h.max {
+		h.lines = h.lines[len(h.lines)-h.max:]
+	}
+}
+
+// Len returns the number of lines kept.
+func (h *lineHistory) Len() int { return len(h.lines) }
+
+// At returns the idx-th most recent line.
+func (h *lineHistory) At(idx int) string { return h.lines[len(h.lines)-1-idx] }
+
+// loadHistory returns a history holding the last max lines of the file at
+// path; a missing or unreadable file gives an empty history.
+func loadHistory(path string, max int) *lineHistory {
+	h := &lineHistory{max: max}
+	if path == "" {
+		return h
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return h
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			h.Add(line)
+		}
+	}
+	return h
 }
 
 func exitStatus(failed, interactive bool) int {

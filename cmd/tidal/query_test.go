@@ -358,3 +358,22 @@ func TestQueryCommandCancelsOnInterrupt(t *testing.T) {
 		t.Errorf("stdout = %q", out.String())
 	}
 }
+
+func TestLoadHistory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hist")
+	if err := os.WriteFile(path, []byte("SELECT 1\nSELECT 2\n\nSELECT 2\nSELECT 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := loadHistory(path, 2)
+	if h.Len() != 2 || h.At(0) != "SELECT 3" || h.At(1) != "SELECT 2" {
+		t.Errorf("history = %q, want the last two distinct lines", h.lines)
+	}
+	h.Add("SELECT 3") // repeated line: kept once
+	h.Add("SELECT 4")
+	if h.Len() != 2 || h.At(0) != "SELECT 4" || h.At(1) != "SELECT 3" {
+		t.Errorf("after Add: %q", h.lines)
+	}
+	if empty := loadHistory(filepath.Join(t.TempDir(), "missing"), 5); empty.Len() != 0 {
+		t.Errorf("missing file gave %d lines", empty.Len())
+	}
+}
