@@ -2,6 +2,7 @@ package timestreamapi
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -104,4 +105,45 @@ func (e benchEngine) Query(context.Context, string, map[string]exec.Value) (*exe
 
 func (e benchEngine) Prepare(string) ([]exec.Column, []exec.Param, error) {
 	return e.res.Columns, nil, nil
+}
+
+// BenchmarkEnginePaging runs SELECT over 10,000 TSBS-shaped rows on the real
+// engine and pages through the whole result with MaxRows 1000, as an SDK
+// paginator does, without the network.
+func BenchmarkEnginePaging(b *testing.B) {
+	a := New(newEngine(b, 100, 100, nil), Options{})
+	defer a.Close()
+	sql := "SELECT hostname, time, usage_user, usage_system FROM devops.cpu ORDER BY hostname, time"
+	b.ReportAllocs()
+	var bytes int64
+	for b.Loop() {
+		tok, rows := "", 0
+		for {
+			in := map[string]any{"QueryString": sql, "MaxRows": 1000}
+			if tok != "" {
+				in["NextToken"] = tok
+			}
+			body, _ := json.Marshal(in)
+			req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(body)))
+			req.Header.Set("X-Amz-Target", "Timestream_20181101.Query")
+			w := httptest.NewRecorder()
+			a.ServeHTTP(w, req)
+			var out struct {
+				NextToken string
+				Rows      []json.RawMessage
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || w.Code != http.StatusOK {
+				b.Fatalf("status %d: %v", w.Code, err)
+			}
+			bytes += int64(w.Body.Len())
+			rows += len(out.Rows)
+			if tok = out.NextToken; tok == "" {
+				break
+			}
+		}
+		if rows != 10000 {
+			b.Fatalf("paged %d rows, want 10000", rows)
+		}
+	}
+	b.SetBytes(bytes / int64(b.N))
 }
