@@ -64,6 +64,8 @@ type binder struct {
 	params   []Param
 	paramPos map[string]parser.Pos
 	depth    int
+	// corr is the stack of subqueries being bound, for outer references.
+	corr []*corrCtx
 	// windows collects the window calls of the SELECT being bound;
 	// windowBase is where their columns start in the window node's rows.
 	windows    *[]*windowCall

@@ -481,9 +481,12 @@ func (b *binder) bindIdent(id *parser.Ident, s *scope) (*expr, error) {
 			return fieldByName(colExpr(c, s.cols[c].typ), id.Parts[len(id.Parts)-1], id.Pos)
 		}
 	}
+	if e, ok, err := b.outerRef(id, s); ok || err != nil {
+		return e, err
+	}
 	for o := s.outer; o != nil; o = o.outer {
 		if o.find(id.Parts) >= 0 {
-			return nil, validationf(id.Line, id.Col, "Correlated subqueries are not supported: column '%s' refers to an outer query", parser.Format(id))
+			return nil, validationf(id.Line, id.Col, "Correlated subqueries are only supported one level deep: column '%s' refers to a query further out", parser.Format(id))
 		}
 	}
 	return nil, validationf(id.Line, id.Col, "Column '%s' cannot be resolved", parser.Format(id))
