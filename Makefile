@@ -34,7 +34,13 @@ test-race: ## tests of the concurrent packages under the race detector
 fuzz-smoke: ## run every Fuzz* target for FUZZTIME (default 10s)
 	./scripts/fuzz-smoke.sh $(FUZZTIME)
 
-bench: ## Go benchmarks of the hot paths (go test -bench)
+bench: ## small TSBS preset against TidalDB and every peer; writes bench-out/report.md
+	$(GO) run ./cmd/tidal-bench run --preset small --peer victoriametrics,prometheus,influxdb --out bench-out
+
+bench-smoke: ## seconds-long TSBS preset against TidalDB and VictoriaMetrics
+	$(GO) run ./cmd/tidal-bench run --preset smoke --peer victoriametrics --out bench-out/smoke
+
+gobench: ## Go benchmarks of the hot paths (go test -bench)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 lint: ## gofmt, go vet, golangci-lint (staticcheck, errcheck, errorlint, depguard, ...)
@@ -45,4 +51,4 @@ lint: ## gofmt, go vet, golangci-lint (staticcheck, errcheck, errorlint, depguar
 clean: ## remove build output
 	rm -rf bin
 
-.PHONY: help build run deps test test-race fuzz-smoke bench lint clean
+.PHONY: help build run deps test test-race fuzz-smoke bench bench-smoke gobench lint clean
