@@ -85,7 +85,7 @@ func BenchmarkWritePart(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		cat, id := newCatalog(b)
-		s, err := Open(Options{Dir: b.TempDir(), Catalog: cat})
+		s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: b.TempDir(), Catalog: cat})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -111,7 +111,7 @@ func BenchmarkWritePart(b *testing.B) {
 func BenchmarkScan(b *testing.B) {
 	dir := b.TempDir()
 	cat, id := newCatalog(b)
-	s, err := Open(Options{Dir: dir, Catalog: cat})
+	s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: dir, Catalog: cat})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func BenchmarkScan(b *testing.B) {
 	}
 	// The same day written as four 6-hour parts, read merged on the fly.
 	dir4 := b.TempDir()
-	s, err = Open(Options{Dir: dir4, Catalog: cat})
+	s, err = Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: dir4, Catalog: cat})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func BenchmarkScan(b *testing.B) {
 		cache int
 	}{{"cold", dir, -1}, {"warm", dir, 256 << 20}, {"4parts-cold", dir4, -1}} {
 		b.Run(tc.name, func(b *testing.B) {
-			s, err := Open(Options{Dir: tc.dir, Catalog: cat, CacheBytes: tc.cache})
+			s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: tc.dir, Catalog: cat, CacheBytes: tc.cache})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -205,7 +205,7 @@ func BenchmarkMerge(b *testing.B) {
 		b.StopTimer()
 		cat, id := newCatalog(b)
 		now := day0 + 3600e9
-		s, err := Open(Options{Dir: b.TempDir(), Catalog: cat, Now: func() time.Time { return time.Unix(0, now) }})
+		s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: b.TempDir(), Catalog: cat, Now: func() time.Time { return time.Unix(0, now) }})
 		if err != nil {
 			b.Fatal(err)
 		}

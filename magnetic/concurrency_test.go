@@ -81,7 +81,7 @@ func countRows(s *Store) (int64, error) {
 func TestCacheMetrics(t *testing.T) {
 	cat, id := newCatalog(t)
 	reg := prometheus.NewRegistry()
-	s, err := Open(Options{Dir: t.TempDir(), Catalog: cat, Registerer: reg})
+	s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: t.TempDir(), Catalog: cat, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

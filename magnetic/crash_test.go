@@ -41,7 +41,7 @@ func TestCrashHelper(t *testing.T) {
 		t.Skip("child process of TestCrashRecovery")
 	}
 	cat, id := newCatalog(t)
-	s, err := Open(Options{Dir: dir, Catalog: cat})
+	s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: dir, Catalog: cat})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(2)
@@ -108,7 +108,7 @@ func TestCrashRecovery(t *testing.T) {
 func verifyCrashDir(t *testing.T, dir string, acked int) {
 	t.Helper()
 	cat, _ := newCatalog(t)
-	s, err := Open(Options{Dir: dir, Catalog: cat})
+	s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: dir, Catalog: cat})
 	if err != nil {
 		t.Fatalf("reopen after kill: %v", err)
 	}
@@ -155,7 +155,7 @@ func verifyCrashDir(t *testing.T, dir string, acked int) {
 func TestOpenRemovesLeftovers(t *testing.T) {
 	cat, id := newCatalog(t)
 	dir := t.TempDir()
-	s, err := Open(Options{Dir: dir, Catalog: cat, Now: coldNow})
+	s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: dir, Catalog: cat, Now: coldNow})
 	if err != nil {
 		t.Fatal(err)
 	}

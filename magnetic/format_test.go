@@ -77,7 +77,7 @@ func writeGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat, id := newCatalog(t)
-	s, err := Open(Options{Dir: goldenDir, Catalog: cat, Now: func() time.Time { return time.Unix(0, day0) }})
+	s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: goldenDir, Catalog: cat, Now: func() time.Time { return time.Unix(0, day0) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,7 +130,7 @@ func FuzzPartRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		recs := fuzzRecords(data)
 		cat, id := newCatalog(t)
-		s, err := Open(Options{Dir: t.TempDir(), Catalog: cat, Now: coldNow})
+		s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: t.TempDir(), Catalog: cat, Now: coldNow})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,6 +30,7 @@ const (
 type mergePlan struct {
 	tableID uint64
 	start   int64
+	width   time.Duration
 	inputs  []*part // ascending order, references held
 }
 
@@ -79,7 +80,7 @@ func (s *Store) planMerges() ([]mergePlan, error) {
 		}
 		for start, pt := range pts {
 			minParts, ratio := coldMinParts, int64(coldRatio)
-			if start+int64(PartitionWidth+memory+hotGrace) > now {
+			if hotUntil := partitionLast(start, pt.width+memory+hotGrace); hotUntil >= now {
 				minParts, ratio = hotMinParts, hotRatio
 			}
 			lo, hi, ok := pickMerge(pt.parts, minParts, ratio)
@@ -90,7 +91,7 @@ func (s *Store) planMerges() ([]mergePlan, error) {
 			for _, p := range in {
 				p.incRef()
 			}
-			plans = append(plans, mergePlan{tableID: id, start: start, inputs: in})
+			plans = append(plans, mergePlan{tableID: id, start: start, width: pt.width, inputs: in})
 		}
 	}
 	return plans, nil
@@ -142,7 +143,7 @@ func (s *Store) mergeParts(ctx context.Context, pl mergePlan) error {
 		ins[i].next()
 	}
 	seq := s.seq.Add(1)
-	p, err := s.writePart(pl.tableID, pl.start, seq, meta, func(w *partWriter) error {
+	p, err := s.writePart(pl.tableID, pl.start, pl.width, seq, meta, func(w *partWriter) error {
 		return mergeInto(ctx, w, ins)
 	})
 	if err != nil {
@@ -151,7 +152,7 @@ func (s *Store) mergeParts(ctx context.Context, pl mergePlan) error {
 	s.m.merges.Inc()
 	s.m.rowsMerged.Add(float64(p.meta.rows))
 	s.log.Debug("merged parts", "table", pl.tableID, "part", p.path, "inputs", len(pl.inputs), "rows", p.meta.rows)
-	return s.install(pl.tableID, pl.start, p, pl.inputs)
+	return s.install(pl.tableID, pl.start, pl.width, p, pl.inputs)
 }
 
 // mergeInput is one part being merged: its cursor yields one block of one

@@ -76,7 +76,7 @@ func TestDecodePartErrors(t *testing.T) {
 func TestStoreErrors(t *testing.T) {
 	cat, _ := newCatalog(t)
 	dir := t.TempDir()
-	s, err := Open(Options{Dir: dir, Catalog: cat})
+	s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: dir, Catalog: cat})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestStoreErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(pdir, partName(1)), []byte("not a part"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(Options{Dir: dir, Catalog: cat}); !errors.Is(err, ErrCorrupt) {
+	if _, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: dir, Catalog: cat}); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("open with a corrupt part: %v", err)
 	}
 	if _, err := Open(Options{}); err == nil {

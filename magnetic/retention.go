@@ -36,6 +36,7 @@ func (s *Store) ApplyRetention(now time.Time) error {
 				drop = append(drop, pt)
 			}
 			delete(s.tables, id)
+			delete(s.widths, id)
 			gone = append(gone, id)
 			continue
 		}
@@ -44,7 +45,7 @@ func (s *Store) ApplyRetention(now time.Time) error {
 		}
 		cutoff := now.Add(-time.Duration(t.Retention.MagneticDays) * 24 * time.Hour).UnixNano()
 		for start, pt := range pts {
-			if start+int64(PartitionWidth) <= cutoff {
+			if partitionLast(start, pt.width) < cutoff {
 				drop = append(drop, pt)
 				delete(pts, start)
 			}
@@ -61,15 +62,33 @@ func (s *Store) ApplyRetention(now time.Time) error {
 			errs = append(errs, p.decRef())
 		}
 		s.m.partitionsDropped.Inc()
-		s.log.Info("dropped partition", "table", pt.tableID, "partition", time.Unix(0, pt.start).UTC().Format(partitionDirLayout), "parts", len(pt.parts))
+		s.log.Info("dropped partition", "table", pt.tableID, "partition", partitionName(pt.start, pt.width), "parts", len(pt.parts))
 	}
 	for _, id := range gone {
-		// Fails while scans still hold parts of the table; the directory
-		// is then left empty.
-		_ = os.Remove(filepath.Join(s.opts.Dir, strconv.FormatUint(id, 10)))
+		removeTableDir(filepath.Join(s.opts.Dir, strconv.FormatUint(id, 10)))
 	}
 	if len(drop) > 0 {
 		errs = append(errs, syncDir(s.opts.Dir))
 	}
 	return errors.Join(errs...)
+}
+
+// removeTableDir removes the directory of a deleted table once it holds
+// nothing but its layout file. While scans still hold parts of the table
+// the directory and the layout stay, so that Open can still read the
+// partitions' names; the next ApplyRetention after Open removes them.
+func removeTableDir(tdir string) {
+	ents, err := os.ReadDir(tdir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if e.Name() != layoutFile && e.Name() != layoutFile+tmpSuffix {
+			return
+		}
+	}
+	for _, e := range ents {
+		_ = os.Remove(filepath.Join(tdir, e.Name()))
+	}
+	_ = os.Remove(tdir)
 }

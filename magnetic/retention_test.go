@@ -92,7 +92,7 @@ func TestApplyRetention(t *testing.T) {
 func TestBackgroundLoopAppliesRetentionChange(t *testing.T) {
 	cat, id := newCatalog(t)
 	done := make(chan struct{}, 16)
-	s, err := Open(Options{Dir: t.TempDir(), Catalog: cat, MergeInterval: time.Hour,
+	s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: t.TempDir(), Catalog: cat, MergeInterval: time.Hour,
 		Now: func() time.Time { return time.Unix(0, day0) }, maintained: func() { done <- struct{}{} }})
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +190,7 @@ func TestBackgroundLoopMerges(t *testing.T) {
 		t.Fatal(err)
 	}
 	passes := make(chan struct{}, 1)
-	s2, err := Open(Options{Dir: dir, Catalog: cat, Now: coldNow, MergeInterval: time.Millisecond,
+	s2, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: dir, Catalog: cat, Now: coldNow, MergeInterval: time.Millisecond,
 		maintained: func() {
 			select {
 			case passes <- struct{}{}:

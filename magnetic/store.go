@@ -19,11 +19,6 @@ import (
 	"github.com/tidaldb/tidal/memstore/catalog"
 )
 
-// PartitionWidth is the time span of one partition in format version 1.
-const PartitionWidth = 24 * time.Hour
-
-const partitionDirLayout = "20060102"
-
 var (
 	// ErrCorrupt reports a part file whose bytes do not follow
 	// docs/format/part.md, or whose checksums do not match.
@@ -60,6 +55,20 @@ type Options struct {
 	// loop; 0 starts no loop (callers run Merge and ApplyRetention).
 	MergeInterval time.Duration
 
+	// PartitionWidth, when not 0, forces the partition width of tables
+	// whose width is not chosen yet (tests, benchmarks): it must be
+	// HourPartitionWidth, DefaultPartitionWidth or WeekPartitionWidth.
+	// Tables that already have a width keep it.
+	PartitionWidth time.Duration
+	// HourPartitionRowsPerDay and WeekPartitionRowsPerDay are the
+	// thresholds of the width rule applied to a table's first WritePart:
+	// its rows per day (rows divided by their time span, at least an
+	// hour) above HourPartitionRowsPerDay give one-hour partitions, below
+	// WeekPartitionRowsPerDay one-week partitions, else one-day. 0 means
+	// DefaultHourPartitionRowsPerDay and DefaultWeekPartitionRowsPerDay.
+	HourPartitionRowsPerDay int64
+	WeekPartitionRowsPerDay int64
+
 	// maintained, when set (tests), is called after each background
 	// retention or merge pass.
 	maintained func()
@@ -70,6 +79,8 @@ type PartInfo struct {
 	TableID uint64
 	// Partition is the start of the part's partition (UTC).
 	Partition time.Time
+	// PartitionWidth is the width of the part's table's partitions.
+	PartitionWidth time.Duration
 	// Name is the part's file name.
 	Name string
 	// Level is 0 for written parts and grows with each merge.
@@ -99,8 +110,16 @@ func (pi PartInfo) BytesPerSample() float64 {
 type partition struct {
 	tableID uint64
 	start   int64
+	width   time.Duration
 	dir     string
 	parts   []*part // ascending meta.order
+}
+
+// tableLayout is the partition width of one table; onDisk is false for
+// format version 1 tables, whose width is implied by the missing file.
+type tableLayout struct {
+	width  time.Duration
+	onDisk bool
 }
 
 type metrics struct {
@@ -126,10 +145,12 @@ type Store struct {
 	wg     sync.WaitGroup
 	kick   chan struct{}
 
-	maintMu sync.Mutex // Serialises Merge, ApplyRetention and Close.
+	maintMu  sync.Mutex // Serialises Merge, ApplyRetention and Close.
+	layoutMu sync.Mutex // Serialises choosing and persisting table widths.
 
 	mu     sync.RWMutex // Guards everything below.
 	tables map[uint64]map[int64]*partition
+	widths map[uint64]tableLayout // tables whose width is known
 	closed bool
 }
 
@@ -142,7 +163,17 @@ func Open(opts Options) (*Store, error) {
 	if opts.CacheBytes == 0 {
 		opts.CacheBytes = 64 << 20
 	}
-	s := &Store{opts: opts, log: opts.Logger, now: opts.Now, tables: map[uint64]map[int64]*partition{}, kick: make(chan struct{}, 1)}
+	if opts.PartitionWidth != 0 && !validWidth(opts.PartitionWidth) {
+		return nil, fmt.Errorf("magnetic: open store: Options.PartitionWidth %v is not 1h, 24h or 168h", opts.PartitionWidth)
+	}
+	if opts.HourPartitionRowsPerDay == 0 {
+		opts.HourPartitionRowsPerDay = DefaultHourPartitionRowsPerDay
+	}
+	if opts.WeekPartitionRowsPerDay == 0 {
+		opts.WeekPartitionRowsPerDay = DefaultWeekPartitionRowsPerDay
+	}
+	s := &Store{opts: opts, log: opts.Logger, now: opts.Now, tables: map[uint64]map[int64]*partition{},
+		widths: map[uint64]tableLayout{}, kick: make(chan struct{}, 1)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -221,22 +252,50 @@ func (s *Store) load() error {
 			continue
 		}
 		tdir := filepath.Join(s.opts.Dir, td.Name())
+		// A layout file is durable before the first partition directory
+		// exists, so a leftover temporary one belongs to a table without
+		// partitions: remove it and let the next write choose again.
+		if err := os.Remove(filepath.Join(tdir, layoutFile+tmpSuffix)); err == nil {
+			s.log.Info("removed incomplete layout", "table", id)
+			if err := syncDir(tdir); err != nil {
+				return fmt.Errorf("open store: %w", err)
+			}
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("open store: remove incomplete layout: %w", err)
+		}
+		width, err := readLayout(tdir)
+		if err != nil {
+			return fmt.Errorf("open store: %w", err)
+		}
+		if width != 0 {
+			s.widths[id] = tableLayout{width: width, onDisk: true}
+		}
 		pdirs, err := os.ReadDir(tdir)
 		if err != nil {
 			return fmt.Errorf("open store: %w", err)
 		}
 		for _, pd := range pdirs {
-			day, err := time.Parse(partitionDirLayout, pd.Name())
-			if err != nil || !pd.IsDir() {
+			start, w, ok := parsePartitionName(pd.Name())
+			if !ok || !pd.IsDir() {
 				continue
 			}
-			pt, err := s.loadPartition(id, day.UnixNano(), filepath.Join(tdir, pd.Name()), &maxSeq)
+			if width == 0 && w == DefaultPartitionWidth {
+				// Format version 1: no layout file, day partitions.
+				width = DefaultPartitionWidth
+				s.widths[id] = tableLayout{width: width}
+			}
+			if w != width {
+				return fmt.Errorf("open store: partition %s of table %d does not have the table's width %v: %w",
+					pd.Name(), id, width, ErrBadLayout)
+			}
+			pt, err := s.loadPartition(id, start, filepath.Join(tdir, pd.Name()), &maxSeq)
 			if err != nil {
 				return err
 			}
 			if pt == nil {
 				continue
 			}
+			pt.width = w
 			if s.tables[id] == nil {
 				s.tables[id] = map[int64]*partition{}
 			}
@@ -413,7 +472,7 @@ func (s *Store) Parts() []PartInfo {
 	for id, pts := range s.tables {
 		for _, pt := range pts {
 			for _, p := range pt.parts {
-				out = append(out, p.info(id, pt.start))
+				out = append(out, p.info(id, pt.start, pt.width))
 			}
 		}
 	}
@@ -436,23 +495,51 @@ func cmpU(a, b uint64) int {
 	return 1
 }
 
-func (p *part) info(tableID uint64, start int64) PartInfo {
-	return PartInfo{TableID: tableID, Partition: time.Unix(0, start).UTC(), Name: p.name, Level: int(p.meta.level),
+func (p *part) info(tableID uint64, start int64, width time.Duration) PartInfo {
+	return PartInfo{TableID: tableID, Partition: time.Unix(0, start).UTC(), PartitionWidth: width, Name: p.name, Level: int(p.meta.level),
 		Series: len(p.meta.series), Rows: int64(p.meta.rows), MinTime: p.meta.minT, MaxTime: p.meta.maxT,
 		Bytes: p.size, RawBytes: 16 * int64(p.meta.rows), Created: time.Unix(0, p.meta.created).UTC(), Creator: p.meta.creator}
 }
 
-// partitionStart returns the start of the partition holding time t (ns).
-func partitionStart(t int64) int64 {
-	w := int64(PartitionWidth)
-	q := t / w
-	if t%w < 0 {
-		q--
-	}
-	return q * w
+// partitionDir returns the directory of a table's partition.
+func (s *Store) partitionDir(tableID uint64, start int64, w time.Duration) string {
+	return filepath.Join(s.opts.Dir, strconv.FormatUint(tableID, 10), partitionName(start, w))
 }
 
-// partitionDir returns the directory of a table's partition.
-func (s *Store) partitionDir(tableID uint64, start int64) string {
-	return filepath.Join(s.opts.Dir, strconv.FormatUint(tableID, 10), time.Unix(0, start).UTC().Format(partitionDirLayout))
+// tableWidth returns the partition width of a table, choosing it for a
+// first write of rows rows spanning [minT, maxT] and making the choice
+// durable before any partition directory of the table exists.
+func (s *Store) tableWidth(tableID uint64, rows int, minT, maxT int64) (time.Duration, error) {
+	s.mu.RLock()
+	tl, ok := s.widths[tableID]
+	s.mu.RUnlock()
+	if ok && tl.onDisk {
+		return tl.width, nil
+	}
+	s.layoutMu.Lock()
+	defer s.layoutMu.Unlock()
+	s.mu.RLock()
+	tl, ok = s.widths[tableID]
+	s.mu.RUnlock()
+	if ok && tl.onDisk {
+		return tl.width, nil
+	}
+	if !ok {
+		tl.width = s.opts.PartitionWidth
+		if tl.width == 0 {
+			tl.width = chooseWidth(rows, minT, maxT, s.opts.HourPartitionRowsPerDay, s.opts.WeekPartitionRowsPerDay)
+		}
+	}
+	// Version 1 tables get their implied day width written down too, so
+	// that it survives retention emptying the table.
+	tdir := filepath.Join(s.opts.Dir, strconv.FormatUint(tableID, 10))
+	if err := writeLayout(s.opts.Dir, tdir, tl.width); err != nil {
+		return 0, err
+	}
+	tl.onDisk = true
+	s.mu.Lock()
+	s.widths[tableID] = tl
+	s.mu.Unlock()
+	s.log.Info("chose partition width", "table", tableID, "width", tl.width, "rows", rows)
+	return tl.width, nil
 }

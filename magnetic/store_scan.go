@@ -74,7 +74,7 @@ func (s *Store) acquire(tableID uint64, minT, maxT int64) ([][]*part, error) {
 	}
 	var pts []*partition
 	for _, pt := range s.tables[tableID] {
-		if pt.start <= maxT && pt.start+int64(PartitionWidth)-1 >= minT {
+		if pt.start <= maxT && partitionLast(pt.start, pt.width) >= minT {
 			pts = append(pts, pt)
 		}
 	}

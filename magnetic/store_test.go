@@ -43,7 +43,7 @@ func newCatalog(t testing.TB) (*catalog.Catalog, uint64) {
 
 func openStore(t testing.TB, dir string, cat *catalog.Catalog) *Store {
 	t.Helper()
-	s, err := Open(Options{Dir: dir, Catalog: cat, Now: coldNow})
+	s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: dir, Catalog: cat, Now: coldNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestScanAcceptance(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			open := func(t *testing.T, recs []ingest.Record) scan.Source {
 				cat, id := newCatalog(t)
-				s, err := Open(Options{Dir: t.TempDir(), Catalog: cat, CacheBytes: tc.cache, Now: coldNow})
+				s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: t.TempDir(), Catalog: cat, CacheBytes: tc.cache, Now: coldNow})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -346,7 +346,7 @@ func TestPickMerge(t *testing.T) {
 func TestMergePolicyHotAndCold(t *testing.T) {
 	cat, id := newCatalog(t) // MemoryHours 1
 	now := day0
-	s, err := Open(Options{Dir: t.TempDir(), Catalog: cat, Now: func() time.Time { return time.Unix(0, now) }})
+	s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: t.TempDir(), Catalog: cat, Now: func() time.Time { return time.Unix(0, now) }})
 	if err != nil {
 		t.Fatal(err)
 	}

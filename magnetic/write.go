@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/query/scan"
@@ -58,13 +60,30 @@ func (s *Store) WritePart(ctx context.Context, tableID uint64, src scan.Batches)
 		buf    *rowBuffer
 		lo, hi int
 	}
+	rows, minT, maxT := 0, int64(math.MaxInt64), int64(math.MinInt64)
+	for _, rb := range bySeries {
+		rb.sortDedup()
+		if n := len(rb.time); n > 0 {
+			rows += n
+			minT, maxT = min(minT, rb.time[0]), max(maxT, rb.time[n-1])
+		}
+	}
+	if rows == 0 {
+		return nil, nil
+	}
+	width, err := s.tableWidth(tableID, rows, minT, maxT)
+	if err != nil {
+		return nil, fmt.Errorf("write part: %w", err)
+	}
 	byPartition := map[int64][]piece{}
 	for key, rb := range bySeries {
-		rb.sortDedup()
 		for lo := 0; lo < len(rb.time); {
-			start := partitionStart(rb.time[lo])
-			end := start + int64(PartitionWidth)
-			hi := lo + sort.Search(len(rb.time)-lo, func(i int) bool { return rb.time[lo+i] >= end })
+			start, ok := partitionStart(rb.time[lo], width)
+			if !ok {
+				return nil, fmt.Errorf("write part: time %d is before the first partition of width %v", rb.time[lo], width)
+			}
+			last := partitionLast(start, width)
+			hi := lo + sort.Search(len(rb.time)-lo, func(i int) bool { return rb.time[lo+i] > last })
 			byPartition[start] = append(byPartition[start], piece{key, rb, lo, hi})
 			lo = hi
 		}
@@ -80,7 +99,7 @@ func (s *Store) WritePart(ctx context.Context, tableID uint64, src scan.Batches)
 		slices.SortFunc(pieces, func(a, b piece) int { return cmp.Compare(a.key, b.key) })
 		seq := s.seq.Add(1)
 		meta := partMeta{tableID: tableID, partStart: start, creator: "write", order: seq}
-		p, err := s.writePart(tableID, start, seq, meta, func(w *partWriter) error {
+		p, err := s.writePart(tableID, start, width, seq, meta, func(w *partWriter) error {
 			for _, pc := range pieces {
 				if err := w.addSeries(pc.key, pc.buf, pc.lo, pc.hi); err != nil {
 					return err
@@ -91,8 +110,8 @@ func (s *Store) WritePart(ctx context.Context, tableID uint64, src scan.Batches)
 		if err != nil {
 			return infos, err
 		}
-		info := p.info(tableID, start)
-		if err := s.install(tableID, start, p, nil); err != nil {
+		info := p.info(tableID, start, width)
+		if err := s.install(tableID, start, width, p, nil); err != nil {
 			return infos, err
 		}
 		infos = append(infos, info)
@@ -110,8 +129,8 @@ func (s *Store) checkOpen() error {
 }
 
 // writePart writes and opens part seq of a partition; fill adds the series.
-func (s *Store) writePart(tableID uint64, start int64, seq uint64, meta partMeta, fill func(*partWriter) error) (*part, error) {
-	dir := s.partitionDir(tableID, start)
+func (s *Store) writePart(tableID uint64, start int64, width time.Duration, seq uint64, meta partMeta, fill func(*partWriter) error) (*part, error) {
+	dir := s.partitionDir(tableID, start, width)
 	if err := ensureDir(s.opts.Dir, dir); err != nil {
 		return nil, fmt.Errorf("write part: %w", err)
 	}
@@ -149,7 +168,7 @@ func (s *Store) writePart(tableID uint64, start int64, seq uint64, meta partMeta
 // install adds p (holding the store's reference) to its partition, and
 // removes the parts it replaces. It fails only on a closed store, in which
 // case the part stays on disk for the next Open.
-func (s *Store) install(tableID uint64, start int64, p *part, replaces []*part) error {
+func (s *Store) install(tableID uint64, start int64, width time.Duration, p *part, replaces []*part) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -162,7 +181,7 @@ func (s *Store) install(tableID uint64, start int64, p *part, replaces []*part) 
 	}
 	pt := pts[start]
 	if pt == nil {
-		pt = &partition{tableID: tableID, start: start, dir: p.dir}
+		pt = &partition{tableID: tableID, start: start, width: width, dir: p.dir}
 		pts[start] = pt
 	}
 	var dropped []*part
