@@ -147,7 +147,9 @@ func (s *server) stop() {
 
 func (s *server) url() string { return "http://" + s.addr }
 
-// writeClient is the AWS SDK's Timestream Write client pointed at s.
+// writeClient is the AWS SDK's Timestream Write client pointed at s. It
+// keeps the SDK's default retries: the SDK can drop a loopback connection
+// while reading a response (aws-sdk-go-v2#2737), which a retry absorbs.
 func (s *server) writeClient() *timestreamwrite.Client {
 	return timestreamwrite.New(timestreamwrite.Options{
 		Region:       "us-east-1",
@@ -156,7 +158,6 @@ func (s *server) writeClient() *timestreamwrite.Client {
 		EndpointDiscovery: timestreamwrite.EndpointDiscoveryOptions{
 			EnableEndpointDiscovery: aws.EndpointDiscoveryDisabled,
 		},
-		RetryMaxAttempts: 1,
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -263,6 +264,35 @@ func startExternal(b *testing.B, bin, readyURL string, args ...string) {
 	}
 }
 
+// profileServer fetches a 5 s CPU profile of the server at base into the
+// file named by the environment variable env, when it is set; the returned
+// channel is closed when done.
+func profileServer(b *testing.B, base, env string) <-chan struct{} {
+	done := make(chan struct{})
+	path := os.Getenv(env)
+	if path == "" {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		resp, err := http.Get(base + "/debug/pprof/profile?seconds=5")
+		if err != nil {
+			b.Errorf("fetch profile: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err == nil {
+			err = os.WriteFile(path, data, 0o644)
+		}
+		if err != nil {
+			b.Errorf("save profile: %v", err)
+		}
+	}()
+	return done
+}
+
 // BenchmarkRemoteWrite measures remote-write ingest in samples/s of the
 // same pre-encoded TSBS devops stream (1000 hosts x 10 cpu metrics x 1 h at
 // 10 s, 4 senders, 2000 samples per request) into a real tidal server, a
@@ -272,6 +302,10 @@ func startExternal(b *testing.B, bin, readyURL string, args ...string) {
 // The stream is sent once whatever b.N is; run it with -benchtime 1x:
 //
 //	go test -run '^$' -bench RemoteWrite -benchtime 1x ./cmd/tidal
+//
+// TIDAL_RW_HOSTS and TIDAL_RW_STEPS shrink the stream;
+// TIDAL_RW_CPUPROFILE_10 and TIDAL_RW_CPUPROFILE_20 name files that receive
+// a 5 s CPU profile of the tidal server during the 1.0 and 2.0 rounds.
 func BenchmarkRemoteWrite(b *testing.B) {
 	hosts, steps := rwShape()
 	start := time.Now().Add(-time.Duration(steps)*10*time.Second - 5*time.Minute).Truncate(time.Minute)
@@ -308,7 +342,9 @@ func BenchmarkRemoteWrite(b *testing.B) {
 	b.ResetTimer()
 	for _, proto := range []string{"1.0", "2.0"} {
 		srv := startServer(b, b.TempDir())
+		profiled := profileServer(b, srv.url(), "TIDAL_RW_CPUPROFILE_"+strings.ReplaceAll(proto, ".", ""))
 		run("tidal", proto, rwTarget{"tidal", srv.url() + "/api/v1/write"}, proto == "2.0")
+		<-profiled
 		srv.kill()
 
 		vmAddr := freeAddr(b)

@@ -19,7 +19,6 @@ func (s *server) queryClient() *timestreamquery.Client {
 		Credentials:       credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 		BaseEndpoint:      aws.String(s.url()),
 		EndpointDiscovery: timestreamquery.EndpointDiscoveryOptions{EnableEndpointDiscovery: aws.EndpointDiscoveryDisabled},
-		RetryMaxAttempts:  1,
 	})
 }
 

@@ -278,7 +278,7 @@ func TestSigV4(t *testing.T) {
 			Credentials:       credentials.NewStaticCredentialsProvider(key, secret, ""),
 			BaseEndpoint:      aws.String(srv.url()),
 			EndpointDiscovery: timestreamwrite.EndpointDiscoveryOptions{EnableEndpointDiscovery: aws.EndpointDiscoveryDisabled},
-			RetryMaxAttempts:  1})
+		})
 	}
 	if _, err := client("AKIDGOOD", "s3cret").CreateDatabase(ctx, &timestreamwrite.CreateDatabaseInput{DatabaseName: aws.String("signed")}); err != nil {
 		t.Fatalf("correctly signed request: %v", err)
