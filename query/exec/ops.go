@@ -58,14 +58,31 @@ func (q *qctx) check() error {
 	return nil
 }
 
+// slab hands out row copies from large blocks, so that materialising
+// many rows costs few allocations.
+type slab struct {
+	buf []Value
+}
+
+func (s *slab) clone(r []Value) []Value {
+	if len(r) > len(s.buf) {
+		s.buf = make([]Value, max(4096, len(r)))
+	}
+	c := s.buf[:len(r):len(r)]
+	s.buf = s.buf[len(r):]
+	copy(c, r)
+	return c
+}
+
 // collect runs n and keeps a copy of every row.
 func collect(q *qctx, n node) ([][]Value, error) {
 	var rows [][]Value
+	var sl slab
 	err := n.run(q, func(r []Value) error {
 		if err := q.grow(rowSize(r)); err != nil {
 			return err
 		}
-		rows = append(rows, slices.Clone(r))
+		rows = append(rows, sl.clone(r))
 		return nil
 	})
 	if err != nil && err != errStop {
@@ -268,6 +285,7 @@ func compareRows(keys []sortKey, a, b []Value) int {
 
 func (n *sortNode) run(q *qctx, emit func([]Value) error) error {
 	var rows [][]Value
+	var sl slab
 	cmp := func(a, b []Value) int { return compareRows(n.keys, a, b) }
 	err := n.child.run(q, func(r []Value) error {
 		if n.keep >= 0 && int64(len(rows)) >= n.keep {
@@ -285,7 +303,7 @@ func (n *sortNode) run(q *qctx, emit func([]Value) error) error {
 		if err := q.grow(rowSize(r)); err != nil {
 			return err
 		}
-		c := slices.Clone(r)
+		c := sl.clone(r)
 		if n.keep >= 0 {
 			i := sort.Search(len(rows), func(i int) bool { return cmp(rows[i], c) > 0 })
 			rows = slices.Insert(rows, i, c)
