@@ -54,7 +54,8 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 	t.mu.RLock()
 	for i := range recs {
 		r := &recs[i]
-		if reason := validateRecord(r); reason != "" {
+		reason, s := validateRecord(r, t, &keyBuf)
+		if reason != "" {
 			status[i].rejected = true
 			reject(i, reason, 0)
 			continue
@@ -68,8 +69,6 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 			reject(i, windowReason(memFrom, magFrom, until, magWrites), 0)
 			continue
 		}
-		keyBuf = seriesKey(keyBuf[:0], r.MeasureName, r.Dimensions)
-		s := t.series[string(keyBuf)]
 		status[i].s = s
 		if reason := t.checkSchemaLocked(r, s != nil, &newCols); reason != "" {
 			status[i].rejected = true
@@ -207,21 +206,38 @@ func windowReason(memFrom, magFrom, until int64, magWrites bool) string {
 }
 
 // validateRecord checks what the schema does not: names, values, version.
-// It sorts the record's dimensions.
-func validateRecord(r *ingest.Record) string {
+// It sorts the record's dimensions and, once they are known to be sane, looks
+// the record's series up in t (whose lock the caller holds), building its key
+// in *key: the dimensions of a known series were checked when it was created.
+func validateRecord(r *ingest.Record, t *table, key *[]byte) (string, *memSeries) {
 	if r.MeasureName == "" {
-		return "Measure name must be specified."
+		return "Measure name must be specified.", nil
 	}
 	if reason := reservedName(r.MeasureName); reason != "" {
-		return reason
+		return reason, nil
 	}
 	if len(r.Dimensions) == 0 {
-		return "At least one dimension is required for a record."
+		return "At least one dimension is required for a record.", nil
 	}
 	if r.Version < 0 {
-		return fmt.Sprintf("Invalid version %d: the record version must be at least 1.", r.Version)
+		return fmt.Sprintf("Invalid version %d: the record version must be at least 1.", r.Version), nil
 	}
 	sortDims(r.Dimensions)
+	*key = seriesKey((*key)[:0], r.MeasureName, r.Dimensions)
+	s := t.series[string(*key)]
+	if s == nil {
+		if reason := validateDims(r); reason != "" {
+			return reason, nil
+		}
+	}
+	if reason := validateValues(r); reason != "" {
+		return reason, nil
+	}
+	return "", s
+}
+
+// validateDims checks the sorted dimensions of r.
+func validateDims(r *ingest.Record) string {
 	for i, d := range r.Dimensions {
 		if d.Name == "" {
 			return "Dimension name must not be empty."
@@ -239,6 +255,12 @@ func validateRecord(r *ingest.Record) string {
 			return fmt.Sprintf("Dimension name %q is the same as the measure name.", d.Name)
 		}
 	}
+	return ""
+}
+
+// validateValues checks the measure value or the multi-measure attributes
+// of r.
+func validateValues(r *ingest.Record) string {
 	if !r.IsMulti() {
 		switch r.Value.Type {
 		case ingest.TypeDouble, ingest.TypeBigint, ingest.TypeVarchar, ingest.TypeBoolean:
