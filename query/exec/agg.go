@@ -338,6 +338,9 @@ func (n *aggNode) run(q *qctx, emit func([]Value) error) error {
 	workers := q.e.opts.Parallelism
 	if isScan {
 		markSeriesOnly(n, sc)
+		if n.batchable(sc) {
+			workers = 1
+		}
 		tables := make([]*aggTable, max(workers, 1))
 		err := sc.runWorkers(q, workers, func(w int) (batchHook, func([]Value) error) {
 			t := n.newTable(q)

@@ -129,28 +129,36 @@ func (t *aggTable) planBatch(sc *scanNode, st *batchState) {
 	p.ok = true
 }
 
-// addBatch aggregates b by the batch plan.
+// addBatch aggregates b by the batch plan, one run of rows with the same
+// group at a time.
 func (t *aggTable) addBatch(b *scan.Batch) error {
 	p := &t.plan
-	var g *group
-	lastBucket := int64(0)
-	for i, ts := range b.Time {
-		bucket := ts
-		if p.width > 1 {
-			bucket = floorDiv(ts, p.width) * p.width
+	times := b.Time
+	for i := 0; i < len(times); {
+		// The run [i, j) shares one time bucket (all rows without a time key).
+		j := len(times)
+		bucket := times[i]
+		if p.timeKey >= 0 {
+			if p.width > 1 {
+				bucket = floorDiv(times[i], p.width) * p.width
+				end := bucket + p.width
+				j = i + 1
+				for j < len(times) && times[j] < end {
+					j++
+				}
+			} else {
+				j = i + 1
+			}
 		}
-		if g == nil || (p.timeKey >= 0 && bucket != lastBucket) {
-			t.key = append(t.key[:0], t.prefix...)
-			if p.timeKey >= 0 {
-				v := Timestamp(bucket)
-				t.keyv[p.timeKey] = v
-				t.key = appendKey(t.key, v)
-			}
-			var err error
-			if g, err = t.find(); err != nil {
-				return err
-			}
-			lastBucket = bucket
+		t.key = append(t.key[:0], t.prefix...)
+		if p.timeKey >= 0 {
+			v := Timestamp(bucket)
+			t.keyv[p.timeKey] = v
+			t.key = appendKey(t.key, v)
+		}
+		g, err := t.find()
+		if err != nil {
+			return err
 		}
 		for k, st := range g.states {
 			if t.skip[k] {
@@ -158,26 +166,62 @@ func (t *aggTable) addBatch(b *scan.Batch) error {
 			}
 			if p.useTime[k] {
 				if len(t.n.aggs[k].args) == 0 {
-					st.(*countState).n++
+					st.(*countState).n += int64(j - i)
 					continue
 				}
-				if m, ok := st.(*minMaxState); ok {
-					m.addTime(ts)
-					continue
-				}
-				if err := st.add([]Value{Timestamp(ts)}); err != nil {
-					return err
+				for _, ts := range times[i:j] {
+					if m, ok := st.(*minMaxState); ok {
+						m.addTime(ts)
+						continue
+					}
+					if err := st.add([]Value{Timestamp(ts)}); err != nil {
+						return err
+					}
 				}
 				continue
 			}
 			c := p.cols[k]
-			if c.Null != nil && c.Null[i] {
-				continue
+			var null []bool
+			if c.Null != nil {
+				null = c.Null[i:j]
 			}
-			st.(floatAdder).addFloat(c.F[i])
+			addRun(st, c.F[i:j], null)
 		}
+		i = j
 	}
 	return nil
+}
+
+// addRun adds a run of DOUBLE values (null marks skipped rows) to st.
+func addRun(st aggState, f []float64, null []bool) {
+	if null != nil {
+		fa := st.(floatAdder)
+		for i, x := range f {
+			if !null[i] {
+				fa.addFloat(x)
+			}
+		}
+		return
+	}
+	switch s := st.(type) {
+	case *countState:
+		s.n += int64(len(f))
+	case *sumState:
+		s.any = true
+		for _, x := range f {
+			s.f += x
+		}
+	case *avgState:
+		for _, x := range f {
+			s.sum += x
+		}
+		s.n += int64(len(f))
+	default:
+		fa := st.(floatAdder)
+		for _, x := range f {
+			fa.addFloat(x)
+		}
+	}
 }
 
 // find returns the group of t.key (with t.keyv holding its values),
@@ -191,4 +235,67 @@ func (t *aggTable) find() (*group, error) {
 		return g, nil
 	}
 	return t.newGroup()
+}
+
+// batchable reports whether every batch of sc can take the batch path
+// (see planBatch); such scans run on one goroutine, because handing
+// batches to workers costs a copy that is dearer than the aggregation.
+func (n *aggNode) batchable(sc *scanNode) bool {
+	if len(sc.rowPred) > 0 {
+		return false
+	}
+	tc := sc.timeCol()
+	perRow := 0
+	for i, g := range n.groups {
+		if n.seriesGroup[i] {
+			continue
+		}
+		perRow++
+		if perRow > 1 || !(g.bin != nil && g.bin.col == tc || g.col == tc && tc >= 0) {
+			return false
+		}
+	}
+	var plainArg func(e *expr) bool
+	plainArg = func(e *expr) bool {
+		switch {
+		case e.konst:
+			return e.val.Null
+		case e.col >= 0:
+			return e.col == tc || sc.src[e.col].src == srcMeasureValue && e.typ.Kind == KindDouble ||
+				sc.src[e.col].src == srcAttribute && e.typ.Kind == KindDouble
+		case e.cases != nil:
+			for _, c := range e.cases.conds {
+				if !c.seriesOnly {
+					return false
+				}
+			}
+			for _, r := range e.cases.results {
+				if !plainArg(r) {
+					return false
+				}
+			}
+			return plainArg(e.cases.els)
+		}
+		return false
+	}
+	for _, a := range n.aggs {
+		if a.filter != nil || a.distinct || len(a.args) > 1 {
+			return false
+		}
+		if len(a.args) == 0 {
+			if a.name != "count" {
+				return false
+			}
+			continue
+		}
+		switch a.name {
+		case "count", "sum", "avg", "min", "max":
+		default:
+			return false
+		}
+		if !plainArg(a.args[0]) {
+			return false
+		}
+	}
+	return true
 }

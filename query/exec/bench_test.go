@@ -47,17 +47,27 @@ func BenchmarkTSBS(b *testing.B) {
 }
 
 // BenchmarkScanAggregate measures the scan-and-aggregate rate over the
-// whole table with GROUP BY bin(time, 1h), hostname.
+// whole table with GROUP BY bin(time, 1h), hostname: on the batch path
+// (plain measure columns, one goroutine) and on the row path (a row
+// predicate forces per-row evaluation, spread over the workers).
 func BenchmarkScanAggregate(b *testing.B) {
 	db := benchTable(b)
-	for _, par := range []int{1, runtime.GOMAXPROCS(0)} {
-		e := New(db.cat, db, Options{Parallelism: par})
-		b.Run("parallelism="+itoa(par), func(b *testing.B) {
+	type run struct {
+		name string
+		par  int
+		sql  string
+	}
+	const batchSQL = `SELECT bin(time, 1h), hostname, avg(measure_value::double), max(measure_value::double) FROM "benchmark"."cpu" GROUP BY 1, 2`
+	const rowSQL = `SELECT bin(time, 1h), hostname, avg(measure_value::double), max(measure_value::double) FROM "benchmark"."cpu" WHERE measure_value::double >= 0 GROUP BY 1, 2`
+	runs := []run{{"batch", 1, batchSQL}, {"row/parallelism=1", 1, rowSQL}, {"row/parallelism=" + itoa(runtime.GOMAXPROCS(0)), runtime.GOMAXPROCS(0), rowSQL}}
+	for _, r := range runs {
+		e := New(db.cat, db, Options{Parallelism: r.par})
+		par := r.par
+		b.Run(r.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var scanned int64
 			for b.Loop() {
-				res, err := e.Query(context.Background(), `SELECT bin(time, 1h), hostname, avg(measure_value::double), max(measure_value::double)
-					FROM "benchmark"."cpu" GROUP BY 1, 2`, nil)
+				res, err := e.Query(context.Background(), r.sql, nil)
 				if err != nil {
 					b.Fatalf("query: %v", err)
 				}
