@@ -33,7 +33,6 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/client_golang/prometheus"
-	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 
 	"github.com/tidaldb/tidal/ingest"
 )
@@ -114,7 +113,10 @@ type decodeState struct {
 	strs      interner                // label strings of the v1 decoder
 	series    map[string]*seriesEntry // label sets of the v1 decoder
 	unchecked int                     // v1 parts skipped without validation
-	v2        writev2.Request
+	syms      []string                // v2 symbols
+	spans     [][]byte                // v2 timeseries, pointing into raw
+	refs      []uint32                // labels_refs of one v2 series
+	key       []byte                  // v2 series cache key scratch
 	recs      []ingest.Record
 	dims      []ingest.Dimension
 }
@@ -290,53 +292,6 @@ func (st *decodeState) addLabel(name, value string, metric *string) string {
 		st.dims = append(st.dims, ingest.Dimension{Name: name, Value: value})
 	}
 	return ""
-}
-
-func (st *decodeState) decodeV2(res *result) error {
-	st.reset()
-	st.v2.Symbols = st.v2.Symbols[:0]
-	st.v2.Timeseries = st.v2.Timeseries[:0]
-	if err := st.v2.Unmarshal(st.raw); err != nil {
-		return fmt.Errorf("decode io.prometheus.write.v2.Request: %w", err)
-	}
-	syms := st.v2.Symbols
-	if len(syms) > 0 && syms[0] != "" {
-		return errors.New("decode io.prometheus.write.v2.Request: symbols[0] must be the empty string")
-	}
-	for i := range st.v2.Timeseries {
-		ts := &st.v2.Timeseries[i]
-		res.exemplars += len(ts.Exemplars)
-		start := len(st.dims)
-		var metric, reason string
-		if len(ts.LabelsRefs)%2 != 0 {
-			reason = "odd number of label references"
-		}
-		for j := 0; reason == "" && j < len(ts.LabelsRefs); j += 2 {
-			n, v := ts.LabelsRefs[j], ts.LabelsRefs[j+1]
-			if int(n) >= len(syms) || int(v) >= len(syms) {
-				reason = fmt.Sprintf("label reference %d or %d outside the %d symbols", n, v, len(syms))
-				break
-			}
-			reason = st.addLabel(syms[n], syms[v], &metric)
-		}
-		if reason == "" && metric == "" {
-			reason = "no __name__ label"
-		}
-		if len(ts.Histograms) > 0 {
-			res.histograms += len(ts.Histograms)
-			res.bad = append(res.bad, fmt.Sprintf("series %s: native histograms are not supported yet (%d dropped)", seriesString(metric, st.dims[start:]), len(ts.Histograms)))
-		}
-		if reason != "" {
-			res.bad = append(res.bad, fmt.Sprintf("series %s: %s", seriesString(metric, st.dims[start:]), reason))
-			st.dims = st.dims[:start]
-			continue
-		}
-		dims := st.dims[start:len(st.dims):len(st.dims)]
-		for _, s := range ts.Samples {
-			st.addSample(metric, dims, s.Timestamp, s.Value)
-		}
-	}
-	return nil
 }
 
 func seriesString(metric string, dims []ingest.Dimension) string {
