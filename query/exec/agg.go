@@ -338,7 +338,8 @@ func (n *aggNode) run(q *qctx, emit func([]Value) error) error {
 	workers := q.e.opts.Parallelism
 	if isScan {
 		markSeriesOnly(n, sc)
-		if n.batchable(sc) {
+		if n.batchable(sc) && len(sc.measures) < workers {
+			// Copying batches to workers costs more than the batch path.
 			workers = 1
 		}
 		tables := make([]*aggTable, max(workers, 1))

@@ -48,8 +48,9 @@ func BenchmarkTSBS(b *testing.B) {
 
 // BenchmarkScanAggregate measures the scan-and-aggregate rate over the
 // whole table with GROUP BY bin(time, 1h), hostname: on the batch path
-// (plain measure columns, one goroutine) and on the row path (a row
-// predicate forces per-row evaluation, spread over the workers).
+// (plain measure columns) and on the row path (a row predicate forces
+// per-row evaluation), with one worker and with GOMAXPROCS workers (one
+// scan per worker over disjoint measure names).
 func BenchmarkScanAggregate(b *testing.B) {
 	db := benchTable(b)
 	type run struct {
@@ -59,7 +60,9 @@ func BenchmarkScanAggregate(b *testing.B) {
 	}
 	const batchSQL = `SELECT bin(time, 1h), hostname, avg(measure_value::double), max(measure_value::double) FROM "benchmark"."cpu" GROUP BY 1, 2`
 	const rowSQL = `SELECT bin(time, 1h), hostname, avg(measure_value::double), max(measure_value::double) FROM "benchmark"."cpu" WHERE measure_value::double >= 0 GROUP BY 1, 2`
-	runs := []run{{"batch", 1, batchSQL}, {"row/parallelism=1", 1, rowSQL}, {"row/parallelism=" + itoa(runtime.GOMAXPROCS(0)), runtime.GOMAXPROCS(0), rowSQL}}
+	p := runtime.GOMAXPROCS(0)
+	runs := []run{{"batch/parallelism=1", 1, batchSQL}, {"batch/parallelism=" + itoa(p), p, batchSQL},
+		{"row/parallelism=1", 1, rowSQL}, {"row/parallelism=" + itoa(p), p, rowSQL}}
 	for _, r := range runs {
 		e := New(db.cat, db, Options{Parallelism: r.par})
 		par := r.par

@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"context"
+	"errors"
 	"math"
 	"slices"
 	"sync"
@@ -36,6 +38,9 @@ type scanNode struct {
 	seriesPred []*expr
 	rowPred    []*expr
 	empty      bool // the WHERE clause can never hold
+	// measures are the table's measure names, used to split a scan into
+	// disjoint per-worker scans.
+	measures []string
 }
 
 func valueKind(t ingest.ValueType) Kind {
@@ -72,8 +77,11 @@ func newScanNode(t catalog.Table, qual string) *scanNode {
 	add(scan.ColTime, TypeTimestamp, scanCol{src: srcTime})
 	var single [ingest.TypeMulti]bool
 	for _, c := range t.Columns {
-		if c.Kind == catalog.KindMeasureName && c.Type < ingest.TypeMulti {
-			single[c.Type] = true
+		if c.Kind == catalog.KindMeasureName {
+			n.measures = append(n.measures, c.Name)
+			if c.Type < ingest.TypeMulti {
+				single[c.Type] = true
+			}
 		}
 	}
 	for _, vt := range []ingest.ValueType{ingest.TypeDouble, ingest.TypeBigint, ingest.TypeVarchar, ingest.TypeBoolean, ingest.TypeTimestamp} {
@@ -248,6 +256,9 @@ func (n *scanNode) runWorkers(q *qctx, workers int, setup func(int) (batchHook, 
 	if n.empty || n.req.MinTime > n.req.MaxTime {
 		return nil
 	}
+	if workers > 1 && len(n.measures) >= workers {
+		return n.runPartitioned(q, workers, setup)
+	}
 	cur, err := q.e.src.Scan(q.ctx, &n.req)
 	if err != nil {
 		return scanError(q, err)
@@ -349,6 +360,102 @@ loop:
 		}
 	}
 	return rerr
+}
+
+// runPartitioned splits the scan by measure name into one scan per
+// worker, each read, decoded and aggregated on its own goroutine. The last
+// worker takes every measure name the others do not, so series whose name
+// the catalog does not list are still read exactly once.
+func (n *scanNode) runPartitioned(q *qctx, workers int, setup func(int) (batchHook, func([]Value) error)) error {
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(q.ctx)
+	defer cancel()
+	tc := n.timeCol()
+	for w := range workers {
+		req := n.req
+		req.Where = slices.Clone(n.req.Where)
+		var mine, others []string
+		for i, m := range n.measures {
+			if i%workers == w {
+				mine = append(mine, m)
+			} else {
+				others = append(others, m)
+			}
+		}
+		if w < workers-1 {
+			req.Where = append(req.Where, scan.Matcher{Name: scan.ColMeasureName, Op: scan.MatchIn, Values: mine})
+		} else {
+			req.Where = append(req.Where, scan.Matcher{Name: scan.ColMeasureName, Op: scan.MatchNotIn, Values: others})
+		}
+		hook, emit := setup(w)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = n.scanOne(q, ctx, &req, tc, hook, emit)
+			if errs[w] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil && e != errStop && !errors.Is(e, context.Canceled) {
+			return e
+		}
+	}
+	if err := q.check(); err != nil {
+		return err
+	}
+	for _, e := range errs {
+		if e != nil && e != errStop {
+			return e
+		}
+	}
+	return nil
+}
+
+// scanOne runs one scan request on the calling goroutine.
+func (n *scanNode) scanOne(q *qctx, ctx context.Context, req *scan.Request, tc int, hook batchHook, emit func([]Value) error) error {
+	cur, err := q.e.src.Scan(ctx, req)
+	if err != nil {
+		return scanError(q, err)
+	}
+	defer cur.Close()
+	var st batchState
+	for cur.Next() {
+		if err := ctx.Err(); err != nil {
+			if qerr := q.check(); qerr != nil {
+				return qerr
+			}
+			return err
+		}
+		b := cur.Batch()
+		n.account(q, b)
+		ok, err := n.startBatch(&st, b)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if hook != nil {
+			done, err := hook(&st, b)
+			if err != nil {
+				return err
+			}
+			if done {
+				continue
+			}
+		}
+		if err := n.emitBatch(&st, b, tc, emit); err != nil {
+			return err
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return scanError(q, err)
+	}
+	return nil
 }
 
 func scanError(q *qctx, err error) error {
