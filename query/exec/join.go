@@ -207,6 +207,13 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 			}
 		}
 		if n.kind == parser.InnerJoin || (n.kind == parser.LeftJoin && n.buildLeft) || (n.kind == parser.RightJoin && !n.buildLeft) {
+			if sc := scanUnder(probe); sc != nil {
+				// The filter holds for this run only (a correlated
+				// subquery runs the plan again with other keys).
+				saved := sc.req
+				saved.Where = slices.Clone(sc.req.Where)
+				defer func() { sc.req = saved }()
+			}
 			n.dynamicFilter(probe, pkeys, bkeys, rows)
 		}
 	}

@@ -80,7 +80,9 @@ func (b *binder) bindWhere(from node, in *scope, where parser.Expr) (node, error
 				side = j.right
 			}
 			if ssc := scanUnder(side); ssc != nil {
-				extra, err := b.addToScan(ssc, newScope(side), c)
+				ss := newScope(side)
+				ss.outer = in.outer
+				extra, err := b.addToScan(ssc, ss, c)
 				if err != nil {
 					return nil, err
 				}
