@@ -282,47 +282,51 @@ func TestScanAcceptanceWidths(t *testing.T) {
 	for _, tc := range []struct {
 		width time.Duration
 		cfg   scantest.Config
+		merge bool
 		min   int // partitions at least
 	}{
 		// 30 hours from 23:30: 31 hour partitions.
-		{HourPartitionWidth, scantest.Config{Seed: 3, Base: day0 - 1800e9, Span: 30 * hourNs, Rows: 3000}, 31},
+		{HourPartitionWidth, scantest.Config{Seed: 3, Base: day0 - 1800e9, Span: 30 * hourNs, Rows: 2000}, false, 31},
+		{HourPartitionWidth, scantest.Config{Seed: 5, Base: day0 - 1800e9, Span: 30 * hourNs, Rows: 2000}, true, 31},
 		// 20 days from Saturday 2026-11-21: 4 week partitions.
-		{WeekPartitionWidth, scantest.Config{Seed: 4, Base: day0 - 4*dayNs, Span: 20 * dayNs, Rows: 3000}, 4},
+		{WeekPartitionWidth, scantest.Config{Seed: 4, Base: day0 - 4*dayNs, Span: 20 * dayNs, Rows: 2000}, true, 4},
 	} {
-		for _, merge := range []bool{false, true} {
-			t.Run(tc.width.String()+map[bool]string{false: "", true: " merged"}[merge], func(t *testing.T) {
-				open := func(t *testing.T, recs []ingest.Record) scan.Source {
-					cat, id := newCatalog(t)
-					s, err := Open(Options{Dir: t.TempDir(), Catalog: cat, PartitionWidth: tc.width, Now: coldNow})
-					if err != nil {
-						t.Fatal(err)
-					}
-					t.Cleanup(func() { _ = s.Close() })
-					rng := rand.New(rand.NewPCG(11, 11))
-					for _, g := range scantest.Split(rng, recs, 3) {
-						writeRecords(t, s, id, g)
-					}
-					if merge {
-						mergeAll(t, s)
-					}
-					starts := map[time.Time]bool{}
-					for _, p := range s.Parts() {
-						starts[p.Partition] = true
-						if p.PartitionWidth != tc.width {
-							t.Fatalf("part width %v", p.PartitionWidth)
-						}
-						if p.MinTime < p.Partition.UnixNano() || p.MaxTime > p.Partition.UnixNano()+int64(tc.width)-1 {
-							t.Fatalf("part %s [%d, %d] outside its partition %v", p.Name, p.MinTime, p.MaxTime, p.Partition)
-						}
-					}
-					if len(starts) < tc.min {
-						t.Fatalf("%d partitions, want at least %d", len(starts), tc.min)
-					}
-					return s
-				}
-				scantest.Run(t, tc.cfg, open)
-			})
+		name := tc.width.String()
+		if tc.merge {
+			name += " merged"
 		}
+		t.Run(name, func(t *testing.T) {
+			open := func(t *testing.T, recs []ingest.Record) scan.Source {
+				cat, id := newCatalog(t)
+				s, err := Open(Options{Dir: t.TempDir(), Catalog: cat, PartitionWidth: tc.width, Now: coldNow})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = s.Close() })
+				rng := rand.New(rand.NewPCG(11, 11))
+				for _, g := range scantest.Split(rng, recs, 3) {
+					writeRecords(t, s, id, g)
+				}
+				if tc.merge {
+					mergeAll(t, s)
+				}
+				starts := map[time.Time]bool{}
+				for _, p := range s.Parts() {
+					starts[p.Partition] = true
+					if p.PartitionWidth != tc.width {
+						t.Fatalf("part width %v", p.PartitionWidth)
+					}
+					if p.MinTime < p.Partition.UnixNano() || p.MaxTime > p.Partition.UnixNano()+int64(tc.width)-1 {
+						t.Fatalf("part %s [%d, %d] outside its partition %v", p.Name, p.MinTime, p.MaxTime, p.Partition)
+					}
+				}
+				if len(starts) < tc.min {
+					t.Fatalf("%d partitions, want at least %d", len(starts), tc.min)
+				}
+				return s
+			}
+			scantest.Run(t, tc.cfg, open)
+		})
 	}
 }
 
