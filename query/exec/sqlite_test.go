@@ -217,6 +217,31 @@ func normValue(v Value) any {
 
 func TestDifferentialSQLite(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
+	e, lite := diffSetup(t, rng)
+	defer lite.Close()
+	g := &gen{rng: rng}
+	for i := range 400 {
+		compareWithSQLite(t, e, lite, i, g.query())
+	}
+}
+
+// FuzzDifferentialSQLite generates queries from the fuzzed seed and
+// compares TidalDB with SQLite on them.
+func FuzzDifferentialSQLite(f *testing.F) {
+	for _, s := range []uint64{1, 2, 3, 42} {
+		f.Add(s)
+	}
+	e, lite := diffSetup(f, rand.New(rand.NewPCG(11, 12)))
+	defer lite.Close()
+	f.Fuzz(func(t *testing.T, seed uint64) {
+		g := &gen{rng: rand.New(rand.NewPCG(seed, seed>>32))}
+		for i := range 5 {
+			compareWithSQLite(t, e, lite, i, g.query())
+		}
+	})
+}
+
+func diffSetup(t testing.TB, rng *rand.Rand) (*Engine, *sql.DB) {
 	rows := genDiffRows(rng, 300)
 	db := newTestDB(t)
 	var recs []ingest.Record
@@ -224,7 +249,6 @@ func TestDifferentialSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
-	defer lite.Close()
 	lite.SetMaxOpenConns(1)
 	if _, err := lite.Exec(`CREATE TABLE t (host TEXT, region TEXT, measure_name TEXT, time INTEGER, v REAL, n INTEGER)`); err != nil {
 		t.Fatalf("create table: %v", err)
@@ -255,10 +279,12 @@ func TestDifferentialSQLite(t *testing.T) {
 		}
 	}
 	db.load(t, "fuzzdb", "diff", recs)
-	e := New(db.cat, db, Options{Now: func() time.Time { return scriptNow }})
-	g := &gen{rng: rng}
-	for i := range 400 {
-		q := g.query()
+	return New(db.cat, db, Options{Now: func() time.Time { return scriptNow }}), lite
+}
+
+func compareWithSQLite(t *testing.T, e *Engine, lite *sql.DB, i int, q pair) {
+	t.Helper()
+	{
 		res, err := e.Query(context.Background(), q.ts, nil)
 		if err != nil {
 			t.Fatalf("query %d %s: %v", i, q.ts, err)

@@ -44,12 +44,8 @@ func (b *binder) bindWhere(from node, in *scope, where parser.Expr) (node, error
 	var rest []*expr
 	for _, c := range splitAnd(where, nil) {
 		if sc != nil {
-			e, err := b.addToScan(sc, in, c)
-			if err != nil {
+			if err := b.addToScan(sc, in, c); err != nil {
 				return nil, err
-			}
-			if e != nil {
-				rest = append(rest, e)
 			}
 			continue
 		}
@@ -82,12 +78,8 @@ func (b *binder) bindWhere(from node, in *scope, where parser.Expr) (node, error
 			if ssc := scanUnder(side); ssc != nil {
 				ss := newScope(side)
 				ss.outer = in.outer
-				extra, err := b.addToScan(ssc, ss, c)
-				if err != nil {
+				if err := b.addToScan(ssc, ss, c); err != nil {
 					return nil, err
-				}
-				if extra != nil {
-					rest = append(rest, e)
 				}
 				continue
 			}
@@ -109,25 +101,24 @@ func (b *binder) bindWhere(from node, in *scope, where parser.Expr) (node, error
 
 // addToScan applies conjunct c (named in scope s, whose columns are sc's)
 // to sc: pushed into the request, or kept as a per-series or per-row
-// predicate. A non-nil result is a constant-false predicate the caller
-// keeps when sc cannot hold it.
-func (b *binder) addToScan(sc *scanNode, s *scope, c parser.Expr) (*expr, error) {
+// predicate.
+func (b *binder) addToScan(sc *scanNode, s *scope, c parser.Expr) error {
 	ok, err := b.pushdown(sc, s, c)
 	if err != nil || ok {
-		return nil, err
+		return err
 	}
 	e, err := b.bindExpr(c, s)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if e, err = b.expectBool(e); err != nil {
-		return nil, err
+		return err
 	}
 	if e.konst {
 		if e.val.Null || !e.val.B {
 			sc.empty = true
 		}
-		return nil, nil
+		return nil
 	}
 	series := true
 	for _, r := range e.refs {
@@ -140,7 +131,7 @@ func (b *binder) addToScan(sc *scanNode, s *scope, c parser.Expr) (*expr, error)
 	} else {
 		sc.rowPred = append(sc.rowPred, e)
 	}
-	return nil, nil
+	return nil
 }
 
 // constOf binds e without columns; ok is false when e is not constant.
