@@ -114,13 +114,6 @@ type stripeSeries struct {
 	}
 }
 
-func (s *stripeSeries) get(ref uint64) *memSeries {
-	st := &s.stripes[ref%64]
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	return st.m[ref]
-}
-
 func (s *stripeSeries) set(ref uint64, ms *memSeries) {
 	st := &s.stripes[ref%64]
 	st.mu.Lock()
