@@ -55,6 +55,7 @@ func (a *admin) flush(w http.ResponseWriter, r *http.Request) {
 type partJSON struct {
 	TableID        uint64    `json:"table_id"`
 	Partition      time.Time `json:"partition"`
+	PartitionWidth string    `json:"partition_width"`
 	Name           string    `json:"name"`
 	Level          int       `json:"level"`
 	Series         int       `json:"series"`
@@ -69,7 +70,7 @@ type partJSON struct {
 func (a *admin) parts(w http.ResponseWriter, _ *http.Request) {
 	var out []partJSON
 	for _, p := range a.mag.Parts() {
-		out = append(out, partJSON{TableID: p.TableID, Partition: p.Partition, Name: p.Name, Level: p.Level, Series: p.Series,
+		out = append(out, partJSON{TableID: p.TableID, Partition: p.Partition, PartitionWidth: p.PartitionWidth.String(), Name: p.Name, Level: p.Level, Series: p.Series,
 			Rows: p.Rows, MinTime: p.MinTime, MaxTime: p.MaxTime, Bytes: p.Bytes, RawBytes: p.RawBytes, BytesPerSample: p.BytesPerSample()})
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -150,19 +151,19 @@ func decodeAdmin(resp *http.Response, v any) error {
 
 func printParts(w io.Writer, parts []partJSON) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "TABLE\tPARTITION\tPART\tLEVEL\tSERIES\tROWS\tBYTES\tB/SAMPLE\tRATIO\t")
+	fmt.Fprintln(tw, "TABLE\tPARTITION\tWIDTH\tPART\tLEVEL\tSERIES\tROWS\tBYTES\tB/SAMPLE\tRATIO\t")
 	var rows, bytes, raw int64
 	for _, p := range parts {
 		ratio := 0.0
 		if p.Bytes > 0 {
 			ratio = float64(p.RawBytes) / float64(p.Bytes)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%.3f\t%.1fx\t\n", p.TableID, p.Partition.Format("2006-01-02"), p.Name,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.3f\t%.1fx\t\n", p.TableID, p.Partition.UTC().Format("2006-01-02T15Z"), p.PartitionWidth, p.Name,
 			p.Level, p.Series, p.Rows, p.Bytes, p.BytesPerSample, ratio)
 		rows, bytes, raw = rows+p.Rows, bytes+p.Bytes, raw+p.RawBytes
 	}
 	if rows > 0 {
-		fmt.Fprintf(tw, "total\t\t%d parts\t\t\t%d\t%d\t%.3f\t%.1fx\t\n", len(parts), rows, bytes, float64(bytes)/float64(rows), float64(raw)/float64(bytes))
+		fmt.Fprintf(tw, "total\t\t\t%d parts\t\t\t%d\t%d\t%.3f\t%.1fx\t\n", len(parts), rows, bytes, float64(bytes)/float64(rows), float64(raw)/float64(bytes))
 	}
 	_ = tw.Flush()
 }
