@@ -89,8 +89,13 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 	names := make([]string, 0, 8)
 	vals := make([]ingest.Value, 0, 8)
 	samples := 0
+	var late []int // records that go straight to the magnetic tier
 	for i := range recs {
 		if status[i].rejected {
+			continue
+		}
+		if status[i].magnetic && db.opts.PartWriter != nil {
+			late = append(late, i)
 			continue
 		}
 		r := &recs[i]
@@ -152,6 +157,15 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 	}
 
 	// Phase 3: durability.
+	if len(late) > 0 {
+		if err := db.writeMagnetic(ctx, t, recs, late); err != nil {
+			return ingest.Result{}, err
+		}
+		res.MagneticStore += len(late)
+		for _, i := range late {
+			samples += max(len(recs[i].Measures), 1)
+		}
+	}
 	if enc.rows > 0 {
 		if err := db.wal.Append(ctx, enc.finish()); err != nil {
 			return ingest.Result{}, fmt.Errorf("memstore: append wal: %w", err)

@@ -60,9 +60,10 @@ func TestFlushMovesAgedRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	col := &collector{}
+	clock := testNow
 	open := func() *DB {
 		opts := DefaultOptions(dir + "/memstore")
-		opts.Now = func() time.Time { return testNow }
+		opts.Now = func() time.Time { return clock }
 		opts.CheckpointInterval = 0
 		opts.PartWriter = col
 		opts.FlushInterval = time.Hour // flushes run by hand here
@@ -73,10 +74,10 @@ func TestFlushMovesAgedRows(t *testing.T) {
 		return db
 	}
 	db := open()
-	// Random data over the last 8 hours: the magnetic window is open, so
-	// rows older than 6 h are accepted too.
-	cfg := scantest.DefaultConfig(ts(-8 * time.Hour))
-	cfg.Span = int64(8 * time.Hour)
+	// Random data over the last 5 hours, all inside the memory window;
+	// then 3 hours pass, and the oldest 2 hours have aged out.
+	cfg := scantest.DefaultConfig(ts(-5 * time.Hour))
+	cfg.Span = int64(5 * time.Hour)
 	recs := scantest.Generate(newRand(), cfg)
 	for i := 0; i < len(recs); i += 100 {
 		res, err := db.Append(context.Background(), "testdb", "tbl", recs[i:min(i+100, len(recs))], ingest.AppendOptions{})
@@ -84,11 +85,12 @@ func TestFlushMovesAgedRows(t *testing.T) {
 			t.Fatalf("append: %+v %v", res, err)
 		}
 	}
+	clock = testNow.Add(3 * time.Hour)
 	st, err := db.Flush(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cutoff := ts(-6 * time.Hour)
+	cutoff := ts(-3 * time.Hour)
 	if st.Rows == 0 || st.Kept != 0 || int64(len(col.recs)) != st.Rows {
 		t.Fatalf("flush stats %+v, collected %d", st, len(col.recs))
 	}
