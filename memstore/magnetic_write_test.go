@@ -42,9 +42,9 @@ func TestMagneticStoreWritesGoStraightToParts(t *testing.T) {
 	multi2 := multi
 	multi2.Time, multi2.Measures = ts(-9*time.Hour), []ingest.Measure{{Name: "procs", Value: ingest.Int(9)}}
 	recs := []ingest.Record{
-		rec("a", "cpu", ts(-7*time.Hour), ingest.Float(1), 1),  // magnetic
-		rec("a", "cpu", ts(-time.Hour), ingest.Float(2), 1),    // memory
-		rec("b", "cpu", ts(-8*time.Hour), ingest.Float(3), 4),  // magnetic, version 4
+		rec("a", "cpu", ts(-7*time.Hour), ingest.Float(1), 1),     // magnetic
+		rec("a", "cpu", ts(-time.Hour), ingest.Float(2), 1),       // memory
+		rec("b", "cpu", ts(-8*time.Hour), ingest.Float(3), 4),     // magnetic, version 4
 		rec("a", "cpu", ts(-40*24*time.Hour), ingest.Float(1), 1), // beyond magnetic retention
 		multi, multi2,
 	}
