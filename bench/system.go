@@ -107,7 +107,7 @@ func startProcess(ctx context.Context, s *system, bin string, args []string, rea
 		}
 		select {
 		case <-s.exited:
-			return fmt.Errorf("%w: %s exited during start: %v: %s", ErrNotReady, s.name, s.err, s.logs.String())
+			return fmt.Errorf("%w: %s exited during start: %w: %s", ErrNotReady, s.name, s.err, s.logs.String())
 		case <-ctx.Done():
 			return errors.Join(ctx.Err(), s.stop())
 		case <-time.After(50 * time.Millisecond):

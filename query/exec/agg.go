@@ -281,7 +281,7 @@ func resolveSeries(e *expr, row []Value) (*expr, error) {
 			}
 			v, err := cond.eval(row)
 			if err != nil {
-				return e, nil
+				return e, nil //nolint:nilerr // not foldable per series: evaluate per row, where the error surfaces
 			}
 			if !v.Null && v.B {
 				next = c.results[i]

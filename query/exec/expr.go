@@ -82,7 +82,7 @@ func derived(t Type, children []*expr, fn func(row []Value) (Value, error)) (*ex
 		if err != nil {
 			// Leave it to run time, where TRY, CASE and empty inputs
 			// decide whether the error surfaces.
-			return e, nil
+			return e, nil //nolint:nilerr // see above
 		}
 		if v.Kind == KindUnknown && t.Kind != KindUnknown {
 			v.Kind = t.Kind

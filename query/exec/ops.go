@@ -85,7 +85,7 @@ func collect(q *qctx, n node) ([][]Value, error) {
 		rows = append(rows, sl.clone(r))
 		return nil
 	})
-	if err != nil && err != errStop {
+	if err != nil && !errors.Is(err, errStop) {
 		return nil, err
 	}
 	return rows, nil
@@ -204,7 +204,7 @@ func (n *limitNode) run(q *qctx, emit func([]Value) error) error {
 		}
 		return nil
 	})
-	if err == errStop {
+	if errors.Is(err, errStop) {
 		return nil
 	}
 	return err

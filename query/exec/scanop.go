@@ -355,7 +355,7 @@ loop:
 	close(ch)
 	wg.Wait()
 	for _, e := range errs {
-		if e != nil && e != errStop {
+		if e != nil && !errors.Is(e, errStop) {
 			return e
 		}
 	}
@@ -400,7 +400,7 @@ func (n *scanNode) runPartitioned(q *qctx, workers int, setup func(int) (batchHo
 	}
 	wg.Wait()
 	for _, e := range errs {
-		if e != nil && e != errStop && !errors.Is(e, context.Canceled) {
+		if e != nil && !errors.Is(e, errStop) && !errors.Is(e, context.Canceled) {
 			return e
 		}
 	}
@@ -408,7 +408,7 @@ func (n *scanNode) runPartitioned(q *qctx, workers int, setup func(int) (batchHo
 		return err
 	}
 	for _, e := range errs {
-		if e != nil && e != errStop {
+		if e != nil && !errors.Is(e, errStop) {
 			return e
 		}
 	}

@@ -2,6 +2,7 @@ package timestreamapi
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -35,8 +36,8 @@ func FuzzQueryRequestDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		in, err := DecodeQueryInput(body, 1024)
 		if err != nil {
-			e, ok := err.(*awsjson.Error)
-			if !ok || e.Type != awsjson.TypeValidation {
+			var e *awsjson.Error
+			if !errors.As(err, &e) || e.Type != awsjson.TypeValidation {
 				t.Fatalf("DecodeQueryInput(%q) error %v is not a ValidationException", body, err)
 			}
 			return
