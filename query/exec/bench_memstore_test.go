@@ -33,68 +33,72 @@ func memstoreTable(b *testing.B) (*catalog.Catalog, *memstore.DB) {
 			return
 		}
 		memDir = dir
-		start := time.Unix(0, tsbsStart).UTC()
 		cat, err := catalog.Open(catalog.Options{Dir: dir})
 		if err != nil {
 			memErr = err
 			return
 		}
-		if _, err := cat.CreateDatabase("benchmark", "", nil); err != nil {
-			memErr = err
-			return
-		}
-		if _, err := cat.CreateTable(catalog.Table{Database: "benchmark", Name: "cpu",
-			Retention: catalog.Retention{MemoryHours: 8766, MagneticDays: 73000}}); err != nil {
-			memErr = err
-			return
-		}
-		opts := memstore.DefaultOptions(dir + "/memstore")
-		opts.CheckpointInterval = 0
-		opts.Now = func() time.Time { return start.Add(24 * time.Hour) }
-		opts.WAL = wal.Options{Sync: wal.SyncNever}
-		db, err := memstore.Open(cat, opts)
-		if err != nil {
-			memErr = err
-			return
-		}
-		rng := rand.New(rand.NewPCG(42, 7))
-		const hosts = 100
-		vals := make([][]float64, hosts)
-		dims := make([][]ingest.Dimension, hosts)
-		for h := range hosts {
-			vals[h] = make([]float64, len(cpuMetrics))
-			for i := range vals[h] {
-				vals[h][i] = float64(rng.IntN(100))
-			}
-			dims[h] = []ingest.Dimension{{Name: "hostname", Value: "host_" + strconv.Itoa(h)}, {Name: "region", Value: "eu-west-" + strconv.Itoa(h%3)},
-				{Name: "datacenter", Value: "eu-west-1" + string(rune('a'+h%3))}, {Name: "rack", Value: strconv.Itoa(h % 100)},
-				{Name: "os", Value: "Ubuntu16.04LTS"}, {Name: "arch", Value: "x64"}, {Name: "team", Value: "NYC"},
-				{Name: "service", Value: strconv.Itoa(h % 20)}, {Name: "service_version", Value: "1"}, {Name: "service_environment", Value: "production"}}
-		}
-		recs := make([]ingest.Record, 0, 1000)
-		for step := range 8640 {
-			at := tsbsStart + int64(step)*10e9
-			for h := range hosts {
-				for f, name := range cpuMetrics {
-					v := min(max(vals[h][f]+float64(rng.IntN(5)-2), 0), 100)
-					vals[h][f] = v
-					recs = append(recs, ingest.Record{Time: at, Dimensions: dims[h], MeasureName: name, Value: ingest.Float(v), Version: 1})
-				}
-				if len(recs) == cap(recs) {
-					if _, err := db.Append(context.Background(), "benchmark", "cpu", recs, ingest.AppendOptions{}); err != nil {
-						memErr = err
-						return
-					}
-					recs = recs[:0]
-				}
-			}
-		}
-		memCat, memDB = cat, db
+		memCat = cat
+		memDB, memErr = buildTSBSTable(cat, dir, nil)
 	})
 	if memErr != nil {
 		b.Fatalf("build memstore table: %v", memErr)
 	}
 	return memCat, memDB
+}
+
+// buildTSBSTable opens a memstore in dir (flushing to pw when it is not
+// nil) and writes the TSBS cpu table into it.
+func buildTSBSTable(cat *catalog.Catalog, dir string, pw memstore.PartWriter) (*memstore.DB, error) {
+	start := time.Unix(0, tsbsStart).UTC()
+	if _, err := cat.CreateDatabase("benchmark", "", nil); err != nil {
+		return nil, err
+	}
+	if _, err := cat.CreateTable(catalog.Table{Database: "benchmark", Name: "cpu",
+		Retention: catalog.Retention{MemoryHours: 8766, MagneticDays: 73000}}); err != nil {
+		return nil, err
+	}
+	opts := memstore.DefaultOptions(dir + "/memstore")
+	opts.CheckpointInterval = 0
+	opts.Now = func() time.Time { return start.Add(24 * time.Hour) }
+	opts.WAL = wal.Options{Sync: wal.SyncNever}
+	opts.PartWriter, opts.FlushInterval = pw, time.Hour
+	db, err := memstore.Open(cat, opts)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(42, 7))
+	const hosts = 100
+	vals := make([][]float64, hosts)
+	dims := make([][]ingest.Dimension, hosts)
+	for h := range hosts {
+		vals[h] = make([]float64, len(cpuMetrics))
+		for i := range vals[h] {
+			vals[h][i] = float64(rng.IntN(100))
+		}
+		dims[h] = []ingest.Dimension{{Name: "hostname", Value: "host_" + strconv.Itoa(h)}, {Name: "region", Value: "eu-west-" + strconv.Itoa(h%3)},
+			{Name: "datacenter", Value: "eu-west-1" + string(rune('a'+h%3))}, {Name: "rack", Value: strconv.Itoa(h % 100)},
+			{Name: "os", Value: "Ubuntu16.04LTS"}, {Name: "arch", Value: "x64"}, {Name: "team", Value: "NYC"},
+			{Name: "service", Value: strconv.Itoa(h % 20)}, {Name: "service_version", Value: "1"}, {Name: "service_environment", Value: "production"}}
+	}
+	recs := make([]ingest.Record, 0, 1000)
+	for step := range 8640 {
+		at := tsbsStart + int64(step)*10e9
+		for h := range hosts {
+			for f, name := range cpuMetrics {
+				v := min(max(vals[h][f]+float64(rng.IntN(5)-2), 0), 100)
+				vals[h][f] = v
+				recs = append(recs, ingest.Record{Time: at, Dimensions: dims[h], MeasureName: name, Value: ingest.Float(v), Version: 1})
+			}
+			if len(recs) == cap(recs) {
+				if _, err := db.Append(context.Background(), "benchmark", "cpu", recs, ingest.AppendOptions{}); err != nil {
+					return nil, err
+				}
+				recs = recs[:0]
+			}
+		}
+	}
+	return db, nil
 }
 
 // BenchmarkTSBSMemstore runs the TSBS devops queries over the memstore
@@ -133,8 +137,13 @@ func TestMain(m *testing.M) {
 	if memDB != nil {
 		_ = memDB.Close()
 	}
-	if memDir != "" {
-		_ = os.RemoveAll(memDir)
+	if magStore != nil {
+		_ = magStore.Close()
+	}
+	for _, d := range []string{memDir, magDir} {
+		if d != "" {
+			_ = os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }
