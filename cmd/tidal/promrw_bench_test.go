@@ -389,7 +389,9 @@ func BenchmarkRemoteWrite(b *testing.B) {
 	}
 	b.StopTimer()
 
-	b.Logf("remote-write ingest, %d hosts x 10 metrics x %d steps = %d samples, %d senders, %d samples/request",
+	// One Log call: go test truncates a benchmark's log after a few lines.
+	var tab strings.Builder
+	fmt.Fprintf(&tab, "remote-write ingest, %d hosts x 10 metrics x %d steps = %d samples, %d senders, %d samples/request\n",
 		hosts, steps, total, rwSenders, rwBatch)
 	vmRate := map[string]float64{} // by round/proto
 	for _, r := range results {
@@ -397,14 +399,13 @@ func BenchmarkRemoteWrite(b *testing.B) {
 			vmRate[fmt.Sprint(r.round, r.proto)] = r.rate
 		}
 	}
-	b.Logf("%-5s %-18s %-8s %14s %10s %8s", "round", "system", "protocol", "samples/s", "vs VM", "retries")
+	fmt.Fprintf(&tab, "%-5s %-18s %-8s %14s %10s %8s\n", "round", "system", "protocol", "samples/s", "vs VM", "retries")
 	for _, r := range results {
-		b.Logf("%-5d %-18s %-8s %14.0f %10.2f %8d", r.round, r.system, r.proto, r.rate, r.rate/vmRate[fmt.Sprint(r.round, r.proto)], r.retries)
+		fmt.Fprintf(&tab, "%-5d %-18s %-8s %14.0f %10.2f %8d\n", r.round, r.system, r.proto, r.rate, r.rate/vmRate[fmt.Sprint(r.round, r.proto)], r.retries)
 	}
-	if rounds > 1 {
-		b.Logf("best of %d rounds: tidal/VM %.2f (1.0), %.2f (2.0)", rounds,
-			rates["tidal/1.0"]/rates["victoria-metrics/1.0"], rates["tidal/2.0"]/rates["victoria-metrics/2.0"])
-	}
+	fmt.Fprintf(&tab, "best of %d round(s): tidal/VM %.2f (1.0), %.2f (2.0)", rounds,
+		rates["tidal/1.0"]/rates["victoria-metrics/1.0"], rates["tidal/2.0"]/rates["victoria-metrics/2.0"])
+	b.Log(tab.String())
 	b.ReportMetric(rates["tidal/1.0"], "tidal-rw1-samples/s")
 	b.ReportMetric(rates["tidal/2.0"], "tidal-rw2-samples/s")
 	b.ReportMetric(rates["victoria-metrics/1.0"], "vm-rw1-samples/s")
