@@ -645,6 +645,10 @@ func (p *parser) nameExpr() (Expr, error) {
 func (p *parser) call(name *Ident) (Expr, error) {
 	c := &Call{Pos: name.Pos, Name: name, Args: []Expr{}}
 	p.advance() // (
+	if len(name.Parts) == 1 && name.Parts[0].Matches("position") && !isOp(p.cur(), ")") && !isOp(p.cur(), "*") &&
+		!isKw(p.cur(), "DISTINCT") && !isKw(p.cur(), "ALL") {
+		return p.position(c)
+	}
 	switch {
 	case p.acceptOp("*"):
 		c.Star = true
@@ -684,6 +688,41 @@ func (p *parser) call(name *Ident) (Expr, error) {
 		}
 		c.Over = w
 	}
+	return c, nil
+}
+
+// position parses the SQL form position(substring IN string) after the
+// opening parenthesis, as strpos(string, substring), which Trino defines it
+// to be. The two-argument call form is left alone.
+func (p *parser) position(c *Call) (Expr, error) {
+	sub, err := p.value(precConcat)
+	if err != nil {
+		return nil, err
+	}
+	if !p.acceptKw("IN") {
+		// Not the IN form: an ordinary argument list.
+		c.Args = append(c.Args, sub)
+		for p.acceptOp(",") {
+			e, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			c.Args = append(c.Args, e)
+		}
+		if err := p.wantOp(")"); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	str, err := p.value(precConcat)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.wantOp(")"); err != nil {
+		return nil, err
+	}
+	c.Name = &Ident{Pos: c.Name.Pos, Parts: []Name{{Value: "strpos"}}}
+	c.Args = []Expr{str, sub}
 	return c, nil
 }
 

@@ -48,6 +48,7 @@ var validQueries = []struct{ in, want string }{
 	{`SELECT interpolate_locf(ts, ago(1h)), interpolate_fill(ts, sequence(now() - 1h, now(), 1m), 0.0), interpolate_spline_cubic(ts, ARRAY[TIMESTAMP '2024-01-01 00:00:00'])`, ``},
 	{`SELECT derivative_linear(ts, 1s), non_negative_derivative_linear(ts, 1m), integral_trapezoidal(ts), integral_trapezoidal(ts, 1h), correlate_pearson(a, b), correlate_spearman(a, b) FROM x`, ``},
 	{`SELECT filter(ts, x -> x.value > 50.0), reduce(ts, 0.0, (s, x) -> s + x.value, s -> s), transform(arr, x -> x * 2) FROM x`, ``},
+	{`SELECT position('b' IN 'abc' || x), position(x, y), POSITION(upper(a) in b) FROM t`, `SELECT strpos('abc' || x, 'b'), position(x, y), strpos(b, upper(a)) FROM t`},
 	{`SELECT from_milliseconds(1700000000000), from_nanoseconds(1700000000000000000), to_milliseconds(now()), to_nanoseconds(1h)`, ``},
 	{
 		`SELECT date_trunc('hour', time), date_add('day', -1, now()), date_diff('second', a, b), extract(hour FROM time), EXTRACT(YEAR FROM date '2022-05-21' + 2d)`,
