@@ -26,7 +26,7 @@ deps: ## install what the tests need and this machine lacks (Go modules, linters
 test: deps lint ## everything CI runs: deps, lint, all tests, race tests, fuzz smoke
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race $(RACE_PKGS)
-	$(MAKE) fuzz-smoke FUZZTIME=2s
+	$(MAKE) fuzz-smoke FUZZTIME=1000x
 
 test-race: ## tests of the concurrent packages under the race detector
 	$(GO) test -count=1 -race $(RACE_PKGS)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # fuzz-smoke.sh runs every Go fuzz target in the module for a short time
-# (default 10s each), so that a decoder that panics on new input fails CI.
+# (default 10s each; a count such as 1000x also works and is what CI uses,
+# as a short time limit can cut a worker off mid-input), so that a decoder
+# that panics on new input fails CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime="${1:-10s}"
