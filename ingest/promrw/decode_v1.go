@@ -144,6 +144,21 @@ type seriesEntry struct {
 	reason string             // why the series cannot be stored, or ""
 }
 
+// accept records what cannot be stored of series e (its nhist native
+// histograms, or the whole series when e.reason is set) and reports whether
+// its float samples can be stored.
+func (res *result) accept(e *seriesEntry, nhist int) bool {
+	if nhist > 0 {
+		res.histograms += nhist
+		res.bad = append(res.bad, fmt.Sprintf("series %s: native histograms are not supported yet (%d dropped)", seriesString(e.metric, e.dims), nhist))
+	}
+	if e.reason != "" {
+		res.bad = append(res.bad, fmt.Sprintf("series %s: %s", seriesString(e.metric, e.dims), e.reason))
+		return false
+	}
+	return true
+}
+
 // decodeSeriesV1 parses one TimeSeries: its labels first (they may come in
 // any order on the wire, though senders put them first), then its samples.
 func (st *decodeState) decodeSeriesV1(b []byte, res *result) error {
@@ -207,12 +222,7 @@ func (st *decodeState) decodeSeriesV1(b []byte, res *result) error {
 			st.series[string(key)] = e
 		}
 	}
-	if nhist > 0 {
-		res.histograms += nhist
-		res.bad = append(res.bad, fmt.Sprintf("series %s: native histograms are not supported yet (%d dropped)", seriesString(e.metric, e.dims), nhist))
-	}
-	if e.reason != "" {
-		res.bad = append(res.bad, fmt.Sprintf("series %s: %s", seriesString(e.metric, e.dims), e.reason))
+	if !res.accept(e, nhist) {
 		// The samples are not stored, but a malformed one still fails
 		// the request, as the full decode would.
 		return checkSamplesV1(b)

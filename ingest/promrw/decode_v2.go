@@ -129,12 +129,7 @@ func (st *decodeState) decodeSeriesV2(b []byte, res *result) error {
 	if err != nil {
 		return err
 	}
-	if nhist > 0 {
-		res.histograms += nhist
-		res.bad = append(res.bad, fmt.Sprintf("series %s: native histograms are not supported yet (%d dropped)", seriesString(e.metric, e.dims), nhist))
-	}
-	if e.reason != "" {
-		res.bad = append(res.bad, fmt.Sprintf("series %s: %s", seriesString(e.metric, e.dims), e.reason))
+	if !res.accept(e, nhist) {
 		return checkSamplesV2(b)
 	}
 	if nsamples == 0 {
