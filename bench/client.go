@@ -58,8 +58,8 @@ type promResponse struct {
 }
 
 // promQueryRange runs r against the Prometheus HTTP API at base and returns
-// the canonical answer; prefix is stripped from __name__ values.
-func promQueryRange(ctx context.Context, hc *http.Client, base string, r PromRange, prefix string) (Answer, error) {
+// the canonical answer; __name__ values are turned into field names by n.
+func promQueryRange(ctx context.Context, hc *http.Client, base string, r PromRange, n Naming) (Answer, error) {
 	v := url.Values{}
 	v.Set("query", r.Expr)
 	v.Set("start", strconv.FormatInt(r.Start.Unix(), 10))
@@ -69,11 +69,12 @@ func promQueryRange(ctx context.Context, hc *http.Client, base string, r PromRan
 	if err != nil {
 		return nil, err
 	}
-	return decodePromAnswer(body, prefix)
+	return decodePromAnswer(body, n)
 }
 
-// decodePromAnswer parses a query_range response body into an Answer.
-func decodePromAnswer(body []byte, prefix string) (Answer, error) {
+// decodePromAnswer parses a query_range response body into an Answer,
+// with metric names stripped to field names by n.
+func decodePromAnswer(body []byte, n Naming) (Answer, error) {
 	var resp promResponse
 	if err := json.Unmarshal(body, &resp); err != nil {
 		return nil, fmt.Errorf("decode query_range response: %w", err)
@@ -89,7 +90,7 @@ func decodePromAnswer(body []byte, prefix string) (Answer, error) {
 		pairs := make([]string, 0, len(r.Metric))
 		for k, v := range r.Metric {
 			if k == "__name__" {
-				v = strings.TrimPrefix(v, prefix)
+				v = n.strip(v)
 			}
 			pairs = append(pairs, k+"="+v)
 		}
@@ -117,12 +118,12 @@ func decodePromAnswer(body []byte, prefix string) (Answer, error) {
 // with X-Amz-Target Timestream_20181101.Query), following NextToken, and
 // returns the number of rows.
 func timestreamQuery(ctx context.Context, hc *http.Client, base, sql string) (int, error) {
-	return timestreamQueryTable(ctx, hc, base, sql, nil)
+	return timestreamQueryTable(ctx, hc, base, sql, nil, nil)
 }
 
 // timestreamQueryTable is timestreamQuery that also adds the rows to t
-// when t is not nil.
-func timestreamQueryTable(ctx context.Context, hc *http.Client, base, sql string, t Table) (int, error) {
+// when t is not nil (see Table.addTimestreamRows for spec).
+func timestreamQueryTable(ctx context.Context, hc *http.Client, base, sql string, t Table, spec *tableSpec) (int, error) {
 	rows := 0
 	token := ""
 	h := http.Header{}
@@ -147,7 +148,7 @@ func timestreamQueryTable(ctx context.Context, hc *http.Client, base, sql string
 		}
 		rows += len(out.Rows)
 		if t != nil {
-			if err := t.addTimestreamRows(out.ColumnInfo, out.Rows); err != nil {
+			if err := t.addTimestreamRows(out.ColumnInfo, out.Rows, spec); err != nil {
 				return rows, err
 			}
 		}
@@ -162,8 +163,9 @@ type influxResponse struct {
 	Results []struct {
 		Error  string `json:"error"`
 		Series []struct {
-			Tags   map[string]string `json:"tags"`
-			Values [][]any           `json:"values"`
+			Tags    map[string]string `json:"tags"`
+			Columns []string          `json:"columns"`
+			Values  [][]any           `json:"values"`
 		} `json:"series"`
 	} `json:"results"`
 }
@@ -206,13 +208,14 @@ func influxQuery(ctx context.Context, hc *http.Client, base, q string) (int, err
 	return rows, nil
 }
 
-// influxQueryTable runs q and returns its row count and canonical table.
-func influxQueryTable(ctx context.Context, hc *http.Client, base, q string) (int, Table, error) {
+// influxQueryTable runs q and returns its row count and canonical table
+// (see influxTable for spec).
+func influxQueryTable(ctx context.Context, hc *http.Client, base, q string, spec *tableSpec) (int, Table, error) {
 	out, err := influxRun(ctx, hc, base, q)
 	if err != nil {
 		return 0, nil, err
 	}
-	t, err := influxTable(out)
+	t, err := influxTable(out, spec)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -18,13 +18,13 @@ func TestDecodePromAnswer(t *testing.T) {
 	tests := []struct {
 		name    string
 		body    string
-		prefix  string
+		naming  Naming
 		want    Answer
 		wantErr string
 	}{
 		{
 			name:   "sorted, prefix stripped, values parsed",
-			prefix: "cpu_",
+			naming: NamingPrometheus,
 			body: `{"status":"success","data":{"resultType":"matrix","result":[
 				{"metric":{"hostname":"host_2","__name__":"cpu_usage_user"},"values":[[1704067260,"58"],[1704067320.5,"NaN"]]},
 				{"metric":{"hostname":"host_1"},"values":[[1704067260,"1e3"]]}]}}`,
@@ -42,7 +42,7 @@ func TestDecodePromAnswer(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := decodePromAnswer([]byte(tc.body), tc.prefix)
+			got, err := decodePromAnswer([]byte(tc.body), tc.naming)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -98,13 +98,13 @@ func FuzzDecodePromAnswer(f *testing.F) {
 	f.Add([]byte(`{"status":"error"}`), "", int64(0), 0.0)
 	f.Add([]byte(`[`), "x", int64(-1), math.Inf(1))
 	f.Fuzz(func(t *testing.T, body []byte, host string, ts int64, v float64) {
-		_, _ = decodePromAnswer(body, "cpu_") // must not panic
+		_, _ = decodePromAnswer(body, NamingPrometheus) // must not panic
 		// Round trip: whatever we encode decodes to the same answer.
 		if !utf8.ValidString(host) || strings.ContainsAny(host, ",={}") || ts < 0 || ts > 1<<50 {
 			return
 		}
 		want := Answer{{Labels: "{hostname=" + host + "}", Points: []SamplePoint{{T: ts, V: v}}}}
-		got, err := decodePromAnswer(encodePromAnswer(want), "")
+		got, err := decodePromAnswer(encodePromAnswer(want), NamingTimestream)
 		if err != nil {
 			t.Fatalf("decode own encoding: %v", err)
 		}

@@ -82,52 +82,61 @@ func (d *timestreamDriver) Prepare(ctx context.Context, measurements []string) e
 }
 
 // Write sends pts in WriteRecords calls of at most 100 records, one table
-// per call.
+// per call: the points of each measurement are sent together, in order,
+// so that interleaved measurements (the IoT trucks' readings and
+// diagnostics) still fill whole requests.
 func (d *timestreamDriver) Write(ctx context.Context, pts []tsbs.Point) error {
-	var recs []types.Record
-	table := ""
-	flush := func() error {
-		if len(recs) == 0 {
+	var order []string
+	byTable := map[string][]int{}
+	for i := range pts {
+		m := pts[i].Measurement
+		if _, ok := byTable[m]; !ok {
+			order = append(order, m)
+		}
+		byTable[m] = append(byTable[m], i)
+	}
+	recs := make([]types.Record, 0, timestreamMaxRecords)
+	for _, table := range order {
+		flush := func() error {
+			if len(recs) == 0 {
+				return nil
+			}
+			_, err := d.c.WriteRecords(ctx, &timestreamwrite.WriteRecordsInput{
+				DatabaseName: aws.String(Database), TableName: aws.String(table), Records: recs,
+			})
+			recs = recs[:0]
+			if err != nil {
+				return fmt.Errorf("write records to %s.%s: %w", Database, table, err)
+			}
 			return nil
 		}
-		_, err := d.c.WriteRecords(ctx, &timestreamwrite.WriteRecordsInput{
-			DatabaseName: aws.String(Database), TableName: aws.String(table), Records: recs,
-		})
-		recs = recs[:0]
-		if err != nil {
-			return fmt.Errorf("write records to %s.%s: %w", Database, table, err)
-		}
-		return nil
-	}
-	for pi := range pts {
-		p := &pts[pi]
-		if p.Measurement != table {
-			if err := flush(); err != nil {
-				return err
+		for _, pi := range byTable[table] {
+			p := &pts[pi]
+			dims := make([]types.Dimension, len(p.Tags))
+			for i, t := range p.Tags {
+				dims[i] = types.Dimension{Name: aws.String(t.Key), Value: aws.String(t.Value), DimensionValueType: types.DimensionValueTypeVarchar}
 			}
-			table = p.Measurement
-		}
-		dims := make([]types.Dimension, len(p.Tags))
-		for i, t := range p.Tags {
-			dims[i] = types.Dimension{Name: aws.String(t.Key), Value: aws.String(t.Value), DimensionValueType: types.DimensionValueTypeVarchar}
-		}
-		ts := aws.String(strconv.FormatInt(p.Time, 10))
-		for fi := range p.Fields {
-			f := &p.Fields[fi]
-			recs = append(recs, types.Record{
-				Dimensions:       dims,
-				MeasureName:      aws.String(f.Name),
-				MeasureValue:     aws.String(strconv.FormatFloat(f.Value(), 'f', -1, 64)),
-				MeasureValueType: types.MeasureValueTypeDouble,
-				Time:             ts,
-				TimeUnit:         types.TimeUnitNanoseconds,
-			})
-			if len(recs) == timestreamMaxRecords {
-				if err := flush(); err != nil {
-					return err
+			ts := aws.String(strconv.FormatInt(p.Time, 10))
+			for fi := range p.Fields {
+				f := &p.Fields[fi]
+				recs = append(recs, types.Record{
+					Dimensions:       dims,
+					MeasureName:      aws.String(f.Name),
+					MeasureValue:     aws.String(strconv.FormatFloat(f.Value(), 'f', -1, 64)),
+					MeasureValueType: types.MeasureValueTypeDouble,
+					Time:             ts,
+					TimeUnit:         types.TimeUnitNanoseconds,
+				})
+				if len(recs) == timestreamMaxRecords {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 			}
 		}
+		if err := flush(); err != nil {
+			return err
+		}
 	}
-	return flush()
+	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tidaldb/tidal/bench/tsbs"
 )
 
 // ErrBadOptions is wrapped by every Options validation error.
@@ -15,7 +17,7 @@ var ErrBadOptions = errors.New("bench: bad options")
 // Preset sizes a run. Presets are sized for a 2-core, 24 GiB machine.
 type Preset struct {
 	Name string
-	// Hosts is the TSBS scale (number of hosts).
+	// Hosts is the TSBS scale (number of hosts, or trucks for iot).
 	Hosts int
 	// Span is the length of the generated time range.
 	Span time.Duration
@@ -25,8 +27,8 @@ type Preset struct {
 	Warmup, Runs int
 }
 
-// Samples is the number of values the preset generates (cpu-only: 10 per
-// host and interval).
+// Samples is the number of values the preset generates for the cpu-only
+// use case (10 per host and interval).
 func (p Preset) Samples() int64 {
 	return int64(p.Hosts) * int64(p.Span/p.Interval) * cpuFieldCount
 }
@@ -72,6 +74,10 @@ type Options struct {
 	// Clients is the number of concurrent ingest clients; Batch the number
 	// of samples per request (Timestream requests are capped at 100).
 	Clients, Batch int
+	// UseCase is the TSBS data set generated: tsbs.UseCaseCPUOnly,
+	// UseCaseDevops (queried with the devops queries) or UseCaseIoT
+	// (queried with the IoT queries). Ignored with File.
+	UseCase string
 	// Seed makes the workload and the query parameters deterministic.
 	Seed int64
 	// Start is the first timestamp of the workload. The zero value means
@@ -101,7 +107,7 @@ type Options struct {
 // DefaultOptions returns the options of `tidal-bench run --preset smoke`.
 func DefaultOptions() Options {
 	p, _ := LookupPreset("smoke")
-	return Options{Preset: p, OutDir: "bench-out", Driver: DriverTimestream, Clients: 4, Batch: 1000, Seed: 123}
+	return Options{Preset: p, UseCase: tsbs.UseCaseCPUOnly, OutDir: "bench-out", Driver: DriverTimestream, Clients: 4, Batch: 1000, Seed: 123}
 }
 
 // Validate reports the first problem with o.
@@ -129,6 +135,9 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("%w: peer %q given twice", ErrBadOptions, p)
 		}
 		seen[p] = true
+	}
+	if o.File == "" && !slices.Contains(UseCases, o.UseCase) {
+		return fmt.Errorf("%w: unknown use case %q (want %s)", ErrBadOptions, o.UseCase, strings.Join(UseCases, ", "))
 	}
 	if o.File != "" && o.FileFormat != FormatInflux && o.FileFormat != FormatTimestream {
 		return fmt.Errorf("%w: unknown file format %q (want influx or timestream)", ErrBadOptions, o.FileFormat)

@@ -22,38 +22,70 @@ const (
 	kindLastPoint                      // last value of every series
 )
 
-// Query is one instantiated TSBS devops query: its parameters, from which
-// each language's text is rendered.
+// Query is one instantiated TSBS devops or IoT query: its parameters,
+// from which each language's text is rendered.
 type Query struct {
 	Name    string
 	kind    queryKind
 	metrics []string
 	hosts   []string
+	fleet   string // IoT queries: the fleet asked about ("" = all)
 	// Start and End bound the window [Start, End); Bucket is the group-by
 	// step (also the PromQL step).
 	Start, End time.Time
 	Bucket     time.Duration
 }
 
-// Naming says how the cpu measurement is spelled in one system.
+// Naming says how the TSBS measurements are laid out in one system.
 type Naming struct {
-	// DB and Table name the Timestream table (SQL only).
-	DB, Table string
-	// Prefix is prepended to a field name to make the measure name (SQL)
-	// and the metric name (PromQL): "" for the Timestream layout, "cpu_"
-	// for the Prometheus layout of TSBS.
-	Prefix string
+	// DB names the Timestream database (SQL only).
+	DB string
+	// Table, when set, is the one table that holds every measurement (the
+	// Prometheus layout); empty means one table per measurement, named
+	// after it (the TSBS Timestream loader's layout).
+	Table string
+	// Prefixed says that a measure name (SQL) and a metric name (PromQL)
+	// is measurement_field, as in TSBS's Prometheus layout (cpu_usage_user);
+	// otherwise it is the field name alone.
+	Prefixed bool
 }
 
 // Namings of the two data layouts.
 var (
-	// NamingTimestream is the TSBS Timestream loader's layout: table
-	// benchmark.cpu, measure names usage_user, ...
-	NamingTimestream = Naming{DB: Database, Table: "cpu"}
+	// NamingTimestream is the TSBS Timestream loader's layout: tables
+	// benchmark.cpu, benchmark.readings, ..., measure names usage_user, ...
+	NamingTimestream = Naming{DB: Database}
 	// NamingPrometheus is TSBS's Prometheus layout (metric cpu_usage_user),
 	// stored by TidalDB in its Prometheus table.
-	NamingPrometheus = Naming{DB: "prometheus", Table: "metrics", Prefix: "cpu_"}
+	NamingPrometheus = Naming{DB: "prometheus", Table: "metrics", Prefixed: true}
 )
+
+// from is the quoted table that holds measurement meas.
+func (n Naming) from(meas string) string {
+	t := n.Table
+	if t == "" {
+		t = meas
+	}
+	return fmt.Sprintf("%q.%q", n.DB, t)
+}
+
+// name is the measure (and metric) name of field of measurement meas.
+func (n Naming) name(meas, field string) string {
+	if n.Prefixed {
+		return meas + "_" + field
+	}
+	return field
+}
+
+// strip turns a metric name back into its field name.
+func (n Naming) strip(metric string) string {
+	if n.Prefixed {
+		if _, f, ok := strings.Cut(metric, "_"); ok {
+			return f
+		}
+	}
+	return metric
+}
 
 // buildQueries instantiates the TSBS devops query set for data in [start,
 // end) from hosts hosts, with parameters drawn from seed. Windows longer
@@ -115,10 +147,25 @@ func buildQueries(start, end time.Time, hosts int, interval time.Duration, seed 
 	return qs
 }
 
+// iot reports whether q is one of the TSBS IoT queries.
+func (q *Query) iot() bool { return q.kind >= kindLastLoc }
+
 // tabular reports whether q's SQL and InfluxQL answers have the same rows
-// (time bucket, host, aggregates in order), so they can be compared.
+// (time bucket, host, aggregates in order; or the named columns of spec),
+// so they can be compared.
 func (q *Query) tabular() bool {
+	if q.iot() {
+		return q.iotSpec() != nil
+	}
 	return q.kind == kindSingleGroupBy || q.kind == kindDoubleGroupBy || q.kind == kindOrderByLimit
+}
+
+// spec is how q's tabular answers line up: nil for the positional form.
+func (q *Query) spec() *tableSpec {
+	if q.iot() {
+		return q.iotSpec()
+	}
+	return nil
 }
 
 // sqlTime formats t as TSBS's Timestream queries do.
@@ -137,10 +184,13 @@ func orChain(col string, vals []string) string {
 // SQL renders q in Timestream SQL, following the TSBS Timestream query
 // templates, for the data layout n.
 func (q *Query) SQL(n Naming) string {
-	table := fmt.Sprintf("%q.%q", n.DB, n.Table)
+	if q.iot() {
+		return q.iotSQL(n)
+	}
+	table := n.from("cpu")
 	measures := make([]string, len(q.metrics))
 	for i, m := range q.metrics {
-		measures[i] = n.Prefix + m
+		measures[i] = n.name("cpu", m)
 	}
 	bin := fmt.Sprintf("bin(time, %ds)", int(q.Bucket/time.Second))
 	switch q.kind {
@@ -163,11 +213,11 @@ func (q *Query) SQL(n Naming) string {
 		if len(q.hosts) > 0 {
 			host = "AND " + orChain("hostname", q.hosts)
 		}
-		return fmt.Sprintf("WITH usage_over_ninety AS (\n\tSELECT time, hostname\n\tFROM %s\n\tWHERE measure_name = '%susage_user' AND measure_value::double > 90\n\t\tAND time >= %s AND time < %s\n\t\t%s\n)\nSELECT *\nFROM %s a\nJOIN usage_over_ninety b ON a.hostname = b.hostname AND a.time = b.time",
-			table, n.Prefix, sqlTime(q.Start), sqlTime(q.End), host, table)
+		return fmt.Sprintf("WITH usage_over_ninety AS (\n\tSELECT time, hostname\n\tFROM %s\n\tWHERE measure_name = '%s' AND measure_value::double > 90\n\t\tAND time >= %s AND time < %s\n\t\t%s\n)\nSELECT *\nFROM %s a\nJOIN usage_over_ninety b ON a.hostname = b.hostname AND a.time = b.time",
+			table, n.name("cpu", "usage_user"), sqlTime(q.Start), sqlTime(q.End), host, table)
 	case kindOrderByLimit:
-		return fmt.Sprintf("SELECT %s AS minute, max(measure_value::double) as max_usage_user\n        FROM %s\n        WHERE time < %s AND measure_name = '%susage_user'\n        GROUP BY 1\n        ORDER BY 1 DESC\n        LIMIT 5",
-			bin, table, sqlTime(q.End), n.Prefix)
+		return fmt.Sprintf("SELECT %s AS minute, max(measure_value::double) as max_usage_user\n        FROM %s\n        WHERE time < %s AND measure_name = '%s'\n        GROUP BY 1\n        ORDER BY 1 DESC\n        LIMIT 5",
+			bin, table, sqlTime(q.End), n.name("cpu", "usage_user"))
 	case kindLastPoint:
 		return fmt.Sprintf("WITH latest_recorded_time AS (\n\tSELECT hostname, measure_name, max(time) as latest_time\n\tFROM %[1]s\n\tGROUP BY 1, 2\n)\nSELECT b.hostname, b.measure_name, b.measure_value::double, b.time\nFROM latest_recorded_time a\nJOIN %[1]s b\nON a.hostname = b.hostname AND a.latest_time = b.time AND a.measure_name = b.measure_name\nORDER BY hostname, measure_name", table)
 	}
@@ -183,17 +233,20 @@ type PromRange struct {
 }
 
 // PromQL renders q as the equivalent PromQL range query for metric names
-// spelled n.Prefix + field. Evaluation times are the ends of the buckets:
+// spelled as n names them; an empty Expr means PromQL cannot say q. Evaluation times are the ends of the buckets:
 // the point at T covers (T-bucket, T], the samples of the bucket's SQL bin
 // shifted by one interval.
 func (q *Query) PromQL(n Naming) PromRange {
+	if q.iot() {
+		return q.iotPromQL(n)
+	}
 	hostSel := ""
 	if len(q.hosts) == 1 {
 		hostSel = fmt.Sprintf(`hostname=%q`, q.hosts[0])
 	} else if len(q.hosts) > 1 {
 		hostSel = fmt.Sprintf(`hostname=~%q`, strings.Join(q.hosts, "|"))
 	}
-	sel := func(m string) string { return n.Prefix + m + "{" + hostSel + "}" }
+	sel := func(m string) string { return n.name("cpu", m) + "{" + hostSel + "}" }
 	// One millisecond short of the bucket: Prometheus 2.x range selectors
 	// include their left edge and 3.x ones do not, so a full-bucket range
 	// would make the two disagree on the sample at the edge.
@@ -222,7 +275,7 @@ func (q *Query) PromQL(n Naming) PromRange {
 	case kindOrderByLimit:
 		r.Expr = fmt.Sprintf("max(max_over_time(%s[%s]))", sel("usage_user"), rng)
 	case kindLastPoint:
-		r.Expr = fmt.Sprintf(`{__name__=~"%susage_.*"}`, n.Prefix)
+		r.Expr = fmt.Sprintf(`{__name__=~"%s"}`, n.name("cpu", "usage_.*"))
 		r.Start, r.End = q.Start, q.Start
 	}
 	return r
@@ -239,9 +292,13 @@ func promDuration(d time.Duration) string {
 	return fmt.Sprintf("%ds", d/time.Second)
 }
 
-// InfluxQL renders q in InfluxQL for measurement cpu, following TSBS's
-// InfluxDB query templates.
+// InfluxQL renders q in InfluxQL (measurement cpu, or readings and
+// diagnostics), following TSBS's InfluxDB query templates; "" means
+// InfluxQL cannot say q.
 func (q *Query) InfluxQL() string {
+	if q.iot() {
+		return q.iotInfluxQL()
+	}
 	tr := fmt.Sprintf("time >= '%s' AND time < '%s'", q.Start.UTC().Format(time.RFC3339Nano), q.End.UTC().Format(time.RFC3339Nano))
 	hosts := ""
 	if len(q.hosts) > 0 {

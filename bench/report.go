@@ -177,7 +177,7 @@ func (r *Report) Markdown() string {
 		return fmt.Sprintf("%.2f", t/v)
 	}
 
-	b.WriteString("## Ingest\n\nStored: the cpu samples the system reports holding afterwards (PromQL count_over_time, InfluxQL count).\n\n" +
+	b.WriteString("## Ingest\n\nStored: the samples of the queried measurements the system reports holding afterwards (TidalDB: SQL count, VictoriaMetrics and Prometheus: PromQL count_over_time, InfluxDB: InfluxQL count).\n\n" +
 		"| System | Path | Samples | Stored | Time | Samples/s | TidalDB/peer |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for i := range r.Systems {
 		s := &r.Systems[i]
@@ -189,8 +189,8 @@ func (r *Report) Markdown() string {
 		switch {
 		case s.StoredErr != "":
 			stored = "unknown: " + oneLine(s.StoredErr)
-		case s.Stored != r.CPUSamples:
-			stored = fmt.Sprintf("**MISSING %d: %d**", r.CPUSamples-s.Stored, s.Stored)
+		case s.Stored != r.QueriedSamples:
+			stored = fmt.Sprintf("**MISSING %d: %d**", r.QueriedSamples-s.Stored, s.Stored)
 		}
 		fmt.Fprintf(&b, "| %s | %s | %d | %s | %v | %s | %s |\n", s.Name, s.Driver, s.Ingest.Samples, stored, s.Ingest.Elapsed.Round(time.Millisecond), rate,
 			peerRatio(i, ratio, tidal, s, func(x *SystemResult) float64 { return x.Ingest.Rate() }))

@@ -46,9 +46,10 @@ type SystemResult struct {
 	Driver    string
 	Ingest    IngestResult
 	IngestErr string
-	// Stored is the number of cpu samples the system reports holding
-	// after ingest (PromQL count_over_time, InfluxQL count), to compare
-	// with Report.CPUSamples; StoredErr says why it is unknown.
+	// Stored is the number of samples of the queried measurements the
+	// system reports holding after ingest (SQL count for TidalDB, PromQL
+	// count_over_time, InfluxQL count), to compare with
+	// Report.QueriedSamples; StoredErr says why it is unknown.
 	Stored    int64
 	StoredErr string
 	// DiskBytes is the space the data occupies after ingest and flush
@@ -78,9 +79,9 @@ type Report struct {
 	// Workload describes the data; Samples counts its values.
 	Workload string
 	Samples  int64
-	// CPUSamples counts the values of the cpu measurement (the queried
-	// one; all of Samples for generated workloads).
-	CPUSamples int64
+	// QueriedSamples counts the values of the queried measurements (cpu
+	// for the devops queries, readings and diagnostics for the IoT ones).
+	QueriedSamples int64
 	// Start and End bound the data as sent.
 	Start, End time.Time
 	Systems    []SystemResult
@@ -125,14 +126,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if start.IsZero() {
 			start = time.Now().Add(-o.Preset.Span).Truncate(time.Hour)
 		}
-		w, err := generatedWorkload(o.Preset, start.UTC(), o.Seed)
+		w, err := generatedWorkload(o.Preset, o.UseCase, start.UTC(), o.Seed)
 		if err != nil {
 			return nil, err
 		}
 		wl = w
 	}
-	rep := &Report{Options: o, Machine: describeMachine(), Workload: wl.desc, Samples: wl.samples, CPUSamples: wl.cpuSamples, Start: wl.start, End: wl.end}
-	queries := buildQueries(wl.start, wl.end, wl.hosts, wl.interval, o.Seed)
+	rep := &Report{Options: o, Machine: describeMachine(), Workload: wl.desc, Samples: wl.samples, QueriedSamples: wl.queriedSamples, Start: wl.start, End: wl.end}
+	var queries []Query
+	if wl.family == familyIoT {
+		queries = buildIoTQueries(wl.start, wl.end, wl.fleets, o.Seed)
+	} else {
+		queries = buildQueries(wl.start, wl.end, wl.hosts, wl.interval, o.Seed)
+	}
 	hc := &http.Client{Timeout: 5 * time.Minute}
 	memHours := int(time.Since(wl.start)/time.Hour) + 2
 
@@ -155,7 +161,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			bin = b
 		}
 		logf("starting tidal (%s)", bin)
-		s, err := startTidal(ctx, bin, work, naming, memHours)
+		s, err := startTidal(ctx, bin, work, naming, wl.queried()[0], memHours)
 		if err != nil {
 			return nil, err
 		}
@@ -173,13 +179,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			bin = defaultBins[peer]
 		}
 		logf("starting %s (%s)", displayNames[peer], bin)
-		s, err := startPeer(ctx, peer, bin, work)
+		s, err := startPeer(ctx, peer, bin, work, wl.family == familyIoT)
 		if err != nil {
 			// A missing or broken peer is reported, not fatal: the
 			// TidalDB figures and the other peers still stand.
 			logf("%s: %v", displayNames[peer], err)
 			rep.Systems = append(rep.Systems, SystemResult{Name: displayNames[peer], Kind: peer, IngestErr: err.Error()})
 			continue
+		}
+		if peer == PeerPrometheus && wl.family == familyIoT {
+			logf("%s: out-of-order window 1h for the late IoT points", displayNames[peer])
 		}
 		driver := DriverPromRW1
 		if peer == PeerInfluxDB {
@@ -229,15 +238,32 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 		res.DiskNote = err.Error()
 	}
 	res.DiskBytes, res.DiskApparentBytes = du.Allocated, du.Apparent
-	total := len(queries) * (o.Preset.Warmup + o.Preset.Runs)
-	if s.kind == "tidal" {
-		total *= 2
+	// PromQL on TidalDB reads its one Prometheus table: the Prometheus
+	// layout, or the Timestream layout when the queries read one table.
+	promQL := s.kind != "tidal" || n.Table != "" || len(wl.queried()) == 1
+	langs := func(q *Query) (sql, prom, influx bool) {
+		switch s.kind {
+		case "tidal":
+			return true, promQL && q.PromQL(n).Expr != "", false
+		case PeerInfluxDB:
+			return false, false, q.InfluxQL() != ""
+		}
+		return false, q.PromQL(n).Expr != "", false
+	}
+	total := 0
+	for i := range queries {
+		a, b, c := langs(&queries[i])
+		for _, on := range []bool{a, b, c} {
+			if on {
+				total += o.Preset.Warmup + o.Preset.Runs
+			}
+		}
 	}
 	prog := startProgress(o.Progress, "queries "+s.name, "runs", int64(total))
 	for i := range queries {
 		q := &queries[i]
-		switch s.kind {
-		case "tidal":
+		doSQL, doProm, doInflux := langs(q)
+		if doSQL {
 			sql := q.SQL(n)
 			qr := timeQuery(o.Preset, q.Name, LangSQL, sql, prog, func() (int, Answer, error) {
 				rows, err := timestreamQuery(ctx, hc, s.url, sql)
@@ -245,26 +271,27 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 			})
 			if qr.Err == "" && q.tabular() {
 				qr.table = Table{}
-				if _, err := timestreamQueryTable(ctx, hc, s.url, sql, qr.table); err != nil {
+				if _, err := timestreamQueryTable(ctx, hc, s.url, sql, qr.table, q.spec()); err != nil {
 					qr.table, qr.Agreement = nil, "answer not read: "+err.Error()
 				}
 			}
 			res.Queries = append(res.Queries, qr)
-			fallthrough
-		case PeerVictoriaMetrics, PeerPrometheus:
+		}
+		if doProm {
 			pr := q.PromQL(n)
 			res.Queries = append(res.Queries, timeQuery(o.Preset, q.Name, LangPromQL, pr.Expr, prog, func() (int, Answer, error) {
-				a, err := promQueryRange(ctx, hc, s.url, pr, n.Prefix)
+				a, err := promQueryRange(ctx, hc, s.url, pr, n)
 				return a.Samples(), a, err
 			}))
-		case PeerInfluxDB:
+		}
+		if doInflux {
 			iq := q.InfluxQL()
 			qr := timeQuery(o.Preset, q.Name, LangInfluxQL, iq, prog, func() (int, Answer, error) {
 				rows, err := influxQuery(ctx, hc, s.url, iq)
 				return rows, nil, err
 			})
 			if qr.Err == "" && q.tabular() {
-				if _, qr.table, err = influxQueryTable(ctx, hc, s.url, iq); err != nil {
+				if _, qr.table, err = influxQueryTable(ctx, hc, s.url, iq, q.spec()); err != nil {
 					qr.table, qr.Agreement = nil, "answer not read: "+err.Error()
 				}
 			}
@@ -273,8 +300,8 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 	}
 	prog.Stop()
 	res.Stored, res.StoredErr = countStored(ctx, hc, s, wl, n)
-	if res.StoredErr == "" && res.Stored != wl.cpuSamples {
-		logf("%s: MISSING: %d cpu samples sent, %d stored", s.name, wl.cpuSamples, res.Stored)
+	if res.StoredErr == "" && res.Stored != wl.queriedSamples {
+		logf("%s: MISSING: %d samples of %v sent, %d stored", s.name, wl.queriedSamples, wl.queried(), res.Stored)
 	}
 	if res.PeakRSS, err = s.peakRSS(); err != nil {
 		return res, err
@@ -282,26 +309,48 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 	return res, nil
 }
 
-// countStored asks s how many cpu samples it holds for the workload's
-// time range: a benchmark of data a system dropped measures nothing.
+// countStored asks s how many samples of the queried measurements it
+// holds for the workload's time range: a benchmark of data a system
+// dropped measures nothing. TidalDB answers in SQL, InfluxDB in InfluxQL,
+// the Prometheus-compatible peers in PromQL.
 func countStored(ctx context.Context, hc *http.Client, s *system, wl *workload, n Naming) (int64, string) {
-	if s.kind == PeerInfluxDB {
-		sum, err := influxSum(ctx, hc, s.url, "SELECT count(*) FROM cpu")
+	switch s.kind {
+	case PeerInfluxDB:
+		stmts := make([]string, 0, len(wl.queried()))
+		for _, m := range wl.queried() {
+			stmts = append(stmts, `SELECT count(*) FROM "`+m+`"`)
+		}
+		sum, err := influxSum(ctx, hc, s.url, strings.Join(stmts, "; "))
 		if err != nil {
 			return 0, err.Error()
 		}
 		return int64(sum), ""
+	case "tidal":
+		var total int64
+		for _, sql := range countSQL(wl, n) {
+			t := Table{}
+			if _, err := timestreamQueryTable(ctx, hc, s.url, sql, t, nil); err != nil {
+				return 0, err.Error()
+			}
+			if len(t) != 1 || len(t["0"]) != 1 {
+				return 0, fmt.Sprintf("odd count answer to %s: %v", sql, t)
+			}
+			total += int64(t["0"][0])
+		}
+		return total, ""
 	}
 	span := wl.end.Sub(wl.start)
 	last := wl.start.Add((span - 1) / wl.interval * wl.interval)
 	// One term per metric: count_over_time drops the metric name, so a
 	// single regex selector would collide.
-	terms := make([]string, len(cpuMetrics))
-	for i, m := range cpuMetrics {
-		terms[i] = fmt.Sprintf("sum(count_over_time(%s%s[%dms]))", n.Prefix, m, span/time.Millisecond)
+	var terms []string
+	for _, m := range wl.queried() {
+		for _, f := range wl.fields[m] {
+			terms = append(terms, fmt.Sprintf("sum(count_over_time(%s[%dms]))", n.name(m, f), span/time.Millisecond))
+		}
 	}
 	r := PromRange{Expr: strings.Join(terms, " + "), Start: last, End: last, Step: wl.interval}
-	a, err := promQueryRange(ctx, hc, s.url, r, n.Prefix)
+	a, err := promQueryRange(ctx, hc, s.url, r, n)
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -309,6 +358,26 @@ func countStored(ctx context.Context, hc *http.Client, s *system, wl *workload, 
 		return 0, fmt.Sprintf("odd count answer: %d series", len(a))
 	}
 	return int64(a[0].Points[0].V), ""
+}
+
+// countSQL is the SQL that counts the samples of the queried measurements
+// in TidalDB, one statement per table.
+func countSQL(wl *workload, n Naming) []string {
+	tr := fmt.Sprintf("time >= %s AND time < %s", sqlTime(wl.start), sqlTime(wl.end))
+	if n.Table == "" {
+		out := make([]string, 0, len(wl.queried()))
+		for _, m := range wl.queried() {
+			out = append(out, fmt.Sprintf("SELECT count(*) AS samples FROM %s WHERE %s", n.from(m), tr))
+		}
+		return out
+	}
+	var names []string
+	for _, m := range wl.queried() {
+		for _, f := range wl.fields[m] {
+			names = append(names, "'"+n.name(m, f)+"'")
+		}
+	}
+	return []string{fmt.Sprintf("SELECT count(*) AS samples FROM %s WHERE measure_name IN (%s) AND %s", n.from(""), strings.Join(names, ", "), tr)}
 }
 
 // timeQuery runs one query Warmup+Runs times and records the timed runs;
@@ -338,7 +407,7 @@ func timeQuery(p Preset, name, lang, text string, prog *progress, run func() (in
 // system's stored sample count against what was sent.
 func (r *Report) compare() {
 	for _, s := range r.Systems {
-		if s.IngestErr == "" && s.StoredErr == "" && s.Stored != r.CPUSamples {
+		if s.IngestErr == "" && s.StoredErr == "" && s.Stored != r.QueriedSamples {
 			r.Missing++
 		}
 	}

@@ -39,21 +39,26 @@ func buildTidal(ctx context.Context, dir string) (string, error) {
 
 // tidalConfig is the YAML the harness starts tidal with: the Prometheus
 // table follows the data layout so that PromQL sees the workload whichever
-// driver wrote it.
-func tidalConfig(addr, dataDir string, n Naming, memoryHours int) string {
+// driver wrote it (in the Timestream layout, the table of measurement
+// meas).
+func tidalConfig(addr, dataDir string, n Naming, meas string, memoryHours int) string {
+	table := n.Table
+	if table == "" {
+		table = meas
+	}
 	return fmt.Sprintf("server:\n  listen: %q\n  data_dir: %q\nretention:\n  memory_hours: %d\nprometheus:\n  database: %q\n  table: %q\nlog:\n  level: warn\n",
-		addr, dataDir, memoryHours, n.DB, n.Table)
+		addr, dataDir, memoryHours, n.DB, table)
 }
 
 // startTidal starts a tidal server on a free loopback port.
-func startTidal(ctx context.Context, bin, work string, n Naming, memoryHours int) (*system, error) {
+func startTidal(ctx context.Context, bin, work string, n Naming, meas string, memoryHours int) (*system, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	s := &system{name: displayNames["tidal"], kind: "tidal", url: "http://" + addr, dataDir: filepath.Join(work, "tidal-data")}
 	cfg := filepath.Join(work, "tidal.yaml")
-	if err := os.WriteFile(cfg, []byte(tidalConfig(addr, s.dataDir, n, memoryHours)), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(tidalConfig(addr, s.dataDir, n, meas, memoryHours)), 0o644); err != nil {
 		return nil, fmt.Errorf("write tidal config: %w", err)
 	}
 	if err := startProcess(ctx, s, bin, []string{"server", "--config", cfg}, "/healthz"); err != nil {
@@ -64,8 +69,10 @@ func startTidal(ctx context.Context, bin, work string, n Naming, memoryHours int
 
 // startPeer starts the peer called kind from bin on a free loopback port
 // with a data directory under work, with the flags of
-// docs in benchmarks.md section C.
-func startPeer(ctx context.Context, kind, bin, work string) (*system, error) {
+// docs in benchmarks.md section C. outOfOrder lets Prometheus take samples
+// older than a series' newest (the late IoT points); the other peers
+// always do.
+func startPeer(ctx context.Context, kind, bin, work string, outOfOrder bool) (*system, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -84,7 +91,11 @@ func startPeer(ctx context.Context, kind, bin, work string) (*system, error) {
 		ready = "/health"
 	case PeerPrometheus:
 		cfg := filepath.Join(work, "prometheus.yml")
-		if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 15s\n"), 0o644); err != nil {
+		conf := "global:\n  scrape_interval: 15s\n"
+		if outOfOrder {
+			conf += "storage:\n  tsdb:\n    out_of_order_time_window: 1h\n"
+		}
+		if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 			return nil, fmt.Errorf("write prometheus config: %w", err)
 		}
 		args = []string{"--config.file=" + cfg, "--storage.tsdb.path=" + s.dataDir, "--web.listen-address=" + addr,

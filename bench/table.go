@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -31,8 +32,22 @@ type tsDatum struct {
 	NullValue   bool    `json:"NullValue"`
 }
 
-// addTimestreamRows adds the rows of one Query API page to t.
-func (t Table) addTimestreamRows(cols []tsColumn, rows []json.RawMessage) error {
+// tableSpec names the columns of a tabular answer that are compared,
+// for query types whose SQL and InfluxQL answers do not line up column by
+// column: the row key is the time (when Time) and the Keys columns (SQL
+// columns; InfluxQL tags or columns), the values are the Vals columns.
+// A nil spec means the positional form of Table.
+type tableSpec struct {
+	Time       bool
+	Keys, Vals []string
+}
+
+// addTimestreamRows adds the rows of one Query API page to t, by column
+// position (spec nil) or by column name.
+func (t Table) addTimestreamRows(cols []tsColumn, rows []json.RawMessage, spec *tableSpec) error {
+	if spec != nil {
+		return t.addTimestreamNamed(cols, rows, spec)
+	}
 	for _, raw := range rows {
 		var row struct {
 			Data []tsDatum `json:"Data"`
@@ -81,6 +96,87 @@ func (t Table) addTimestreamRows(cols []tsColumn, rows []json.RawMessage) error 
 	return nil
 }
 
+// addTimestreamNamed is addTimestreamRows by column name.
+func (t Table) addTimestreamNamed(cols []tsColumn, rows []json.RawMessage, spec *tableSpec) error {
+	index := map[string]int{}
+	for i, c := range cols {
+		index[c.Name] = i
+	}
+	col := func(name string) (int, error) {
+		i, ok := index[name]
+		if !ok {
+			return 0, fmt.Errorf("answer has no column %q", name)
+		}
+		return i, nil
+	}
+	ti := -1
+	if spec.Time {
+		i, err := col("time")
+		if err != nil {
+			return err
+		}
+		ti = i
+	}
+	keyIdx := make([]int, len(spec.Keys))
+	valIdx := make([]int, len(spec.Vals))
+	for i, k := range spec.Keys {
+		j, err := col(k)
+		if err != nil {
+			return err
+		}
+		keyIdx[i] = j
+	}
+	for i, v := range spec.Vals {
+		j, err := col(v)
+		if err != nil {
+			return err
+		}
+		valIdx[i] = j
+	}
+	for _, raw := range rows {
+		var row struct {
+			Data []tsDatum `json:"Data"`
+		}
+		if err := json.Unmarshal(raw, &row); err != nil {
+			return fmt.Errorf("decode query row: %w", err)
+		}
+		if len(row.Data) != len(cols) {
+			return fmt.Errorf("query row has %d values for %d columns", len(row.Data), len(cols))
+		}
+		var ms int64
+		if ti >= 0 {
+			d := row.Data[ti]
+			if d.ScalarValue == nil {
+				return errors.New("column time: NULL")
+			}
+			ts, err := time.Parse(timestreamTimeLayout, *d.ScalarValue)
+			if err != nil {
+				return fmt.Errorf("column time: %w", err)
+			}
+			ms = ts.UnixMilli()
+		}
+		keys := make([]string, len(keyIdx))
+		for i, j := range keyIdx {
+			if d := row.Data[j]; d.ScalarValue != nil {
+				keys[i] = *d.ScalarValue
+			}
+		}
+		vals := make([]float64, len(valIdx))
+		for i, j := range valIdx {
+			vals[i] = math.NaN()
+			if d := row.Data[j]; d.ScalarValue != nil {
+				f, err := strconv.ParseFloat(*d.ScalarValue, 64)
+				if err != nil {
+					return fmt.Errorf("column %s: %w", cols[j].Name, err)
+				}
+				vals[i] = f
+			}
+		}
+		t.add(ms, keys, vals)
+	}
+	return nil
+}
+
 func (t Table) add(ms int64, keys []string, vals []float64) {
 	k := strconv.FormatInt(ms, 10)
 	if len(keys) > 0 {
@@ -91,8 +187,12 @@ func (t Table) add(ms int64, keys []string, vals []float64) {
 
 // influxTable converts an InfluxDB response made with epoch=ms: the key is
 // the time and the series' tag values ordered by tag name, the values are
-// the other columns.
-func influxTable(out *influxResponse) (Table, error) {
+// the other columns (spec nil); or, with a spec, the named tags or
+// columns.
+func influxTable(out *influxResponse, spec *tableSpec) (Table, error) {
+	if spec != nil {
+		return influxNamed(out, spec)
+	}
 	t := Table{}
 	for _, r := range out.Results {
 		for _, s := range r.Series {
@@ -160,4 +260,53 @@ func compareTables(want, got Table) string {
 		}
 	}
 	return ""
+}
+
+// influxNamed is influxTable by column name: a key is a tag or a column,
+// a value a column (null, missing or non-numeric: NaN).
+func influxNamed(out *influxResponse, spec *tableSpec) (Table, error) {
+	t := Table{}
+	for _, r := range out.Results {
+		for _, s := range r.Series {
+			index := map[string]int{}
+			for i, c := range s.Columns {
+				index[c] = i
+			}
+			for _, row := range s.Values {
+				var ms int64
+				if spec.Time && len(row) > 0 {
+					f, ok := row[0].(float64)
+					if !ok {
+						return nil, fmt.Errorf("influx row time %v is not epoch milliseconds", row[0])
+					}
+					ms = int64(f)
+				}
+				keys := make([]string, len(spec.Keys))
+				for i, k := range spec.Keys {
+					if v, ok := s.Tags[k]; ok {
+						keys[i] = v
+					} else if j, ok := index[k]; ok && j < len(row) {
+						keys[i] = fmt.Sprint(row[j])
+					} else {
+						return nil, fmt.Errorf("influx answer has no tag or column %q", k)
+					}
+				}
+				vals := make([]float64, len(spec.Vals))
+				for i, v := range spec.Vals {
+					j, ok := index[v]
+					if !ok {
+						return nil, fmt.Errorf("influx answer has no column %q", v)
+					}
+					vals[i] = math.NaN()
+					if j < len(row) {
+						if f, ok := row[j].(float64); ok {
+							vals[i] = f
+						}
+					}
+				}
+				t.add(ms, keys, vals)
+			}
+		}
+	}
+	return t, nil
 }

@@ -21,7 +21,7 @@ func TestTablesFromBothLanguagesCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	sql := Table{}
-	if err := sql.addTimestreamRows(out.ColumnInfo, out.Rows); err != nil {
+	if err := sql.addTimestreamRows(out.ColumnInfo, out.Rows, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(sql) != 2 || sql["1704067200000|host_0"][0] != 10 || sql["1704067200000|host_0"][1] != 2 ||
@@ -36,7 +36,7 @@ func TestTablesFromBothLanguagesCompare(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &resp); err != nil {
 		t.Fatal(err)
 	}
-	influx, err := influxTable(&resp)
+	influx, err := influxTable(&resp, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestAddTimestreamRowsErrors(t *testing.T) {
 		{`[`, "decode query row"},
 	}
 	for _, tc := range tests {
-		err := Table{}.addTimestreamRows(cols, []json.RawMessage{json.RawMessage(tc.row)})
+		err := Table{}.addTimestreamRows(cols, []json.RawMessage{json.RawMessage(tc.row)}, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("row %s: err = %v, want %q", tc.row, err, tc.want)
 		}

@@ -27,7 +27,7 @@ func TestFileWorkloadShiftsAndDescribesTSBSFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.hosts != 3 || w.samples != 180 || w.cpuSamples != 180 || w.interval != 10*time.Second || !w.start.Equal(start) ||
+	if w.hosts != 3 || w.samples != 180 || w.queriedSamples != 180 || w.interval != 10*time.Second || !w.start.Equal(start) ||
 		!w.end.Equal(start.Add(time.Minute)) || !slices.Equal(w.measurements, []string{"cpu"}) {
 		t.Fatalf("workload %+v", w)
 	}
@@ -72,7 +72,7 @@ func TestFileWorkloadErrors(t *testing.T) {
 
 func TestGeneratedWorkloadCounts(t *testing.T) {
 	p, _ := LookupPreset("smoke")
-	w, err := generatedWorkload(p, testStart, 1)
+	w, err := generatedWorkload(p, tsbs.UseCaseCPUOnly, testStart, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

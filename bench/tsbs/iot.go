@@ -223,3 +223,16 @@ func (g *iotGen) hold(ti, mi, release int, ts int64, fields []Field) {
 	lp.fields = append(lp.fields[:0], fields...)
 	heap.Push(&g.late, lp)
 }
+
+// Fleets returns the fleet tag values of the iot use case.
+func Fleets() []string { return append([]string(nil), fleets...) }
+
+// LoadCapacities returns the load_capacity tag values of the truck models
+// (a truck's load gauge never exceeds its capacity).
+func LoadCapacities() []int {
+	out := make([]int, len(truckModels))
+	for i, m := range truckModels {
+		out[i] = m.load
+	}
+	return out
+}

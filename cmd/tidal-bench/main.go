@@ -85,6 +85,7 @@ func parseRun(args []string, stderr io.Writer) (bench.Options, error) {
 	fs.StringVar(&o.Driver, "driver", o.Driver, "TidalDB ingest path: timestream, promrw1 or promrw2")
 	fs.IntVar(&o.Clients, "clients", o.Clients, "concurrent ingest clients")
 	fs.IntVar(&o.Batch, "batch", o.Batch, "samples per request (Timestream: at most 100)")
+	fs.StringVar(&o.UseCase, "use-case", o.UseCase, "TSBS data set: cpu-only, devops (both with the devops queries) or iot (trucks, with the IoT queries)")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the workload and query parameters")
 	fs.StringVar(&o.TidalBin, "tidal-bin", "", "tidal binary to start (default: go build ./cmd/tidal)")
 	fs.StringVar(&o.Target, "target", "", "URL of a running TidalDB to use instead of starting one")
