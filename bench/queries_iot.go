@@ -11,18 +11,18 @@ import (
 
 // TSBS IoT query kinds (after the devops ones).
 const (
-	kindLastLoc           queryKind = iota + 32 // last location of each truck of a fleet
-	kindLowFuel                                 // trucks of a fleet whose last fuel_state <= 0.1
-	kindHighLoad                                // trucks of a fleet whose last load >= 90% of capacity
-	kindStationary                              // trucks of a fleet that averaged < 1 km/h over 10 min
-	kindLongSessions                            // trucks of a fleet driving in > 22/24 of the 10-min windows of 4 h
-	kindLongDaily                               // trucks of a fleet driving > 10 h of the last 24 h
-	kindAvgVsProjectedFuel                      // mean fuel consumption of moving trucks vs nominal, by fleet
-	kindAvgDailyDriving                         // hours driven per truck and day
-	kindAvgDailySession                         // mean driving session length per truck and day
-	kindAvgLoad                                 // mean load per fleet and model
-	kindDailyActivity                           // active hours per fleet, model and day
-	kindBreakdownFrequency                      // breakdowns per model
+	kindLastLoc            queryKind = iota + 32 // last location of each truck of a fleet
+	kindLowFuel                                  // trucks of a fleet whose last fuel_state <= 0.1
+	kindHighLoad                                 // trucks of a fleet whose last load >= 90% of capacity
+	kindStationary                               // trucks of a fleet that averaged < 1 km/h over 10 min
+	kindLongSessions                             // trucks of a fleet driving in > 22/24 of the 10-min windows of 4 h
+	kindLongDaily                                // trucks of a fleet driving > 10 h of the last 24 h
+	kindAvgVsProjectedFuel                       // mean fuel consumption of moving trucks vs nominal, by fleet
+	kindAvgDailyDriving                          // hours driven per truck and day
+	kindAvgDailySession                          // mean driving session length per truck and day
+	kindAvgLoad                                  // mean load per fleet and model
+	kindDailyActivity                            // active hours per fleet, model and day
+	kindBreakdownFrequency                       // breakdowns per model
 )
 
 // iotWindow is the 10-minute window in which the IoT queries measure

@@ -50,7 +50,7 @@ type workload struct {
 	fields       map[string][]string
 	// fleets are the fleet tag values of the trucks (iot), sorted.
 	fleets []string
-	each           func(fn func(*tsbs.Point) error) error
+	each   func(fn func(*tsbs.Point) error) error
 }
 
 // queried returns the measurements the workload's queries read.
