@@ -195,15 +195,14 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 	}
 	index := map[string][]int32{}
 	var key []byte
+	sp := n.seriesPlan(q, probe, pkeys, bkeys)
+	if q.e.opts.traceJoin != nil && len(bkeys) > 0 {
+		q.e.opts.traceJoin(sp != nil)
+	}
 	if len(bkeys) > 0 {
-		for i, r := range rows {
-			var ok bool
-			key, ok, err = keyOf(key[:0], bkeys, r)
-			if err != nil {
+		if sp == nil {
+			if key, err = indexRows(index, key, bkeys, rows); err != nil {
 				return err
-			}
-			if ok {
-				index[string(key)] = append(index[string(key)], int32(i))
 			}
 		}
 		if n.kind == parser.InnerJoin || (n.kind == parser.LeftJoin && n.buildLeft) || (n.kind == parser.RightJoin && !n.buildLeft) {
@@ -243,6 +242,30 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 	all := make([]int32, len(rows))
 	for i := range all {
 		all[i] = int32(i)
+	}
+	if sp != nil {
+		groups, err := sp.index(bkeys, rows)
+		if err != nil {
+			return err
+		}
+		return sp.run(q, pkeys, groups, func(p []Value, cands []int32) error {
+			for _, i := range cands {
+				combine(p, rows[i])
+				if n.residual != nil {
+					v, err := n.residual.eval(out)
+					if err != nil {
+						return err
+					}
+					if v.Null || !v.B {
+						continue
+					}
+				}
+				if err := emit(out); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
 	var count int
 	err = probe.run(q, func(p []Value) error {
@@ -305,6 +328,33 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 		}
 	}
 	return nil
+}
+
+// indexRows adds each row with no NULL key to index under its key; key is
+// scratch space, returned for reuse.
+func indexRows(index map[string][]int32, key []byte, keys []*expr, rows [][]Value) ([]byte, error) {
+	for i, r := range rows {
+		var ok bool
+		var err error
+		key, ok, err = keyOf(key[:0], keys, r)
+		if err != nil {
+			return key, err
+		}
+		if ok {
+			index[string(key)] = append(index[string(key)], int32(i))
+		}
+	}
+	return key, nil
+}
+
+// seriesPlan returns the series-aware probe of an inner join over a scan
+// (see seriesProbe), or nil when the join does not have that shape or the
+// engine is set to probe row by row.
+func (n *joinNode) seriesPlan(q *qctx, probe node, pkeys, bkeys []*expr) *seriesProbe {
+	if n.kind != parser.InnerJoin || q.e.opts.rowJoin {
+		return nil
+	}
+	return planSeriesProbe(probe, pkeys, bkeys)
 }
 
 // dynamicFilter narrows a probe-side scan to the keys the build side has:

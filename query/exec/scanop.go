@@ -182,47 +182,59 @@ func (n *scanNode) startBatch(st *batchState, b *scan.Batch) (bool, error) {
 
 // emitBatch pushes the rows of b that pass the row predicates.
 func (n *scanNode) emitBatch(st *batchState, b *scan.Batch, timeCol int, emit func([]Value) error) error {
-	row := st.row
-outer:
-	for i, t := range b.Time {
-		if timeCol >= 0 {
-			row[timeCol] = Timestamp(t)
+	for i := range b.Time {
+		ok, err := n.loadRow(st, b, i, timeCol)
+		if err != nil {
+			return err
 		}
-		for j, c := range st.cols {
-			if c == nil {
-				continue
-			}
-			if c.IsNull(i) {
-				row[j] = Null(n.cols[j].typ.Kind)
-				continue
-			}
-			switch c.Type {
-			case ingest.TypeDouble:
-				row[j] = Double(c.F[i])
-			case ingest.TypeBigint:
-				row[j] = Bigint(c.I[i])
-			case ingest.TypeTimestamp:
-				row[j] = Timestamp(c.I[i])
-			case ingest.TypeVarchar:
-				row[j] = Varchar(c.S[i])
-			case ingest.TypeBoolean:
-				row[j] = Boolean(c.B[i])
-			}
+		if !ok {
+			continue
 		}
-		for _, p := range n.rowPred {
-			v, err := p.eval(row)
-			if err != nil {
-				return err
-			}
-			if v.Null || !v.B {
-				continue outer
-			}
-		}
-		if err := emit(row); err != nil {
+		if err := emit(st.row); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// loadRow sets the time and measure columns of st.row to row i of b and
+// reports whether the row predicates hold.
+func (n *scanNode) loadRow(st *batchState, b *scan.Batch, i, timeCol int) (bool, error) {
+	row := st.row
+	if timeCol >= 0 {
+		row[timeCol] = Timestamp(b.Time[i])
+	}
+	for j, c := range st.cols {
+		if c == nil {
+			continue
+		}
+		if c.IsNull(i) {
+			row[j] = Null(n.cols[j].typ.Kind)
+			continue
+		}
+		switch c.Type {
+		case ingest.TypeDouble:
+			row[j] = Double(c.F[i])
+		case ingest.TypeBigint:
+			row[j] = Bigint(c.I[i])
+		case ingest.TypeTimestamp:
+			row[j] = Timestamp(c.I[i])
+		case ingest.TypeVarchar:
+			row[j] = Varchar(c.S[i])
+		case ingest.TypeBoolean:
+			row[j] = Boolean(c.B[i])
+		}
+	}
+	for _, p := range n.rowPred {
+		v, err := p.eval(row)
+		if err != nil {
+			return false, err
+		}
+		if v.Null || !v.B {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func (n *scanNode) timeCol() int {

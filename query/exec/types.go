@@ -121,13 +121,16 @@ type Param struct {
 // intervals (ns for day-to-second, months for year-to-month); F for DOUBLE;
 // S for VARCHAR; B for BOOLEAN; Elems for ARRAY and ROW; Points for
 // TIMESERIES. Null marks SQL NULL of that kind.
+//
+// B sits next to Kind and Null so that the three share one word: a row of
+// a materialised result is a slice of Values, and each costs 88 bytes.
 type Value struct {
 	Kind   Kind
 	Null   bool
+	B      bool
 	I      int64
 	F      float64
 	S      string
-	B      bool
 	Elems  []Value
 	Points []Point
 }
@@ -166,6 +169,13 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives one debug line per query; default discards.
 	Logger *slog.Logger
+
+	// rowJoin makes hash joins probe row by row instead of series by
+	// series (the path before seriesProbe), for benchmarks and tests.
+	rowJoin bool
+	// traceJoin, when set, is told whether each hash join ran with the
+	// series-aware probe.
+	traceJoin func(series bool)
 }
 
 // ErrorKind classifies query errors as the Query API reports them.

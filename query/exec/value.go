@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Value constructors.
@@ -172,11 +173,11 @@ func appendKey(dst []byte, v Value) []byte {
 // valueSize estimates the bytes a retained value costs, for memory
 // accounting.
 func valueSize(v *Value) int64 {
-	n := int64(88 + len(v.S))
+	n := int64(unsafe.Sizeof(Value{})) + int64(len(v.S))
 	for i := range v.Elems {
 		n += valueSize(&v.Elems[i])
 	}
-	n += int64(len(v.Points)) * 96
+	n += int64(len(v.Points)) * int64(unsafe.Sizeof(Point{}))
 	return n
 }
 
