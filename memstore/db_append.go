@@ -48,17 +48,36 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 	// read lock of the table. A record of a known series needs only its
 	// measure checked: the series' dimensions were checked when it was
 	// created, and a column never changes kind or type.
+	//
+	// Ingestors that send several samples of a series in one batch
+	// (remote-write) give those records one shared dimension slice: a record
+	// of the same series as the last one that passed the name and dimension
+	// checks skips the sort, the key and the lookup (run), and, when that
+	// record was accepted, the schema check of its dimensions too.
 	status := make([]recStatus, len(recs))
 	var newCols []catalog.Column
 	var keyBuf []byte
+	var run *ingest.Record // last record whose name and dimensions passed
+	var runS *memSeries
+	runAccepted := false // run passed every phase 1 check
 	t.mu.RLock()
 	for i := range recs {
 		r := &recs[i]
-		reason, s := validateRecord(r, t, &keyBuf)
+		var reason string
+		var s *memSeries
+		same := run != nil && sameSeries(r, run)
+		if same {
+			reason, s = validateRepeat(r), runS
+		} else {
+			reason, s = validateRecord(r, t, &keyBuf)
+		}
 		if reason != "" {
 			status[i].rejected = true
 			reject(i, reason, 0)
 			continue
+		}
+		if !same {
+			run, runS, runAccepted = r, s, false
 		}
 		switch {
 		case r.Time >= memFrom && r.Time <= until:
@@ -70,10 +89,12 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 			continue
 		}
 		status[i].s = s
-		if reason := t.checkSchemaLocked(r, s != nil, &newCols); reason != "" {
+		if reason := t.checkSchemaLocked(r, s != nil || (same && runAccepted), &newCols); reason != "" {
 			status[i].rejected = true
 			reject(i, reason, 0)
+			continue
 		}
+		runAccepted = true
 	}
 	t.mu.RUnlock()
 	if len(newCols) > 0 {
@@ -90,6 +111,10 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 	vals := make([]ingest.Value, 0, 8)
 	samples := 0
 	var late []int // records that go straight to the magnetic tier
+	// The series the last record went to: a new series' later records in
+	// the batch take it without another lookup.
+	var lastRec *ingest.Record
+	var lastS *memSeries
 	for i := range recs {
 		if status[i].rejected {
 			continue
@@ -100,6 +125,9 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 		}
 		r := &recs[i]
 		s := status[i].s
+		if s == nil && lastS != nil && sameSeries(r, lastRec) {
+			s = lastS
+		}
 		if s == nil {
 			keyBuf = seriesKey(keyBuf[:0], r.MeasureName, r.Dimensions)
 			if s, err = db.createSeries(t, keyBuf, r); err != nil {
@@ -131,6 +159,7 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 			reject(i, fmt.Sprintf("The memory store holds its maximum of %d series (memstore.max_series); the record would create a new one.", db.opts.MaxSeries), 0)
 			continue
 		}
+		lastRec, lastS = r, s
 		outcome, existing, reason, err := s.upsert(r.Time, ver, names, vals, opts.IdempotentRewrite)
 		if err == nil && outcome == upsertApplied {
 			if !s.walLogged {
@@ -182,6 +211,13 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 	db.m.records.WithLabelValues("rejected").Add(float64(len(res.Rejected)))
 	db.m.samples.Add(float64(samples))
 	return res, nil
+}
+
+// sameSeries reports whether a and b are records of one series because they
+// share their dimension slice (not only equal dimensions) and measure name.
+func sameSeries(a, b *ingest.Record) bool {
+	return len(a.Dimensions) > 0 && len(a.Dimensions) == len(b.Dimensions) &&
+		&a.Dimensions[0] == &b.Dimensions[0] && a.MeasureName == b.MeasureName
 }
 
 type recStatus struct {
@@ -248,6 +284,16 @@ func validateRecord(r *ingest.Record, t *table, key *[]byte) (string, *memSeries
 		return reason, nil
 	}
 	return "", s
+}
+
+// validateRepeat is validateRecord for a record of the same series as one
+// that passed it (sameSeries): its name and dimensions are known to be good
+// and sorted, and its series was looked up.
+func validateRepeat(r *ingest.Record) string {
+	if r.Version < 0 {
+		return fmt.Sprintf("Invalid version %d: the record version must be at least 1.", r.Version)
+	}
+	return validateValues(r)
 }
 
 // validateDims checks the sorted dimensions of r.
