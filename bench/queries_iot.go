@@ -34,7 +34,7 @@ const (
 	lowFuelLevel  = 0.1 // fuel_state at or under which a truck is low on fuel
 	highLoadShare = 0.9 // share of load_capacity at or over which a truck is highly loaded
 	movingSpeed   = 1.0 // mean velocity over a window above which a truck is driving
-	brokenStatus  = 4.0 // mean status over a window at or above which a truck is broken down
+	brokenStatus  = 3.0 // mean status over a window at or above which a truck is broken down
 )
 
 // buildIoTQueries instantiates the TSBS IoT query set for truck data in

@@ -76,3 +76,59 @@ func TestAddTimestreamRowsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestNamedTablesCompareAcrossColumnOrders(t *testing.T) {
+	// A last-loc answer: SQL has the columns in its own order plus one the
+	// spec ignores; InfluxDB has name and driver as tags, the values as
+	// columns after time.
+	spec := &tableSpec{Time: true, Keys: []string{"name", "driver"}, Vals: []string{"latitude", "longitude"}}
+	page := `{"ColumnInfo":[{"Name":"driver","Type":{"ScalarType":"VARCHAR"}},{"Name":"name","Type":{"ScalarType":"VARCHAR"}},
+		{"Name":"time","Type":{"ScalarType":"TIMESTAMP"}},{"Name":"longitude","Type":{"ScalarType":"DOUBLE"}},
+		{"Name":"latitude","Type":{"ScalarType":"DOUBLE"}},{"Name":"extra","Type":{"ScalarType":"BIGINT"}}],
+		"Rows":[{"Data":[{"ScalarValue":"Seth"},{"ScalarValue":"truck_1"},{"ScalarValue":"2024-01-01 00:09:50.000000000"},{"NullValue":true},{"ScalarValue":"12.5"},{"ScalarValue":"7"}]}]}`
+	var out struct {
+		ColumnInfo []tsColumn
+		Rows       []json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(page), &out); err != nil {
+		t.Fatal(err)
+	}
+	sql := Table{}
+	if err := sql.addTimestreamRows(out.ColumnInfo, out.Rows, spec); err != nil {
+		t.Fatal(err)
+	}
+	row := sql["1704067790000|truck_1|Seth"]
+	if len(sql) != 1 || len(row) != 2 || row[0] != 12.5 || !math.IsNaN(row[1]) {
+		t.Fatalf("SQL table %v", sql)
+	}
+	var resp influxResponse
+	body := `{"results":[{"series":[{"name":"readings","tags":{"driver":"Seth","name":"truck_1"},"columns":["time","latitude","longitude"],
+		"values":[[1704067790000,12.5,null]]}]}]}`
+	if err := json.Unmarshal([]byte(body), &resp); err != nil {
+		t.Fatal(err)
+	}
+	influx, err := influxTable(&resp, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := compareTables(sql, influx); d != "" {
+		t.Fatalf("same answers differ: %s\n%v\n%v", d, sql, influx)
+	}
+	// A key may be a column too (InfluxDB subqueries return some tags so).
+	colSpec := &tableSpec{Keys: []string{"name"}, Vals: []string{"latitude"}}
+	if err := json.Unmarshal([]byte(`{"results":[{"series":[{"name":"readings","columns":["time","name","latitude"],"values":[[1,"truck_1",3]]}]}]}`), &resp); err != nil {
+		t.Fatal(err)
+	}
+	if tb, err := influxTable(&resp, colSpec); err != nil || len(tb) != 1 || tb["0|truck_1"][0] != 3 {
+		t.Errorf("key from a column: %v, %v", tb, err)
+	}
+	// A column the spec names and the answer lacks is an error, not a
+	// silent NaN.
+	missing := &tableSpec{Keys: []string{"fleet"}, Vals: []string{"latitude"}}
+	if err := (Table{}).addTimestreamRows(out.ColumnInfo, out.Rows, missing); err == nil || !strings.Contains(err.Error(), `no column "fleet"`) {
+		t.Errorf("SQL answer without the key column: %v", err)
+	}
+	if _, err := influxTable(&resp, &tableSpec{Vals: []string{"mean_load"}}); err == nil || !strings.Contains(err.Error(), `no column "mean_load"`) {
+		t.Errorf("influx answer without the value column: %v", err)
+	}
+}

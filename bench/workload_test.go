@@ -91,3 +91,70 @@ func TestGeneratedWorkloadCounts(t *testing.T) {
 		t.Fatalf("points %d, samples %d (workload says %d), hosts %d, err %v", n, samples, w.samples, len(hosts), err)
 	}
 }
+
+func TestGeneratedIoTWorkloadShape(t *testing.T) {
+	p, _ := LookupPreset("smoke")
+	w, err := generatedWorkload(p, tsbs.UseCaseIoT, testStart, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.family != familyIoT || w.hosts != 10 || !slices.Equal(w.measurements, []string{"diagnostics", "readings"}) ||
+		!slices.Equal(w.queried(), []string{"diagnostics", "readings"}) {
+		t.Fatalf("workload %+v", w)
+	}
+	if !slices.Equal(w.fields["diagnostics"], []string{"fuel_state", "load", "status"}) || len(w.fields["readings"]) != 7 {
+		t.Errorf("fields %v", w.fields)
+	}
+	if len(w.fleets) == 0 || len(w.fleets) > 4 {
+		t.Errorf("fleets %v", w.fleets)
+	}
+	for _, f := range w.fleets {
+		if !slices.Contains(tsbs.Fleets(), f) {
+			t.Errorf("fleet %q is not a TSBS fleet", f)
+		}
+	}
+	// 10 trucks x 60 ticks x 10 fields, less the missing points and null
+	// fields (about 1% each), all queried.
+	if w.samples != w.queriedSamples || w.samples >= 6000 || w.samples < 5600 {
+		t.Errorf("samples %d, queried %d", w.samples, w.queriedSamples)
+	}
+	// Late points arrive after later ones: the stream is not in time order.
+	var last int64
+	late := 0
+	err = w.each(func(pt *tsbs.Point) error {
+		if pt.Time < last {
+			late++
+		}
+		last = max(last, pt.Time)
+		return nil
+	})
+	if err != nil || late == 0 {
+		t.Errorf("%d late points, err %v", late, err)
+	}
+}
+
+func TestFileWorkloadDetectsIoT(t *testing.T) {
+	g, err := tsbs.New(tsbs.Config{UseCase: tsbs.UseCaseIoT, Scale: 3, Start: testStart, End: testStart.Add(10 * time.Minute), Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	var pt tsbs.Point
+	var samples int64
+	for g.Next(&pt) {
+		buf = pt.AppendInflux(buf)
+		buf = append(buf, '\n')
+		samples += int64(len(pt.Fields))
+	}
+	path := filepath.Join(t.TempDir(), "iot.lp")
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := fileWorkload(path, FormatInflux, testStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.family != familyIoT || w.hosts != 3 || w.samples != samples || w.queriedSamples != samples || !strings.Contains(w.desc, "iot queries") {
+		t.Fatalf("workload %+v (want %d samples)", w, samples)
+	}
+}
