@@ -34,8 +34,9 @@ test-race: ## tests of the concurrent packages under the race detector
 fuzz-smoke: ## run every Fuzz* target for FUZZTIME (default 10s)
 	./scripts/fuzz-smoke.sh $(FUZZTIME)
 
-bench: ## small TSBS preset against TidalDB and every peer; writes bench-out/report.md
-	$(GO) run ./cmd/tidal-bench run --preset small --peer victoriametrics,prometheus,influxdb --out bench-out
+bench: ## small TSBS presets (devops cpu-only, then iot) against TidalDB and every peer; writes bench-out/{report.md,iot/report.md}
+	$(GO) run ./cmd/tidal-bench run --preset small --use-case cpu-only --driver promrw1 --peer victoriametrics,prometheus,influxdb --out bench-out
+	$(GO) run ./cmd/tidal-bench run --preset small --use-case iot --driver promrw1 --peer victoriametrics,prometheus,influxdb --out bench-out/iot
 
 bench-smoke: ## seconds-long TSBS preset against TidalDB and VictoriaMetrics
 	$(GO) run ./cmd/tidal-bench run --preset smoke --peer victoriametrics --out bench-out/smoke

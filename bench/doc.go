@@ -3,9 +3,11 @@
 // peer databases VictoriaMetrics, Prometheus and InfluxDB 1.x) on loopback
 // ports with temporary data directories, drives one deterministic TSBS
 // workload through a chosen ingest path with N concurrent clients, measures
-// ingest rate, disk bytes per sample and peak RSS, runs the TSBS devops query
-// suite in Timestream SQL, PromQL and InfluxQL, checks that the answers of
-// every system agree, and writes a markdown report with SVG bar charts.
+// ingest rate, disk bytes per sample and peak RSS, runs the TSBS devops or
+// IoT query suite in Timestream SQL, PromQL and InfluxQL (each query in the
+// languages that can say it), checks that every system stored every sample
+// and that the answers of every system agree, and writes a markdown report
+// with SVG bar charts.
 //
 // The package owns the harness only: workloads come from bench/tsbs, and
 // micro-benchmarks live next to the code they measure. Each ingest path is

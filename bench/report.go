@@ -142,6 +142,47 @@ func (r *Report) find(sys, query, lang string) *QueryResult {
 	return nil
 }
 
+// unsaid lists the queries TidalDB ran in SQL that have no PromQL or
+// InfluxQL form in this run (PromQL cannot use a tag as a number or number
+// runs of windows; InfluxQL cannot number runs either), so that a missing
+// row reads as a limit of the language, not a failure.
+func (r *Report) unsaid() string {
+	if len(r.Systems) == 0 || r.Systems[0].Kind != "tidal" {
+		return ""
+	}
+	has := map[[2]string]bool{}
+	for _, s := range r.Systems {
+		for _, q := range s.Queries {
+			has[[2]string{q.Name, q.Lang}] = true
+		}
+	}
+	anyProm, anyInflux := false, false
+	for k := range has {
+		anyProm = anyProm || k[1] == LangPromQL
+		anyInflux = anyInflux || k[1] == LangInfluxQL
+	}
+	var noProm, noInflux []string
+	for _, name := range r.queryNames() {
+		if !has[[2]string{name, LangSQL}] {
+			continue
+		}
+		if anyProm && !has[[2]string{name, LangPromQL}] {
+			noProm = append(noProm, name)
+		}
+		if anyInflux && !has[[2]string{name, LangInfluxQL}] {
+			noInflux = append(noInflux, name)
+		}
+	}
+	var parts []string
+	if len(noProm) > 0 {
+		parts = append(parts, "Not expressible in PromQL, so SQL only: "+strings.Join(noProm, ", ")+".")
+	}
+	if len(noInflux) > 0 {
+		parts = append(parts, "Not expressible in InfluxQL: "+strings.Join(noInflux, ", ")+".")
+	}
+	return strings.Join(parts, " ")
+}
+
 // Markdown renders the report.
 func (r *Report) Markdown() string {
 	var b strings.Builder
@@ -217,7 +258,11 @@ func (r *Report) Markdown() string {
 	b.WriteString("## Queries\n\nLatency in ms over the timed runs. Rows: result rows (SQL, InfluxQL) or points (PromQL). " +
 		"Agreement: a peer's PromQL answer compared with TidalDB's PromQL answer (same series, same points, values within 1e-9 relative); " +
 		"an InfluxQL answer compared with TidalDB's Timestream SQL answer (same rows by time bucket and host, same aggregates) for the " +
-		"single-groupby, cpu-max-all, double-groupby and groupby-orderby-limit types.\n\n")
+		"single-groupby, cpu-max-all, double-groupby and groupby-orderby-limit types, and by named key and value columns for the IoT types " +
+		"that InfluxQL can say.\n\n")
+	if missing := r.unsaid(); missing != "" {
+		b.WriteString(missing + "\n\n")
+	}
 	b.WriteString("| Query | System | Language | Min | Median | p95 | Max | Rows | Agreement / error |\n|---|---|---|---:|---:|---:|---:|---:|---|\n")
 	for _, name := range r.queryNames() {
 		for si := range r.Systems {

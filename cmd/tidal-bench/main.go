@@ -122,14 +122,21 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `tidal-bench: TidalDB's benchmark harness (TSBS workloads, peers side by side)
 
 Usage:
-  tidal-bench run --preset smoke|small|large [--peer victoriametrics,prometheus,influxdb]
+  tidal-bench run --preset smoke|small|large [--use-case cpu-only|devops|iot]
+      [--peer victoriametrics,prometheus,influxdb]
       [--out DIR] [--driver timestream|promrw1|promrw2] [--clients N] [--batch N]
       [--seed S] [--tidal-bin PATH | --target URL] [--work-dir DIR]
       [--file TSBS_FILE [--format influx|timestream]]
 
+--use-case picks the TSBS data set: cpu-only and devops (9 measurements) are
+measured with the devops queries, iot (trucks, with late, out-of-order and
+missing points) with the IoT queries; the preset's host count is the truck
+count then.
+
 --file sends a file made by TSBS's tsbs_generate_data instead of the generated
 workload, shifted in time to end before now; the preset then only sets the
-query runs.
+query runs, and the file's measurements pick the queries (cpu: devops,
+readings/diagnostics: iot).
 
 Exit status: 0 done, 1 a run failed, 2 bad usage, 3 a peer's answers disagree with TidalDB's or a system lost samples.
 `)

@@ -9,12 +9,12 @@ import (
 func TestParseRun(t *testing.T) {
 	var stderr bytes.Buffer
 	o, err := parseRun([]string{"--preset", "small", "--peer", "victoriametrics, prometheus", "--driver", "promrw1",
-		"--clients", "4", "--batch", "500", "--seed", "9", "--out", "/tmp/x", "--target", "http://127.0.0.1:7490"}, &stderr)
+		"--clients", "4", "--batch", "500", "--seed", "9", "--use-case", "iot", "--out", "/tmp/x", "--target", "http://127.0.0.1:7490"}, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.Preset.Name != "small" || strings.Join(o.Peers, ",") != "victoriametrics,prometheus" || o.Driver != "promrw1" ||
-		o.Clients != 4 || o.Batch != 500 || o.Seed != 9 || o.OutDir != "/tmp/x" || o.Target != "http://127.0.0.1:7490" {
+		o.Clients != 4 || o.Batch != 500 || o.Seed != 9 || o.UseCase != "iot" || o.OutDir != "/tmp/x" || o.Target != "http://127.0.0.1:7490" {
 		t.Errorf("options %+v", o)
 	}
 	tests := []struct {
@@ -24,6 +24,7 @@ func TestParseRun(t *testing.T) {
 		{[]string{"--preset", "tiny"}, `unknown preset "tiny"`},
 		{[]string{"--peer", "mysql"}, `unknown peer "mysql"`},
 		{[]string{"--driver", "mqtt"}, `unknown driver "mqtt"`},
+		{[]string{"--use-case", "trucks"}, `unknown use case "trucks"`},
 		{[]string{"--tidal-bin", "x", "--target", "http://y"}, "exclusive"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	}
