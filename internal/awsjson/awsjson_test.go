@@ -280,3 +280,35 @@ func TestNewRequestID(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestReadBodyContentLength(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		body    string
+		length  int64
+		want    string
+		wantErr string
+	}{
+		{"exact", `{"a":1}`, 7, `{"a":1}`, ""},
+		{"unknown length", `{"a":1}`, -1, `{"a":1}`, ""},
+		{"shorter than announced", `{"a"`, 7, "", "Unable to read the request body"},
+		{"longer than announced, within the limit", `{"a":12}`, 7, `{"a":12}`, ""},
+		{"longer than announced, over the limit", strings.Repeat("x", 20), 7, "", "exceeds the limit of 16 bytes"},
+		{"at the limit", strings.Repeat("x", 16), 16, strings.Repeat("x", 16), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tc.body))
+			r.ContentLength = tc.length
+			data, e := ReadBody(r, 16)
+			if tc.wantErr != "" {
+				if e == nil || e.Type != TypeValidation || !strings.Contains(e.Message, tc.wantErr) {
+					t.Fatalf("ReadBody = %q, %v; want a ValidationException containing %q", data, e, tc.wantErr)
+				}
+				return
+			}
+			if e != nil || string(data) != tc.want {
+				t.Fatalf("ReadBody = %q, %v; want %q", data, e, tc.want)
+			}
+		})
+	}
+}

@@ -1,9 +1,12 @@
 package awsjson
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -73,5 +76,32 @@ func BenchmarkDecode(b *testing.B) {
 		if e := Decode(body, &r); e != nil {
 			b.Fatal(e)
 		}
+	}
+}
+
+// BenchmarkReadBody reads a 64 KiB body (a WriteRecords request of 100
+// records) with its Content-Length, as the SDKs send it, and without it,
+// the io.ReadAll path every body took before: compare the two lines.
+func BenchmarkReadBody(b *testing.B) {
+	body := bytes.Repeat([]byte("x"), 64<<10)
+	for _, length := range []string{"unknown", "known"} {
+		b.Run("length="+length, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			rd := bytes.NewReader(body)
+			r := httptest.NewRequest(http.MethodPost, "/", nil)
+			for b.Loop() {
+				rd.Reset(body)
+				r.Body = io.NopCloser(rd)
+				r.ContentLength = int64(len(body))
+				if length == "unknown" {
+					r.ContentLength = -1
+				}
+				data, e := ReadBody(r, DefaultMaxBodyBytes)
+				if e != nil || len(data) != len(body) {
+					b.Fatalf("ReadBody: %d bytes, %v", len(data), e)
+				}
+			}
+		})
 	}
 }
