@@ -1,6 +1,7 @@
 package timestreamwrite
 
 import (
+	"bytes"
 	"strconv"
 	"unicode/utf8"
 
@@ -25,12 +26,59 @@ func decodeWriteRecords(body []byte, req *writeRecordsRequest) *awsjson.Error {
 
 // fastParser is a minimal JSON parser for the WriteRecords shape. Every
 // method returns false when the input leaves the fast path.
+//
+// Decoded values may share memory: equal names and enum values share one
+// string, a Dimensions array byte-identical to the previous record's shares
+// that record's decoded slice, and an equal Time shares its string. Callers
+// never modify the decoded request.
 type fastParser struct {
 	buf []byte
 	pos int
 	// interned holds names and enum values, which repeat across the
 	// records of a request, so each distinct one is allocated once.
 	interned map[string]*string
+	// recent is a direct-mapped cache in front of interned, indexed by
+	// internSlot: most lookups end here without hashing the name.
+	recent [256]*string
+	// strs is the current block of decoded strings; the *string members
+	// point into such blocks, so that a string costs one allocation (its
+	// bytes), not two.
+	strs []string
+	// lastDims is the raw text of the last Dimensions array decoded in
+	// full (a slice of buf) and lastDimsVal its value. Records of one
+	// series or one host repeat their dimensions byte for byte: a repeat
+	// is one comparison instead of a parse.
+	lastDims    []byte
+	lastDimsVal []wireDimension
+	// lastTime and lastTimeVal do the same for Time, which records of one
+	// data point share.
+	lastTime    []byte
+	lastTimeVal *string
+	// lastMeasures is the length of the last MeasureValues array, the
+	// capacity the next one starts with.
+	lastMeasures int
+}
+
+// internSlot picks the recent slot of a name from its length and its first
+// and last bytes, which tell most member names and enum values apart.
+func internSlot(b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	return (len(b)*7 + int(b[0])*31 + int(b[len(b)-1])) & 255
+}
+
+// strBlock is the number of strings allocated together.
+const strBlock = 128
+
+// newStr returns a pointer to a string holding a copy of b.
+func (p *fastParser) newStr(b []byte) *string {
+	if len(p.strs) == cap(p.strs) {
+		// Earlier blocks stay alive through the pointers into them.
+		p.strs = make([]string, 0, strBlock)
+	}
+	p.strs = append(p.strs, string(b))
+	return &p.strs[len(p.strs)-1]
 }
 
 func (p *fastParser) ws() {
@@ -70,32 +118,44 @@ func (p *fastParser) null() bool {
 	return false
 }
 
+// strClass classifies string bytes for rawString: strBad for what ends the
+// fast path (a backslash, a control character), strHigh for non-ASCII.
+var strClass = func() (t [256]uint8) {
+	for c := range 0x20 {
+		t[c] = strBad
+	}
+	t['\\'] = strBad
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = strHigh
+	}
+	return t
+}()
+
+const (
+	strBad  = 1
+	strHigh = 2
+)
+
 // rawString returns the bytes of a string without escapes or control
 // characters, valid UTF-8.
 func (p *fastParser) rawString() ([]byte, bool) {
 	if !p.consume('"') {
 		return nil, false
 	}
-	start := p.pos
-	ascii := true
-	for p.pos < len(p.buf) {
-		c := p.buf[p.pos]
-		switch {
-		case c == '"':
-			s := p.buf[start:p.pos]
-			p.pos++
-			if !ascii && !utf8.Valid(s) {
-				return nil, false
-			}
-			return s, true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= 0x80:
-			ascii = false
-		}
-		p.pos++
+	n := bytes.IndexByte(p.buf[p.pos:], '"')
+	if n < 0 {
+		return nil, false
 	}
-	return nil, false
+	s := p.buf[p.pos : p.pos+n]
+	var class uint8
+	for _, c := range s {
+		class |= strClass[c]
+	}
+	if class&strBad != 0 || (class&strHigh != 0 && !utf8.Valid(s)) {
+		return nil, false
+	}
+	p.pos += n + 1
+	return s, true
 }
 
 // str decodes a string member into *dst; null sets it to nil.
@@ -108,8 +168,47 @@ func (p *fastParser) str(dst **string) bool {
 	if !ok {
 		return false
 	}
-	s := string(b)
-	*dst = &s
+	*dst = p.newStr(b)
+	return true
+}
+
+// time is str for Time: a value equal to the previous record's shares its
+// string.
+func (p *fastParser) time(dst **string) bool {
+	if p.null() {
+		*dst = nil
+		return true
+	}
+	b, ok := p.rawString()
+	if !ok {
+		return false
+	}
+	if p.lastTimeVal != nil && string(b) == string(p.lastTime) {
+		*dst = p.lastTimeVal
+		return true
+	}
+	*dst = p.newStr(b)
+	p.lastTime, p.lastTimeVal = b, *dst
+	return true
+}
+
+// dimensions decodes a Dimensions array. Text identical to the last array
+// decoded gives that array's value; the text of a JSON array decodes the
+// same wherever it stands.
+func (p *fastParser) dimensions(dst *[]wireDimension) bool {
+	p.ws()
+	if len(p.lastDims) > 0 && bytes.HasPrefix(p.buf[p.pos:], p.lastDims) {
+		*dst = p.lastDimsVal
+		p.pos += len(p.lastDims)
+		return true
+	}
+	start := p.pos
+	if !array(p, dst, p.dimension, 0) {
+		return false
+	}
+	if len(*dst) > 0 {
+		p.lastDims, p.lastDimsVal = p.buf[start:p.pos], *dst
+	}
 	return true
 }
 
@@ -124,16 +223,21 @@ func (p *fastParser) name(dst **string) bool {
 	if !ok {
 		return false
 	}
+	slot := &p.recent[internSlot(b)]
+	if *slot != nil && **slot == string(b) {
+		*dst = *slot
+		return true
+	}
 	if s, ok := p.interned[string(b)]; ok {
-		*dst = s
+		*dst, *slot = s, s
 		return true
 	}
 	if p.interned == nil {
 		p.interned = make(map[string]*string, 64)
 	}
-	s := string(b)
-	p.interned[s] = &s
-	*dst = &s
+	sp := p.newStr(b)
+	p.interned[*sp] = sp
+	*dst, *slot = sp, sp
 	return true
 }
 
@@ -199,8 +303,9 @@ func (p *fastParser) object(member func(key []byte) (bit uint32, ok bool)) bool 
 }
 
 // array parses an array; elem parses one element at the current position.
-// null yields a nil slice, [] an empty one, as encoding/json does.
-func array[T any](p *fastParser, dst *[]T, elem func(*T) bool) bool {
+// null yields a nil slice, [] an empty one, as encoding/json does. The
+// slice starts with room for capHint elements (at least 4).
+func array[T any](p *fastParser, dst *[]T, elem func(*T) bool, capHint int) bool {
 	if p.null() {
 		*dst = nil
 		return true
@@ -208,7 +313,7 @@ func array[T any](p *fastParser, dst *[]T, elem func(*T) bool) bool {
 	if !p.consume('[') {
 		return false
 	}
-	out := make([]T, 0, 4)
+	out := make([]T, 0, max(capHint, 4))
 	if p.consume(']') {
 		*dst = out
 		return true
@@ -247,7 +352,8 @@ func (p *fastParser) request(req *writeRecordsRequest) bool {
 			req.CommonAttributes = &wireRecord{}
 			return 4, p.record(req.CommonAttributes)
 		case "Records":
-			return 8, array(p, &req.Records, p.record)
+			// About 300 bytes a record or more: room for most at once.
+			return 8, array(p, &req.Records, p.record, min(len(p.buf)/300, 100))
 		}
 		return 0, false
 	})
@@ -262,7 +368,7 @@ func (p *fastParser) record(r *wireRecord) bool {
 	return p.object(func(key []byte) (uint32, bool) {
 		switch string(key) { // Compared only: no allocation.
 		case "Dimensions":
-			return 1, array(p, &r.Dimensions, p.dimension)
+			return 1, p.dimensions(&r.Dimensions)
 		case "MeasureName":
 			return 2, p.name(&r.MeasureName)
 		case "MeasureValue":
@@ -270,9 +376,12 @@ func (p *fastParser) record(r *wireRecord) bool {
 		case "MeasureValueType":
 			return 8, p.name(&r.MeasureValueType)
 		case "MeasureValues":
-			return 16, array(p, &r.MeasureValues, p.measureValue)
+			// Records of a request usually have as many measures.
+			ok := array(p, &r.MeasureValues, p.measureValue, p.lastMeasures)
+			p.lastMeasures = len(r.MeasureValues)
+			return 16, ok
 		case "Time":
-			return 32, p.str(&r.Time)
+			return 32, p.time(&r.Time)
 		case "TimeUnit":
 			return 64, p.name(&r.TimeUnit)
 		case "Version":

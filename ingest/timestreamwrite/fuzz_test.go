@@ -147,6 +147,11 @@ func FuzzFastDecode(f *testing.F) {
 		`{"DatabaseName":"a","DatabaseName":"b"}`, `{"DatabaseName":"\u0041"}`, `{"DatabaseName":"é"}`,
 		`{"Records":[{"MeasureValues":[{"Name":"n","Value":"v","Type":"DOUBLE"},null]}]}`, `{"Records":[{"Version":9223372036854775808}]}`,
 		`{"Extra":1}`, `{"DatabaseName":"a"} x`, `{"Records":[{"Dimensions":[{"Name":"h","Value":"v","DimensionValueType":"VARCHAR"}]}]}`,
+		// Repeated dimensions and times, and near misses of them.
+		`{"Records":[{"Dimensions":[{"Name":"h","Value":"v"}],"Time":"1"},{"Dimensions":[{"Name":"h","Value":"v"}],"Time":"1"},{"Dimensions":[{"Name":"h","Value":"w"}],"Time":"2"}]}`,
+		`{"Records":[{"Dimensions":[{"Name":"h","Value":"v"}]},{"Dimensions":[{"Name":"h","Value":"v"}],}]}`,
+		`{"Records":[{"Dimensions":[{"Name":"h","Value":"v"}]},{"Dimensions":[{"Name":"h","Value":"v"},{"Name":"i","Value":"v"}]}]}`,
+		`{"Records":[{"MeasureValues":[{"Name":"a","Value":"1","Type":"DOUBLE"},{"Name":"b","Value":"2","Type":"DOUBLE"}]},{"MeasureValues":[{"Name":"b","Value":"1","Type":"DOUBLE"}]}]}`,
 	} {
 		f.Add([]byte(s))
 	}
