@@ -194,8 +194,9 @@ func convertRecords(common *wireRecord, records []wireRecord, table *catalog.Tab
 	}
 	dims := make([]ingest.Dimension, 0, nDims)
 	measures := make([]ingest.Measure, 0, nMeasures)
+	var memo dimsMemo
 	for i := range records {
-		rec, reason := convertRecord(&base, &records[i], table, &dims, &measures)
+		rec, reason := convertRecord(&base, &records[i], table, &dims, &measures, &memo)
 		if reason != "" {
 			out.rejected = append(out.rejected, rejectedRecord{RecordIndex: i, Reason: string(reason)})
 			continue
@@ -204,6 +205,40 @@ func convertRecords(common *wireRecord, records []wireRecord, table *catalog.Tab
 		out.index = append(out.index, i)
 	}
 	return out, nil
+}
+
+// convertDims checks the dimensions of base and w and appends them to dims,
+// setting rec.Dimensions and adding their bytes to *size.
+func convertDims(base, w *wireRecord, table *catalog.Table, dims *[]ingest.Dimension, rec *ingest.Record, size *int) recordError {
+	start := len(*dims)
+	for _, list := range [2][]wireDimension{base.Dimensions, w.Dimensions} {
+		for i := range list {
+			d := &list[i]
+			if d.Name == nil {
+				return "Every dimension needs a Name."
+			}
+			if reason := checkDimension(d); reason != "" {
+				return reason
+			}
+			for _, prev := range (*dims)[start:] {
+				if prev.Name == *d.Name {
+					return reject("Dimension %q appears more than once in the record.", *d.Name)
+				}
+			}
+			*size += len(*d.Name) + len(*d.Value)
+			*dims = append(*dims, ingest.Dimension{Name: *d.Name, Value: *d.Value})
+		}
+	}
+	rec.Dimensions = (*dims)[start:len(*dims):len(*dims)]
+	if *size > MaxDimensionBytes {
+		return reject("The dimension names and values of the record total %d bytes; at most %d are allowed.", *size, MaxDimensionBytes)
+	}
+	for _, pk := range table.PartitionKeys {
+		if pk.Type == catalog.PartitionKeyDimension && pk.Enforcement == catalog.EnforcementRequired && !hasDimension(rec.Dimensions, pk.Name) {
+			return reject("The record does not have the dimension %q, which the table's partition key requires (EnforcementInRecord REQUIRED).", pk.Name)
+		}
+	}
+	return ""
 }
 
 // checkCommon validates CommonAttributes on their own: a problem there would
@@ -270,9 +305,24 @@ func pick[T any](rec, common *T) *T {
 	return common
 }
 
+// dimsMemo remembers the last record's dimensions that passed every check.
+// The decoder gives consecutive records with the same Dimensions text one
+// slice; such a record takes the converted dimensions as they are (base is
+// the same for every record of a request).
+type dimsMemo struct {
+	wire []wireDimension
+	dims []ingest.Dimension
+	size int
+}
+
+func (m *dimsMemo) match(w []wireDimension) bool {
+	return len(w) > 0 && len(w) == len(m.wire) && &w[0] == &m.wire[0]
+}
+
 // convertRecord converts one record merged with base. dims and measures are
-// shared backing arrays; the record's slices are carved from them.
-func convertRecord(base, w *wireRecord, table *catalog.Table, dims *[]ingest.Dimension, measures *[]ingest.Measure) (ingest.Record, recordError) {
+// shared backing arrays; the record's slices are carved from them, or taken
+// from memo.
+func convertRecord(base, w *wireRecord, table *catalog.Table, dims *[]ingest.Dimension, measures *[]ingest.Measure, memo *dimsMemo) (ingest.Record, recordError) {
 	var rec ingest.Record
 	size := 0
 
@@ -284,33 +334,14 @@ func convertRecord(base, w *wireRecord, table *catalog.Table, dims *[]ingest.Dim
 	if nd > MaxDimensionsPerRecord {
 		return rec, reject("A record can have at most %d dimensions; this record has %d.", MaxDimensionsPerRecord, nd)
 	}
-	start := len(*dims)
-	for _, list := range [2][]wireDimension{base.Dimensions, w.Dimensions} {
-		for i := range list {
-			d := &list[i]
-			if d.Name == nil {
-				return rec, "Every dimension needs a Name."
-			}
-			if reason := checkDimension(d); reason != "" {
-				return rec, reason
-			}
-			for _, prev := range (*dims)[start:] {
-				if prev.Name == *d.Name {
-					return rec, reject("Dimension %q appears more than once in the record.", *d.Name)
-				}
-			}
-			size += len(*d.Name) + len(*d.Value)
-			*dims = append(*dims, ingest.Dimension{Name: *d.Name, Value: *d.Value})
+	if memo.match(w.Dimensions) {
+		rec.Dimensions, size = memo.dims, memo.size
+	} else {
+		reason := convertDims(base, w, table, dims, &rec, &size)
+		if reason != "" {
+			return rec, reason
 		}
-	}
-	rec.Dimensions = (*dims)[start:len(*dims):len(*dims)]
-	if size > MaxDimensionBytes {
-		return rec, reject("The dimension names and values of the record total %d bytes; at most %d are allowed.", size, MaxDimensionBytes)
-	}
-	for _, pk := range table.PartitionKeys {
-		if pk.Type == catalog.PartitionKeyDimension && pk.Enforcement == catalog.EnforcementRequired && !hasDimension(rec.Dimensions, pk.Name) {
-			return rec, reject("The record does not have the dimension %q, which the table's partition key requires (EnforcementInRecord REQUIRED).", pk.Name)
-		}
+		*memo = dimsMemo{wire: w.Dimensions, dims: rec.Dimensions, size: size}
 	}
 
 	// Measure name.

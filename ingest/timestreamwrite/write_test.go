@@ -371,3 +371,68 @@ func TestConvertRecordReasons(t *testing.T) {
 		t.Fatalf("base record = %+v, %v", conv, e)
 	}
 }
+
+// TestConvertRecordsSharedDimensions checks that records sharing one
+// Dimensions slice (as the decoder gives repeated dimensions) convert and
+// are rejected exactly as the same records with a slice each.
+func TestConvertRecordsSharedDimensions(t *testing.T) {
+	d := func(n, v string) wireDimension { return wireDimension{Name: ptr(n), Value: ptr(v)} }
+	good := []wireDimension{d("host", "h1"), d("region", "r1")}
+	dup := []wireDimension{d("host", "h1"), d("host", "h2")}
+	named := []wireDimension{d("host", "h1"), d("m", "x")}
+	big := []wireDimension{d("a", strings.Repeat("x", 2100))}
+	partitioned := &catalog.Table{PartitionKeys: []catalog.PartitionKey{{Type: catalog.PartitionKeyDimension, Name: "region", Enforcement: catalog.EnforcementRequired}}}
+	plain := &catalog.Table{PartitionKeys: []catalog.PartitionKey{{Type: catalog.PartitionKeyMeasure}}}
+	rec := func(dims []wireDimension, measure, value string) wireRecord {
+		return wireRecord{Dimensions: dims, MeasureName: ptr(measure), MeasureValue: ptr(value), Time: ptr("1000")}
+	}
+	for _, tc := range []struct {
+		name     string
+		table    *catalog.Table
+		common   *wireRecord
+		records  []wireRecord
+		rejected []int
+	}{
+		{"good dimensions, bad values", plain, nil, []wireRecord{
+			rec(good, "a", "1"), rec(good, "b", "x"), rec(good, "c", "3"), rec(good, "host", "4"), rec(good, "d", "5"),
+		}, []int{1, 3}},
+		{"bad dimensions repeated", plain, nil, []wireRecord{
+			rec(dup, "a", "1"), rec(dup, "b", "2"), rec(big, "c", "3"), rec(big, "d", "4"), rec(good, "e", "5"),
+		}, []int{0, 1, 2, 3}},
+		{"measure named like a dimension", plain, nil, []wireRecord{
+			rec(named, "a", "1"), rec(named, "m", "2"), rec(named, "b", "3"),
+		}, []int{1}},
+		{"partition key", partitioned, nil, []wireRecord{
+			rec(dup[:1], "a", "1"), rec(dup[:1], "b", "2"), rec(good, "c", "3"), rec(good, "d", "4"),
+		}, []int{0, 1}},
+		{"with common dimensions", plain, &wireRecord{Dimensions: []wireDimension{d("dc", "x")}}, []wireRecord{
+			rec(good, "a", "1"), rec(good, "b", "2"),
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			copied := make([]wireRecord, len(tc.records))
+			for i, r := range tc.records {
+				r.Dimensions = append([]wireDimension(nil), r.Dimensions...)
+				copied[i] = r
+			}
+			got, e := convertRecords(tc.common, tc.records, tc.table)
+			if e != nil {
+				t.Fatal(e)
+			}
+			want, e := convertRecords(tc.common, copied, tc.table)
+			if e != nil {
+				t.Fatal(e)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("shared dimensions convert to\n%+v\ncopies to\n%+v", got, want)
+			}
+			var idx []int
+			for _, rj := range got.rejected {
+				idx = append(idx, rj.RecordIndex)
+			}
+			if !reflect.DeepEqual(idx, tc.rejected) {
+				t.Fatalf("rejected %v (%+v), want %v", idx, got.rejected, tc.rejected)
+			}
+		})
+	}
+}
