@@ -18,7 +18,9 @@ import (
 // index decodes, reads every block: nothing may panic, and a part that
 // opens never yields more rows than its index claims.
 func FuzzOpenPart(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join(goldenDir, "*", "*", "*.part"))
+	files, _ := filepath.Glob(filepath.Join(goldenV1Dir, "*", "*", "*.part"))
+	v2, _ := filepath.Glob(filepath.Join(goldenV2Dir, "*", "*", "*.part"))
+	files = append(files, v2...)
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {

@@ -253,7 +253,7 @@ func TestWidthPersistsAcrossReopen(t *testing.T) {
 
 func TestVersion1TableKeepsDayWidth(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(goldenDir)); err != nil {
+	if err := os.CopyFS(dir, os.DirFS(goldenV1Dir)); err != nil {
 		t.Fatal(err)
 	}
 	cat, id := newCatalog(t)

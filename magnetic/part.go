@@ -91,8 +91,9 @@ func decodePart(r io.ReaderAt, size int64) (*partMeta, error) {
 	if string(hdr[:8]) != headerMagic {
 		return nil, fmt.Errorf("read part header: %w: bad magic", ErrCorrupt)
 	}
-	if v := binary.LittleEndian.Uint32(hdr[8:]); v != FormatVersion {
-		return nil, fmt.Errorf("read part header: %w: %d", ErrUnsupportedVersion, v)
+	version := binary.LittleEndian.Uint32(hdr[8:])
+	if version != formatV1 && version != formatV2 {
+		return nil, fmt.Errorf("read part header: %w: %d", ErrUnsupportedVersion, version)
 	}
 	var foot [footerSize]byte
 	if _, err := r.ReadAt(foot[:], size-footerSize); err != nil {
@@ -101,8 +102,11 @@ func decodePart(r io.ReaderAt, size int64) (*partMeta, error) {
 	if string(foot[24:]) != footerMagic || binary.LittleEndian.Uint32(foot[20:]) != encoding.Checksum(foot[:20]) {
 		return nil, fmt.Errorf("read part footer: %w: bad magic or checksum", ErrCorrupt)
 	}
-	if v := binary.LittleEndian.Uint32(foot[16:]); v != FormatVersion {
-		return nil, fmt.Errorf("read part footer: %w: %d", ErrUnsupportedVersion, v)
+	if v := binary.LittleEndian.Uint32(foot[16:]); v != version {
+		if v != formatV1 && v != formatV2 {
+			return nil, fmt.Errorf("read part footer: %w: %d", ErrUnsupportedVersion, v)
+		}
+		return nil, fmt.Errorf("read part footer: %w: version %d, header says %d", ErrCorrupt, v, version)
 	}
 	indexOff := binary.LittleEndian.Uint64(foot[0:])
 	indexLen := uint64(binary.LittleEndian.Uint32(foot[8:]))
@@ -120,7 +124,7 @@ func decodePart(r io.ReaderAt, size int64) (*partMeta, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decompress part index: %w: %w", ErrCorrupt, err)
 	}
-	return decodeIndex(idx, indexOff)
+	return decodeIndex(idx, indexOff, version)
 }
 
 // incRef takes a reference for a reader.

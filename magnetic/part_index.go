@@ -9,9 +9,17 @@ import (
 	"github.com/tidaldb/tidal/ingest"
 )
 
-// FormatVersion is the part format version this package writes. It reads
-// only this version.
-const FormatVersion = 1
+// FormatVersion is the part format version this package writes. It also
+// reads parts of every earlier version (formatV1).
+const FormatVersion = formatV2
+
+// Part format versions. Version 2 changes only the index (implied chunk
+// offsets, front-coded series keys, blocks of regular timestamps without a
+// time chunk, compact zone maps); chunks are the same in both.
+const (
+	formatV1 = 1
+	formatV2 = 2
+)
 
 // Limits of format version 1.
 const (
@@ -46,9 +54,11 @@ type colMeta struct {
 type blockMeta struct {
 	rows       int
 	minT, maxT int64
-	time       chunkRef
-	version    chunkRef // zero: every version is 1
-	cols       []colMeta
+	// time is zero when the timestamps are regular (format version 2):
+	// row i is at minT + i*(maxT-minT)/(rows-1).
+	time    chunkRef
+	version chunkRef // zero: every version is 1
+	cols    []colMeta
 }
 
 // colDesc is a column of a series: the union of its blocks' columns.
@@ -80,98 +90,6 @@ type partMeta struct {
 	rows       uint64
 	minT, maxT int64
 	series     []seriesMeta
-}
-
-// appendIndex encodes m in the index layout of format version 1.
-func appendIndex(dst []byte, m *partMeta) []byte {
-	names := map[string]int{}
-	var nameList []string
-	for i := range m.series {
-		for j := range m.series[i].blocks {
-			for _, c := range m.series[i].blocks[j].cols {
-				if _, ok := names[c.name]; !ok {
-					names[c.name] = 0
-					nameList = append(nameList, c.name)
-				}
-			}
-		}
-	}
-	slices.Sort(nameList)
-	for i, n := range nameList {
-		names[n] = i
-	}
-	u := binary.AppendUvarint
-	z := binary.AppendVarint
-	str := func(b []byte, s string) []byte { return append(u(b, uint64(len(s))), s...) }
-	ref := func(b []byte, r chunkRef) []byte { return u(u(b, r.off), r.n) }
-
-	dst = u(dst, FormatVersion)
-	dst = u(dst, m.tableID)
-	dst = z(dst, m.partStart)
-	dst = z(dst, m.created)
-	dst = str(dst, m.creator)
-	dst = u(dst, m.level)
-	dst = u(dst, m.order)
-	dst = u(dst, uint64(len(m.replaces)))
-	for _, r := range m.replaces {
-		dst = str(dst, r)
-	}
-	dst = u(dst, m.rows)
-	dst = z(dst, m.minT)
-	dst = z(dst, m.maxT)
-	dst = u(dst, uint64(len(nameList)))
-	for _, n := range nameList {
-		dst = str(dst, n)
-	}
-	dst = u(dst, uint64(len(m.series)))
-	for i := range m.series {
-		s := &m.series[i]
-		dst = str(dst, s.key)
-		dst = u(dst, uint64(s.rows))
-		dst = z(dst, s.minT)
-		dst = z(dst, s.maxT)
-		dst = u(dst, uint64(len(s.blocks)))
-		for j := range s.blocks {
-			b := &s.blocks[j]
-			dst = u(dst, uint64(b.rows))
-			dst = z(dst, b.minT)
-			dst = u(dst, uint64(b.maxT-b.minT))
-			dst = ref(dst, b.time)
-			if b.version.valid() {
-				dst = append(dst, 1)
-				dst = ref(dst, b.version)
-			} else {
-				dst = append(dst, 0)
-			}
-			dst = u(dst, uint64(len(b.cols)))
-			for _, c := range b.cols {
-				dst = u(dst, uint64(names[c.name]))
-				dst = append(dst, byte(c.typ))
-				var flags byte
-				if c.nulls.valid() {
-					flags |= 1
-				}
-				if c.hasZone {
-					flags |= 2
-				}
-				dst = append(dst, flags)
-				dst = ref(dst, c.values)
-				if c.nulls.valid() {
-					dst = ref(dst, c.nulls)
-				}
-				if c.hasZone {
-					if c.typ == ingest.TypeDouble {
-						dst = binary.LittleEndian.AppendUint64(dst, c.zmin)
-						dst = binary.LittleEndian.AppendUint64(dst, c.zmax)
-					} else {
-						dst = z(dst, int64(c.zmin))
-						dst = z(dst, int64(c.zmax))
-					}
-				}
-			}
-		}
-	}
-	return dst
 }
 
 // indexReader decodes the index; the first error sticks.
@@ -281,13 +199,77 @@ func (r *indexReader) ref(what string, limit uint64) chunkRef {
 	return c
 }
 
-// decodeIndex parses index bytes; chunk references must end before limit
-// (the index offset).
-func decodeIndex(b []byte, limit uint64) (*partMeta, error) {
+// decodeIndex parses index bytes of a part of the given format version;
+// chunk references must end before limit (the index offset).
+func decodeIndex(b []byte, limit uint64, version uint32) (*partMeta, error) {
 	r := &indexReader{b: b}
-	if v := r.uvarint("version"); r.err == nil && v != FormatVersion {
-		return nil, fmt.Errorf("decode part index: %w: %d", ErrUnsupportedVersion, v)
+	if v := r.uvarint("version"); r.err == nil && v != uint64(version) {
+		return nil, fmt.Errorf("decode part index: %w: index version %d in a version %d part", ErrCorrupt, v, version)
 	}
+	if version == formatV2 {
+		return decodeIndexV2(r, limit)
+	}
+	m, names := readIndexHeader(r)
+	nseries := r.count("series count", 5)
+	m.series = make([]seriesMeta, 0, nseries)
+	var total uint64
+	for range nseries {
+		if r.err != nil {
+			break
+		}
+		s := seriesMeta{key: r.str("series key")}
+		s.rows = int(min(r.uvarint("series rows"), math.MaxInt32))
+		s.minT = r.varint("series min time")
+		s.maxT = r.varint("series max time")
+		nb := r.count("block count", 7)
+		if nb == 0 {
+			r.fail("block count")
+		}
+		blockRows := 0
+		for range nb {
+			b := r.blockV1(names, limit)
+			if r.err != nil {
+				break
+			}
+			if n := len(s.blocks); n > 0 && s.blocks[n-1].maxT >= b.minT {
+				r.fail("block order")
+				break
+			}
+			blockRows += b.rows
+			s.blocks = append(s.blocks, b)
+		}
+		if r.err != nil {
+			break
+		}
+		if blockRows != s.rows || s.blocks[0].minT != s.minT || s.blocks[len(s.blocks)-1].maxT != s.maxT {
+			r.fail("series summary")
+			break
+		}
+		if err := m.addSeries(s); err != nil {
+			return nil, err
+		}
+		total += uint64(s.rows)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if len(r.b) != 0 {
+		return nil, indexErrorf("%d trailing bytes", len(r.b))
+	}
+	if total != m.rows {
+		return nil, indexErrorf("%d rows in series, %d in header", total, m.rows)
+	}
+	return m, nil
+}
+
+// indexErrorf returns an ErrCorrupt error about the index.
+func indexErrorf(format string, args ...any) error {
+	return fmt.Errorf("decode part index: %w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+}
+
+// readIndexHeader reads the index fields before the series, the same in
+// every format version, and returns the column name table.
+func readIndexHeader(r *indexReader) (*partMeta, []string) {
 	m := &partMeta{}
 	m.tableID = r.uvarint("table id")
 	m.partStart = r.varint("partition start")
@@ -307,116 +289,82 @@ func decodeIndex(b []byte, limit uint64) (*partMeta, error) {
 	for range nnames {
 		names = append(names, r.str("column name"))
 	}
-	nseries := r.count("series count", 5)
-	m.series = make([]seriesMeta, 0, nseries)
-	var total uint64
-	for range nseries {
-		if r.err != nil {
-			break
-		}
-		s := seriesMeta{key: r.str("series key")}
-		s.rows = int(min(r.uvarint("series rows"), math.MaxInt32))
-		s.minT = r.varint("series min time")
-		s.maxT = r.varint("series max time")
-		nb := r.count("block count", 7)
-		if nb == 0 {
-			r.fail("block count")
-		}
-		blockRows := 0
-		for range nb {
-			b := blockMeta{}
-			rows := r.uvarint("block rows")
-			if rows == 0 || rows > BlockRows {
-				r.fail("block rows")
-			}
-			b.rows = int(rows)
-			b.minT = r.varint("block min time")
-			span := r.uvarint("block time span")
-			b.maxT = b.minT + int64(span)
-			if span > math.MaxInt64 || b.maxT < b.minT {
-				r.fail("block time span")
-			}
-			b.time = r.ref("time chunk", limit)
-			if flags := r.byte1("block flags"); flags&1 != 0 {
-				b.version = r.ref("version chunk", limit)
-			} else if flags != 0 {
-				r.fail("block flags")
-			}
-			nc := r.count("column count", 5)
-			for range nc {
-				c := colMeta{}
-				ni := r.uvarint("column name index")
-				if r.err == nil && ni >= uint64(len(names)) {
-					r.fail("column name index")
-				}
-				if r.err != nil {
-					break
-				}
-				c.name = names[ni]
-				c.typ = ingest.ValueType(r.byte1("column type"))
-				if c.typ < ingest.TypeDouble || c.typ > ingest.TypeTimestamp {
-					r.fail("column type")
-				}
-				flags := r.byte1("column flags")
-				if flags > 3 {
-					r.fail("column flags")
-				}
-				c.values = r.ref("values chunk", limit)
-				if flags&1 != 0 {
-					c.nulls = r.ref("null chunk", limit)
-				}
-				if flags&2 != 0 {
-					c.hasZone = true
-					switch c.typ {
-					case ingest.TypeDouble:
-						c.zmin, c.zmax = r.u64("zone min"), r.u64("zone max")
-					case ingest.TypeBigint, ingest.TypeTimestamp:
-						c.zmin, c.zmax = uint64(r.varint("zone min")), uint64(r.varint("zone max"))
-					default:
-						r.fail("zone map")
-					}
-				}
-				b.cols = append(b.cols, c)
-			}
-			if r.err != nil {
-				break
-			}
-			if n := len(s.blocks); n > 0 && s.blocks[n-1].maxT >= b.minT {
-				r.fail("block order")
-			}
-			blockRows += b.rows
-			s.blocks = append(s.blocks, b)
+	return m, names
+}
+
+// addSeries checks that s comes after the last series, parses its key and
+// appends it.
+func (m *partMeta) addSeries(s seriesMeta) error {
+	if n := len(m.series); n > 0 && m.series[n-1].key >= s.key {
+		return indexErrorf("bad series order")
+	}
+	measure, dims, err := parseSeriesKey(s.key)
+	if err != nil {
+		return err
+	}
+	s.measure, s.dims = measure, dims
+	s.cols = seriesColumns(s.blocks)
+	m.series = append(m.series, s)
+	return nil
+}
+
+// blockV1 reads one block of a version 1 index.
+func (r *indexReader) blockV1(names []string, limit uint64) blockMeta {
+	b := blockMeta{}
+	rows := r.uvarint("block rows")
+	if rows == 0 || rows > BlockRows {
+		r.fail("block rows")
+	}
+	b.rows = int(rows)
+	b.minT = r.varint("block min time")
+	span := r.uvarint("block time span")
+	b.maxT = b.minT + int64(span)
+	if span > math.MaxInt64 || b.maxT < b.minT {
+		r.fail("block time span")
+	}
+	b.time = r.ref("time chunk", limit)
+	if flags := r.byte1("block flags"); flags&1 != 0 {
+		b.version = r.ref("version chunk", limit)
+	} else if flags != 0 {
+		r.fail("block flags")
+	}
+	nc := r.count("column count", 5)
+	for range nc {
+		c := colMeta{}
+		ni := r.uvarint("column name index")
+		if r.err == nil && ni >= uint64(len(names)) {
+			r.fail("column name index")
 		}
 		if r.err != nil {
 			break
 		}
-		if blockRows != s.rows || s.blocks[0].minT != s.minT || s.blocks[len(s.blocks)-1].maxT != s.maxT {
-			r.fail("series summary")
-			break
+		c.name = names[ni]
+		c.typ = ingest.ValueType(r.byte1("column type"))
+		if c.typ < ingest.TypeDouble || c.typ > ingest.TypeTimestamp {
+			r.fail("column type")
 		}
-		if n := len(m.series); n > 0 && m.series[n-1].key >= s.key {
-			r.fail("series order")
-			break
+		flags := r.byte1("column flags")
+		if flags > 3 {
+			r.fail("column flags")
 		}
-		measure, dims, err := parseSeriesKey(s.key)
-		if err != nil {
-			return nil, err
+		c.values = r.ref("values chunk", limit)
+		if flags&1 != 0 {
+			c.nulls = r.ref("null chunk", limit)
 		}
-		s.measure, s.dims = measure, dims
-		s.cols = seriesColumns(s.blocks)
-		total += uint64(s.rows)
-		m.series = append(m.series, s)
+		if flags&2 != 0 {
+			c.hasZone = true
+			switch c.typ {
+			case ingest.TypeDouble:
+				c.zmin, c.zmax = r.u64("zone min"), r.u64("zone max")
+			case ingest.TypeBigint, ingest.TypeTimestamp:
+				c.zmin, c.zmax = uint64(r.varint("zone min")), uint64(r.varint("zone max"))
+			default:
+				r.fail("zone map")
+			}
+		}
+		b.cols = append(b.cols, c)
 	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	if len(r.b) != 0 {
-		return nil, fmt.Errorf("decode part index: %w: %d trailing bytes", ErrCorrupt, len(r.b))
-	}
-	if total != m.rows {
-		return nil, fmt.Errorf("decode part index: %w: %d rows in series, %d in header", ErrCorrupt, total, m.rows)
-	}
-	return m, nil
+	return b
 }
 
 // seriesColumns returns the union of the blocks' columns sorted by name;

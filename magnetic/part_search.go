@@ -123,12 +123,17 @@ func (c *partCursor) startSeries(s *seriesMeta) {
 }
 
 func (c *partCursor) decodeBlock(b *blockMeta) error {
-	raw, err := c.p.readChunk(!c.noCache, b.time)
-	if err != nil {
-		return err
-	}
-	if c.ts, err = encoding.DecodeTimestamps(c.ts[:0], raw); err != nil {
-		return fmt.Errorf("decode times: %w", err)
+	var raw []byte
+	var err error
+	if !b.time.valid() {
+		c.ts = appendRegularTimes(c.ts[:0], b)
+	} else {
+		if raw, err = c.p.readChunk(!c.noCache, b.time); err != nil {
+			return err
+		}
+		if c.ts, err = encoding.DecodeTimestamps(c.ts[:0], raw); err != nil {
+			return fmt.Errorf("decode times: %w", err)
+		}
 	}
 	if len(c.ts) != b.rows {
 		return fmt.Errorf("decode times: %w: %d rows, index says %d", ErrCorrupt, len(c.ts), b.rows)

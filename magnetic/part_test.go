@@ -14,7 +14,7 @@ import (
 
 func goldenPart(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(goldenDir, "1", "20261125", "0000000000000008.part"))
+	b, err := os.ReadFile(filepath.Join(goldenV1Dir, "1", "20261125", "0000000000000008.part"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,8 +37,10 @@ func TestDecodePartErrors(t *testing.T) {
 		{"empty", nil, ErrCorrupt},
 		{"truncated", good[:len(good)-1], ErrCorrupt},
 		{"bad header magic", mutate(func(b []byte) []byte { b[0] = 'X'; return b }), ErrCorrupt},
-		{"header version 2", mutate(func(b []byte) []byte { b[8] = 2; return b }), ErrUnsupportedVersion},
-		{"footer version 2", mutate(func(b []byte) []byte { b[len(b)-footerSize+16] = 2; return refooter(b) }), ErrUnsupportedVersion},
+		{"header version 3", mutate(func(b []byte) []byte { b[8] = 3; return b }), ErrUnsupportedVersion},
+		{"footer version 3", mutate(func(b []byte) []byte { b[len(b)-footerSize+16] = 3; return refooter(b) }), ErrUnsupportedVersion},
+		{"header version 2 in a version 1 part", mutate(func(b []byte) []byte { b[8] = 2; return b }), ErrCorrupt},
+		{"footer version 2 in a version 1 part", mutate(func(b []byte) []byte { b[len(b)-footerSize+16] = 2; return refooter(b) }), ErrCorrupt},
 		{"footer checksum", mutate(func(b []byte) []byte { b[len(b)-footerSize+20] ^= 1; return b }), ErrCorrupt},
 		{"index checksum", mutate(func(b []byte) []byte { b[len(b)-footerSize-1] ^= 1; return b }), ErrCorrupt},
 		{"index offset", mutate(func(b []byte) []byte { b[len(b)-footerSize] ^= 1; return refooter(b) }), ErrCorrupt},

@@ -144,9 +144,11 @@ func (w *partWriter) endSeries() {
 func (w *partWriter) writeBlock(buf *rowBuffer, cols []*colBuf, lo, hi int) (blockMeta, error) {
 	bm := blockMeta{rows: hi - lo, minT: buf.time[lo], maxT: buf.time[hi-1]}
 	var err error
-	w.enc = encoding.AppendTimestamps(w.enc[:0], buf.time[lo:hi])
-	if bm.time, err = w.writeChunk(w.enc); err != nil {
-		return bm, err
+	if !regularTimes(buf.time[lo:hi]) { // evenly spaced times need no chunk
+		w.enc = encoding.AppendTimestamps(w.enc[:0], buf.time[lo:hi])
+		if bm.time, err = w.writeChunk(w.enc); err != nil {
+			return bm, err
+		}
 	}
 	if buf.version != nil && slices.ContainsFunc(buf.version[lo:hi], func(v int64) bool { return v != 1 }) {
 		w.enc = encoding.AppendInts(w.enc[:0], buf.version[lo:hi])
