@@ -2,6 +2,7 @@ package exec
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/tidaldb/tidal/query/parser"
 )
@@ -27,7 +28,10 @@ func argErr(name string, args []*expr, pos parser.Pos) error {
 // strict builds a NULL-propagating call.
 func strict(t Type, args []*expr, fn func(a []Value) (Value, error)) (*expr, error) {
 	return derived(t, args, func(row []Value) (Value, error) {
-		var buf [4]Value
+		// The arguments escape into fn, so a local array would be a heap
+		// allocation per call; a pooled one is not. fn must not keep a.
+		buf := getArgs()
+		defer putArgs(buf)
 		vals := buf[:0]
 		for _, a := range args {
 			v, err := a.eval(row)
@@ -41,6 +45,17 @@ func strict(t Type, args []*expr, fn func(a []Value) (Value, error)) (*expr, err
 		}
 		return fn(vals)
 	})
+}
+
+var argsPool = sync.Pool{New: func() any { return new([4]Value) }}
+
+// getArgs returns scratch space for the arguments of one call.
+func getArgs() *[4]Value { return argsPool.Get().(*[4]Value) }
+
+// putArgs clears buf, so that it holds no strings or slices, and pools it.
+func putArgs(buf *[4]Value) {
+	*buf = [4]Value{}
+	argsPool.Put(buf)
 }
 
 // lenient builds a call that sees NULL arguments.

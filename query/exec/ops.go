@@ -65,12 +65,18 @@ type slab struct {
 }
 
 func (s *slab) clone(r []Value) []Value {
-	if len(r) > len(s.buf) {
-		s.buf = make([]Value, max(4096, len(r)))
-	}
-	c := s.buf[:len(r):len(r)]
-	s.buf = s.buf[len(r):]
+	c := s.alloc(len(r))
 	copy(c, r)
+	return c
+}
+
+// alloc returns n zero Values.
+func (s *slab) alloc(n int) []Value {
+	if n > len(s.buf) {
+		s.buf = make([]Value, max(4096, n))
+	}
+	c := s.buf[:n:n]
+	s.buf = s.buf[n:]
 	return c
 }
 

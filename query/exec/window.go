@@ -1,9 +1,11 @@
 package exec
 
 import (
+	"errors"
 	"slices"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/tidaldb/tidal/query/parser"
 )
@@ -145,14 +147,28 @@ func frameOffset(bd *parser.FrameBound) int64 {
 }
 
 func (n *windowNode) run(q *qctx, emit func([]Value) error) error {
-	rows, err := collect(q, n.child)
-	if err != nil {
+	width := len(n.child.columns())
+	// Rows are copied once, into slab blocks with room for the window
+	// columns: a row per allocation costs more than the window functions.
+	w := width + len(n.calls)
+	extra := int64(len(n.calls)) * int64(unsafe.Sizeof(Value{}))
+	var sl slab
+	var out [][]Value
+	err := n.child.run(q, func(r []Value) error {
+		if err := q.grow(rowSize(r) + extra); err != nil {
+			return err
+		}
+		o := sl.alloc(w)
+		copy(o, r)
+		out = append(out, o)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
 		return err
 	}
-	width := len(n.child.columns())
-	out := make([][]Value, len(rows))
-	for i, r := range rows {
-		out[i] = append(r, make([]Value, len(n.calls))...)
+	rows := make([][]Value, len(out))
+	for i, o := range out {
+		rows[i] = o[:width:width]
 	}
 	for ci, w := range n.calls {
 		if err := w.compute(q, rows, out, width+ci); err != nil {
@@ -174,16 +190,19 @@ func (w *windowCall) compute(q *qctx, rows, out [][]Value, col int) error {
 		order []Value
 	}
 	items := make([]item, len(rows))
+	ords := make([]Value, len(rows)*len(w.order))
+	var keys []byte
+	ends := make([]int, len(rows))
 	for i, r := range rows {
-		var key []byte
 		for _, p := range w.partition {
 			v, err := p.eval(r)
 			if err != nil {
 				return err
 			}
-			key = appendKey(key, v)
+			keys = appendKey(keys, v)
 		}
-		ord := make([]Value, len(w.order))
+		ends[i] = len(keys)
+		ord := ords[i*len(w.order) : (i+1)*len(w.order) : (i+1)*len(w.order)]
 		for j, o := range w.order {
 			v, err := o.eval(r)
 			if err != nil {
@@ -191,7 +210,14 @@ func (w *windowCall) compute(q *qctx, rows, out [][]Value, col int) error {
 			}
 			ord[j] = v
 		}
-		items[i] = item{idx: i, part: key, order: ord}
+		items[i] = item{idx: i, order: ord}
+	}
+	for i := range items {
+		lo := 0
+		if i > 0 {
+			lo = ends[i-1]
+		}
+		items[i].part = keys[lo:ends[i]:ends[i]]
 	}
 	sort.SliceStable(items, func(a, b int) bool {
 		if c := strings.Compare(string(items[a].part), string(items[b].part)); c != 0 {
@@ -265,6 +291,16 @@ func (w *windowCall) compute(q *qctx, rows, out [][]Value, col int) error {
 			return max(lo, 0), min(hi, len(part))
 		}
 		rank, dense := 0, 0
+		// An aggregate over frames that all start at the partition's
+		// first row adds each row once to one running state.
+		var running aggState
+		added := 0
+		if w.agg != nil && (w.frame == nil || w.frame.Start.Kind == parser.UnboundedPreceding) {
+			if st := newState(w.agg); incremental(st) {
+				running = st
+			}
+		}
+		args := make([]Value, 0, 4)
 		for i := range part {
 			r := rows[part[i].idx]
 			var v Value
@@ -350,15 +386,23 @@ func (w *windowCall) compute(q *qctx, rows, out [][]Value, col int) error {
 				}
 			default:
 				lo, hi := bounds(i)
-				st := newState(w.agg)
-				for j := lo; j < hi; j++ {
-					args := make([]Value, len(w.agg.args))
-					for k, a := range w.agg.args {
+				st, from := running, added
+				if st == nil || lo != 0 || hi < added {
+					st, from = newState(w.agg), lo
+				}
+				for j := from; j < hi; j++ {
+					if st != running {
+						// States other than the incremental ones may
+						// keep their arguments.
+						args = make([]Value, 0, len(w.agg.args))
+					}
+					args = args[:0]
+					for _, a := range w.agg.args {
 						x, err := a.eval(rows[part[j].idx])
 						if err != nil {
 							return err
 						}
-						args[k] = x
+						args = append(args, x)
 					}
 					if w.agg.def.skipNulls && len(args) > 0 && args[0].Null {
 						continue
@@ -366,6 +410,9 @@ func (w *windowCall) compute(q *qctx, rows, out [][]Value, col int) error {
 					if err := st.add(args); err != nil {
 						return err
 					}
+				}
+				if st == running {
+					added = hi
 				}
 				v = st.result()
 			}
@@ -377,4 +424,14 @@ func (w *windowCall) compute(q *qctx, rows, out [][]Value, col int) error {
 		}
 	}
 	return nil
+}
+
+// incremental reports whether st's result may be read between adds
+// without changing what later adds produce.
+func incremental(st aggState) bool {
+	switch st.(type) {
+	case *countState, *countIfState, *sumState, *avgState, *minMaxState, *boolState, *momentState, *pairState:
+		return true
+	}
+	return false
 }
