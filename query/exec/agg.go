@@ -277,6 +277,9 @@ func resolveSeries(e *expr, row []Value) (*expr, error) {
 		var next *expr
 		for i, cond := range c.conds {
 			if !cond.seriesOnly {
+				if seriesFalse(cond, row) {
+					continue // this arm never holds for the series
+				}
 				return e, nil
 			}
 			v, err := cond.eval(row)
@@ -294,6 +297,22 @@ func resolveSeries(e *expr, row []Value) (*expr, error) {
 		e = next
 	}
 	return e, nil
+}
+
+// seriesFalse reports whether cond is FALSE or NULL for every row of the
+// current series: it is an AND with a conjunct that reads only series
+// columns and does not hold.
+func seriesFalse(cond *expr, row []Value) bool {
+	if cond.seriesOnly {
+		v, err := cond.eval(row)
+		return err == nil && (v.Null || !v.B)
+	}
+	for _, x := range cond.and {
+		if seriesFalse(x, row) {
+			return true
+		}
+	}
+	return false
 }
 
 // mergeTables merges the groups of per-worker tables by key value.
@@ -413,7 +432,8 @@ func markSeriesOnly(n *aggNode, sc *scanNode) {
 		if e == nil || e.cases == nil {
 			return
 		}
-		for _, c := range e.cases.conds {
+		var markCond func(c *expr)
+		markCond = func(c *expr) {
 			only := true
 			for _, r := range c.refs {
 				if !sc.isSeriesCol(r) {
@@ -421,6 +441,14 @@ func markSeriesOnly(n *aggNode, sc *scanNode) {
 				}
 			}
 			c.seriesOnly = only && !c.volatile
+			if !c.seriesOnly {
+				for _, x := range c.and {
+					markCond(x)
+				}
+			}
+		}
+		for _, c := range e.cases.conds {
+			markCond(c)
 		}
 		for _, r := range e.cases.results {
 			mark(r)

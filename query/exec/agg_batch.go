@@ -169,11 +169,14 @@ func (t *aggTable) addBatch(b *scan.Batch) error {
 					st.(*countState).n += int64(j - i)
 					continue
 				}
+				if m, ok := st.(*minMaxState); ok {
+					// Times ascend within a batch: the ends of the run
+					// are its minimum and maximum.
+					m.addTime(times[i])
+					m.addTime(times[j-1])
+					continue
+				}
 				for _, ts := range times[i:j] {
-					if m, ok := st.(*minMaxState); ok {
-						m.addTime(ts)
-						continue
-					}
 					if err := st.add([]Value{Timestamp(ts)}); err != nil {
 						return err
 					}

@@ -19,8 +19,11 @@ type expr struct {
 	col   int   // input column for a plain column reference, else -1
 	refs  []int // input columns the expression reads
 	pos   parser.Pos
-	// seriesOnly marks CASE conditions that read only series columns.
+	// seriesOnly marks CASE conditions, and conjuncts of them, that read
+	// only series columns.
 	seriesOnly bool
+	// and holds the operands of a bound AND.
+	and []*expr
 	// volatile marks expressions that must not be folded (rand()).
 	volatile bool
 	// cases keeps the arms of a searched CASE so that a scan can pick the
@@ -235,7 +238,7 @@ func (b *binder) bindLogical(op parser.BinaryOp, l, r *expr, pos parser.Pos) (*e
 		return nil, err
 	}
 	and := op == parser.OpAnd
-	return derived(TypeBoolean, []*expr{l, r}, func(row []Value) (Value, error) {
+	e, err := derived(TypeBoolean, []*expr{l, r}, func(row []Value) (Value, error) {
 		x, err := l.eval(row)
 		if err != nil {
 			return x, err
@@ -255,6 +258,10 @@ func (b *binder) bindLogical(op parser.BinaryOp, l, r *expr, pos parser.Pos) (*e
 		}
 		return boolValue(and), nil
 	})
+	if err == nil && and && !e.konst {
+		e.and = []*expr{l, r}
+	}
+	return e, err
 }
 
 func (b *binder) expectBool(e *expr) (*expr, error) {
