@@ -66,3 +66,13 @@ func jitteredTimestamps(seed uint64, n int, jitterMs int64) []int64 {
 	}
 	return ts
 }
+
+// cpuMantissas returns n samples of one TSBS cpu field as integers.
+func cpuMantissas(n int) []int64 {
+	vs := cpuSeries(rand.New(rand.NewPCG(1, 2)), n, 0)
+	out := make([]int64, n)
+	for i, v := range vs {
+		out[i] = int64(v)
+	}
+	return out
+}

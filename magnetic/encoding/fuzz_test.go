@@ -49,7 +49,10 @@ func FuzzDecodeInts(f *testing.F) {
 		AppendInts(nil, []int64{-3, -3}),
 		AppendInts(nil, []int64{0, 1, 4, 9, 16, 25}),
 		AppendInts(nil, randInts(1, 200)),
-		AppendInts(nil, huffmanGoldenInput()))
+		AppendInts(nil, huffmanGoldenInput()),
+		forceInts(huffmanGoldenInput(), IntDeltaHuffman),
+		forceInts(huffmanGoldenInput(), IntDeltaFSE),
+		forceInts(cpuMantissas(1080), IntDeltaFSE))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		got, err := DecodeInts([]int64{7}, src)
 		if err != nil {
@@ -261,6 +264,14 @@ func FuzzRoundTripWalk(f *testing.F) {
 			vs[i] = vs[i-1] + int64(int8(steps[i%len(steps)]))
 		}
 		checkInts(t, vs)
+		for _, k := range []Kind{IntDeltaHuffman, IntDeltaFSE} {
+			if b := forceInts(vs, k); b != nil {
+				got, err := DecodeInts(nil, b)
+				if err != nil || !slices.Equal(got, vs) {
+					t.Fatalf("forced %s round trip mismatch: %v", k, err)
+				}
+			}
+		}
 		fs := make([]float64, len(vs))
 		for i, v := range vs {
 			fs[i] = float64(v%100000) / 100

@@ -70,9 +70,36 @@ func TestGoldenHuffmanDecode(t *testing.T) {
 	if k := Kind(src[0]); k != IntDeltaHuffman {
 		t.Fatalf("golden kind %s", k)
 	}
-	if b := AppendInts(nil, huffmanGoldenInput()); Kind(b[0]) != IntDeltaHuffman || len(b) > 100 {
-		t.Fatalf("encoder chose %s in %d bytes, want %s in <= 100", Kind(b[0]), len(b), IntDeltaHuffman)
+	if b := forceInts(huffmanGoldenInput(), IntDeltaHuffman); Kind(b[0]) != IntDeltaHuffman || len(b) > 100 {
+		t.Fatalf("forced Huffman: %s in %d bytes, want %s in <= 100", Kind(b[0]), len(b), IntDeltaHuffman)
+	}
+}
+
+// TestGoldenFSEDecode pins the IntDeltaFSE layout from the decode side, as
+// TestGoldenHuffmanDecode does for Huffman.
+func TestGoldenFSEDecode(t *testing.T) {
+	src, err := hex.DecodeString(fseGoldenHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeInts(nil, src)
+	if err != nil {
+		t.Fatalf("DecodeInts: %v", err)
+	}
+	if want := huffmanGoldenInput(); !slices.Equal(got, want) {
+		t.Fatalf("decoded %v..., want %v...", head(got), head(want))
+	}
+	if k := Kind(src[0]); k != IntDeltaFSE {
+		t.Fatalf("golden kind %s", k)
+	}
+	// The encoder picks FSE here: the deltas' entropy (0 at 3/4, +-3 at
+	// 1/8 each: 1.06 bits) is far from Huffman's whole bits.
+	b := AppendInts(nil, huffmanGoldenInput())
+	if Kind(b[0]) != IntDeltaFSE || len(b) >= len(forceInts(huffmanGoldenInput(), IntDeltaHuffman)) {
+		t.Fatalf("encoder chose %s in %d bytes, want %s, smaller than Huffman", Kind(b[0]), len(b), IntDeltaFSE)
 	}
 }
 
 const huffmanGoldenHex = "18f4030053852000019d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de01"
+
+const fseGoldenHex = "19f403004811c7e403bebf5e6fbfde7ebdfd7afbf5f6ebedd7dbafb75f6fbfde7ebdfd7afbf5f6ebedd7dbafb75f6fbfde7ebdfd7afbf5f6ebedd7dbafb75f6fbfde7ebdfd7afbf5f6ebede00d"

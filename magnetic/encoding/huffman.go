@@ -3,6 +3,7 @@ package encoding
 import (
 	"sync"
 
+	"github.com/klauspost/compress/fse"
 	"github.com/klauspost/compress/huff0"
 )
 
@@ -21,8 +22,10 @@ const maxHuffmanDeltas = huff0.BlockSizeMax
 // huffScratch is pooled encoder/decoder state; get and put it in the same
 // function. A huff0.Scratch is not safe for concurrent use.
 type huffScratch struct {
-	s   huff0.Scratch
-	buf []byte // zigzag delta bytes (encode) or decoded bytes (decode)
+	s    huff0.Scratch
+	f    fse.Scratch
+	buf  []byte // zigzag delta bytes (encode) or decoded bytes (decode)
+	fout []byte // FSE output (encode)
 }
 
 var huffPool sync.Pool
@@ -39,25 +42,36 @@ func putHuffScratch(h *huffScratch) {
 	if cap(h.buf) > maxHuffmanDeltas+1 {
 		h.buf = nil
 	}
+	if cap(h.fout) > 2*maxHuffmanDeltas {
+		h.fout = nil
+	}
+	h.f.Out = nil
 	huffPool.Put(h)
 }
 
-// huffmanDeltas returns the Huffman-coded zigzag deltas of vs, or ok =
-// false when a delta does not fit a byte or Huffman does not pay. The
-// result aliases h and is valid until h is reused.
-func huffmanDeltas(h *huffScratch, vs []int64) ([]byte, bool) {
+// deltaBytes fills h.buf with the zigzag deltas of vs, one byte each, and
+// reports false when a delta does not fit a byte or there are too few or
+// too many deltas for an entropy-coded block.
+func deltaBytes(h *huffScratch, vs []int64) bool {
 	m := len(vs) - 1
 	if m < minHuffmanDeltas || m > maxHuffmanDeltas {
-		return nil, false
+		return false
 	}
 	h.buf = h.buf[:0]
 	for i := 1; i < len(vs); i++ {
 		z := zigzag(vs[i] - vs[i-1])
 		if z > 0xff {
-			return nil, false
+			return false
 		}
 		h.buf = append(h.buf, byte(z))
 	}
+	return true
+}
+
+// huffmanDeltas returns the Huffman-coded zigzag deltas in h.buf (filled
+// by deltaBytes), or ok = false when Huffman does not pay. The result
+// aliases h and is valid until h is reused.
+func huffmanDeltas(h *huffScratch) ([]byte, bool) {
 	h.s.Reuse = huff0.ReusePolicyNone // every block carries its own table
 	h.s.MaxDecodedSize = 0
 	out, _, err := huff0.Compress1X(h.buf, &h.s)

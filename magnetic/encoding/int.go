@@ -11,7 +11,8 @@ import (
 
 // AppendInts appends an encoded block of vs to dst and returns the extended
 // slice. It picks IntConst when all values are equal and otherwise the
-// smallest of IntDelta, IntDeltaOfDelta, IntDeltaHuffman and IntRaw.
+// smallest of IntDelta, IntDeltaOfDelta, IntRaw, IntDeltaHuffman and
+// IntDeltaFSE (ties: the first in that order).
 func AppendInts(dst []byte, vs []int64) []byte {
 	h := getHuffScratch()
 	defer putHuffScratch(h)
@@ -20,8 +21,8 @@ func AppendInts(dst []byte, vs []int64) []byte {
 }
 
 // chooseInts returns the kind AppendInts writes for vs, the size of the
-// payload after the header and, for IntDeltaHuffman, the coded stream
-// (aliasing h).
+// payload after the header and, for IntDeltaHuffman and IntDeltaFSE, the
+// coded stream (aliasing h).
 func chooseInts(vs []int64, h *huffScratch) (Kind, int, []byte) {
 	n := len(vs)
 	if n == 0 {
@@ -41,12 +42,17 @@ func chooseInts(vs []int64, h *huffScratch) (Kind, int, []byte) {
 	if 8*n < bestSize {
 		best, bestSize = IntRaw, 8*n
 	}
-	// Huffman needs at least one bit per delta plus its table.
+	// Entropy coders need at least one bit per delta plus their table.
 	var hb []byte
-	if bestSize > n/8+16 {
-		if b, ok := huffmanDeltas(h, vs); ok {
+	if bestSize > n/8+16 && deltaBytes(h, vs) {
+		if b, ok := huffmanDeltas(h); ok {
 			if s := firstLen + uvarintLen(uint64(len(b))) + len(b); s < bestSize {
 				best, bestSize, hb = IntDeltaHuffman, s, b
+			}
+		}
+		if b, ok := fseDeltas(h); ok {
+			if s := firstLen + uvarintLen(uint64(len(b))) + len(b); s < bestSize {
+				best, bestSize, hb = IntDeltaFSE, s, b
 			}
 		}
 	}
@@ -62,8 +68,8 @@ func allEqual(vs []int64) bool {
 	return true
 }
 
-// appendIntsKind writes vs as kind k; hb is the Huffman stream for
-// IntDeltaHuffman.
+// appendIntsKind writes vs as kind k; hb is the entropy-coded stream for
+// IntDeltaHuffman and IntDeltaFSE.
 func appendIntsKind(dst []byte, vs []int64, k Kind, hb []byte) []byte {
 	dst = appendHeader(dst, k, len(vs))
 	if len(vs) == 0 {
@@ -81,7 +87,7 @@ func appendIntsKind(dst []byte, vs []int64, k Kind, hb []byte) []byte {
 			dst = appendZvarint(dst, vs[1]-vs[0])
 		}
 		return appendFOR(dst, vs, 2)
-	case IntDeltaHuffman:
+	case IntDeltaHuffman, IntDeltaFSE:
 		dst = appendZvarint(dst, vs[0])
 		dst = appendUvarint(dst, uint64(len(hb)))
 		return append(dst, hb...)
@@ -109,7 +115,7 @@ func DecodeInts(dst []int64, src []byte) ([]int64, error) {
 // decodeInts decodes one integer block at the start of src and returns the
 // bytes after it. On error dst is returned with its original length.
 func decodeInts(dst []int64, src []byte) ([]int64, []byte, error) {
-	k, n, rest, err := readHeader(src, IntConst, IntDelta, IntDeltaOfDelta, IntRaw, IntDeltaHuffman)
+	k, n, rest, err := readHeader(src, IntConst, IntDelta, IntDeltaOfDelta, IntRaw, IntDeltaHuffman, IntDeltaFSE)
 	if err != nil {
 		return dst, nil, err
 	}
@@ -151,6 +157,12 @@ func decodeInts(dst []int64, src []byte) ([]int64, []byte, error) {
 	case IntDeltaHuffman:
 		dst = slices.Grow(dst, n)
 		dst, rest, err = decodeHuffmanDeltas(dst, rest, n)
+		if err != nil {
+			return dst[:base], nil, err
+		}
+	case IntDeltaFSE:
+		dst = slices.Grow(dst, n)
+		dst, rest, err = decodeFSEDeltas(dst, rest, n)
 		if err != nil {
 			return dst[:base], nil, err
 		}

@@ -10,7 +10,8 @@ import (
 // numbers are part of the on-disk format and never change meaning.
 type Kind uint8
 
-// Kinds of format version 1. See docs/format/encoding.md for each layout.
+// Kinds of format versions 1 and 2 (version 2 adds IntDeltaFSE). See
+// docs/format/encoding.md for each layout.
 const (
 	// TimestampConst stores first timestamp and a constant interval.
 	TimestampConst Kind = 1
@@ -38,6 +39,9 @@ const (
 	IntRaw Kind = 23
 	// IntDeltaHuffman stores byte-sized zigzag deltas, Huffman coded.
 	IntDeltaHuffman Kind = 24
+	// IntDeltaFSE stores byte-sized zigzag deltas, FSE (tANS) coded
+	// (format version 2).
+	IntDeltaFSE Kind = 25
 
 	// StringPlain stores length-prefixed strings.
 	StringPlain Kind = 30
@@ -77,6 +81,7 @@ var kindNames = map[Kind]string{
 	IntDeltaOfDelta:       "int-delta-of-delta",
 	IntRaw:                "int-raw",
 	IntDeltaHuffman:       "int-delta-huffman",
+	IntDeltaFSE:           "int-delta-fse",
 	StringPlain:           "string-plain",
 	StringDict:            "string-dict",
 	StringDictRLE:         "string-dict-rle",

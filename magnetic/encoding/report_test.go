@@ -34,6 +34,27 @@ func forceFloats(vs []float64, k Kind) []byte {
 	return AppendFloats(nil, vs)
 }
 
+// forceInts encodes vs with the entropy-coded kind k (IntDeltaHuffman or
+// IntDeltaFSE), or returns nil when k does not apply to vs.
+func forceInts(vs []int64, k Kind) []byte {
+	h := getHuffScratch()
+	defer putHuffScratch(h)
+	if !deltaBytes(h, vs) {
+		return nil
+	}
+	var b []byte
+	var ok bool
+	if k == IntDeltaHuffman {
+		b, ok = huffmanDeltas(h)
+	} else {
+		b, ok = fseDeltas(h)
+	}
+	if !ok {
+		return nil
+	}
+	return appendIntsKind(nil, vs, k, b)
+}
+
 // forceTimestamps encodes ts with kind k (TimestampDeltaOfDelta or
 // TimestampDelta), or AppendTimestamps' choice for any other k.
 func forceTimestamps(ts []int64, k Kind) []byte {

@@ -3,6 +3,7 @@ package encoding
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // Benchmarks on TSBS-shaped data (see data_test.go): 8192-sample blocks,
@@ -19,6 +20,14 @@ func reportPerValue(b *testing.B, values, encoded int) {
 	b.Helper()
 	b.ReportMetric(float64(encoded)/float64(values), "B/sample")
 	b.ReportMetric(float64(b.N)*float64(values)/b.Elapsed().Seconds(), "values/s")
+}
+
+// reportCPU adds cpu-ns/value when the loop's CPU time was measured.
+func reportCPU(b *testing.B, cpu time.Duration, values int) {
+	b.Helper()
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(values), "cpu-ns/value")
+	}
 }
 
 func benchTimestampData() []struct {
@@ -330,4 +339,90 @@ func BenchmarkBools(b *testing.B) {
 		}
 		reportPerValue(b, len(vs), len(src))
 	})
+}
+
+// forceDecimal encodes vs as FloatDecimal with mantissas of the
+// entropy-coded kind k (IntDeltaHuffman or IntDeltaFSE), or returns nil
+// when k does not apply.
+func forceDecimal(vs []float64, k Kind) []byte {
+	ms := getInt64s(len(vs))
+	defer putInt64s(ms)
+	e, ok := decimalMantissas(ms, vs)
+	if !ok {
+		return nil
+	}
+	inner := forceInts(ms.s, k)
+	if inner == nil {
+		return nil
+	}
+	dst := appendHeader(nil, FloatDecimal, len(vs))
+	dst = appendZvarint(dst, int64(e))
+	return append(dst, inner...)
+}
+
+// BenchmarkMantissaCoders compares the mantissa coders of TSBS cpu values
+// (integers, random walk) in the same run: IntDeltaHuffman (format version
+// 1's choice) against IntDeltaFSE (version 2), in blocks of 1080 samples
+// (one 3 h flush at 10 s, the bench harness' small preset) and of 8192
+// (BlockRows). Each reports B/sample of the whole float block and
+// values/s, and cpu-ns/value: CPU time of the loop's thread, which a
+// loaded machine does not inflate as it does wall-clock time. "auto" is
+// AppendFloats' own choice.
+func BenchmarkMantissaCoders(b *testing.B) {
+	all := cpuBlocks(reportSeed1, benchHosts, 0)
+	for _, n := range []int{1080, blockLen} {
+		blocks := make([][]float64, len(all))
+		for i, blk := range all {
+			blocks[i] = blk[:n]
+		}
+		for _, k := range []Kind{IntDeltaHuffman, IntDeltaFSE, 0} {
+			name := "auto"
+			if k != 0 {
+				name = k.String()
+			}
+			enc := func(vs []float64) []byte {
+				if k == 0 {
+					return AppendFloats(nil, vs)
+				}
+				return forceDecimal(vs, k)
+			}
+			srcs := make([][]byte, len(blocks))
+			total := 0
+			for i, vs := range blocks {
+				srcs[i] = enc(vs)
+				total += len(srcs[i])
+			}
+			perBlock := total / len(blocks)
+			b.Run(fmt.Sprintf("n=%d/%s/encode", n, name), func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(8 * n))
+				i := 0
+				m := startCPU()
+				for b.Loop() {
+					sinkBytes = enc(blocks[i%len(blocks)])
+					i++
+				}
+				reportCPU(b, m.stop(), n)
+				reportPerValue(b, n, perBlock)
+			})
+			b.Run(fmt.Sprintf("n=%d/%s/decode", n, name), func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(8 * n))
+				var dst []float64
+				i := 0
+				m := startCPU()
+				for b.Loop() {
+					var err error
+					dst, err = DecodeFloats(dst[:0], srcs[i%len(srcs)])
+					if err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+				reportCPU(b, m.stop(), n)
+				sinkFloats = dst
+				reportPerValue(b, n, perBlock)
+			})
+		}
+	}
 }

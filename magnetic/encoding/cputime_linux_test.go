@@ -1,0 +1,35 @@
+//go:build linux
+
+package encoding
+
+import (
+	"runtime"
+	"syscall"
+	"time"
+)
+
+// threadCPU returns the CPU time of the calling OS thread.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_THREAD, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuMeter measures the CPU time of a benchmark loop on its own OS thread:
+// on a loaded machine it stays meaningful where wall-clock ns/op does not.
+type cpuMeter struct{ start time.Duration }
+
+// startCPU locks the goroutine to its thread; stop unlocks it.
+func startCPU() cpuMeter {
+	runtime.LockOSThread()
+	return cpuMeter{start: threadCPU()}
+}
+
+// stop returns the CPU time since startCPU.
+func (m cpuMeter) stop() time.Duration {
+	d := threadCPU() - m.start
+	runtime.UnlockOSThread()
+	return d
+}
