@@ -132,3 +132,28 @@ func TestNamedTablesCompareAcrossColumnOrders(t *testing.T) {
 		t.Errorf("influx answer without the value column: %v", err)
 	}
 }
+
+// FuzzAnswerTables feeds arbitrary bodies to the Query API page and
+// InfluxDB answer readers, positional and by name: a malformed answer is
+// an error, never a panic.
+func FuzzAnswerTables(f *testing.F) {
+	f.Add([]byte(`{"ColumnInfo":[{"Name":"time","Type":{"ScalarType":"TIMESTAMP"}},{"Name":"name","Type":{"ScalarType":"VARCHAR"}},{"Name":"v","Type":{"ScalarType":"DOUBLE"}}],"Rows":[{"Data":[{"ScalarValue":"2024-01-01 00:00:00.000000000"},{"ScalarValue":"a"},{"NullValue":true}]}]}`))
+	f.Add([]byte(`{"results":[{"series":[{"name":"r","tags":{"name":"a"},"columns":["time","v"],"values":[[1,2],[3,null],["x",1]]}]}]}`))
+	f.Add([]byte(`{"Rows":[{"Data":[]}],"results":[{"series":[{"values":[[]]}]}]}`))
+	specs := []*tableSpec{nil, {Time: true, Keys: []string{"name"}, Vals: []string{"v"}}, {Vals: []string{"v"}}}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var page struct {
+			ColumnInfo []tsColumn
+			Rows       []json.RawMessage
+		}
+		var resp influxResponse
+		for _, spec := range specs {
+			if json.Unmarshal(body, &page) == nil {
+				_ = Table{}.addTimestreamRows(page.ColumnInfo, page.Rows, spec)
+			}
+			if json.Unmarshal(body, &resp) == nil {
+				_, _ = influxTable(&resp, spec)
+			}
+		}
+	})
+}
