@@ -10,8 +10,8 @@
 // directories and the crash-safety protocol around them. It owns no schema:
 // table IDs, names and retention come from the catalog. Column block
 // encodings come from magnetic/encoding. The byte layout of a part is
-// specified in docs/format/part.md (format version 1), with the directory
-// layout and the layout file.
+// specified in docs/format/part.md (format version 2; version 1 parts are
+// still read), with the directory layout and the layout file.
 //
 // Store is safe for concurrent use. Scans, WritePart, Merge and
 // ApplyRetention may run at the same time: scans hold a reference on every

@@ -21,7 +21,7 @@ const (
 	formatV2 = 2
 )
 
-// Limits of format version 1.
+// Limits of format versions 1 and 2.
 const (
 	// BlockRows is the largest number of rows in one column block.
 	BlockRows   = 8192

@@ -12,8 +12,8 @@
 //
 // # Format
 //
-// Format version 1 is specified byte for byte in docs/format/encoding.md. In
-// short, a block is
+// Format version 2 (version 1 plus IntDeltaFSE) is specified byte for byte
+// in docs/format/encoding.md. In short, a block is
 //
 //	byte     kind     // Kind: which layout follows; never reused
 //	uvarint  count    // number of values, at most MaxCount
@@ -26,7 +26,7 @@
 // 2015) or raw IEEE-754 bits. Integers use a constant, delta or
 // delta-of-delta with frame-of-reference bit packing in 128-value mini-blocks,
 // byte-sized deltas Huffman coded (zstd's literal format, via klauspost
-// huff0), or raw. Strings use a dictionary with bit-packed or run-length indexes, or
+// huff0) or FSE coded (zstd's tANS, via klauspost fse), or raw. Strings use a dictionary with bit-packed or run-length indexes, or
 // plain length-prefixed values. Booleans use a bitmap or run lengths.
 //
 // Compress adds a one-byte compression header (none, snappy, zstd) and the
