@@ -4,15 +4,16 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
-	"github.com/prometheus/prometheus/tsdb/chunks"
 	"github.com/prometheus/prometheus/util/annotations"
 
 	"github.com/tidaldb/tidal/ingest"
@@ -29,6 +30,10 @@ type Queryable struct {
 	Source   scan.Source
 	Database string
 	Table    string
+
+	// serialScans turns off the prefetch goroutines: every set is scanned
+	// by its reader (benchmarks measure what prefetching brings).
+	serialScans bool
 }
 
 // Querier implements storage.Queryable.
@@ -39,9 +44,31 @@ func (q *Queryable) Querier(mint, maxt int64) (storage.Querier, error) {
 type querier struct {
 	q          *Queryable
 	mint, maxt int64 // milliseconds
+
+	mu       sync.Mutex   // Guards everything below.
+	pending  []*seriesSet // selected, not yet loading, in Select order
+	started  []*seriesSet // every set Select returned, to cancel on Close
+	workers  int          // prefetch goroutines running
+	closed   bool
+	workerWG sync.WaitGroup
 }
 
-func (*querier) Close() error { return nil }
+// Close cancels the scans still running and waits for the prefetch
+// goroutines; the series sets that Select returned must not be read
+// afterwards.
+func (qr *querier) Close() error {
+	qr.mu.Lock()
+	qr.closed = true
+	qr.pending = nil
+	sets := qr.started
+	qr.started = nil
+	qr.mu.Unlock()
+	for _, ss := range sets {
+		ss.cancel()
+	}
+	qr.workerWG.Wait()
+	return nil
+}
 
 // request translates matchers into a scan request; the returned matchers
 // must still be checked on every series.
@@ -108,48 +135,127 @@ func matchesAll(lset labels.Labels, ms []*labels.Matcher) bool {
 	return true
 }
 
-// Select implements storage.Querier. The series are read eagerly: the scan
-// cursor's batches are only valid until the next batch.
+// Select implements storage.Querier. The set loads its series eagerly
+// (the scan cursor's batches are only valid until the next batch) but
+// not at once: the first Next on any set of the querier scans that set on
+// the caller's goroutine and starts up to GOMAXPROCS-1 goroutines that
+// scan the other sets selected so far, in Select order. The engine selects
+// every selector of a query before it evaluates the first one, so the
+// scans of later selectors overlap the evaluation of earlier ones, and a
+// query with one selector starts no goroutine.
 func (qr *querier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
 	mint, maxt := qr.mint, qr.maxt
-	columns := []string{scan.ColMeasureValue}
 	if hints != nil {
 		mint, maxt = max(mint, hints.Start), min(maxt, hints.End)
 	}
-	cur, err := qr.q.Source.Scan(ctx, qr.request(mint, maxt, columns, ms))
+	ctx, cancel := context.WithCancel(ctx)
+	ss := &seriesSet{
+		qr: qr, ctx: ctx, cancel: cancel, done: make(chan struct{}), i: -1,
+		req: qr.request(mint, maxt, []string{scan.ColMeasureValue}, ms), ms: residualMatchers(ms), sortSeries: sortSeries,
+	}
+	qr.mu.Lock()
+	defer qr.mu.Unlock()
+	qr.started = append(qr.started, ss)
+	if !qr.closed {
+		qr.pending = append(qr.pending, ss)
+	}
+	return ss
+}
+
+// claim reports whether ss was not yet claimed by a reader or a prefetch
+// goroutine, in which case the caller loads it; then, unless serialScans,
+// it starts prefetch goroutines for the sets still pending.
+func (qr *querier) claim(ss *seriesSet) bool {
+	qr.mu.Lock()
+	defer qr.mu.Unlock()
+	mine := !ss.claimed
+	if mine {
+		ss.claimed = true
+		if i := slices.Index(qr.pending, ss); i >= 0 {
+			qr.pending = slices.Delete(qr.pending, i, i+1)
+		}
+	}
+	if !qr.q.serialScans && !qr.closed {
+		for n := min(len(qr.pending), runtime.GOMAXPROCS(0)-1) - qr.workers; n > 0; n-- {
+			qr.workers++
+			qr.workerWG.Add(1)
+			go qr.prefetch()
+		}
+	}
+	return mine
+}
+
+// prefetch loads pending sets until none is left.
+func (qr *querier) prefetch() {
+	defer qr.workerWG.Done()
+	for {
+		qr.mu.Lock()
+		if len(qr.pending) == 0 || qr.closed {
+			qr.workers--
+			qr.mu.Unlock()
+			return
+		}
+		ss := qr.pending[0]
+		qr.pending = qr.pending[1:]
+		ss.claimed = true
+		qr.mu.Unlock()
+		ss.load()
+	}
+}
+
+// load reads the numeric single-measure series of the set's request
+// that satisfy its residual matchers, sorted by labels if asked, and marks
+// the set done.
+func (ss *seriesSet) load() {
+	defer close(ss.done)
+	ss.series, ss.err = ss.qr.scanSeries(ss.ctx, ss.req, ss.ms)
+	if ss.err == nil && ss.sortSeries {
+		slices.SortFunc(ss.series, func(a, b storage.Series) int { return labels.Compare(a.Labels(), b.Labels()) })
+	}
+}
+
+func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labels.Matcher) ([]storage.Series, error) {
+	cur, err := qr.q.Source.Scan(ctx, req)
 	if err != nil {
-		return storage.ErrSeriesSet(fmt.Errorf("scan %s.%s: %w", qr.q.Database, qr.q.Table, err))
+		return nil, fmt.Errorf("scan %s.%s: %w", qr.q.Database, qr.q.Table, err)
 	}
 	defer cur.Close()
 	var out []storage.Series
 	var sb labels.ScratchBuilder
 	for cur.Next() {
 		b := cur.Batch()
-		lset := seriesLabels(&sb, &b.Series)
-		if !matchesAll(lset, ms) {
-			continue
-		}
-		s := &series{lset: lset, samples: make(fsamples, 0, len(b.Time))}
 		col := b.Column(scan.ColMeasureValue)
 		if col == nil || (col.Type != ingest.TypeDouble && col.Type != ingest.TypeBigint) {
 			continue // not a numeric single-measure series
 		}
-		for i, ns := range b.Time {
-			if col.Type == ingest.TypeBigint {
-				s.add(ns/1e6, float64(col.I[i]))
-			} else {
-				s.add(ns/1e6, col.F[i])
-			}
+		lset := seriesLabels(&sb, &b.Series)
+		if !matchesAll(lset, ms) {
+			continue
 		}
-		out = append(out, s)
+		out = append(out, &series{lset: lset, samples: appendSamples(make([]fsample, 0, len(b.Time)), b.Time, col)})
 	}
 	if err := cur.Err(); err != nil {
-		return storage.ErrSeriesSet(fmt.Errorf("scan %s.%s: %w", qr.q.Database, qr.q.Table, err))
+		return nil, fmt.Errorf("scan %s.%s: %w", qr.q.Database, qr.q.Table, err)
 	}
-	if sortSeries {
-		sort.Slice(out, func(i, j int) bool { return labels.Compare(out[i].Labels(), out[j].Labels()) < 0 })
+	return out, nil
+}
+
+// residualMatchers returns the matchers of ms that the scan request built
+// by request does not enforce exactly, which must be checked on every
+// scanned series. The scan's equality, inequality and absence matchers
+// select exactly the series the Prometheus matchers select; presence
+// (!="") and regular expressions are checked again.
+func residualMatchers(ms []*labels.Matcher) []*labels.Matcher {
+	var out []*labels.Matcher
+	for _, m := range ms {
+		switch {
+		case m.Type == labels.MatchEqual:
+		case m.Type == labels.MatchNotEqual && m.Value != "":
+		default:
+			out = append(out, m)
+		}
 	}
-	return &seriesSet{series: out, i: -1}
+	return out
 }
 
 // LabelValues implements storage.LabelQuerier.
@@ -203,51 +309,158 @@ func (qr *querier) eachSeries(ctx context.Context, ms []*labels.Matcher, fn func
 // series is one materialised series.
 type series struct {
 	lset    labels.Labels
-	samples fsamples
+	samples []fsample
 }
 
-// fsample is one float sample; *fsample implements chunks.Sample, so the
-// list iterator reads the slice without boxing a value per sample.
+// fsample is one float sample.
 type fsample struct {
 	t int64 // milliseconds
 	f float64
 }
 
-func (s *fsample) T() int64                      { return s.t }
-func (s *fsample) ST() int64                     { return 0 }
-func (s *fsample) F() float64                    { return s.f }
-func (s *fsample) H() *histogram.Histogram       { return nil }
-func (s *fsample) FH() *histogram.FloatHistogram { return nil }
-func (s *fsample) Type() chunkenc.ValueType      { return chunkenc.ValFloat }
-func (s *fsample) Copy() chunks.Sample           { c := *s; return &c }
-
-type fsamples []fsample
-
-func (fs fsamples) Get(i int) chunks.Sample { return &fs[i] }
-func (fs fsamples) Len() int                { return len(fs) }
-
-// add appends a sample; TidalDB keeps nanoseconds, Prometheus works in
+// appendSamples appends to dst the samples of one batch's times (ns) and
+// numeric column; TidalDB keeps nanoseconds, Prometheus works in
 // milliseconds, so of several samples in one millisecond the last is kept.
-func (s *series) add(ms int64, f float64) {
-	if n := len(s.samples); n > 0 && s.samples[n-1].t == ms {
-		s.samples[n-1].f = f
-		return
+func appendSamples(dst []fsample, times []int64, col *scan.Column) []fsample {
+	if col.Type == ingest.TypeBigint {
+		vals := col.I[:len(times)]
+		for i, ns := range times {
+			dst = addSample(dst, ns/1e6, float64(vals[i]))
+		}
+		return dst
 	}
-	s.samples = append(s.samples, fsample{t: ms, f: f})
+	vals := col.F[:len(times)]
+	for i, ns := range times {
+		dst = addSample(dst, ns/1e6, vals[i])
+	}
+	return dst
+}
+
+func addSample(dst []fsample, ms int64, f float64) []fsample {
+	if n := len(dst); n > 0 && dst[n-1].t == ms {
+		dst[n-1].f = f
+		return dst
+	}
+	return append(dst, fsample{t: ms, f: f})
 }
 
 func (s *series) Labels() labels.Labels { return s.lset }
 
-func (s *series) Iterator(chunkenc.Iterator) chunkenc.Iterator {
-	return storage.NewListSeriesIterator(s.samples)
+// Iterator implements storage.Series; it reuses it when it is one of
+// this package's iterators.
+func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
+	if si, ok := it.(*sampleIterator); ok {
+		si.reset(s.samples)
+		return si
+	}
+	si := &sampleIterator{}
+	si.reset(s.samples)
+	return si
 }
 
+// sampleIterator is a chunkenc.Iterator over a float sample slice, read
+// directly (storage.ListSeriesIterator reads through an interface per
+// sample); Seek searches forward by bisection.
+type sampleIterator struct {
+	s []fsample
+	i int
+}
+
+func (it *sampleIterator) reset(s []fsample) { it.s, it.i = s, -1 }
+
+func (it *sampleIterator) Next() chunkenc.ValueType {
+	if it.i+1 >= len(it.s) {
+		it.i = len(it.s)
+		return chunkenc.ValNone
+	}
+	it.i++
+	return chunkenc.ValFloat
+}
+
+// millis is a timestamp in milliseconds. Seek spells its parameter with
+// it because go vet's stdmethods check takes any Seek(int64) for a broken
+// io.Seeker; the alias is the same type, so chunkenc.Iterator is met.
+type millis = int64
+
+func (it *sampleIterator) Seek(t millis) chunkenc.ValueType {
+	it.i = max(it.i, 0)
+	if it.i >= len(it.s) {
+		return chunkenc.ValNone
+	}
+	if it.s[it.i].t < t {
+		rest := it.s[it.i:]
+		it.i += sort.Search(len(rest), func(j int) bool { return rest[j].t >= t })
+		if it.i >= len(it.s) {
+			return chunkenc.ValNone
+		}
+	}
+	return chunkenc.ValFloat
+}
+
+func (it *sampleIterator) At() (int64, float64) {
+	s := &it.s[it.i]
+	return s.t, s.f
+}
+
+func (*sampleIterator) AtHistogram(*histogram.Histogram) (int64, *histogram.Histogram) {
+	panic("BUG: promapi: AtHistogram on a float series")
+}
+
+func (*sampleIterator) AtFloatHistogram(*histogram.FloatHistogram) (int64, *histogram.FloatHistogram) {
+	panic("BUG: promapi: AtFloatHistogram on a float series")
+}
+
+func (it *sampleIterator) AtT() int64 { return it.s[it.i].t }
+func (*sampleIterator) AtST() int64   { return 0 }
+func (*sampleIterator) Err() error    { return nil }
+
+// seriesSet is the result of one Select. It is loaded once, by the
+// first reader (Next or Err) or by a prefetch goroutine, whichever claims
+// it first; done is closed when series and err are set.
 type seriesSet struct {
-	series []storage.Series
-	i      int
+	qr         *querier
+	ctx        context.Context
+	cancel     context.CancelFunc
+	req        *scan.Request
+	ms         []*labels.Matcher // checked on every scanned series
+	sortSeries bool
+
+	claimed bool // guarded by qr.mu
+
+	done   chan struct{}
+	series []storage.Series // written before done is closed
+	err    error            // written before done is closed
+
+	// Used by the reader only.
+	ready bool
+	i     int
 }
 
-func (ss *seriesSet) Next() bool                        { ss.i++; return ss.i < len(ss.series) }
-func (ss *seriesSet) At() storage.Series                { return ss.series[ss.i] }
-func (ss *seriesSet) Err() error                        { return nil }
-func (ss *seriesSet) Warnings() annotations.Annotations { return nil }
+func (ss *seriesSet) wait() {
+	if ss.ready {
+		return
+	}
+	if ss.qr.claim(ss) {
+		ss.load()
+	}
+	<-ss.done
+	ss.ready = true
+}
+
+func (ss *seriesSet) Next() bool {
+	ss.wait()
+	if ss.err != nil || ss.i >= len(ss.series) {
+		return false
+	}
+	ss.i++
+	return ss.i < len(ss.series)
+}
+
+func (ss *seriesSet) At() storage.Series { return ss.series[ss.i] }
+
+func (ss *seriesSet) Err() error {
+	ss.wait()
+	return ss.err
+}
+
+func (*seriesSet) Warnings() annotations.Annotations { return nil }

@@ -1,6 +1,7 @@
 package promapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -44,12 +45,13 @@ func (h *ReadHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := &prompb.ReadResponse{Results: make([]*prompb.QueryResult, len(req.Queries))}
 	for i, qry := range req.Queries {
-		ss, err := h.selectQuery(r, qry)
+		ss, q, err := h.selectQuery(r, qry)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		res, _, err := remote.ToQueryResult(ss, h.SampleLimit)
+		err = errors.Join(err, q.Close())
 		if err != nil {
 			http.Error(w, "read query "+fmt.Sprint(i)+": "+err.Error(), http.StatusBadRequest)
 			return
@@ -63,21 +65,22 @@ func (h *ReadHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *ReadHandler) selectQuery(r *http.Request, qry *prompb.Query) (storage.SeriesSet, error) {
+// selectQuery starts one query's Select; the caller closes the querier
+// after reading the set.
+func (h *ReadHandler) selectQuery(r *http.Request, qry *prompb.Query) (storage.SeriesSet, storage.Querier, error) {
 	ms, err := remote.FromLabelMatchers(qry.Matchers)
 	if err != nil {
-		return nil, fmt.Errorf("read matchers: %w", err)
+		return nil, nil, fmt.Errorf("read matchers: %w", err)
 	}
 	q, err := h.q.Querier(qry.StartTimestampMs, qry.EndTimestampMs)
 	if err != nil {
-		return nil, fmt.Errorf("read querier: %w", err)
+		return nil, nil, fmt.Errorf("read querier: %w", err)
 	}
 	hints := &storage.SelectHints{Start: qry.StartTimestampMs, End: qry.EndTimestampMs}
 	if qry.Hints != nil {
 		hints.Step, hints.Func = qry.Hints.StepMs, qry.Hints.Func
 	}
-	ss := q.Select(r.Context(), true, hints, ms...)
-	return ss, q.Close()
+	return q.Select(r.Context(), true, hints, ms...), q, nil
 }
 
 func (h *ReadHandler) streamed(w http.ResponseWriter, r *http.Request, req *prompb.ReadRequest) {
@@ -88,13 +91,14 @@ func (h *ReadHandler) streamed(w http.ResponseWriter, r *http.Request, req *prom
 	}
 	w.Header().Set("Content-Type", "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse")
 	for i, qry := range req.Queries {
-		ss, err := h.selectQuery(r, qry)
+		ss, q, err := h.selectQuery(r, qry)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if _, err := remote.StreamChunkedReadResponses(remote.NewChunkedWriter(w, f), int64(i),
-			storage.NewSeriesSetToChunkSet(ss), nil, h.MaxBytesInFrame, &h.marshalPool); err != nil {
+		_, err = remote.StreamChunkedReadResponses(remote.NewChunkedWriter(w, f), int64(i),
+			storage.NewSeriesSetToChunkSet(ss), nil, h.MaxBytesInFrame, &h.marshalPool)
+		if err = errors.Join(err, q.Close()); err != nil {
 			// Headers are gone: the client sees a truncated stream.
 			return
 		}

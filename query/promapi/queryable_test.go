@@ -1,0 +1,297 @@
+package promapi
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/query/scan"
+)
+
+// TestSampleIterator checks Next and Seek on hand-made cases: Seek never
+// goes back, stays on a sample already at or past t, and exhausts.
+func TestSampleIterator(t *testing.T) {
+	samples := []fsample{{10, 1}, {20, 2}, {30, 3}, {40, 4}}
+	type op struct {
+		seek    bool
+		t       int64 // Seek argument
+		want    chunkenc.ValueType
+		wantT   int64
+		wantVal float64
+	}
+	cases := []struct {
+		name    string
+		samples []fsample
+		ops     []op
+	}{
+		{"next through", samples, []op{{false, 0, chunkenc.ValFloat, 10, 1}, {false, 0, chunkenc.ValFloat, 20, 2},
+			{false, 0, chunkenc.ValFloat, 30, 3}, {false, 0, chunkenc.ValFloat, 40, 4}, {false, 0, chunkenc.ValNone, 0, 0},
+			{false, 0, chunkenc.ValNone, 0, 0}, {true, 0, chunkenc.ValNone, 0, 0}}},
+		{"seek before start", samples, []op{{true, 5, chunkenc.ValFloat, 10, 1}, {false, 0, chunkenc.ValFloat, 20, 2}}},
+		{"seek exact and between", samples, []op{{true, 20, chunkenc.ValFloat, 20, 2}, {true, 25, chunkenc.ValFloat, 30, 3},
+			{true, 30, chunkenc.ValFloat, 30, 3}, {true, 10, chunkenc.ValFloat, 30, 3}, {false, 0, chunkenc.ValFloat, 40, 4}}},
+		{"seek past end", samples, []op{{true, 41, chunkenc.ValNone, 0, 0}, {false, 0, chunkenc.ValNone, 0, 0}, {true, 0, chunkenc.ValNone, 0, 0}}},
+		{"seek to last then next", samples, []op{{true, 40, chunkenc.ValFloat, 40, 4}, {false, 0, chunkenc.ValNone, 0, 0}}},
+		{"empty", nil, []op{{false, 0, chunkenc.ValNone, 0, 0}, {true, 0, chunkenc.ValNone, 0, 0}}},
+		{"empty seek first", nil, []op{{true, 0, chunkenc.ValNone, 0, 0}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			it := (&series{samples: c.samples}).Iterator(nil)
+			for i, o := range c.ops {
+				var got chunkenc.ValueType
+				if o.seek {
+					got = it.Seek(o.t)
+				} else {
+					got = it.Next()
+				}
+				if got != o.want {
+					t.Fatalf("op %d %+v: type %v, want %v", i, o, got, o.want)
+				}
+				if got == chunkenc.ValFloat {
+					ts, v := it.At()
+					if ts != o.wantT || v != o.wantVal || it.AtT() != o.wantT || it.AtST() != 0 {
+						t.Fatalf("op %d %+v: at (%d, %v) AtT %d", i, o, ts, v, it.AtT())
+					}
+				}
+			}
+			if it.Err() != nil {
+				t.Fatalf("err %v", it.Err())
+			}
+		})
+	}
+}
+
+// TestSampleIteratorAgainstList drives the iterator and Prometheus's list
+// iterator with the same random Next and Seek calls and compares them.
+func TestSampleIteratorAgainstList(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var reuse chunkenc.Iterator
+	for round := range 200 {
+		s := &series{}
+		ls := &listSeries{}
+		at := int64(rng.IntN(50))
+		for range rng.IntN(40) {
+			at += 1 + int64(rng.IntN(20))
+			f := rng.Float64()
+			s.samples = append(s.samples, fsample{at, f})
+			ls.add(at, f)
+		}
+		it := s.Iterator(reuse)
+		reuse = it
+		want := ls.Iterator(nil)
+		for op := range 60 {
+			var got, exp chunkenc.ValueType
+			if rng.IntN(2) == 0 {
+				got, exp = it.Next(), want.Next()
+			} else {
+				ts := int64(rng.IntN(int(at) + 30))
+				got, exp = it.Seek(ts), want.Seek(ts)
+			}
+			if got != exp {
+				t.Fatalf("round %d op %d: type %v, list %v", round, op, got, exp)
+			}
+			if got == chunkenc.ValFloat {
+				gt, gv := it.At()
+				wt, wv := want.At()
+				if gt != wt || gv != wv {
+					t.Fatalf("round %d op %d: (%d, %v), list (%d, %v)", round, op, gt, gv, wt, wv)
+				}
+			}
+		}
+	}
+}
+
+func TestAppendSamples(t *testing.T) {
+	cases := []struct {
+		name  string
+		times []int64
+		col   scan.Column
+		want  []fsample
+	}{
+		{"double", []int64{1e6, 2e6, 3_500_000}, scan.Column{Type: ingest.TypeDouble, F: []float64{1.5, 2.5, 3.5}},
+			[]fsample{{1, 1.5}, {2, 2.5}, {3, 3.5}}},
+		{"bigint", []int64{1e6, 2e6}, scan.Column{Type: ingest.TypeBigint, I: []int64{7, -8}}, []fsample{{1, 7}, {2, -8}}},
+		// Several samples in one millisecond: the last one is kept.
+		{"same millisecond", []int64{1e6, 1_000_001, 1_999_999, 2e6}, scan.Column{Type: ingest.TypeDouble, F: []float64{1, 2, 3, 4}},
+			[]fsample{{1, 3}, {2, 4}}},
+		{"empty", nil, scan.Column{Type: ingest.TypeDouble}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := appendSamples(nil, c.times, &c.col)
+			if !slices.Equal(got, c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// blockingSource answers every scan with a cursor whose Next waits for
+// the scan's context to end.
+type blockingSource struct{ started chan struct{} }
+
+func (s blockingSource) Scan(ctx context.Context, _ *scan.Request) (scan.Batches, error) {
+	return &blockingCursor{ctx: ctx, started: s.started}, nil
+}
+
+type blockingCursor struct {
+	ctx     context.Context
+	started chan struct{}
+}
+
+func (c *blockingCursor) Next() bool {
+	close(c.started)
+	<-c.ctx.Done()
+	return false
+}
+func (c *blockingCursor) Batch() *scan.Batch { return nil }
+func (c *blockingCursor) Err() error         { return c.ctx.Err() }
+func (c *blockingCursor) Close() error       { return nil }
+
+// routeSource sends scans whose request names measure "blocked" to
+// blocked and the others to rest.
+type routeSource struct{ blocked, rest scan.Source }
+
+func (s routeSource) Scan(ctx context.Context, req *scan.Request) (scan.Batches, error) {
+	for _, m := range req.Where {
+		if m.Name == scan.ColMeasureName && m.Op == scan.MatchEqual && m.Values[0] == "blocked" {
+			return s.blocked.Scan(ctx, req)
+		}
+	}
+	return s.rest.Scan(ctx, req)
+}
+
+type failingSource struct{ err error }
+
+func (s failingSource) Scan(context.Context, *scan.Request) (scan.Batches, error) { return nil, s.err }
+
+func selectNames(t *testing.T, ss storage.SeriesSet) []string {
+	t.Helper()
+	var out []string
+	for ss.Next() {
+		it := ss.At().Iterator(nil)
+		n := 0
+		for it.Next() == chunkenc.ValFloat {
+			n++
+		}
+		out = append(out, ss.At().Labels().Get("__name__")+"/"+ss.At().Labels().Get("job")+":"+strings.Repeat("x", min(n, 3)))
+	}
+	if err := ss.Err(); err != nil {
+		t.Fatalf("select: %v", err)
+	}
+	return out
+}
+
+// TestSelectSets reads several sets of one querier out of Select order,
+// leaves one unread, and checks each answer; then Close returns.
+func TestSelectSets(t *testing.T) {
+	q := fixture()
+	qr, err := q.Querier(t0.UnixMilli(), t0.Add(time.Hour).UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq := func(n, v string) *labels.Matcher { return labels.MustNewMatcher(labels.MatchEqual, n, v) }
+	sets := []storage.SeriesSet{
+		qr.Select(t.Context(), false, nil, eq("__name__", "http_requests_total"), eq("job", "a")),
+		qr.Select(t.Context(), true, nil, eq("__name__", "http_requests_total")),
+		qr.Select(t.Context(), false, nil, eq("__name__", "queue_len")),
+		qr.Select(t.Context(), false, nil, eq("__name__", "status")),
+		qr.Select(t.Context(), false, nil, eq("__name__", "nothing")),
+	}
+	want := [][]string{
+		{"http_requests_total/a:xxx"},
+		{"http_requests_total/a:xxx", "http_requests_total/b:xxx"},
+		{"queue_len/a:xxx"},
+		nil, // VARCHAR
+	}
+	for _, i := range []int{2, 0, 3, 1} {
+		if got := selectNames(t, sets[i]); !slices.Equal(got, want[i]) {
+			t.Errorf("set %d: %v, want %v", i, got, want[i])
+		}
+	}
+	if err := qr.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSelectClose checks that Close cancels a scan a prefetch goroutine
+// is running and that a set read after Close ends with the cancellation
+// instead of blocking.
+func TestSelectClose(t *testing.T) {
+	started := make(chan struct{})
+	q := &Queryable{Source: routeSource{blocked: blockingSource{started: started}, rest: fixture().Source}, Database: "testdb", Table: "tbl"}
+	qr, err := q.Querier(t0.UnixMilli(), t0.Add(time.Hour).UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq := func(n, v string) *labels.Matcher { return labels.MustNewMatcher(labels.MatchEqual, n, v) }
+	first := qr.Select(t.Context(), false, nil, eq("__name__", "queue_len"))
+	blocked := qr.Select(t.Context(), false, nil, eq("__name__", "blocked"))
+	unread := qr.Select(t.Context(), false, nil, eq("__name__", "queue_len"))
+	if got := selectNames(t, first); !slices.Equal(got, []string{"queue_len/a:xxx"}) {
+		t.Fatalf("first set: %v", got)
+	}
+	if err := qr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if blocked.Next() {
+		t.Error("blocked: Next after Close")
+	}
+	if err := blocked.Err(); !errors.Is(err, context.Canceled) {
+		t.Errorf("blocked: err %v, want context.Canceled", err)
+	}
+	// A prefetch goroutine may have loaded the unread set before Close
+	// (with GOMAXPROCS > 2); if not, reading it ends with the cancellation.
+	if unread.Next() {
+		if got := unread.At().Labels().Get("__name__"); got != "queue_len" || unread.Next() || unread.Err() != nil {
+			t.Errorf("unread: %s, err %v", got, unread.Err())
+		}
+	} else if err := unread.Err(); !errors.Is(err, context.Canceled) {
+		t.Errorf("unread: err %v, want context.Canceled", err)
+	}
+}
+
+func TestSelectScanError(t *testing.T) {
+	boom := errors.New("boom")
+	q := &Queryable{Source: failingSource{boom}, Database: "db", Table: "t"}
+	qr, err := q.Querier(0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer qr.Close()
+	ss := qr.Select(t.Context(), false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", "x"))
+	if ss.Next() {
+		t.Fatal("Next on a failed scan")
+	}
+	if err := ss.Err(); !errors.Is(err, boom) || !strings.Contains(err.Error(), "scan db.t") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestResidualMatchers(t *testing.T) {
+	ms := []*labels.Matcher{
+		labels.MustNewMatcher(labels.MatchEqual, "a", "x"),
+		labels.MustNewMatcher(labels.MatchEqual, "b", ""),
+		labels.MustNewMatcher(labels.MatchNotEqual, "c", "x"),
+		labels.MustNewMatcher(labels.MatchNotEqual, "d", ""),
+		labels.MustNewMatcher(labels.MatchRegexp, "e", "x|y"),
+		labels.MustNewMatcher(labels.MatchNotRegexp, "f", "x"),
+	}
+	var got []string
+	for _, m := range residualMatchers(ms) {
+		got = append(got, m.Name)
+	}
+	if want := []string{"d", "e", "f"}; !slices.Equal(got, want) {
+		t.Fatalf("residual %v, want %v", got, want)
+	}
+}
