@@ -168,8 +168,12 @@ func BenchmarkScan(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := processCPU()
 			for b.Loop() {
 				scanAll()
+			}
+			if cpu := processCPU() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/benchSamples, "cpu-ns/sample")
 			}
 			b.ReportMetric(float64(benchSamples)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 			if tc.cache > 0 {
