@@ -41,6 +41,9 @@ func FuzzQuery(f *testing.F) {
 		"SELECT u.x FROM UNNEST(sequence(1, 5)) AS u(x) WHERE u.x % 2 = 1",
 		"SHOW MEASURES FROM fuzzdb.tbl",
 		"SELECT regexp_extract(tag, '(t)([0-9])', 2), lpad(tag, 5, '*') FROM fuzzdb.tbl",
+		"SELECT host, sum(load) OVER (PARTITION BY host ORDER BY time ROWS BETWEEN UNBOUNDED PRECEDING AND 1 FOLLOWING), avg(load) OVER (ORDER BY host) FROM fuzzdb.tbl",
+		"SELECT host, sum(CASE WHEN measure_name = 'cpu' AND measure_value::double > 1 THEN 1 ELSE 0 END) FROM fuzzdb.tbl GROUP BY host",
+		"WITH h AS (SELECT time, host FROM fuzzdb.tbl WHERE load > 0) SELECT * FROM fuzzdb.tbl a JOIN h b ON a.host = b.host AND a.time = b.time",
 	}
 	for _, s := range seeds {
 		f.Add(s)

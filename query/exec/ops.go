@@ -170,6 +170,9 @@ type projectNode struct {
 func (n *projectNode) columns() []colRef { return n.cols }
 
 func (n *projectNode) run(q *qctx, emit func([]Value) error) error {
+	if n.identity() {
+		return n.child.run(q, emit)
+	}
 	out := make([]Value, len(n.exprs))
 	return n.child.run(q, func(r []Value) error {
 		for i, e := range n.exprs {
@@ -181,6 +184,20 @@ func (n *projectNode) run(q *qctx, emit func([]Value) error) error {
 		}
 		return emit(out)
 	})
+}
+
+// identity reports whether n passes its child's rows through unchanged
+// (SELECT * over one relation or a join).
+func (n *projectNode) identity() bool {
+	if len(n.exprs) != len(n.child.columns()) {
+		return false
+	}
+	for i, e := range n.exprs {
+		if e.konst || e.col != i {
+			return false
+		}
+	}
+	return true
 }
 
 // limitNode skips offset rows and passes at most limit (limit < 0: all).
