@@ -247,16 +247,15 @@ func TestBlockTimesRegular(t *testing.T) {
 // of one DOUBLE column (values chunk of 10 bytes at offset 16), so that
 // tests can set fields the writer never writes.
 type rawIndexV2 struct {
-	version       uint64
-	shared        uint64
-	rows, span    uint64
-	flags         byte
-	timeLen       uint64
-	valuesLen     uint64
-	colFlags      byte
-	trailing      []byte
-	headerRows    uint64
-	omitNameTable bool
+	version    uint64
+	shared     uint64
+	rows, span uint64
+	flags      byte
+	timeLen    uint64
+	valuesLen  uint64
+	colFlags   byte
+	trailing   []byte
+	headerRows uint64
 }
 
 func (r rawIndexV2) bytes() []byte {
