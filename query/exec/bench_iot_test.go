@@ -242,6 +242,7 @@ func BenchmarkIoT(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			var scanned int64
+			cpu := processCPU()
 			for b.Loop() {
 				res, err := e.Query(context.Background(), iotQueries[name], nil)
 				if err != nil {
@@ -249,6 +250,7 @@ func BenchmarkIoT(b *testing.B) {
 				}
 				scanned += res.Stats.RowsScanned
 			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(scanned)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}

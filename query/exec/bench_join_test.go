@@ -51,6 +51,7 @@ func BenchmarkJoin(b *testing.B) {
 			b.Run(name+"/path="+path, func(b *testing.B) {
 				b.ReportAllocs()
 				var rows int
+				cpu := processCPU()
 				for b.Loop() {
 					res, err := e.Query(context.Background(), joinQueries[name], nil)
 					if err != nil {
@@ -58,6 +59,7 @@ func BenchmarkJoin(b *testing.B) {
 					}
 					rows = len(res.Rows)
 				}
+				b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 				b.ReportMetric(float64(rows), "rows")
 				b.ReportMetric(float64(peakHeap(b, func() { _, _ = e.Query(context.Background(), joinQueries[name], nil) })), "peak-heap-B")
 			})
