@@ -81,7 +81,8 @@ func startExponent(v float64) int {
 // AppendFloats appends an encoded block of vs to dst and returns the
 // extended slice. It writes FloatConst when all bit patterns are equal and
 // otherwise the smallest of FloatDecimal (when every value is a short
-// decimal), FloatXOR and FloatRaw. Every bit pattern round-trips.
+// decimal; FloatDecimalFSE when its mantissas are best FSE coded),
+// FloatXOR and FloatRaw. Every bit pattern round-trips.
 func AppendFloats(dst []byte, vs []float64) []byte {
 	n := len(vs)
 	if n == 0 || allSameBits(vs) {
@@ -109,12 +110,21 @@ func AppendFloats(dst []byte, vs []float64) []byte {
 		if size <= bestSize {
 			best = FloatDecimal
 		}
+		// FSE mantissas go without the embedded block's kind, count and
+		// stream length: the float block's count and end give them.
+		if best == FloatDecimal && ik == IntDeltaFSE {
+			best = FloatDecimalFSE
+		}
 	}
 	dst = appendHeader(dst, best, n)
 	switch best {
 	case FloatDecimal:
 		dst = appendZvarint(dst, int64(e))
 		return appendIntsKind(dst, ms.s, ik, hb)
+	case FloatDecimalFSE:
+		dst = appendZvarint(dst, int64(e))
+		dst = appendZvarint(dst, ms.s[0])
+		return append(dst, hb...)
 	case FloatXOR:
 		return appendXOR(dst, vs)
 	default:
@@ -179,7 +189,7 @@ func allSameBits(vs []float64) bool {
 
 // DecodeFloats appends the floats of the block src to dst.
 func DecodeFloats(dst []float64, src []byte) ([]float64, error) {
-	k, n, rest, err := readHeader(src, FloatConst, FloatDecimal, FloatXOR, FloatRaw)
+	k, n, rest, err := readHeader(src, FloatConst, FloatDecimal, FloatXOR, FloatRaw, FloatDecimalFSE)
 	if err != nil {
 		return dst, err
 	}
@@ -203,6 +213,8 @@ func DecodeFloats(dst []float64, src []byte) ([]float64, error) {
 		}
 	case FloatDecimal:
 		dst, rest, err = decodeDecimal(dst, rest, n)
+	case FloatDecimalFSE:
+		dst, rest, err = decodeDecimalFSE(dst, rest, n)
 	case FloatXOR:
 		dst = slices.Grow(dst, n)
 		dst, rest, err = decodeXOR(dst, rest, n)
@@ -231,7 +243,6 @@ func decodeDecimal(dst []float64, src []byte, n int) ([]float64, []byte, error) 
 	if !ok || e64 < minDecimalExp || e64 > maxDecimalDigits {
 		return dst, nil, corrupt(k, "bad exponent")
 	}
-	e := int(e64)
 	ms := getInt64s(n)
 	defer putInt64s(ms)
 	var err error
@@ -242,19 +253,49 @@ func decodeDecimal(dst []float64, src []byte, n int) ([]float64, []byte, error) 
 	if len(ms.s) != n {
 		return dst, nil, corrupt(k, "mantissa count mismatch")
 	}
+	return appendDecimals(dst, ms.s, int(e64)), rest, nil
+}
+
+// decodeDecimalFSE decodes the FloatDecimalFSE payload: exponent, first
+// mantissa, then FSE-coded zigzag mantissa deltas up to the end of src.
+func decodeDecimalFSE(dst []float64, src []byte, n int) ([]float64, []byte, error) {
+	const k = FloatDecimalFSE
+	e64, rest, ok := readZvarint(src)
+	if !ok || e64 < minDecimalExp || e64 > maxDecimalDigits {
+		return dst, nil, corrupt(k, "bad exponent")
+	}
+	first, rest, ok := readZvarint(rest)
+	if !ok {
+		return dst, nil, corrupt(k, "bad first mantissa")
+	}
+	if n < 2 || n-1 > maxHuffmanDeltas { // before allocating for n
+		return dst, nil, corrupt(k, "count out of range")
+	}
+	ms := getInt64s(n)
+	defer putInt64s(ms)
+	var err error
+	if ms.s, err = decodeFSEStream(ms.s[:0], first, rest, n, k); err != nil {
+		return dst, nil, err
+	}
+	return appendDecimals(dst, ms.s, int(e64)), nil, nil
+}
+
+// appendDecimals appends the values of mantissas ms at e digits.
+func appendDecimals(dst []float64, ms []int64, e int) []float64 {
+	n := len(ms)
 	dst = slices.Grow(dst, n)
 	if e >= 0 {
 		p := pow10[e]
-		for _, m := range ms.s {
+		for _, m := range ms {
 			dst = append(dst, float64(m)/p)
 		}
 	} else {
 		p := pow10[-e]
-		for _, m := range ms.s {
+		for _, m := range ms {
 			dst = append(dst, float64(m)*p)
 		}
 	}
-	return dst, rest, nil
+	return dst
 }
 
 // int64s is a pooled scratch buffer of mantissas.

@@ -1,6 +1,8 @@
 package encoding
 
 import (
+	"slices"
+
 	"github.com/klauspost/compress/fse"
 )
 
@@ -37,9 +39,20 @@ func decodeFSEDeltas(dst []int64, src []byte, n int) ([]int64, []byte, error) {
 	if !ok || flen > uint64(len(rest)) {
 		return dst, nil, corrupt(k, "bad stream length")
 	}
+	dst, err := decodeFSEStream(dst, first, rest[:flen], n, k)
+	if err != nil {
+		return dst, nil, err
+	}
+	return dst, rest[flen:], nil
+}
+
+// decodeFSEStream appends n values, first and then the n-1 FSE-coded
+// zigzag deltas of stream, to dst; k names the block kind in errors. On
+// error dst keeps its length.
+func decodeFSEStream(dst []int64, first int64, stream []byte, n int, k Kind) ([]int64, error) {
 	m := n - 1
 	if m < 1 || m > maxHuffmanDeltas {
-		return dst, nil, corrupt(k, "delta count out of range")
+		return dst, corrupt(k, "delta count out of range")
 	}
 	h := getHuffScratch()
 	defer putHuffScratch(h)
@@ -48,16 +61,17 @@ func decodeFSEDeltas(dst []int64, src []byte, n int) ([]int64, []byte, error) {
 	// make it allocate.
 	h.f.DecompressLimit = m + 1
 	h.f.Out = h.buf[:0]
-	out, err := fse.Decompress(rest[:flen], &h.f)
+	out, err := fse.Decompress(stream, &h.f)
 	if err != nil || len(out) != m {
-		return dst, nil, corrupt(k, "bad fse stream")
+		return dst, corrupt(k, "bad fse stream")
 	}
 	h.buf = out
+	dst = slices.Grow(dst, n)
 	base := len(dst)
 	dst = append(dst, first)
 	for _, z := range out {
 		dst = append(dst, unzigzag(uint64(z)))
 	}
 	integrate(dst[base:])
-	return dst, rest[flen:], nil
+	return dst, nil
 }

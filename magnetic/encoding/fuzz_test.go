@@ -86,6 +86,9 @@ func FuzzDecodeFloats(f *testing.F) {
 		AppendFloats(nil, []float64{1, math.Copysign(0, -1), math.NaN(), math.Inf(1)}),
 		AppendFloats(nil, cpuBlocks(1, 1, 2)[0][:200]),
 		AppendFloats(nil, cpuBlocks(1, 1, 0)[0][:300]),
+		forceDecimal(cpuBlocks(1, 1, 0)[0][:1080], IntDeltaFSE),
+		forceDecimal(cpuBlocks(1, 1, 0)[0][:1080], IntDeltaHuffman),
+		forceFloats(cpuBlocks(1, 1, 0)[0][:1080], FloatDecimal),
 		AppendFloats(nil, []float64{1e300, 3, 1}),
 		AppendFloats(nil, []float64{2, 2}))
 	f.Fuzz(func(t *testing.T, src []byte) {

@@ -103,3 +103,38 @@ func TestGoldenFSEDecode(t *testing.T) {
 const huffmanGoldenHex = "18f4030053852000019d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de79e79d77de01"
 
 const fseGoldenHex = "19f403004811c7e403bebf5e6fbfde7ebdfd7afbf5f6ebedd7dbafb75f6fbfde7ebdfd7afbf5f6ebedd7dbafb75f6fbfde7ebdfd7afbf5f6ebedd7dbafb75f6fbfde7ebdfd7afbf5f6ebede00d"
+
+// TestGoldenDecimalFSEDecode pins the FloatDecimalFSE layout from the
+// decode side: a TSBS cpu walk in tenths, encoded by the version 2 writer.
+func TestGoldenDecimalFSEDecode(t *testing.T) {
+	src, err := hex.DecodeString(decimalFSEGoldenHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeFloats(nil, src)
+	if err != nil {
+		t.Fatalf("DecodeFloats: %v", err)
+	}
+	want := decimalFSEGoldenInput()
+	if !sameBits(got, want) {
+		t.Fatalf("decoded %v..., want %v...", got[:5], want[:5])
+	}
+	if k := Kind(src[0]); k != FloatDecimalFSE {
+		t.Fatalf("golden kind %s", k)
+	}
+	if b := AppendFloats(nil, want); Kind(b[0]) != FloatDecimalFSE {
+		t.Fatalf("encoder chose %s, want %s", Kind(b[0]), FloatDecimalFSE)
+	}
+}
+
+// decimalFSEGoldenInput is 200 samples of a TSBS cpu walk in tenths.
+func decimalFSEGoldenInput() []float64 {
+	ms := cpuMantissas(200)
+	vs := make([]float64, len(ms))
+	for i, m := range ms {
+		vs[i] = float64(m) / 10
+	}
+	return vs
+}
+
+const decimalFSEGoldenHex = "0ec801028601e05037d8010058f424ee5c5364daa87020c196751e2fd86025dda7b416f00325e02a9297112267ffdbecb6e105c25045996d1380d61325"

@@ -10,8 +10,8 @@ import (
 // numbers are part of the on-disk format and never change meaning.
 type Kind uint8
 
-// Kinds of format versions 1 and 2 (version 2 adds IntDeltaFSE). See
-// docs/format/encoding.md for each layout.
+// Kinds of format versions 1 and 2 (version 2 adds FloatDecimalFSE and
+// IntDeltaFSE). See docs/format/encoding.md for each layout.
 const (
 	// TimestampConst stores first timestamp and a constant interval.
 	TimestampConst Kind = 1
@@ -28,6 +28,9 @@ const (
 	FloatXOR Kind = 12
 	// FloatRaw stores raw IEEE-754 bits.
 	FloatRaw Kind = 13
+	// FloatDecimalFSE stores a decimal exponent, the first mantissa and
+	// the FSE-coded mantissa deltas (format version 2).
+	FloatDecimalFSE Kind = 14
 
 	// IntConst stores one integer repeated.
 	IntConst Kind = 20
@@ -76,6 +79,7 @@ var kindNames = map[Kind]string{
 	FloatDecimal:          "float-decimal",
 	FloatXOR:              "float-xor",
 	FloatRaw:              "float-raw",
+	FloatDecimalFSE:       "float-decimal-fse",
 	IntConst:              "int-const",
 	IntDelta:              "int-delta",
 	IntDeltaOfDelta:       "int-delta-of-delta",

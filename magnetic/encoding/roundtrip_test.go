@@ -240,9 +240,9 @@ func TestFloatsRoundTrip(t *testing.T) {
 		{"zero and negative zero", []float64{0, negZero, 0, negZero}, FloatXOR},
 		{"specials", []float64{math.Inf(1), math.Inf(-1), math.NaN(), nanPayload, sigNaN, negNaN, negZero, math.MaxFloat64, math.SmallestNonzeroFloat64, -math.MaxFloat64}, FloatXOR},
 		{"decimal with NaN", []float64{1.5, 2.5, nanPayload, 3.5}, FloatXOR},
-		{"tsbs integers", cpuBlocks(1, 1, 0)[0], FloatDecimal},
+		{"tsbs integers", cpuBlocks(1, 1, 0)[0], FloatDecimalFSE},
 		{"tsbs 2 decimals", cpuBlocks(1, 1, 2)[0], FloatDecimal},
-		{"tenths", tenths, FloatDecimal},
+		{"tenths", tenths, FloatDecimalFSE},
 		{"point one", []float64{0.1, 0.2, 0.3, 0.1, 0.7}, FloatDecimal},
 		{"needs 17 digits", []float64{tenth + 2*tenth, 0.1, 0.2, 0.5}, FloatXOR},
 		{"large round", []float64{5e6, 7e6, 1.2e7, 5e6, 3e6, 9e6}, FloatDecimal},
@@ -292,6 +292,17 @@ func TestDecimalRescale(t *testing.T) {
 	got, err := DecodeFloats(nil, b)
 	if err != nil || !sameBits(got, vs) {
 		t.Fatalf("decimal round trip: %v %v", got, err)
+	}
+	// Version 1 writers embedded FSE-capable integer blocks; a FloatDecimal
+	// block with IntDeltaFSE mantissas still decodes.
+	walk := cpuBlocks(1, 1, 0)[0]
+	b = forceFloats(walk, FloatDecimal)
+	if l := blockLabel(b); l != "float-decimal(int-delta-fse)" {
+		t.Fatalf("forced decimal block is %s, want float-decimal(int-delta-fse)", l)
+	}
+	got, err = DecodeFloats(nil, b)
+	if err != nil || !sameBits(got, walk) {
+		t.Fatalf("decimal with embedded FSE round trip: %v", err)
 	}
 	if _, ok := decimalMantissas(ms, []float64{5e22, 0.5}); ok {
 		t.Fatalf("5e22 and 0.5 share no exponent within 2^53 mantissas")
@@ -369,6 +380,8 @@ func TestKindString(t *testing.T) {
 	tests := map[Kind]string{
 		TimestampConst:  "timestamp-const",
 		FloatDecimal:    "float-decimal",
+		FloatDecimalFSE: "float-decimal-fse",
+		IntDeltaFSE:     "int-delta-fse",
 		IntDeltaOfDelta: "int-delta-of-delta",
 		StringDictRLE:   "string-dict-rle",
 		BoolRLE:         "bool-rle",

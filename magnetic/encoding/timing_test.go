@@ -341,15 +341,31 @@ func BenchmarkBools(b *testing.B) {
 	})
 }
 
-// forceDecimal encodes vs as FloatDecimal with mantissas of the
-// entropy-coded kind k (IntDeltaHuffman or IntDeltaFSE), or returns nil
-// when k does not apply.
+// forceDecimal encodes vs as FloatDecimal with IntDeltaHuffman mantissas
+// (k = IntDeltaHuffman, as version 1 wrote TSBS values) or as
+// FloatDecimalFSE (k = IntDeltaFSE), or returns nil when k does not
+// apply.
 func forceDecimal(vs []float64, k Kind) []byte {
 	ms := getInt64s(len(vs))
 	defer putInt64s(ms)
 	e, ok := decimalMantissas(ms, vs)
 	if !ok {
 		return nil
+	}
+	if k == IntDeltaFSE { // as AppendFloats writes it: FloatDecimalFSE
+		h := getHuffScratch()
+		defer putHuffScratch(h)
+		if !deltaBytes(h, ms.s) {
+			return nil
+		}
+		fb, ok := fseDeltas(h)
+		if !ok {
+			return nil
+		}
+		dst := appendHeader(nil, FloatDecimalFSE, len(vs))
+		dst = appendZvarint(dst, int64(e))
+		dst = appendZvarint(dst, ms.s[0])
+		return append(dst, fb...)
 	}
 	inner := forceInts(ms.s, k)
 	if inner == nil {
@@ -361,8 +377,9 @@ func forceDecimal(vs []float64, k Kind) []byte {
 }
 
 // BenchmarkMantissaCoders compares the mantissa coders of TSBS cpu values
-// (integers, random walk) in the same run: IntDeltaHuffman (format version
-// 1's choice) against IntDeltaFSE (version 2), in blocks of 1080 samples
+// (integers, random walk) in the same run: FloatDecimal with
+// IntDeltaHuffman mantissas (format version 1's choice) against
+// FloatDecimalFSE (version 2), in blocks of 1080 samples
 // (one 3 h flush at 10 s, the bench harness' small preset) and of 8192
 // (BlockRows). Each reports B/sample of the whole float block and
 // values/s, and cpu-ns/value: CPU time of the loop's thread, which a
