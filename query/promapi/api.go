@@ -362,11 +362,25 @@ func appendLabels(b []byte, lset labels.Labels) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = strconv.AppendQuote(b, l.Name)
+		b = appendQuoted(b, l.Name)
 		b = append(b, ':')
-		b = strconv.AppendQuote(b, l.Value)
+		b = appendQuoted(b, l.Value)
 	})
 	return append(b, '}')
+}
+
+// appendQuoted appends s quoted as strconv.AppendQuote does, copying
+// strings of printable ASCII without quotes or backslashes (label names
+// and most values) as they are.
+func appendQuoted(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func appendTime(b []byte, ms int64) []byte {

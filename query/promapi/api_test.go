@@ -230,3 +230,22 @@ func FuzzParseParams(f *testing.F) {
 		_, _ = parseTime(s, time.Time{})
 	})
 }
+
+func TestAppendQuoted(t *testing.T) {
+	for _, s := range []string{"", "host_1", "a b", `q"uote`, `back\slash`, "tab\t", "nl\n", "del\x7f", "é", "日本", "\xff", "~ !"} {
+		if got, want := string(appendQuoted([]byte("x"), s)), string(strconv.AppendQuote([]byte("x"), s)); got != want {
+			t.Errorf("appendQuoted(%q) = %s, want %s", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendQuoted(f *testing.F) {
+	for _, s := range []string{"", "host_1", `q"`, "\\", "\x00", "é", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(appendQuoted(nil, s)), string(strconv.AppendQuote(nil, s)); got != want {
+			t.Fatalf("appendQuoted(%q) = %s, want %s", s, got, want)
+		}
+	})
+}

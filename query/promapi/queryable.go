@@ -222,6 +222,7 @@ func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labe
 	defer cur.Close()
 	var out []storage.Series
 	var sb labels.ScratchBuilder
+	var slab sampleSlab
 	for cur.Next() {
 		b := cur.Batch()
 		col := b.Column(scan.ColMeasureValue)
@@ -232,7 +233,9 @@ func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labe
 		if !matchesAll(lset, ms) {
 			continue
 		}
-		out = append(out, &series{lset: lset, samples: appendSamples(make([]fsample, 0, len(b.Time)), b.Time, col)})
+		samples := appendSamples(slab.take(len(b.Time)), b.Time, col)
+		slab.used(len(samples))
+		out = append(out, &series{lset: lset, samples: samples})
 	}
 	if err := cur.Err(); err != nil {
 		return nil, fmt.Errorf("scan %s.%s: %w", qr.q.Database, qr.q.Table, err)
@@ -316,6 +319,41 @@ type series struct {
 type fsample struct {
 	t int64 // milliseconds
 	f float64
+}
+
+// sampleSlab hands out the sample slices of one Select from a few large
+// allocations instead of one per series.
+type sampleSlab struct {
+	free   []fsample
+	next   int  // size of the next allocation
+	inFree bool // the last take came from free
+}
+
+const (
+	minSlab = 1 << 12
+	maxSlab = 1 << 16
+)
+
+// take returns an empty slice with room for n samples; used must follow
+// with the number of samples written.
+func (sl *sampleSlab) take(n int) []fsample {
+	if n > cap(sl.free) {
+		sl.next = min(max(sl.next*2, minSlab), maxSlab)
+		if n > sl.next {
+			sl.inFree = false
+			return make([]fsample, 0, n)
+		}
+		sl.free = make([]fsample, 0, sl.next)
+	}
+	sl.inFree = true
+	return sl.free[:0:n]
+}
+
+// used marks n samples of the last take as written.
+func (sl *sampleSlab) used(n int) {
+	if sl.inFree {
+		sl.free = sl.free[n:n:cap(sl.free)]
+	}
 }
 
 // appendSamples appends to dst the samples of one batch's times (ns) and

@@ -295,3 +295,33 @@ func TestResidualMatchers(t *testing.T) {
 		t.Fatalf("residual %v, want %v", got, want)
 	}
 }
+
+// TestSampleSlab takes slices of many sizes and checks that none overlaps
+// another and that each keeps its samples.
+func TestSampleSlab(t *testing.T) {
+	var sl sampleSlab
+	var got [][]fsample
+	sizes := []int{0, 1, 10, minSlab - 5, 7, minSlab, 3 * maxSlab, 2, maxSlab, 1}
+	for i, n := range sizes {
+		s := sl.take(n)
+		if len(s) != 0 || cap(s) != n {
+			t.Fatalf("take(%d): len %d cap %d", n, len(s), cap(s))
+		}
+		w := n - n/3 // some batches shrink (samples in one millisecond)
+		for j := range w {
+			s = append(s, fsample{int64(i), float64(j)})
+		}
+		sl.used(len(s))
+		got = append(got, s)
+	}
+	for i, s := range got {
+		if len(s) != sizes[i]-sizes[i]/3 {
+			t.Fatalf("slice %d: len %d", i, len(s))
+		}
+		for j, x := range s {
+			if x.t != int64(i) || x.f != float64(j) {
+				t.Fatalf("slice %d sample %d = %v: overwritten", i, j, x)
+			}
+		}
+	}
+}
