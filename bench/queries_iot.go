@@ -35,6 +35,12 @@ const (
 	highLoadShare = 0.9 // share of load_capacity at or over which a truck is highly loaded
 	movingSpeed   = 1.0 // mean velocity over a window above which a truck is driving
 	brokenStatus  = 3.0 // mean status over a window at or above which a truck is broken down
+	// activeStatus is the mean status under which a truck is active: "below
+	// 1", written so that every engine agrees at exactly 1. Status is an
+	// integer, so a window's mean is k/n, and for n <= 1000 samples per
+	// window k/n < 1 exactly when k/n < 0.999; Prometheus 2.x's running
+	// mean in avg_over_time can land a hair under 1 for a mean of exactly 1.
+	activeStatus = 0.999
 )
 
 // buildIoTQueries instantiates the TSBS IoT query set for truck data in
@@ -167,8 +173,8 @@ func (q *Query) iotSQL(n Naming) string {
 		return fmt.Sprintf("SELECT fleet, model, load_capacity, avg(measure_value::double) AS mean_load,\n\tavg(measure_value::double / CAST(load_capacity AS double)) AS mean_load_share\nFROM %s\nWHERE measure_name = %s AND %s\nGROUP BY fleet, model, load_capacity\nORDER BY fleet, model",
 			dg, dm("load"), tr(""))
 	case kindDailyActivity:
-		return fmt.Sprintf("SELECT fleet, model, bin(window_start, 1d) AS time, count(*) / 6.0 AS active_hours\nFROM (\n\tSELECT fleet, model, name, bin(time, %s) AS window_start, avg(measure_value::double) AS mean_status\n\tFROM %s\n\tWHERE measure_name = %s AND %s\n\tGROUP BY fleet, model, name, bin(time, %s)\n) w\nWHERE mean_status < 1\nGROUP BY fleet, model, bin(window_start, 1d)\nORDER BY fleet, model, time",
-			win, dg, dm("status"), tr(""), win)
+		return fmt.Sprintf("SELECT fleet, model, bin(window_start, 1d) AS time, count(*) / 6.0 AS active_hours\nFROM (\n\tSELECT fleet, model, name, bin(time, %s) AS window_start, avg(measure_value::double) AS mean_status\n\tFROM %s\n\tWHERE measure_name = %s AND %s\n\tGROUP BY fleet, model, name, bin(time, %s)\n) w\nWHERE mean_status < %g\nGROUP BY fleet, model, bin(window_start, 1d)\nORDER BY fleet, model, time",
+			win, dg, dm("status"), tr(""), win, activeStatus)
 	case kindBreakdownFrequency:
 		return fmt.Sprintf("WITH windows AS (\n\tSELECT model, name, bin(time, %[1]s) AS window_start, avg(measure_value::double) >= %[5]g AS broken\n\tFROM %[2]s\n\tWHERE measure_name = %[3]s AND %[4]s\n\tGROUP BY model, name, bin(time, %[1]s)\n), changes AS (\n\tSELECT model, name, broken, lag(broken) OVER (PARTITION BY name ORDER BY window_start) AS was_broken\n\tFROM windows\n)\nSELECT model, sum(CASE WHEN broken AND NOT was_broken THEN 1 ELSE 0 END) AS breakdowns\nFROM changes\nGROUP BY model\nORDER BY model",
 			win, dg, dm("status"), tr(""), brokenStatus)
@@ -221,8 +227,8 @@ func (q *Query) iotPromQL(n Naming) PromRange {
 		r.Expr = fmt.Sprintf("sum by (fleet, model) (sum_over_time(%[1]s[%[2]s])) / sum by (fleet, model) (count_over_time(%[1]s[%[2]s]))",
 			sel("diagnostics", "load"), span)
 	case kindDailyActivity:
-		r.Expr = fmt.Sprintf("sum by (fleet, model) (count_over_time((avg_over_time(%s[%s]) < 1)[%s:%s])) / 6",
-			sel("diagnostics", "status"), win, day, promDuration(iotWindow))
+		r.Expr = fmt.Sprintf("sum by (fleet, model) (count_over_time((avg_over_time(%s[%s]) < %g)[%s:%s])) / 6",
+			sel("diagnostics", "status"), win, activeStatus, day, promDuration(iotWindow))
 	}
 	return r
 }
@@ -266,8 +272,8 @@ func (q *Query) iotInfluxQL() string {
 	case kindAvgLoad:
 		return fmt.Sprintf(`SELECT mean("load") AS "mean_load" FROM "diagnostics" WHERE %s GROUP BY "fleet", "model"`, tr)
 	case kindDailyActivity:
-		return fmt.Sprintf(`SELECT count("mean_status") / 6 AS "active_hours" FROM (SELECT mean("status") AS "mean_status" FROM "diagnostics" WHERE %s GROUP BY time(%s), "fleet", "model", "name") WHERE "mean_status" < 1 AND %s GROUP BY time(1d), "fleet", "model" fill(none)`,
-			tr, win, tr)
+		return fmt.Sprintf(`SELECT count("mean_status") / 6 AS "active_hours" FROM (SELECT mean("status") AS "mean_status" FROM "diagnostics" WHERE %s GROUP BY time(%s), "fleet", "model", "name") WHERE "mean_status" < %g AND %s GROUP BY time(1d), "fleet", "model" fill(none)`,
+			tr, win, activeStatus, tr)
 	}
 	return ""
 }
