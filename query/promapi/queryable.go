@@ -152,6 +152,9 @@ func (qr *querier) Select(ctx context.Context, sortSeries bool, hints *storage.S
 	ss := &seriesSet{
 		qr: qr, ctx: ctx, cancel: cancel, done: make(chan struct{}), i: -1,
 		req: qr.request(mint, maxt, []string{scan.ColMeasureValue}, ms), ms: residualMatchers(ms), sortSeries: sortSeries,
+		// Series metadata only (/api/v1/series): the set's series
+		// carry no samples.
+		noSamples: hints != nil && hints.Func == "series",
 	}
 	qr.mu.Lock()
 	defer qr.mu.Unlock()
@@ -208,13 +211,13 @@ func (qr *querier) prefetch() {
 // the set done.
 func (ss *seriesSet) load() {
 	defer close(ss.done)
-	ss.series, ss.err = ss.qr.scanSeries(ss.ctx, ss.req, ss.ms)
+	ss.series, ss.err = ss.qr.scanSeries(ss.ctx, ss.req, ss.ms, ss.noSamples)
 	if ss.err == nil && ss.sortSeries {
 		slices.SortFunc(ss.series, func(a, b storage.Series) int { return labels.Compare(a.Labels(), b.Labels()) })
 	}
 }
 
-func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labels.Matcher) ([]storage.Series, error) {
+func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labels.Matcher, noSamples bool) ([]storage.Series, error) {
 	cur, err := qr.q.Source.Scan(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("scan %s.%s: %w", qr.q.Database, qr.q.Table, err)
@@ -233,9 +236,12 @@ func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labe
 		if !matchesAll(lset, ms) {
 			continue
 		}
-		samples := appendSamples(slab.take(len(b.Time)), b.Time, col)
-		slab.used(len(samples))
-		out = append(out, &series{lset: lset, samples: samples})
+		s := &series{lset: lset}
+		if !noSamples {
+			s.samples = appendSamples(slab.take(len(b.Time)), b.Time, col)
+			slab.used(len(s.samples))
+		}
+		out = append(out, s)
 	}
 	if err := cur.Err(); err != nil {
 		return nil, fmt.Errorf("scan %s.%s: %w", qr.q.Database, qr.q.Table, err)
@@ -462,6 +468,7 @@ type seriesSet struct {
 	req        *scan.Request
 	ms         []*labels.Matcher // checked on every scanned series
 	sortSeries bool
+	noSamples  bool
 
 	claimed bool // guarded by qr.mu
 

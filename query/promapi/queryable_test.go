@@ -325,3 +325,36 @@ func TestSampleSlab(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectSeriesHint checks that a Select for series metadata (hints
+// Func "series") finds the same series without reading samples.
+func TestSelectSeriesHint(t *testing.T) {
+	qr, err := fixture().Querier(t0.UnixMilli(), t0.Add(time.Hour).UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer qr.Close()
+	job := labels.MustNewMatcher(labels.MatchEqual, "job", "a")
+	mint, maxt := t0.UnixMilli(), t0.Add(time.Hour).UnixMilli()
+	for _, c := range []struct {
+		hints   *storage.SelectHints
+		samples int
+	}{{&storage.SelectHints{Start: mint, End: maxt, Func: "series"}, 0}, {&storage.SelectHints{Start: mint, End: maxt, Func: "rate"}, 60}, {nil, 60}} {
+		ss := qr.Select(t.Context(), true, c.hints, job)
+		var got []string
+		for ss.Next() {
+			got = append(got, ss.At().Labels().String())
+			n := 0
+			for it := ss.At().Iterator(nil); it.Next() == chunkenc.ValFloat; {
+				n++
+			}
+			if n != c.samples {
+				t.Errorf("hints %+v: %s has %d samples, want %d", c.hints, ss.At().Labels(), n, c.samples)
+			}
+		}
+		want := []string{`{__name__="http_requests_total", instance="h:1", job="a"}`, `{__name__="queue_len", job="a"}`}
+		if ss.Err() != nil || !slices.Equal(got, want) {
+			t.Errorf("hints %+v: %v %v", c.hints, got, ss.Err())
+		}
+	}
+}
