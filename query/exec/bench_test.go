@@ -71,6 +71,7 @@ func BenchmarkScanAggregate(b *testing.B) {
 		b.Run(r.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var scanned int64
+			cpu := processCPU()
 			for b.Loop() {
 				res, err := e.Query(context.Background(), r.sql, nil)
 				if err != nil {
@@ -81,6 +82,7 @@ func BenchmarkScanAggregate(b *testing.B) {
 				}
 				scanned += res.Stats.RowsScanned
 			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 			rate := float64(scanned) / b.Elapsed().Seconds()
 			b.ReportMetric(rate, "rows/s")
 			b.ReportMetric(rate/float64(par), "rows/s/core")
