@@ -190,3 +190,70 @@ func TestWritePartCancelled(t *testing.T) {
 		t.Errorf("%d parts after a cancelled write", n)
 	}
 }
+
+// TestMergeAcrossVersions merges the committed version 1 parts with a new
+// version 2 part holding upserts and new rows: merges write version 2, and
+// every row read back, from parts of either version, is the model's.
+func TestMergeAcrossVersions(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(goldenV1Dir)); err != nil {
+		t.Fatal(err)
+	}
+	cat, id := newCatalog(t)
+	s := openStore(t, dir, cat)
+	first, second, upserts := goldenRecords()
+	var later []ingest.Record
+	for i, r := range first {
+		if i%50 == 0 && !r.IsMulti() && r.Value.Type == ingest.TypeDouble {
+			u := r
+			u.Version = 9
+			u.Value = ingest.Float(float64(i) / 4)
+			later = append(later, u)
+		}
+	}
+	dims := []ingest.Dimension{{Name: "host", Value: "c"}}
+	for i := range 300 { // regular times: blocks without a time chunk
+		later = append(later, ingest.Record{MeasureName: "usage_user", Dimensions: dims, Time: day0 + int64(i)*10e9, Value: ingest.Float(float64(i % 7))})
+	}
+	writeRecords(t, s, id, later)
+	if n := mergeAll(t, s); n == 0 {
+		t.Fatal("nothing merged")
+	}
+	merged := 0
+	for _, p := range s.Parts() {
+		b, err := os.ReadFile(filepath.Join(dir, "1", p.Partition.Format("20060102"), p.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := binary.LittleEndian.Uint32(b[8:])
+		if v == FormatVersion && p.Creator == "merge" {
+			merged++
+		}
+	}
+	if merged == 0 {
+		t.Error("no merged part of version 2")
+	}
+	replacedV1 := false // a merge read a committed version 1 part
+	s.mu.RLock()
+	for _, pt := range s.tables[id] {
+		for _, p := range pt.parts {
+			if p.seq <= 0xc { // a committed part (7..c) itself
+				continue
+			}
+			for _, r := range p.meta.replaces {
+				if seq, ok := parsePartName(r); ok && seq >= 7 && seq <= 0xc {
+					replacedV1 = true
+				}
+			}
+		}
+	}
+	s.mu.RUnlock()
+	if !replacedV1 {
+		t.Error("no merge replaced a version 1 part")
+	}
+	all3 := append(append(append(append([]ingest.Record(nil), first...), second...), upserts...), later...)
+	want := scantest.NewModel(all3).Rows(all())
+	if d := scantest.Diff(want, collect(t, s, all())); d != "" {
+		t.Fatalf("merged parts read back differently:\n%s", d)
+	}
+}
