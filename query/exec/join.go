@@ -205,7 +205,7 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 				return err
 			}
 		}
-		if n.kind == parser.InnerJoin || (n.kind == parser.LeftJoin && n.buildLeft) || (n.kind == parser.RightJoin && !n.buildLeft) {
+		if n.kind == parser.InnerJoin || n.kind == parser.CrossJoin || (n.kind == parser.LeftJoin && n.buildLeft) || (n.kind == parser.RightJoin && !n.buildLeft) {
 			if sc := scanUnder(probe); sc != nil {
 				// The filter holds for this run only (a correlated
 				// subquery runs the plan again with other keys).
@@ -351,7 +351,9 @@ func indexRows(index map[string][]int32, key []byte, keys []*expr, rows [][]Valu
 // (see seriesProbe), or nil when the join does not have that shape or the
 // engine is set to probe row by row.
 func (n *joinNode) seriesPlan(q *qctx, probe node, pkeys, bkeys []*expr) *seriesProbe {
-	if n.kind != parser.InnerJoin || q.e.opts.rowJoin {
+	// A cross join has keys when WHERE equalities became its keys (comma
+	// joins): it is then an inner join.
+	if n.kind != parser.InnerJoin && n.kind != parser.CrossJoin || q.e.opts.rowJoin {
 		return nil
 	}
 	return planSeriesProbe(probe, pkeys, bkeys)

@@ -49,6 +49,11 @@ func (b *binder) bindWhere(from node, in *scope, where parser.Expr) (node, error
 			}
 			continue
 		}
+		if j != nil && b.whereKey(j, c) {
+			// An equality between the two sides of an inner or comma
+			// join became a key of its hash join.
+			continue
+		}
 		e, err := b.bindExpr(c, in)
 		if err != nil {
 			return nil, err
@@ -97,6 +102,26 @@ func (b *binder) bindWhere(from node, in *scope, where parser.Expr) (node, error
 		}
 	}
 	return &filterNode{child: from, pred: pred}, nil
+}
+
+// whereKey adds conjunct c to j's keys when it is l = r with l over one
+// side and r over the other.
+func (b *binder) whereKey(j *joinNode, c parser.Expr) bool {
+	eq, ok := c.(*parser.Binary)
+	if !ok || eq.Op != parser.OpEQ {
+		return false
+	}
+	// No outer scope: a conjunct that reads an enclosing query stays a
+	// filter.
+	ls, rs := newScope(j.left), newScope(j.right)
+	l, r, ok := b.trySides(eq.L, eq.R, ls, rs)
+	if !ok {
+		if r, l, ok = b.trySides(eq.R, eq.L, ls, rs); !ok {
+			return false
+		}
+	}
+	// Types a key cannot compare stay a filter, which reports them.
+	return j.addKey(l, r, eq.Pos) == nil
 }
 
 // addToScan applies conjunct c (named in scope s, whose columns are sc's)
