@@ -268,16 +268,32 @@ func decodeDecimalFSE(dst []float64, src []byte, n int) ([]float64, []byte, erro
 	if !ok {
 		return dst, nil, corrupt(k, "bad first mantissa")
 	}
-	if n < 2 || n-1 > maxHuffmanDeltas { // before allocating for n
-		return dst, nil, corrupt(k, "count out of range")
-	}
-	ms := getInt64s(n)
-	defer putInt64s(ms)
-	var err error
-	if ms.s, err = decodeFSEStream(ms.s[:0], first, rest, n, k); err != nil {
+	h := getHuffScratch()
+	defer putHuffScratch(h)
+	out, err := fseBytes(h, rest, n-1, k)
+	if err != nil {
 		return dst, nil, err
 	}
-	return appendDecimals(dst, ms.s, int(e64)), nil, nil
+	// One pass: integrate the deltas and convert, without a mantissa
+	// buffer (wrapping arithmetic, as decodeInts integrates).
+	dst = slices.Grow(dst, n)
+	m := first
+	if e := int(e64); e >= 0 {
+		p := pow10[e]
+		dst = append(dst, float64(m)/p)
+		for _, z := range out {
+			m += unzigzag(uint64(z))
+			dst = append(dst, float64(m)/p)
+		}
+	} else {
+		p := pow10[-e]
+		dst = append(dst, float64(m)*p)
+		for _, z := range out {
+			m += unzigzag(uint64(z))
+			dst = append(dst, float64(m)*p)
+		}
+	}
+	return dst, nil, nil
 }
 
 // appendDecimals appends the values of mantissas ms at e digits.

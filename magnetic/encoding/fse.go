@@ -50,22 +50,12 @@ func decodeFSEDeltas(dst []int64, src []byte, n int) ([]int64, []byte, error) {
 // zigzag deltas of stream, to dst; k names the block kind in errors. On
 // error dst keeps its length.
 func decodeFSEStream(dst []int64, first int64, stream []byte, n int, k Kind) ([]int64, error) {
-	m := n - 1
-	if m < 1 || m > maxHuffmanDeltas {
-		return dst, corrupt(k, "delta count out of range")
-	}
 	h := getHuffScratch()
 	defer putHuffScratch(h)
-	// The decoder stops with an error once its output reaches the limit,
-	// so m+1 admits exactly m bytes and bounds what a corrupt stream can
-	// make it allocate.
-	h.f.DecompressLimit = m + 1
-	h.f.Out = h.buf[:0]
-	out, err := fse.Decompress(stream, &h.f)
-	if err != nil || len(out) != m {
-		return dst, corrupt(k, "bad fse stream")
+	out, err := fseBytes(h, stream, n-1, k)
+	if err != nil {
+		return dst, err
 	}
-	h.buf = out
 	dst = slices.Grow(dst, n)
 	base := len(dst)
 	dst = append(dst, first)
@@ -74,4 +64,22 @@ func decodeFSEStream(dst []int64, first int64, stream []byte, n int, k Kind) ([]
 	}
 	integrate(dst[base:])
 	return dst, nil
+}
+
+// fseBytes decodes an FSE stream of exactly m bytes; the result aliases h.
+func fseBytes(h *huffScratch, stream []byte, m int, k Kind) ([]byte, error) {
+	if m < 1 || m > maxHuffmanDeltas {
+		return nil, corrupt(k, "delta count out of range")
+	}
+	// The decoder stops with an error once its output reaches the limit,
+	// so m+1 admits exactly m bytes and bounds what a corrupt stream can
+	// make it allocate.
+	h.f.DecompressLimit = m + 1
+	h.f.Out = h.buf[:0]
+	out, err := fse.Decompress(stream, &h.f)
+	if err != nil || len(out) != m {
+		return nil, corrupt(k, "bad fse stream")
+	}
+	h.buf = out
+	return out, nil
 }

@@ -51,9 +51,9 @@ func chooseInts(vs []int64, h *huffScratch) (Kind, int, []byte) {
 				best, bestSize, hb = IntDeltaHuffman, s, b
 			}
 		}
-		// FSE decodes about 1.25x slower than Huffman
-		// (BenchmarkMantissaCoders): take it only when it saves at least
-		// 1/64 of the best size.
+		// FSE decodes about 1.25x slower than Huffman (FloatDecimalFSE
+		// makes up for it, BenchmarkMantissaCoders; IntDeltaFSE does
+		// not): take it only when it saves at least 1/64 of the best size.
 		if b, ok := fseDeltas(h); ok {
 			if s := firstLen + uvarintLen(uint64(len(b))) + len(b); s+s/64 < bestSize {
 				best, bestSize, hb = IntDeltaFSE, s, b
