@@ -26,6 +26,10 @@ import (
 // labels are its dimensions. Matchers on labels become scan matchers where
 // the scan contract can express them (equality, absence, presence); the rest
 // (regular expressions) filter the scanned series.
+//
+// A querier may scan the sets of several Selects at once (see Select), so
+// Source must answer concurrent scans. The series of a set, and their
+// samples, are valid until the querier is closed.
 type Queryable struct {
 	Source   scan.Source
 	Database string
