@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"context"
 	"encoding/xml"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -213,5 +215,34 @@ func TestDropEmptySeries(t *testing.T) {
 	if !reflect.DeepEqual(got.Series, []string{"TidalDB promql", "VM promql"}) || len(got.Groups) != 2 ||
 		got.Groups[0].Values[0] != 1 || !math.IsNaN(got.Groups[0].Values[1]) || got.Groups[1].Values[1] != 3 {
 		t.Errorf("dropEmptySeries = %+v", got)
+	}
+}
+
+func TestVMSettleWaitsForTheDirectoryToStopChanging(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"data", "cache"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cache", "big"), make([]byte, 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A writer that keeps adding parts for a while after "force_flush".
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 5 {
+			_ = os.WriteFile(filepath.Join(dir, "data", fmt.Sprintf("part%d", i)), make([]byte, 100), 0o644)
+			time.Sleep(30 * time.Millisecond)
+		}
+	}()
+	u, note, err := vmSettle(context.Background(), dir, 20*time.Millisecond, 5, 10*time.Second)
+	<-done
+	if err != nil || u.Apparent != 500 || !strings.Contains(note, "unchanged for 100ms") {
+		t.Errorf("vmSettle = %+v, %q, %v; want the 5 parts (500 bytes) without cache/", u, note, err)
+	}
+	if u, note, _ := vmSettle(context.Background(), filepath.Join(dir, "data"), 10*time.Millisecond, 1000, 50*time.Millisecond); u.Apparent != 500 || !strings.Contains(note, "not yet steady") {
+		t.Errorf("vmSettle past its limit = %+v, %q", u, note)
 	}
 }

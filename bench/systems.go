@@ -129,7 +129,11 @@ func startPeer(ctx context.Context, kind, bin, work string, outOfOrder bool) (*s
 //
 //   - TidalDB: POST /api/v1/admin/flush, then the data directory (as is
 //     when the endpoint does not exist).
-//   - VictoriaMetrics: /internal/force_flush, then the data directory.
+//   - VictoriaMetrics: /internal/force_flush, then the data directory
+//     without its cache/ once it has stopped changing: force_flush returns
+//     before VictoriaMetrics has written all its in-memory parts (the
+//     directory measured right away held less than half of what it holds
+//     a few seconds later and after a clean stop).
 //   - Prometheus has no flush: a head snapshot (admin API) writes the head
 //     as one compacted block, which is what the head becomes after its
 //     compaction; the snapshot is measured, the WAL is not.
@@ -162,6 +166,8 @@ func (s *system) flush(ctx context.Context, hc *http.Client) (usage diskUsage, n
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 	switch {
+	case resp.StatusCode/100 == 2 && s.kind == PeerVictoriaMetrics:
+		return vmSettle(ctx, s.dataDir, time.Second, 5, 2*time.Minute)
 	case resp.StatusCode/100 == 2:
 		note = "data dir after " + path
 	case s.kind == "tidal" && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed):
@@ -213,4 +219,55 @@ func (s *system) influxSettle(ctx context.Context) (diskUsage, string, error) {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// vmSettle measures dir, without its cache/ directory (derived data),
+// every poll until quiet readings in a row are equal or limit passes.
+func vmSettle(ctx context.Context, dir string, poll time.Duration, quiet int, limit time.Duration) (diskUsage, string, error) {
+	deadline := time.Now().Add(limit)
+	var last diskUsage
+	same := 0
+	for {
+		u, err := dirUsageWithout(dir, "cache")
+		if err != nil {
+			return diskUsage{}, "", err
+		}
+		if u == last {
+			same++
+		} else {
+			last, same = u, 0
+		}
+		if same >= quiet {
+			return u, fmt.Sprintf("data dir without cache/ after /internal/force_flush, unchanged for %v", time.Duration(quiet)*poll), nil
+		}
+		if time.Now().After(deadline) {
+			return u, fmt.Sprintf("data dir without cache/ after /internal/force_flush, not yet steady after %v", limit), nil
+		}
+		select {
+		case <-ctx.Done():
+			return diskUsage{}, "", ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+// dirUsageWithout is dirUsage of dir less its top-level entry skip.
+func dirUsageWithout(dir, skip string) (diskUsage, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return diskUsage{}, fmt.Errorf("measure data dir: %w", err)
+	}
+	var total diskUsage
+	for _, e := range entries {
+		if e.Name() == skip {
+			continue
+		}
+		u, err := dirUsage(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return diskUsage{}, err
+		}
+		total.Apparent += u.Apparent
+		total.Allocated += u.Allocated
+	}
+	return total, nil
 }
