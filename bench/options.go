@@ -53,6 +53,13 @@ func LookupPreset(name string) (Preset, error) {
 	return Preset{}, fmt.Errorf("%w: unknown preset %q (want smoke, small or large)", ErrBadOptions, name)
 }
 
+// WAL sync policies of Options.TidalSync (tidal's wal.sync).
+const (
+	SyncBatch    = "batch"
+	SyncInterval = "interval"
+	SyncNever    = "never"
+)
+
 // Peer names accepted by Options.Peers.
 const (
 	PeerVictoriaMetrics = "victoriametrics"
@@ -74,6 +81,12 @@ type Options struct {
 	// Clients is the number of concurrent ingest clients; Batch the number
 	// of samples per request (Timestream requests are capped at 100).
 	Clients, Batch int
+	// TidalSync lists the WAL fsync policies (wal.sync) TidalDB is run
+	// with, one TidalDB run each, the first being the reference the peers
+	// are compared with; empty means SyncBatch alone (the default, every
+	// acknowledged write fsynced). SyncInterval acknowledges before the
+	// fsync, as VictoriaMetrics and Prometheus do.
+	TidalSync []string
 	// UseCase is the TSBS data set generated: tsbs.UseCaseCPUOnly,
 	// UseCaseDevops (queried with the devops queries) or UseCaseIoT
 	// (queried with the IoT queries). Ignored with File.
@@ -135,6 +148,19 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("%w: peer %q given twice", ErrBadOptions, p)
 		}
 		seen[p] = true
+	}
+	seenSync := map[string]bool{}
+	for _, sy := range o.TidalSync {
+		if sy != SyncBatch && sy != SyncInterval && sy != SyncNever {
+			return fmt.Errorf("%w: unknown wal sync policy %q (want batch, interval or never)", ErrBadOptions, sy)
+		}
+		if seenSync[sy] {
+			return fmt.Errorf("%w: wal sync policy %q given twice", ErrBadOptions, sy)
+		}
+		seenSync[sy] = true
+	}
+	if len(o.TidalSync) > 0 && o.Target != "" {
+		return fmt.Errorf("%w: --tidal-sync needs a TidalDB the harness starts, not --target", ErrBadOptions)
 	}
 	if o.File == "" && !slices.Contains(UseCases, o.UseCase) {
 		return fmt.Errorf("%w: unknown use case %q (want %s)", ErrBadOptions, o.UseCase, strings.Join(UseCases, ", "))

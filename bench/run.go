@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -146,10 +147,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Driver != DriverTimestream {
 		naming = NamingPrometheus
 	}
-	// TidalDB.
-	var tidal *system
+	// TidalDB, once per WAL sync policy asked for.
 	if o.Target != "" {
-		tidal = &system{name: displayNames["tidal"], kind: "tidal", url: o.Target}
+		tidal := &system{name: displayNames["tidal"], kind: "tidal", url: o.Target}
+		res, err := benchSystem(ctx, o, tidal, o.Driver, wl, queries, naming, hc, logf)
+		if err != nil {
+			return nil, err
+		}
+		rep.Systems = append(rep.Systems, res)
 	} else {
 		bin := o.TidalBin
 		if bin == "" {
@@ -160,18 +165,26 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}
 			bin = b
 		}
-		logf("starting tidal (%s)", bin)
-		s, err := startTidal(ctx, bin, work, naming, wl.queried()[0], memHours)
-		if err != nil {
-			return nil, err
+		syncs := o.TidalSync
+		if len(syncs) == 0 {
+			syncs = []string{SyncBatch}
 		}
-		tidal = s
+		for i, sync := range syncs {
+			logf("starting tidal (%s, wal.sync %s)", bin, sync)
+			s, err := startTidal(ctx, bin, filepath.Join(work, "tidal-"+sync), naming, wl.queried()[0], memHours, sync)
+			if err != nil {
+				return nil, err
+			}
+			if i > 0 || sync != SyncBatch {
+				s.name = displayNames["tidal"] + " (wal.sync=" + sync + ")"
+			}
+			res, err := benchSystem(ctx, o, s, o.Driver, wl, queries, naming, hc, logf)
+			if err != nil {
+				return nil, err
+			}
+			rep.Systems = append(rep.Systems, res)
+		}
 	}
-	res, err := benchSystem(ctx, o, tidal, o.Driver, wl, queries, naming, hc, logf)
-	if err != nil {
-		return nil, err
-	}
-	rep.Systems = append(rep.Systems, res)
 
 	for _, peer := range o.Peers {
 		bin := o.Bin[peer]

@@ -41,24 +41,28 @@ func buildTidal(ctx context.Context, dir string) (string, error) {
 // table follows the data layout so that PromQL sees the workload whichever
 // driver wrote it (in the Timestream layout, the table of measurement
 // meas).
-func tidalConfig(addr, dataDir string, n Naming, meas string, memoryHours int) string {
+func tidalConfig(addr, dataDir string, n Naming, meas string, memoryHours int, sync string) string {
 	table := n.Table
 	if table == "" {
 		table = meas
 	}
-	return fmt.Sprintf("server:\n  listen: %q\n  data_dir: %q\nretention:\n  memory_hours: %d\nprometheus:\n  database: %q\n  table: %q\nlog:\n  level: warn\n",
-		addr, dataDir, memoryHours, n.DB, table)
+	return fmt.Sprintf("server:\n  listen: %q\n  data_dir: %q\nretention:\n  memory_hours: %d\nprometheus:\n  database: %q\n  table: %q\nwal:\n  sync: %s\nlog:\n  level: warn\n",
+		addr, dataDir, memoryHours, n.DB, table, sync)
 }
 
-// startTidal starts a tidal server on a free loopback port.
-func startTidal(ctx context.Context, bin, work string, n Naming, meas string, memoryHours int) (*system, error) {
+// startTidal starts a tidal server on a free loopback port, with its
+// config and data directory under work and the WAL fsync policy sync.
+func startTidal(ctx context.Context, bin, work string, n Naming, meas string, memoryHours int, sync string) (*system, error) {
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return nil, fmt.Errorf("create tidal work dir: %w", err)
+	}
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	s := &system{name: displayNames["tidal"], kind: "tidal", url: "http://" + addr, dataDir: filepath.Join(work, "tidal-data")}
 	cfg := filepath.Join(work, "tidal.yaml")
-	if err := os.WriteFile(cfg, []byte(tidalConfig(addr, s.dataDir, n, meas, memoryHours)), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(tidalConfig(addr, s.dataDir, n, meas, memoryHours, sync)), 0o644); err != nil {
 		return nil, fmt.Errorf("write tidal config: %w", err)
 	}
 	if err := startProcess(ctx, s, bin, []string{"server", "--config", cfg}, "/healthz"); err != nil {

@@ -85,6 +85,7 @@ func parseRun(args []string, stderr io.Writer) (bench.Options, error) {
 	fs.StringVar(&o.Driver, "driver", o.Driver, "TidalDB ingest path: timestream, promrw1 or promrw2")
 	fs.IntVar(&o.Clients, "clients", o.Clients, "concurrent ingest clients")
 	fs.IntVar(&o.Batch, "batch", o.Batch, "samples per request (Timestream: at most 100)")
+	syncs := fs.String("tidal-sync", "", "comma-separated TidalDB WAL fsync policies to run, one TidalDB run each (batch: fsync before every ack, the default; interval: ack before fsync, like VictoriaMetrics and Prometheus)")
 	fs.StringVar(&o.UseCase, "use-case", o.UseCase, "TSBS data set: cpu-only, devops (both with the devops queries) or iot (trucks, with the IoT queries)")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the workload and query parameters")
 	fs.StringVar(&o.TidalBin, "tidal-bin", "", "tidal binary to start (default: go build ./cmd/tidal)")
@@ -112,6 +113,11 @@ func parseRun(args []string, stderr io.Writer) (bench.Options, error) {
 			}
 		}
 	}
+	for sy := range strings.SplitSeq(*syncs, ",") {
+		if sy = strings.TrimSpace(sy); sy != "" {
+			o.TidalSync = append(o.TidalSync, sy)
+		}
+	}
 	if o.TidalBin != "" && o.Target != "" {
 		return o, errors.New("--tidal-bin and --target are exclusive")
 	}
@@ -125,13 +131,19 @@ Usage:
   tidal-bench run --preset smoke|small|large [--use-case cpu-only|devops|iot]
       [--peer victoriametrics,prometheus,influxdb]
       [--out DIR] [--driver timestream|promrw1|promrw2] [--clients N] [--batch N]
-      [--seed S] [--tidal-bin PATH | --target URL] [--work-dir DIR]
+      [--seed S] [--tidal-bin PATH [--tidal-sync batch,interval] | --target URL]
+      [--work-dir DIR]
       [--file TSBS_FILE [--format influx|timestream]]
 
 --use-case picks the TSBS data set: cpu-only and devops (9 measurements) are
 measured with the devops queries, iot (trucks, with late, out-of-order and
 missing points) with the IoT queries; the preset's host count is the truck
 count then.
+
+--tidal-sync runs TidalDB once per WAL fsync policy: batch (the default:
+every acknowledged write is fsynced first) and interval (acknowledged
+before the fsync, as VictoriaMetrics and Prometheus do; a kill -9 still
+loses nothing, a power cut can lose the last second).
 
 --file sends a file made by TSBS's tsbs_generate_data instead of the generated
 workload, shifted in time to end before now; the preset then only sets the

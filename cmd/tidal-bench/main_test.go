@@ -17,14 +17,19 @@ func TestParseRun(t *testing.T) {
 		o.Clients != 4 || o.Batch != 500 || o.Seed != 9 || o.UseCase != "iot" || o.OutDir != "/tmp/x" || o.Target != "http://127.0.0.1:7490" {
 		t.Errorf("options %+v", o)
 	}
+	if o, err := parseRun([]string{"--tidal-sync", "batch, interval"}, &stderr); err != nil || strings.Join(o.TidalSync, ",") != "batch,interval" {
+		t.Errorf("--tidal-sync: %v, %v", o.TidalSync, err)
+	}
 	tests := []struct {
 		args []string
 		want string
 	}{
+		{[]string{"--tidal-sync", "batch", "--target", "http://y"}, "not --target"},
 		{[]string{"--preset", "tiny"}, `unknown preset "tiny"`},
 		{[]string{"--peer", "mysql"}, `unknown peer "mysql"`},
 		{[]string{"--driver", "mqtt"}, `unknown driver "mqtt"`},
 		{[]string{"--use-case", "trucks"}, `unknown use case "trucks"`},
+		{[]string{"--tidal-sync", "often"}, `unknown wal sync policy "often"`},
 		{[]string{"--tidal-bin", "x", "--target", "http://y"}, "exclusive"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	}
