@@ -195,7 +195,7 @@ func (r *Report) Markdown() string {
 		o.Driver, o.Clients, o.Batch, p.Warmup, p.Runs)
 	b.WriteString("Durability differs: TidalDB acknowledges a write once its WAL is fsynced (wal.sync=batch) unless its row names another wal.sync; " +
 		"InfluxDB 1.x also fsyncs its WAL first; Prometheus acknowledges once the sample is in its WAL file, not fsynced; " +
-		"VictoriaMetrics acknowledges from memory and writes to disk about a second later.\n\n")
+		"VictoriaMetrics acknowledges from memory and writes to disk seconds later.\n\n")
 	m := r.Machine
 	b.WriteString("## Machine\n\n| CPU | Cores | Memory | Kernel | Go |\n|---|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| %s | %d | %.1f GiB | %s | %s %s/%s |\n\n", orNA(m.CPU), m.Cores, float64(m.MemBytes)/(1<<30), orNA(m.Kernel), m.GoVersion, m.OS, m.Arch)
