@@ -2,7 +2,6 @@ package bench
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -49,38 +48,24 @@ func (t Table) addTimestreamRows(cols []tsColumn, rows []json.RawMessage, spec *
 		return t.addTimestreamNamed(cols, rows, spec)
 	}
 	for _, raw := range rows {
-		var row struct {
-			Data []tsDatum `json:"Data"`
-		}
-		if err := json.Unmarshal(raw, &row); err != nil {
-			return fmt.Errorf("decode query row: %w", err)
-		}
-		if len(row.Data) != len(cols) {
-			return fmt.Errorf("query row has %d values for %d columns", len(row.Data), len(cols))
+		data, err := decodeRow(raw, len(cols))
+		if err != nil {
+			return err
 		}
 		var ms int64
 		var keys []string
 		var vals []float64
 		for i, c := range cols {
-			d := row.Data[i]
+			d := data[i]
 			switch c.Type.ScalarType {
 			case "TIMESTAMP":
-				if d.ScalarValue == nil {
-					return fmt.Errorf("column %s: NULL time", c.Name)
+				if ms, err = tsMillis(d, c.Name); err != nil {
+					return err
 				}
-				ts, err := time.Parse(timestreamTimeLayout, *d.ScalarValue)
-				if err != nil {
-					return fmt.Errorf("column %s: %w", c.Name, err)
-				}
-				ms = ts.UnixMilli()
 			case "DOUBLE", "BIGINT", "INTEGER":
-				v := math.NaN()
-				if d.ScalarValue != nil {
-					f, err := strconv.ParseFloat(*d.ScalarValue, 64)
-					if err != nil {
-						return fmt.Errorf("column %s: %w", c.Name, err)
-					}
-					v = f
+				v, err := tsNumber(d, c.Name)
+				if err != nil {
+					return err
 				}
 				vals = append(vals, v)
 			default:
@@ -134,47 +119,69 @@ func (t Table) addTimestreamNamed(cols []tsColumn, rows []json.RawMessage, spec 
 		valIdx[i] = j
 	}
 	for _, raw := range rows {
-		var row struct {
-			Data []tsDatum `json:"Data"`
-		}
-		if err := json.Unmarshal(raw, &row); err != nil {
-			return fmt.Errorf("decode query row: %w", err)
-		}
-		if len(row.Data) != len(cols) {
-			return fmt.Errorf("query row has %d values for %d columns", len(row.Data), len(cols))
+		data, err := decodeRow(raw, len(cols))
+		if err != nil {
+			return err
 		}
 		var ms int64
 		if ti >= 0 {
-			d := row.Data[ti]
-			if d.ScalarValue == nil {
-				return errors.New("column time: NULL")
+			if ms, err = tsMillis(data[ti], "time"); err != nil {
+				return err
 			}
-			ts, err := time.Parse(timestreamTimeLayout, *d.ScalarValue)
-			if err != nil {
-				return fmt.Errorf("column time: %w", err)
-			}
-			ms = ts.UnixMilli()
 		}
 		keys := make([]string, len(keyIdx))
 		for i, j := range keyIdx {
-			if d := row.Data[j]; d.ScalarValue != nil {
+			if d := data[j]; d.ScalarValue != nil {
 				keys[i] = *d.ScalarValue
 			}
 		}
 		vals := make([]float64, len(valIdx))
 		for i, j := range valIdx {
-			vals[i] = math.NaN()
-			if d := row.Data[j]; d.ScalarValue != nil {
-				f, err := strconv.ParseFloat(*d.ScalarValue, 64)
-				if err != nil {
-					return fmt.Errorf("column %s: %w", cols[j].Name, err)
-				}
-				vals[i] = f
+			if vals[i], err = tsNumber(data[j], cols[j].Name); err != nil {
+				return err
 			}
 		}
 		t.add(ms, keys, vals)
 	}
 	return nil
+}
+
+// decodeRow reads one Query API row of n columns.
+func decodeRow(raw json.RawMessage, n int) ([]tsDatum, error) {
+	var row struct {
+		Data []tsDatum `json:"Data"`
+	}
+	if err := json.Unmarshal(raw, &row); err != nil {
+		return nil, fmt.Errorf("decode query row: %w", err)
+	}
+	if len(row.Data) != n {
+		return nil, fmt.Errorf("query row has %d values for %d columns", len(row.Data), n)
+	}
+	return row.Data, nil
+}
+
+// tsMillis reads a TIMESTAMP value of column col as Unix milliseconds.
+func tsMillis(d tsDatum, col string) (int64, error) {
+	if d.ScalarValue == nil {
+		return 0, fmt.Errorf("column %s: NULL time", col)
+	}
+	ts, err := time.Parse(timestreamTimeLayout, *d.ScalarValue)
+	if err != nil {
+		return 0, fmt.Errorf("column %s: %w", col, err)
+	}
+	return ts.UnixMilli(), nil
+}
+
+// tsNumber reads a numeric value of column col (NULL is NaN).
+func tsNumber(d tsDatum, col string) (float64, error) {
+	if d.ScalarValue == nil {
+		return math.NaN(), nil
+	}
+	f, err := strconv.ParseFloat(*d.ScalarValue, 64)
+	if err != nil {
+		return 0, fmt.Errorf("column %s: %w", col, err)
+	}
+	return f, nil
 }
 
 func (t Table) add(ms int64, keys []string, vals []float64) {

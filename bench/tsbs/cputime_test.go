@@ -1,21 +1,13 @@
-//go:build unix
-
 package tsbs
 
 import (
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tidaldb/tidal/internal/cputime"
 )
 
-// processCPU returns the user+system CPU time of this process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func processCPU() time.Duration { return cputime.Process() }
 
 // cpuMeter reports CPU time per operation, which stays meaningful on a
 // loaded machine where wall-clock ns/op does not.

@@ -1,21 +1,13 @@
-//go:build linux
-
 package encoding
 
 import (
 	"runtime"
-	"syscall"
 	"time"
+
+	"github.com/tidaldb/tidal/internal/cputime"
 )
 
-// threadCPU returns the CPU time of the calling OS thread.
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_THREAD, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func threadCPU() time.Duration { return cputime.Thread() }
 
 // cpuMeter measures the CPU time of a benchmark loop on its own OS thread:
 // on a loaded machine it stays meaningful where wall-clock ns/op does not.
