@@ -1,9 +1,7 @@
 package bench
 
 import (
-	"context"
 	"encoding/xml"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -218,31 +216,20 @@ func TestDropEmptySeries(t *testing.T) {
 	}
 }
 
-func TestVMSettleWaitsForTheDirectoryToStopChanging(t *testing.T) {
+func TestDirUsageWithoutSkipsOneEntry(t *testing.T) {
 	dir := t.TempDir()
-	for _, d := range []string{"data", "cache"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+	for name, n := range map[string]int{"data/p1": 100, "data/p2": 50, "cache/big": 1000, "top": 7} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), make([]byte, n), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "cache", "big"), make([]byte, 1000), 0o644); err != nil {
-		t.Fatal(err)
+	if u, err := dirUsageWithout(dir, "cache"); err != nil || u.Apparent != 157 {
+		t.Errorf("dirUsageWithout = %+v, %v; want 157 apparent bytes", u, err)
 	}
-	// A writer that keeps adding parts for a while after "force_flush".
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := range 5 {
-			_ = os.WriteFile(filepath.Join(dir, "data", fmt.Sprintf("part%d", i)), make([]byte, 100), 0o644)
-			time.Sleep(30 * time.Millisecond)
-		}
-	}()
-	u, note, err := vmSettle(context.Background(), dir, 20*time.Millisecond, 5, 10*time.Second)
-	<-done
-	if err != nil || u.Apparent != 500 || !strings.Contains(note, "unchanged for 100ms") {
-		t.Errorf("vmSettle = %+v, %q, %v; want the 5 parts (500 bytes) without cache/", u, note, err)
-	}
-	if u, note, _ := vmSettle(context.Background(), filepath.Join(dir, "data"), 10*time.Millisecond, 1000, 50*time.Millisecond); u.Apparent != 500 || !strings.Contains(note, "not yet steady") {
-		t.Errorf("vmSettle past its limit = %+v, %q", u, note)
+	if _, err := dirUsageWithout(filepath.Join(dir, "missing"), "cache"); err == nil {
+		t.Errorf("dirUsageWithout of a missing dir: no error")
 	}
 }

@@ -319,6 +319,12 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 	if res.PeakRSS, err = s.peakRSS(); err != nil {
 		return res, err
 	}
+	if du, note, ok, err := s.measureAfterStop(); ok {
+		res.DiskBytes, res.DiskApparentBytes, res.DiskNote = du.Allocated, du.Apparent, note
+		if err != nil {
+			res.DiskNote = err.Error()
+		}
+	}
 	return res, nil
 }
 

@@ -133,11 +133,13 @@ func startPeer(ctx context.Context, kind, bin, work string, outOfOrder bool) (*s
 //
 //   - TidalDB: POST /api/v1/admin/flush, then the data directory (as is
 //     when the endpoint does not exist).
-//   - VictoriaMetrics: /internal/force_flush, then the data directory
-//     without its cache/ once it has stopped changing: force_flush returns
-//     before VictoriaMetrics has written all its in-memory parts (the
-//     directory measured right away held less than half of what it holds
-//     a few seconds later and after a clean stop).
+//   - VictoriaMetrics: /internal/force_flush (so that queries see every
+//     sample), and the data directory without its cache/ is measured after
+//     the queries, once a clean stop has written every in-memory part
+//     (measureAfterStop): force_flush returns before VictoriaMetrics has
+//     written them all, and the directory can stay unchanged for seconds
+//     before the next write (measured right away it held less than half of
+//     what it keeps; after a 5 s quiet spell, a tenth on the IoT data).
 //   - Prometheus has no flush: a head snapshot (admin API) writes the head
 //     as one compacted block, which is what the head becomes after its
 //     compaction; the snapshot is measured, the WAL is not.
@@ -171,7 +173,8 @@ func (s *system) flush(ctx context.Context, hc *http.Client) (usage diskUsage, n
 	_ = resp.Body.Close()
 	switch {
 	case resp.StatusCode/100 == 2 && s.kind == PeerVictoriaMetrics:
-		return vmSettle(ctx, s.dataDir, time.Second, 5, 2*time.Minute)
+		// Measured by measureAfterStop: see flush's doc.
+		return diskUsage{}, "", nil
 	case resp.StatusCode/100 == 2:
 		note = "data dir after " + path
 	case s.kind == "tidal" && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed):
@@ -225,34 +228,18 @@ func (s *system) influxSettle(ctx context.Context) (diskUsage, string, error) {
 	}
 }
 
-// vmSettle measures dir, without its cache/ directory (derived data),
-// every poll until quiet readings in a row are equal or limit passes.
-func vmSettle(ctx context.Context, dir string, poll time.Duration, quiet int, limit time.Duration) (diskUsage, string, error) {
-	deadline := time.Now().Add(limit)
-	var last diskUsage
-	same := 0
-	for {
-		u, err := dirUsageWithout(dir, "cache")
-		if err != nil {
-			return diskUsage{}, "", err
-		}
-		if u == last {
-			same++
-		} else {
-			last, same = u, 0
-		}
-		if same >= quiet {
-			return u, fmt.Sprintf("data dir without cache/ after /internal/force_flush, unchanged for %v", time.Duration(quiet)*poll), nil
-		}
-		if time.Now().After(deadline) {
-			return u, fmt.Sprintf("data dir without cache/ after /internal/force_flush, not yet steady after %v", limit), nil
-		}
-		select {
-		case <-ctx.Done():
-			return diskUsage{}, "", ctx.Err()
-		case <-time.After(poll):
-		}
+// measureAfterStop stops s and measures its data directory without
+// cache/ (derived data), for systems that write their data on a clean
+// stop; it reports whether it measured.
+func (s *system) measureAfterStop() (diskUsage, string, bool, error) {
+	if s.kind != PeerVictoriaMetrics || s.dataDir == "" {
+		return diskUsage{}, "", false, nil
 	}
+	if err := s.stop(); err != nil {
+		return diskUsage{}, "", true, err
+	}
+	u, err := dirUsageWithout(s.dataDir, "cache")
+	return u, "data dir without cache/ after /internal/force_flush and a clean stop", true, err
 }
 
 // dirUsageWithout is dirUsage of dir less its top-level entry skip.
