@@ -233,3 +233,28 @@ func TestDirUsageWithoutSkipsOneEntry(t *testing.T) {
 		t.Errorf("dirUsageWithout of a missing dir: no error")
 	}
 }
+
+func TestParseStatCPU(t *testing.T) {
+	tests := []struct {
+		stat string
+		want time.Duration
+	}{
+		// pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+		{"4242 (tidal) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 12 0", 3 * time.Second},
+		{"7 (a) b) c) R 1 7 7 0 -1 0 0 0 0 0 1 2 3", 30 * time.Millisecond},
+		{"7 (short) S 1 2", 0},
+		{"no parenthesis", 0},
+		{"7 (x) S 1 7 7 0 -1 0 0 0 0 0 x 2", 0},
+	}
+	for _, tc := range tests {
+		if got := parseStatCPU(tc.stat); got != tc.want {
+			t.Errorf("parseStatCPU(%q) = %v, want %v", tc.stat, got, tc.want)
+		}
+	}
+	if r := (SystemResult{IngestCPU: 2 * time.Second, Ingest: IngestResult{Samples: 1000}}); r.CPUPerSample() != 2*time.Millisecond || samplesPerCPU(&r) != 500 {
+		t.Errorf("CPU per sample %v, samples per CPU-s %v", r.CPUPerSample(), samplesPerCPU(&r))
+	}
+	if r := (SystemResult{}); r.CPUPerSample() != 0 || samplesPerCPU(&r) != 0 {
+		t.Errorf("unknown CPU: %v, %v", r.CPUPerSample(), samplesPerCPU(&r))
+	}
+}

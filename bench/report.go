@@ -221,8 +221,10 @@ func (r *Report) Markdown() string {
 		return fmt.Sprintf("%.2f", t/v)
 	}
 
-	b.WriteString("## Ingest\n\nStored: the samples of the queried measurements the system reports holding afterwards (TidalDB: SQL count, VictoriaMetrics and Prometheus: PromQL count_over_time, InfluxDB: InfluxQL count).\n\n" +
-		"| System | Path | Samples | Stored | Time | Samples/s | TidalDB/peer |\n|---|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("## Ingest\n\nStored: the samples of the queried measurements the system reports holding afterwards (TidalDB: SQL count, VictoriaMetrics and Prometheus: PromQL count_over_time, InfluxDB: InfluxQL count). " +
+		"Server CPU: user + system CPU time of the server process per sample while it ingested (the loader's is not counted); " +
+		"it holds up on a busy machine where the rate does not.\n\n" +
+		"| System | Path | Samples | Stored | Time | Samples/s | TidalDB/peer | Server CPU ns/sample | TidalDB/peer, samples per CPU-s |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for i := range r.Systems {
 		s := &r.Systems[i]
 		rate := "error: " + oneLine(s.IngestErr)
@@ -236,8 +238,13 @@ func (r *Report) Markdown() string {
 		case s.Stored != r.QueriedSamples:
 			stored = fmt.Sprintf("**MISSING %d: %d**", r.QueriedSamples-s.Stored, s.Stored)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %v | %s | %s |\n", s.Name, s.Driver, s.Ingest.Samples, stored, s.Ingest.Elapsed.Round(time.Millisecond), rate,
-			peerRatio(i, ratio, tidal, s, func(x *SystemResult) float64 { return x.Ingest.Rate() }))
+		cpu := "-"
+		if c := s.CPUPerSample(); c > 0 {
+			cpu = strconv.FormatInt(int64(c), 10)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %v | %s | %s | %s | %s |\n", s.Name, s.Driver, s.Ingest.Samples, stored, s.Ingest.Elapsed.Round(time.Millisecond), rate,
+			peerRatio(i, ratio, tidal, s, func(x *SystemResult) float64 { return x.Ingest.Rate() }), cpu,
+			peerRatio(i, ratio, tidal, s, samplesPerCPU))
 	}
 	fmt.Fprintf(&b, "\n![ingest](%s)\n\n", chartIngest)
 
@@ -338,6 +345,16 @@ func peerRatio(i int, ratio func(t, v float64) string, tidal, s *SystemResult, f
 		return "-"
 	}
 	return ratio(f(tidal), f(s))
+}
+
+// samplesPerCPU is samples ingested per second of server CPU (0 when
+// unknown), so that its TidalDB/peer ratio reads like the rate's: above 1,
+// TidalDB does better.
+func samplesPerCPU(x *SystemResult) float64 {
+	if c := x.CPUPerSample(); c > 0 {
+		return float64(time.Second) / float64(c)
+	}
+	return 0
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }

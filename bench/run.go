@@ -47,6 +47,10 @@ type SystemResult struct {
 	Driver    string
 	Ingest    IngestResult
 	IngestErr string
+	// IngestCPU is the CPU time (user + system) the server used while it
+	// ingested: unlike the rate, it does not depend on what else the
+	// machine was doing. 0 when unknown (external target).
+	IngestCPU time.Duration
 	// Stored is the number of samples of the queried measurements the
 	// system reports holding after ingest (SQL count for TidalDB, PromQL
 	// count_over_time, InfluxQL count), to compare with
@@ -63,6 +67,15 @@ type SystemResult struct {
 	// unknown (external target).
 	PeakRSS int64
 	Queries []QueryResult
+}
+
+// CPUPerSample is the server's ingest CPU time per sample (0 when
+// unknown).
+func (r *SystemResult) CPUPerSample() time.Duration {
+	if r.IngestCPU <= 0 || r.Ingest.Samples == 0 {
+		return 0
+	}
+	return r.IngestCPU / time.Duration(r.Ingest.Samples)
 }
 
 // BytesPerSample is DiskBytes / ingested samples (0 when unknown).
@@ -240,7 +253,11 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 		res.IngestErr = err.Error()
 		logf("%s: %v", s.name, err)
 	} else {
+		cpu0 := s.cpuTime()
 		res.Ingest, err = runIngest(ctx, d, wl, o.Clients, o.Batch, o.Progress, "ingest "+s.name+" ("+driver+")")
+		if cpu0 > 0 {
+			res.IngestCPU = s.cpuTime() - cpu0
+		}
 		if err != nil {
 			res.IngestErr = err.Error()
 			logf("%s: %v", s.name, err)

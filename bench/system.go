@@ -145,6 +145,44 @@ func (s *system) stop() error {
 
 // peakRSS returns the process's peak resident set (VmHWM) in bytes, or 0
 // when there is no local process.
+// userHZ is the unit of the CPU times in /proc/PID/stat (USER_HZ, 100 on
+// every mainstream Linux configuration).
+const userHZ = 100
+
+// cpuTime returns the user plus system CPU time the server process has
+// used so far; 0 without a process (external target) or off Linux.
+func (s *system) cpuTime() time.Duration {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	return parseStatCPU(string(b))
+}
+
+// parseStatCPU reads utime + stime from the text of /proc/PID/stat: the
+// fields after the command name (which may hold spaces and parentheses,
+// so the parse starts after its last ')') are state, ppid, ... with utime
+// and stime the 12th and 13th.
+func parseStatCPU(stat string) time.Duration {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil || ut < 0 || st < 0 {
+		return 0
+	}
+	return time.Duration(ut+st) * time.Second / userHZ
+}
+
 func (s *system) peakRSS() (int64, error) {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return 0, nil
