@@ -7,23 +7,33 @@ import (
 	"testing"
 )
 
+// queryPage is one Query API response page.
+type queryPage struct {
+	ColumnInfo []tsColumn
+	Rows       []json.RawMessage
+}
+
+// sqlTable decodes a Query API page and reads it into a Table with spec.
+func sqlTable(t *testing.T, page string, spec *tableSpec) (Table, queryPage) {
+	t.Helper()
+	var out queryPage
+	if err := json.Unmarshal([]byte(page), &out); err != nil {
+		t.Fatal(err)
+	}
+	tb := Table{}
+	if err := tb.addTimestreamRows(out.ColumnInfo, out.Rows, spec); err != nil {
+		t.Fatal(err)
+	}
+	return tb, out
+}
+
 func TestTablesFromBothLanguagesCompare(t *testing.T) {
 	// A double-groupby answer as the Timestream Query API writes it...
 	page := `{"ColumnInfo":[{"Name":"hour","Type":{"ScalarType":"TIMESTAMP"}},{"Name":"hostname","Type":{"ScalarType":"VARCHAR"}},
 		{"Name":"mean_usage_user","Type":{"ScalarType":"DOUBLE"}},{"Name":"mean_usage_system","Type":{"ScalarType":"DOUBLE"}}],
 		"Rows":[{"Data":[{"ScalarValue":"2024-01-01 01:00:00.000000000"},{"ScalarValue":"host_1"},{"ScalarValue":"48.5"},{"NullValue":true}]},
 		        {"Data":[{"ScalarValue":"2024-01-01 00:00:00.000000000"},{"ScalarValue":"host_0"},{"ScalarValue":"1e1"},{"ScalarValue":"2"}]}]}`
-	var out struct {
-		ColumnInfo []tsColumn
-		Rows       []json.RawMessage
-	}
-	if err := json.Unmarshal([]byte(page), &out); err != nil {
-		t.Fatal(err)
-	}
-	sql := Table{}
-	if err := sql.addTimestreamRows(out.ColumnInfo, out.Rows, nil); err != nil {
-		t.Fatal(err)
-	}
+	sql, _ := sqlTable(t, page, nil)
 	if len(sql) != 2 || sql["1704067200000|host_0"][0] != 10 || sql["1704067200000|host_0"][1] != 2 ||
 		sql["1704070800000|host_1"][0] != 48.5 || !math.IsNaN(sql["1704070800000|host_1"][1]) {
 		t.Fatalf("SQL table %v", sql)
@@ -86,17 +96,7 @@ func TestNamedTablesCompareAcrossColumnOrders(t *testing.T) {
 		{"Name":"time","Type":{"ScalarType":"TIMESTAMP"}},{"Name":"longitude","Type":{"ScalarType":"DOUBLE"}},
 		{"Name":"latitude","Type":{"ScalarType":"DOUBLE"}},{"Name":"extra","Type":{"ScalarType":"BIGINT"}}],
 		"Rows":[{"Data":[{"ScalarValue":"Seth"},{"ScalarValue":"truck_1"},{"ScalarValue":"2024-01-01 00:09:50.000000000"},{"NullValue":true},{"ScalarValue":"12.5"},{"ScalarValue":"7"}]}]}`
-	var out struct {
-		ColumnInfo []tsColumn
-		Rows       []json.RawMessage
-	}
-	if err := json.Unmarshal([]byte(page), &out); err != nil {
-		t.Fatal(err)
-	}
-	sql := Table{}
-	if err := sql.addTimestreamRows(out.ColumnInfo, out.Rows, spec); err != nil {
-		t.Fatal(err)
-	}
+	sql, out := sqlTable(t, page, spec)
 	row := sql["1704067790000|truck_1|Seth"]
 	if len(sql) != 1 || len(row) != 2 || row[0] != 12.5 || !math.IsNaN(row[1]) {
 		t.Fatalf("SQL table %v", sql)
@@ -142,10 +142,7 @@ func FuzzAnswerTables(f *testing.F) {
 	f.Add([]byte(`{"Rows":[{"Data":[]}],"results":[{"series":[{"values":[[]]}]}]}`))
 	specs := []*tableSpec{nil, {Time: true, Keys: []string{"name"}, Vals: []string{"v"}}, {Vals: []string{"v"}}}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var page struct {
-			ColumnInfo []tsColumn
-			Rows       []json.RawMessage
-		}
+		var page queryPage
 		var resp influxResponse
 		for _, spec := range specs {
 			if json.Unmarshal(body, &page) == nil {
