@@ -330,41 +330,53 @@ func (r *indexReader) blockV1(names []string, limit uint64) blockMeta {
 	}
 	nc := r.count("column count", 5)
 	for range nc {
-		c := colMeta{}
-		ni := r.uvarint("column name index")
-		if r.err == nil && ni >= uint64(len(names)) {
-			r.fail("column name index")
-		}
-		if r.err != nil {
+		c, ok := r.column(names, func(what string) chunkRef { return r.ref(what, limit) }, r.u64)
+		if !ok {
 			break
-		}
-		c.name = names[ni]
-		c.typ = ingest.ValueType(r.byte1("column type"))
-		if c.typ < ingest.TypeDouble || c.typ > ingest.TypeTimestamp {
-			r.fail("column type")
-		}
-		flags := r.byte1("column flags")
-		if flags > 3 {
-			r.fail("column flags")
-		}
-		c.values = r.ref("values chunk", limit)
-		if flags&1 != 0 {
-			c.nulls = r.ref("null chunk", limit)
-		}
-		if flags&2 != 0 {
-			c.hasZone = true
-			switch c.typ {
-			case ingest.TypeDouble:
-				c.zmin, c.zmax = r.u64("zone min"), r.u64("zone max")
-			case ingest.TypeBigint, ingest.TypeTimestamp:
-				c.zmin, c.zmax = uint64(r.varint("zone min")), uint64(r.varint("zone max"))
-			default:
-				r.fail("zone map")
-			}
 		}
 		b.cols = append(b.cols, c)
 	}
 	return b
+}
+
+// column reads one column's metadata, the same in both index versions
+// but for how chunk references and DOUBLE zone bounds are written: ref
+// reads a chunk reference, doubleZone a DOUBLE zone bound. It returns
+// false when the name index is bad or the reader has already failed.
+func (r *indexReader) column(names []string, ref func(what string) chunkRef, doubleZone func(what string) uint64) (colMeta, bool) {
+	c := colMeta{}
+	ni := r.uvarint("column name index")
+	if r.err == nil && ni >= uint64(len(names)) {
+		r.fail("column name index")
+	}
+	if r.err != nil {
+		return c, false
+	}
+	c.name = names[ni]
+	c.typ = ingest.ValueType(r.byte1("column type"))
+	if c.typ < ingest.TypeDouble || c.typ > ingest.TypeTimestamp {
+		r.fail("column type")
+	}
+	flags := r.byte1("column flags")
+	if flags > 3 {
+		r.fail("column flags")
+	}
+	c.values = ref("values chunk")
+	if flags&1 != 0 {
+		c.nulls = ref("null chunk")
+	}
+	if flags&2 != 0 {
+		c.hasZone = true
+		switch c.typ {
+		case ingest.TypeDouble:
+			c.zmin, c.zmax = doubleZone("zone min"), doubleZone("zone max")
+		case ingest.TypeBigint, ingest.TypeTimestamp:
+			c.zmin, c.zmax = uint64(r.varint("zone min")), uint64(r.varint("zone max"))
+		default:
+			r.fail("zone map")
+		}
+	}
+	return c, true
 }
 
 // seriesColumns returns the union of the blocks' columns sorted by name;

@@ -285,37 +285,10 @@ func (r *indexReader) blockV2(names []string, off *uint64, limit uint64, prevT i
 	}
 	nc := r.count("column count", 4)
 	for range nc {
-		c := colMeta{}
-		ni := r.uvarint("column name index")
-		if r.err == nil && ni >= uint64(len(names)) {
-			r.fail("column name index")
-		}
-		if r.err != nil {
+		c, ok := r.column(names, func(what string) chunkRef { return r.nextRef(what, off, limit) },
+			func(what string) uint64 { return zoneFloat(r.uvarint(what)) })
+		if !ok {
 			break
-		}
-		c.name = names[ni]
-		c.typ = ingest.ValueType(r.byte1("column type"))
-		if c.typ < ingest.TypeDouble || c.typ > ingest.TypeTimestamp {
-			r.fail("column type")
-		}
-		cflags := r.byte1("column flags")
-		if cflags > 3 {
-			r.fail("column flags")
-		}
-		c.values = r.nextRef("values chunk", off, limit)
-		if cflags&1 != 0 {
-			c.nulls = r.nextRef("null chunk", off, limit)
-		}
-		if cflags&2 != 0 {
-			c.hasZone = true
-			switch c.typ {
-			case ingest.TypeDouble:
-				c.zmin, c.zmax = zoneFloat(r.uvarint("zone min")), zoneFloat(r.uvarint("zone max"))
-			case ingest.TypeBigint, ingest.TypeTimestamp:
-				c.zmin, c.zmax = uint64(r.varint("zone min")), uint64(r.varint("zone max"))
-			default:
-				r.fail("zone map")
-			}
 		}
 		b.cols = append(b.cols, c)
 	}

@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"context"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -232,26 +231,5 @@ var iotQueries = map[string]string{
 // tables (1.51M readings, 648k diagnostics).
 func BenchmarkIoT(b *testing.B) {
 	db := iotTable(b)
-	e := New(db.cat, db, Options{})
-	names := make([]string, 0, len(iotQueries))
-	for n := range iotQueries {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			var scanned int64
-			cpu := processCPU()
-			for b.Loop() {
-				res, err := e.Query(context.Background(), iotQueries[name], nil)
-				if err != nil {
-					b.Fatalf("query: %v", err)
-				}
-				scanned += res.Stats.RowsScanned
-			}
-			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
-			b.ReportMetric(float64(scanned)/b.Elapsed().Seconds(), "rows/s")
-		})
-	}
+	benchQueries(b, New(db.cat, db, Options{}), iotQueries)
 }
