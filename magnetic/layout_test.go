@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/magnetic/encoding"
-	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/query/scan"
 	"github.com/tidaldb/tidal/query/scan/scantest"
 )

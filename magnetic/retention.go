@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tidaldb/tidal/memstore/catalog"
+	"github.com/tidaldb/tidal/catalog"
 )
 
 // ApplyRetention drops every partition that lies entirely before now minus

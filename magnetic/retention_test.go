@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
-	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/query/scan/scantest"
 )
 

@@ -16,7 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tidaldb/tidal/memstore/catalog"
+	"github.com/tidaldb/tidal/catalog"
 )
 
 var (

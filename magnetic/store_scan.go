@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tidaldb/tidal/memstore/catalog"
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/query/scan"
 )
 

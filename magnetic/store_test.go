@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
-	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/query/scan"
 	"github.com/tidaldb/tidal/query/scan/scantest"
 )

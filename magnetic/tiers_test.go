@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/magnetic"
 	"github.com/tidaldb/tidal/memstore"
-	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/memstore/wal"
 	"github.com/tidaldb/tidal/query/scan"
 	"github.com/tidaldb/tidal/query/scan/scantest"

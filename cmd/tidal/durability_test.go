@@ -19,10 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/timestreamwrite"
 	"github.com/aws/aws-sdk-go-v2/service/timestreamwrite/types"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/magnetic"
 	"github.com/tidaldb/tidal/memstore"
-	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/query/scan"
 )
 

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest/promrw"
 	"github.com/tidaldb/tidal/ingest/timestreamwrite"
 	"github.com/tidaldb/tidal/internal/awsjson"
@@ -27,7 +28,6 @@ import (
 	"github.com/tidaldb/tidal/internal/sigv4"
 	"github.com/tidaldb/tidal/magnetic"
 	"github.com/tidaldb/tidal/memstore"
-	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/memstore/wal"
 	"github.com/tidaldb/tidal/query/exec"
 	"github.com/tidaldb/tidal/query/promapi"

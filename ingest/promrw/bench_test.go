@@ -16,8 +16,8 @@ import (
 	"github.com/prometheus/prometheus/prompb"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/memstore"
-	"github.com/tidaldb/tidal/memstore/catalog"
 )
 
 var benchFields = []string{"usage_user", "usage_system", "usage_idle", "usage_nice", "usage_iowait",

@@ -23,9 +23,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/internal/awsjson"
-	"github.com/tidaldb/tidal/memstore/catalog"
 )
 
 // Defaults of Options.

@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/internal/awsjson"
-	"github.com/tidaldb/tidal/memstore/catalog"
 )
 
 type noopAppender struct{}

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/internal/awsjson"
-	"github.com/tidaldb/tidal/memstore/catalog"
 )
 
 // Wire shapes of the control-plane operations. Pointer members distinguish

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/internal/awsjson"
-	"github.com/tidaldb/tidal/memstore/catalog"
 )
 
 // captureAppender keeps the records of the last Append.

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/internal/awsjson"
-	"github.com/tidaldb/tidal/memstore/catalog"
 )
 
 // WriteRecords limits (Timestream quotas).

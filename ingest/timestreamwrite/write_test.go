@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/timestreamwrite/types"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
-	"github.com/tidaldb/tidal/memstore/catalog"
 )
 
 func dim(name, value string) types.Dimension {

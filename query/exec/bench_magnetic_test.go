@@ -6,8 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/magnetic"
-	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/query/scan"
 )
 

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/memstore"
-	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/memstore/wal"
 )
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidaldb/tidal/memstore/catalog"
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/query/parser"
 	"github.com/tidaldb/tidal/query/scan"
 )

@@ -17,10 +17,10 @@ import (
 
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/magnetic"
 	"github.com/tidaldb/tidal/memstore"
-	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/memstore/wal"
 	"github.com/tidaldb/tidal/query/scan"
 )

@@ -12,8 +12,8 @@ import (
 	tsq "github.com/aws/aws-sdk-go-v2/service/timestreamquery"
 	"github.com/aws/aws-sdk-go-v2/service/timestreamquery/types"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
-	"github.com/tidaldb/tidal/memstore/catalog"
 	"github.com/tidaldb/tidal/query/exec"
 	"github.com/tidaldb/tidal/query/scan"
 	"github.com/tidaldb/tidal/query/scan/scantest"
