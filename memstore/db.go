@@ -86,6 +86,10 @@ type DB struct {
 
 	// checkpointMu serialises checkpoints with each other.
 	checkpointMu sync.Mutex
+	// commitMu is held shared by appenders from their WAL append until
+	// their rows are in the series, and exclusively by Checkpoint around
+	// its WAL cut (see commit).
+	commitMu sync.RWMutex
 	// flushMu serialises flushes.
 	flushMu sync.Mutex
 
@@ -401,5 +405,26 @@ func (db *DB) initMetrics(reg prometheus.Registerer) {
 	}, func() float64 { return float64(db.Stats().ChunkBytes) })
 	if reg != nil {
 		reg.MustRegister(db.m.records, db.m.samples, db.m.checkpoints, db.m.replayed, db.m.flushedRows, db.m.seriesGauge, db.m.memoryBytes)
+	}
+}
+
+// Health reports why the memstore cannot acknowledge writes right now (its
+// WAL failed and is not yet repaired), or nil when it can.
+func (db *DB) Health() error {
+	if err := db.wal.Err(); err != nil {
+		return fmt.Errorf("memstore: wal failed: %w", err)
+	}
+	return nil
+}
+
+// each calls fn for every series (under the stripe read locks).
+func (s *stripeSeries) each(fn func(*memSeries)) {
+	for i := range s.stripes {
+		st := &s.stripes[i]
+		st.mu.RLock()
+		for _, ms := range st.m {
+			fn(ms)
+		}
+		st.mu.RUnlock()
 	}
 }

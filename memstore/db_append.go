@@ -21,6 +21,13 @@ const measureValueCol = scan.ColMeasureValue
 // Append implements ingest.Appender: it validates recs, applies Timestream's
 // window, schema and upsert rules, logs the accepted records to the WAL and
 // returns once they are durable.
+//
+// The order is log first, then apply (see stage and commit): a row becomes
+// visible to scans, flushes and checkpoints only after its WAL record is
+// durable under the sync policy, and a row whose WAL append failed is
+// dropped without ever having been visible. An Append is acknowledged (nil
+// error) only when every row it reports accepted is durable: its own WAL
+// record, or a committed row with the same values.
 func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []ingest.Record, opts ingest.AppendOptions) (ingest.Result, error) {
 	select {
 	case <-db.stop:
@@ -103,107 +110,29 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 		}
 	}
 
-	// Phase 2: apply to series under their locks; encode accepted rows.
-	enc := getWALEncoder()
-	defer putWALEncoder(enc)
-	var logged []*memSeries
-	names := make([]string, 0, 8)
-	vals := make([]ingest.Value, 0, 8)
-	samples := 0
-	var late []int // records that go straight to the magnetic tier
-	// The series the last record went to: a new series' later records in
-	// the batch take it without another lookup.
-	var lastRec *ingest.Record
-	var lastS *memSeries
-	for i := range recs {
-		if status[i].rejected {
-			continue
-		}
-		if status[i].magnetic && db.opts.PartWriter != nil {
-			late = append(late, i)
-			continue
-		}
-		r := &recs[i]
-		s := status[i].s
-		if s == nil && lastS != nil && sameSeries(r, lastRec) {
-			s = lastS
-		}
-		if s == nil {
-			keyBuf = seriesKey(keyBuf[:0], r.MeasureName, r.Dimensions)
-			if s, err = db.createSeries(t, keyBuf, r); err != nil {
-				return ingest.Result{}, err
-			}
-			if s == nil {
-				status[i].rejected = true
-				reject(i, fmt.Sprintf("The memory store holds its maximum of %d series (memstore.max_series); the record would create a new one.", db.opts.MaxSeries), 0)
-				continue
-			}
-		}
-		names, vals = recordValues(r, names[:0], vals[:0])
-		ver := max(r.Version, 1)
-		s.mu.Lock()
-		for s.removed {
-			// A flush emptied the series and took it out of the index.
-			s.mu.Unlock()
-			keyBuf = seriesKey(keyBuf[:0], r.MeasureName, r.Dimensions)
-			if s, err = db.createSeries(t, keyBuf, r); err != nil || s == nil {
-				break
-			}
-			s.mu.Lock()
-		}
-		if err != nil {
-			return ingest.Result{}, err
-		}
-		if s == nil {
-			status[i].rejected = true
-			reject(i, fmt.Sprintf("The memory store holds its maximum of %d series (memstore.max_series); the record would create a new one.", db.opts.MaxSeries), 0)
-			continue
-		}
-		lastRec, lastS = r, s
-		outcome, existing, reason, err := s.upsert(r.Time, ver, names, vals, opts.IdempotentRewrite)
-		if err == nil && outcome == upsertApplied {
-			if !s.walLogged {
-				enc.series(s)
-				logged = append(logged, s)
-			}
-			enc.row(s.ref, r.Time, ver, names, vals)
-		}
-		s.mu.Unlock()
-		if err != nil {
-			return ingest.Result{}, err
-		}
-		if outcome == upsertRejected {
-			status[i].rejected = true
-			reject(i, reason, existing)
-			continue
-		}
-		samples += len(vals)
-		if status[i].magnetic {
-			res.MagneticStore++
-		} else {
-			res.MemoryStore++
-		}
+	// Phase 2: decide each row under its series lock and stage it; encode
+	// the rows to log. Nothing is visible yet.
+	st, err := db.stage(t, recs, status, opts, reject)
+	if err != nil {
+		return ingest.Result{}, err
 	}
+	defer st.release()
+	res.MemoryStore, res.MagneticStore = st.memory, st.magnetic
 
-	// Phase 3: durability.
-	if len(late) > 0 {
-		if err := db.writeMagnetic(ctx, t, recs, late); err != nil {
+	// Phase 3: durability, then visibility.
+	samples := st.samples
+	if len(st.late) > 0 {
+		if err := db.writeMagnetic(ctx, t, recs, st.late); err != nil {
+			st.discard()
 			return ingest.Result{}, err
 		}
-		res.MagneticStore += len(late)
-		for _, i := range late {
+		res.MagneticStore += len(st.late)
+		for _, i := range st.late {
 			samples += max(len(recs[i].Measures), 1)
 		}
 	}
-	if enc.rows > 0 {
-		if err := db.wal.Append(ctx, enc.finish()); err != nil {
-			return ingest.Result{}, fmt.Errorf("memstore: append wal: %w", err)
-		}
-		for _, s := range logged {
-			s.mu.Lock()
-			s.walLogged = true
-			s.mu.Unlock()
-		}
+	if err := db.commit(ctx, t, st); err != nil {
+		return ingest.Result{}, err
 	}
 	sortRejections(res.Rejected)
 	db.m.records.WithLabelValues("memory").Add(float64(res.MemoryStore))
@@ -486,6 +415,11 @@ func (db *DB) addColumns(t *table, recs []ingest.Record, status []recStatus, col
 // createSeries adds the series of r (whose key is key) to t, unless a
 // concurrent writer did first. It returns nil when MaxSeries is reached.
 func (db *DB) createSeries(t *table, key []byte, r *ingest.Record) (*memSeries, error) {
+	return db.createSeriesLimit(t, key, r, true)
+}
+
+// createSeriesLimit is createSeries; limit says whether MaxSeries applies.
+func (db *DB) createSeriesLimit(t *table, key []byte, r *ingest.Record, limit bool) (*memSeries, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.dropped {
@@ -494,7 +428,7 @@ func (db *DB) createSeries(t *table, key []byte, r *ingest.Record) (*memSeries, 
 	if s := t.series[string(key)]; s != nil {
 		return s, nil
 	}
-	if db.opts.MaxSeries > 0 && db.nseries.Load() >= int64(db.opts.MaxSeries) {
+	if limit && db.opts.MaxSeries > 0 && db.nseries.Load() >= int64(db.opts.MaxSeries) {
 		return nil, nil
 	}
 	db.nseries.Add(1)

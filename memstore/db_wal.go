@@ -443,7 +443,9 @@ func (db *DB) replayWAL(from int) (int, error) {
 func (db *DB) Checkpoint() error {
 	db.checkpointMu.Lock()
 	defer db.checkpointMu.Unlock()
+	db.commitMu.Lock()
 	seg, err := db.wal.Cut()
+	db.commitMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("memstore: checkpoint: cut wal: %w", err)
 	}

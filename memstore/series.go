@@ -30,6 +30,11 @@ type memSeries struct {
 	// removed is set when a flush emptied the series and took it out of
 	// the index; appenders holding it must look the series up again.
 	removed bool
+	// staged lists the rows appenders have decided to write and are
+	// logging to the WAL: not yet in chunks, so not visible to scans,
+	// flushes or checkpoints. Appenders decide against them too (decide),
+	// so that two writes of one row in flight agree with each other.
+	staged []*stagedRun
 }
 
 // upsertOutcome says what an upsert did.

@@ -15,6 +15,8 @@ type metrics struct {
 	records       prometheus.Counter
 	segments      prometheus.Gauge
 	corruptions   prometheus.Counter
+	failures      prometheus.Counter
+	failed        prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -40,6 +42,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "tidal_wal_corruptions_total",
 			Help: "Torn or corrupt WAL segments found and repaired at open.",
 		}),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tidal_wal_failures_total",
+			Help: "WAL write, fsync and rotation errors; each fails the appends of its round.",
+		}),
+		failed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tidal_wal_failed",
+			Help: "1 while the WAL is failed and refuses appends until it is repaired, else 0.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
@@ -59,6 +69,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.corruptions, err = register(reg, m.corruptions); err != nil {
+		return nil, err
+	}
+	if m.failures, err = register(reg, m.failures); err != nil {
+		return nil, err
+	}
+	if m.failed, err = register(reg, m.failed); err != nil {
 		return nil, err
 	}
 	return m, nil

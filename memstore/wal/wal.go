@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tidaldb/tidal/internal/fileutil"
 )
 
 // SyncPolicy says when appended records are fsynced.
@@ -73,6 +75,9 @@ type Options struct {
 	// Registerer, if set, receives the WAL metrics (tidal_wal_*). A collector
 	// already registered under the same name is reused.
 	Registerer prometheus.Registerer
+	// FS is the file system the segments live on. Default fileutil.OS; tests
+	// inject faults through it.
+	FS fileutil.FS
 
 	// noSync turns every fsync into a no-op. Tests that open thousands of
 	// WALs to check parsing and repair set it; nothing else may.
@@ -89,6 +94,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.FS == nil {
+		o.FS = fileutil.OS
 	}
 	return o
 }
@@ -124,7 +132,10 @@ type WAL struct {
 	pending *round // frames waiting for the flusher
 	spare   []byte // buffer of the last written round, for reuse
 	closed  bool
-	err     error // sticky write or fsync error; the WAL refuses appends after it
+	// err is the write or fsync error the WAL failed with. While it is set
+	// the WAL is failed: before it writes again, the flusher repairs the
+	// active segment (repair) and clears err only if that succeeds.
+	err error
 
 	kick chan struct{}   // wakes the flusher; capacity 1
 	ctl  chan ctlRequest // Cut and Close requests to the flusher
@@ -136,10 +147,17 @@ type WAL struct {
 	segs  []segment // ascending; the last one is active
 
 	// Owned by the flusher goroutine after Open.
-	f       *os.File
+	f       fileutil.File
 	active  int
 	written atomic.Int64 // bytes in the active segment
 	dirty   bool         // written but not fsynced
+	// good is the end of the last round of the active segment whose
+	// appenders were told it succeeded; synced is the end of what the last
+	// successful fsync covered. unsynced holds the bytes between the two
+	// (SyncInterval and SyncNever only), so that repair can rewrite them
+	// after an fsync error instead of trusting the page cache.
+	good, synced int64
+	unsynced     []byte
 
 	size    atomic.Int64 // bytes across all segments
 	fsyncs  atomic.Int64 // data fsyncs, for tests and benchmarks
@@ -180,7 +198,7 @@ func Open(opts Options) (*WAL, error) {
 		return nil, err
 	}
 	w.m = m
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+	if err := opts.FS.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("wal: create dir: %w", err)
 	}
 	if err := w.recover(); err != nil {
@@ -201,7 +219,7 @@ func Open(opts Options) (*WAL, error) {
 
 // recover lists, validates and repairs the segments in the directory.
 func (w *WAL) recover() error {
-	ents, err := os.ReadDir(w.opts.Dir)
+	ents, err := w.opts.FS.ReadDir(w.opts.Dir)
 	if err != nil {
 		return fmt.Errorf("wal: list dir: %w", err)
 	}
@@ -223,7 +241,7 @@ func (w *WAL) recover() error {
 			return w.dropAfter(idx[i:])
 		}
 		last := i == len(idx)-1
-		size, end, cerr, err := scanSegment(w.opts.Dir, index, buf)
+		size, end, cerr, err := scanSegment(w.opts.FS, w.opts.Dir, index, buf)
 		if err != nil {
 			return err
 		}
@@ -260,8 +278,8 @@ func (w *WAL) recover() error {
 // scanSegment validates segment index. It returns the file size, the end of
 // the intact prefix and, if the prefix is not the whole file, why. An intact
 // prefix shorter than a header means the header itself is damaged.
-func scanSegment(dir string, index int, buf []byte) (size, end int64, cerr *CorruptionError, err error) {
-	f, err := os.Open(filepath.Join(dir, segmentName(index)))
+func scanSegment(fsys fileutil.FS, dir string, index int, buf []byte) (size, end int64, cerr *CorruptionError, err error) {
+	f, err := fileutil.Open(fsys, filepath.Join(dir, segmentName(index)))
 	if err != nil {
 		return 0, 0, nil, fmt.Errorf("wal: open segment %d: %w", index, err)
 	}
@@ -294,12 +312,12 @@ func scanSegment(dir string, index int, buf []byte) (size, end int64, cerr *Corr
 func (w *WAL) repairSegment(index int, end int64) error {
 	name := filepath.Join(w.opts.Dir, segmentName(index))
 	if end < headerSize {
-		if err := os.Remove(name); err != nil {
+		if err := w.opts.FS.Remove(name); err != nil {
 			return fmt.Errorf("wal: remove damaged segment %d: %w", index, err)
 		}
 		return w.syncDir()
 	}
-	f, err := os.OpenFile(name, os.O_WRONLY, 0)
+	f, err := w.opts.FS.OpenFile(name, os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("wal: open segment %d for repair: %w", index, err)
 	}
@@ -318,7 +336,7 @@ func (w *WAL) repairSegment(index int, end int64) error {
 // dropAfter removes the given segments, which follow a corruption.
 func (w *WAL) dropAfter(idx []int) error {
 	for _, index := range idx {
-		if err := os.Remove(filepath.Join(w.opts.Dir, segmentName(index))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := w.opts.FS.Remove(filepath.Join(w.opts.Dir, segmentName(index))); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("wal: remove segment %d: %w", index, err)
 		}
 	}
@@ -343,23 +361,29 @@ func (w *WAL) segmentCount() int {
 // makes it the active segment. The caller owns w.f (Open or the flusher).
 func (w *WAL) createSegment(index int) error {
 	name := filepath.Join(w.opts.Dir, segmentName(index))
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := w.opts.FS.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return fmt.Errorf("wal: create segment %d: %w", index, err)
 	}
+	// A segment whose header did not become durable is removed again, so
+	// that a failed rotation (a full disk) leaves no half-made file behind.
+	abandon := func(err error) error {
+		return errors.Join(err, f.Close(), w.opts.FS.Remove(name))
+	}
 	hdr := appendHeader(nil, index)
 	if _, err := f.Write(hdr); err != nil {
-		return errors.Join(fmt.Errorf("wal: write segment %d header: %w", index, err), f.Close())
+		return abandon(fmt.Errorf("wal: write segment %d header: %w", index, err))
 	}
 	if err := w.fsync(f); err != nil {
-		return errors.Join(fmt.Errorf("wal: sync segment %d: %w", index, err), f.Close())
+		return abandon(fmt.Errorf("wal: sync segment %d: %w", index, err))
 	}
 	if err := w.syncDir(); err != nil {
-		return errors.Join(err, f.Close())
+		return abandon(err)
 	}
 	w.f = f
 	w.active = index
 	w.written.Store(headerSize)
+	w.good, w.synced, w.unsynced = headerSize, headerSize, w.unsynced[:0]
 	w.dirty = false
 	w.addSegment(index, headerSize)
 	return nil
@@ -368,21 +392,17 @@ func (w *WAL) createSegment(index int) error {
 // syncDir fsyncs the WAL directory so that created and removed segment files
 // survive a crash.
 func (w *WAL) syncDir() error {
-	d, err := os.Open(w.opts.Dir)
-	if err != nil {
-		return fmt.Errorf("wal: open dir: %w", err)
+	if w.opts.noSync {
+		return nil
 	}
-	if err := w.fsync(d); err != nil {
-		return errors.Join(fmt.Errorf("wal: sync dir: %w", err), d.Close())
-	}
-	if err := d.Close(); err != nil {
-		return fmt.Errorf("wal: close dir: %w", err)
+	if err := fileutil.SyncDir(w.opts.FS, w.opts.Dir); err != nil {
+		return fmt.Errorf("wal: %w", err)
 	}
 	return nil
 }
 
 // fsync fsyncs f unless a test has turned fsync off.
-func (w *WAL) fsync(f *os.File) error {
+func (w *WAL) fsync(f fileutil.File) error {
 	if w.opts.noSync {
 		return nil
 	}
@@ -418,7 +438,7 @@ func (w *WAL) Truncate(before int) error {
 	var firstErr error
 	for n < len(w.segs)-1 && w.segs[n].index < before {
 		s := w.segs[n]
-		err := os.Remove(filepath.Join(w.opts.Dir, segmentName(s.index)))
+		err := w.opts.FS.Remove(filepath.Join(w.opts.Dir, segmentName(s.index)))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			firstErr = fmt.Errorf("wal: remove segment %d: %w", s.index, err)
 			break

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"time"
 )
@@ -11,6 +12,18 @@ import (
 // maxSpareBuffer bounds the round buffer kept for reuse, so that one huge
 // group does not pin its memory for the life of the WAL.
 const maxSpareBuffer = 4 << 20
+
+// maxUnsynced bounds the bytes SyncInterval and SyncNever may write between
+// fsyncs: past it a round is fsynced at once, so that the copy kept for
+// repair stays small.
+const maxUnsynced = 64 << 20
+
+// repairInterval is how often a failed WAL tries to repair itself when no
+// append asks it to.
+const repairInterval = time.Second
+
+// errNoSegment says a failed rotation left the WAL without an active segment.
+var errNoSegment = errors.New("no active segment (a rotation failed)")
 
 type ctlOp int
 
@@ -35,9 +48,16 @@ type ctlReply struct {
 // Append does not retain recs. An Append without records does nothing.
 //
 // If ctx ends while Append waits for the flusher, Append returns an error
-// wrapping ctx.Err(), and the group may or may not become durable. After a
-// write or fsync error every later Append returns that error: the state of
-// the file is unknown, and the database must restart and replay.
+// wrapping ctx.Err(), and the group may or may not become durable.
+//
+// A write or fsync error fails the round it hit: every Append in it returns
+// the error and none of their groups is acknowledged. The WAL is then failed
+// (Err reports it) until the flusher has repaired the active segment: it
+// cuts it back to the end of the last acknowledged round, rewrites from its
+// own copy what the last successful fsync did not cover (an fsync error is
+// never retried as if the page cache still held the data) and fsyncs. Repair
+// is tried before the next round and once a second, so a WAL whose disk
+// filled up writes again by itself once space returns.
 func (w *WAL) Append(ctx context.Context, recs ...[]byte) error {
 	if len(recs) == 0 {
 		return nil
@@ -53,11 +73,6 @@ func (w *WAL) Append(ctx context.Context, recs ...[]byte) error {
 	if w.closed {
 		w.mu.Unlock()
 		return ErrClosed
-	}
-	if w.err != nil {
-		err := w.err
-		w.mu.Unlock()
-		return err
 	}
 	r := w.pending
 	r.buf = appendFrame(r.buf, recs, bodyLen)
@@ -136,6 +151,8 @@ func (w *WAL) flushLoop() {
 		defer t.Stop()
 		tick = t.C
 	}
+	retry := time.NewTicker(repairInterval)
+	defer retry.Stop()
 	for {
 		select {
 		case <-w.kick:
@@ -149,17 +166,24 @@ func (w *WAL) flushLoop() {
 			}
 			w.flushPending()
 		case <-tick:
-			if w.dirty {
-				w.setErr(w.sync())
+			if w.dirty && w.stickyErr() == nil {
+				if err := w.sync(); err != nil {
+					w.fail(err)
+				}
+			}
+		case <-retry.C:
+			if w.stickyErr() != nil {
+				_ = w.recoverFailed() // logged; the next round tries again
 			}
 		case req := <-w.ctl:
 			w.flushPending()
 			switch req.op {
 			case opCut:
-				err := w.stickyErr()
+				err := w.recoverFailed()
 				if err == nil {
-					err = w.rotate()
-					w.setErr(err)
+					if err = w.rotate(); err != nil {
+						w.fail(err)
+					}
 				}
 				req.reply <- ctlReply{index: w.active, err: err}
 			case opClose:
@@ -181,15 +205,19 @@ func (w *WAL) flushPending() {
 	}
 	w.pending = newRound(w.spare)
 	w.spare = nil
-	err := w.err
 	w.mu.Unlock()
 
+	err := w.recoverFailed()
 	if err == nil {
 		err = w.writeRound(r)
-		if err == nil && w.opts.Sync == SyncBatch {
+		if err == nil && (w.opts.Sync == SyncBatch || len(w.unsynced) > maxUnsynced) {
 			err = w.sync()
 		}
-		w.setErr(err)
+		if err != nil {
+			w.fail(err)
+		} else {
+			w.good = w.written.Load()
+		}
 	}
 	r.err = err
 	close(r.done)
@@ -233,6 +261,9 @@ func (w *WAL) write(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
+	if w.f == nil {
+		return fmt.Errorf("wal: write segment %d: %w", w.active, errNoSegment)
+	}
 	n, err := w.f.Write(b)
 	w.written.Add(int64(n))
 	w.size.Add(int64(n))
@@ -243,12 +274,18 @@ func (w *WAL) write(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("wal: write segment %d: %w", w.active, err)
 	}
+	if w.opts.Sync != SyncBatch {
+		w.unsynced = append(w.unsynced, b...)
+	}
 	return nil
 }
 
 // sync fsyncs the active segment.
 func (w *WAL) sync() error {
 	start := time.Now()
+	if w.f == nil {
+		return fmt.Errorf("wal: sync segment %d: %w", w.active, errNoSegment)
+	}
 	err := w.fsync(w.f)
 	w.m.fsyncDuration.Observe(time.Since(start).Seconds())
 	w.fsyncs.Add(1)
@@ -256,6 +293,8 @@ func (w *WAL) sync() error {
 		return fmt.Errorf("wal: sync segment %d: %w", w.active, err)
 	}
 	w.dirty = false
+	w.synced = w.written.Load()
+	w.unsynced = w.unsynced[:0]
 	return nil
 }
 
@@ -266,9 +305,14 @@ func (w *WAL) finishActive() error {
 	if w.f == nil {
 		return nil // an earlier rotation failed after closing it
 	}
-	err := w.sync()
+	// A failed fsync leaves the segment open, so that repair can cut it
+	// back and rewrite what the fsync did not cover.
+	if err := w.sync(); err != nil {
+		return err
+	}
+	var err error
 	if cerr := w.f.Close(); cerr != nil {
-		err = errors.Join(err, fmt.Errorf("wal: close segment %d: %w", w.active, cerr))
+		err = fmt.Errorf("wal: close segment %d: %w", w.active, cerr)
 	}
 	w.f = nil
 	w.segMu.Lock()
@@ -294,15 +338,73 @@ func (w *WAL) closeActive() error {
 	return err
 }
 
-func (w *WAL) setErr(err error) {
-	if err == nil {
-		return
-	}
+// fail puts the WAL in the failed state with err (the first error stays).
+func (w *WAL) fail(err error) {
 	w.mu.Lock()
-	if w.err == nil {
+	first := w.err == nil
+	if first {
 		w.err = err
 	}
 	w.mu.Unlock()
+	w.m.failures.Inc()
+	if first {
+		w.m.failed.Set(1)
+		w.logger.Error("wal failed; appends are refused until it is repaired", "err", err)
+	}
+}
+
+// Err returns the error the WAL failed with, or nil while it is healthy.
+func (w *WAL) Err() error { return w.stickyErr() }
+
+// recoverFailed repairs a failed WAL (see Append) and clears its error. It
+// returns nil when the WAL is healthy afterwards. Only the flusher calls it.
+func (w *WAL) recoverFailed() error {
+	failed := w.stickyErr()
+	if failed == nil {
+		return nil
+	}
+	if err := w.repair(); err != nil {
+		return fmt.Errorf("%w (repair: %w)", failed, err)
+	}
+	w.mu.Lock()
+	w.err = nil
+	w.mu.Unlock()
+	w.m.failed.Set(0)
+	w.logger.Info("wal repaired; appends resume", "segment", w.active, "after", failed)
+	return nil
+}
+
+// repair makes the active segment end at the last acknowledged round with
+// every acknowledged byte fsynced: it truncates the segment to the last
+// successful fsync, rewrites the acknowledged bytes written since from
+// w.unsynced and fsyncs. A segment lost to a failed rotation is created anew.
+func (w *WAL) repair() error {
+	if w.f == nil {
+		return w.createSegment(w.active + 1)
+	}
+	keep := w.good - w.synced
+	if keep < 0 || keep > int64(len(w.unsynced)) {
+		return fmt.Errorf("wal: repair segment %d: %d acknowledged bytes past the last fsync, %d kept", w.active, keep, len(w.unsynced))
+	}
+	if err := w.f.Truncate(w.synced); err != nil {
+		return fmt.Errorf("wal: repair segment %d: truncate: %w", w.active, err)
+	}
+	if _, err := w.f.Seek(w.synced, io.SeekStart); err != nil {
+		return fmt.Errorf("wal: repair segment %d: seek: %w", w.active, err)
+	}
+	w.size.Add(w.synced - w.written.Load())
+	w.written.Store(w.synced)
+	rewrite := w.unsynced[:keep]
+	w.unsynced = nil // write appends what it writes again
+	if err := w.write(rewrite); err != nil {
+		w.unsynced = rewrite
+		return err
+	}
+	if err := w.sync(); err != nil {
+		return err
+	}
+	w.good = w.written.Load()
+	return nil
 }
 
 func (w *WAL) stickyErr() error {

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/tidaldb/tidal/internal/fileutil"
 )
 
 // Replay calls fn for every record in the segments with index >= from, in
@@ -37,7 +38,7 @@ func (w *WAL) Replay(from int, fn func(seg int, rec []byte) error) error {
 			continue
 		}
 		var err error
-		buf, err = replaySegment(w.opts.Dir, s, buf, fn)
+		buf, err = replaySegment(w.opts.FS, w.opts.Dir, s, buf, fn)
 		if err != nil {
 			return err
 		}
@@ -47,8 +48,8 @@ func (w *WAL) Replay(from int, fn func(seg int, rec []byte) error) error {
 
 // replaySegment replays the first s.size bytes of segment s.index, which Open
 // has validated. It returns the frame buffer for reuse.
-func replaySegment(dir string, s segment, buf []byte, fn func(seg int, rec []byte) error) ([]byte, error) {
-	f, err := os.Open(filepath.Join(dir, segmentName(s.index)))
+func replaySegment(fsys fileutil.FS, dir string, s segment, buf []byte, fn func(seg int, rec []byte) error) ([]byte, error) {
+	f, err := fileutil.Open(fsys, filepath.Join(dir, segmentName(s.index)))
 	if err != nil {
 		return buf, fmt.Errorf("wal: replay segment %d: %w", s.index, err)
 	}

@@ -366,8 +366,8 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("records written after reopen = %v, want 3 (shared counter)", got)
 	}
 	names, err := testutil.GatherAndCount(reg)
-	if err != nil || names != 5 {
-		t.Errorf("registry holds %d metrics (%v), want 5", names, err)
+	if err != nil || names != 7 {
+		t.Errorf("registry holds %d metrics (%v), want 7", names, err)
 	}
 }
 
