@@ -127,10 +127,15 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	mopts.MaxSeries = cfg.Memstore.MaxSeries
 	mopts.Logger = logger
 	mopts.Registerer = reg
+	walFS, err := faultFS(logger)
+	if err != nil {
+		return err
+	}
 	mopts.WAL = wal.Options{
 		Sync:         walSync(cfg.WAL.Sync),
 		SyncInterval: cfg.WAL.SyncInterval,
 		SegmentSize:  int64(cfg.WAL.SegmentSize),
+		FS:           walFS,
 	}
 	mem, err := memstore.Open(cat, mopts)
 	if err != nil {
@@ -191,10 +196,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n")
-	})
+	mux.HandleFunc("GET /healthz", healthz(mem))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("POST /{$}", router)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
