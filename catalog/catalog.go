@@ -303,7 +303,8 @@ type Catalog struct {
 
 	mu      sync.RWMutex // Guards the fields below.
 	st      *state       // Replaced, never mutated, once published.
-	subs    []func(Table)
+	subs    []subscriber
+	nextSub int
 	pending []Table // Table change events not yet delivered.
 
 	notifyMu sync.Mutex // Serialises delivery of pending events.
@@ -429,8 +430,8 @@ func (c *Catalog) deliver() {
 			return
 		}
 		for _, ev := range events {
-			for _, fn := range subs {
-				fn(cloneTable(ev))
+			for _, sub := range subs {
+				sub.fn(cloneTable(ev))
 			}
 		}
 	}
@@ -444,10 +445,26 @@ func (c *Catalog) deliver() {
 // concurrent one), before that method returns. fn may read the Catalog but
 // must not change it, and callers of changing methods must not hold locks
 // that fn takes.
-func (c *Catalog) Subscribe(fn func(Table)) {
+//
+// The returned function unsubscribes fn: no call starts after it returns
+// that was not already being delivered. A component that closes calls it.
+func (c *Catalog) Subscribe(fn func(Table)) (unsubscribe func()) {
 	c.mu.Lock()
-	c.subs = append(slices.Clip(c.subs), fn)
+	c.nextSub++
+	id := c.nextSub
+	c.subs = append(slices.Clip(c.subs), subscriber{id: id, fn: fn})
 	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		c.subs = slices.DeleteFunc(slices.Clone(c.subs), func(s subscriber) bool { return s.id == id })
+		c.mu.Unlock()
+	}
+}
+
+// subscriber is one Subscribe registration.
+type subscriber struct {
+	id int
+	fn func(Table)
 }
 
 // DatabaseARN returns the ARN of database db.

@@ -586,3 +586,27 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("columns = %d; want 40", len(got.Columns))
 	}
 }
+
+func TestUnsubscribe(t *testing.T) {
+	c, err := Open(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b int
+	unsubA := c.Subscribe(func(Table) { a++ })
+	c.Subscribe(func(Table) { b++ })
+	if _, err := c.CreateDatabase("ddd", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateTable(Table{Database: "ddd", Name: "tt1"}); err != nil {
+		t.Fatal(err)
+	}
+	unsubA()
+	unsubA() // idempotent
+	if _, err := c.CreateTable(Table{Database: "ddd", Name: "tt2"}); err != nil {
+		t.Fatal(err)
+	}
+	if a != 1 || b != 2 {
+		t.Fatalf("events: unsubscribed %d (want 1), still subscribed %d (want 2)", a, b)
+	}
+}

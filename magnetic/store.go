@@ -41,7 +41,7 @@ type Options struct {
 	Dir string
 	// Catalog maps table names to IDs for Scan and supplies retention.
 	// Without it Scan fails and ApplyRetention does nothing.
-	Catalog *catalog.Catalog
+	Catalog Catalog
 	// CacheBytes bounds the cache of decompressed chunks; 0 means 64 MiB,
 	// a negative value disables the cache.
 	CacheBytes int
@@ -132,6 +132,15 @@ type metrics struct {
 	partitionsDropped      prometheus.Counter
 }
 
+// Catalog is what the magnetic tier needs of the catalog: tables by name
+// (Scan) and by ID (retention), and notice of table changes (retention
+// updates and deletes wake the maintenance loop). *catalog.Catalog has it.
+type Catalog interface {
+	Table(db, name string) (catalog.Table, error)
+	TableByID(id uint64) (catalog.Table, bool)
+	Subscribe(fn func(catalog.Table)) (unsubscribe func())
+}
+
 // Store is the magnetic tier of one server: every table's parts under
 // Options.Dir. Safe for concurrent use.
 type Store struct {
@@ -144,6 +153,7 @@ type Store struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	kick   chan struct{}
+	unsub  func() // ends the catalog subscription
 
 	maintMu  sync.Mutex // Serialises Merge, ApplyRetention and Close.
 	layoutMu sync.Mutex // Serialises choosing and persisting table widths.
@@ -193,7 +203,7 @@ func Open(opts Options) (*Store, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	if opts.Catalog != nil {
-		opts.Catalog.Subscribe(func(catalog.Table) {
+		s.unsub = opts.Catalog.Subscribe(func(catalog.Table) {
 			select {
 			case s.kick <- struct{}{}:
 			default:
@@ -419,6 +429,9 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	if s.unsub != nil {
+		s.unsub()
+	}
 	s.cancel()
 	s.wg.Wait()
 	s.maintMu.Lock()

@@ -68,10 +68,22 @@ func (o *Options) Validate() error {
 	return nil
 }
 
+// Catalog is what the memstore needs of the catalog: tables by name (and
+// creation for writers that ask for it), by ID (replay, flush), schema
+// columns, and notice of table changes. *catalog.Catalog has it.
+type Catalog interface {
+	Table(db, name string) (catalog.Table, error)
+	TableByID(id uint64) (catalog.Table, bool)
+	EnsureTable(db, name string) (catalog.Table, error)
+	AddColumns(tableID uint64, cols []catalog.Column) error
+	Subscribe(fn func(catalog.Table)) (unsubscribe func())
+}
+
 // DB is the memory tier. It implements ingest.Appender and scan.Source.
 type DB struct {
 	opts   Options
-	cat    *catalog.Catalog
+	cat    Catalog
+	unsub  func() // ends the catalog subscription
 	wal    *wal.WAL
 	logger *slog.Logger
 	now    func() time.Time
@@ -137,7 +149,7 @@ func (s *stripeSeries) del(ref uint64) {
 
 // Open opens the memstore in opts.Dir, loading the latest checkpoint and
 // replaying the WAL after it.
-func Open(cat *catalog.Catalog, opts Options) (*DB, error) {
+func Open(cat Catalog, opts Options) (*DB, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -186,7 +198,7 @@ func Open(cat *catalog.Catalog, opts Options) (*DB, error) {
 	db.logger.Info("memstore replayed", "checkpoint_segment", cpSeg, "wal_entries", n,
 		"series", db.SeriesCount(), "duration", time.Since(start).Round(time.Millisecond))
 
-	cat.Subscribe(db.onTableChange)
+	db.unsub = cat.Subscribe(db.onTableChange)
 	if opts.CheckpointInterval > 0 {
 		db.wg.Add(1)
 		go db.checkpointLoop()
@@ -209,6 +221,7 @@ func (db *DB) Close() error {
 	default:
 	}
 	close(db.stop)
+	db.unsub()
 	db.wg.Wait()
 	if err := db.wal.Close(); err != nil {
 		return fmt.Errorf("memstore: close wal: %w", err)

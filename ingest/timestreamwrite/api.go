@@ -56,7 +56,7 @@ type Options struct {
 
 // API serves the Timestream Write operations. Create it with New.
 type API struct {
-	cat  *catalog.Catalog
+	cat  Catalog
 	app  ingest.Appender
 	opts Options
 	log  *slog.Logger
@@ -79,7 +79,7 @@ type request struct {
 type opFunc func(a *API, r *request) (any, error)
 
 // New returns an API over the catalog cat that writes records through app.
-func New(cat *catalog.Catalog, app ingest.Appender, opts Options) *API {
+func New(cat Catalog, app ingest.Appender, opts Options) *API {
 	if opts.MaxRecords <= 0 {
 		opts.MaxRecords = DefaultMaxRecords
 	}
@@ -216,4 +216,24 @@ func (a *API) apiError(op string, err error) *awsjson.Error {
 	}
 	a.log.Error("timestream write operation", "operation", op, "err", err)
 	return awsjson.Internal()
+}
+
+// Catalog is the control plane the Write API serves: databases, tables,
+// tags and ARNs. *catalog.Catalog has it.
+type Catalog interface {
+	CreateDatabase(name, kmsKeyID string, tags []catalog.Tag) (catalog.Database, error)
+	Database(name string) (catalog.Database, error)
+	ListDatabases() []catalog.Database
+	UpdateDatabase(name, kmsKeyID string) (catalog.Database, error)
+	DeleteDatabase(name string) error
+	CreateTable(t catalog.Table) (catalog.Table, error)
+	Table(db, name string) (catalog.Table, error)
+	ListTables(db string) ([]catalog.Table, error)
+	UpdateTable(db, name string, upd catalog.TableUpdate) (catalog.Table, error)
+	DeleteTable(db, name string) (catalog.Table, error)
+	Tag(arn string, tags []catalog.Tag) error
+	Untag(arn string, keys []string) error
+	Tags(arn string) ([]catalog.Tag, error)
+	DatabaseARN(db string) string
+	TableARN(db, table string) string
 }

@@ -15,15 +15,23 @@ import (
 	"github.com/tidaldb/tidal/query/scan"
 )
 
+// Catalog is what the engine needs of the catalog: table lookup for FROM
+// and listings for SHOW. *catalog.Catalog has it.
+type Catalog interface {
+	Table(db, name string) (catalog.Table, error)
+	ListDatabases() []catalog.Database
+	ListTables(db string) ([]catalog.Table, error)
+}
+
 // Engine runs SQL over a catalog and a scan source.
 type Engine struct {
-	cat  *catalog.Catalog
+	cat  Catalog
 	src  scan.Source
 	opts Options
 }
 
 // New returns an engine reading table layouts from cat and rows from src.
-func New(cat *catalog.Catalog, src scan.Source, opts Options) *Engine {
+func New(cat Catalog, src scan.Source, opts Options) *Engine {
 	if opts.MaxMemoryBytes <= 0 {
 		opts.MaxMemoryBytes = 1 << 30
 	}
