@@ -20,6 +20,8 @@
 package catalog
 
 import (
+	"github.com/tidaldb/tidal/internal/fileutil"
+
 	"errors"
 	"fmt"
 	"os"
@@ -224,6 +226,9 @@ type Options struct {
 	// Dir is the data directory holding catalog.json. It is created if
 	// missing. An empty Dir keeps the catalog in memory only.
 	Dir string
+	// FS is the file system catalog.json is written through. Default
+	// fileutil.OS; tests inject faults through it.
+	FS fileutil.FS
 	// Now returns the current time; defaults to time.Now.
 	Now func() time.Time
 	// DefaultRetention applies to tables created without retention
@@ -293,9 +298,8 @@ type Catalog struct {
 	region  string
 	account string
 	limits  Limits
-	// rename is os.Rename; tests replace it to simulate a crash between
-	// writing the temporary file and replacing catalog.json.
-	rename func(oldpath, newpath string) error
+	// fs is the file system catalog.json is written through.
+	fs fileutil.FS
 
 	// writeMu serialises changes, including their fsyncs, so that readers
 	// only wait for mu while a finished state is swapped in.
@@ -320,7 +324,10 @@ func Open(opts Options) (*Catalog, error) {
 		region:  opts.Region,
 		account: opts.Account,
 		limits:  opts.Limits,
-		rename:  os.Rename,
+		fs:      opts.FS,
+	}
+	if c.fs == nil {
+		c.fs = fileutil.OS
 	}
 	if c.now == nil {
 		c.now = time.Now

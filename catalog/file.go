@@ -1,11 +1,12 @@
 package catalog
 
 import (
+	"github.com/tidaldb/tidal/internal/fileutil"
+
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -294,49 +295,8 @@ func (c *Catalog) persist(st *state) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(c.dir, FileName+".tmp*")
-	if err != nil {
-		return fmt.Errorf("create catalog temp file: %w", err)
-	}
-	tmp := f.Name()
-	cleanup := func(err error) error {
-		return errors.Join(err, removeIfExists(tmp))
-	}
-	if _, err := f.Write(data); err != nil {
-		return cleanup(errors.Join(fmt.Errorf("write catalog temp file: %w", err), f.Close()))
-	}
-	if err := f.Sync(); err != nil {
-		return cleanup(errors.Join(fmt.Errorf("sync catalog temp file: %w", err), f.Close()))
-	}
-	if err := f.Close(); err != nil {
-		return cleanup(fmt.Errorf("close catalog temp file: %w", err))
-	}
-	if err := c.rename(tmp, filepath.Join(c.dir, FileName)); err != nil {
-		return cleanup(fmt.Errorf("replace catalog file: %w", err))
-	}
-	if err := syncDir(c.dir); err != nil {
-		return fmt.Errorf("sync catalog dir: %w", err)
+	if err := fileutil.WriteFileAtomic(c.fs, filepath.Join(c.dir, FileName), data, 0o644); err != nil {
+		return fmt.Errorf("replace catalog file: %w", err)
 	}
 	return nil
-}
-
-func removeIfExists(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove catalog temp file: %w", err)
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	// Some file systems do not support fsync on directories; the rename is
-	// then as durable as the platform allows.
-	if err != nil && (errors.Is(err, os.ErrInvalid) || errors.Is(err, errors.ErrUnsupported)) {
-		err = nil
-	}
-	return errors.Join(err, d.Close())
 }

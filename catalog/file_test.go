@@ -1,6 +1,9 @@
 package catalog
 
 import (
+	"github.com/tidaldb/tidal/internal/fileutil"
+	"syscall"
+
 	"errors"
 	"os"
 	"path/filepath"
@@ -110,20 +113,13 @@ func TestCrashDuringRenameKeepsOldVersion(t *testing.T) {
 	// The process "dies" between writing the temporary file and renaming
 	// it: the rename fails and the temp file is left behind, as after a
 	// crash.
-	var leftTemp string
-	c.rename = func(oldpath, newpath string) error {
-		data, err := os.ReadFile(oldpath)
-		if err != nil {
-			return err
-		}
-		leftTemp = oldpath + "-crash"
-		if err := os.WriteFile(leftTemp, data, 0o644); err != nil {
-			return err
-		}
-		return errors.New("injected crash before rename")
+	leftTemp := filepath.Join(dir, FileName+".tmp-crash")
+	if err := os.WriteFile(leftTemp, []byte(`{"half":`), 0o644); err != nil {
+		t.Fatal(err)
 	}
+	c.fs = fileutil.NewFaultFS(fileutil.OS, fileutil.Fault{Op: fileutil.OpRename, Err: syscall.EIO})
 	_, err = c.CreateDatabase("db3", "", nil)
-	if err == nil || !strings.Contains(err.Error(), "replace catalog file: injected crash before rename") {
+	if !errors.Is(err, syscall.EIO) || !strings.Contains(err.Error(), "replace catalog file") {
 		t.Fatalf("CreateDatabase err = %v", err)
 	}
 	if IsConflict(err) || IsValidation(err) {
@@ -311,7 +307,7 @@ func TestPersistFailureLeavesStateUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := c.CreateTable(Table{Database: "db1", Name: "tb1"})
-	if err == nil || !strings.Contains(err.Error(), "create catalog temp file") {
+	if err == nil || !strings.Contains(err.Error(), "replace catalog file: create") {
 		t.Fatalf("CreateTable err = %v", err)
 	}
 	if _, err := c.Table("db1", "tb1"); !IsNotFound(err) {

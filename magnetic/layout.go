@@ -1,6 +1,8 @@
 package magnetic
 
 import (
+	"github.com/tidaldb/tidal/internal/fileutil"
+
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -123,28 +125,14 @@ func readLayout(tdir string) (time.Duration, error) {
 // writeLayout makes the layout file of a table durable: it creates the
 // table directory if needed, writes layout.tmp, fsyncs it, renames it to
 // layout and fsyncs the table directory.
-func writeLayout(root, tdir string, w time.Duration) error {
-	if err := ensureDir(root, tdir); err != nil {
+func writeLayout(fsys fileutil.FS, tdir string, w time.Duration) error {
+	if err := ensureDir(fsys, tdir); err != nil {
 		return fmt.Errorf("write layout: %w", err)
 	}
-	tmp := filepath.Join(tdir, layoutFile+tmpSuffix)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
+	if err := fileutil.WriteFileAtomic(fsys, filepath.Join(tdir, layoutFile), encodeLayout(w), 0o644); err != nil {
 		return fmt.Errorf("write layout: %w", err)
 	}
-	_, err = f.Write(encodeLayout(w))
-	if err == nil {
-		err = f.Sync()
-	}
-	err = errors.Join(err, f.Close())
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(tdir, layoutFile))
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("write layout: %w", err)
-	}
-	return syncDir(tdir)
+	return nil
 }
 
 // partitionStart returns the start of the partition of width w holding

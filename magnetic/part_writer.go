@@ -1,6 +1,8 @@
 package magnetic
 
 import (
+	"github.com/tidaldb/tidal/internal/fileutil"
+
 	"bufio"
 	"encoding/binary"
 	"errors"
@@ -18,7 +20,8 @@ import (
 // into blocks as it arrives; only the index is held in memory until finish.
 type partWriter struct {
 	dir, name, tmp string
-	f              *os.File
+	fsys           fileutil.FS
+	f              fileutil.File
 	w              *bufio.Writer
 	off            uint64
 	meta           partMeta
@@ -37,13 +40,13 @@ type partWriter struct {
 
 // createPart starts writing part name in dir; meta carries everything of
 // the index but the series, rows and time bounds.
-func createPart(dir, name string, meta partMeta) (*partWriter, error) {
+func createPart(fsys fileutil.FS, dir, name string, meta partMeta) (*partWriter, error) {
 	tmp := filepath.Join(dir, name+tmpSuffix)
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	f, err := fsys.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("create part %s: %w", name, err)
 	}
-	w := &partWriter{dir: dir, name: name, tmp: tmp, f: f, w: bufio.NewWriterSize(f, 256<<10), meta: meta}
+	w := &partWriter{fsys: fsys, dir: dir, name: name, tmp: tmp, f: f, w: bufio.NewWriterSize(f, 256<<10), meta: meta}
 	w.meta.series, w.meta.rows = nil, 0
 	var hdr [headerSize]byte
 	copy(hdr[:], headerMagic)
@@ -263,11 +266,11 @@ func (w *partWriter) finish() (int64, error) {
 		return 0, fmt.Errorf("close part %s: %w", w.name, err)
 	}
 	w.f = nil
-	if err := os.Rename(w.tmp, filepath.Join(w.dir, w.name)); err != nil {
+	if err := w.fsys.Rename(w.tmp, filepath.Join(w.dir, w.name)); err != nil {
 		w.abort()
 		return 0, fmt.Errorf("rename part %s: %w", w.name, err)
 	}
-	if err := syncDir(w.dir); err != nil {
+	if err := syncDir(w.fsys, w.dir); err != nil {
 		return 0, err
 	}
 	return int64(w.off), nil
@@ -280,7 +283,7 @@ func (w *partWriter) abort() {
 		errs = append(errs, w.f.Close())
 		w.f = nil
 	}
-	if err := os.Remove(w.tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := w.fsys.Remove(w.tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
 		errs = append(errs, err)
 	}
 	_ = errors.Join(errs...) // best effort; Open removes leftovers

@@ -68,7 +68,7 @@ func (s *Store) ApplyRetention(now time.Time) error {
 		removeTableDir(filepath.Join(s.opts.Dir, strconv.FormatUint(id, 10)))
 	}
 	if len(drop) > 0 {
-		errs = append(errs, syncDir(s.opts.Dir))
+		errs = append(errs, syncDir(s.fs, s.opts.Dir))
 	}
 	return errors.Join(errs...)
 }

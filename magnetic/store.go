@@ -1,6 +1,8 @@
 package magnetic
 
 import (
+	"github.com/tidaldb/tidal/internal/fileutil"
+
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +44,9 @@ type Options struct {
 	// Catalog maps table names to IDs for Scan and supplies retention.
 	// Without it Scan fails and ApplyRetention does nothing.
 	Catalog Catalog
+	// FS is the file system parts are written through. Default
+	// fileutil.OS; tests inject faults through it.
+	FS fileutil.FS
 	// CacheBytes bounds the cache of decompressed chunks; 0 means 64 MiB,
 	// a negative value disables the cache.
 	CacheBytes int
@@ -154,6 +159,7 @@ type Store struct {
 	wg     sync.WaitGroup
 	kick   chan struct{}
 	unsub  func() // ends the catalog subscription
+	fs     fileutil.FS
 
 	maintMu  sync.Mutex // Serialises Merge, ApplyRetention and Close.
 	layoutMu sync.Mutex // Serialises choosing and persisting table widths.
@@ -183,7 +189,10 @@ func Open(opts Options) (*Store, error) {
 		opts.WeekPartitionRowsPerDay = DefaultWeekPartitionRowsPerDay
 	}
 	s := &Store{opts: opts, log: opts.Logger, now: opts.Now, tables: map[uint64]map[int64]*partition{},
-		widths: map[uint64]tableLayout{}, kick: make(chan struct{}, 1)}
+		widths: map[uint64]tableLayout{}, kick: make(chan struct{}, 1), fs: opts.FS}
+	if s.fs == nil {
+		s.fs = fileutil.OS
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -267,7 +276,7 @@ func (s *Store) load() error {
 		// partitions: remove it and let the next write choose again.
 		if err := os.Remove(filepath.Join(tdir, layoutFile+tmpSuffix)); err == nil {
 			s.log.Info("removed incomplete layout", "table", id)
-			if err := syncDir(tdir); err != nil {
+			if err := syncDir(s.fs, tdir); err != nil {
 				return fmt.Errorf("open store: %w", err)
 			}
 		} else if !errors.Is(err, os.ErrNotExist) {
@@ -367,7 +376,7 @@ func (s *Store) loadPartition(tableID uint64, start int64, dir string, maxSeq *u
 	}
 	pt.parts = live
 	if changed {
-		if err := syncDir(dir); err != nil {
+		if err := syncDir(s.fs, dir); err != nil {
 			return nil, err
 		}
 	}
@@ -546,7 +555,7 @@ func (s *Store) tableWidth(tableID uint64, rows int, minT, maxT int64) (time.Dur
 	// Version 1 tables get their implied day width written down too, so
 	// that it survives retention emptying the table.
 	tdir := filepath.Join(s.opts.Dir, strconv.FormatUint(tableID, 10))
-	if err := writeLayout(s.opts.Dir, tdir, tl.width); err != nil {
+	if err := writeLayout(s.fs, tdir, tl.width); err != nil {
 		return 0, err
 	}
 	tl.onDisk = true

@@ -131,16 +131,16 @@ func (s *Store) checkOpen() error {
 // writePart writes and opens part seq of a partition; fill adds the series.
 func (s *Store) writePart(tableID uint64, start int64, width time.Duration, seq uint64, meta partMeta, fill func(*partWriter) error) (*part, error) {
 	dir := s.partitionDir(tableID, start, width)
-	if err := ensureDir(s.opts.Dir, dir); err != nil {
+	if err := ensureDir(s.fs, dir); err != nil {
 		return nil, fmt.Errorf("write part: %w", err)
 	}
 	meta.created = s.now().UnixNano()
 	name := partName(seq)
-	w, err := createPart(dir, name, meta)
+	w, err := createPart(s.fs, dir, name, meta)
 	if errors.Is(err, os.ErrNotExist) {
 		// Retention removed the emptied partition directory meanwhile.
-		if err = ensureDir(s.opts.Dir, dir); err == nil {
-			w, err = createPart(dir, name, meta)
+		if err = ensureDir(s.fs, dir); err == nil {
+			w, err = createPart(s.fs, dir, name, meta)
 		}
 	}
 	if err != nil {

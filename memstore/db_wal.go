@@ -1,6 +1,8 @@
 package memstore
 
 import (
+	"github.com/tidaldb/tidal/internal/fileutil"
+
 	"context"
 	"encoding/binary"
 	"errors"
@@ -454,7 +456,7 @@ func (db *DB) Checkpoint() error {
 	if err := os.RemoveAll(tmp); err != nil {
 		return fmt.Errorf("memstore: checkpoint: %w", err)
 	}
-	w, err := wal.Open(wal.Options{Dir: tmp, Sync: wal.SyncNever, Logger: db.logger})
+	w, err := wal.Open(wal.Options{Dir: tmp, Sync: wal.SyncNever, Logger: db.logger, FS: db.opts.WAL.FS})
 	if err != nil {
 		return fmt.Errorf("memstore: checkpoint: open: %w", err)
 	}
@@ -464,10 +466,7 @@ func (db *DB) Checkpoint() error {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("memstore: checkpoint: close: %w", err)
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		return fmt.Errorf("memstore: checkpoint: rename: %w", err)
-	}
-	if err := syncDir(db.opts.Dir); err != nil {
+	if err := fileutil.Rename(db.fs(), tmp, final); err != nil {
 		return fmt.Errorf("memstore: checkpoint: %w", err)
 	}
 	if err := db.wal.Truncate(seg); err != nil {
@@ -539,17 +538,10 @@ func (db *DB) writeCheckpoint(w *wal.WAL) error {
 	return flush()
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync dir: %w", err)
+// fs is the file system the memstore writes through (the WAL's).
+func (db *DB) fs() fileutil.FS {
+	if db.opts.WAL.FS != nil {
+		return db.opts.WAL.FS
 	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	return nil
+	return fileutil.OS
 }
