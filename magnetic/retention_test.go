@@ -201,6 +201,16 @@ func TestBackgroundLoopMerges(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
+	runDone := make(chan error, 1)
+	go func() { runDone <- s2.Run(context.Background()) }()
+	defer func() {
+		if err := s2.Close(); err != nil {
+			t.Error(err)
+		}
+		if err := <-runDone; err != nil {
+			t.Errorf("Run after Close = %v, want nil", err)
+		}
+	}()
 	for len(s2.Parts()) != 1 {
 		<-passes
 	}

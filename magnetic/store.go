@@ -155,6 +155,7 @@ type Store struct {
 	cache  *blockCache
 	m      metrics
 	seq    atomic.Uint64 // last part sequence number used
+	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	kick   chan struct{}
@@ -209,8 +210,7 @@ func Open(opts Options) (*Store, error) {
 	if err := s.load(); err != nil {
 		return nil, errors.Join(err, s.releaseAll())
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if opts.Catalog != nil {
 		s.unsub = opts.Catalog.Subscribe(func(catalog.Table) {
 			select {
@@ -219,10 +219,7 @@ func Open(opts Options) (*Store, error) {
 			}
 		})
 	}
-	if opts.MergeInterval > 0 {
-		s.wg.Add(1)
-		go s.loop(ctx)
-	}
+
 	return s, nil
 }
 
@@ -448,8 +445,31 @@ func (s *Store) Close() error {
 	return s.releaseAll()
 }
 
-func (s *Store) loop(ctx context.Context) {
+// Run runs the maintenance loop (retention, merges; every
+// Options.MergeInterval and on catalog changes) until ctx ends or the store
+// is closed. With no MergeInterval it only waits. It is the store's
+// long-running component: the server starts it in its run group.
+func (s *Store) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
 	defer s.wg.Done()
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	defer context.AfterFunc(s.ctx, stop)()
+	if s.opts.MergeInterval <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	s.loop(ctx)
+	return nil
+}
+
+func (s *Store) loop(ctx context.Context) {
 	t := time.NewTicker(s.opts.MergeInterval)
 	defer t.Stop()
 	for {

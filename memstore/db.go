@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -108,7 +109,9 @@ type DB struct {
 	m metrics
 
 	stop chan struct{}
-	wg   sync.WaitGroup
+	wg   sync.WaitGroup // Run
+	// runMu orders Run's start against Close.
+	runMu sync.Mutex
 }
 
 type metrics struct {
@@ -199,16 +202,8 @@ func Open(cat Catalog, opts Options) (*DB, error) {
 		"series", db.SeriesCount(), "duration", time.Since(start).Round(time.Millisecond))
 
 	db.unsub = cat.Subscribe(db.onTableChange)
-	if opts.CheckpointInterval > 0 {
-		db.wg.Add(1)
-		go db.checkpointLoop()
-	}
-	if opts.PartWriter != nil {
-		if opts.FlushInterval <= 0 {
-			db.opts.FlushInterval = time.Minute
-		}
-		db.wg.Add(1)
-		go db.flushLoop()
+	if opts.PartWriter != nil && opts.FlushInterval <= 0 {
+		db.opts.FlushInterval = time.Minute
 	}
 	return db, nil
 }
@@ -220,7 +215,9 @@ func (db *DB) Close() error {
 		return nil
 	default:
 	}
+	db.runMu.Lock()
 	close(db.stop)
+	db.runMu.Unlock()
 	db.unsub()
 	db.wg.Wait()
 	if err := db.wal.Close(); err != nil {
@@ -229,13 +226,50 @@ func (db *DB) Close() error {
 	return nil
 }
 
-func (db *DB) checkpointLoop() {
+// Run runs the background work, checkpoints every CheckpointInterval and
+// flushes to the magnetic tier every FlushInterval (with a PartWriter),
+// until ctx ends or the DB is closed. It is the memstore's long-running
+// component: the server starts it in its run group, and stops it before
+// Close.
+func (db *DB) Run(ctx context.Context) error {
+	db.runMu.Lock()
+	select {
+	case <-db.stop:
+		db.runMu.Unlock()
+		return ErrClosed
+	default:
+	}
+	db.wg.Add(1)
+	db.runMu.Unlock()
 	defer db.wg.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-db.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var wg sync.WaitGroup
+	if db.opts.CheckpointInterval > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); db.checkpointLoop(ctx) }()
+	}
+	if db.opts.PartWriter != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); db.flushLoop(ctx) }()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (db *DB) checkpointLoop(ctx context.Context) {
 	tk := time.NewTicker(db.opts.CheckpointInterval)
 	defer tk.Stop()
 	for {
 		select {
-		case <-db.stop:
+		case <-ctx.Done():
 			return
 		case <-tk.C:
 			if err := db.Checkpoint(); err != nil {

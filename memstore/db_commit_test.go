@@ -129,8 +129,9 @@ func TestRetryWhileFirstFsyncPendingIsLogged(t *testing.T) {
 	dir := t.TempDir()
 	ffs := fileutil.NewFaultFS(fileutil.OS)
 	f := openFaulty(t, dir, ffs, wal.SyncBatch)
+	stalled := make(chan struct{})
 	ffs.Inject(fileutil.Fault{Op: fileutil.OpSync, Path: filepath.Join(dir, "memstore", "wal", "0000"),
-		Err: syscall.EIO, Delay: 300 * time.Millisecond, Times: 1})
+		Err: syscall.EIO, Delay: 300 * time.Millisecond, Times: 1, Notify: func() { close(stalled) }})
 	var wg sync.WaitGroup
 	var firstErr error
 	wg.Add(1)
@@ -138,16 +139,17 @@ func TestRetryWhileFirstFsyncPendingIsLogged(t *testing.T) {
 		defer wg.Done()
 		_, firstErr = f.db.Append(context.Background(), "testdb", "tbl", batch(50, 0), ingest.AppendOptions{})
 	}()
-	// Wait until the first attempt is staged and logging.
-	waitFor(t, func() bool {
-		staged := false
-		f.db.refs.each(func(s *memSeries) {
-			s.mu.Lock()
-			staged = staged || len(s.staged) > 0
-			s.mu.Unlock()
-		})
-		return staged
+	// Wait until the first attempt's rows are staged and its fsync stalls.
+	<-stalled
+	staged := false
+	f.db.refs.each(func(s *memSeries) {
+		s.mu.Lock()
+		staged = staged || len(s.staged) > 0
+		s.mu.Unlock()
 	})
+	if !staged {
+		t.Fatal("the first attempt's rows are not staged while its fsync runs")
+	}
 	_, retryErr := f.db.Append(context.Background(), "testdb", "tbl", batch(50, 0), ingest.AppendOptions{})
 	wg.Wait()
 	if !errors.Is(firstErr, syscall.EIO) {

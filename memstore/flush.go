@@ -204,18 +204,17 @@ func (t *table) unpost(name, value string, ref uint64) {
 
 // flushLoop flushes aged rows every FlushInterval, and at once when the
 // chunks outgrow MaxChunkBytes.
-func (db *DB) flushLoop() {
-	defer db.wg.Done()
+func (db *DB) flushLoop(ctx context.Context) {
 	tk := time.NewTicker(db.opts.FlushInterval)
 	defer tk.Stop()
 	for {
 		select {
-		case <-db.stop:
+		case <-ctx.Done():
 			return
 		case <-tk.C:
 		}
 		all := db.opts.MaxChunkBytes > 0 && db.Stats().ChunkBytes > db.opts.MaxChunkBytes
-		if _, err := db.Flush(context.Background(), all); err != nil {
+		if _, err := db.Flush(ctx, all); err != nil && ctx.Err() == nil {
 			db.logger.Error("memstore flush", "err", err)
 		}
 	}

@@ -44,6 +44,9 @@ type Fault struct {
 	Err   error         // returned by a hit call; nil with Delay only stalls
 	Short bool          // a hit write writes half its bytes before failing
 	Delay time.Duration // a hit call waits this long first
+	// Notify, if set, is called when the fault fires, before the delay:
+	// tests use it to act while a call is stalled.
+	Notify func()
 
 	seen, hits int
 }
@@ -103,6 +106,9 @@ func (f *FaultFS) hit(op Op, path string) *Fault {
 func (ft *Fault) apply(op Op, path string) error {
 	if ft == nil {
 		return nil
+	}
+	if ft.Notify != nil {
+		ft.Notify()
 	}
 	if ft.Delay > 0 {
 		time.Sleep(ft.Delay)
