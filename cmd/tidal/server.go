@@ -166,7 +166,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	for _, op := range tw.Operations() {
 		router.ops[op] = tw.Serve
 	}
-	if cfg.VerifySignatures() {
+	if len(creds) > 0 {
 		router.verifier = &sigv4.Verifier{Creds: creds, Service: "timestream"}
 	}
 
