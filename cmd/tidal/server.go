@@ -192,18 +192,22 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		flush:       adm.flush,
 		parts:       adm.parts,
 		metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		pprofIndex:  pprof.Index, pprofProfile: pprof.Profile, pprofTrace: pprof.Trace,
+		index: index,
 	})
 	return listenAndServe(ctx, cfg, logger, rt)
 }
 
 // routeHandlers are the handlers behind the server's HTTP routes.
 type routeHandlers struct {
-	remoteWrite, remoteRead http.Handler
-	promAPI                 func(promapi.Mux)
-	aws                     http.Handler
-	awsOps                  []string         // the operations aws serves
-	flush, parts            http.HandlerFunc // the admin API
-	metrics                 http.Handler
+	remoteWrite, remoteRead              http.Handler
+	promAPI                              func(promapi.Mux)
+	aws                                  http.Handler
+	awsOps                               []string         // the operations aws serves
+	flush, parts                         http.HandlerFunc // the admin API
+	pprofIndex, pprofProfile, pprofTrace http.HandlerFunc
+	index                                http.HandlerFunc // GET /
+	metrics                              http.Handler
 }
 
 // registerRoutes is the server's route table: every HTTP route with the
@@ -215,9 +219,9 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	rt.HandleFunc("POST /api/v1/admin/flush", auth.Admin, h.flush)
 	rt.HandleFunc("GET /api/v1/admin/parts", auth.Admin, h.parts)
 	if cfg.Server.EnablePprof {
-		rt.HandleFunc("GET /debug/pprof/", auth.Admin, pprof.Index)
-		rt.HandleFunc("GET /debug/pprof/profile", auth.Admin, pprof.Profile)
-		rt.HandleFunc("GET /debug/pprof/trace", auth.Admin, pprof.Trace)
+		rt.HandleFunc("GET /debug/pprof/", auth.Admin, h.pprofIndex)
+		rt.HandleFunc("GET /debug/pprof/profile", auth.Admin, h.pprofProfile)
+		rt.HandleFunc("GET /debug/pprof/trace", auth.Admin, h.pprofTrace)
 	}
 	rt.HandleFunc("GET /healthz", auth.Public, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -233,10 +237,13 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 		ops[op] = timestreamRole(op)
 	}
 	rt.HandleAWS("POST /{$}", timestreamTarget, ops, h.aws)
-	rt.HandleFunc("GET /{$}", auth.Any, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "%s\n\nTimestream APIs: POST / with X-Amz-Target: Timestream_20181101.<Operation>\nHealth: GET /healthz\nMetrics: GET /metrics\n", versionString())
-	})
+	rt.HandleFunc("GET /{$}", auth.Any, h.index)
+}
+
+// index answers GET / with the version and where the APIs are.
+func index(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "%s\n\nTimestream APIs: POST / with X-Amz-Target: Timestream_20181101.<Operation>\nHealth: GET /healthz\nMetrics: GET /metrics\n", versionString())
 }
 
 // timestreamTarget is the X-Amz-Target prefix of the Timestream APIs.

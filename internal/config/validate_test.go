@@ -59,9 +59,15 @@ func TestValidate(t *testing.T) {
 		{"shutdown timeout zero", func(c *Config) { c.Server.ShutdownTimeout = 0 }, "config: server.shutdown_timeout: 0s: want a positive duration"},
 		{"empty access key id", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "", SecretAccessKey: "s"}} }, "config: auth.access_keys[0].access_key_id: must not be empty"},
 		{"access key id with slash", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "a/b", SecretAccessKey: "s"}} }, `config: auth.access_keys[0].access_key_id: "a/b": want 1 to 128 letters, digits, '_', '-' or '.'`},
-		{"access key id too long", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{AccessKeyID: strings.Repeat("A", 129), SecretAccessKey: "s"}} }, `config: auth.access_keys[0].access_key_id: "` + strings.Repeat("A", 129) + `": want 1 to 128 letters, digits, '_', '-' or '.'`},
-		{"duplicate access key id", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "A", SecretAccessKey: "s"}, {AccessKeyID: "B", SecretAccessKey: "t"}, {AccessKeyID: "A", SecretAccessKey: "u"}} }, `config: auth.access_keys[2].access_key_id: "A" repeats auth.access_keys[0]`},
-		{"empty secret", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "A", SecretAccessKey: "s"}, {AccessKeyID: "B", SecretAccessKey: ""}} }, "config: auth.access_keys[1].secret_access_key: must not be empty"},
+		{"access key id too long", func(c *Config) {
+			c.Auth.AccessKeys = []AccessKey{{AccessKeyID: strings.Repeat("A", 129), SecretAccessKey: "s"}}
+		}, `config: auth.access_keys[0].access_key_id: "` + strings.Repeat("A", 129) + `": want 1 to 128 letters, digits, '_', '-' or '.'`},
+		{"duplicate access key id", func(c *Config) {
+			c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "A", SecretAccessKey: "s"}, {AccessKeyID: "B", SecretAccessKey: "t"}, {AccessKeyID: "A", SecretAccessKey: "u"}}
+		}, `config: auth.access_keys[2].access_key_id: "A" repeats auth.access_keys[0]`},
+		{"empty secret", func(c *Config) {
+			c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "A", SecretAccessKey: "s"}, {AccessKeyID: "B", SecretAccessKey: ""}}
+		}, "config: auth.access_keys[1].secret_access_key: must not be empty"},
 		{"empty region", func(c *Config) { c.Auth.Region = "" }, `config: auth.region: "": want lowercase letters, digits and '-', such as us-east-1`},
 		{"uppercase region", func(c *Config) { c.Auth.Region = "US-EAST-1" }, `config: auth.region: "US-EAST-1": want lowercase letters, digits and '-', such as us-east-1`},
 		{"wal sync", func(c *Config) { c.WAL.Sync = "sometimes" }, `config: wal.sync: unknown value "sometimes" (want batch, interval or never)`},
