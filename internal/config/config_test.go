@@ -244,6 +244,12 @@ func TestExampleFile(t *testing.T) {
 	if got := c.Auth.Credentials(); len(got) != 2 {
 		t.Errorf("example access keys = %v, want 2", got)
 	}
+	if k := c.Auth.AccessKeys; k[0].KeyRole() != RoleAdmin || k[1].KeyRole() != RoleRead {
+		t.Errorf("example key roles %q %q, want admin (the default) and read", k[0].KeyRole(), k[1].KeyRole())
+	}
+	if len(c.Auth.BearerTokens) != 1 || c.Auth.BearerTokens[0].Role != RoleWrite || c.Server.TLSCertFile == "" || c.Server.TLSKeyFile == "" {
+		t.Errorf("example tokens %+v, tls %q %q", c.Auth.BearerTokens, c.Server.TLSCertFile, c.Server.TLSKeyFile)
+	}
 	if c.Server.Listen != "0.0.0.0:7490" || c.WAL.Sync != SyncBatch || c.WAL.SegmentSize != 128*MiB || c.Query.MaxMemoryBytes != 2*GiB {
 		t.Errorf("example decoded to %+v", c)
 	}
