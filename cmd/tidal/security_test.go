@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -372,5 +374,30 @@ func TestNonLoopbackWithoutTLSWarns(t *testing.T) {
 	srv := startServerOn(t, filepath.Join(dir, "data"), "0.0.0.0:"+port, "--config", cfg)
 	if !strings.Contains(srv.logs.String(), "without TLS") {
 		t.Errorf("no warning for a non-loopback listen without TLS:\n%s", srv.logs.String())
+	}
+}
+
+// TestAdminCommandWithCredentials runs `tidal admin parts` against a TLS
+// server with credentials: it signs with the AWS environment's key and
+// trusts the CA named by SSL_CERT_FILE; a read key is refused.
+func TestAdminCommandWithCredentials(t *testing.T) {
+	f := newTLSFixture(t, "")
+	tidal := startServerTLS(t, t.TempDir(), f.client, "--config", f.cfgFile)
+	run := func(key, secret string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, tidalBin, "admin", "parts", "--endpoint", tidal.url())
+		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+f.caFile, "AWS_ACCESS_KEY_ID="+key, "AWS_SECRET_ACCESS_KEY="+secret)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("admin", "admin-secret-1"); err != nil {
+		t.Fatalf("admin key: %v\n%s", err, out)
+	}
+	if out, err := run("grafana", "gr-secret-3"); err == nil || !strings.Contains(out, "403") {
+		t.Fatalf("read key: %v\n%s", err, out)
+	}
+	if out, err := run("", ""); err == nil || !strings.Contains(out, "401") {
+		t.Fatalf("no key: %v\n%s", err, out)
 	}
 }
