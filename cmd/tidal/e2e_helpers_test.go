@@ -44,6 +44,8 @@ type server struct {
 	t       testing.TB
 	cmd     *exec.Cmd
 	addr    string
+	scheme  string       // http, or https for startServerTLS
+	client  *http.Client // trusts the server's CA when scheme is https
 	dataDir string
 	logs    *syncBuffer
 	exited  chan struct{} // closed when the process has exited
@@ -85,7 +87,19 @@ func startServer(t testing.TB, dataDir string, extra ...string) *server {
 
 func startServerOn(t testing.TB, dataDir, addr string, extra ...string) *server {
 	t.Helper()
-	s := &server{t: t, addr: addr, dataDir: dataDir, logs: &syncBuffer{}, exited: make(chan struct{})}
+	return launchServer(t, dataDir, addr, "http", http.DefaultClient, extra...)
+}
+
+// startServerTLS starts tidal configured for TLS (by a --config among
+// extra) and waits for /healthz through client, which trusts its CA.
+func startServerTLS(t testing.TB, dataDir string, client *http.Client, extra ...string) *server {
+	t.Helper()
+	return launchServer(t, dataDir, freeAddr(t), "https", client, extra...)
+}
+
+func launchServer(t testing.TB, dataDir, addr, scheme string, client *http.Client, extra ...string) *server {
+	t.Helper()
+	s := &server{t: t, addr: addr, scheme: scheme, client: client, dataDir: dataDir, logs: &syncBuffer{}, exited: make(chan struct{})}
 	args := append([]string{"server", "--data-dir", dataDir, "--listen", s.addr}, extra...)
 	s.cmd = exec.Command(tidalBin, args...)
 	s.cmd.Stdout = s.logs
@@ -96,7 +110,7 @@ func startServerOn(t testing.TB, dataDir, addr string, extra ...string) *server 
 	go func() { s.waitErr = s.cmd.Wait(); close(s.exited) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get("http://" + s.addr + "/healthz")
+		resp, err := s.client.Get(s.url() + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -145,7 +159,7 @@ func (s *server) stop() {
 	}
 }
 
-func (s *server) url() string { return "http://" + s.addr }
+func (s *server) url() string { return s.scheme + "://" + s.addr }
 
 // writeClient is the AWS SDK's Timestream Write client pointed at s. It
 // keeps the SDK's default retries: the SDK can drop a loopback connection

@@ -265,6 +265,16 @@ func startExternal(b *testing.B, bin, readyURL string, args ...string) {
 	}
 }
 
+// pprofConfig returns the flags that enable /debug/pprof/ on tidal (off by
+// default) for profileServer.
+func pprofConfig(b *testing.B) []string {
+	cfg := filepath.Join(b.TempDir(), "pprof.yaml")
+	if err := os.WriteFile(cfg, []byte("server:\n  enable_pprof: true\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return []string{"--config", cfg}
+}
+
 // profileServer fetches a 5 s CPU profile of the server at base into the
 // file named by the environment variable env, when it is set; the returned
 // channel is closed when done.
@@ -348,7 +358,7 @@ func BenchmarkRemoteWrite(b *testing.B) {
 		rates[system+"/"+proto] = max(rates[system+"/"+proto], rate)
 	}
 	tidal := func(round int, proto string) {
-		srv := startServer(b, b.TempDir())
+		srv := startServer(b, b.TempDir(), pprofConfig(b)...)
 		profiled := profileServer(b, srv.url(), "TIDAL_RW_CPUPROFILE_"+strings.ReplaceAll(proto, ".", ""))
 		run(round, "tidal", proto, rwTarget{"tidal", srv.url() + "/api/v1/write"}, proto == "2.0")
 		<-profiled

@@ -23,9 +23,9 @@ import (
 	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest/promrw"
 	"github.com/tidaldb/tidal/ingest/timestreamwrite"
+	"github.com/tidaldb/tidal/internal/auth"
 	"github.com/tidaldb/tidal/internal/awsjson"
 	"github.com/tidaldb/tidal/internal/config"
-	"github.com/tidaldb/tidal/internal/sigv4"
 	"github.com/tidaldb/tidal/magnetic"
 	"github.com/tidaldb/tidal/memstore"
 	"github.com/tidaldb/tidal/memstore/wal"
@@ -91,7 +91,6 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 
 // serve runs the server until ctx is done, then shuts down cleanly.
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	creds := sigv4.Credentials(cfg.Auth.Credentials())
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -171,9 +170,6 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	for _, op := range tw.Operations() {
 		router.ops[op] = tw.Serve
 	}
-	if cfg.VerifySignatures() {
-		router.verifier = &sigv4.Verifier{Creds: creds, Service: "timestream"}
-	}
 
 	rw := promrw.New(mem, promrw.Options{
 		Database: cfg.Prometheus.Database, Table: cfg.Prometheus.Table, TenantHeader: cfg.Prometheus.TenantHeader,
@@ -186,37 +182,173 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		Logger: logger, Registerer: reg,
 	})
 
-	mux := http.NewServeMux()
-	mux.Handle("POST /api/v1/write", rw)
-	mux.Handle("POST /api/v1/read", promapi.NewReadHandler(promQ))
-	promAPI.Register(mux)
+	authn, err := newAuthenticator(cfg)
+	if err != nil {
+		return err
+	}
+	rt := auth.NewRouter(authn, logger)
 	adm := &admin{mem: mem, mag: mag}
-	mux.HandleFunc("POST /api/v1/admin/flush", adm.flush)
-	mux.HandleFunc("GET /api/v1/admin/parts", adm.parts)
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("GET /healthz", healthz(mem))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle("POST /{$}", router)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "%s\n\nTimestream APIs: POST / with X-Amz-Target: Timestream_20181101.<Operation>\nHealth: GET /healthz\nMetrics: GET /metrics\n", versionString())
+	registerRoutes(rt, cfg, routeHandlers{
+		remoteWrite: rw,
+		remoteRead:  promapi.NewReadHandler(promQ),
+		promAPI:     promAPI.Register,
+		aws:         router,
+		awsOps:      append(tq.Operations(), tw.Operations()...),
+		flush:       adm.flush,
+		parts:       adm.parts,
+		metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		pprofIndex:  pprof.Index, pprofProfile: pprof.Profile, pprofTrace: pprof.Trace,
+		index:   index,
+		healthz: healthz(mem),
 	})
+	return listenAndServe(ctx, cfg, logger, rt)
+}
 
+// routeHandlers are the handlers behind the server's HTTP routes.
+type routeHandlers struct {
+	remoteWrite, remoteRead              http.Handler
+	promAPI                              func(promapi.Mux)
+	aws                                  http.Handler
+	awsOps                               []string         // the operations aws serves
+	flush, parts                         http.HandlerFunc // the admin API
+	pprofIndex, pprofProfile, pprofTrace http.HandlerFunc
+	index                                http.HandlerFunc // GET /
+	healthz                              http.HandlerFunc // GET /healthz
+	metrics                              http.Handler
+}
+
+// registerRoutes is the server's route table: every HTTP route with the
+// role it needs (see package internal/auth for the contract).
+func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
+	rt.Handle("POST /api/v1/write", auth.Write, h.remoteWrite)
+	rt.Handle("POST /api/v1/read", auth.Read, h.remoteRead)
+	h.promAPI(rt.WithRole(auth.Read))
+	rt.HandleFunc("POST /api/v1/admin/flush", auth.Admin, h.flush)
+	rt.HandleFunc("GET /api/v1/admin/parts", auth.Admin, h.parts)
+	if cfg.Server.EnablePprof {
+		rt.HandleFunc("GET /debug/pprof/", auth.Admin, h.pprofIndex)
+		rt.HandleFunc("GET /debug/pprof/profile", auth.Admin, h.pprofProfile)
+		rt.HandleFunc("GET /debug/pprof/trace", auth.Admin, h.pprofTrace)
+	}
+	rt.HandleFunc("GET /healthz", auth.Public, h.healthz)
+	metricsRole := auth.Read
+	if cfg.Server.MetricsPublic {
+		metricsRole = auth.Public
+	}
+	rt.Handle("GET /metrics", metricsRole, h.metrics)
+	ops := make(map[string]auth.Role, len(h.awsOps))
+	for _, op := range h.awsOps {
+		ops[op] = timestreamRole(op)
+	}
+	rt.HandleAWS("POST /{$}", timestreamTarget, ops, h.aws)
+	rt.HandleFunc("GET /{$}", auth.Any, h.index)
+}
+
+// index answers GET / with the version and where the APIs are.
+func index(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "%s\n\nTimestream APIs: POST / with X-Amz-Target: Timestream_20181101.<Operation>\nHealth: GET /healthz\nMetrics: GET /metrics\n", versionString())
+}
+
+// timestreamTarget is the X-Amz-Target prefix of the Timestream APIs.
+const timestreamTarget = "Timestream_20181101"
+
+// timestreamRole is the role a Timestream operation needs: WriteRecords
+// write; reads and queries read; schema and tag changes admin;
+// DescribeEndpoints any credential (SDKs call it before every other
+// operation). An operation not listed needs admin.
+func timestreamRole(op string) auth.Role {
+	switch op {
+	case "WriteRecords":
+		return auth.Write
+	case "DescribeEndpoints":
+		return auth.Any
+	case "Query", "CancelQuery", "PrepareQuery",
+		"DescribeDatabase", "ListDatabases", "DescribeTable", "ListTables", "ListTagsForResource":
+		return auth.Read
+	}
+	return auth.Admin // Create/Update/Delete Database/Table, TagResource, UntagResource
+}
+
+// newAuthenticator builds the credential checker from auth.access_keys and
+// auth.bearer_tokens.
+func newAuthenticator(cfg config.Config) (*auth.Authenticator, error) {
+	opts := auth.Options{MaxBodyBytes: int64(cfg.Server.MaxRequestBytes)}
+	for _, k := range cfg.Auth.AccessKeys {
+		role, err := auth.ParseRole(k.KeyRole())
+		if err != nil {
+			return nil, fmt.Errorf("access key %s: %w", k.AccessKeyID, err)
+		}
+		opts.Keys = append(opts.Keys, auth.Key{ID: k.AccessKeyID, Secret: k.SecretAccessKey, Role: role})
+	}
+	for i, t := range cfg.Auth.BearerTokens {
+		role, err := auth.ParseRole(t.Role)
+		if err != nil {
+			return nil, fmt.Errorf("bearer token %d: %w", i, err)
+		}
+		opts.Tokens = append(opts.Tokens, auth.Token{Value: t.Token, Role: role})
+	}
+	a, err := auth.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("configure authentication: %w", err)
+	}
+	return a, nil
+}
+
+// listenAndServe serves h on server.listen, over TLS when a certificate is
+// configured, until ctx is done, then shuts down cleanly.
+func listenAndServe(ctx context.Context, cfg config.Config, logger *slog.Logger, h http.Handler) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	useTLS := cfg.Server.TLSCertFile != ""
+	if useTLS {
+		certs, err := auth.NewCertReloader(cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile, logger)
+		if err != nil {
+			return err
+		}
+		if srv.TLSConfig, err = auth.TLSConfig(certs, cfg.Server.TLSClientCAFile); err != nil {
+			return err
+		}
+		// SIGHUP reloads the certificate (as does a change of the files).
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hup:
+					if err := certs.Reload(); err != nil {
+						logger.Error("reload tls certificate on SIGHUP; keeping the previous one", "err", err)
+					} else {
+						logger.Info("tls certificate reloaded on SIGHUP", "not_after", certs.Certificate().Leaf.NotAfter)
+					}
+				}
+			}
+		}()
+	}
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() && !useTLS {
+		logger.Warn("listening on a non-loopback address without TLS: credentials and data cross the network in clear text; set server.tls_cert_file and server.tls_key_file",
+			"addr", ln.Addr().String())
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if useTLS {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
 	logger.Info("tidal listening", "addr", ln.Addr().String(), "data_dir", cfg.Server.DataDir,
-		"auth", len(creds) > 0, "version", version)
+		"auth", cfg.AuthEnabled(), "tls", useTLS, "client_certs", cfg.Server.TLSClientCAFile != "", "version", version)
 
 	select {
 	case err := <-errc:
@@ -245,18 +377,18 @@ func walSync(s config.SyncMode) wal.SyncPolicy {
 // awsOp serves one AWS JSON operation.
 type awsOp func(w http.ResponseWriter, r *http.Request, op string, body []byte)
 
-// awsRouter serves POST / for the AWS JSON 1.0 APIs: it checks the size and
-// the signature, then dispatches on the X-Amz-Target operation.
+// awsRouter serves POST / for the AWS JSON 1.0 APIs: it checks the body
+// size, then dispatches on the X-Amz-Target operation. The auth.Router in
+// front of it has authenticated the request.
 type awsRouter struct {
-	logger   *slog.Logger
-	maxBody  int64
-	verifier *sigv4.Verifier
-	ops      map[string]awsOp
+	logger  *slog.Logger
+	maxBody int64
+	ops     map[string]awsOp
 }
 
 func (ar *awsRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := awsjson.NewRequestID()
-	op, aerr := awsjson.Operation(r, "Timestream_20181101")
+	op, aerr := awsjson.Operation(r, timestreamTarget)
 	if aerr != nil {
 		awsjson.WriteError(w, reqID, aerr)
 		return
@@ -265,17 +397,6 @@ func (ar *awsRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if aerr != nil {
 		awsjson.WriteError(w, reqID, aerr)
 		return
-	}
-	if ar.verifier != nil {
-		if _, err := ar.verifier.Verify(r, body); err != nil {
-			code, msg := "AccessDeniedException", err.Error()
-			var se *sigv4.Error
-			if errors.As(err, &se) {
-				code, msg = se.Code, se.Message
-			}
-			awsjson.WriteError(w, reqID, &awsjson.Error{Type: code, Status: http.StatusForbidden, Message: msg})
-			return
-		}
 	}
 	h := ar.ops[op]
 	if h == nil {

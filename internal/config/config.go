@@ -49,8 +49,21 @@ type Server struct {
 	// DataDir holds the WAL, checkpoints and magnetic parts.
 	DataDir string `yaml:"data_dir"`
 	// Insecure allows listening on a non-loopback address without access
-	// keys. With access keys configured, signatures are always verified.
+	// keys or bearer tokens. With credentials configured, every request
+	// except GET /healthz is authenticated.
 	Insecure bool `yaml:"insecure"`
+	// TLSCertFile and TLSKeyFile are PEM files of the server certificate
+	// (with its chain) and private key; set both to serve HTTPS on Listen.
+	// They are reloaded on SIGHUP and when the files change.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	// TLSClientCAFile, if set, is a PEM bundle of CAs; every client must
+	// then present a certificate they signed.
+	TLSClientCAFile string `yaml:"tls_client_ca_file"`
+	// MetricsPublic serves GET /metrics without credentials.
+	MetricsPublic bool `yaml:"metrics_public"`
+	// EnablePprof serves /debug/pprof/ (to admin credentials only).
+	EnablePprof bool `yaml:"enable_pprof"`
 	// MaxRequestBytes caps the size of a request body.
 	MaxRequestBytes Size `yaml:"max_request_bytes"`
 	// ShutdownTimeout bounds how long a graceful shutdown waits for
@@ -58,20 +71,39 @@ type Server struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
-// Auth holds the access keys that AWS SDK clients sign requests with.
+// Auth holds the credentials clients authenticate with: access key pairs
+// (SigV4 or HTTP basic auth) and bearer tokens.
 type Auth struct {
-	// AccessKeys are the accepted key pairs. Empty turns SigV4 verification
-	// off, which Validate allows only on a loopback address or with
-	// server.insecure.
+	// AccessKeys are the accepted key pairs. With neither access keys nor
+	// bearer tokens authentication is off, which Validate allows only on a
+	// loopback address or with server.insecure.
 	AccessKeys []AccessKey `yaml:"access_keys"`
+	// BearerTokens are accepted in "Authorization: Bearer <token>".
+	BearerTokens []BearerToken `yaml:"bearer_tokens"`
 	// Region is the region TidalDB reports (ARNs, endpoint discovery).
 	Region string `yaml:"region"`
 }
 
-// AccessKey is one access key id and its secret.
+// Roles a credential may hold.
+const (
+	RoleRead  = "read"
+	RoleWrite = "write"
+	RoleAdmin = "admin"
+)
+
+// AccessKey is one access key id, its secret and its role.
 type AccessKey struct {
 	AccessKeyID     string `yaml:"access_key_id"`
 	SecretAccessKey string `yaml:"secret_access_key"`
+	// Role is read, write or admin; empty means admin, so that
+	// configurations written before roles existed keep their access.
+	Role string `yaml:"role,omitempty"`
+}
+
+// BearerToken is one token and its role (required).
+type BearerToken struct {
+	Token string `yaml:"token"`
+	Role  string `yaml:"role"`
 }
 
 // SyncMode says when the WAL is fsynced.
@@ -207,8 +239,16 @@ func (a Auth) Credentials() map[string]string {
 	return m
 }
 
-// VerifySignatures reports whether requests must carry a valid SigV4
-// signature: whenever access keys are configured.
-func (c *Config) VerifySignatures() bool {
-	return len(c.Auth.AccessKeys) > 0
+// AuthEnabled reports whether requests must carry credentials: whenever
+// access keys or bearer tokens are configured.
+func (c *Config) AuthEnabled() bool {
+	return len(c.Auth.AccessKeys) > 0 || len(c.Auth.BearerTokens) > 0
+}
+
+// KeyRole returns the role of k, admin when k.Role is empty.
+func (k AccessKey) KeyRole() string {
+	if k.Role == "" {
+		return RoleAdmin
+	}
+	return k.Role
 }

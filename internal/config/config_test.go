@@ -52,8 +52,8 @@ func TestDefault(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("Default().Validate() = %v", err)
 	}
-	if c.VerifySignatures() {
-		t.Error("VerifySignatures() = true with no access keys")
+	if c.AuthEnabled() {
+		t.Error("AuthEnabled() = true with no access keys")
 	}
 }
 
@@ -106,7 +106,7 @@ log: {level: debug, format: json}
 	want.Server.DataDir = "/var/lib/tidal"
 	want.Server.MaxRequestBytes = 16 * MiB
 	want.Server.ShutdownTimeout = 30 * time.Second
-	want.Auth.AccessKeys = []AccessKey{{"AKIDTIDAL1", "s3cr3t/with+chars"}, {"grafana", "other"}}
+	want.Auth.AccessKeys = []AccessKey{{AccessKeyID: "AKIDTIDAL1", SecretAccessKey: "s3cr3t/with+chars"}, {AccessKeyID: "grafana", SecretAccessKey: "other"}}
 	want.Auth.Region = "eu-west-1"
 	want.WAL = WAL{Sync: SyncInterval, SyncInterval: 250 * time.Millisecond, SegmentSize: 64 * MiB}
 	want.Retention.MemoryHours = 24
@@ -118,8 +118,8 @@ log: {level: debug, format: json}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("Parse =\n%+v\nwant\n%+v", c, want)
 	}
-	if !c.VerifySignatures() {
-		t.Error("VerifySignatures() = false with access keys")
+	if !c.AuthEnabled() {
+		t.Error("AuthEnabled() = false with access keys")
 	}
 	creds := c.Auth.Credentials()
 	if len(creds) != 2 || creds["AKIDTIDAL1"] != "s3cr3t/with+chars" || creds["grafana"] != "other" {
@@ -238,11 +238,17 @@ func TestExampleFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load example: %v", err)
 	}
-	if !c.VerifySignatures() {
-		t.Error("the example enables authentication, VerifySignatures() = false")
+	if !c.AuthEnabled() {
+		t.Error("the example enables authentication, AuthEnabled() = false")
 	}
 	if got := c.Auth.Credentials(); len(got) != 2 {
 		t.Errorf("example access keys = %v, want 2", got)
+	}
+	if k := c.Auth.AccessKeys; k[0].KeyRole() != RoleAdmin || k[1].KeyRole() != RoleRead {
+		t.Errorf("example key roles %q %q, want admin (the default) and read", k[0].KeyRole(), k[1].KeyRole())
+	}
+	if len(c.Auth.BearerTokens) != 1 || c.Auth.BearerTokens[0].Role != RoleWrite || c.Server.TLSCertFile == "" || c.Server.TLSKeyFile == "" {
+		t.Errorf("example tokens %+v, tls %q %q", c.Auth.BearerTokens, c.Server.TLSCertFile, c.Server.TLSKeyFile)
 	}
 	if c.Server.Listen != "0.0.0.0:7490" || c.WAL.Sync != SyncBatch || c.WAL.SegmentSize != 128*MiB || c.Query.MaxMemoryBytes != 2*GiB {
 		t.Errorf("example decoded to %+v", c)
@@ -255,7 +261,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 	c := Default()
 	c.Server.Insecure = true
 	c.Server.MaxRequestBytes = 3*MiB + 17
-	c.Auth.AccessKeys = []AccessKey{{"AKID", "secret"}}
+	c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "AKID", SecretAccessKey: "secret"}}
 	c.WAL.SyncInterval = 1500 * time.Millisecond
 	out, err := yaml.Marshal(&c)
 	if err != nil {

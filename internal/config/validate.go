@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -26,6 +27,8 @@ const (
 	minNameLen       = 3
 	maxAccessKeyLen  = 128
 	maxTenantNameLen = 256
+	minTokenLen      = 16
+	maxTokenLen      = 4096
 )
 
 // Validate checks every value. It reports all problems at once, joined, one
@@ -44,8 +47,14 @@ func (c *Config) Validate() error {
 		bad("server.listen", "%q is not HOST:PORT", c.Server.Listen)
 	} else if p, err := strconv.ParseUint(port, 10, 16); err != nil || (p == 0 && port != "0") {
 		bad("server.listen", "invalid port %q (want 0 to 65535)", port)
-	} else if len(c.Auth.AccessKeys) == 0 && !c.Server.Insecure && !isLoopback(host) {
-		bad("server.listen", "%q is not a loopback address and auth.access_keys is empty: add access keys or set server.insecure: true to serve without authentication", c.Server.Listen)
+	} else if !c.AuthEnabled() && !c.Server.Insecure && !isLoopback(host) {
+		bad("server.listen", "%q is not a loopback address and auth.access_keys and auth.bearer_tokens are empty: add credentials or set server.insecure: true to serve without authentication", c.Server.Listen)
+	}
+	switch {
+	case (c.Server.TLSCertFile == "") != (c.Server.TLSKeyFile == ""):
+		bad("server.tls_cert_file", "tls_cert_file and tls_key_file must be set together")
+	case c.Server.TLSClientCAFile != "" && c.Server.TLSCertFile == "":
+		bad("server.tls_client_ca_file", "needs server.tls_cert_file and server.tls_key_file")
 	}
 	if c.Server.DataDir == "" {
 		bad("server.data_dir", "must not be empty")
@@ -70,6 +79,25 @@ func (c *Config) Validate() error {
 		}
 		if k.SecretAccessKey == "" {
 			bad(key+".secret_access_key", "must not be empty")
+		}
+		if k.Role != "" && !isRole(k.Role) {
+			bad(key+".role", "unknown role %q (want read, write or admin)", k.Role)
+		}
+	}
+	seenTok := make(map[string]int, len(c.Auth.BearerTokens))
+	for i, tok := range c.Auth.BearerTokens {
+		key := "auth.bearer_tokens[" + strconv.Itoa(i) + "]"
+		switch {
+		case len(tok.Token) < minTokenLen || len(tok.Token) > maxTokenLen || !isToken68(tok.Token):
+			bad(key+".token", "want %d to %d characters of letters, digits and -._~+/= (for example: openssl rand -hex 32)", minTokenLen, maxTokenLen)
+		default:
+			if j, dup := seenTok[tok.Token]; dup {
+				bad(key+".token", "repeats auth.bearer_tokens[%d]", j)
+			}
+			seenTok[tok.Token] = i
+		}
+		if !isRole(tok.Role) {
+			bad(key+".role", "unknown role %q (want read, write or admin)", tok.Role)
 		}
 	}
 	if !isRegion(c.Auth.Region) {
@@ -180,6 +208,21 @@ func isAlnum(c byte) bool {
 func isKeyID(s string) bool {
 	for i := range len(s) {
 		if !isAlnum(s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isRole(s string) bool {
+	return s == RoleRead || s == RoleWrite || s == RoleAdmin
+}
+
+// isToken68 reports whether s is an RFC 9110 token68, the syntax of a
+// bearer token.
+func isToken68(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; !isAlnum(c) && strings.IndexByte("-._~+/=", c) < 0 {
 			return false
 		}
 	}

@@ -21,22 +21,53 @@ func TestValidate(t *testing.T) {
 		{"listen ipv6 loopback", func(c *Config) { c.Server.Listen = "[::1]:7490" }, ""},
 		{
 			"listen everywhere without auth", func(c *Config) { c.Server.Listen = ":7490" },
-			`config: server.listen: ":7490" is not a loopback address and auth.access_keys is empty: add access keys or set server.insecure: true to serve without authentication`,
+			`config: server.listen: ":7490" is not a loopback address and auth.access_keys and auth.bearer_tokens are empty: add credentials or set server.insecure: true to serve without authentication`,
 		},
+		{"listen everywhere with a token", func(c *Config) {
+			c.Server.Listen = "0.0.0.0:7490"
+			c.Auth.BearerTokens = []BearerToken{{Token: "0123456789abcdef", Role: RoleRead}}
+		}, ""},
+		{"tls cert without key", func(c *Config) { c.Server.TLSCertFile = "cert.pem" }, "config: server.tls_cert_file: tls_cert_file and tls_key_file must be set together"},
+		{"tls key without cert", func(c *Config) { c.Server.TLSKeyFile = "key.pem" }, "config: server.tls_cert_file: tls_cert_file and tls_key_file must be set together"},
+		{"tls client ca without cert", func(c *Config) { c.Server.TLSClientCAFile = "ca.pem" }, "config: server.tls_client_ca_file: needs server.tls_cert_file and server.tls_key_file"},
+		{"tls with client ca", func(c *Config) {
+			c.Server.TLSCertFile, c.Server.TLSKeyFile, c.Server.TLSClientCAFile = "cert.pem", "key.pem", "ca.pem"
+		}, ""},
+		{"access key role", func(c *Config) {
+			c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "A", SecretAccessKey: "s", Role: RoleWrite}}
+		}, ""},
+		{"access key unknown role", func(c *Config) {
+			c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "A", SecretAccessKey: "s", Role: "root"}}
+		}, `config: auth.access_keys[0].role: unknown role "root" (want read, write or admin)`},
+		{"token too short", func(c *Config) { c.Auth.BearerTokens = []BearerToken{{Token: "short", Role: RoleRead}} },
+			"config: auth.bearer_tokens[0].token: want 16 to 4096 characters of letters, digits and -._~+/= (for example: openssl rand -hex 32)"},
+		{"token with space", func(c *Config) { c.Auth.BearerTokens = []BearerToken{{Token: "0123456789 abcdef", Role: RoleRead}} },
+			"config: auth.bearer_tokens[0].token: want 16 to 4096 characters of letters, digits and -._~+/= (for example: openssl rand -hex 32)"},
+		{"token without role", func(c *Config) { c.Auth.BearerTokens = []BearerToken{{Token: "0123456789abcdef"}} },
+			`config: auth.bearer_tokens[0].role: unknown role "" (want read, write or admin)`},
+		{"duplicate token", func(c *Config) {
+			c.Auth.BearerTokens = []BearerToken{{Token: "0123456789abcdef", Role: RoleRead}, {Token: "0123456789abcdef", Role: RoleAdmin}}
+		}, "config: auth.bearer_tokens[1].token: repeats auth.bearer_tokens[0]"},
 		{"listen everywhere insecure", func(c *Config) { c.Server.Listen = "0.0.0.0:7490"; c.Server.Insecure = true }, ""},
 		{"listen everywhere with keys", func(c *Config) {
 			c.Server.Listen = "0.0.0.0:7490"
-			c.Auth.AccessKeys = []AccessKey{{"AKID", "secret"}}
+			c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "AKID", SecretAccessKey: "secret"}}
 		}, ""},
 		{"empty data dir", func(c *Config) { c.Server.DataDir = "" }, "config: server.data_dir: must not be empty"},
 		{"request bytes too small", func(c *Config) { c.Server.MaxRequestBytes = 100 }, "config: server.max_request_bytes: 100 out of range (want 1KiB to 1GiB)"},
 		{"request bytes too large", func(c *Config) { c.Server.MaxRequestBytes = 2 * GiB }, "config: server.max_request_bytes: 2GiB out of range (want 1KiB to 1GiB)"},
 		{"shutdown timeout zero", func(c *Config) { c.Server.ShutdownTimeout = 0 }, "config: server.shutdown_timeout: 0s: want a positive duration"},
-		{"empty access key id", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{"", "s"}} }, "config: auth.access_keys[0].access_key_id: must not be empty"},
-		{"access key id with slash", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{"a/b", "s"}} }, `config: auth.access_keys[0].access_key_id: "a/b": want 1 to 128 letters, digits, '_', '-' or '.'`},
-		{"access key id too long", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{strings.Repeat("A", 129), "s"}} }, `config: auth.access_keys[0].access_key_id: "` + strings.Repeat("A", 129) + `": want 1 to 128 letters, digits, '_', '-' or '.'`},
-		{"duplicate access key id", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{"A", "s"}, {"B", "t"}, {"A", "u"}} }, `config: auth.access_keys[2].access_key_id: "A" repeats auth.access_keys[0]`},
-		{"empty secret", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{"A", "s"}, {"B", ""}} }, "config: auth.access_keys[1].secret_access_key: must not be empty"},
+		{"empty access key id", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "", SecretAccessKey: "s"}} }, "config: auth.access_keys[0].access_key_id: must not be empty"},
+		{"access key id with slash", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "a/b", SecretAccessKey: "s"}} }, `config: auth.access_keys[0].access_key_id: "a/b": want 1 to 128 letters, digits, '_', '-' or '.'`},
+		{"access key id too long", func(c *Config) {
+			c.Auth.AccessKeys = []AccessKey{{AccessKeyID: strings.Repeat("A", 129), SecretAccessKey: "s"}}
+		}, `config: auth.access_keys[0].access_key_id: "` + strings.Repeat("A", 129) + `": want 1 to 128 letters, digits, '_', '-' or '.'`},
+		{"duplicate access key id", func(c *Config) {
+			c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "A", SecretAccessKey: "s"}, {AccessKeyID: "B", SecretAccessKey: "t"}, {AccessKeyID: "A", SecretAccessKey: "u"}}
+		}, `config: auth.access_keys[2].access_key_id: "A" repeats auth.access_keys[0]`},
+		{"empty secret", func(c *Config) {
+			c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "A", SecretAccessKey: "s"}, {AccessKeyID: "B", SecretAccessKey: ""}}
+		}, "config: auth.access_keys[1].secret_access_key: must not be empty"},
 		{"empty region", func(c *Config) { c.Auth.Region = "" }, `config: auth.region: "": want lowercase letters, digits and '-', such as us-east-1`},
 		{"uppercase region", func(c *Config) { c.Auth.Region = "US-EAST-1" }, `config: auth.region: "US-EAST-1": want lowercase letters, digits and '-', such as us-east-1`},
 		{"wal sync", func(c *Config) { c.WAL.Sync = "sometimes" }, `config: wal.sync: unknown value "sometimes" (want batch, interval or never)`},

@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"hash"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,9 +34,10 @@ const Algorithm = "AWS4-HMAC-SHA256"
 // that the body is not covered by the signature.
 const UnsignedPayload = "UNSIGNED-PAYLOAD"
 
-// DefaultMaxSkew is the clock skew Verify tolerates when MaxSkew is zero; it is
-// the window AWS services use.
-const DefaultMaxSkew = 15 * time.Minute
+// DefaultMaxSkew is the clock skew Verify tolerates when MaxSkew is zero. It
+// bounds how long a captured request can be replayed; AWS services allow 5
+// minutes.
+const DefaultMaxSkew = 5 * time.Minute
 
 // maxPresignExpires is the longest X-Amz-Expires AWS accepts (seven days).
 const maxPresignExpires = 7 * 24 * 60 * 60
@@ -54,6 +56,9 @@ type Verifier struct {
 	// Service is the signing name the credential scope must carry, for
 	// example "timestream".
 	Service string
+	// OtherServices are further signing names accepted besides Service, for
+	// example "aps", which Prometheus remote_write.sigv4 signs with.
+	OtherServices []string
 	// Region, if not empty, is the only region a credential scope may name.
 	// Empty accepts any region, which suits a self-hosted server that clients
 	// reach with whatever region their profile holds.
@@ -216,7 +221,7 @@ func (v *Verifier) checkScope(a authorization, amzDate string) error {
 	if a.scopeDate != amzDate[:8] {
 		return &Error{Code: CodeInvalidSignature, Message: "Credential should be scoped to a valid date, not '" + a.scopeDate + "': the request date is '" + amzDate[:8] + "'."}
 	}
-	if a.service != v.Service {
+	if a.service != v.Service && !slices.Contains(v.OtherServices, a.service) {
 		return &Error{Code: CodeInvalidSignature, Message: "Credential should be scoped to correct service: '" + v.Service + "'."}
 	}
 	if v.Region != "" && a.region != v.Region {

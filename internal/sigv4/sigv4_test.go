@@ -178,8 +178,8 @@ func TestVerifyAccepts(t *testing.T) {
 			}},
 			want: testKey,
 		},
-		{name: "14 minutes old", spec: signSpec{body: testBody, at: testNow.Add(-14 * time.Minute)}, want: testKey},
-		{name: "14 minutes ahead", spec: signSpec{body: testBody, at: testNow.Add(14 * time.Minute)}, want: testKey},
+		{name: "4 minutes old", spec: signSpec{body: testBody, at: testNow.Add(-4 * time.Minute)}, want: testKey},
+		{name: "4 minutes ahead", spec: signSpec{body: testBody, at: testNow.Add(4 * time.Minute)}, want: testKey},
 		{
 			name:   "region pinned and matching",
 			spec:   signSpec{body: testBody, region: "eu-west-1"},
@@ -190,6 +190,12 @@ func TestVerifyAccepts(t *testing.T) {
 			name: "non-default port in host",
 			spec: signSpec{body: testBody, url: "http://127.0.0.1:7490/"},
 			want: testKey,
+		},
+		{
+			name:   "other accepted service",
+			spec:   signSpec{body: testBody, service: "aps"},
+			verify: func(v *Verifier) { v.OtherServices = []string{"aps"} },
+			want:   testKey,
 		},
 	}
 	for _, tt := range tests {
@@ -260,8 +266,8 @@ func TestVerifyRejects(t *testing.T) {
 			spec: signSpec{body: testBody, after: func(r *http.Request) { r.Host = "evil.example" }},
 			code: CodeInvalidSignature, msg: mismatch,
 		},
-		{name: "expired", spec: signSpec{body: testBody, at: testNow.Add(-16 * time.Minute)}, code: CodeInvalidSignature, msg: "Signature expired: 20261125T011400Z is now earlier than 20261125T011500Z (20261125T013000Z - 15 min.)"},
-		{name: "from the future", spec: signSpec{body: testBody, at: testNow.Add(16 * time.Minute)}, code: CodeInvalidSignature, msg: "Signature not yet current: 20261125T014600Z is still later than 20261125T014500Z"},
+		{name: "expired", spec: signSpec{body: testBody, at: testNow.Add(-6 * time.Minute)}, code: CodeInvalidSignature, msg: "Signature expired: 20261125T012400Z is now earlier than 20261125T012500Z (20261125T013000Z - 5 min.)"},
+		{name: "from the future", spec: signSpec{body: testBody, at: testNow.Add(6 * time.Minute)}, code: CodeInvalidSignature, msg: "Signature not yet current: 20261125T013600Z is still later than 20261125T013500Z"},
 		{
 			name:   "custom skew",
 			spec:   signSpec{body: testBody, at: testNow.Add(-2 * time.Minute)},
@@ -289,6 +295,12 @@ func TestVerifyRejects(t *testing.T) {
 			code: CodeInvalidSignature, msg: "scoped to a valid date",
 		},
 		{name: "other service", spec: signSpec{body: testBody, service: "s3"}, code: CodeInvalidSignature, msg: "scoped to correct service: 'timestream'"},
+		{
+			name:   "service not among the others",
+			spec:   signSpec{body: testBody, service: "s3"},
+			verify: func(v *Verifier) { v.OtherServices = []string{"aps"} },
+			code:   CodeInvalidSignature, msg: "scoped to correct service: 'timestream'",
+		},
 		{
 			name:   "region pinned",
 			spec:   signSpec{body: testBody, region: "eu-west-1"},

@@ -87,8 +87,14 @@ func New(q storage.Queryable, opts Options) *API {
 	return &API{q: q, engine: eng, parser: p, opts: opts}
 }
 
-// Register adds the API's routes to mux.
-func (a *API) Register(mux *http.ServeMux) {
+// Mux is where Register adds the API's routes: an *http.ServeMux, or the
+// server's authenticating router (auth.Registrar).
+type Mux interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
+// Register adds the API's routes to mux, each for GET and POST.
+func (a *API) Register(mux Mux) {
 	for path, h := range map[string]http.HandlerFunc{
 		"/api/v1/query":               a.query,
 		"/api/v1/query_range":         a.queryRange,

@@ -1,0 +1,242 @@
+package auth
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidaldb/tidal/internal/awsjson"
+	"github.com/tidaldb/tidal/internal/sigv4"
+)
+
+// Key is an access key pair and its role.
+type Key struct {
+	ID     string
+	Secret string
+	Role   Role
+}
+
+// Token is a bearer token and its role.
+type Token struct {
+	Value string
+	Role  Role
+}
+
+// Options configures an Authenticator.
+type Options struct {
+	Keys   []Key
+	Tokens []Token
+	// MaxBodyBytes bounds the body read to check a SigV4 payload hash;
+	// zero means awsjson.DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxSkew is the SigV4 clock skew allowed; zero means
+	// sigv4.DefaultMaxSkew (5 minutes).
+	MaxSkew time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Authenticator checks a request's credentials against the configured keys
+// and tokens.
+type Authenticator struct {
+	// Immutable after New.
+	keys    map[string]Key
+	tokens  map[[sha256.Size]byte]tokenEntry // keyed by the token's SHA-256
+	aws     *sigv4.Verifier                  // service timestream
+	other   *sigv4.Verifier                  // service timestream or aps
+	maxBody int64
+}
+
+type tokenEntry struct {
+	name string
+	role Role
+}
+
+// ServiceTimestream and ServicePrometheus are the SigV4 signing names
+// accepted: the first on AWS JSON routes, both elsewhere.
+const (
+	ServiceTimestream = "timestream"
+	ServicePrometheus = "aps"
+)
+
+// New returns an Authenticator for opts. It refuses duplicate key ids and
+// tokens, and credentials without a role.
+func New(opts Options) (*Authenticator, error) {
+	a := &Authenticator{
+		keys:    make(map[string]Key, len(opts.Keys)),
+		tokens:  make(map[[sha256.Size]byte]tokenEntry, len(opts.Tokens)),
+		maxBody: opts.MaxBodyBytes,
+	}
+	creds := make(sigv4.Credentials, len(opts.Keys))
+	for _, k := range opts.Keys {
+		if _, dup := a.keys[k.ID]; dup || k.ID == "" || k.Secret == "" {
+			return nil, fmt.Errorf("auth: access key %q is empty or repeated", k.ID)
+		}
+		if k.Role < Read {
+			return nil, fmt.Errorf("auth: access key %q has no role", k.ID)
+		}
+		a.keys[k.ID] = k
+		creds[k.ID] = k.Secret
+	}
+	for i, t := range opts.Tokens {
+		h := sha256.Sum256([]byte(t.Value))
+		if _, dup := a.tokens[h]; dup || t.Value == "" {
+			return nil, fmt.Errorf("auth: bearer token %d is empty or repeated", i)
+		}
+		if t.Role < Read {
+			return nil, fmt.Errorf("auth: bearer token %d has no role", i)
+		}
+		a.tokens[h] = tokenEntry{name: "token:" + strconv.Itoa(i), role: t.Role}
+	}
+	a.aws = &sigv4.Verifier{Creds: creds, Service: ServiceTimestream, MaxSkew: opts.MaxSkew, Now: opts.Now}
+	a.other = &sigv4.Verifier{Creds: creds, Service: ServiceTimestream, OtherServices: []string{ServicePrometheus},
+		MaxSkew: opts.MaxSkew, Now: opts.Now}
+	return a, nil
+}
+
+// empty reports whether no credential is configured.
+func (a *Authenticator) empty() bool {
+	return a == nil || len(a.keys) == 0 && len(a.tokens) == 0
+}
+
+// failure is why a request was refused.
+type failure struct {
+	method Method       // the scheme that failed; MethodNone when none was sent
+	sig    *sigv4.Error // SigV4 failures
+	body   *awsjson.Error
+	msg    string
+}
+
+func (f *failure) Error() string {
+	if f.sig != nil {
+		return f.sig.Error()
+	}
+	return "auth: " + f.msg
+}
+
+// authenticate returns the principal r's credentials name. SigV4 requests
+// have their body read (up to the limit) to check the payload hash; r.Body is
+// replaced so that the handler reads the same bytes.
+func (a *Authenticator) authenticate(r *http.Request, awsRoute bool) (Principal, *failure) {
+	h := r.Header.Get("Authorization")
+	method, param := classify(h)
+	if method == MethodNone && isPresigned(r.URL.RawQuery) {
+		method = MethodSigV4
+	}
+	switch method {
+	case MethodSigV4:
+		return a.sigV4(r, awsRoute)
+	case MethodBasic:
+		user, pass, ok := parseBasic(param)
+		if !ok {
+			return Principal{}, &failure{method: MethodBasic, msg: "malformed basic credentials"}
+		}
+		k, found := a.keys[user]
+		// Compare fixed-size digests so that the time taken says nothing
+		// about the secret's length or prefix; an unknown user costs the same.
+		want := sha256.Sum256([]byte(k.Secret))
+		got := sha256.Sum256([]byte(pass))
+		if subtle.ConstantTimeCompare(want[:], got[:]) != 1 || !found {
+			return Principal{}, &failure{method: MethodBasic, msg: "unknown access key or wrong secret"}
+		}
+		return Principal{Name: k.ID, Role: k.Role, Method: MethodBasic}, nil
+	case MethodBearer:
+		if !isToken68(param) {
+			return Principal{}, &failure{method: MethodBearer, msg: "malformed bearer token"}
+		}
+		t, ok := a.tokens[sha256.Sum256([]byte(param))]
+		if !ok {
+			return Principal{}, &failure{method: MethodBearer, msg: "invalid bearer token"}
+		}
+		return Principal{Name: t.name, Role: t.role, Method: MethodBearer}, nil
+	}
+	if h != "" {
+		return Principal{}, &failure{method: MethodNone, msg: "unsupported authorization scheme"}
+	}
+	return Principal{}, &failure{method: MethodNone, msg: "credentials required",
+		sig: &sigv4.Error{Code: sigv4.CodeMissingAuthenticationToken, Message: "Missing Authentication Token"}}
+}
+
+// sigV4 verifies r's signature after reading its body.
+func (a *Authenticator) sigV4(r *http.Request, awsRoute bool) (Principal, *failure) {
+	body, aerr := awsjson.ReadBody(r, a.maxBody)
+	if aerr != nil {
+		return Principal{}, &failure{method: MethodSigV4, body: aerr, msg: aerr.Message}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	v := a.other
+	if awsRoute {
+		v = a.aws
+	}
+	id, err := v.Verify(r, body)
+	if err != nil {
+		var se *sigv4.Error
+		if !errors.As(err, &se) {
+			se = &sigv4.Error{Code: sigv4.CodeInvalidSignature, Message: err.Error()}
+		}
+		return Principal{}, &failure{method: MethodSigV4, sig: se, msg: se.Message}
+	}
+	k := a.keys[id]
+	return Principal{Name: k.ID, Role: k.Role, Method: MethodSigV4}, nil
+}
+
+// classify splits an Authorization header value into its scheme and
+// parameter. Scheme names are case-insensitive (RFC 9110 section 11.1); SigV4
+// is recognised by its algorithm name. An empty or unknown scheme is
+// MethodNone.
+func classify(h string) (Method, string) {
+	scheme, param, _ := strings.Cut(h, " ")
+	switch {
+	case scheme == sigv4.Algorithm:
+		return MethodSigV4, param
+	case strings.EqualFold(scheme, "Basic"):
+		return MethodBasic, strings.Trim(param, " ")
+	case strings.EqualFold(scheme, "Bearer"):
+		return MethodBearer, strings.Trim(param, " ")
+	}
+	return MethodNone, ""
+}
+
+// parseBasic decodes the parameter of a basic Authorization header: base64
+// of "user:password" (RFC 7617). The user may not contain a colon; the
+// password may.
+func parseBasic(param string) (user, pass string, ok bool) {
+	raw, err := base64.StdEncoding.DecodeString(param)
+	if err != nil {
+		return "", "", false
+	}
+	user, pass, ok = strings.Cut(string(raw), ":")
+	if !ok || user == "" {
+		return "", "", false
+	}
+	return user, pass, true
+}
+
+// isPresigned reports whether a raw query string carries SigV4 parameters.
+func isPresigned(rawQuery string) bool {
+	return strings.Contains(rawQuery, "X-Amz-Algorithm=") || strings.Contains(rawQuery, "X-Amz-Signature=")
+}
+
+// isToken68 reports whether s is a non-empty bearer token of the characters
+// RFC 9110's token68 allows (config.Validate checks tokens the same way).
+func isToken68(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/=", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
