@@ -172,18 +172,20 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 
 	rw := promrw.New(mem, promrw.Options{
 		Database: cfg.Prometheus.Database, Table: cfg.Prometheus.Table, TenantHeader: cfg.Prometheus.TenantHeader,
-		MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Logger: logger, Registerer: reg,
+		Tenants: cat, MaxTenants: cfg.Prometheus.MaxTenants, MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Logger: logger, Registerer: reg,
 	})
 
-	promQ := &promapi.Queryable{Source: source, Database: cfg.Prometheus.Database, Table: cfg.Prometheus.Table}
+	promQ := &promapi.Queryable{Source: source, Database: cfg.Prometheus.Database, Table: cfg.Prometheus.Table, Logger: logger}
 	promAPI := promapi.New(promQ, promapi.Options{
 		MaxSamples: int(cfg.Query.MaxSamples), Timeout: cfg.Query.Timeout, Version: version,
-		Logger: logger, Registerer: reg,
+		TenantHeader: cfg.Prometheus.TenantHeader, Logger: logger, Registerer: reg,
 	})
+	promRead := promapi.NewReadHandler(promQ)
+	promRead.TenantHeader = cfg.Prometheus.TenantHeader
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/v1/write", rw)
-	mux.Handle("POST /api/v1/read", promapi.NewReadHandler(promQ))
+	mux.Handle("POST /api/v1/read", promRead)
 	promAPI.Register(mux)
 	adm := &admin{mem: mem, mag: mag}
 	mux.HandleFunc("POST /api/v1/admin/flush", adm.flush)
@@ -206,11 +208,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(mux, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("tidal listening", "addr", ln.Addr().String(), "data_dir", cfg.Server.DataDir,

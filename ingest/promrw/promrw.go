@@ -256,7 +256,7 @@ func (h *Handler) tenant(r *http.Request) (string, int, string) {
 	if t == "" {
 		return h.opts.Database, 0, ""
 	}
-	if !ValidTenant(t) {
+	if !catalog.ValidName(t) {
 		return "", http.StatusBadRequest, fmt.Sprintf("invalid %s header %s: a tenant is a database name, %d to %d letters, digits, '_', '.' or '-'",
 			h.opts.TenantHeader, strconv.Quote(truncate(t, 64)), catalog.MinNameLen, catalog.MaxNameLen)
 	}
@@ -270,21 +270,6 @@ func (h *Handler) tenant(r *http.Request) (string, int, string) {
 		return "", http.StatusBadRequest, fmt.Sprintf("tenant %q is new and the server already holds %d databases, the most it allows (prometheus.max_tenants)", t, n)
 	}
 	return t, 0, ""
-}
-
-// ValidTenant reports whether t, a tenant header value, is a valid database
-// name.
-func ValidTenant(t string) bool {
-	if len(t) < catalog.MinNameLen || len(t) > catalog.MaxNameLen {
-		return false
-	}
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func truncate(s string, n int) string {
