@@ -169,3 +169,18 @@ func TestTenantReads(t *testing.T) {
 		t.Fatalf("invalid tenant: %d %v", code, out)
 	}
 }
+
+// TestLoadedSampleBudget checks that a query loading more samples than
+// MaxSamples fails with a 422 while a smaller one runs.
+func TestLoadedSampleBudget(t *testing.T) {
+	srv := limitServer(t, fixture(), Options{MaxSamples: 100})
+	// Both http_requests_total series: 2 x 60 samples, over the budget.
+	code, _, out := postForm(t, srv, "/api/v1/query", url.Values{"query": {"count_over_time(http_requests_total[10m])"}})
+	if msg, _ := out["error"].(string); code != 422 || !strings.Contains(msg, "too many samples") {
+		t.Fatalf("over budget: %d %v", code, out)
+	}
+	code, _, out = postForm(t, srv, "/api/v1/query", url.Values{"query": {`count_over_time(http_requests_total{job="a"}[10m])`}})
+	if code != 200 {
+		t.Fatalf("within budget: %d %v", code, out)
+	}
+}
