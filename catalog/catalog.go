@@ -668,3 +668,7 @@ func validateColumn(col Column) error {
 	}
 	return nil
 }
+
+// ValidName reports whether s is a valid database or table name: what a
+// tenant header value must be to name a database.
+func ValidName(s string) bool { return validName(s) }

@@ -21,9 +21,9 @@ import (
 	"github.com/prometheus/prometheus/prompb"
 )
 
-// rwBody encodes a remote-write 1.0 request: series metric{host, ...labels}
+// gridBody encodes a remote-write 1.0 request: series metric{host, ...labels}
 // with points samples each, at times from t0 every step.
-func rwBody(t testing.TB, metric string, labels map[string]string, hosts, metrics, points int, t0 time.Time, step time.Duration) []byte {
+func gridBody(t testing.TB, metric string, labels map[string]string, hosts, metrics, points int, t0 time.Time, step time.Duration) []byte {
 	t.Helper()
 	var req prompb.WriteRequest
 	for h := range hosts {
@@ -46,9 +46,9 @@ func rwBody(t testing.TB, metric string, labels map[string]string, hosts, metric
 	return snappy.Encode(nil, raw)
 }
 
-// remoteWrite posts body once and returns the status (0 when the
+// postRW posts body once and returns the status (0 when the
 // connection failed).
-func remoteWrite(target string, body []byte) int {
+func postRW(target string, body []byte) int {
 	req, _ := http.NewRequest(http.MethodPost, target+"/api/v1/write", bytes.NewReader(body))
 	req.Header.Set("Content-Encoding", "snappy")
 	req.Header.Set("Content-Type", "application/x-protobuf")
@@ -144,7 +144,7 @@ func TestDiskFullAcknowledgedSurviveKill9(t *testing.T) {
 	const hosts, metrics, points, requests = 50, 10, 20, 120
 	base := time.Now().Add(-5 * time.Hour).Truncate(time.Second)
 	// Create the database and table before the disk fills.
-	if st := remoteWrite(srv.url(), rwBody(t, "df", map[string]string{"req": "init"}, 1, 1, 1, base.Add(-time.Minute), time.Second)); st != http.StatusNoContent {
+	if st := postRW(srv.url(), gridBody(t, "df", map[string]string{"req": "init"}, 1, 1, 1, base.Add(-time.Minute), time.Second)); st != http.StatusNoContent {
 		t.Fatalf("first remote-write: %d\n%s", st, srv.logs.String())
 	}
 	if filler != "" {
@@ -169,14 +169,14 @@ func TestDiskFullAcknowledgedSurviveKill9(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for r := range work {
-				body := rwBody(t, "df", map[string]string{"req": strconv.Itoa(r)}, hosts, metrics, points,
+				body := gridBody(t, "df", map[string]string{"req": strconv.Itoa(r)}, hosts, metrics, points,
 					base.Add(time.Duration(r*points)*time.Second), time.Second)
 				for try := 0; ; try++ {
 					if try == 1500 {
 						t.Errorf("request %d still failing after %d retries (30s): the server did not recover", r, try)
 						return
 					}
-					st := remoteWrite(srv.url(), body)
+					st := postRW(srv.url(), body)
 					if st == http.StatusNoContent {
 						acked.Add(hosts * metrics * points)
 						break
@@ -259,9 +259,9 @@ func TestConcurrentDuplicateWritesSurviveKill9(t *testing.T) {
 					return
 				default:
 				}
-				body := rwBody(t, "dup", map[string]string{"batch": strconv.Itoa(k)}, series, 1, points,
+				body := gridBody(t, "dup", map[string]string{"batch": strconv.Itoa(k)}, series, 1, points,
 					base.Add(time.Duration(k*points)*time.Second), time.Second)
-				st := remoteWrite(srv.url(), body)
+				st := postRW(srv.url(), body)
 				if st == 0 {
 					return // killed
 				}

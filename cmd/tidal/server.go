@@ -89,8 +89,13 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// serve runs the server until ctx is done, then shuts down cleanly.
+// serve runs the server until ctx is done, then shuts down cleanly: it
+// opens the catalog and the tiers, builds the APIs, and runs the long-running
+// components in a runGroup, which stops them in stage order (intake, work,
+// storage) and then closes the tiers (the memstore flushes its WAL first).
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	g := newRunGroup(logger)
+	defer func() { _ = g.close() }() // on an error before run; logged there
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -115,11 +120,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open magnetic tier: %w", err)
 	}
-	defer func() {
-		if err := mag.Close(); err != nil {
-			logger.Error("close magnetic tier", "err", err)
-		}
-	}()
+	g.onClose("magnetic tier", mag.Close)
 	mopts := memstore.DefaultOptions(filepath.Join(cfg.Server.DataDir, "memstore"))
 	mopts.PartWriter = partWriter{mag}
 	mopts.CheckpointInterval = cfg.Memstore.CheckpointInterval
@@ -140,11 +141,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open memstore: %w", err)
 	}
-	defer func() {
-		if err := mem.Close(); err != nil {
-			logger.Error("close memstore", "err", err)
-		}
-	}()
+	g.onClose("memstore", mem.Close)
 
 	// Every reader goes through one scan.Source: both tiers merged, the
 	// memstore last so that it wins ties.
@@ -158,11 +155,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	// tagging) are served by the write API with the same answers.
 	tw := timestreamwrite.New(cat, mem, timestreamwrite.Options{Logger: logger, Registerer: reg})
 	tq := timestreamapi.New(engine, timestreamapi.Options{Logger: logger, Registerer: reg, QueryTimeout: cfg.Query.Timeout})
-	defer func() {
-		if err := tq.Close(); err != nil {
-			logger.Error("close query api", "err", err)
-		}
-	}()
+	g.onClose("query api", tq.Close)
 	router := &awsRouter{logger: logger, maxBody: int64(cfg.Server.MaxRequestBytes), ops: map[string]awsOp{}}
 	for _, op := range tq.Operations() {
 		router.ops[op] = tq.Serve
@@ -173,14 +166,16 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 
 	rw := promrw.New(mem, promrw.Options{
 		Database: cfg.Prometheus.Database, Table: cfg.Prometheus.Table, TenantHeader: cfg.Prometheus.TenantHeader,
-		MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Logger: logger, Registerer: reg,
+		Tenants: cat, MaxTenants: cfg.Prometheus.MaxTenants, MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Logger: logger, Registerer: reg,
 	})
 
-	promQ := &promapi.Queryable{Source: source, Database: cfg.Prometheus.Database, Table: cfg.Prometheus.Table}
+	promQ := &promapi.Queryable{Source: source, Database: cfg.Prometheus.Database, Table: cfg.Prometheus.Table, Logger: logger}
 	promAPI := promapi.New(promQ, promapi.Options{
 		MaxSamples: int(cfg.Query.MaxSamples), Timeout: cfg.Query.Timeout, Version: version,
-		Logger: logger, Registerer: reg,
+		TenantHeader: cfg.Prometheus.TenantHeader, Logger: logger, Registerer: reg,
 	})
+	promRead := promapi.NewReadHandler(promQ)
+	promRead.TenantHeader = cfg.Prometheus.TenantHeader
 
 	authn, err := newAuthenticator(cfg)
 	if err != nil {
@@ -190,7 +185,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	adm := &admin{mem: mem, mag: mag}
 	registerRoutes(rt, cfg, routeHandlers{
 		remoteWrite: rw,
-		remoteRead:  promapi.NewReadHandler(promQ),
+		remoteRead:  promRead,
 		promAPI:     promAPI.Register,
 		aws:         router,
 		awsOps:      append(tq.Operations(), tw.Operations()...),
@@ -201,7 +196,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		index:   index,
 		healthz: healthz(mem),
 	})
-	return listenAndServe(ctx, cfg, logger, rt)
+
+	// The long-running components: one line each.
+	g.add(stageIntake, "http", func(ctx context.Context) error { return listenAndServe(ctx, cfg, logger, rt) })
+	g.add(stageStorage, "memstore", mem.Run)
+	g.add(stageStorage, "magnetic", mag.Run)
+	return g.run(ctx)
 }
 
 // routeHandlers are the handlers behind the server's HTTP routes.
@@ -298,11 +298,7 @@ func newAuthenticator(cfg config.Config) (*auth.Authenticator, error) {
 // listenAndServe serves h on server.listen, over TLS when a certificate is
 // configured, until ctx is done, then shuts down cleanly.
 func listenAndServe(ctx context.Context, cfg config.Config, logger *slog.Logger, h http.Handler) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(h, logger)
 	useTLS := cfg.Server.TLSCertFile != ""
 	if useTLS {
 		certs, err := auth.NewCertReloader(cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile, logger)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -147,13 +146,16 @@ type seriesEntry struct {
 // accept records what cannot be stored of series e (its nhist native
 // histograms, or the whole series when e.reason is set) and reports whether
 // its float samples can be stored.
-func (res *result) accept(e *seriesEntry, nhist int) bool {
+func (res *result) accept(e *seriesEntry, nhist, nsamples int) bool {
 	if nhist > 0 {
 		res.histograms += nhist
-		res.bad = append(res.bad, fmt.Sprintf("series %s: native histograms are not supported yet (%d dropped)", seriesString(e.metric, e.dims), nhist))
+		res.addBad(func() string {
+			return fmt.Sprintf("series %s: native histograms are not supported yet (%d dropped)", seriesString(e.metric, e.dims), nhist)
+		})
 	}
 	if e.reason != "" {
-		res.bad = append(res.bad, fmt.Sprintf("series %s: %s", seriesString(e.metric, e.dims), e.reason))
+		res.rejected += nsamples
+		res.addBad(func() string { return fmt.Sprintf("series %s: %s", seriesString(e.metric, e.dims), e.reason) })
 		return false
 	}
 	return true
@@ -222,7 +224,7 @@ func (st *decodeState) decodeSeriesV1(b []byte, res *result) error {
 			st.series[string(key)] = e
 		}
 	}
-	if !res.accept(e, nhist) {
+	if !res.accept(e, nhist, nsamples) {
 		// The samples are not stored, but a malformed one still fails
 		// the request, as the full decode would.
 		return checkSamplesV1(b)
@@ -244,7 +246,7 @@ func (st *decodeState) decodeSeriesV1(b []byte, res *result) error {
 		if err != nil {
 			return err
 		}
-		st.addSample(e.metric, e.dims, ms, val)
+		st.addSample(res, e, ms, val)
 	}
 	return nil
 }
@@ -271,10 +273,7 @@ func (st *decodeState) decodeLabelsV1(b []byte) (*seriesEntry, error) {
 			reason = st.addLabel(name, value, &metric)
 		}
 	}
-	if reason == "" && metric == "" {
-		reason = "no __name__ label"
-	}
-	return &seriesEntry{metric: metric, dims: slices.Clone(st.dims), reason: reason}, nil
+	return newSeriesEntry(metric, st.dims, reason), nil
 }
 
 // checkSamplesV1 validates the samples of a TimeSeries whose tags and

@@ -3,7 +3,6 @@ package promrw
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -129,7 +128,7 @@ func (st *decodeState) decodeSeriesV2(b []byte, res *result) error {
 	if err != nil {
 		return err
 	}
-	if !res.accept(e, nhist) {
+	if !res.accept(e, nhist, nsamples) {
 		return checkSamplesV2(b)
 	}
 	if nsamples == 0 {
@@ -148,7 +147,7 @@ func (st *decodeState) decodeSeriesV2(b []byte, res *result) error {
 		if err != nil {
 			return err
 		}
-		st.addSample(e.metric, e.dims, ms, val)
+		st.addSample(res, e, ms, val)
 	}
 	return nil
 }
@@ -178,10 +177,7 @@ func (st *decodeState) seriesV2() (*seriesEntry, error) {
 	for j := 0; reason == "" && j < len(st.refs); j += 2 {
 		reason = st.addLabel(st.syms[st.refs[j]], st.syms[st.refs[j+1]], &metric)
 	}
-	if reason == "" && metric == "" {
-		reason = "no __name__ label"
-	}
-	e := &seriesEntry{metric: metric, dims: slices.Clone(st.dims), reason: reason}
+	e := newSeriesEntry(metric, st.dims, reason)
 	if st.series == nil || len(st.series) >= maxCachedSeries {
 		st.series = make(map[string]*seriesEntry, 1024)
 	}

@@ -45,7 +45,9 @@ func gogoRecordsV2(raw []byte) ([]recordView, *writev2.Request, error) {
 			continue
 		}
 		for _, s := range ts.Samples {
-			out = append(out, recordView{metric: metric, dims: dims, ms: s.Timestamp, bits: math.Float64bits(s.Value)})
+			if storable(metric, dims, s.Timestamp) {
+				out = append(out, recordView{metric: metric, dims: dims, ms: s.Timestamp, bits: math.Float64bits(s.Value)})
+			}
 		}
 	}
 	return out, &req, nil

@@ -27,13 +27,17 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 )
 
@@ -43,7 +47,16 @@ type Options struct {
 	Database, Table string
 	// TenantHeader, when set, names a request header whose value chooses
 	// the database (per-tenant routing); requests without it use Database.
+	// A value that is not a valid database name gets a 400.
 	TenantHeader string
+	// Tenants, when set, bounds tenant routing: a tenant whose database
+	// does not exist yet is refused (400) once Tenants holds MaxTenants
+	// databases (default 1000).
+	Tenants    Databases
+	MaxTenants int
+	// BodyTimeout bounds reading a request body (default 30s), which
+	// happens before the request takes an in-flight slot.
+	BodyTimeout time.Duration
 	// MaxBodyBytes bounds the compressed and the decoded body (default 32 MiB).
 	MaxBodyBytes int64
 	// MaxInflight bounds concurrent requests; more get a 503 with
@@ -51,6 +64,13 @@ type Options struct {
 	MaxInflight int
 	Logger      *slog.Logger
 	Registerer  prometheus.Registerer
+}
+
+// Databases is the part of the catalog tenant routing reads
+// (*catalog.Catalog).
+type Databases interface {
+	Database(name string) (catalog.Database, error)
+	ListDatabases() []catalog.Database
 }
 
 // Content types of the two protocol versions.
@@ -85,6 +105,12 @@ func New(app ingest.Appender, opts Options) *Handler {
 	}
 	if opts.MaxInflight <= 0 {
 		opts.MaxInflight = 64
+	}
+	if opts.MaxTenants <= 0 {
+		opts.MaxTenants = 1000
+	}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = 30 * time.Second
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -124,7 +150,21 @@ type decodeState struct {
 // result is the outcome of one request.
 type result struct {
 	histograms, exemplars int
-	bad                   []string // reasons, for the 400 body
+	rejected              int      // samples refused before Append
+	nbad                  int      // problems found
+	bad                   []string // the first maxReasons of them, for the 400 body
+}
+
+// maxReasons bounds the reasons a 400 lists.
+const maxReasons = 10
+
+// addBad counts a problem and keeps its message (made by msg) if it is one
+// of the first maxReasons.
+func (res *result) addBad(msg func() string) {
+	res.nbad++
+	if len(res.bad) < maxReasons {
+		res.bad = append(res.bad, msg())
+	}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -141,6 +181,27 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, version *string)
 	if proto == protoV2 {
 		*version = "2.0"
 	}
+	db, code, msg := h.tenant(r)
+	if code != 0 {
+		return httpError(w, code, msg)
+	}
+	st := h.bufs.Get().(*decodeState)
+	defer h.bufs.Put(st)
+
+	// The body is read before taking an in-flight slot, under a deadline:
+	// clients that send slowly wait on their own connection, and the slots
+	// go to decoding and appending.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.opts.BodyTimeout))
+	if err := st.readBody(r.Body, h.opts.MaxBodyBytes); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			w.Header().Set("Connection", "close")
+			return httpError(w, http.StatusRequestTimeout, fmt.Sprintf("read body: not received within %s", h.opts.BodyTimeout))
+		}
+		return httpError(w, http.StatusBadRequest, err.Error())
+	}
+	// Past the body, the request context must not end when the deadline
+	// passes (net/http cancels it on a read error).
+	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 	select {
 	case h.inflight <- struct{}{}:
 		defer func() { <-h.inflight }()
@@ -148,17 +209,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, version *string)
 		w.Header().Set("Retry-After", "1")
 		return httpError(w, http.StatusServiceUnavailable, "too many concurrent remote-write requests; retry")
 	}
-	st := h.bufs.Get().(*decodeState)
-	defer h.bufs.Put(st)
-
-	if err := st.read(r.Body, h.opts.MaxBodyBytes); err != nil {
+	if err := st.decompress(h.opts.MaxBodyBytes); err != nil {
 		return httpError(w, http.StatusBadRequest, err.Error())
-	}
-	db := h.opts.Database
-	if h.opts.TenantHeader != "" {
-		if t := r.Header.Get(h.opts.TenantHeader); t != "" {
-			db = t
-		}
 	}
 	var res result
 	if proto == protoV2 {
@@ -171,7 +223,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, version *string)
 	}
 	stored, err := h.appendRecords(r.Context(), st, db, &res)
 	h.samples.WithLabelValues("stored").Add(float64(stored))
-	h.samples.WithLabelValues("rejected").Add(float64(len(st.recs) - stored))
+	h.samples.WithLabelValues("rejected").Add(float64(len(st.recs) - stored + res.rejected))
 	if proto == protoV2 {
 		w.Header().Set("X-Prometheus-Remote-Write-Samples-Written", strconv.Itoa(stored))
 		w.Header().Set("X-Prometheus-Remote-Write-Histograms-Written", "0")
@@ -182,13 +234,49 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, version *string)
 		w.Header().Set("Retry-After", "1")
 		return httpError(w, http.StatusServiceUnavailable, "store samples: "+err.Error())
 	}
-	if len(res.bad) > 0 {
+	if res.nbad > 0 {
+		total := len(st.recs) + res.rejected + res.histograms
 		msg := fmt.Sprintf("%d of %d samples rejected, the rest stored; first reasons:\n%s",
-			len(st.recs)-stored+res.histograms, len(st.recs)+res.histograms, strings.Join(res.bad[:min(len(res.bad), 10)], "\n"))
+			total-stored, total, strings.Join(res.bad, "\n"))
 		return httpError(w, http.StatusBadRequest, msg)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return http.StatusNoContent
+}
+
+// tenant returns the database of request r, or an HTTP status and message
+// when the tenant header is invalid or names a new tenant beyond
+// MaxTenants. An invalid tenant is a 400: Prometheus would retry a 5xx
+// forever.
+func (h *Handler) tenant(r *http.Request) (string, int, string) {
+	if h.opts.TenantHeader == "" {
+		return h.opts.Database, 0, ""
+	}
+	t := r.Header.Get(h.opts.TenantHeader)
+	if t == "" {
+		return h.opts.Database, 0, ""
+	}
+	if !catalog.ValidName(t) {
+		return "", http.StatusBadRequest, fmt.Sprintf("invalid %s header %s: a tenant is a database name, %d to %d letters, digits, '_', '.' or '-'",
+			h.opts.TenantHeader, strconv.Quote(truncate(t, 64)), catalog.MinNameLen, catalog.MaxNameLen)
+	}
+	if h.opts.Tenants == nil || t == h.opts.Database {
+		return t, 0, ""
+	}
+	if _, err := h.opts.Tenants.Database(t); err == nil {
+		return t, 0, ""
+	}
+	if n := len(h.opts.Tenants.ListDatabases()); n >= h.opts.MaxTenants {
+		return "", http.StatusBadRequest, fmt.Sprintf("tenant %q is new and the server already holds %d databases, the most it allows (prometheus.max_tenants)", t, n)
+	}
+	return t, 0, ""
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 func httpError(w http.ResponseWriter, code int, msg string) int {
@@ -224,8 +312,8 @@ func negotiate(contentType, encoding string) (string, error) {
 	}
 }
 
-// read decompresses the snappy body into st.raw.
-func (st *decodeState) read(body io.Reader, limit int64) error {
+// readBody reads the compressed body into st.body.
+func (st *decodeState) readBody(body io.Reader, limit int64) error {
 	var err error
 	st.body, err = readAll(st.body[:0], io.LimitReader(body, limit+1))
 	if err != nil {
@@ -234,6 +322,11 @@ func (st *decodeState) read(body io.Reader, limit int64) error {
 	if int64(len(st.body)) > limit {
 		return fmt.Errorf("body exceeds %d bytes", limit)
 	}
+	return nil
+}
+
+// decompress decodes the snappy body into st.raw.
+func (st *decodeState) decompress(limit int64) error {
 	n, err := snappy.DecodedLen(st.body)
 	if err != nil {
 		return fmt.Errorf("snappy: %w", err)
@@ -267,10 +360,45 @@ func readAll(dst []byte, r io.Reader) ([]byte, error) {
 	}
 }
 
-// addSample appends the record of one sample. The records of a series share
-// one dimension slice.
-func (st *decodeState) addSample(name string, dims []ingest.Dimension, ms int64, v float64) {
-	st.recs = append(st.recs, ingest.Record{Time: ms * 1e6, Dimensions: dims, MeasureName: name, Value: ingest.Float(v), Version: 1})
+// addSample appends the record of one sample of series e, or rejects the
+// sample when its time cannot be stored. The records of a series share one
+// dimension slice.
+func (st *decodeState) addSample(res *result, e *seriesEntry, ms int64, v float64) {
+	ns, ok := ingest.TimeFromUnits(ms, 1e6)
+	reason := ""
+	if !ok {
+		reason = ingest.TimeRangeReason(ms, "milliseconds")
+	} else {
+		st.recs = append(st.recs, ingest.Record{Time: ns, Dimensions: e.dims, MeasureName: e.metric, Value: ingest.Float(v), Version: 1})
+		// The series passed ValidateSeries when its entry was made.
+		if reason = ingest.ValidateSample(&st.recs[len(st.recs)-1]); reason != "" {
+			st.recs = st.recs[:len(st.recs)-1]
+		}
+	}
+	if reason != "" {
+		res.rejected++
+		res.addBad(func() string { return fmt.Sprintf("sample %s @%d: %s", seriesString(e.metric, e.dims), ms, reason) })
+	}
+}
+
+// maxShownLabels bounds the labels a message shows of a series.
+const maxShownLabels = 8
+
+// newSeriesEntry checks a decoded label set (dims is scratch: it is
+// copied) against the record rules every ingestor shares, and returns its
+// cache entry. reason is set already when decoding found a problem.
+func newSeriesEntry(metric string, dims []ingest.Dimension, reason string) *seriesEntry {
+	if reason == "" && metric == "" {
+		reason = "no __name__ label"
+	}
+	if reason == "" {
+		reason = ingest.ValidateSeries(metric, dims)
+	}
+	if reason != "" {
+		// Only messages use the labels of a bad series.
+		dims = dims[:min(len(dims), maxShownLabels+1)]
+	}
+	return &seriesEntry{metric: metric, dims: slices.Clone(dims), reason: reason}
 }
 
 func (st *decodeState) reset() {
@@ -294,15 +422,21 @@ func (st *decodeState) addLabel(name, value string, metric *string) string {
 	return ""
 }
 
+// seriesString formats a series for a message, showing at most
+// maxShownLabels labels and 64 bytes of each string.
 func seriesString(metric string, dims []ingest.Dimension) string {
 	var b strings.Builder
-	b.WriteString(metric)
+	b.WriteString(truncate(metric, 64))
 	b.WriteByte('{')
 	for i, d := range dims {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, "%s=%q", d.Name, d.Value)
+		if i == maxShownLabels {
+			b.WriteString("...")
+			break
+		}
+		fmt.Fprintf(&b, "%s=%q", truncate(d.Name, 64), truncate(d.Value, 64))
 	}
 	b.WriteByte('}')
 	return b.String()
@@ -326,7 +460,9 @@ func (h *Handler) appendRecords(ctx context.Context, st *decodeState, db string,
 	}
 	for _, rj := range out.Rejected {
 		r := &st.recs[rj.Index]
-		res.bad = append(res.bad, fmt.Sprintf("sample %s @%d: %s", seriesString(r.MeasureName, r.Dimensions), r.Time/1e6, rj.Reason))
+		res.addBad(func() string {
+			return fmt.Sprintf("sample %s @%d: %s", seriesString(r.MeasureName, r.Dimensions), r.Time/1e6, rj.Reason)
+		})
 	}
 	return out.Total(), nil
 }

@@ -47,7 +47,7 @@ func (r *recorder) Append(_ context.Context, db, table string, recs []ingest.Rec
 
 const staleNaN = 0x7ff0000000000002
 
-func v1Body(t *testing.T, req *prompb.WriteRequest) []byte {
+func v1Body(t testing.TB, req *prompb.WriteRequest) []byte {
 	t.Helper()
 	raw, err := req.Marshal()
 	if err != nil {

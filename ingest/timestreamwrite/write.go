@@ -197,6 +197,11 @@ func convertRecords(common *wireRecord, records []wireRecord, table *catalog.Tab
 	var memo dimsMemo
 	for i := range records {
 		rec, reason := convertRecord(&base, &records[i], table, &dims, &measures, &memo)
+		if reason == "" {
+			// The rules every ingestor shares (most are checked on the
+			// wire form already, with Timestream's wording).
+			reason = recordError(ingest.ValidateRecord(&rec))
+		}
 		if reason != "" {
 			out.rejected = append(out.rejected, rejectedRecord{RecordIndex: i, Reason: string(reason)})
 			continue
@@ -491,10 +496,10 @@ func parseTime(s string, factor int64) (int64, bool) {
 		return 0, false
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v > math.MaxInt64/factor {
+	if err != nil {
 		return 0, false
 	}
-	return v * factor, true
+	return ingest.TimeFromUnits(v, factor)
 }
 
 // parseValue parses a measure value string of type typ. TIMESTAMP values are

@@ -151,6 +151,10 @@ type Prometheus struct {
 	// TenantHeader, if set, names the HTTP header whose value selects the
 	// database instead of Database.
 	TenantHeader string `yaml:"tenant_header"`
+	// MaxTenants bounds the databases tenant routing may create: a write
+	// for a new tenant once the server holds this many databases is
+	// refused.
+	MaxTenants int `yaml:"max_tenants"`
 }
 
 // Query bounds the resources of one query.
@@ -182,7 +186,7 @@ func Default() Config {
 		WAL:        WAL{Sync: SyncBatch, SyncInterval: time.Second, SegmentSize: 128 * MiB},
 		Retention:  Retention{MemoryHours: 6, MagneticDays: 73000},
 		Memstore:   Memstore{CheckpointInterval: 5 * time.Minute},
-		Prometheus: Prometheus{Database: "prometheus", Table: "metrics"},
+		Prometheus: Prometheus{Database: "prometheus", Table: "metrics", MaxTenants: 1000},
 		Query:      Query{MaxMemoryBytes: GiB, Timeout: 60 * time.Second, MaxSamples: 50_000_000},
 		Log:        Log{Level: "info", Format: "text"},
 	}

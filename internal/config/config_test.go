@@ -38,6 +38,7 @@ func TestDefault(t *testing.T) {
 		{"prometheus.database", c.Prometheus.Database, "prometheus"},
 		{"prometheus.table", c.Prometheus.Table, "metrics"},
 		{"prometheus.tenant_header", c.Prometheus.TenantHeader, ""},
+		{"prometheus.max_tenants", c.Prometheus.MaxTenants, 1000},
 		{"query.max_memory_bytes", c.Query.MaxMemoryBytes, Size(1 << 30)},
 		{"query.timeout", c.Query.Timeout, 60 * time.Second},
 		{"query.max_samples", c.Query.MaxSamples, int64(50_000_000)},

@@ -129,6 +129,9 @@ func (c *Config) Validate() error {
 	if h := c.Prometheus.TenantHeader; h != "" && (len(h) > maxTenantNameLen || !isHeaderName(h)) {
 		bad("prometheus.tenant_header", "%q is not an HTTP header name", h)
 	}
+	if c.Prometheus.MaxTenants < 1 {
+		bad("prometheus.max_tenants", "%d: want a positive number", c.Prometheus.MaxTenants)
+	}
 
 	// query
 	if c.Query.MaxMemoryBytes < minQueryMemory {

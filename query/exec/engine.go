@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -64,6 +65,7 @@ func (e *Engine) Query(ctx context.Context, sql string, params map[string]Value)
 	q := e.newQctx(ctx, params)
 	defer func() {
 		if r := recover(); r != nil {
+			e.opts.Logger.Error("panic in query", "sql", sql, "panic", r, "stack", string(debug.Stack()))
 			res, err = nil, errorf(ErrExecution, "internal error: %v", r)
 		}
 		e.opts.Logger.Debug("query", "sql", sql, "elapsed", time.Since(start), "rows_scanned", q.scanned.Load(), "err", err)

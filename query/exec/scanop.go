@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime/debug"
 	"slices"
 	"sync"
 
@@ -322,6 +323,12 @@ func (n *scanNode) runWorkers(q *qctx, workers int, setup func(int) (batchHook, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					errs[w] = workerPanic(q, p)
+					stop()
+				}
+			}()
 			var st batchState
 			for b := range ch {
 				if errs[w] != nil {
@@ -404,6 +411,12 @@ func (n *scanNode) runPartitioned(q *qctx, workers int, setup func(int) (batchHo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					errs[w] = workerPanic(q, p)
+					cancel()
+				}
+			}()
 			errs[w] = n.scanOne(q, ctx, &req, tc, hook, emit)
 			if errs[w] != nil {
 				cancel()
@@ -425,6 +438,14 @@ func (n *scanNode) runPartitioned(q *qctx, workers int, setup func(int) (batchHo
 		}
 	}
 	return nil
+}
+
+// workerPanic logs the stack of a panic recovered on a scan worker
+// goroutine, which Engine.Query's recover cannot see, and returns the error
+// that fails the query.
+func workerPanic(q *qctx, p any) error {
+	q.e.opts.Logger.Error("panic in query scan worker", "panic", p, "stack", string(debug.Stack()))
+	return errorf(ErrExecution, "internal error: %v", p)
 }
 
 // scanOne runs one scan request on the calling goroutine.

@@ -40,6 +40,26 @@ type Options struct {
 	Timeout time.Duration
 	// LookbackDelta is PromQL's staleness window (default 5m).
 	LookbackDelta time.Duration
+	// MaxQueryBytes and MaxQueryDepth bound a query's text and its nesting
+	// before it is parsed (defaults DefaultMaxQueryBytes and
+	// DefaultMaxQueryDepth).
+	MaxQueryBytes, MaxQueryDepth int
+	// MaxSubquerySteps bounds the steps of one subquery (default
+	// DefaultMaxSubquerySteps).
+	MaxSubquerySteps int
+	// MaxSeries bounds the series one query may select (default
+	// DefaultMaxSeries).
+	MaxSeries int
+	// MaxConcurrent bounds the queries (query, query_range, series and
+	// label requests) running at once (default 2 x GOMAXPROCS, at least
+	// 4); more wait up to QueueWait (default DefaultQueueWait) and then get
+	// a 503 with Retry-After.
+	MaxConcurrent int
+	QueueWait     time.Duration
+	// TenantHeader, when set, names a request header whose value chooses
+	// the database read (as remote-write's tenant header chooses the one
+	// written); requests without it read the Queryable's database.
+	TenantHeader string
 	// Version is reported by /api/v1/status/buildinfo.
 	Version    string
 	Logger     *slog.Logger
@@ -53,6 +73,7 @@ type API struct {
 	engine *promql.Engine
 	parser parser.Parser
 	opts   Options
+	slots  chan struct{} // one per running query
 }
 
 // New returns an API answering from q.
@@ -72,6 +93,24 @@ func New(q storage.Queryable, opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxQueryBytes <= 0 {
+		opts.MaxQueryBytes = DefaultMaxQueryBytes
+	}
+	if opts.MaxQueryDepth <= 0 {
+		opts.MaxQueryDepth = DefaultMaxQueryDepth
+	}
+	if opts.MaxSubquerySteps <= 0 {
+		opts.MaxSubquerySteps = DefaultMaxSubquerySteps
+	}
+	if opts.MaxSeries <= 0 {
+		opts.MaxSeries = DefaultMaxSeries
+	}
+	if opts.MaxConcurrent <= 0 {
+		opts.MaxConcurrent = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	if opts.QueueWait <= 0 {
+		opts.QueueWait = DefaultQueueWait
+	}
 	p := parser.NewParser(parser.Options{})
 	eng := promql.NewEngine(promql.EngineOpts{
 		Logger:                   opts.Logger,
@@ -82,9 +121,11 @@ func New(q storage.Queryable, opts Options) *API {
 		NoStepSubqueryIntervalFn: func(int64) int64 { return time.Minute.Milliseconds() },
 		EnableAtModifier:         true,
 		EnableNegativeOffset:     true,
+		EnableQueryCost:          true,
 		Parser:                   p,
 	})
-	return &API{q: q, engine: eng, parser: p, opts: opts}
+	eng.SetQueryLimits(uint64(opts.MaxSeries), 0, 0)
+	return &API{q: q, engine: eng, parser: p, opts: opts, slots: make(chan struct{}, opts.MaxConcurrent)}
 }
 
 // Mux is where Register adds the API's routes: an *http.ServeMux, or the
@@ -131,13 +172,14 @@ func queryError(err error) *apiError {
 		timeout promql.ErrQueryTimeout
 		cancel  promql.ErrQueryCanceled
 		tooMany promql.ErrTooManySamples
+		series  promql.ErrTooManySeries
 	)
 	switch {
 	case errors.As(err, &timeout), errors.Is(err, context.DeadlineExceeded):
 		return &apiError{typ: "timeout", status: http.StatusServiceUnavailable, err: err}
 	case errors.As(err, &cancel), errors.Is(err, context.Canceled):
 		return &apiError{typ: "canceled", status: 499, err: err}
-	case errors.As(err, &tooMany):
+	case errors.As(err, &tooMany), errors.As(err, &series), errors.Is(err, errTooManySamples):
 		return &apiError{typ: "execution", status: http.StatusUnprocessableEntity, err: err}
 	}
 	return &apiError{typ: "execution", status: http.StatusUnprocessableEntity, err: err}
@@ -234,13 +276,28 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, badData("invalid parameter \"time\": %w", err))
 		return
 	}
+	if aerr := a.parseQuery(r.FormValue("query"), 0); aerr != nil {
+		a.writeError(w, aerr)
+		return
+	}
+	qa, aerr := a.queryable(r)
+	if aerr != nil {
+		a.writeError(w, aerr)
+		return
+	}
 	ctx, cancel, aerr := a.requestContext(r)
 	if aerr != nil {
 		a.writeError(w, aerr)
 		return
 	}
 	defer cancel()
-	q, err := a.engine.NewInstantQuery(ctx, a.q, nil, r.FormValue("query"), ts)
+	release, aerr := a.acquire(ctx, w)
+	if aerr != nil {
+		a.writeError(w, aerr)
+		return
+	}
+	defer release()
+	q, err := a.engine.NewInstantQuery(ctx, qa, nil, r.FormValue("query"), ts)
 	if err != nil {
 		a.writeError(w, badData("invalid parameter \"query\": %w", err))
 		return
@@ -276,13 +333,28 @@ func (a *API) queryRange(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, badData("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"))
 		return
 	}
+	if aerr := a.parseQuery(r.FormValue("query"), end.Sub(start)); aerr != nil {
+		a.writeError(w, aerr)
+		return
+	}
+	qa, aerr := a.queryable(r)
+	if aerr != nil {
+		a.writeError(w, aerr)
+		return
+	}
 	ctx, cancel, aerr := a.requestContext(r)
 	if aerr != nil {
 		a.writeError(w, aerr)
 		return
 	}
 	defer cancel()
-	q, err := a.engine.NewRangeQuery(ctx, a.q, nil, r.FormValue("query"), start, end, step)
+	release, aerr := a.acquire(ctx, w)
+	if aerr != nil {
+		a.writeError(w, aerr)
+		return
+	}
+	defer release()
+	q, err := a.engine.NewRangeQuery(ctx, qa, nil, r.FormValue("query"), start, end, step)
 	if err != nil {
 		a.writeError(w, badData("invalid parameter \"query\": %w", err))
 		return
@@ -453,7 +525,18 @@ func (a *API) series(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, aerr)
 		return
 	}
-	q, err := a.q.Querier(mint, maxt)
+	qa, aerr := a.queryable(r)
+	if aerr != nil {
+		a.writeError(w, aerr)
+		return
+	}
+	release, aerr := a.acquire(r.Context(), w)
+	if aerr != nil {
+		a.writeError(w, aerr)
+		return
+	}
+	defer release()
+	q, err := qa.Querier(mint, maxt)
 	if err != nil {
 		a.writeError(w, &apiError{typ: "internal", status: 500, err: err})
 		return
@@ -524,7 +607,18 @@ func (a *API) labels(w http.ResponseWriter, r *http.Request, name string) {
 		}
 		limit = n
 	}
-	q, err := a.q.Querier(mint, maxt)
+	qa, aerr := a.queryable(r)
+	if aerr != nil {
+		a.writeError(w, aerr)
+		return
+	}
+	release, aerr := a.acquire(r.Context(), w)
+	if aerr != nil {
+		a.writeError(w, aerr)
+		return
+	}
+	defer release()
+	q, err := qa.Querier(mint, maxt)
 	if err != nil {
 		a.writeError(w, &apiError{typ: "internal", status: 500, err: err})
 		return
@@ -606,10 +700,36 @@ func (a *API) runtimeInfo(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (a *API) formatQuery(w http.ResponseWriter, r *http.Request) {
-	expr, err := a.parser.ParseExpr(r.FormValue("query"))
+	// The text bounds keep parsing and formatting short; the context is
+	// checked between the two.
+	qs := r.FormValue("query")
+	if err := a.checkQueryText(qs); err != nil {
+		a.writeError(w, badData("invalid parameter \"query\": %w", err))
+		return
+	}
+	expr, err := a.parser.ParseExpr(qs)
 	if err != nil {
 		a.writeError(w, badData("invalid parameter \"query\": %w", err))
 		return
 	}
+	if err := r.Context().Err(); err != nil {
+		a.writeError(w, queryError(err))
+		return
+	}
 	writeData(w, strconv.AppendQuote(nil, parser.Prettify(expr)), nil)
+}
+
+// queryable returns what request r reads: the tenant's database when the
+// tenant header is set, with this API's sample budget.
+func (a *API) queryable(r *http.Request) (storage.Queryable, *apiError) {
+	q, aerr := forTenant(a.q, a.opts.TenantHeader, r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if pq, ok := q.(*Queryable); ok && pq.MaxSamples == 0 {
+		c := *pq
+		c.MaxSamples = a.opts.MaxSamples
+		q = &c
+	}
+	return q, nil
 }

@@ -2,12 +2,16 @@ package promapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/histogram"
@@ -34,11 +38,19 @@ type Queryable struct {
 	Source   scan.Source
 	Database string
 	Table    string
+	// MaxSamples bounds the samples one querier loads into memory (0: no
+	// bound); past it, its Selects fail with errTooManySamples.
+	MaxSamples int
+	// Logger receives the stack of a panic in a scan (default slog.Default()).
+	Logger *slog.Logger
 
 	// serialScans turns off the prefetch goroutines: every set is scanned
 	// by its reader (benchmarks measure what prefetching brings).
 	serialScans bool
 }
+
+// errTooManySamples fails a query that would load more than MaxSamples.
+var errTooManySamples = errors.New("query would load too many samples into memory")
 
 // Querier implements storage.Queryable.
 func (q *Queryable) Querier(mint, maxt int64) (storage.Querier, error) {
@@ -47,7 +59,8 @@ func (q *Queryable) Querier(mint, maxt int64) (storage.Querier, error) {
 
 type querier struct {
 	q          *Queryable
-	mint, maxt int64 // milliseconds
+	mint, maxt int64        // milliseconds
+	loaded     atomic.Int64 // samples loaded by every Select
 
 	mu       sync.Mutex   // Guards everything below.
 	pending  []*seriesSet // selected, not yet loading, in Select order
@@ -215,6 +228,18 @@ func (qr *querier) prefetch() {
 // the set done.
 func (ss *seriesSet) load() {
 	defer close(ss.done)
+	// A panic in a scan fails this query only, whichever goroutine (the
+	// reader or a prefetch worker) runs it.
+	defer func() {
+		if p := recover(); p != nil {
+			log := ss.qr.q.Logger
+			if log == nil {
+				log = slog.Default()
+			}
+			log.Error("panic in PromQL scan", "table", ss.qr.q.Database+"."+ss.qr.q.Table, "panic", p, "stack", string(debug.Stack()))
+			ss.series, ss.err = nil, fmt.Errorf("scan %s.%s: internal error: panic: %v", ss.qr.q.Database, ss.qr.q.Table, p)
+		}
+	}()
 	ss.series, ss.err = ss.qr.scanSeries(ss.ctx, ss.req, ss.ms, ss.noSamples)
 	if ss.err == nil && ss.sortSeries {
 		slices.SortFunc(ss.series, func(a, b storage.Series) int { return labels.Compare(a.Labels(), b.Labels()) })
@@ -223,6 +248,9 @@ func (ss *seriesSet) load() {
 
 func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labels.Matcher, noSamples bool) ([]storage.Series, error) {
 	cur, err := qr.q.Source.Scan(ctx, req)
+	if absentTable(err) {
+		return nil, nil // a table not written yet has no series
+	}
 	if err != nil {
 		return nil, fmt.Errorf("scan %s.%s: %w", qr.q.Database, qr.q.Table, err)
 	}
@@ -241,6 +269,9 @@ func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labe
 			continue
 		}
 		s := &series{lset: lset}
+		if n := qr.loaded.Add(int64(len(b.Time))); !noSamples && qr.q.MaxSamples > 0 && n > int64(qr.q.MaxSamples) {
+			return nil, fmt.Errorf("scan %s.%s: %w (%d)", qr.q.Database, qr.q.Table, errTooManySamples, qr.q.MaxSamples)
+		}
 		if !noSamples {
 			s.samples = appendSamples(slab.take(len(b.Time)), b.Time, col)
 			slab.used(len(s.samples))
@@ -305,6 +336,9 @@ func limited(set map[string]struct{}, hints *storage.LabelHints) []string {
 
 func (qr *querier) eachSeries(ctx context.Context, ms []*labels.Matcher, fn func(labels.Labels)) error {
 	cur, err := qr.q.Source.Scan(ctx, qr.request(qr.mint, qr.maxt, []string{}, ms))
+	if absentTable(err) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("scan %s.%s: %w", qr.q.Database, qr.q.Table, err)
 	}

@@ -20,7 +20,10 @@ type ReadHandler struct {
 	SampleLimit int
 	// MaxBytesInFrame bounds one streamed frame (0: 1 MiB).
 	MaxBytesInFrame int
-	marshalPool     sync.Pool
+	// TenantHeader, when set, names a request header whose value chooses
+	// the database read (see Options.TenantHeader).
+	TenantHeader string
+	marshalPool  sync.Pool
 }
 
 // NewReadHandler returns a remote-read handler over q.
@@ -72,7 +75,11 @@ func (h *ReadHandler) selectQuery(r *http.Request, qry *prompb.Query) (storage.S
 	if err != nil {
 		return nil, nil, fmt.Errorf("read matchers: %w", err)
 	}
-	q, err := h.q.Querier(qry.StartTimestampMs, qry.EndTimestampMs)
+	qa, aerr := forTenant(h.q, h.TenantHeader, r)
+	if aerr != nil {
+		return nil, nil, aerr.err
+	}
+	q, err := qa.Querier(qry.StartTimestampMs, qry.EndTimestampMs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read querier: %w", err)
 	}
