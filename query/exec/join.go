@@ -84,7 +84,9 @@ func (b *binder) bindJoin(j *parser.Join, outer *scope) (node, error) {
 				}
 				continue
 			}
-			if r, l, ok := b.trySides(eq.R, eq.L, ls, rs); ok {
+			// The equality written the other way round: eq.R over the
+			// left side, eq.L over the right.
+			if l, r, ok := b.trySides(eq.R, eq.L, ls, rs); ok {
 				if err := n.addKey(l, r, eq.Pos); err != nil {
 					return nil, err
 				}
