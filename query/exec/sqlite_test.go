@@ -243,7 +243,7 @@ func (g *gen) joinQuery() pair {
 		on.ts += " AND a.n < b.n"
 		on.lite += " AND a.n < b.n"
 	}
-	kind := []string{"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"}[g.rng.IntN(4)]
+	kind := []string{"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN", ","}[g.rng.IntN(5)]
 	col := func(rel joinRel, a string) string {
 		if rel.scan {
 			return a + ".host"
@@ -257,6 +257,11 @@ func (g *gen) joinQuery() pair {
 		return "count(" + a + ".bt)"
 	}
 	sel := col(l, "a") + ", " + col(r, "b") + ", count(*), " + cnt(l, "a") + ", " + cnt(r, "b")
+	if kind == "," {
+		// A comma join: the equality in WHERE becomes the join key.
+		return pair{"SELECT " + sel + " FROM " + l.from.ts + ", " + r.from.ts + " WHERE " + on.ts + " GROUP BY 1, 2",
+			"SELECT " + sel + " FROM " + l.from.lite + ", " + r.from.lite + " WHERE " + on.lite + " GROUP BY 1, 2"}
+	}
 	return pair{"SELECT " + sel + " FROM " + l.from.ts + " " + kind + " " + r.from.ts + " ON " + on.ts + " GROUP BY 1, 2",
 		"SELECT " + sel + " FROM " + l.from.lite + " " + kind + " " + r.from.lite + " ON " + on.lite + " GROUP BY 1, 2"}
 }
