@@ -3,6 +3,8 @@ package exec
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"io"
 	"log/slog"
 	"runtime"
@@ -224,7 +226,8 @@ func (e *Engine) table(id *parser.Ident, pos parser.Pos) (catalog.Table, error) 
 }
 
 // showMeasures lists measure names with their value type and dimensions,
-// as Timestream's SHOW MEASURES does.
+// as Timestream's SHOW MEASURES does: each measure with the dimensions its
+// own series have, read from the sources' series index when it runs.
 func (e *Engine) showMeasures(x *parser.ShowMeasures) (node, error) {
 	match, err := likeFilter(x.Like)
 	if err != nil {
@@ -234,25 +237,66 @@ func (e *Engine) showMeasures(x *parser.ShowMeasures) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	var dims []Value
-	for _, c := range t.Columns {
-		if c.Kind == catalog.KindDimension {
-			dims = append(dims, Value{Kind: KindRow, Elems: []Value{Varchar(c.Name), Varchar("varchar")}})
-		}
-	}
 	dimType := ArrayOf(Type{Kind: KindRow, Fields: []Field{{Name: "dimension_name", Type: TypeVarchar}, {Name: "data_type", Type: TypeVarchar}}})
-	n := &rowsNode{cols: []colRef{{name: "measure_name", typ: TypeVarchar}, {name: "data_type", typ: TypeVarchar}, {name: "Dimensions", typ: dimType}}}
-	var rows [][]Value
-	for _, c := range t.Columns {
-		if c.Kind != catalog.KindMeasureName || !match(c.Name) {
-			continue
-		}
-		typ := strings.ToLower(c.Type.String())
-		rows = append(rows, []Value{Varchar(c.Name), Varchar(typ), {Kind: KindArray, Elems: dims}})
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i][0].S < rows[j][0].S })
-	n.rows = rows
+	n := &showMeasuresNode{table: t, match: match,
+		cols: []colRef{{name: "measure_name", typ: TypeVarchar}, {name: "data_type", typ: TypeVarchar}, {name: "Dimensions", typ: dimType}}}
 	return n, nil
+}
+
+// showMeasuresNode produces SHOW MEASURES rows when run.
+type showMeasuresNode struct {
+	table catalog.Table
+	match func(string) bool
+	cols  []colRef
+}
+
+func (n *showMeasuresNode) columns() []colRef { return n.cols }
+
+func (n *showMeasuresNode) run(q *qctx, emit func([]Value) error) error {
+	var names []string
+	types := map[string]string{}
+	for _, c := range n.table.Columns {
+		if c.Kind == catalog.KindMeasureName && n.match(c.Name) {
+			names = append(names, c.Name)
+			types[c.Name] = strings.ToLower(c.Type.String())
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	sort.Strings(names)
+	req := &scan.Request{Database: n.table.Database, Table: n.table.Name, MinTime: math.MinInt64, MaxTime: math.MaxInt64,
+		Where: []scan.Matcher{{Name: scan.ColMeasureName, Op: scan.MatchIn, Values: names}}}
+	series, err := scan.ListSeries(q.ctx, q.e.src, req)
+	if err != nil {
+		return fmt.Errorf("list series of %s.%s: %w", n.table.Database, n.table.Name, err)
+	}
+	dims := map[string]map[string]bool{}
+	for _, s := range series {
+		d := dims[s.MeasureName]
+		if d == nil {
+			d = map[string]bool{}
+			dims[s.MeasureName] = d
+		}
+		for _, x := range s.Dimensions {
+			d[x.Name] = true
+		}
+	}
+	for _, m := range names {
+		var ds []string
+		for d := range dims[m] {
+			ds = append(ds, d)
+		}
+		sort.Strings(ds)
+		elems := make([]Value, len(ds))
+		for i, d := range ds {
+			elems[i] = Value{Kind: KindRow, Elems: []Value{Varchar(d), Varchar("varchar")}}
+		}
+		if err := emit([]Value{Varchar(m), Varchar(types[m]), {Kind: KindArray, Elems: elems}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (e *Engine) describe(x *parser.Describe) (node, error) {

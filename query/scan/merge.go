@@ -17,6 +17,25 @@ func Merge(srcs ...Source) Source { return merged(srcs) }
 
 type merged []Source
 
+// ListSeries implements SeriesLister: the union of every source's series.
+func (m merged) ListSeries(ctx context.Context, req *Request) ([]Series, error) {
+	seen := map[string]bool{}
+	var out []Series
+	for _, s := range m {
+		ss, err := ListSeries(ctx, s, req)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range ss {
+			if !seen[x.Key] {
+				seen[x.Key] = true
+				out = append(out, x)
+			}
+		}
+	}
+	return out, nil
+}
+
 func (m merged) Scan(ctx context.Context, req *Request) (Batches, error) {
 	if len(m) == 1 {
 		return m[0].Scan(ctx, req)

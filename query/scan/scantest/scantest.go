@@ -61,6 +61,31 @@ func Run(t *testing.T, cfg Config, open Opener) {
 			t.Fatalf("scan %d %s:\n%s", i, describe(req), diff)
 		}
 	}
+	// Listing series (the source's index, or the scan fallback) selects
+	// the series a scan over all time returns.
+	for i := range 20 {
+		req := randomRequest(rng, cfg)
+		req.MinTime, req.MaxTime = math.MinInt64, math.MaxInt64
+		series, err := scan.ListSeries(context.Background(), src, req)
+		if err != nil {
+			t.Fatalf("list series %d %s: %v", i, describe(req), err)
+		}
+		var got []string
+		for _, s := range series {
+			got = append(got, seriesString(s.MeasureName, s.Dimensions))
+		}
+		var want []string
+		for _, r := range model.Rows(req) {
+			if len(want) == 0 || want[len(want)-1] != r.Series {
+				want = append(want, r.Series)
+			}
+		}
+		sort.Strings(got)
+		sort.Strings(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("list series %d %s:\ngot  %v\nwant %v", i, describe(req), got, want)
+		}
+	}
 }
 
 func describe(r *scan.Request) string {
