@@ -12,8 +12,8 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"encoding/binary"
+	"errors"
 	"strings"
 
 	"github.com/tidaldb/tidal/ingest"
