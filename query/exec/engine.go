@@ -49,40 +49,98 @@ func (e *Engine) newQctx(ctx context.Context, params map[string]Value) *qctx {
 	return q
 }
 
-// Query parses, plans and runs sql. params holds named (@name, without
-// the @) and positional ("1", "2", ...) parameter values.
-func (e *Engine) Query(ctx context.Context, sql string, params map[string]Value) (res *Result, err error) {
-	start := time.Now()
+// Query parses, plans and runs sql and returns the whole result; it is
+// Stream with a sink that collects every row under Options.MaxMemoryBytes,
+// bounded by Options.Timeout. params holds named (@name, without the @)
+// and positional ("1", "2", ...) parameter values.
+func (e *Engine) Query(ctx context.Context, sql string, params map[string]Value) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
+	res := &Result{Rows: [][]Value{}}
+	var sl slab
+	stats, err := e.run(ctx, sql, params, func(cols []Column) error {
+		res.Columns = cols
+		return nil
+	}, func(q *qctx, r []Value) error {
+		if err := q.grow(rowSize(r)); err != nil {
+			return err
+		}
+		res.Rows = append(res.Rows, sl.clone(r))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Stats = stats
+	return res, nil
+}
+
+// Sink receives a streamed result (see Stream). Its methods are called
+// from one goroutine at a time, in order: Columns once, then Row for each
+// row.
+type Sink interface {
+	// Columns announces the result columns before any row.
+	Columns(cols []Column) error
+	// Row receives the next row. The slice and its values are valid only
+	// during the call: a sink that keeps a row copies it (CloneRow). Row
+	// may block: the query waits, holding its scans, until it returns,
+	// which is how a slow consumer pushes back. An error stops the query
+	// and Stream returns it.
+	Row(row []Value) error
+}
+
+// Stream parses, plans and runs sql, pushing the result to sink as it is
+// produced instead of materialising it: a plain scan, filter or
+// projection streams row by row with nothing buffered; operators that
+// need all their input first (ORDER BY, GROUP BY, joins' build sides,
+// windows) hold what they hold under Query too, and then stream their
+// output.
+//
+// Stream is bounded by ctx alone: it applies no Options.Timeout, because
+// a sink may pause it for as long as its consumer takes; a caller that
+// wants a deadline sets one on ctx (Query applies Options.Timeout). The
+// rows a sink keeps are not counted against Options.MaxMemoryBytes.
+// Cancelling ctx stops the query at its next batch and Stream returns an
+// *Error of kind ErrCanceled (ErrTimeout past a deadline); a query stopped
+// by its sink returns the sink's error.
+// Stats are those of the work done, also on error.
+func (e *Engine) Stream(ctx context.Context, sql string, params map[string]Value, sink Sink) (Stats, error) {
+	return e.run(ctx, sql, params, sink.Columns, func(_ *qctx, r []Value) error { return sink.Row(r) })
+}
+
+// CloneRow copies a row a Sink receives so that it outlives the call.
+func CloneRow(r []Value) []Value { return append([]Value(nil), r...) }
+
+// run plans sql, announces its columns and pushes each result row to row
+// (from one goroutine), then checks the query's limits.
+func (e *Engine) run(ctx context.Context, sql string, params map[string]Value, columns func([]Column) error,
+	row func(*qctx, []Value) error,
+) (stats Stats, err error) {
+	start := time.Now()
 	q := e.newQctx(ctx, params)
 	defer func() {
 		if r := recover(); r != nil {
-			res, err = nil, errorf(ErrExecution, "internal error: %v", r)
+			err = errorf(ErrExecution, "internal error: %v", r)
 		}
-		e.opts.Logger.Debug("query", "sql", sql, "elapsed", time.Since(start), "rows_scanned", q.scanned.Load(), "err", err)
+		stats = Stats{RowsScanned: q.scanned.Load(), BytesScanned: q.bytes.Load(), Elapsed: time.Since(start)}
+		e.opts.Logger.Debug("query", "sql", sql, "elapsed", stats.Elapsed, "rows_scanned", stats.RowsScanned, "err", err)
 	}()
 	st, err := parser.Parse(sql)
 	if err != nil {
-		return nil, parseError(err)
+		return stats, parseError(err)
 	}
 	n, err := e.plan(q, st)
 	if err != nil {
-		return nil, err
+		return stats, err
 	}
-	rows, err := collect(q, n)
-	if err != nil {
-		return nil, err
+	if err := columns(resultColumns(n)); err != nil {
+		return stats, err
 	}
-	if err := q.check(); err != nil {
-		return nil, err
+	err = n.run(q, func(r []Value) error { return row(q, r) })
+	if err != nil && !errors.Is(err, errStop) {
+		return stats, err
 	}
-	res = &Result{Columns: resultColumns(n), Rows: rows}
-	if res.Rows == nil {
-		res.Rows = [][]Value{}
-	}
-	res.Stats = Stats{RowsScanned: q.scanned.Load(), BytesScanned: q.bytes.Load(), Elapsed: time.Since(start)}
-	return res, nil
+	return stats, q.check()
 }
 
 // Prepare returns the result columns and parameters of sql without running
