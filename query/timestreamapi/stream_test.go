@@ -123,3 +123,28 @@ func TestAbandonedStream(t *testing.T) {
 	_, err = e.client.Query(ctx, &tsq.QueryInput{QueryString: aws.String(sql), MaxRows: aws.Int32(100), NextToken: second.NextToken})
 	wantAPIError[*types.ValidationException](t, err, "Invalid pagination token")
 }
+
+// TestCancelPausedStream: CancelQuery stops a streamed query paused
+// between pages; its next poll is a ConflictException.
+func TestCancelPausedStream(t *testing.T) {
+	e := newTestEnv(t, newEngine(t, 4, 5000, nil), Options{MaxPageBytes: 8 << 10})
+	ctx := context.Background()
+	sql := "SELECT hostname, time, usage_user FROM devops.cpu"
+	first, err := e.client.Query(ctx, &tsq.QueryInput{QueryString: aws.String(sql), MaxRows: aws.Int32(100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := onlyCursor(t, e)
+	waitPaused(t, c)
+	if _, err := e.client.CancelQuery(ctx, &tsq.CancelQueryInput{QueryId: first.QueryId}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !c.st.isDone(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the cancelled query is still running")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	_, err = e.client.Query(ctx, &tsq.QueryInput{QueryString: aws.String(sql), MaxRows: aws.Int32(100), NextToken: first.NextToken})
+	wantAPIError[*types.ConflictException](t, err, "")
+}
