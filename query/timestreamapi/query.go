@@ -157,6 +157,10 @@ func (a *API) respondStream(ctx context.Context, c *cursor, tok, nonce string, o
 		return nil, err
 	}
 	if more {
+		if first {
+			// No token names the first page: its rows can go now.
+			st.release(end)
+		}
 		next := a.cursors.nextToken(c, nonce, int32(maxRows), end)
 		body = append(body, `,"NextToken":`...)
 		body = appendJSONString(body, next)
