@@ -234,6 +234,11 @@ type Options struct {
 	// DefaultRetention applies to tables created without retention
 	// properties; zero fields take the Timestream defaults (6 h, 73000 d).
 	DefaultRetention Retention
+	// ImplicitMagneticWrites enables magnetic store writes on tables that
+	// EnsureTable creates (the ingestors' implicit tables), so that records
+	// older than the memory retention (a backfill, a sender that was cut
+	// off) are kept. Tables made by CreateTable take what the request says.
+	ImplicitMagneticWrites bool
 	// Region and Account appear in ARNs; defaults "us-east-1" and
 	// "000000000000".
 	Region  string
@@ -292,12 +297,14 @@ func IsQuota(err error) bool { return isKind(err, ErrQuota) }
 // Catalog is the set of databases and tables. Create it with Open.
 type Catalog struct {
 	// Immutable after Open.
-	dir     string
-	now     func() time.Time
-	defRet  Retention
-	region  string
-	account string
-	limits  Limits
+	dir    string
+	now    func() time.Time
+	defRet Retention
+	// implicitMag is Options.ImplicitMagneticWrites.
+	implicitMag bool
+	region      string
+	account     string
+	limits      Limits
 	// fs is the file system catalog.json is written through.
 	fs fileutil.FS
 
@@ -318,13 +325,14 @@ type Catalog struct {
 // and removes temporary files left by an interrupted write.
 func Open(opts Options) (*Catalog, error) {
 	c := &Catalog{
-		dir:     opts.Dir,
-		now:     opts.Now,
-		defRet:  opts.DefaultRetention,
-		region:  opts.Region,
-		account: opts.Account,
-		limits:  opts.Limits,
-		fs:      opts.FS,
+		dir:         opts.Dir,
+		now:         opts.Now,
+		defRet:      opts.DefaultRetention,
+		implicitMag: opts.ImplicitMagneticWrites,
+		region:      opts.Region,
+		account:     opts.Account,
+		limits:      opts.Limits,
+		fs:          opts.FS,
 	}
 	if c.fs == nil {
 		c.fs = fileutil.OS

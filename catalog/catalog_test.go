@@ -610,3 +610,31 @@ func TestUnsubscribe(t *testing.T) {
 		t.Fatalf("events: unsubscribed %d (want 1), still subscribed %d (want 2)", a, b)
 	}
 }
+
+// TestEnsureTableMagneticWrites: implicit tables take magnetic writes when
+// the option says so (issue 14); CreateTable keeps what it is given.
+func TestEnsureTableMagneticWrites(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		c, err := Open(Options{Now: (&fakeClock{t: t0}).Now, ImplicitMagneticWrites: on})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tb, err := c.EnsureTable("prometheus", "metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tb.MagneticWrites.Enabled != on {
+			t.Fatalf("option %v: EnsureTable magnetic writes = %v", on, tb.MagneticWrites.Enabled)
+		}
+		if _, err := c.CreateDatabase("made_db", "", nil); err != nil {
+			t.Fatal(err)
+		}
+		ct, err := c.CreateTable(Table{Database: "made_db", Name: "made"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct.MagneticWrites.Enabled {
+			t.Fatalf("option %v: CreateTable without magnetic writes got them", on)
+		}
+	}
+}

@@ -247,7 +247,7 @@ func (c *Catalog) EnsureTable(db, name string) (Table, error) {
 	if t, err := c.Table(db, name); err == nil {
 		return t, nil
 	}
-	t, err := c.prepareTable(Table{Database: db, Name: name})
+	t, err := c.prepareTable(Table{Database: db, Name: name, MagneticWrites: MagneticWrites{Enabled: c.implicitMag}})
 	if err != nil {
 		return Table{}, err
 	}

@@ -33,6 +33,29 @@ func (db *DB) Scan(ctx context.Context, req *scan.Request) (scan.Batches, error)
 	return &seriesCursor{ctx: ctx, req: req, series: t.selectSeries(req.Where)}, nil
 }
 
+// ListSeries implements scan.SeriesLister from the series index: every
+// series in memory that req.Where selects, whatever its time range.
+func (db *DB) ListSeries(ctx context.Context, req *scan.Request) ([]scan.Series, error) {
+	db.mu.RLock()
+	var t *table
+	for _, x := range db.byID {
+		if x.database == req.Database && x.name == req.Table {
+			t = x
+			break
+		}
+	}
+	db.mu.RUnlock()
+	if t == nil {
+		return nil, ctx.Err()
+	}
+	sel := t.selectSeries(req.Where)
+	out := make([]scan.Series, len(sel))
+	for i, s := range sel {
+		out[i] = scan.Series{Key: s.key, Dimensions: s.dims, MeasureName: s.measureName}
+	}
+	return out, ctx.Err()
+}
+
 // seriesCursor decodes one series per Next.
 type seriesCursor struct {
 	ctx    context.Context

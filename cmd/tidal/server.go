@@ -103,9 +103,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("create data dir: %w", err)
 	}
 	cat, err := catalog.Open(catalog.Options{
-		Dir:              cfg.Server.DataDir,
-		DefaultRetention: catalog.Retention{MemoryHours: int64(cfg.Retention.MemoryHours), MagneticDays: int64(cfg.Retention.MagneticDays)},
-		Region:           cfg.Auth.Region,
+		Dir:                    cfg.Server.DataDir,
+		DefaultRetention:       catalog.Retention{MemoryHours: int64(cfg.Retention.MemoryHours), MagneticDays: int64(cfg.Retention.MagneticDays)},
+		ImplicitMagneticWrites: cfg.Retention.MagneticWrites,
+		Region:                 cfg.Auth.Region,
 	})
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)

@@ -133,6 +133,9 @@ type WAL struct {
 type Retention struct {
 	MemoryHours  int `yaml:"memory_hours"`
 	MagneticDays int `yaml:"magnetic_days"`
+	// MagneticWrites lets such tables take records older than the memory
+	// retention (straight into the magnetic tier) instead of rejecting them.
+	MagneticWrites bool `yaml:"magnetic_writes"`
 }
 
 // Memstore configures the in-memory tier.
@@ -184,7 +187,7 @@ func Default() Config {
 		},
 		Auth:       Auth{Region: "us-east-1"},
 		WAL:        WAL{Sync: SyncBatch, SyncInterval: time.Second, SegmentSize: 128 * MiB},
-		Retention:  Retention{MemoryHours: 6, MagneticDays: 73000},
+		Retention:  Retention{MemoryHours: 6, MagneticDays: 73000, MagneticWrites: true},
 		Memstore:   Memstore{CheckpointInterval: 5 * time.Minute},
 		Prometheus: Prometheus{Database: "prometheus", Table: "metrics", MaxTenants: 1000},
 		Query:      Query{MaxMemoryBytes: GiB, Timeout: 60 * time.Second, MaxSamples: 50_000_000},

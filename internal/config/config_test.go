@@ -33,6 +33,7 @@ func TestDefault(t *testing.T) {
 		{"wal.segment_size", c.WAL.SegmentSize, Size(128 << 20)},
 		{"retention.memory_hours", c.Retention.MemoryHours, 6},
 		{"retention.magnetic_days", c.Retention.MagneticDays, 73000},
+		{"retention.magnetic_writes", c.Retention.MagneticWrites, true},
 		{"memstore.checkpoint_interval", c.Memstore.CheckpointInterval, 5 * time.Minute},
 		{"memstore.max_series", c.Memstore.MaxSeries, 0},
 		{"prometheus.database", c.Prometheus.Database, "prometheus"},

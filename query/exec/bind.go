@@ -43,6 +43,23 @@ func fillSlots(n node, slots []*scanSlot, off int) {
 	}
 }
 
+// starOrder lists the columns * expands to: all of them in order, except
+// that an unqualified * over a JOIN ... USING shows the merged join
+// columns first and not each side's copy (Trino's order).
+func starOrder(cols []colRef, unqualified bool) []int {
+	var merged, rest []int
+	for i, c := range cols {
+		switch {
+		case unqualified && c.using == usingMerged:
+			merged = append(merged, i)
+		case unqualified && c.using == usingSide:
+		default:
+			rest = append(rest, i)
+		}
+	}
+	return append(merged, rest...)
+}
+
 // aggScope binds expressions above a GROUP BY: group expressions and
 // aggregate calls become columns of the aggregation's output.
 type aggScope struct {
@@ -437,7 +454,8 @@ func (b *binder) bindSelect(sel *parser.Select, orderBy []*parser.OrderItem, out
 	for _, it := range sel.Items {
 		if it.Star {
 			found := false
-			for i, c := range in.cols {
+			for _, i := range starOrder(in.cols, it.StarOf == nil) {
+				c := in.cols[i]
 				if it.StarOf != nil && !in.qualMatches(c, it.StarOf.Parts) {
 					continue
 				}
@@ -656,6 +674,21 @@ func (s *scope) find(parts []parser.Name) int {
 	found := -1
 	for i, c := range s.cols {
 		if name.Matches(c.name) && s.qualMatches(c, quals) {
+			if found >= 0 {
+				return s.findMerged(name, quals)
+			}
+			found = i
+		}
+	}
+	return found
+}
+
+// findMerged resolves a name that matches several columns when one of
+// them is the merged column of a JOIN ... USING: -2 (ambiguous) otherwise.
+func (s *scope) findMerged(name parser.Name, quals []parser.Name) int {
+	found := -2
+	for i, c := range s.cols {
+		if c.using == usingMerged && name.Matches(c.name) && s.qualMatches(c, quals) {
 			if found >= 0 {
 				return -2
 			}

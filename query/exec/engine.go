@@ -3,8 +3,10 @@ package exec
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -56,41 +58,99 @@ func (e *Engine) newQctx(ctx context.Context, params map[string]Value) *qctx {
 	return q
 }
 
-// Query parses, plans and runs sql. params holds named (@name, without
-// the @) and positional ("1", "2", ...) parameter values.
-func (e *Engine) Query(ctx context.Context, sql string, params map[string]Value) (res *Result, err error) {
-	start := time.Now()
+// Query parses, plans and runs sql and returns the whole result; it is
+// Stream with a sink that collects every row under Options.MaxMemoryBytes,
+// bounded by Options.Timeout. params holds named (@name, without the @)
+// and positional ("1", "2", ...) parameter values.
+func (e *Engine) Query(ctx context.Context, sql string, params map[string]Value) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
+	res := &Result{Rows: [][]Value{}}
+	var sl slab
+	stats, err := e.run(ctx, sql, params, func(cols []Column) error {
+		res.Columns = cols
+		return nil
+	}, func(q *qctx, r []Value) error {
+		if err := q.grow(rowSize(r)); err != nil {
+			return err
+		}
+		res.Rows = append(res.Rows, sl.clone(r))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Stats = stats
+	return res, nil
+}
+
+// Sink receives a streamed result (see Stream). Its methods are called
+// from one goroutine at a time, in order: Columns once, then Row for each
+// row.
+type Sink interface {
+	// Columns announces the result columns before any row.
+	Columns(cols []Column) error
+	// Row receives the next row. The slice and its values are valid only
+	// during the call: a sink that keeps a row copies it (CloneRow). Row
+	// may block: the query waits, holding its scans, until it returns,
+	// which is how a slow consumer pushes back. An error stops the query
+	// and Stream returns it.
+	Row(row []Value) error
+}
+
+// Stream parses, plans and runs sql, pushing the result to sink as it is
+// produced instead of materialising it: a plain scan, filter or
+// projection streams row by row with nothing buffered; operators that
+// need all their input first (ORDER BY, GROUP BY, joins' build sides,
+// windows) hold what they hold under Query too, and then stream their
+// output.
+//
+// Stream is bounded by ctx alone: it applies no Options.Timeout, because
+// a sink may pause it for as long as its consumer takes; a caller that
+// wants a deadline sets one on ctx (Query applies Options.Timeout). The
+// rows a sink keeps are not counted against Options.MaxMemoryBytes.
+// Cancelling ctx stops the query at its next batch and Stream returns an
+// *Error of kind ErrCanceled (ErrTimeout past a deadline); a query stopped
+// by its sink returns the sink's error.
+// Stats are those of the work done, also on error.
+func (e *Engine) Stream(ctx context.Context, sql string, params map[string]Value, sink Sink) (Stats, error) {
+	return e.run(ctx, sql, params, sink.Columns, func(_ *qctx, r []Value) error { return sink.Row(r) })
+}
+
+// CloneRow copies a row a Sink receives so that it outlives the call.
+func CloneRow(r []Value) []Value { return append([]Value(nil), r...) }
+
+// run plans sql, announces its columns and pushes each result row to row
+// (from one goroutine), then checks the query's limits.
+func (e *Engine) run(ctx context.Context, sql string, params map[string]Value, columns func([]Column) error,
+	row func(*qctx, []Value) error,
+) (stats Stats, err error) {
+	start := time.Now()
 	q := e.newQctx(ctx, params)
 	defer func() {
 		if r := recover(); r != nil {
 			e.opts.Logger.Error("panic in query", "sql", sql, "panic", r, "stack", string(debug.Stack()))
-			res, err = nil, errorf(ErrExecution, "internal error: %v", r)
+			err = errorf(ErrExecution, "internal error: %v", r)
 		}
-		e.opts.Logger.Debug("query", "sql", sql, "elapsed", time.Since(start), "rows_scanned", q.scanned.Load(), "err", err)
+		stats = Stats{RowsScanned: q.scanned.Load(), BytesScanned: q.bytes.Load(), Elapsed: time.Since(start)}
+		e.opts.Logger.Debug("query", "sql", sql, "elapsed", stats.Elapsed, "rows_scanned", stats.RowsScanned, "err", err)
 	}()
 	st, err := parser.Parse(sql)
 	if err != nil {
-		return nil, parseError(err)
+		return stats, parseError(err)
 	}
 	n, err := e.plan(q, st)
 	if err != nil {
-		return nil, err
+		return stats, err
 	}
-	rows, err := collect(q, n)
-	if err != nil {
-		return nil, err
+	if err := columns(resultColumns(n)); err != nil {
+		return stats, err
 	}
-	if err := q.check(); err != nil {
-		return nil, err
+	err = n.run(q, func(r []Value) error { return row(q, r) })
+	if err != nil && !errors.Is(err, errStop) {
+		return stats, err
 	}
-	res = &Result{Columns: resultColumns(n), Rows: rows}
-	if res.Rows == nil {
-		res.Rows = [][]Value{}
-	}
-	res.Stats = Stats{RowsScanned: q.scanned.Load(), BytesScanned: q.bytes.Load(), Elapsed: time.Since(start)}
-	return res, nil
+	return stats, q.check()
 }
 
 // Prepare returns the result columns and parameters of sql without running
@@ -234,7 +294,8 @@ func (e *Engine) table(id *parser.Ident, pos parser.Pos) (catalog.Table, error) 
 }
 
 // showMeasures lists measure names with their value type and dimensions,
-// as Timestream's SHOW MEASURES does.
+// as Timestream's SHOW MEASURES does: each measure with the dimensions its
+// own series have, read from the sources' series index when it runs.
 func (e *Engine) showMeasures(x *parser.ShowMeasures) (node, error) {
 	match, err := likeFilter(x.Like)
 	if err != nil {
@@ -244,25 +305,66 @@ func (e *Engine) showMeasures(x *parser.ShowMeasures) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	var dims []Value
-	for _, c := range t.Columns {
-		if c.Kind == catalog.KindDimension {
-			dims = append(dims, Value{Kind: KindRow, Elems: []Value{Varchar(c.Name), Varchar("varchar")}})
-		}
-	}
 	dimType := ArrayOf(Type{Kind: KindRow, Fields: []Field{{Name: "dimension_name", Type: TypeVarchar}, {Name: "data_type", Type: TypeVarchar}}})
-	n := &rowsNode{cols: []colRef{{name: "measure_name", typ: TypeVarchar}, {name: "data_type", typ: TypeVarchar}, {name: "Dimensions", typ: dimType}}}
-	var rows [][]Value
-	for _, c := range t.Columns {
-		if c.Kind != catalog.KindMeasureName || !match(c.Name) {
-			continue
-		}
-		typ := strings.ToLower(c.Type.String())
-		rows = append(rows, []Value{Varchar(c.Name), Varchar(typ), {Kind: KindArray, Elems: dims}})
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i][0].S < rows[j][0].S })
-	n.rows = rows
+	n := &showMeasuresNode{table: t, match: match,
+		cols: []colRef{{name: "measure_name", typ: TypeVarchar}, {name: "data_type", typ: TypeVarchar}, {name: "Dimensions", typ: dimType}}}
 	return n, nil
+}
+
+// showMeasuresNode produces SHOW MEASURES rows when run.
+type showMeasuresNode struct {
+	table catalog.Table
+	match func(string) bool
+	cols  []colRef
+}
+
+func (n *showMeasuresNode) columns() []colRef { return n.cols }
+
+func (n *showMeasuresNode) run(q *qctx, emit func([]Value) error) error {
+	var names []string
+	types := map[string]string{}
+	for _, c := range n.table.Columns {
+		if c.Kind == catalog.KindMeasureName && n.match(c.Name) {
+			names = append(names, c.Name)
+			types[c.Name] = strings.ToLower(c.Type.String())
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	sort.Strings(names)
+	req := &scan.Request{Database: n.table.Database, Table: n.table.Name, MinTime: math.MinInt64, MaxTime: math.MaxInt64,
+		Where: []scan.Matcher{{Name: scan.ColMeasureName, Op: scan.MatchIn, Values: names}}}
+	series, err := scan.ListSeries(q.ctx, q.e.src, req)
+	if err != nil {
+		return fmt.Errorf("list series of %s.%s: %w", n.table.Database, n.table.Name, err)
+	}
+	dims := map[string]map[string]bool{}
+	for _, s := range series {
+		d := dims[s.MeasureName]
+		if d == nil {
+			d = map[string]bool{}
+			dims[s.MeasureName] = d
+		}
+		for _, x := range s.Dimensions {
+			d[x.Name] = true
+		}
+	}
+	for _, m := range names {
+		var ds []string
+		for d := range dims[m] {
+			ds = append(ds, d)
+		}
+		sort.Strings(ds)
+		elems := make([]Value, len(ds))
+		for i, d := range ds {
+			elems[i] = Value{Kind: KindRow, Elems: []Value{Varchar(d), Varchar("varchar")}}
+		}
+		if err := emit([]Value{Varchar(m), Varchar(types[m]), {Kind: KindArray, Elems: elems}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (e *Engine) describe(x *parser.Describe) (node, error) {

@@ -318,6 +318,26 @@ func registerTimeFuncs() {
 		}
 		return Timestamp(t.UnixNano()), nil
 	}})
+	formatDT := func(a []Value) (Value, error) {
+		toks, err := compileJoda(a[1].S)
+		if err != nil {
+			return Value{}, err
+		}
+		return Varchar(formatJoda(toTime(a[0]), toks)), nil
+	}
+	funcs["format_datetime"] = overloads("format_datetime",
+		sig{[]Kind{KindTimestamp, KindVarchar}, TypeVarchar, formatDT}, sig{[]Kind{KindDate, KindVarchar}, TypeVarchar, formatDT})
+	funcs["parse_datetime"] = overloads("parse_datetime", sig{[]Kind{KindVarchar, KindVarchar}, TypeTimestamp, func(a []Value) (Value, error) {
+		toks, err := compileJoda(a[1].S)
+		if err != nil {
+			return Value{}, err
+		}
+		ns, err := parseJoda(a[0].S, toks)
+		if err != nil {
+			return Value{}, err
+		}
+		return Timestamp(ns), nil
+	}})
 	funcs["parse_duration"] = overloads("parse_duration", sig{[]Kind{KindVarchar}, TypeIntervalDS, func(a []Value) (Value, error) {
 		s := strings.TrimSpace(a[0].S)
 		i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })

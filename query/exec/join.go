@@ -19,12 +19,28 @@ type joinNode struct {
 	rkeys       []*expr // over right rows
 	residual    *expr   // over combined rows
 	buildLeft   bool
-	cols        []colRef
+	// using lists the columns of JOIN ... USING: they are the first keys,
+	// and each adds a merged output column after the right's columns.
+	using []usingCol
+	cols  []colRef
+}
+
+// usingCol is a column of JOIN ... USING: its index in the left's and in
+// the right's columns.
+type usingCol struct {
+	l, r int
+	name string
 }
 
 func (n *joinNode) columns() []colRef {
 	if n.cols == nil {
+		nl := len(n.left.columns())
 		n.cols = append(slices.Clone(n.left.columns()), n.right.columns()...)
+		for i, u := range n.using {
+			n.cols[u.l].using = usingSide
+			n.cols[nl+u.r].using = usingSide
+			n.cols = append(n.cols, colRef{name: u.name, typ: n.lkeys[i].typ, using: usingMerged})
+		}
 	}
 	return n.cols
 }
@@ -56,25 +72,29 @@ func (b *binder) bindJoin(j *parser.Join, outer *scope) (node, error) {
 	}
 	n := &joinNode{kind: j.Kind, left: left, right: right}
 	ls, rs := newScope(left), newScope(right)
-	all := newScope(n)
 	var conds []parser.Expr
 	if j.On != nil {
 		conds = splitAnd(j.On, nil)
 	}
 	for _, u := range j.Using {
-		id := func(q parser.Node) *parser.Ident { return &parser.Ident{Pos: j.Pos, Parts: []parser.Name{u}} }
-		l, err := b.bindExpr(id(nil), ls)
+		id := &parser.Ident{Pos: j.Pos, Parts: []parser.Name{u}}
+		l, err := b.bindExpr(id, ls)
 		if err != nil {
 			return nil, err
 		}
-		r, err := b.bindExpr(id(nil), rs)
+		r, err := b.bindExpr(id, rs)
 		if err != nil {
 			return nil, err
 		}
+		if l.col < 0 || r.col < 0 {
+			return nil, validationf(j.Line, j.Col, "Column '%s' cannot be resolved", u.Value)
+		}
+		n.using = append(n.using, usingCol{l: l.col, r: r.col, name: u.Value})
 		if err := n.addKey(l, r, j.Pos); err != nil {
 			return nil, err
 		}
 	}
+	all := newScope(n)
 	var residual []*expr
 	for _, c := range conds {
 		if eq, ok := c.(*parser.Binary); ok && eq.Op == parser.OpEQ {
@@ -84,7 +104,9 @@ func (b *binder) bindJoin(j *parser.Join, outer *scope) (node, error) {
 				}
 				continue
 			}
-			if r, l, ok := b.trySides(eq.R, eq.L, ls, rs); ok {
+			// The equality written the other way round: eq.R over the
+			// left side, eq.L over the right.
+			if l, r, ok := b.trySides(eq.R, eq.L, ls, rs); ok {
 				if err := n.addKey(l, r, eq.Pos); err != nil {
 					return nil, err
 				}
@@ -218,7 +240,10 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 	}
 	nl := len(n.left.columns())
 	nr := len(n.right.columns())
-	out := make([]Value, nl+nr)
+	out := make([]Value, nl+nr+len(n.using))
+	if len(n.using) > 0 {
+		emit = n.mergeUsing(nl, nr, emit)
+	}
 	matched := make([]bool, len(rows))
 	probeOuter := (n.kind == parser.LeftJoin && !n.buildLeft) || (n.kind == parser.RightJoin && n.buildLeft) || n.kind == parser.FullJoin
 	buildOuter := n.kind == parser.FullJoin
@@ -328,6 +353,26 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 		}
 	}
 	return nil
+}
+
+// mergeUsing wraps emit to fill the merged columns of JOIN ... USING: the
+// left's key, or the right's where the left is NULL (outer joins).
+func (n *joinNode) mergeUsing(nl, nr int, emit func([]Value) error) func([]Value) error {
+	return func(row []Value) error {
+		for i := range n.using {
+			v, err := n.lkeys[i].eval(row[:nl])
+			if err != nil {
+				return err
+			}
+			if v.Null {
+				if v, err = n.rkeys[i].eval(row[nl : nl+nr]); err != nil {
+					return err
+				}
+			}
+			row[nl+nr+i] = v
+		}
+		return emit(row)
+	}
 }
 
 // indexRows adds each row with no NULL key to index under its key; key is

@@ -18,7 +18,20 @@ type colRef struct {
 	qual string
 	name string
 	typ  Type
+	// using marks the columns of a JOIN ... USING.
+	using usingRole
 }
+
+// usingRole is the part a column plays in a JOIN ... USING: the join
+// column appears once (usingMerged) to unqualified names and *, as in
+// Trino, while each side's own copy (usingSide) stays reachable qualified.
+type usingRole uint8
+
+const (
+	usingNone usingRole = iota
+	usingMerged
+	usingSide
+)
 
 // node is a plan operator. run pushes every output row to emit; the row
 // slice is only valid during the call, so consumers that keep it copy it.

@@ -361,7 +361,7 @@ loop:
 		b := cur.Batch()
 		n.account(q, b)
 		select {
-		case ch <- cloneBatch(b):
+		case ch <- b.Clone():
 		case <-done:
 			break loop
 		}
@@ -496,16 +496,4 @@ func scanError(q *qctx, err error) error {
 		return cerr
 	}
 	return &Error{Kind: ErrExecution, Msg: "scan table: " + err.Error()}
-}
-
-// cloneBatch deep-copies b so that it outlives the cursor's next call.
-func cloneBatch(b *scan.Batch) *scan.Batch {
-	c := &scan.Batch{Series: b.Series, Time: slices.Clone(b.Time)}
-	c.Series.Dimensions = slices.Clone(b.Series.Dimensions)
-	c.Columns = make([]scan.Column, len(b.Columns))
-	for i, col := range b.Columns {
-		c.Columns[i] = scan.Column{Name: col.Name, Type: col.Type, F: slices.Clone(col.F), I: slices.Clone(col.I),
-			S: slices.Clone(col.S), B: slices.Clone(col.B), Null: slices.Clone(col.Null)}
-	}
-	return c
 }

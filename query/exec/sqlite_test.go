@@ -176,6 +176,96 @@ func (g *gen) query() pair {
 	return q
 }
 
+// joinRel is one side of a generated join: its FROM item in both
+// dialects and whether it is a table scan (with host, region, time, v, n)
+// or a one-column relation of minute buckets (bt).
+type joinRel struct {
+	from pair
+	scan bool
+}
+
+func (g *gen) joinRel(alias string) joinRel {
+	lo, hi := FormatTimestamp(tsbsStart-120e9), FormatTimestamp(tsbsStart+420e9)
+	switch g.rng.IntN(5) {
+	case 0:
+		return joinRel{from: pair{"(SELECT DISTINCT bin(time, 60s) AS bt FROM fuzzdb.diff) " + alias,
+			"(SELECT DISTINCT (time / 60000000000) * 60000000000 AS bt FROM t) " + alias}}
+	case 1:
+		return joinRel{from: pair{"UNNEST(SEQUENCE(TIMESTAMP '" + lo + "', TIMESTAMP '" + hi + "', 1m)) AS " + alias + "(bt)",
+			fmt.Sprintf("(WITH RECURSIVE s(bt) AS (SELECT %d UNION ALL SELECT bt + 60000000000 FROM s WHERE bt < %d) SELECT bt FROM s) %s",
+				tsbsStart-120e9, int64(tsbsStart+420e9), alias)}}
+	case 2:
+		return joinRel{scan: true, from: pair{"(SELECT host, region, time, v, n FROM fuzzdb.diff WHERE host <> 'h4') " + alias,
+			"(SELECT host, region, time, v, n FROM t WHERE host <> 'h4') " + alias}}
+	}
+	return joinRel{scan: true, from: pair{"fuzzdb.diff " + alias, "t " + alias}}
+}
+
+// joinKey returns a key expression over rel (alias a) of the given class:
+// 0 a time or minute bucket, 1 the host, 2 an integer.
+func (g *gen) joinKey(rel joinRel, a string, class int) pair {
+	if !rel.scan {
+		return same(a + ".bt")
+	}
+	switch class {
+	case 0:
+		return g.pick(
+			same(a+".time"),
+			pair{"bin(" + a + ".time, 60s)", "(" + a + ".time / 60000000000) * 60000000000"},
+			pair{"date_trunc('minute', " + a + ".time)", "(" + a + ".time / 60000000000) * 60000000000"},
+			pair{a + ".time + 1s", a + ".time + 1000000000"})
+	case 1:
+		return g.pick(same(a+".host"), same("upper("+a+".host)"), same("coalesce("+a+".host, 'h1')"))
+	}
+	return g.pick(same(a+".n"), same(a+".n + 1"), same("abs("+a+".n)"))
+}
+
+// joinQuery renders a join whose ON compares expressions over either
+// side, written either way round, of every kind, with UNNEST and buckets
+// on either side and an optional residual predicate in ON.
+func (g *gen) joinQuery() pair {
+	l, r := g.joinRel("a"), g.joinRel("b")
+	class := 0
+	if l.scan && r.scan {
+		class = g.rng.IntN(3)
+	}
+	lk, rk := g.joinKey(l, "a", class), g.joinKey(r, "b", class)
+	on := pair{lk.ts + " = " + rk.ts, lk.lite + " = " + rk.lite}
+	if g.rng.IntN(2) == 0 {
+		on = pair{rk.ts + " = " + lk.ts, rk.lite + " = " + lk.lite}
+	}
+	if r.scan && g.rng.IntN(2) == 0 {
+		h := []string{"'h1'", "'h2'"}[g.rng.IntN(2)]
+		on.ts += " AND b.host = " + h
+		on.lite += " AND b.host = " + h
+	}
+	if l.scan && r.scan && g.rng.IntN(3) == 0 {
+		on.ts += " AND a.n < b.n"
+		on.lite += " AND a.n < b.n"
+	}
+	kind := []string{"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN", ","}[g.rng.IntN(5)]
+	col := func(rel joinRel, a string) string {
+		if rel.scan {
+			return a + ".host"
+		}
+		return a + ".bt"
+	}
+	cnt := func(rel joinRel, a string) string {
+		if rel.scan {
+			return "count(" + a + ".time)"
+		}
+		return "count(" + a + ".bt)"
+	}
+	sel := col(l, "a") + ", " + col(r, "b") + ", count(*), " + cnt(l, "a") + ", " + cnt(r, "b")
+	if kind == "," {
+		// A comma join: the equality in WHERE becomes the join key.
+		return pair{"SELECT " + sel + " FROM " + l.from.ts + ", " + r.from.ts + " WHERE " + on.ts + " GROUP BY 1, 2",
+			"SELECT " + sel + " FROM " + l.from.lite + ", " + r.from.lite + " WHERE " + on.lite + " GROUP BY 1, 2"}
+	}
+	return pair{"SELECT " + sel + " FROM " + l.from.ts + " " + kind + " " + r.from.ts + " ON " + on.ts + " GROUP BY 1, 2",
+		"SELECT " + sel + " FROM " + l.from.lite + " " + kind + " " + r.from.lite + " ON " + on.lite + " GROUP BY 1, 2"}
+}
+
 func normCell(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -225,6 +315,17 @@ func TestDifferentialSQLite(t *testing.T) {
 	}
 }
 
+// TestDifferentialSQLiteJoins compares joins on expression keys (issue 14).
+func TestDifferentialSQLiteJoins(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	e, lite := diffSetup(t, rng)
+	defer lite.Close()
+	g := &gen{rng: rand.New(rand.NewPCG(14, 14))}
+	for i := range 300 {
+		compareWithSQLite(t, e, lite, i, g.joinQuery())
+	}
+}
+
 // FuzzDifferentialSQLite generates queries from the fuzzed seed and
 // compares TidalDB with SQLite on them.
 func FuzzDifferentialSQLite(f *testing.F) {
@@ -238,6 +339,7 @@ func FuzzDifferentialSQLite(f *testing.F) {
 		for i := range 5 {
 			compareWithSQLite(t, e, lite, i, g.query())
 		}
+		compareWithSQLite(t, e, lite, 5, g.joinQuery())
 	})
 }
 

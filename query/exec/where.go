@@ -116,7 +116,8 @@ func (b *binder) whereKey(j *joinNode, c parser.Expr) bool {
 	ls, rs := newScope(j.left), newScope(j.right)
 	l, r, ok := b.trySides(eq.L, eq.R, ls, rs)
 	if !ok {
-		if r, l, ok = b.trySides(eq.R, eq.L, ls, rs); !ok {
+		// Written the other way round: eq.R over the left side.
+		if l, r, ok = b.trySides(eq.R, eq.L, ls, rs); !ok {
 			return false
 		}
 	}

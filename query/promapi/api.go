@@ -18,6 +18,7 @@ import (
 	"math"
 	"net/http"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -678,8 +679,10 @@ func (a *API) alerts(w http.ResponseWriter, _ *http.Request) {
 func (a *API) buildInfo(w http.ResponseWriter, _ *http.Request) {
 	b := []byte(`{"version":`)
 	// Grafana reads the version to pick features; report the Prometheus
-	// API level we implement and our own version separately.
-	b = strconv.AppendQuote(b, "3.0.0")
+	// release whose PromQL engine evaluates the queries (answers follow
+	// that release, e.g. rate extrapolation at a series' start) and our
+	// own version separately.
+	b = strconv.AppendQuote(b, EngineVersion())
 	b = append(b, `,"revision":`...)
 	b = strconv.AppendQuote(b, "tidal-"+a.opts.Version)
 	b = append(b, `,"branch":"","buildUser":"tidal","buildDate":"","goVersion":`...)
@@ -732,4 +735,45 @@ func (a *API) queryable(r *http.Request) (storage.Queryable, *apiError) {
 		q = &c
 	}
 	return q, nil
+}
+
+// prometheusModule is the module whose PromQL engine the API runs.
+const prometheusModule = "github.com/prometheus/prometheus"
+
+// engineRelease is the release go.mod requires, for builds without module
+// information (test binaries); TestEngineVersion keeps it equal to go.mod.
+const engineRelease = "3.16.0"
+
+// EngineVersion is the Prometheus release of the PromQL engine linked in:
+// the module's v0.3MM.P tags are release 3.MM.P. It reads the build's
+// module list, so it stays true when go.mod moves.
+func EngineVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range bi.Deps {
+			if m.Path == prometheusModule {
+				if m.Replace != nil {
+					m = m.Replace
+				}
+				return releaseOfModule(m.Version)
+			}
+		}
+	}
+	return engineRelease
+}
+
+// releaseOfModule maps a prometheus module version (v0.316.0) to its
+// release (3.16.0); other shapes are returned without the v.
+func releaseOfModule(v string) string {
+	v = strings.TrimPrefix(v, "v")
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) == 3 && parts[0] == "0" {
+		if minor, err := strconv.Atoi(parts[1]); err == nil && minor >= 100 {
+			patch := parts[2]
+			if i := strings.IndexAny(patch, "-+"); i >= 0 {
+				patch = patch[:i]
+			}
+			return strconv.Itoa(minor/100) + "." + strconv.Itoa(minor%100) + "." + patch
+		}
+	}
+	return v
 }

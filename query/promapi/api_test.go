@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -185,7 +187,7 @@ func TestAPI(t *testing.T) {
 		t.Fatalf("format_query %v", out["data"])
 	}
 	_, out = get(t, srv, "/api/v1/status/buildinfo", nil)
-	if bi := out["data"].(map[string]any); bi["revision"] != "tidal-test" || bi["version"] == "" {
+	if bi := out["data"].(map[string]any); bi["revision"] != "tidal-test" || bi["version"] != EngineVersion() {
 		t.Fatalf("buildinfo %v", bi)
 	}
 	_, out = get(t, srv, "/api/v1/query", url.Values{"query": {`"hello"`}, "time": {"10.5"}})
@@ -248,4 +250,30 @@ func FuzzAppendQuoted(f *testing.F) {
 			t.Fatalf("appendQuoted(%q) = %s, want %s", s, got, want)
 		}
 	})
+}
+
+// TestEngineVersion: buildinfo names the Prometheus release of the linked
+// PromQL engine, read from go.mod's requirement (issue 14).
+func TestEngineVersion(t *testing.T) {
+	for _, c := range []struct{ mod, want string }{
+		{"v0.316.0", "3.16.0"},
+		{"v0.300.1", "3.0.1"},
+		{"v0.302.0-rc.0", "3.2.0"},
+		{"v2.53.0", "2.53.0"},
+	} {
+		if got := releaseOfModule(c.mod); got != c.want {
+			t.Errorf("releaseOfModule(%s) = %s, want %s", c.mod, got, c.want)
+		}
+	}
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*github\.com/prometheus/prometheus (v\S+)`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no github.com/prometheus/prometheus requirement")
+	}
+	if got, want := EngineVersion(), releaseOfModule(string(m[1])); got != want {
+		t.Fatalf("EngineVersion() = %s, want %s (go.mod %s)", got, want, m[1])
+	}
 }

@@ -17,6 +17,25 @@ func Merge(srcs ...Source) Source { return merged(srcs) }
 
 type merged []Source
 
+// ListSeries implements SeriesLister: the union of every source's series.
+func (m merged) ListSeries(ctx context.Context, req *Request) ([]Series, error) {
+	seen := map[string]bool{}
+	var out []Series
+	for _, s := range m {
+		ss, err := ListSeries(ctx, s, req)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range ss {
+			if !seen[x.Key] {
+				seen[x.Key] = true
+				out = append(out, x)
+			}
+		}
+	}
+	return out, nil
+}
+
 func (m merged) Scan(ctx context.Context, req *Request) (Batches, error) {
 	if len(m) == 1 {
 		return m[0].Scan(ctx, req)
@@ -74,7 +93,7 @@ func (mc *mergeCursor) Next() bool {
 	var parts []*Batch // copies, in input order
 	for _, in := range mc.inputs {
 		for in.ok && in.b.Batch().Series.Key == key {
-			parts = append(parts, cloneBatch(in.b.Batch()))
+			parts = append(parts, in.b.Batch().Clone())
 			in.advance()
 		}
 		if in.done {
@@ -97,17 +116,6 @@ func (mc *mergeCursor) Close() error {
 		errs = append(errs, in.b.Close())
 	}
 	return errors.Join(errs...)
-}
-
-func cloneBatch(b *Batch) *Batch {
-	c := &Batch{Series: b.Series, Time: slices.Clone(b.Time), Version: slices.Clone(b.Version)}
-	c.Series.Dimensions = slices.Clone(b.Series.Dimensions)
-	c.Columns = make([]Column, len(b.Columns))
-	for i, col := range b.Columns {
-		c.Columns[i] = Column{Name: col.Name, Type: col.Type, F: slices.Clone(col.F), I: slices.Clone(col.I),
-			S: slices.Clone(col.S), B: slices.Clone(col.B), Null: slices.Clone(col.Null)}
-	}
-	return c
 }
 
 // mergeBatches writes into out the rows of parts (batches of one series,
@@ -177,34 +185,11 @@ func mergeBatches(out *Batch, parts []*Batch) {
 		for ci := range out.Columns {
 			oc := &out.Columns[ci]
 			src := b.Column(oc.Name)
-			null := src == nil || src.IsNull(r.i) || src.Type != oc.Type
-			if null && oc.Null == nil {
-				oc.Null = make([]bool, row, row+1)
+			var v ingest.Value // NULL
+			if src != nil && src.Type == oc.Type {
+				v = src.Value(r.i)
 			}
-			if oc.Null != nil {
-				oc.Null = append(oc.Null, null)
-			}
-			if null {
-				src = nil
-			}
-			switch oc.Type {
-			case ingest.TypeDouble:
-				oc.F = append(oc.F, pick(src, func(c *Column) float64 { return c.F[r.i] }))
-			case ingest.TypeBigint, ingest.TypeTimestamp:
-				oc.I = append(oc.I, pick(src, func(c *Column) int64 { return c.I[r.i] }))
-			case ingest.TypeVarchar:
-				oc.S = append(oc.S, pick(src, func(c *Column) string { return c.S[r.i] }))
-			case ingest.TypeBoolean:
-				oc.B = append(oc.B, pick(src, func(c *Column) bool { return c.B[r.i] }))
-			}
+			oc.Append(v, row)
 		}
 	}
-}
-
-func pick[T any](c *Column, get func(*Column) T) T {
-	var zero T
-	if c == nil {
-		return zero
-	}
-	return get(c)
 }

@@ -13,6 +13,7 @@ package scan
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"strings"
 
 	"github.com/tidaldb/tidal/ingest"
@@ -242,4 +243,38 @@ func AppendSeriesKey(dst []byte, measureName string, dims []ingest.Dimension) []
 		dst = append(dst, d.Value...)
 	}
 	return dst
+}
+
+// SeriesLister is a Source that can list the series a request selects
+// without reading their rows (from its series index). The time range of
+// the request may be ignored: a lister may return series with no rows in
+// it.
+type SeriesLister interface {
+	ListSeries(ctx context.Context, req *Request) ([]Series, error)
+}
+
+// ListSeries returns the series of src that req selects, in no particular
+// order and each once: from src's index when it is a SeriesLister, else by
+// a scan that asks for no measure columns.
+func ListSeries(ctx context.Context, src Source, req *Request) ([]Series, error) {
+	if l, ok := src.(SeriesLister); ok {
+		return l.ListSeries(ctx, req)
+	}
+	r := *req
+	r.Columns = []string{}
+	bs, err := src.Scan(ctx, &r)
+	if err != nil {
+		return nil, err
+	}
+	var out []Series
+	last := ""
+	for bs.Next() {
+		s := bs.Batch().Series
+		if len(out) > 0 && s.Key == last {
+			continue
+		}
+		last = s.Key
+		out = append(out, Series{Key: s.Key, Dimensions: append([]ingest.Dimension(nil), s.Dimensions...), MeasureName: s.MeasureName})
+	}
+	return out, errors.Join(bs.Err(), bs.Close())
 }

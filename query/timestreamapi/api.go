@@ -5,12 +5,21 @@
 // unchanged.
 //
 // It owns the wire side of queries only: decoding and validating requests,
-// running them on the SQL engine (package query/exec), keeping finished
-// results as server-side cursors that NextToken pages through (expiring
-// after an hour or five uses of a token, bounded in total size), encoding
+// running them on the SQL engine (package query/exec), keeping results as
+// server-side cursors that NextToken pages through (expiring after an hour
+// or five uses of a token), encoding
 // ColumnInfo and Datum values exactly as Timestream does, and mapping engine
 // errors to Timestream's error shapes. Parsing, planning and execution belong
 // to query/exec.
+//
+// With an engine that streams (StreamEngine, as *exec.Engine is) a cursor
+// holds a window over the running query, not its result: the query pushes
+// rows into the window and pauses when it holds about four pages, the
+// client's next page releases the rows no live token can ask for again,
+// and the query resumes. A paused query whose client does not come back
+// is cancelled after Options.StreamIdle, or at once when its slot is
+// needed by a new query. Engines that only materialise keep their whole
+// finished result, bounded in total size by Options.MaxCursorBytes.
 //
 // API is safe for concurrent use. Each Query runs on its own goroutine so a
 // slow query can answer with a NextToken and be cancelled with CancelQuery;
@@ -50,6 +59,9 @@ const (
 	// DefaultWaitTime is how long a Query call waits for its query before
 	// answering with only a NextToken to poll.
 	DefaultWaitTime = 20 * time.Second
+	// DefaultStreamIdle is how long a streamed query waits for its client
+	// to ask for the next page before it is cancelled.
+	DefaultStreamIdle = 10 * time.Minute
 	// DefaultQueryTimeout bounds one query's execution (Timestream: 1 h).
 	DefaultQueryTimeout = time.Hour
 	// DefaultMaxBodyBytes bounds request bodies read by ServeHTTP.
@@ -92,8 +104,14 @@ type Options struct {
 	// WaitTime is how long a Query call waits for a result before it
 	// answers with only a NextToken.
 	WaitTime time.Duration
-	// QueryTimeout bounds one query's execution.
+	// QueryTimeout bounds one query's execution; a streamed query's time
+	// spent waiting for its client does not count.
 	QueryTimeout time.Duration
+	// StreamIdle is how long a streamed query, paused with its next rows
+	// buffered, waits for its client before it is cancelled and its
+	// cursor dropped. A paused query is also the first to go when
+	// MaxConcurrentQueries are running and another query arrives.
+	StreamIdle time.Duration
 	// MaxBodyBytes bounds request bodies read by ServeHTTP.
 	MaxBodyBytes int64
 	// EndpointAddress is the Address DescribeEndpoints returns; empty means
@@ -128,6 +146,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = DefaultQueryTimeout
+	}
+	if o.StreamIdle <= 0 {
+		o.StreamIdle = DefaultStreamIdle
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
@@ -170,7 +191,7 @@ func New(eng Engine, opts Options) *API {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	a.cursors = newCursorStore(opts.MaxCursorBytes, opts.CursorTTL, opts.Now)
+	a.cursors = newCursorStore(opts.MaxCursorBytes, opts.CursorTTL, opts.StreamIdle, opts.Now)
 	a.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tidal_query_requests_total",
 		Help: "Timestream Query API requests by operation and result (ok or the error type).",

@@ -33,7 +33,12 @@ type cursor struct {
 	types   []exec.Type // column types of res
 	columns []byte      // encoded ColumnInfo array of res
 
+	// st is set, instead of res, for a streamed query (before the query
+	// goroutine starts; immutable after).
+	st *stream
+
 	// Guarded by cursorStore.mu.
+	used      time.Time // last start, poll or cancel
 	cancelled bool
 	size      int64 // accounted in cursorStore.bytes once finished
 	elem      *list.Element
@@ -60,6 +65,9 @@ type cursorStore struct {
 	maxBytes int64
 	ttl      time.Duration
 	now      func() time.Time
+	// streamIdle is how long a streamed query may wait for its client
+	// before it is cancelled and its cursor dropped.
+	streamIdle time.Duration
 
 	mu      sync.Mutex
 	idle    sync.Cond // signalled when running drops; L is &mu
@@ -70,8 +78,8 @@ type cursorStore struct {
 	running int
 }
 
-func newCursorStore(maxBytes int64, ttl time.Duration, now func() time.Time) *cursorStore {
-	s := &cursorStore{maxBytes: maxBytes, ttl: ttl, now: now, byID: map[string]*cursor{}, lru: list.New()}
+func newCursorStore(maxBytes int64, ttl, streamIdle time.Duration, now func() time.Time) *cursorStore {
+	s := &cursorStore{maxBytes: maxBytes, ttl: ttl, streamIdle: streamIdle, now: now, byID: map[string]*cursor{}, lru: list.New()}
 	s.idle.L = &s.mu
 	return s
 }
@@ -115,6 +123,15 @@ func (s *cursorStore) start(sql string, cancel context.CancelFunc, maxRunning in
 	if s.closed {
 		return nil, errClosed
 	}
+	if s.running >= maxRunning && s.evictPausedLocked() {
+		// The evicted query stops at once; wait for its goroutine.
+		for s.running >= maxRunning && !s.closed {
+			s.idle.Wait()
+		}
+	}
+	if s.closed {
+		return nil, errClosed
+	}
 	if s.running >= maxRunning {
 		return nil, errBusy
 	}
@@ -122,6 +139,7 @@ func (s *cursorStore) start(sql string, cancel context.CancelFunc, maxRunning in
 		id: newQueryID(), sql: sql, created: s.now(), cancel: cancel,
 		done: make(chan struct{}), tokens: map[string]*token{},
 	}
+	c.used = c.created
 	s.running++
 	s.byID[c.id] = c
 	c.elem = s.lru.PushFront(c)
@@ -176,8 +194,23 @@ func (s *cursorStore) get(id string) (*cursor, bool) {
 	c, ok := s.byID[id]
 	if ok {
 		s.lru.MoveToFront(c.elem)
+		c.used = s.now()
 	}
 	return c, ok
+}
+
+// evictPausedLocked drops the least recently used streamed query that is
+// paused waiting for its client, to let a new query run. It reports
+// whether there was one.
+func (s *cursorStore) evictPausedLocked() bool {
+	for e := s.lru.Back(); e != nil; e = e.Prev() {
+		c := e.Value.(*cursor)
+		if c.st != nil && c.st.isPaused() {
+			s.removeLocked(c)
+			return true
+		}
+	}
+	return false
 }
 
 // remove drops c; a running query is cancelled.
@@ -225,11 +258,14 @@ func (s *cursorStore) isCancelled(c *cursor) bool {
 	return c.cancelled
 }
 
-// expireLocked drops cursors older than the TTL.
+// expireLocked drops cursors older than the TTL, and streamed queries
+// whose client has not been back for streamIdle.
 func (s *cursorStore) expireLocked() {
-	deadline := s.now().Add(-s.ttl)
+	now := s.now()
+	deadline := now.Add(-s.ttl)
+	idle := now.Add(-s.streamIdle)
 	for _, c := range s.byID {
-		if c.created.Before(deadline) {
+		if c.created.Before(deadline) || c.st != nil && c.used.Before(idle) && !c.st.isDone() {
 			s.removeLocked(c)
 		}
 	}

@@ -307,3 +307,66 @@ func TestEngineCancelQuery(t *testing.T) {
 		t.Errorf("%d queries still running after Close", e.api.cursors.running)
 	}
 }
+
+// TestIssue14ThroughSDK runs issue 14's cases through the Query API with
+// the AWS SDK: SHOW MEASURES lists each measure's own dimensions (what
+// Grafana's query editor builds its pickers from), and the gap-filling
+// join on bin(c.time, 1m) = t.bt answers per minute.
+func TestIssue14ThroughSDK(t *testing.T) {
+	cat, err := catalog.Open(catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.CreateDatabase("prom", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.CreateTable(catalog.Table{Database: "prom", Name: "metrics", Columns: []catalog.Column{
+		{Name: "job", Kind: catalog.KindDimension, Type: ingest.TypeVarchar},
+		{Name: "le", Kind: catalog.KindDimension, Type: ingest.TypeVarchar},
+		{Name: "up", Kind: catalog.KindMeasureName, Type: ingest.TypeDouble},
+		{Name: "req_bucket", Kind: catalog.KindMeasureName, Type: ingest.TypeDouble},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	at := func(s int) int64 { return engineStart.Add(time.Duration(s) * time.Second).UnixNano() }
+	recs := []ingest.Record{
+		{Time: at(0), MeasureName: "up", Dimensions: []ingest.Dimension{{Name: "job", Value: "api"}}, Value: ingest.Float(1)},
+		{Time: at(30), MeasureName: "up", Dimensions: []ingest.Dimension{{Name: "job", Value: "api"}}, Value: ingest.Float(1)},
+		{Time: at(130), MeasureName: "up", Dimensions: []ingest.Dimension{{Name: "job", Value: "api"}}, Value: ingest.Float(0)},
+		{Time: at(0), MeasureName: "req_bucket", Dimensions: []ingest.Dimension{{Name: "job", Value: "api"}, {Name: "le", Value: "0.5"}}, Value: ingest.Float(3)},
+	}
+	eng := exec.New(cat, scantest.NewModel(recs), exec.Options{Now: func() time.Time { return engineStart.Add(time.Hour) }})
+	e := newTestEnv(t, eng, Options{})
+	query := func(sql string) []string {
+		out, err := e.client.Query(context.Background(), &tsq.QueryInput{QueryString: aws.String(sql)})
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		var rows []string
+		for _, r := range out.Rows {
+			var cells []string
+			for _, d := range r.Data {
+				if d.ArrayValue != nil {
+					var dims []string
+					for _, el := range d.ArrayValue {
+						dims = append(dims, aws.ToString(el.RowValue.Data[0].ScalarValue))
+					}
+					cells = append(cells, "["+strings.Join(dims, " ")+"]")
+					continue
+				}
+				cells = append(cells, aws.ToString(d.ScalarValue))
+			}
+			rows = append(rows, strings.Join(cells, " "))
+		}
+		return rows
+	}
+	if got, want := strings.Join(query("SHOW MEASURES FROM prom.metrics"), "\n"), "req_bucket double [job le]\nup double [job]"; got != want {
+		t.Errorf("SHOW MEASURES:\n%s\nwant:\n%s", got, want)
+	}
+	gap := `SELECT t.bt, count(c.time) FROM UNNEST(SEQUENCE(TIMESTAMP '2024-01-01 00:00:00', TIMESTAMP '2024-01-01 00:03:00', 1m)) AS t(bt)
+		LEFT JOIN prom.metrics c ON bin(c.time, 1m) = t.bt AND c.measure_name = 'up' GROUP BY t.bt ORDER BY 1`
+	want := "2024-01-01 00:00:00.000000000 2\n2024-01-01 00:01:00.000000000 0\n2024-01-01 00:02:00.000000000 1\n2024-01-01 00:03:00.000000000 0"
+	if got := strings.Join(query(gap), "\n"); got != want {
+		t.Errorf("gap filling:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -68,7 +68,16 @@ func (a *API) query(r *request) (any, error) {
 	if in.NextToken != nil {
 		return a.poll(r, *in.QueryString, *in.NextToken, maxRows)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), a.opts.QueryTimeout)
+	se, streaming := a.eng.(StreamEngine)
+	var ctx context.Context
+	var cancel context.CancelFunc
+	if streaming {
+		// The stream keeps its own deadline, stopped while it waits for
+		// the client.
+		ctx, cancel = context.WithCancel(context.Background())
+	} else {
+		ctx, cancel = context.WithTimeout(context.Background(), a.opts.QueryTimeout)
+	}
 	c, err := a.cursors.start(*in.QueryString, cancel, a.opts.MaxConcurrentQueries)
 	if err != nil {
 		cancel()
@@ -78,8 +87,92 @@ func (a *API) query(r *request) (any, error) {
 		return nil, &awsjson.Error{Type: "ServiceUnavailableException", Message: msgServerClosed}
 	}
 	a.running.Inc()
+	if streaming {
+		c.st = newStream(ctx, cancel, a.streamWindowBytes(), a.opts.QueryTimeout)
+		go a.runStream(ctx, c, se)
+		return a.respondStream(r.ctx, c, "", "", 0, maxRows)
+	}
 	go a.run(ctx, c)
 	return a.respond(r.ctx, c, "", "", 0, maxRows)
+}
+
+// streamWindowBytes is the most a streamed query buffers before it
+// pauses: the page a live token can still ask for and about three more.
+func (a *API) streamWindowBytes() int64 { return 4 * int64(a.opts.MaxPageBytes) }
+
+// runStream runs c's query into its stream.
+func (a *API) runStream(ctx context.Context, c *cursor, se StreamEngine) {
+	start := time.Now()
+	stats, err := se.Stream(ctx, c.sql, nil, c.st)
+	label := "ok"
+	if err != nil {
+		label = a.apiError("Query", err).Type
+	}
+	a.running.Dec()
+	a.duration.WithLabelValues(label).Observe(time.Since(start).Seconds())
+	// The slot is free before the client can see the end: a client that
+	// starts its next query on the last page must not be throttled.
+	a.cursors.finish(c, nil, nil, nil)
+	c.st.finish(stats, err)
+}
+
+// respondStream is respond for a streamed query: it waits up to WaitTime
+// for the page at offset and encodes it from the stream's window.
+func (a *API) respondStream(ctx context.Context, c *cursor, tok, nonce string, offset, maxRows int) (any, error) {
+	first := tok == ""
+	st := c.st
+	ready, err := st.wait(ctx, offset, maxRows, a.opts.MaxPageBytes, a.opts.WaitTime)
+	if err != nil {
+		if first {
+			a.cursors.remove(c) // nobody can learn the QueryId: stop it
+		}
+		return nil, err
+	}
+	if !ready {
+		if first {
+			tok = a.cursors.issue(c, 0)
+		}
+		return runningResponse(c.id, tok), nil
+	}
+	if a.cursors.isCancelled(c) {
+		return nil, awsjson.NewError(awsjson.TypeConflict, "%s", msgCancelled)
+	}
+	st.mu.Lock()
+	if st.err != nil {
+		err := st.err
+		st.mu.Unlock()
+		a.cursors.remove(c)
+		return nil, err
+	}
+	if offset < st.base || offset > st.base+len(st.rows) {
+		st.mu.Unlock()
+		return nil, invalidToken()
+	}
+	body, n, err := a.encodeRows(c.id, st.colInfo, st.types, st.rows[offset-st.base:], maxRows)
+	end := offset + n
+	more := !st.done || end < st.base+len(st.rows)
+	scanned := st.stats.BytesScanned
+	st.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if more {
+		if first {
+			// No token names the first page: its rows can go now.
+			st.release(end)
+		}
+		next := a.cursors.nextToken(c, nonce, int32(maxRows), end)
+		body = append(body, `,"NextToken":`...)
+		body = appendJSONString(body, next)
+	} else if first {
+		a.cursors.remove(c) // the whole result is in this page
+	}
+	progress := 100
+	if more {
+		progress = 0
+	}
+	body = appendQueryStatus(body, progress, scanned)
+	return rawJSON(append(body, '}')), nil
 }
 
 // run executes c's query and records the outcome.
@@ -118,6 +211,11 @@ func (a *API) poll(r *request, sql, tok string, maxRows int) (any, error) {
 	t, ok := a.cursors.use(c, nonce, a.opts.MaxTokenUses)
 	if !ok {
 		return nil, invalidToken()
+	}
+	if c.st != nil {
+		// Every older token is now invalid: their rows can go.
+		c.st.release(t.offset)
+		return a.respondStream(r.ctx, c, tok, nonce, t.offset, maxRows)
 	}
 	return a.respond(r.ctx, c, tok, nonce, t.offset, maxRows)
 }
@@ -172,36 +270,43 @@ func (a *API) encodePage(c *cursor, offset, maxRows int) (body []byte, end int, 
 	if offset > len(rows) {
 		return nil, 0, invalidToken()
 	}
+	body, n, err := a.encodeRows(c.id, c.columns, c.types, rows[offset:], maxRows)
+	return body, offset + n, err
+}
+
+// encodeRows encodes the response of query id up to and including Rows:
+// the leading rows that fit maxRows (0: no limit) and MaxPageBytes; n is
+// how many.
+func (a *API) encodeRows(id string, colInfo []byte, types []exec.Type, rows [][]exec.Value, maxRows int) (body []byte, n int, err error) {
 	// Size the buffer for the page up front: about 40 bytes per value.
-	want := len(rows) - offset
+	want := len(rows)
 	if maxRows > 0 {
 		want = min(want, maxRows)
 	}
-	est := 256 + len(c.columns) + want*(len(c.types)*40+12)
+	est := 256 + len(colInfo) + want*(len(types)*40+12)
 	body = make([]byte, 0, min(est, a.opts.MaxPageBytes+64<<10))
 	body = append(body, `{"QueryId":"`...)
-	body = append(body, c.id...)
+	body = append(body, id...)
 	body = append(body, `","ColumnInfo":`...)
-	body = append(body, c.columns...)
+	body = append(body, colInfo...)
 	body = append(body, `,"Rows":[`...)
 	rowsStart := len(body)
-	end = offset
-	for end < len(rows) && (maxRows == 0 || end-offset < maxRows) {
+	for n < len(rows) && (maxRows == 0 || n < maxRows) {
 		mark := len(body)
-		if end > offset {
+		if n > 0 {
 			body = append(body, ',')
 		}
-		body = AppendRow(body, c.types, rows[end])
+		body = AppendRow(body, types, rows[n])
 		if len(body)-rowsStart > a.opts.MaxPageBytes {
-			if end == offset {
+			if n == 0 {
 				return nil, 0, awsjson.NewError(awsjson.TypeQueryExecution, "%s", msgRowTooLarge)
 			}
 			body = body[:mark]
 			break
 		}
-		end++
+		n++
 	}
-	return append(body, ']'), end, nil
+	return append(body, ']'), n, nil
 }
 
 // runningResponse answers a poll of a query that has not finished.

@@ -61,6 +61,31 @@ func Run(t *testing.T, cfg Config, open Opener) {
 			t.Fatalf("scan %d %s:\n%s", i, describe(req), diff)
 		}
 	}
+	// Listing series (the source's index, or the scan fallback) selects
+	// the series a scan over all time returns.
+	for i := range 20 {
+		req := randomRequest(rng, cfg)
+		req.MinTime, req.MaxTime = math.MinInt64, math.MaxInt64
+		series, err := scan.ListSeries(context.Background(), src, req)
+		if err != nil {
+			t.Fatalf("list series %d %s: %v", i, describe(req), err)
+		}
+		var got []string
+		for _, s := range series {
+			got = append(got, seriesString(s.MeasureName, s.Dimensions))
+		}
+		var want []string
+		for _, r := range model.Rows(req) {
+			if len(want) == 0 || want[len(want)-1] != r.Series {
+				want = append(want, r.Series)
+			}
+		}
+		sort.Strings(got)
+		sort.Strings(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("list series %d %s:\ngot  %v\nwant %v", i, describe(req), got, want)
+		}
+	}
 }
 
 func describe(r *scan.Request) string {
@@ -199,7 +224,7 @@ func Collect(ctx context.Context, src scan.Source, req *scan.Request) ([]Row, er
 		}
 		for c := range b.Columns {
 			col := &b.Columns[c]
-			if n := colLen(col); n != len(b.Time) {
+			if n := col.Len(); n != len(b.Time) {
 				return nil, fmt.Errorf("series %s column %s: %d values for %d rows", key, col.Name, n, len(b.Time))
 			}
 			if col.Null != nil && len(col.Null) != len(b.Time) {
@@ -236,20 +261,6 @@ func Collect(ctx context.Context, src scan.Source, req *scan.Request) ([]Row, er
 	}
 	sortRows(rows)
 	return rows, nil
-}
-
-func colLen(c *scan.Column) int {
-	switch c.Type {
-	case ingest.TypeDouble:
-		return len(c.F)
-	case ingest.TypeBigint, ingest.TypeTimestamp:
-		return len(c.I)
-	case ingest.TypeVarchar:
-		return len(c.S)
-	case ingest.TypeBoolean:
-		return len(c.B)
-	}
-	return -1
 }
 
 func sortRows(rows []Row) {
@@ -442,7 +453,7 @@ func (m *Model) Scan(ctx context.Context, req *scan.Request) (scan.Batches, erro
 			b.Time = append(b.Time, r.time)
 			b.Version = append(b.Version, r.version)
 			for ci := range b.Columns {
-				appendValue(&b.Columns[ci], r.vals[b.Columns[ci].Name], len(b.Time)-1)
+				b.Columns[ci].Append(r.vals[b.Columns[ci].Name], len(b.Time)-1)
 			}
 		}
 		out = append(out, b)
@@ -454,26 +465,6 @@ func sortedDims(d []ingest.Dimension) []ingest.Dimension {
 	d = slices.Clone(d)
 	sort.Slice(d, func(i, j int) bool { return d[i].Name < d[j].Name })
 	return d
-}
-
-// appendValue appends v (zero Value: NULL) to c, which holds row rows.
-func appendValue(c *scan.Column, v ingest.Value, row int) {
-	if v.IsNull() && c.Null == nil {
-		c.Null = make([]bool, row)
-	}
-	if c.Null != nil {
-		c.Null = append(c.Null, v.IsNull())
-	}
-	switch c.Type {
-	case ingest.TypeDouble:
-		c.F = append(c.F, v.Float())
-	case ingest.TypeBigint, ingest.TypeTimestamp:
-		c.I = append(c.I, v.Int())
-	case ingest.TypeVarchar:
-		c.S = append(c.S, v.Str)
-	case ingest.TypeBoolean:
-		c.B = append(c.B, v.Bool())
-	}
 }
 
 // Split splits recs at random into n groups for multi-source tests; the

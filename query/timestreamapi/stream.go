@@ -1,0 +1,202 @@
+package timestreamapi
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/tidaldb/tidal/query/exec"
+)
+
+// StreamEngine is an Engine that can push a result as it is produced
+// (*exec.Engine does). The API pages such results from the stream instead
+// of keeping them whole.
+type StreamEngine interface {
+	Stream(ctx context.Context, sql string, params map[string]exec.Value, sink exec.Sink) (exec.Stats, error)
+}
+
+// stream is the paging window over a streamed query: the rows from the
+// oldest page a live NextToken can still ask for up to what the query has
+// produced. It is the query's exec.Sink: the query pauses (back-pressure)
+// while the window holds limit bytes, and resumes when the client moves
+// on and older rows are released. The query's deadline runs only while
+// the query is not paused, so a slow reader is bounded by the cursor's
+// idle expiry, not by the query timeout.
+type stream struct {
+	limit int64 // window bytes at which the query pauses
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every change
+	cols    []exec.Column
+	types   []exec.Type
+	colInfo []byte // encoded ColumnInfo of cols
+	base    int    // result offset of rows[0]
+	rows    [][]exec.Value
+	bytes   int64 // estimated size of rows
+	paused  bool  // the query waits for room
+	done    bool  // the query finished (err says how)
+	err     error
+	stats   exec.Stats
+	ctx     context.Context
+
+	// The query's deadline, stopped while paused.
+	timer     *time.Timer
+	remaining time.Duration
+	resumed   time.Time
+	timedOut  bool
+}
+
+func newStream(ctx context.Context, cancel context.CancelFunc, limit int64, timeout time.Duration) *stream {
+	st := &stream{limit: limit, changed: make(chan struct{}), ctx: ctx, remaining: timeout, resumed: time.Now()}
+	st.timer = time.AfterFunc(timeout, func() {
+		st.mu.Lock()
+		st.timedOut = true
+		st.mu.Unlock()
+		cancel()
+	})
+	// A cancelled query wakes from a pause.
+	context.AfterFunc(ctx, func() {
+		st.mu.Lock()
+		st.notifyLocked()
+		st.mu.Unlock()
+	})
+	return st
+}
+
+func (st *stream) notifyLocked() {
+	close(st.changed)
+	st.changed = make(chan struct{})
+}
+
+// Columns implements exec.Sink.
+func (st *stream) Columns(cols []exec.Column) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.cols = cols
+	st.types = make([]exec.Type, len(cols))
+	for i := range cols {
+		st.types[i] = cols[i].Type
+	}
+	st.colInfo = appendColumnInfo(nil, cols)
+	st.notifyLocked()
+	return nil
+}
+
+// Row implements exec.Sink: it keeps a copy of r and pauses the query
+// while the window is full.
+func (st *stream) Row(r []exec.Value) error {
+	row := exec.CloneRow(r)
+	size := int64(24)
+	for i := range row {
+		size += valueSize(&row[i])
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.rows = append(st.rows, row)
+	st.bytes += size
+	st.notifyLocked()
+	for st.bytes >= st.limit && st.ctx.Err() == nil {
+		if !st.paused {
+			st.paused = true
+			if st.timer.Stop() {
+				st.remaining -= time.Since(st.resumed)
+			}
+		}
+		ch := st.changed
+		st.mu.Unlock()
+		<-ch
+		st.mu.Lock()
+	}
+	if st.paused {
+		st.paused = false
+		st.resumed = time.Now()
+		if !st.timedOut {
+			st.timer.Reset(max(st.remaining, 0))
+		}
+	}
+	return st.ctx.Err()
+}
+
+// finish records the query's outcome.
+func (st *stream) finish(stats exec.Stats, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.timer.Stop()
+	if err != nil && st.timedOut {
+		err = &exec.Error{Kind: exec.ErrTimeout, Msg: "Query timed out"}
+	}
+	st.done, st.err, st.stats = true, err, stats
+	st.notifyLocked()
+}
+
+// release drops the rows before offset: no live NextToken can ask for
+// them any more. It lets a paused query go on.
+func (st *stream) release(offset int) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	n := min(offset-st.base, len(st.rows))
+	if n <= 0 {
+		return
+	}
+	for _, r := range st.rows[:n] {
+		st.bytes -= 24
+		for i := range r {
+			st.bytes -= valueSize(&r[i])
+		}
+	}
+	clear(st.rows[:n])
+	st.rows = st.rows[n:]
+	st.base += n
+	st.notifyLocked()
+}
+
+// readyLocked reports whether a page starting at offset can be served
+// now: the query finished or paused, or the window holds more than a
+// page of rows after offset (so the page knows whether another follows).
+func (st *stream) readyLocked(offset, maxRows, maxPageBytes int) bool {
+	if st.done || st.paused {
+		return true
+	}
+	avail := st.base + len(st.rows) - offset
+	if maxRows > 0 && avail > maxRows {
+		return true
+	}
+	return st.bytes > 2*int64(maxPageBytes)
+}
+
+// wait blocks until a page at offset is ready (true), or until timeout or
+// ctx ends (false).
+func (st *stream) wait(ctx context.Context, offset, maxRows, maxPageBytes int, timeout time.Duration) (bool, error) {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		st.mu.Lock()
+		ready := st.readyLocked(offset, maxRows, maxPageBytes)
+		ch := st.changed
+		st.mu.Unlock()
+		if ready {
+			return true, nil
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			return false, nil
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+}
+
+// isPaused reports whether the query waits for room in the window.
+func (st *stream) isPaused() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.paused
+}
+
+// isDone reports whether the query has finished.
+func (st *stream) isDone() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.done
+}
