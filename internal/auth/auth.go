@@ -14,7 +14,11 @@
 //     and Grafana's SigV4 option sign with) on every other route;
 //   - HTTP basic auth with the access key id as user and the secret access key
 //     as password (Prometheus basic_auth, Grafana, Telegraf, IoT gateways);
-//   - "Authorization: Bearer <token>" with a configured token.
+//   - "Authorization: Bearer <token>" with a configured token; InfluxDB's
+//     "Authorization: Token <token>" is the same, and "Token <key id>:<secret>"
+//     (InfluxDB's 1.x compatibility form) is a key pair;
+//   - on InfluxDB routes (HandleInflux) only, the 1.x query parameters u and
+//     p as key id and secret.
 //
 // Roles: Read may query, Write may ingest, Admin may do everything, including
 // schema changes (DDL), the admin API and pprof. Read and Write do not include

@@ -126,6 +126,13 @@ func (f *failure) Error() string {
 // have their body read (up to the limit) to check the payload hash; r.Body is
 // replaced so that the handler reads the same bytes.
 func (a *Authenticator) authenticate(r *http.Request, awsRoute bool) (Principal, *failure) {
+	return a.authenticateInflux(r, awsRoute, false)
+}
+
+// authenticateInflux is authenticate that, when influx is set, also takes
+// InfluxDB's credentials: the 1.x "u" and "p" query parameters (when the
+// request has no Authorization header) as an access key pair.
+func (a *Authenticator) authenticateInflux(r *http.Request, awsRoute, influx bool) (Principal, *failure) {
 	h := r.Header.Get("Authorization")
 	method, param := classify(h)
 	if method == MethodNone && isPresigned(r.URL.RawQuery) {
@@ -139,30 +146,55 @@ func (a *Authenticator) authenticate(r *http.Request, awsRoute bool) (Principal,
 		if !ok {
 			return Principal{}, &failure{method: MethodBasic, msg: "malformed basic credentials"}
 		}
-		k, found := a.keys[user]
-		// Compare fixed-size digests so that the time taken says nothing
-		// about the secret's length or prefix; an unknown user costs the same.
-		want := sha256.Sum256([]byte(k.Secret))
-		got := sha256.Sum256([]byte(pass))
-		if subtle.ConstantTimeCompare(want[:], got[:]) != 1 || !found {
-			return Principal{}, &failure{method: MethodBasic, msg: "unknown access key or wrong secret"}
-		}
-		return Principal{Name: k.ID, Role: k.Role, Method: MethodBasic}, nil
+		return a.password(user, pass)
 	case MethodBearer:
-		if !isToken68(param) {
-			return Principal{}, &failure{method: MethodBearer, msg: "malformed bearer token"}
+		return a.bearer(param)
+	case methodToken:
+		// InfluxDB 2.x sends "Token <token>"; its 1.x compatibility API
+		// sends "Token <user>:<password>".
+		if user, pass, ok := strings.Cut(param, ":"); ok && user != "" {
+			return a.password(user, pass)
 		}
-		t, ok := a.tokens[sha256.Sum256([]byte(param))]
-		if !ok {
-			return Principal{}, &failure{method: MethodBearer, msg: "invalid bearer token"}
+		return a.bearer(param)
+	}
+	if h == "" && influx {
+		if q := r.URL.Query(); q.Has("u") || q.Has("p") {
+			if q.Get("u") == "" {
+				return Principal{}, &failure{method: MethodBasic, msg: "malformed query credentials"}
+			}
+			return a.password(q.Get("u"), q.Get("p"))
 		}
-		return Principal{Name: t.name, Role: t.role, Method: MethodBearer}, nil
 	}
 	if h != "" {
 		return Principal{}, &failure{method: MethodNone, msg: "unsupported authorization scheme"}
 	}
 	return Principal{}, &failure{method: MethodNone, msg: "credentials required",
 		sig: &sigv4.Error{Code: sigv4.CodeMissingAuthenticationToken, Message: "Missing Authentication Token"}}
+}
+
+// password checks an access key id and secret.
+func (a *Authenticator) password(user, pass string) (Principal, *failure) {
+	k, found := a.keys[user]
+	// Compare fixed-size digests so that the time taken says nothing
+	// about the secret's length or prefix; an unknown user costs the same.
+	want := sha256.Sum256([]byte(k.Secret))
+	got := sha256.Sum256([]byte(pass))
+	if subtle.ConstantTimeCompare(want[:], got[:]) != 1 || !found {
+		return Principal{}, &failure{method: MethodBasic, msg: "unknown access key or wrong secret"}
+	}
+	return Principal{Name: k.ID, Role: k.Role, Method: MethodBasic}, nil
+}
+
+// bearer checks a bearer token.
+func (a *Authenticator) bearer(param string) (Principal, *failure) {
+	if !isToken68(param) {
+		return Principal{}, &failure{method: MethodBearer, msg: "malformed bearer token"}
+	}
+	t, ok := a.tokens[sha256.Sum256([]byte(param))]
+	if !ok {
+		return Principal{}, &failure{method: MethodBearer, msg: "invalid bearer token"}
+	}
+	return Principal{Name: t.name, Role: t.role, Method: MethodBearer}, nil
 }
 
 // sigV4 verifies r's signature after reading its body.
@@ -202,9 +234,15 @@ func classify(h string) (Method, string) {
 		return MethodBasic, strings.Trim(param, " ")
 	case strings.EqualFold(scheme, "Bearer"):
 		return MethodBearer, strings.Trim(param, " ")
+	case strings.EqualFold(scheme, "Token"):
+		return methodToken, strings.Trim(param, " ")
 	}
 	return MethodNone, ""
 }
+
+// methodToken is InfluxDB's "Token" scheme as classify reports it; it
+// authenticates as MethodBearer or MethodBasic.
+const methodToken Method = 255
 
 // parseBasic decodes the parameter of a basic Authorization header: base64
 // of "user:password" (RFC 7617). The user may not contain a colon; the

@@ -19,6 +19,8 @@ func TestClassify(t *testing.T) {
 		{"basic   QUtJRDpzZWNyZXQ=  ", MethodBasic, "QUtJRDpzZWNyZXQ="},
 		{"Bearer abc.def-ghi", MethodBearer, "abc.def-ghi"},
 		{"BEARER tok", MethodBearer, "tok"},
+		{"Token abc", methodToken, "abc"},
+		{"Token AKID:secret ", methodToken, "AKID:secret"},
 		{"AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/timestream/aws4_request, SignedHeaders=host, Signature=00",
 			MethodSigV4, "Credential=A/20260101/us-east-1/timestream/aws4_request, SignedHeaders=host, Signature=00"},
 		{"aws4-hmac-sha256 Credential=x", MethodNone, ""}, // the algorithm name is case-sensitive

@@ -63,6 +63,25 @@ func (rt *Router) Handle(pattern string, role Role, h http.Handler) {
 	rt.mux.Handle(pattern, rt.guard(func(*http.Request) (Role, string) { return role, "" }, false, h))
 }
 
+// HandleInflux is Handle for InfluxDB's HTTP API (/write, /api/v2/write):
+// besides the usual credentials, requests may authenticate as InfluxDB
+// clients do, with "Authorization: Token <token>" (a configured bearer
+// token, or "<access key id>:<secret>") or, without an Authorization header,
+// with the 1.x query parameters u (access key id) and p (secret).
+func (rt *Router) HandleInflux(pattern string, role Role, h http.Handler) {
+	method, _, ok := strings.Cut(pattern, " ")
+	if !ok || method == "" || strings.HasPrefix(method, "/") {
+		panic("BUG: auth: route pattern " + pattern + " has no method")
+	}
+	rt.routes = append(rt.routes, Route{Pattern: pattern, Role: role})
+	g := rt.guard(func(*http.Request) (Role, string) { return role, "" }, false, h)
+	rt.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), influxKey{}, true)))
+	}))
+}
+
+type influxKey struct{}
+
 // HandleFunc is Handle for a handler function.
 func (rt *Router) HandleFunc(pattern string, role Role, h func(http.ResponseWriter, *http.Request)) {
 	rt.Handle(pattern, role, http.HandlerFunc(h))
@@ -147,7 +166,8 @@ func (rt *Router) guard(roleOf func(*http.Request) (Role, string), awsRoute bool
 			h.ServeHTTP(w, r)
 			return
 		}
-		p, f := rt.auth.authenticate(r, awsRoute)
+		influx, _ := r.Context().Value(influxKey{}).(bool)
+		p, f := rt.auth.authenticateInflux(r, awsRoute, influx)
 		if f != nil {
 			rt.refuse(w, r, f, awsRoute)
 			return
