@@ -17,7 +17,7 @@ fi
 
 # Debian packages the end-to-end tests drive (real peers, not mocks).
 need=()
-DEB_PACKAGES="prometheus victoria-metrics influxdb"
+DEB_PACKAGES="prometheus victoria-metrics influxdb influxdb-client mosquitto mosquitto-clients"
 for pkg in $DEB_PACKAGES; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -28,6 +28,11 @@ import (
 var wantRoles = map[string]auth.Role{
 	"POST /api/v1/write":            auth.Write,
 	"POST /api/v1/read":             auth.Read,
+	"POST /write":                   auth.Write,
+	"POST /api/v2/write":            auth.Write,
+	"GET /ping":                     auth.Public,
+	"HEAD /ping":                    auth.Public,
+	"GET /health":                   auth.Public,
 	"POST /api/v1/admin/flush":      auth.Admin,
 	"GET /api/v1/admin/parts":       auth.Admin,
 	"GET /debug/pprof/":             auth.Admin,
@@ -97,7 +102,7 @@ func testRouter(t *testing.T, cfg config.Config) *auth.Router {
 	prom := promapi.New(nil, promapi.Options{})
 	rt := auth.NewRouter(a, nil)
 	registerRoutes(rt, cfg, routeHandlers{
-		remoteWrite: stub, remoteRead: stub, aws: stub, metrics: stub, flush: stub, parts: stub,
+		remoteWrite: stub, remoteRead: stub, influxV1: stub, influxV2: stub, ping: healthz(), health: healthz(), aws: stub, metrics: stub, flush: stub, parts: stub,
 		pprofIndex: stub, pprofProfile: stub, pprofTrace: stub, index: stub, healthz: healthz(),
 		promAPI: func(m promapi.Mux) { prom.Register(stubMux{m, stub}) },
 		awsOps:  append(tq.Operations(), tw.Operations()...),
@@ -229,6 +234,10 @@ func TestEveryRouteAuthenticated(t *testing.T) {
 			attempt{name: "bearer " + c.role.String(), role: c.role, prepare: func(_ *testing.T, r *http.Request, _ bool) {
 				r.Header.Set("Authorization", "Bearer "+c.token)
 			}},
+			// InfluxDB's spelling of a bearer token.
+			attempt{name: "influx token " + c.role.String(), role: c.role, prepare: func(_ *testing.T, r *http.Request, _ bool) {
+				r.Header.Set("Authorization", "Token "+c.token)
+			}},
 			// Prometheus remote_write.sigv4 signs for "aps": accepted on
 			// every route but the AWS JSON one.
 			attempt{name: "sigv4 aps " + c.role.String(), role: c.role, prepare: func(t *testing.T, r *http.Request, _ bool) {
@@ -249,7 +258,7 @@ func TestEveryRouteAuthenticated(t *testing.T) {
 				w := httptest.NewRecorder()
 				rt.ServeHTTP(w, req)
 				// GET /healthz keeps its real handler, which answers "ok".
-				served := w.Code == http.StatusOK && (w.Body.String() == servedMarker || route.Pattern == "GET /healthz" && w.Body.String() == "ok\n")
+				served := w.Code == http.StatusOK && (w.Body.String() == servedMarker || route.Role == auth.Public && w.Body.String() == "ok\n")
 				allowed := route.Role == auth.Public ||
 					a.role != 0 && roleAllows(a.role, route.Role) && !(aws && strings.HasPrefix(a.name, "sigv4 aps"))
 				switch {

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tidaldb/tidal/catalog"
+	"github.com/tidaldb/tidal/ingest/lineproto"
 	"github.com/tidaldb/tidal/ingest/promrw"
 	"github.com/tidaldb/tidal/ingest/timestreamwrite"
 	"github.com/tidaldb/tidal/internal/auth"
@@ -175,6 +176,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		MaxSamples: int(cfg.Query.MaxSamples), Timeout: cfg.Query.Timeout, Version: version,
 		TenantHeader: cfg.Prometheus.TenantHeader, Logger: logger, Registerer: reg,
 	})
+	influx := lineproto.NewHandler(mem, lineproto.HTTPOptions{MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Version: version, Logger: logger})
 	promRead := promapi.NewReadHandler(promQ)
 	promRead.TenantHeader = cfg.Prometheus.TenantHeader
 
@@ -187,6 +189,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	registerRoutes(rt, cfg, routeHandlers{
 		remoteWrite: rw,
 		remoteRead:  promRead,
+		influxV1:    http.HandlerFunc(influx.WriteV1),
+		influxV2:    http.HandlerFunc(influx.WriteV2),
+		ping:        influx.Ping,
+		health:      influx.Health,
 		promAPI:     promAPI.Register,
 		aws:         router,
 		awsOps:      append(tq.Operations(), tw.Operations()...),
@@ -208,6 +214,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 // routeHandlers are the handlers behind the server's HTTP routes.
 type routeHandlers struct {
 	remoteWrite, remoteRead              http.Handler
+	influxV1, influxV2                   http.Handler     // InfluxDB /write, /api/v2/write
+	ping, health                         http.HandlerFunc // InfluxDB's probes
 	promAPI                              func(promapi.Mux)
 	aws                                  http.Handler
 	awsOps                               []string         // the operations aws serves
@@ -223,6 +231,13 @@ type routeHandlers struct {
 func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	rt.Handle("POST /api/v1/write", auth.Write, h.remoteWrite)
 	rt.Handle("POST /api/v1/read", auth.Read, h.remoteRead)
+	// InfluxDB's write API, for Telegraf and the influx clients; /ping and
+	// /health are their liveness probes.
+	rt.HandleInflux("POST /write", auth.Write, h.influxV1)
+	rt.HandleInflux("POST /api/v2/write", auth.Write, h.influxV2)
+	rt.HandleFunc("GET /ping", auth.Public, h.ping)
+	rt.HandleFunc("HEAD /ping", auth.Public, h.ping)
+	rt.HandleFunc("GET /health", auth.Public, h.health)
 	h.promAPI(rt.WithRole(auth.Read))
 	rt.HandleFunc("POST /api/v1/admin/flush", auth.Admin, h.flush)
 	rt.HandleFunc("GET /api/v1/admin/parts", auth.Admin, h.parts)

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/timestreamquery"
+)
+
+const influxAuthConfig = `
+auth:
+  access_keys:
+    - {access_key_id: admin, secret_access_key: admin-secret-1}
+    - {access_key_id: writer, secret_access_key: w-secret-2, role: write}
+    - {access_key_id: reader, secret_access_key: r-secret-3, role: read}
+  bearer_tokens:
+    - {token: influx-write-token-0123456789, role: write}
+`
+
+// needTool returns the path of a tool a test drives; missing, it fails the
+// test in CI and skips it elsewhere.
+func needTool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not installed (Debian %s; scripts/deps.sh installs it)", name, pkg)
+		}
+		t.Skipf("%s not installed (Debian %s; run scripts/deps.sh)", name, pkg)
+	}
+	return p
+}
+
+// sqlRows runs sql as the admin key and returns the rows as strings
+// (NULL as "-").
+func sqlRows(t *testing.T, srv *server, sql string) [][]string {
+	t.Helper()
+	q := timestreamquery.New(timestreamquery.Options{
+		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("admin", "admin-secret-1", ""),
+		BaseEndpoint:      aws.String(srv.url()),
+		EndpointDiscovery: timestreamquery.EndpointDiscoveryOptions{EnableEndpointDiscovery: aws.EndpointDiscoveryDisabled},
+	})
+	out, err := q.Query(ctxT(t), &timestreamquery.QueryInput{QueryString: aws.String(sql)})
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	var rows [][]string
+	for _, r := range out.Rows {
+		var row []string
+		for _, d := range r.Data {
+			if d.NullValue != nil && *d.NullValue {
+				row = append(row, "-")
+			} else {
+				row = append(row, aws.ToString(d.ScalarValue))
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// TestInfluxWrite drives /write with the real influx CLI (Debian
+// influxdb-client) and /write and /api/v2/write over HTTP with every
+// credential form InfluxDB clients use, then reads the values back with
+// SQL through the Query API.
+func TestInfluxWrite(t *testing.T) {
+	influx := needTool(t, "influx", "influxdb-client")
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tidal.yaml")
+	if err := os.WriteFile(cfg, []byte(influxAuthConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, filepath.Join(dir, "data"), "--config", cfg)
+	host, port, _ := strings.Cut(srv.addr, ":")
+	now := time.Now().Truncate(time.Second)
+
+	// The influx CLI: INSERT through /write with basic auth, precision s.
+	cli := func(user, pass string, args ...string) (string, error) {
+		cmd := exec.Command(influx, append([]string{"-host", host, "-port", port, "-username", user, "-password", pass}, args...)...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	ins := fmt.Sprintf(`INSERT cpu,host=h1,region=eu usage=1.5,cores=8i,up=true,note="a \"quoted\" note" %d`, now.Unix())
+	if out, err := cli("writer", "w-secret-2", "-database", "telegraf", "-precision", "s", "-execute", ins); err != nil || strings.Contains(out, "ERR") {
+		t.Fatalf("influx INSERT: %v %s", err, out)
+	}
+	if out, _ := cli("writer", "wrong", "-database", "telegraf", "-precision", "s", "-execute", ins); !strings.Contains(out, "unauthorized") {
+		t.Fatalf("influx INSERT with a wrong password: %s", out)
+	}
+	if out, _ := cli("reader", "r-secret-3", "-database", "telegraf", "-precision", "s", "-execute", ins); !strings.Contains(out, "forbidden") {
+		t.Fatalf("influx INSERT with a read key: %s", out)
+	}
+	// The influx CLI's importer, several lines in one batch.
+	imp := filepath.Join(dir, "import.txt")
+	body := fmt.Sprintf("# DML\n# CONTEXT-DATABASE: telegraf\ncpu,host=h2,region=us usage=2.25,cores=4i %d\ncpu,host=h3,region=us usage=-3,cores=2i %d\n", now.Unix(), now.Unix())
+	if err := os.WriteFile(imp, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cli("writer", "w-secret-2", "-import", "-path", imp, "-precision", "s"); err != nil || !strings.Contains(out, "Processed 2 inserts") || !strings.Contains(out, "Failed 0 inserts") {
+		t.Fatalf("influx -import: %v %s", err, out)
+	}
+
+	post := func(path, auth string, gz bool, body string) (int, string) {
+		t.Helper()
+		var rd io.Reader = strings.NewReader(body)
+		if gz {
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			io.WriteString(zw, body)
+			zw.Close()
+			rd = &b
+		}
+		req, _ := http.NewRequest("POST", srv.url()+path, rd)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		if gz {
+			req.Header.Set("Content-Encoding", "gzip")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	ms := now.UnixMilli()
+	// 1.x with u/p query credentials, gzip, a partial failure.
+	lines := fmt.Sprintf("mem,host=h1 used=100i,free=0.5 %d\nmem,host=h1 used= %d\nmem,host=h2 used=200i,free=0.25 %d\n", ms, ms, ms)
+	code, msg := post("/write?db=fleet&rp=autogen&precision=ms&u=writer&p=w-secret-2", "", true, lines)
+	if code != http.StatusBadRequest || !strings.Contains(msg, `"error":"partial write: line 2: field \"used\": missing field value (1 of 3 lines refused`) {
+		t.Fatalf("partial write: %d %s", code, msg)
+	}
+	if code, msg := post("/write?db=fleet&u=writer&p=nope", "", false, lines); code != http.StatusUnauthorized {
+		t.Fatalf("wrong u/p: %d %s", code, msg)
+	}
+	if code, msg := post("/write?precision=ms", "Token writer:w-secret-2", false, lines); code != http.StatusBadRequest || !strings.Contains(msg, "database is required") {
+		t.Fatalf("no db: %d %s", code, msg)
+	}
+	// 2.x with a token, a "db/rp" bucket and nanoseconds.
+	v2 := fmt.Sprintf("disk,host=h1,path=/data free=9u,ro=F %d\n", now.UnixNano())
+	if code, msg := post("/api/v2/write?org=acme&bucket=fleet/autogen&precision=ns", "Token influx-write-token-0123456789", false, v2); code != http.StatusNoContent {
+		t.Fatalf("v2 write: %d %s", code, msg)
+	}
+	if code, msg := post("/api/v2/write?org=acme&bucket=fleet", "Token wrong-token", false, v2); code != http.StatusUnauthorized {
+		t.Fatalf("v2 wrong token: %d %s", code, msg)
+	}
+	if code, msg := post("/api/v2/write?org=acme&bucket=fleet&precision=ns", "Token influx-write-token-0123456789", false, "disk free=1 1 2"); code != http.StatusBadRequest || !strings.Contains(msg, `"code":"invalid"`) {
+		t.Fatalf("v2 bad line: %d %s", code, msg)
+	}
+	// The probes answer without credentials.
+	for _, p := range []string{"/ping", "/health"} {
+		resp, err := http.Get(srv.url() + p)
+		if err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("GET %s: %v %v", p, resp, err)
+		}
+		resp.Body.Close()
+	}
+
+	ts := now.UTC().Format("2006-01-02 15:04:05.000000000")
+	tests := []struct {
+		sql  string
+		want [][]string
+	}{
+		{`SELECT host, region, measure_name, usage, cores, up, note, time FROM "telegraf"."cpu" ORDER BY host`, [][]string{
+			{"h1", "eu", "cpu", "1.5", "8", "true", `a "quoted" note`, ts},
+			{"h2", "us", "cpu", "2.25", "4", "-", "-", ts},
+			{"h3", "us", "cpu", "-3.0", "2", "-", "-", ts},
+		}},
+		{`SELECT host, used, free FROM "fleet"."mem" ORDER BY host`, [][]string{{"h1", "100", "0.5"}, {"h2", "200", "0.25"}}},
+		{`SELECT host, path, free, ro, time FROM "fleet"."disk"`, [][]string{{"h1", "/data", "9", "false", ts}}},
+	}
+	for _, tt := range tests {
+		got := sqlRows(t, srv, tt.sql)
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s:\n got %v\nwant %v", tt.sql, got, tt.want)
+		}
+	}
+}
