@@ -21,7 +21,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tidaldb/tidal/catalog"
+	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/ingest/lineproto"
+	"github.com/tidaldb/tidal/ingest/mqtt"
 	"github.com/tidaldb/tidal/ingest/promrw"
 	"github.com/tidaldb/tidal/ingest/timestreamwrite"
 	"github.com/tidaldb/tidal/internal/auth"
@@ -206,6 +208,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 
 	// The long-running components: one line each.
 	g.add(stageIntake, "http", func(ctx context.Context) error { return listenAndServe(ctx, cfg, logger, rt) })
+	if cfg.MQTT.Listen != "" {
+		broker, err := newMQTTBroker(cfg, mem, authn, logger)
+		if err != nil {
+			return err
+		}
+		g.add(stageIntake, "mqtt", broker.Run)
+	}
 	g.add(stageStorage, "memstore", mem.Run)
 	g.add(stageStorage, "magnetic", mag.Run)
 	return g.run(ctx)
@@ -284,6 +293,16 @@ func timestreamRole(op string) auth.Role {
 		return auth.Read
 	}
 	return auth.Admin // Create/Update/Delete Database/Table, TagResource, UntagResource
+}
+
+// newMQTTBroker builds the embedded MQTT broker from the mqtt section.
+func newMQTTBroker(cfg config.Config, app ingest.Appender, authn *auth.Authenticator, logger *slog.Logger) (*mqtt.Broker, error) {
+	opts := mqtt.Options{Listen: cfg.MQTT.Listen, Auth: authn, Logger: logger}
+	for _, t := range cfg.MQTT.Topics {
+		opts.Topics = append(opts.Topics, mqtt.Topic{Pattern: t.Pattern, Database: t.Database, Table: t.Table, Format: t.Format,
+			MeasureName: t.MeasureName, TimeField: t.TimeField, TimeUnit: t.TimeUnit, Dimensions: t.Dimensions})
+	}
+	return mqtt.New(app, opts)
 }
 
 // newAuthenticator builds the credential checker from auth.access_keys and

@@ -278,3 +278,29 @@ func isToken68(s string) bool {
 	}
 	return true
 }
+
+// CheckPassword authenticates a user name and password from a protocol on
+// its own listener (MQTT): an access key id and its secret, or any user name
+// with a configured bearer token as password. ok is false for anything else.
+// Comparisons take constant time in the secret.
+func (a *Authenticator) CheckPassword(user, pass string) (p Principal, ok bool) {
+	if a.empty() {
+		return Principal{}, false
+	}
+	if user != "" {
+		if p, f := a.password(user, pass); f == nil {
+			return p, true
+		}
+	}
+	if p, f := a.bearer(pass); f == nil {
+		return p, true
+	}
+	return Principal{}, false
+}
+
+// Open reports whether no credential is configured (every caller is let in
+// unchecked, as the Router does).
+func (a *Authenticator) Open() bool { return a.empty() }
+
+// Allows reports whether a credential holding r may do what need needs.
+func (r Role) Allows(need Role) bool { return r.allows(need) }

@@ -103,3 +103,33 @@ func FuzzInfluxAuthenticate(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckPassword(t *testing.T) {
+	a, err := New(Options{Keys: []Key{{ID: "dev", Secret: "pw", Role: Write}}, Tokens: []Token{{Value: "tok-read", Role: Read}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		user, pass string
+		ok         bool
+		role       Role
+	}{
+		{"dev", "pw", true, Write},
+		{"dev", "nope", false, 0},
+		{"", "pw", false, 0},
+		{"anyone", "tok-read", true, Read},
+		{"", "tok-read", true, Read},
+		{"dev", "tok-read", true, Read},
+		{"x", "", false, 0},
+	}
+	for _, tt := range tests {
+		p, ok := a.CheckPassword(tt.user, tt.pass)
+		if ok != tt.ok || p.Role != tt.role {
+			t.Errorf("CheckPassword(%q, %q) = %+v %v, want role %s %v", tt.user, tt.pass, p, ok, tt.role, tt.ok)
+		}
+	}
+	var open *Authenticator
+	if _, ok := open.CheckPassword("dev", "pw"); ok || !open.Open() {
+		t.Error("nil Authenticator authenticated or is not open")
+	}
+}

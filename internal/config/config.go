@@ -38,6 +38,7 @@ type Config struct {
 	Retention  Retention  `yaml:"retention"`
 	Memstore   Memstore   `yaml:"memstore"`
 	Prometheus Prometheus `yaml:"prometheus"`
+	MQTT       MQTT       `yaml:"mqtt"`
 	Query      Query      `yaml:"query"`
 	Log        Log        `yaml:"log"`
 }
@@ -148,6 +149,37 @@ type Memstore struct {
 }
 
 // Prometheus configures where Prometheus remote write lands.
+// MQTT configures the embedded MQTT broker (off unless Listen is set).
+type MQTT struct {
+	// Listen is the TCP HOST:PORT of the broker, such as 127.0.0.1:1883;
+	// empty turns the broker off.
+	Listen string `yaml:"listen"`
+	// Topics maps topic patterns to tables, first match wins.
+	Topics []MQTTTopic `yaml:"topics"`
+}
+
+// MQTTTopic maps the messages of one topic pattern to records (see package
+// ingest/mqtt).
+type MQTTTopic struct {
+	// Pattern such as factory/{site}/{line}/{device}/telemetry: named
+	// segments become dimensions.
+	Pattern  string `yaml:"pattern"`
+	Database string `yaml:"database"`
+	// Table; empty means the line protocol measurement, or for JSON the
+	// pattern's last literal segment.
+	Table string `yaml:"table"`
+	// Format is json (default) or lineproto.
+	Format      string `yaml:"format"`
+	MeasureName string `yaml:"measure_name"`
+	// TimeField and TimeUnit: the JSON time field (default time) and the
+	// unit of numeric times (ns, us, ms, s; default ms for JSON, ns for
+	// line protocol).
+	TimeField string `yaml:"time_field"`
+	TimeUnit  string `yaml:"time_unit"`
+	// Dimensions lists JSON fields stored as dimensions.
+	Dimensions []string `yaml:"dimensions"`
+}
+
 type Prometheus struct {
 	Database string `yaml:"database"`
 	Table    string `yaml:"table"`

@@ -50,6 +50,15 @@ func (c *Config) Validate() error {
 	} else if !c.AuthEnabled() && !c.Server.Insecure && !isLoopback(host) {
 		bad("server.listen", "%q is not a loopback address and auth.access_keys and auth.bearer_tokens are empty: add credentials or set server.insecure: true to serve without authentication", c.Server.Listen)
 	}
+	if c.MQTT.Listen != "" {
+		host, _, err := net.SplitHostPort(c.MQTT.Listen)
+		switch {
+		case err != nil:
+			bad("mqtt.listen", "%q is not HOST:PORT", c.MQTT.Listen)
+		case !c.AuthEnabled() && !c.Server.Insecure && !isLoopback(host):
+			bad("mqtt.listen", "%q is not a loopback address and no credentials are configured: add credentials or set server.insecure: true", c.MQTT.Listen)
+		}
+	}
 	switch {
 	case (c.Server.TLSCertFile == "") != (c.Server.TLSKeyFile == ""):
 		bad("server.tls_cert_file", "tls_cert_file and tls_key_file must be set together")

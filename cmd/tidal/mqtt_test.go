@@ -1,0 +1,179 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+)
+
+// mqttFixture is a tidal server with the embedded broker on.
+type mqttFixture struct {
+	srv      *server
+	dataDir  string
+	cfg      string
+	mqttAddr string
+}
+
+func startMQTT(t *testing.T) *mqttFixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := &mqttFixture{dataDir: filepath.Join(dir, "data"), cfg: filepath.Join(dir, "tidal.yaml"), mqttAddr: freeAddr(t)}
+	// influxAuthConfig's keys and tokens plus a device key.
+	conf := strings.Replace(influxAuthConfig, "  bearer_tokens:",
+		"    - {access_key_id: device, secret_access_key: dev-secret-4, role: write}\n  bearer_tokens:", 1) + `
+mqtt:
+  listen: ` + f.mqttAddr + `
+  topics:
+    - {pattern: "factory/{site}/{line}/{device}/telemetry", database: iot, dimensions: [unit]}
+    - {pattern: "agents/{agent}/influx", database: iot, format: lineproto, time_unit: s}
+    - {pattern: "fleet/{device}/q1", database: iot, table: acked}
+`
+	if err := os.WriteFile(f.cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.start(t)
+	return f
+}
+
+// start starts tidal and waits until the broker accepts connections.
+func (f *mqttFixture) start(t *testing.T) {
+	t.Helper()
+	f.srv = startServer(t, f.dataDir, "--config", f.cfg)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", f.mqttAddr)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mqtt broker not listening: %v\n%s", err, f.srv.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (f *mqttFixture) paho(t *testing.T, user, pass string) (paho.Client, error) {
+	t.Helper()
+	opts := paho.NewClientOptions().AddBroker("tcp://" + f.mqttAddr).SetClientID("test-" + user + strconv.Itoa(int(time.Now().UnixNano()%1e6))).
+		SetUsername(user).SetPassword(pass).SetAutoReconnect(false).SetConnectRetry(false).SetCleanSession(true)
+	c := paho.NewClient(opts)
+	tok := c.Connect()
+	if !tok.WaitTimeout(10 * time.Second) {
+		return nil, fmt.Errorf("connect timed out")
+	}
+	if err := tok.Error(); err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { c.Disconnect(0) })
+	return c, nil
+}
+
+// TestMQTTMosquittoPub publishes JSON and line protocol with Debian's
+// mosquitto_pub (MQTT 3.1.1 and 5) to the embedded broker and reads the
+// records back with SQL; wrong passwords and read keys cannot publish, and
+// a bad payload leaves the broker running.
+func TestMQTTMosquittoPub(t *testing.T) {
+	pub := needTool(t, "mosquitto_pub", "mosquitto-clients")
+	f := startMQTT(t)
+	host, port, _ := strings.Cut(f.mqttAddr, ":")
+	run := func(user, pass string, args ...string) (string, error) {
+		out, err := exec.Command(pub, append([]string{"-h", host, "-p", port, "-u", user, "-P", pass, "-q", "1"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	now := time.Now().Truncate(time.Second)
+	ms := now.UnixMilli()
+	if out, err := run("device", "dev-secret-4", "-t", "factory/berlin/l1/press7/telemetry",
+		"-m", fmt.Sprintf(`{"time": %d, "temp": 21.5, "unit": "C", "ok": true, "state": {"mode": "auto"}}`, ms)); err != nil {
+		t.Fatalf("mosquitto_pub json: %v %s", err, out)
+	}
+	// MQTT 5, an array of objects, a token as password.
+	if out, err := run("any", "influx-write-token-0123456789", "-V", "mqttv5", "-t", "factory/paris/l2/robot1/telemetry",
+		"-m", fmt.Sprintf(`[{"time": %d, "temp": 19}, {"time": %d, "temp": 20.25}]`, ms, ms+1000)); err != nil {
+		t.Fatalf("mosquitto_pub json v5: %v %s", err, out)
+	}
+	if out, err := run("device", "dev-secret-4", "-t", "agents/a1/influx",
+		"-m", fmt.Sprintf("cpu,core=0 usage=3.5,n=2i %d\ncpu,core=1 usage=4.5,n=3i %d", now.Unix(), now.Unix())); err != nil {
+		t.Fatalf("mosquitto_pub line protocol: %v %s", err, out)
+	}
+	// Refused: wrong password; a read key publishing (3.1.1 disconnects,
+	// so mosquitto_pub fails or the message is dropped; either way nothing
+	// is stored).
+	if out, err := run("device", "wrong", "-t", "factory/berlin/l1/press7/telemetry", "-m", `{"temp": 99}`); err == nil || !strings.Contains(out, "not authorised") {
+		t.Fatalf("wrong password: %v %s", err, out)
+	}
+	_, _ = run("reader", "r-secret-3", "-t", "factory/berlin/l1/press7/telemetry", "-m", `{"temp": 98}`)
+	// Bad payloads: acknowledged and dropped (3.1.1), "payload format
+	// invalid" (0x99) for MQTT 5; the broker keeps running.
+	if out, err := run("device", "dev-secret-4", "-t", "factory/berlin/l1/press7/telemetry", "-m", "not json"); err != nil {
+		t.Fatalf("bad payload 3.1.1: %v %s", err, out)
+	}
+	if out, _ := run("device", "dev-secret-4", "-V", "mqttv5", "-d", "-t", "factory/berlin/l1/press7/telemetry", "-m", `{"temp": [1]}`); !strings.Contains(out, "RC:153") {
+		t.Fatalf("bad payload 5: want PUBACK reason 153: %s", out)
+	}
+	if out, err := run("device", "dev-secret-4", "-t", "factory/berlin/l2/press8/telemetry", "-m", fmt.Sprintf(`{"time": %d, "temp": 22}`, ms)); err != nil {
+		t.Fatalf("mosquitto_pub after bad payloads: %v %s", err, out)
+	}
+
+	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000000000") }
+	tests := []struct {
+		sql  string
+		want [][]string
+	}{
+		{`SELECT site, line, device, unit, temp, ok, state_mode, time FROM "iot"."telemetry" ORDER BY site, device, time`, [][]string{
+			{"berlin", "l1", "press7", "C", "21.5", "true", "auto", ts(now)},
+			{"berlin", "l2", "press8", "-", "22.0", "-", "-", ts(now)},
+			{"paris", "l2", "robot1", "-", "19.0", "-", "-", ts(now)},
+			{"paris", "l2", "robot1", "-", "20.25", "-", "-", ts(now.Add(time.Second))},
+		}},
+		{`SELECT agent, core, usage, n, time FROM "iot"."cpu" ORDER BY core`, [][]string{
+			{"a1", "0", "3.5", "2", ts(now)}, {"a1", "1", "4.5", "3", ts(now)},
+		}},
+	}
+	for _, tt := range tests {
+		if got := sqlRows(t, f.srv, tt.sql); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s:\n got %v\nwant %v", tt.sql, got, tt.want)
+		}
+	}
+}
+
+// TestMQTTQoS1Durable publishes QoS 1 messages with paho, each waited for
+// its PUBACK, kills tidal with SIGKILL right after the last PUBACK,
+// restarts it and checks every acknowledged message is stored.
+func TestMQTTQoS1Durable(t *testing.T) {
+	f := startMQTT(t)
+	if _, err := f.paho(t, "device", "wrong"); err == nil {
+		t.Fatal("paho connected with a wrong password")
+	}
+	c, err := f.paho(t, "device", "dev-secret-4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	base := time.Now().Add(-time.Minute).UnixMilli()
+	var toks []paho.Token
+	for i := range n {
+		payload := fmt.Sprintf(`{"time": %d, "seq": %d}`, base+int64(i), i)
+		toks = append(toks, c.Publish(fmt.Sprintf("fleet/dev%d/q1", i%10), 1, false, payload))
+	}
+	for i, tok := range toks {
+		if !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish %d: no PUBACK: %v", i, tok.Error())
+		}
+	}
+	f.srv.kill()
+	f.start(t)
+	got := sqlRows(t, f.srv, `SELECT count(*), count(DISTINCT device), sum(seq) FROM "iot"."acked"`)
+	want := fmt.Sprint([][]string{{strconv.Itoa(n), "10", strconv.FormatFloat(float64(n*(n-1)/2), 'f', 1, 64)}})
+	if fmt.Sprint(got) != want {
+		t.Fatalf("after kill -9: got %v, want %s\n%s", got, want, f.srv.logs.String())
+	}
+}

@@ -1,0 +1,214 @@
+// Package mqtt owns TidalDB's embedded MQTT broker (mochi-mqtt): devices
+// publish to it directly and messages on configured topic patterns are
+// stored as records.
+//
+// The broker is an ordinary MQTT 3.1.1 and 5 broker (subscriptions,
+// retained messages and sessions as mochi-mqtt provides them); a hook sees
+// every publish before the broker acknowledges it. A publish whose topic
+// matches a configured pattern is decoded (JSON or line protocol), the
+// pattern's named segments becoming dimensions, and appended; the QoS 1
+// PUBACK (QoS 2 PUBREC) is written only after Append returned, so an
+// acknowledged message is durable. When Append fails the publish is not
+// acknowledged and the client resends it. A payload that cannot be decoded
+// is logged and counted, then acknowledged (resending it cannot help); an
+// MQTT 5 client gets the reason code "payload format invalid" instead when
+// nothing of the payload was stored.
+//
+// Credentials are the server's: user name and password are an access key
+// id and secret, or any user name with a bearer token as password. Role
+// write may publish, read may subscribe, admin both. With no credentials
+// configured the broker is open, as the HTTP router is.
+package mqtt
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mochi "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/internal/auth"
+)
+
+// Options configures a Broker.
+type Options struct {
+	// Listen is the TCP HOST:PORT of the broker.
+	Listen string
+	// Topics maps topic patterns to tables; the first matching pattern
+	// wins. Messages on other topics are only relayed to subscribers.
+	Topics []Topic
+	// Auth checks credentials; nil or without credentials, the broker is
+	// open.
+	Auth   *auth.Authenticator
+	Logger *slog.Logger
+	// Now is the arrival time of messages; nil means time.Now.
+	Now func() time.Time
+}
+
+// Stats counts what the broker stored.
+type Stats struct {
+	Messages   atomic.Int64 // publishes matching a pattern
+	Records    atomic.Int64 // records stored
+	BadPayload atomic.Int64 // records or payloads refused
+	Failed     atomic.Int64 // publishes not acknowledged (Append failed)
+}
+
+// Broker is the embedded MQTT broker.
+type Broker struct {
+	app    ingest.Appender
+	opts   Options
+	routes []*route
+	srv    *mochi.Server
+	tcp    *listeners.TCP
+	log    *slog.Logger
+	roles  sync.Map // *mochi.Client → auth.Role
+	Stats  Stats
+}
+
+// New returns a Broker storing through app; Run starts it.
+func New(app ingest.Appender, opts Options) (*Broker, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	b := &Broker{app: app, opts: opts, log: opts.Logger}
+	for _, t := range opts.Topics {
+		r, err := compile(t)
+		if err != nil {
+			return nil, fmt.Errorf("configure mqtt: %w", err)
+		}
+		b.routes = append(b.routes, r)
+	}
+	b.srv = mochi.New(&mochi.Options{
+		Logger:       opts.Logger.With("component", "mqtt"),
+		Capabilities: mochi.NewDefaultServerCapabilities(),
+	})
+	if err := b.srv.AddHook(&hook{b: b}, nil); err != nil {
+		return nil, fmt.Errorf("add mqtt hook: %w", err)
+	}
+	return b, nil
+}
+
+// Run serves MQTT on opts.Listen until ctx is done.
+func (b *Broker) Run(ctx context.Context) error {
+	b.tcp = listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.opts.Listen})
+	if err := b.srv.AddListener(b.tcp); err != nil {
+		return fmt.Errorf("listen mqtt %s: %w", b.opts.Listen, err)
+	}
+	if err := b.srv.Serve(); err != nil {
+		return fmt.Errorf("serve mqtt: %w", err)
+	}
+	b.log.Info("mqtt broker listening", "addr", b.tcp.Address(), "topics", len(b.routes), "auth", !b.opts.Auth.Open())
+	<-ctx.Done()
+	if err := b.srv.Close(); err != nil {
+		return fmt.Errorf("close mqtt broker: %w", err)
+	}
+	return nil
+}
+
+// Addr returns the address the broker listens on, once Run has started.
+func (b *Broker) Addr() string {
+	if b.tcp == nil {
+		return ""
+	}
+	return b.tcp.Address()
+}
+
+// hook connects mochi-mqtt to TidalDB's credentials and write path.
+type hook struct {
+	mochi.HookBase
+	b *Broker
+}
+
+func (h *hook) ID() string { return "tidal" }
+
+func (h *hook) Provides(b byte) bool {
+	switch b {
+	case mochi.OnConnectAuthenticate, mochi.OnACLCheck, mochi.OnDisconnect, mochi.OnPublish:
+		return true
+	}
+	return false
+}
+
+func (h *hook) OnConnectAuthenticate(cl *mochi.Client, pk packets.Packet) bool {
+	a := h.b.opts.Auth
+	if a.Open() {
+		h.b.roles.Store(cl, auth.Admin)
+		return true
+	}
+	p, ok := a.CheckPassword(string(pk.Connect.Username), string(pk.Connect.Password))
+	if !ok {
+		h.b.log.Info("mqtt connection refused", "client", cl.ID, "remote", cl.Net.Remote, "user", string(pk.Connect.Username))
+		return false
+	}
+	h.b.roles.Store(cl, p.Role)
+	return true
+}
+
+func (h *hook) OnACLCheck(cl *mochi.Client, _ string, write bool) bool {
+	v, ok := h.b.roles.Load(cl)
+	if !ok {
+		return false
+	}
+	need := auth.Read
+	if write {
+		need = auth.Write
+	}
+	return v.(auth.Role).Allows(need)
+}
+
+func (h *hook) OnDisconnect(cl *mochi.Client, _ error, _ bool) { h.b.roles.Delete(cl) }
+
+// OnPublish stores a matching publish before the broker acknowledges it.
+func (h *hook) OnPublish(cl *mochi.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.Net.Inline {
+		return pk, nil
+	}
+	b := h.b
+	var dims []ingest.Dimension
+	var r *route
+	for _, rt := range b.routes {
+		var ok bool
+		if dims, ok = rt.pattern.Match(pk.TopicName, dims[:0]); ok {
+			r = rt
+			break
+		}
+	}
+	if r == nil {
+		return pk, nil
+	}
+	b.Stats.Messages.Add(1)
+	batches, errs := r.decode(pk.Payload, dims, b.opts.Now())
+	stored := 0
+	for _, bt := range batches {
+		res, err := b.app.Append(context.Background(), r.Database, bt.table, bt.recs,
+			ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
+		if err != nil {
+			// Not acknowledged: the client resends (records are idempotent).
+			b.Stats.Failed.Add(1)
+			b.log.Warn("mqtt append", "topic", pk.TopicName, "table", r.Database+"."+bt.table, "err", err)
+			return pk, packets.ErrRejectPacket
+		}
+		stored += res.Total()
+		for _, rj := range res.Rejected {
+			errs = append(errs, fmt.Sprintf("record %d: %s", rj.Index, rj.Reason))
+		}
+	}
+	b.Stats.Records.Add(int64(stored))
+	if len(errs) > 0 {
+		b.Stats.BadPayload.Add(int64(len(errs)))
+		b.log.Warn("mqtt payload refused", "topic", pk.TopicName, "client", cl.ID, "refused", len(errs), "stored", stored, "first", errs[0])
+		if stored == 0 && cl.Properties.ProtocolVersion == 5 && pk.FixedHeader.Qos > 0 {
+			return pk, packets.ErrPayloadFormatInvalid
+		}
+	}
+	return pk, nil
+}
