@@ -50,6 +50,7 @@ func sqlRows(t *testing.T, srv *server, sql string) [][]string {
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("admin", "admin-secret-1", ""),
 		BaseEndpoint:      aws.String(srv.url()),
 		EndpointDiscovery: timestreamquery.EndpointDiscoveryOptions{EnableEndpointDiscovery: aws.EndpointDiscoveryDisabled},
+		HTTPClient:        srv.client,
 	})
 	out, err := q.Query(ctxT(t), &timestreamquery.QueryInput{QueryString: aws.String(sql)})
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -175,5 +176,69 @@ func TestMQTTQoS1Durable(t *testing.T) {
 	want := fmt.Sprint([][]string{{strconv.Itoa(n), "10", strconv.FormatFloat(float64(n*(n-1)/2), 'f', 1, 64)}})
 	if fmt.Sprint(got) != want {
 		t.Fatalf("after kill -9: got %v, want %s\n%s", got, want, f.srv.logs.String())
+	}
+}
+
+// TestMQTTTLS runs the broker with the server's certificate: mosquitto_pub
+// publishes over TLS trusting the test CA, a paho subscriber with a read
+// key receives the message, and a plain-text connection is refused.
+func TestMQTTTLS(t *testing.T) {
+	pub := needTool(t, "mosquitto_pub", "mosquitto-clients")
+	f := newTLSFixture(t, "")
+	mqttAddr := freeAddr(t)
+	conf, err := os.ReadFile(f.cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf = append(conf, "mqtt:\n  listen: "+mqttAddr+"\n  topics:\n    - {pattern: \"sensors/{device}\", database: iot, table: secure}\n"...)
+	if err := os.WriteFile(f.cfgFile, conf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServerTLS(t, t.TempDir(), f.client, "--config", f.cfgFile)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", mqttAddr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mqtt broker not listening: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// A read-only subscriber over TLS.
+	got := make(chan string, 1)
+	sub := paho.NewClient(paho.NewClientOptions().AddBroker("tls://"+mqttAddr).SetClientID("tls-sub").
+		SetUsername("grafana").SetPassword("gr-secret-3").SetTLSConfig(&tls.Config{RootCAs: f.ca.Pool()}).SetAutoReconnect(false))
+	if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("paho tls connect: %v", tok.Error())
+	}
+	defer sub.Disconnect(0)
+	if tok := sub.Subscribe("sensors/#", 1, func(_ paho.Client, m paho.Message) { got <- string(m.Payload()) }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+
+	host, port, _ := strings.Cut(mqttAddr, ":")
+	ms := time.Now().Truncate(time.Millisecond).UnixMilli()
+	payload := fmt.Sprintf(`{"time": %d, "v": 7.5}`, ms)
+	args := []string{"-h", host, "-p", port, "-u", "promwriter", "-P", "pw-secret-2", "-q", "1", "-t", "sensors/s1", "-m", payload}
+	if out, err := exec.Command(pub, append([]string{"--cafile", f.caFile}, args...)...).CombinedOutput(); err != nil {
+		t.Fatalf("mosquitto_pub over tls: %v %s", err, out)
+	}
+	if out, err := exec.Command(pub, args...).CombinedOutput(); err == nil {
+		t.Fatalf("plain-text publish to the TLS broker succeeded: %s", out)
+	}
+	select {
+	case m := <-got:
+		if m != payload {
+			t.Fatalf("subscriber got %q, want %q", m, payload)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("subscriber got nothing")
+	}
+	if got := sqlRows(t, srv, `SELECT device, v FROM "iot"."secure"`); fmt.Sprint(got) != "[[s1 7.5]]" {
+		t.Fatalf("rows %v", got)
 	}
 }

@@ -298,6 +298,15 @@ func timestreamRole(op string) auth.Role {
 // newMQTTBroker builds the embedded MQTT broker from the mqtt section.
 func newMQTTBroker(cfg config.Config, app ingest.Appender, authn *auth.Authenticator, logger *slog.Logger) (*mqtt.Broker, error) {
 	opts := mqtt.Options{Listen: cfg.MQTT.Listen, Auth: authn, Logger: logger}
+	if cfg.Server.TLSCertFile != "" {
+		certs, err := auth.NewCertReloader(cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile, logger)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt tls: %w", err)
+		}
+		if opts.TLS, err = auth.TLSConfig(certs, cfg.Server.TLSClientCAFile); err != nil {
+			return nil, fmt.Errorf("mqtt tls: %w", err)
+		}
+	}
 	for _, t := range cfg.MQTT.Topics {
 		opts.Topics = append(opts.Topics, mqtt.Topic{Pattern: t.Pattern, Database: t.Database, Table: t.Table, Format: t.Format,
 			MeasureName: t.MeasureName, TimeField: t.TimeField, TimeUnit: t.TimeUnit, Dimensions: t.Dimensions})

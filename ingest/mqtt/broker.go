@@ -14,7 +14,8 @@
 // MQTT 5 client gets the reason code "payload format invalid" instead when
 // nothing of the payload was stored.
 //
-// Credentials are the server's: user name and password are an access key
+// The listener speaks TLS with the server's certificate when the server
+// has one. Credentials are the server's: user name and password are an access key
 // id and secret, or any user name with a bearer token as password. Role
 // write may publish, read may subscribe, admin both. With no credentials
 // configured the broker is open, as the HTTP router is.
@@ -22,6 +23,7 @@ package mqtt
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -49,6 +51,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the arrival time of messages; nil means time.Now.
 	Now func() time.Time
+	// TLS, when set, makes the listener MQTT over TLS (the server's
+	// certificate settings).
+	TLS *tls.Config
 }
 
 // Stats counts what the broker stored.
@@ -99,14 +104,14 @@ func New(app ingest.Appender, opts Options) (*Broker, error) {
 
 // Run serves MQTT on opts.Listen until ctx is done.
 func (b *Broker) Run(ctx context.Context) error {
-	b.tcp = listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.opts.Listen})
+	b.tcp = listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.opts.Listen, TLSConfig: b.opts.TLS})
 	if err := b.srv.AddListener(b.tcp); err != nil {
 		return fmt.Errorf("listen mqtt %s: %w", b.opts.Listen, err)
 	}
 	if err := b.srv.Serve(); err != nil {
 		return fmt.Errorf("serve mqtt: %w", err)
 	}
-	b.log.Info("mqtt broker listening", "addr", b.tcp.Address(), "topics", len(b.routes), "auth", !b.opts.Auth.Open())
+	b.log.Info("mqtt broker listening", "addr", b.tcp.Address(), "topics", len(b.routes), "auth", !b.opts.Auth.Open(), "tls", b.opts.TLS != nil)
 	<-ctx.Done()
 	if err := b.srv.Close(); err != nil {
 		return fmt.Errorf("close mqtt broker: %w", err)
