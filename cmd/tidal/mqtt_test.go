@@ -210,7 +210,7 @@ func TestMQTTTLS(t *testing.T) {
 
 	// A read-only subscriber over TLS.
 	got := make(chan string, 1)
-	sub := paho.NewClient(paho.NewClientOptions().AddBroker("tls://"+mqttAddr).SetClientID("tls-sub").
+	sub := paho.NewClient(paho.NewClientOptions().AddBroker("tls://" + mqttAddr).SetClientID("tls-sub").
 		SetUsername("grafana").SetPassword("gr-secret-3").SetTLSConfig(&tls.Config{RootCAs: f.ca.Pool()}).SetAutoReconnect(false))
 	if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("paho tls connect: %v", tok.Error())
