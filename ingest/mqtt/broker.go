@@ -93,7 +93,7 @@ func New(app ingest.Appender, opts Options) (*Broker, error) {
 		b.routes = append(b.routes, r)
 	}
 	b.srv = mochi.New(&mochi.Options{
-		Logger:       opts.Logger.With("component", "mqtt"),
+		Logger:       slog.New(minLevel{opts.Logger.Handler(), slog.LevelError}).With("component", "mqtt"),
 		Capabilities: mochi.NewDefaultServerCapabilities(),
 	})
 	if err := b.srv.AddHook(&hook{b: b}, nil); err != nil {
@@ -217,3 +217,20 @@ func (h *hook) OnPublish(cl *mochi.Client, pk packets.Packet) (packets.Packet, e
 	}
 	return pk, nil
 }
+
+// minLevel drops records below min: mochi-mqtt logs every client
+// disconnect as a warning.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler { return minLevel{h.Handler.WithGroup(name), h.min} }

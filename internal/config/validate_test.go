@@ -19,6 +19,10 @@ func TestValidate(t *testing.T) {
 		{"listen port zero", func(c *Config) { c.Server.Listen = "127.0.0.1:0" }, ""},
 		{"listen localhost", func(c *Config) { c.Server.Listen = "localhost:7490" }, ""},
 		{"listen ipv6 loopback", func(c *Config) { c.Server.Listen = "[::1]:7490" }, ""},
+		{"mqtt loopback without credentials", func(c *Config) { c.MQTT.Listen = "127.0.0.1:1883" }, ""},
+		{"mqtt network without credentials", func(c *Config) { c.MQTT.Listen = ":1883" },
+			`config: mqtt.listen: ":1883" is not a loopback address and no credentials are configured: add credentials or set server.insecure: true`},
+		{"mqtt not host:port", func(c *Config) { c.MQTT.Listen = "1883" }, `config: mqtt.listen: "1883" is not HOST:PORT`},
 		{
 			"listen everywhere without auth", func(c *Config) { c.Server.Listen = ":7490" },
 			`config: server.listen: ":7490" is not a loopback address and auth.access_keys and auth.bearer_tokens are empty: add credentials or set server.insecure: true to serve without authentication`,
