@@ -8,7 +8,9 @@
 // matches a configured pattern is decoded (JSON or line protocol), the
 // pattern's named segments becoming dimensions, and appended; the QoS 1
 // PUBACK (QoS 2 PUBREC) is written only after Append returned, so an
-// acknowledged message is durable. When Append fails the publish is not
+// acknowledged message is durable. Concurrent publishes share Appends (see
+// batcher), each publisher waiting for the one holding its records. When
+// Append fails the publish is not
 // acknowledged and the client resends it. A payload that cannot be decoded
 // is logged and counted, then acknowledged (resending it cannot help); an
 // MQTT 5 client gets the reason code "payload format invalid" instead when
@@ -73,6 +75,7 @@ type Broker struct {
 	tcp    *listeners.TCP
 	log    *slog.Logger
 	roles  sync.Map // *mochi.Client → auth.Role
+	batch  *batcher
 	Stats  Stats
 }
 
@@ -84,7 +87,7 @@ func New(app ingest.Appender, opts Options) (*Broker, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	b := &Broker{app: app, opts: opts, log: opts.Logger}
+	b := &Broker{app: app, opts: opts, log: opts.Logger, batch: newBatcher(app)}
 	for _, t := range opts.Topics {
 		r, err := compile(t)
 		if err != nil {
@@ -108,6 +111,13 @@ func (b *Broker) Run(ctx context.Context) error {
 	if err := b.srv.AddListener(b.tcp); err != nil {
 		return fmt.Errorf("listen mqtt %s: %w", b.opts.Listen, err)
 	}
+	// Two appenders: one Append runs while the next batch gathers.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(b.batch.run)
+	}
+	defer wg.Wait()
+	defer close(b.batch.stop)
 	if err := b.srv.Serve(); err != nil {
 		return fmt.Errorf("serve mqtt: %w", err)
 	}
@@ -194,16 +204,15 @@ func (h *hook) OnPublish(cl *mochi.Client, pk packets.Packet) (packets.Packet, e
 	batches, errs := r.decode(pk.Payload, dims, b.opts.Now())
 	stored := 0
 	for _, bt := range batches {
-		res, err := b.app.Append(context.Background(), r.Database, bt.table, bt.recs,
-			ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
+		n, rejected, err := b.batch.append(r.Database, bt.table, bt.recs)
 		if err != nil {
 			// Not acknowledged: the client resends (records are idempotent).
 			b.Stats.Failed.Add(1)
 			b.log.Warn("mqtt append", "topic", pk.TopicName, "table", r.Database+"."+bt.table, "err", err)
 			return pk, packets.ErrRejectPacket
 		}
-		stored += res.Total()
-		for _, rj := range res.Rejected {
+		stored += n
+		for _, rj := range rejected {
 			errs = append(errs, fmt.Sprintf("record %d: %s", rj.Index, rj.Reason))
 		}
 	}
