@@ -46,6 +46,15 @@ func needTool(t *testing.T, name, pkg string) string {
 // (NULL as "-").
 func sqlRows(t *testing.T, srv *server, sql string) [][]string {
 	t.Helper()
+	rows, err := sqlQuery(t, srv, sql)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return rows
+}
+
+// sqlQuery is sqlRows returning the query's error.
+func sqlQuery(t *testing.T, srv *server, sql string) ([][]string, error) {
 	q := timestreamquery.New(timestreamquery.Options{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("admin", "admin-secret-1", ""),
 		BaseEndpoint:      aws.String(srv.url()),
@@ -54,7 +63,7 @@ func sqlRows(t *testing.T, srv *server, sql string) [][]string {
 	})
 	out, err := q.Query(ctxT(t), &timestreamquery.QueryInput{QueryString: aws.String(sql)})
 	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
+		return nil, err
 	}
 	var rows [][]string
 	for _, r := range out.Rows {
@@ -68,7 +77,7 @@ func sqlRows(t *testing.T, srv *server, sql string) [][]string {
 		}
 		rows = append(rows, row)
 	}
-	return rows
+	return rows, nil
 }
 
 // TestInfluxWrite drives /write with the real influx CLI (Debian

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // mqttFixture is a tidal server with the embedded broker on.
@@ -36,6 +38,7 @@ mqtt:
     - {pattern: "factory/{site}/{line}/{device}/telemetry", database: iot, dimensions: [unit]}
     - {pattern: "agents/{agent}/influx", database: iot, format: lineproto, time_unit: s}
     - {pattern: "fleet/{device}/q1", database: iot, table: acked}
+    - {format: sparkplug, database: iot}
 `
 	if err := os.WriteFile(f.cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -240,5 +243,112 @@ func TestMQTTTLS(t *testing.T) {
 	}
 	if got := sqlRows(t, srv, `SELECT device, v FROM "iot"."secure"`); fmt.Sprint(got) != "[[s1 7.5]]" {
 		t.Fatalf("rows %v", got)
+	}
+}
+
+// spPayload encodes a Sparkplug B payload (sparkplug_b.proto field
+// numbers) with DOUBLE metrics given as name (may be empty), alias and
+// value.
+func spPayload(ts uint64, seq int64, metrics ...struct {
+	name  string
+	alias uint64
+	v     float64
+}) []byte {
+	b := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), ts)
+	for _, m := range metrics {
+		var mb []byte
+		if m.name != "" {
+			mb = protowire.AppendString(protowire.AppendTag(mb, 1, protowire.BytesType), m.name)
+		}
+		mb = protowire.AppendVarint(protowire.AppendTag(mb, 2, protowire.VarintType), m.alias)
+		mb = protowire.AppendVarint(protowire.AppendTag(mb, 4, protowire.VarintType), 10) // Double
+		mb = protowire.AppendFixed64(protowire.AppendTag(mb, 13, protowire.Fixed64Type), math.Float64bits(m.v))
+		b = protowire.AppendBytes(protowire.AppendTag(b, 2, protowire.BytesType), mb)
+	}
+	if seq >= 0 {
+		b = protowire.AppendVarint(protowire.AppendTag(b, 3, protowire.VarintType), uint64(seq))
+	}
+	return b
+}
+
+// TestMQTTSparkplug sends a Sparkplug B edge node's life through the
+// embedded broker: NBIRTH with aliases from mosquitto_pub, NDATA by alias
+// from paho (with a sequence gap), and NDEATH as the will of a
+// mosquitto_pub killed with SIGKILL.
+func TestMQTTSparkplug(t *testing.T) {
+	pub := needTool(t, "mosquitto_pub", "mosquitto-clients")
+	f := startMQTT(t)
+	host, port, _ := strings.Cut(f.mqttAddr, ":")
+	base := uint64(time.Now().Add(-time.Minute).UnixMilli())
+	type m = struct {
+		name  string
+		alias uint64
+		v     float64
+	}
+	birth := filepath.Join(t.TempDir(), "nbirth.bin")
+	if err := os.WriteFile(birth, spPayload(base, 0, m{"temp", 1, 20.5}, m{"pressure", 2, 1.25}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(pub, "-h", host, "-p", port, "-u", "device", "-P", "dev-secret-4", "-q", "1",
+		"-t", "spBv1.0/plant/NBIRTH/edge1", "-f", birth).CombinedOutput(); err != nil {
+		t.Fatalf("NBIRTH: %v %s", err, out)
+	}
+	c, err := f.paho(t, "device", "dev-secret-4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range [][]byte{
+		spPayload(base+1000, 1, m{"", 1, 21}, m{"", 2, 1.5}),
+		spPayload(base+2000, 3, m{"", 1, 22}), // seq 2 lost
+	} {
+		if tok := c.Publish("spBv1.0/plant/NDATA/edge1", 1, false, p); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("NDATA: %v", tok.Error())
+		}
+	}
+	// An edge node whose connection drops: the broker publishes its will,
+	// the NDEATH. mosquitto_pub -l stays connected while stdin is open.
+	will := exec.Command(pub, "-h", host, "-p", port, "-u", "device", "-P", "dev-secret-4", "-q", "1", "-l",
+		"-t", "agents/edge1/influx", "--will-topic", "spBv1.0/plant/NDEATH/edge1", "--will-qos", "1",
+		"--will-payload", string(spPayload(base+3000, -1)))
+	stdin, err := will.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := will.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(stdin, "alive v=1i %d\n", time.Now().Unix())
+	poll := func(sql, want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			rows, err := sqlQuery(t, f.srv, sql)
+			got := fmt.Sprint(rows, err)
+			if err == nil && fmt.Sprint(rows) == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: got %s, want %s", sql, got, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	poll(`SELECT count(*) FROM "iot"."alive"`, "[[1]]")
+	_ = will.Process.Kill()
+	_ = will.Wait()
+	poll(`SELECT measure_value::varchar FROM "iot"."sparkplug" WHERE measure_name = 'status' ORDER BY time DESC LIMIT 1`, "[[offline]]")
+
+	got := sqlRows(t, f.srv, `SELECT group_id, edge_node_id, measure_name, measure_value::double, measure_value::varchar FROM "iot"."sparkplug" ORDER BY time, measure_name`)
+	want := [][]string{
+		{"plant", "edge1", "pressure", "1.25", "-"}, {"plant", "edge1", "status", "-", "online"}, {"plant", "edge1", "temp", "20.5", "-"},
+		{"plant", "edge1", "pressure", "1.5", "-"}, {"plant", "edge1", "temp", "21.0", "-"},
+		{"plant", "edge1", "temp", "22.0", "-"},
+		{"plant", "edge1", "status", "-", "offline"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("sparkplug rows:\n got %v\nwant %v", got, want)
+	}
+	if !strings.Contains(f.srv.logs.String(), "seq 3 after 1") {
+		t.Errorf("the sequence gap was not logged:\n%s", f.srv.logs.String())
 	}
 }

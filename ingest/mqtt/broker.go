@@ -147,7 +147,7 @@ func (h *hook) ID() string { return "tidal" }
 
 func (h *hook) Provides(b byte) bool {
 	switch b {
-	case mochi.OnConnectAuthenticate, mochi.OnACLCheck, mochi.OnDisconnect, mochi.OnPublish:
+	case mochi.OnConnectAuthenticate, mochi.OnACLCheck, mochi.OnDisconnect, mochi.OnPublish, mochi.OnWillSent:
 		return true
 	}
 	return false
@@ -187,7 +187,20 @@ func (h *hook) OnPublish(cl *mochi.Client, pk packets.Packet) (packets.Packet, e
 	if cl.Net.Inline {
 		return pk, nil
 	}
-	b := h.b
+	return pk, h.b.store(cl, pk)
+}
+
+// OnWillSent stores a will message the broker published for a client that
+// went away (Sparkplug B's NDEATH and DDEATH are wills).
+func (h *hook) OnWillSent(cl *mochi.Client, pk packets.Packet) {
+	_ = h.b.store(cl, pk)
+}
+
+// store decodes and appends a publish on a configured topic. It returns
+// packets.ErrRejectPacket when the store failed (no acknowledgement),
+// packets.ErrPayloadFormatInvalid for an MQTT 5 QoS > 0 publish none of
+// whose payload could be stored, and nil otherwise.
+func (b *Broker) store(cl *mochi.Client, pk packets.Packet) error {
 	var dims []ingest.Dimension
 	var r *route
 	for _, rt := range b.routes {
@@ -198,10 +211,10 @@ func (h *hook) OnPublish(cl *mochi.Client, pk packets.Packet) (packets.Packet, e
 		}
 	}
 	if r == nil {
-		return pk, nil
+		return nil
 	}
 	b.Stats.Messages.Add(1)
-	batches, errs := r.decode(pk.Payload, dims, b.opts.Now())
+	batches, errs := r.decode(pk.TopicName, pk.Payload, dims, b.opts.Now())
 	stored := 0
 	for _, bt := range batches {
 		n, rejected, err := b.batch.append(r.Database, bt.table, bt.recs)
@@ -209,7 +222,7 @@ func (h *hook) OnPublish(cl *mochi.Client, pk packets.Packet) (packets.Packet, e
 			// Not acknowledged: the client resends (records are idempotent).
 			b.Stats.Failed.Add(1)
 			b.log.Warn("mqtt append", "topic", pk.TopicName, "table", r.Database+"."+bt.table, "err", err)
-			return pk, packets.ErrRejectPacket
+			return packets.ErrRejectPacket
 		}
 		stored += n
 		for _, rj := range rejected {
@@ -221,10 +234,10 @@ func (h *hook) OnPublish(cl *mochi.Client, pk packets.Packet) (packets.Packet, e
 		b.Stats.BadPayload.Add(int64(len(errs)))
 		b.log.Warn("mqtt payload refused", "topic", pk.TopicName, "client", cl.ID, "refused", len(errs), "stored", stored, "first", errs[0])
 		if stored == 0 && cl.Properties.ProtocolVersion == 5 && pk.FixedHeader.Qos > 0 {
-			return pk, packets.ErrPayloadFormatInvalid
+			return packets.ErrPayloadFormatInvalid
 		}
 	}
-	return pk, nil
+	return nil
 }
 
 // minLevel drops records below min: mochi-mqtt logs every client

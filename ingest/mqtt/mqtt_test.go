@@ -82,7 +82,7 @@ func TestDecodeJSON(t *testing.T) {
 		{`5`, nil, "want an object"},
 	}
 	for _, tt := range tests {
-		out, errs := r.decode([]byte(tt.payload), topic, now)
+		out, errs := r.decode("t", []byte(tt.payload), topic, now)
 		var recs []ingest.Record
 		for _, b := range out {
 			if b.table != "telemetry" {
@@ -104,7 +104,7 @@ func TestDecodeLineProtocol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, errs := r.decode([]byte("cpu,core=0 u=1 1700000000\nbad\nmem,agent=x v=1i 1\ncpu u=2"), []ingest.Dimension{{Name: "agent", Value: "a1"}}, now)
+	out, errs := r.decode("t", []byte("cpu,core=0 u=1 1700000000\nbad\nmem,agent=x v=1i 1\ncpu u=2"), []ingest.Dimension{{Name: "agent", Value: "a1"}}, now)
 	if len(errs) != 2 || !strings.HasPrefix(errs[0], "line 2:") || !strings.Contains(errs[1], `line 3: dimension "agent"`) {
 		t.Fatalf("errors %q", errs)
 	}
@@ -139,7 +139,7 @@ func FuzzDecodePayload(f *testing.F) {
 		if lineProto {
 			r = lp
 		}
-		out, _ := r.decode(payload, topic, now)
+		out, _ := r.decode("t", payload, topic, now)
 		for _, b := range out {
 			for i := range b.recs {
 				if reason := ingest.ValidateRecord(&b.recs[i]); reason != "" {
@@ -160,7 +160,7 @@ func BenchmarkDecodeJSON(b *testing.B) {
 	topic := []ingest.Dimension{{Name: "dev", Value: "d1"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		out, errs := r.decode(payload, topic, now)
+		out, errs := r.decode("t", payload, topic, now)
 		if len(out) != 1 || len(errs) != 0 {
 			b.Fatal(fmt.Sprint(errs))
 		}

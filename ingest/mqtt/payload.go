@@ -30,7 +30,8 @@ type Topic struct {
 	// Table receives the records; empty with line protocol means the line's
 	// measurement, and with JSON the last literal segment of the pattern.
 	Table string
-	// Format is FormatJSON (default) or FormatLineProto.
+	// Format is FormatJSON (default), FormatLineProto or FormatSparkplug
+	// (Pattern then defaults to spBv1.0/# and Table to sparkplug).
 	Format string
 	// MeasureName is the records' measure name; empty means the table.
 	MeasureName string
@@ -53,9 +54,18 @@ type route struct {
 	pattern Pattern
 	unit    int64
 	dims    map[string]bool
+	sp      *sparkplug // FormatSparkplug state
 }
 
 func compile(t Topic) (*route, error) {
+	if t.Format == FormatSparkplug {
+		if t.Pattern == "" {
+			t.Pattern = "spBv1.0/#"
+		}
+		if t.Table == "" {
+			t.Table = "sparkplug"
+		}
+	}
 	p, err := ParsePattern(t.Pattern)
 	if err != nil {
 		return nil, err
@@ -64,8 +74,12 @@ func compile(t Topic) (*route, error) {
 	if r.Format == "" {
 		r.Format = FormatJSON
 	}
-	if r.Format != FormatJSON && r.Format != FormatLineProto {
-		return nil, fmt.Errorf("topic %q: format %q: want json or lineproto", t.Pattern, t.Format)
+	switch r.Format {
+	case FormatJSON, FormatLineProto:
+	case FormatSparkplug:
+		r.sp = &sparkplug{}
+	default:
+		return nil, fmt.Errorf("topic %q: format %q: want json, lineproto or sparkplug", t.Pattern, t.Format)
 	}
 	if r.Database == "" {
 		return nil, fmt.Errorf("topic %q: database is required", t.Pattern)
@@ -106,7 +120,14 @@ type batch struct {
 // decode turns one message's payload into per-table batches. topicDims
 // are the pattern's named segments. Bad parts of the payload are reported
 // in errs; the good parts are kept.
-func (r *route) decode(payload []byte, topicDims []ingest.Dimension, now time.Time) (out []batch, errs []string) {
+func (r *route) decode(topic string, payload []byte, topicDims []ingest.Dimension, now time.Time) (out []batch, errs []string) {
+	if r.sp != nil {
+		recs, errs := r.sp.decode(topic, payload, now)
+		if len(recs) > 0 {
+			out = []batch{{table: r.Table, recs: recs}}
+		}
+		return out, errs
+	}
 	if r.Format == FormatLineProto {
 		pts, lerrs := lineproto.Decode(payload, lineproto.Options{Precision: r.unit, Now: func() time.Time { return now }, MeasureName: r.MeasureName})
 		for _, e := range lerrs {
