@@ -352,3 +352,120 @@ func TestMQTTSparkplug(t *testing.T) {
 		t.Errorf("the sequence gap was not logged:\n%s", f.srv.logs.String())
 	}
 }
+
+// startMosquitto runs Debian's mosquitto broker on addr (anonymous, no
+// persistence) until the test ends or the returned stop is called.
+func startMosquitto(t *testing.T, bin, addr string) (stop func()) {
+	t.Helper()
+	host, port, _ := strings.Cut(addr, ":")
+	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
+	if err := os.WriteFile(conf, []byte("listener "+port+" "+host+"\nallow_anonymous true\npersistence false\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-c", conf)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop = func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	t.Cleanup(stop)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return stop
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mosquitto not listening on %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestMQTTExternalBroker subscribes tidal to a real mosquitto with a
+// shared subscription, stores what mosquitto_pub publishes there, and
+// resumes after mosquitto is killed and restarted.
+func TestMQTTExternalBroker(t *testing.T) {
+	pub := needTool(t, "mosquitto_pub", "mosquitto-clients")
+	mosq, err := exec.LookPath("mosquitto")
+	if err != nil {
+		mosq = "/usr/sbin/mosquitto" // Debian's path, outside a user's PATH
+	}
+	if _, err := os.Stat(mosq); err != nil {
+		needTool(t, "mosquitto", "mosquitto")
+	}
+	brokerAddr := freeAddr(t)
+	stop := startMosquitto(t, mosq, brokerAddr)
+
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tidal.yaml")
+	conf := influxAuthConfig + `
+mqtt:
+  subscribe:
+    - broker: tcp://` + brokerAddr + `
+      client_id: tidal-test
+      share_group: tidal
+      topics:
+        - {pattern: "ext/{device}/data", database: iot, table: ext}
+`
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, filepath.Join(dir, "data"), "--config", cfg)
+	host, port, _ := strings.Cut(brokerAddr, ":")
+	publish := func(device string, ms int64, v float64) {
+		t.Helper()
+		out, err := exec.Command(pub, "-h", host, "-p", port, "-q", "1", "-t", "ext/"+device+"/data",
+			"-m", fmt.Sprintf(`{"time": %d, "v": %g}`, ms, v)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("mosquitto_pub: %v %s", err, out)
+		}
+	}
+	// waitFor publishes probes (a subscription may not exist yet, and
+	// mosquitto drops what nobody subscribed to) until device's rows
+	// reach n.
+	base := time.Now().Add(-time.Minute).UnixMilli()
+	probe := 0
+	waitFor := func(device string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			probe++
+			publish(device, base+int64(probe), float64(probe))
+			rows, err := sqlQuery(t, srv, `SELECT count(*) FROM "iot"."ext" WHERE device = '`+device+`'`)
+			if err == nil && len(rows) == 1 && rows[0][0] != "0" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("nothing from %s through mosquitto: %v %v\n%s", device, rows, err, srv.logs.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitFor("probe1")
+	for i := range 5 {
+		publish("d1", base+int64(i)*1000, float64(i)+0.5)
+	}
+	poll := func(sql, want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			rows, err := sqlQuery(t, srv, sql)
+			if err == nil && fmt.Sprint(rows) == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: got %v %v, want %s", sql, rows, err, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	poll(`SELECT count(*), sum(v) FROM "iot"."ext" WHERE device = 'd1'`, "[[5 12.5]]")
+
+	// The broker dies and comes back: tidal reconnects and subscribes again.
+	stop()
+	startMosquitto(t, mosq, brokerAddr)
+	waitFor("probe2")
+	publish("d2", base, 7)
+	poll(`SELECT count(*), sum(v) FROM "iot"."ext" WHERE device = 'd2'`, "[[1 7.0]]")
+}

@@ -215,6 +215,15 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		}
 		g.add(stageIntake, "mqtt", broker.Run)
 	}
+	for _, sub := range cfg.MQTT.Subscribe {
+		opts := mqtt.SourceOptions{Broker: sub.Broker, ClientID: sub.ClientID, Username: sub.Username, Password: sub.Password,
+			ShareGroup: sub.ShareGroup, Topics: mqttTopics(sub.Topics), Logger: logger}
+		src, err := mqtt.NewSource(mem, opts)
+		if err != nil {
+			return err
+		}
+		g.add(stageIntake, "mqtt source "+sub.Broker, src.Run)
+	}
 	g.add(stageStorage, "memstore", mem.Run)
 	g.add(stageStorage, "magnetic", mag.Run)
 	return g.run(ctx)
@@ -297,7 +306,7 @@ func timestreamRole(op string) auth.Role {
 
 // newMQTTBroker builds the embedded MQTT broker from the mqtt section.
 func newMQTTBroker(cfg config.Config, app ingest.Appender, authn *auth.Authenticator, logger *slog.Logger) (*mqtt.Broker, error) {
-	opts := mqtt.Options{Listen: cfg.MQTT.Listen, Auth: authn, Logger: logger}
+	opts := mqtt.Options{Listen: cfg.MQTT.Listen, Auth: authn, Logger: logger, Topics: mqttTopics(cfg.MQTT.Topics)}
 	if cfg.Server.TLSCertFile != "" {
 		certs, err := auth.NewCertReloader(cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile, logger)
 		if err != nil {
@@ -307,11 +316,17 @@ func newMQTTBroker(cfg config.Config, app ingest.Appender, authn *auth.Authentic
 			return nil, fmt.Errorf("mqtt tls: %w", err)
 		}
 	}
-	for _, t := range cfg.MQTT.Topics {
-		opts.Topics = append(opts.Topics, mqtt.Topic{Pattern: t.Pattern, Database: t.Database, Table: t.Table, Format: t.Format,
+	return mqtt.New(app, opts)
+}
+
+// mqttTopics converts configured topic mappings.
+func mqttTopics(ts []config.MQTTTopic) []mqtt.Topic {
+	var out []mqtt.Topic
+	for _, t := range ts {
+		out = append(out, mqtt.Topic{Pattern: t.Pattern, Database: t.Database, Table: t.Table, Format: t.Format,
 			MeasureName: t.MeasureName, TimeField: t.TimeField, TimeUnit: t.TimeUnit, Dimensions: t.Dimensions})
 	}
-	return mqtt.New(app, opts)
+	return out
 }
 
 // newAuthenticator builds the credential checker from auth.access_keys and

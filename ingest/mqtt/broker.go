@@ -213,31 +213,40 @@ func (b *Broker) store(cl *mochi.Client, pk packets.Packet) error {
 	if r == nil {
 		return nil
 	}
-	b.Stats.Messages.Add(1)
-	batches, errs := r.decode(pk.TopicName, pk.Payload, dims, b.opts.Now())
-	stored := 0
+	stored, bad, err := storeMessage(b.batch, &b.Stats, b.log, r, dims, pk.TopicName, pk.Payload, b.opts.Now(), cl.ID)
+	if err != nil {
+		return packets.ErrRejectPacket // not acknowledged: the client resends
+	}
+	if bad && stored == 0 && cl.Properties.ProtocolVersion == 5 && pk.FixedHeader.Qos > 0 {
+		return packets.ErrPayloadFormatInvalid
+	}
+	return nil
+}
+
+// storeMessage decodes one message of route r and appends its records
+// through batch. bad reports refused parts (logged and counted); a non-nil
+// error means the store failed and the message must not be acknowledged.
+func storeMessage(batch *batcher, st *Stats, log *slog.Logger, r *route, dims []ingest.Dimension, topic string, payload []byte, now time.Time, client string) (stored int, bad bool, err error) {
+	st.Messages.Add(1)
+	batches, errs := r.decode(topic, payload, dims, now)
 	for _, bt := range batches {
-		n, rejected, err := b.batch.append(r.Database, bt.table, bt.recs)
+		n, rejected, err := batch.append(r.Database, bt.table, bt.recs)
 		if err != nil {
-			// Not acknowledged: the client resends (records are idempotent).
-			b.Stats.Failed.Add(1)
-			b.log.Warn("mqtt append", "topic", pk.TopicName, "table", r.Database+"."+bt.table, "err", err)
-			return packets.ErrRejectPacket
+			st.Failed.Add(1)
+			log.Warn("mqtt append", "topic", topic, "table", r.Database+"."+bt.table, "err", err)
+			return stored, false, fmt.Errorf("append to %s.%s: %w", r.Database, bt.table, err)
 		}
 		stored += n
 		for _, rj := range rejected {
 			errs = append(errs, fmt.Sprintf("record %d: %s", rj.Index, rj.Reason))
 		}
 	}
-	b.Stats.Records.Add(int64(stored))
+	st.Records.Add(int64(stored))
 	if len(errs) > 0 {
-		b.Stats.BadPayload.Add(int64(len(errs)))
-		b.log.Warn("mqtt payload refused", "topic", pk.TopicName, "client", cl.ID, "refused", len(errs), "stored", stored, "first", errs[0])
-		if stored == 0 && cl.Properties.ProtocolVersion == 5 && pk.FixedHeader.Qos > 0 {
-			return packets.ErrPayloadFormatInvalid
-		}
+		st.BadPayload.Add(int64(len(errs)))
+		log.Warn("mqtt payload refused", "topic", topic, "client", client, "refused", len(errs), "stored", stored, "first", errs[0])
 	}
-	return nil
+	return stored, len(errs) > 0, nil
 }
 
 // minLevel drops records below min: mochi-mqtt logs every client

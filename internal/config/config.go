@@ -156,6 +156,22 @@ type MQTT struct {
 	Listen string `yaml:"listen"`
 	// Topics maps topic patterns to tables, first match wins.
 	Topics []MQTTTopic `yaml:"topics"`
+	// Subscribe lists external brokers to subscribe to (independent of
+	// Listen).
+	Subscribe []MQTTSubscribe `yaml:"subscribe"`
+}
+
+// MQTTSubscribe is a subscription to an external MQTT broker.
+type MQTTSubscribe struct {
+	// Broker URL: tcp://host:1883, ssl://host:8883.
+	Broker   string `yaml:"broker"`
+	ClientID string `yaml:"client_id"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// ShareGroup subscribes with $share/<group>/ so that tidal processes
+	// of one group split the messages.
+	ShareGroup string      `yaml:"share_group"`
+	Topics     []MQTTTopic `yaml:"topics"`
 }
 
 // MQTTTopic maps the messages of one topic pattern to records (see package
