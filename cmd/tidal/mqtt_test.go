@@ -34,6 +34,7 @@ func startMQTT(t *testing.T) *mqttFixture {
 		"    - {access_key_id: device, secret_access_key: dev-secret-4, role: write}\n  bearer_tokens:", 1) + `
 mqtt:
   listen: ` + f.mqttAddr + `
+  dead_letter: {database: iot, table: dead_letter}
   topics:
     - {pattern: "factory/{site}/{line}/{device}/telemetry", database: iot, dimensions: [unit]}
     - {pattern: "agents/{agent}/influx", database: iot, format: lineproto, time_unit: s}
@@ -142,6 +143,14 @@ func TestMQTTMosquittoPub(t *testing.T) {
 			{"a1", "0", "3.5", "2", ts(now)}, {"a1", "1", "4.5", "3", ts(now)},
 		}},
 	}
+	// The two bad payloads are in the dead-letter table.
+	tests = append(tests, struct {
+		sql  string
+		want [][]string
+	}{`SELECT source, topic, refused, reason, payload FROM "iot"."dead_letter" ORDER BY time`, [][]string{
+		{"mqtt", "factory/berlin/l1/press7/telemetry", "1", "decode JSON payload: invalid character 'o' in literal null (expecting 'u')", "not json"},
+		{"mqtt", "factory/berlin/l1/press7/telemetry", "1", `object 0: field "temp": arrays are not supported`, `{"temp": [1]}`},
+	}})
 	for _, tt := range tests {
 		if got := sqlRows(t, f.srv, tt.sql); fmt.Sprint(got) != fmt.Sprint(tt.want) {
 			t.Errorf("%s:\n got %v\nwant %v", tt.sql, got, tt.want)

@@ -217,7 +217,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	for _, sub := range cfg.MQTT.Subscribe {
 		opts := mqtt.SourceOptions{Broker: sub.Broker, ClientID: sub.ClientID, Username: sub.Username, Password: sub.Password,
-			ShareGroup: sub.ShareGroup, Topics: mqttTopics(sub.Topics), Logger: logger}
+			ShareGroup: sub.ShareGroup, Topics: mqttTopics(sub.Topics), Logger: logger, DeadLetter: mqttDeadLetter(cfg)}
 		src, err := mqtt.NewSource(mem, opts)
 		if err != nil {
 			return err
@@ -306,7 +306,7 @@ func timestreamRole(op string) auth.Role {
 
 // newMQTTBroker builds the embedded MQTT broker from the mqtt section.
 func newMQTTBroker(cfg config.Config, app ingest.Appender, authn *auth.Authenticator, logger *slog.Logger) (*mqtt.Broker, error) {
-	opts := mqtt.Options{Listen: cfg.MQTT.Listen, Auth: authn, Logger: logger, Topics: mqttTopics(cfg.MQTT.Topics)}
+	opts := mqtt.Options{Listen: cfg.MQTT.Listen, Auth: authn, Logger: logger, Topics: mqttTopics(cfg.MQTT.Topics), DeadLetter: mqttDeadLetter(cfg)}
 	if cfg.Server.TLSCertFile != "" {
 		certs, err := auth.NewCertReloader(cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile, logger)
 		if err != nil {
@@ -317,6 +317,14 @@ func newMQTTBroker(cfg config.Config, app ingest.Appender, authn *auth.Authentic
 		}
 	}
 	return mqtt.New(app, opts)
+}
+
+// mqttDeadLetter returns the configured dead-letter table, or nil.
+func mqttDeadLetter(cfg config.Config) *mqtt.DeadLetter {
+	if cfg.MQTT.DeadLetter.Table == "" {
+		return nil
+	}
+	return &mqtt.DeadLetter{Database: cfg.MQTT.DeadLetter.Database, Table: cfg.MQTT.DeadLetter.Table}
 }
 
 // mqttTopics converts configured topic mappings.

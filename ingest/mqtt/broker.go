@@ -26,11 +26,14 @@ package mqtt
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -56,6 +59,17 @@ type Options struct {
 	// TLS, when set, makes the listener MQTT over TLS (the server's
 	// certificate settings).
 	TLS *tls.Config
+	// DeadLetter, when set, receives a record for every message with a
+	// refused payload or records.
+	DeadLetter *DeadLetter
+}
+
+// DeadLetter is the table refused messages are recorded in: one
+// multi-measure record per message, dimensions source (mqtt) and topic,
+// measures reason, refused (how many parts) and payload (the first 1 KiB,
+// base64 when not UTF-8).
+type DeadLetter struct {
+	Database, Table string
 }
 
 // Stats counts what the broker stored.
@@ -213,7 +227,7 @@ func (b *Broker) store(cl *mochi.Client, pk packets.Packet) error {
 	if r == nil {
 		return nil
 	}
-	stored, bad, err := storeMessage(b.batch, &b.Stats, b.log, r, dims, pk.TopicName, pk.Payload, b.opts.Now(), cl.ID)
+	stored, bad, err := storeMessage(b.batch, &b.Stats, b.log, b.opts.DeadLetter, r, dims, pk.TopicName, pk.Payload, b.opts.Now(), cl.ID)
 	if err != nil {
 		return packets.ErrRejectPacket // not acknowledged: the client resends
 	}
@@ -226,7 +240,7 @@ func (b *Broker) store(cl *mochi.Client, pk packets.Packet) error {
 // storeMessage decodes one message of route r and appends its records
 // through batch. bad reports refused parts (logged and counted); a non-nil
 // error means the store failed and the message must not be acknowledged.
-func storeMessage(batch *batcher, st *Stats, log *slog.Logger, r *route, dims []ingest.Dimension, topic string, payload []byte, now time.Time, client string) (stored int, bad bool, err error) {
+func storeMessage(batch *batcher, st *Stats, log *slog.Logger, dl *DeadLetter, r *route, dims []ingest.Dimension, topic string, payload []byte, now time.Time, client string) (stored int, bad bool, err error) {
 	st.Messages.Add(1)
 	batches, errs := r.decode(topic, payload, dims, now)
 	for _, bt := range batches {
@@ -245,8 +259,41 @@ func storeMessage(batch *batcher, st *Stats, log *slog.Logger, r *route, dims []
 	if len(errs) > 0 {
 		st.BadPayload.Add(int64(len(errs)))
 		log.Warn("mqtt payload refused", "topic", topic, "client", client, "refused", len(errs), "stored", stored, "first", errs[0])
+		if dl != nil {
+			rec := deadLetterRecord(topic, errs, payload, now)
+			if _, rejected, err := batch.append(dl.Database, dl.Table, []ingest.Record{rec}); err != nil || len(rejected) > 0 {
+				log.Warn("mqtt dead letter", "table", dl.Database+"."+dl.Table, "err", err, "rejected", rejected)
+			}
+		}
 	}
 	return stored, len(errs) > 0, nil
+}
+
+// deadLetterRecord is the dead-letter record of a message, within the
+// record size limits.
+func deadLetterRecord(topic string, errs []string, payload []byte, now time.Time) ingest.Record {
+	trunc := func(s string, n int) string {
+		s = strings.ToValidUTF8(s, "?")
+		for len(s) > n {
+			_, size := utf8.DecodeLastRuneInString(s)
+			s = s[:len(s)-size]
+		}
+		return s
+	}
+	body := string(payload)
+	if !utf8.Valid(payload) {
+		body = "base64:" + base64.StdEncoding.EncodeToString(payload[:min(len(payload), 720)])
+	}
+	return ingest.Record{
+		Time:        now.UnixNano(),
+		Dimensions:  []ingest.Dimension{{Name: "source", Value: "mqtt"}, {Name: "topic", Value: trunc(topic, 400)}},
+		MeasureName: "dead_letter",
+		Measures: []ingest.Measure{
+			{Name: "reason", Value: ingest.String(trunc(errs[0], 400))},
+			{Name: "refused", Value: ingest.Int(int64(len(errs)))},
+			{Name: "payload", Value: ingest.String(trunc(body, 1024))},
+		},
+	}
 }
 
 // minLevel drops records below min: mochi-mqtt logs every client

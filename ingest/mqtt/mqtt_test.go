@@ -166,3 +166,25 @@ func BenchmarkDecodeJSON(b *testing.B) {
 		}
 	}
 }
+
+func TestDeadLetterRecord(t *testing.T) {
+	long := strings.Repeat("é", 3000)
+	for _, tc := range []struct {
+		topic, reason string
+		payload       []byte
+		wantPayload   string
+	}{
+		{"a/b", "bad", []byte("not json"), "not json"},
+		{long, long, []byte(long), ""},
+		{"a/b", "bad", []byte{0xff, 0x00, 0x01}, "base64:/wAB"},
+		{"a/b", "bad", make([]byte, 5000), ""},
+	} {
+		rec := deadLetterRecord(tc.topic, []string{tc.reason, "second"}, tc.payload, now)
+		if reason := ingest.ValidateRecord(&rec); reason != "" {
+			t.Errorf("%.20q: invalid dead-letter record: %s", tc.topic, reason)
+		}
+		if rec.Measures[1].Value.Int() != 2 || tc.wantPayload != "" && rec.Measures[2].Value.Str != tc.wantPayload {
+			t.Errorf("%.20q: measures %+v", tc.topic, rec.Measures)
+		}
+	}
+}

@@ -26,6 +26,8 @@ type SourceOptions struct {
 	Topics []Topic
 	Logger *slog.Logger
 	Now    func() time.Time
+	// DeadLetter is as for the embedded broker.
+	DeadLetter *DeadLetter
 }
 
 // Source subscribes at QoS 1 to its topics' filters on an external broker
@@ -123,7 +125,7 @@ func (s *Source) handler(r *route) paho.MessageHandler {
 			m.Ack() // overlapping filters: another route's message
 			return
 		}
-		if _, _, err := storeMessage(s.batch, &s.Stats, s.log, r, dims, m.Topic(), m.Payload(), s.opts.Now(), s.opts.Broker); err != nil {
+		if _, _, err := storeMessage(s.batch, &s.Stats, s.log, s.opts.DeadLetter, r, dims, m.Topic(), m.Payload(), s.opts.Now(), s.opts.Broker); err != nil {
 			return // not acknowledged: redelivered when the session resumes
 		}
 		m.Ack()

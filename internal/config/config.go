@@ -159,6 +159,15 @@ type MQTT struct {
 	// Subscribe lists external brokers to subscribe to (independent of
 	// Listen).
 	Subscribe []MQTTSubscribe `yaml:"subscribe"`
+	// DeadLetter, when its table is set, records every message with a
+	// refused payload (topic, reason, payload).
+	DeadLetter MQTTDeadLetter `yaml:"dead_letter"`
+}
+
+// MQTTDeadLetter names the dead-letter table of MQTT messages.
+type MQTTDeadLetter struct {
+	Database string `yaml:"database"`
+	Table    string `yaml:"table"`
 }
 
 // MQTTSubscribe is a subscription to an external MQTT broker.

@@ -50,6 +50,9 @@ func (c *Config) Validate() error {
 	} else if !c.AuthEnabled() && !c.Server.Insecure && !isLoopback(host) {
 		bad("server.listen", "%q is not a loopback address and auth.access_keys and auth.bearer_tokens are empty: add credentials or set server.insecure: true to serve without authentication", c.Server.Listen)
 	}
+	if (c.MQTT.DeadLetter.Table == "") != (c.MQTT.DeadLetter.Database == "") {
+		bad("mqtt.dead_letter", "database and table must be set together")
+	}
 	if c.MQTT.Listen != "" {
 		host, _, err := net.SplitHostPort(c.MQTT.Listen)
 		switch {
