@@ -179,6 +179,22 @@ func TestInfluxWrite(t *testing.T) {
 		resp.Body.Close()
 	}
 
+	// The line counters: 6 lines stored, 2 refused (the partial write's and
+	// the v2 bad line).
+	req, _ := http.NewRequest("GET", srv.url()+"/metrics", nil)
+	req.SetBasicAuth("admin", "admin-secret-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`tidal_lineproto_lines_total{result="stored"} 6`, `tidal_lineproto_lines_total{result="refused"} 2`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+
 	ts := now.UTC().Format("2006-01-02 15:04:05.000000000")
 	tests := []struct {
 		sql  string

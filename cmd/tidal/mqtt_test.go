@@ -3,8 +3,10 @@ package main
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
 	"math"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,6 +144,21 @@ func TestMQTTMosquittoPub(t *testing.T) {
 		{`SELECT agent, core, usage, n, time FROM "iot"."cpu" ORDER BY core`, [][]string{
 			{"a1", "0", "3.5", "2", ts(now)}, {"a1", "1", "4.5", "3", ts(now)},
 		}},
+	}
+	// The counters: 6 messages on configured topics, 4 stored as 6 records, 2 refused.
+	req, _ := http.NewRequest("GET", f.srv.url()+"/metrics", nil)
+	req.SetBasicAuth("admin", "admin-secret-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`tidal_mqtt_messages_total{source="broker"} 6`, `tidal_mqtt_records_total{source="broker"} 6`,
+		`tidal_mqtt_refused_total{source="broker"} 2`, `tidal_mqtt_append_failures_total{source="broker"} 0`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 	// The two bad payloads are in the dead-letter table.
 	tests = append(tests, struct {

@@ -178,7 +178,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		MaxSamples: int(cfg.Query.MaxSamples), Timeout: cfg.Query.Timeout, Version: version,
 		TenantHeader: cfg.Prometheus.TenantHeader, Logger: logger, Registerer: reg,
 	})
-	influx := lineproto.NewHandler(mem, lineproto.HTTPOptions{MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Version: version, Logger: logger})
+	influx := lineproto.NewHandler(mem, lineproto.HTTPOptions{MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Version: version, Logger: logger, Registerer: reg})
 	promRead := promapi.NewReadHandler(promQ)
 	promRead.TenantHeader = cfg.Prometheus.TenantHeader
 
@@ -213,6 +213,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		if err != nil {
 			return err
 		}
+		reg.MustRegister(broker.Stats.Collectors("broker")...)
 		g.add(stageIntake, "mqtt", broker.Run)
 	}
 	for _, sub := range cfg.MQTT.Subscribe {
@@ -222,6 +223,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		if err != nil {
 			return err
 		}
+		reg.MustRegister(src.Stats.Collectors(sub.Broker)...)
 		g.add(stageIntake, "mqtt source "+sub.Broker, src.Run)
 	}
 	g.add(stageStorage, "memstore", mem.Run)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 )
@@ -27,6 +29,8 @@ type HTTPOptions struct {
 	Logger  *slog.Logger
 	// Now is the clock for lines without a timestamp; nil means time.Now.
 	Now func() time.Time
+	// Registerer, when set, gets the handler's metrics.
+	Registerer prometheus.Registerer
 }
 
 // Handler serves InfluxDB's write API: POST /write (1.x: db, rp,
@@ -41,8 +45,9 @@ type HTTPOptions struct {
 // storage failure gets 503 and nothing of the body may be assumed stored.
 // Credentials are the auth layer's (register with auth.Router.HandleInflux).
 type Handler struct {
-	app  ingest.Appender
-	opts HTTPOptions
+	app   ingest.Appender
+	opts  HTTPOptions
+	lines *prometheus.CounterVec // by result: stored, refused
 }
 
 // NewHandler returns a Handler writing through app.
@@ -56,7 +61,14 @@ func NewHandler(app ingest.Appender, opts HTTPOptions) *Handler {
 	if opts.Version == "" {
 		opts.Version = "tidal"
 	}
-	return &Handler{app: app, opts: opts}
+	h := &Handler{app: app, opts: opts}
+	h.lines = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tidal_lineproto_lines_total", Help: "InfluxDB line protocol lines by result (stored, refused).",
+	}, []string{"result"})
+	if opts.Registerer != nil {
+		opts.Registerer.MustRegister(h.lines)
+	}
+	return h
 }
 
 // WriteV1 serves POST /write.
@@ -142,6 +154,8 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, db, precision st
 		return
 	}
 	lineErrs = mergeErrors(lineErrs, refused)
+	h.lines.WithLabelValues("stored").Add(float64(len(points) - len(refused)))
+	h.lines.WithLabelValues("refused").Add(float64(len(lineErrs)))
 	if len(lineErrs) > 0 {
 		first := lineErrs[0]
 		total := len(points) + len(lineErrs) - len(refused)

@@ -38,6 +38,7 @@ import (
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/internal/auth"
@@ -313,4 +314,19 @@ func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{h.Handler.WithGroup(name), h.min}
+}
+
+// Collectors exports the counters as Prometheus metrics, labelled with
+// source (the embedded broker or an external broker's URL).
+func (s *Stats) Collectors(source string) []prometheus.Collector {
+	c := func(name, help string, v *atomic.Int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: prometheus.Labels{"source": source}},
+			func() float64 { return float64(v.Load()) })
+	}
+	return []prometheus.Collector{
+		c("tidal_mqtt_messages_total", "MQTT messages on a configured topic.", &s.Messages),
+		c("tidal_mqtt_records_total", "Records stored from MQTT messages.", &s.Records),
+		c("tidal_mqtt_refused_total", "Refused MQTT payloads and records (logged, dead-lettered).", &s.BadPayload),
+		c("tidal_mqtt_append_failures_total", "MQTT messages not acknowledged because the store failed.", &s.Failed),
+	}
 }
