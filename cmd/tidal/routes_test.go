@@ -102,7 +102,7 @@ func testRouter(t *testing.T, cfg config.Config) *auth.Router {
 	prom := promapi.New(nil, promapi.Options{})
 	rt := auth.NewRouter(a, nil)
 	registerRoutes(rt, cfg, routeHandlers{
-		remoteWrite: stub, remoteRead: stub, influxV1: stub, influxV2: stub, ping: healthz(), health: healthz(), aws: stub, metrics: stub, flush: stub, parts: stub,
+		remoteWrite: stub, remoteRead: stub, influxV1: stub, influxV2: stub, ping: stub, health: stub, aws: stub, metrics: stub, flush: stub, parts: stub,
 		pprofIndex: stub, pprofProfile: stub, pprofTrace: stub, index: stub, healthz: healthz(),
 		promAPI: func(m promapi.Mux) { prom.Register(stubMux{m, stub}) },
 		awsOps:  append(tq.Operations(), tw.Operations()...),
