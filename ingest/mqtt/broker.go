@@ -83,7 +83,6 @@ type Stats struct {
 
 // Broker is the embedded MQTT broker.
 type Broker struct {
-	app    ingest.Appender
 	opts   Options
 	routes []*route
 	srv    *mochi.Server
@@ -102,7 +101,7 @@ func New(app ingest.Appender, opts Options) (*Broker, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	b := &Broker{app: app, opts: opts, log: opts.Logger, batch: newBatcher(app)}
+	b := &Broker{opts: opts, log: opts.Logger, batch: newBatcher(app)}
 	for _, t := range opts.Topics {
 		r, err := compile(t)
 		if err != nil {

@@ -37,7 +37,6 @@ type SourceOptions struct {
 // are retried with backoff (1s up to 30s) and subscriptions renewed on
 // every reconnect.
 type Source struct {
-	app    ingest.Appender
 	opts   SourceOptions
 	routes []*route
 	batch  *batcher
@@ -59,7 +58,7 @@ func NewSource(app ingest.Appender, opts SourceOptions) (*Source, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Source{app: app, opts: opts, batch: newBatcher(app), log: opts.Logger.With("mqtt_broker", opts.Broker)}
+	s := &Source{opts: opts, batch: newBatcher(app), log: opts.Logger.With("mqtt_broker", opts.Broker)}
 	for _, t := range opts.Topics {
 		r, err := compile(t)
 		if err != nil {
