@@ -169,7 +169,7 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, db, precision st
 // readBody reads the body, gunzipping it when Content-Encoding says gzip,
 // within MaxBodyBytes.
 func (h *Handler) readBody(r *http.Request) ([]byte, int, error) {
-	var rd io.Reader = io.LimitReader(r.Body, h.opts.MaxBodyBytes+1)
+	rd := io.LimitReader(r.Body, h.opts.MaxBodyBytes+1)
 	switch enc := r.Header.Get("Content-Encoding"); enc {
 	case "", "identity":
 	case "gzip":

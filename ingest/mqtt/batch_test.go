@@ -61,7 +61,7 @@ func TestBatcher(t *testing.T) {
 					errs <- fmt.Errorf("publisher %d: no error from a failing Append", p)
 				}
 			case err != nil || n != 2 || len(rejected) != 1 || rejected[0].Index != 1 || rejected[0].Reason != fmt.Sprintf("negative %v", -float64(p+1)):
-				errs <- fmt.Errorf("publisher %d: stored %d rejected %+v err %v", p, n, rejected, err)
+				errs <- fmt.Errorf("publisher %d: stored %d rejected %+v err %w", p, n, rejected, err)
 			}
 		})
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // SourceOptions configures a Source: a subscription to an external broker
-// (mosquitto, EMQX, AWS IoT Core).
+// (EMQX, AWS IoT Core or any MQTT 3.1.1 broker).
 type SourceOptions struct {
 	// Broker is the broker URL: tcp://host:1883, ssl://host:8883, ws://...
 	Broker             string
