@@ -85,7 +85,7 @@ func (f *mqttFixture) paho(t *testing.T, user, pass string) (paho.Client, error)
 }
 
 // TestMQTTMosquittoPub publishes JSON and line protocol with Debian's
-// mosquitto_pub (MQTT 3.1.1 and 5) to the embedded broker and reads the
+// mosquitto_pub (MQTT 3.1.1 and 5) to the embedded broker and reads the //nolint:misspell
 // records back with SQL; wrong passwords and read keys cannot publish, and
 // a bad payload leaves the broker running.
 func TestMQTTMosquittoPub(t *testing.T) {
@@ -112,7 +112,7 @@ func TestMQTTMosquittoPub(t *testing.T) {
 		t.Fatalf("mosquitto_pub line protocol: %v %s", err, out)
 	}
 	// Refused: wrong password; a read key publishing (3.1.1 disconnects,
-	// so mosquitto_pub fails or the message is dropped; either way nothing
+	// so mosquitto_pub fails or the message is dropped; either way nothing //nolint:misspell
 	// is stored).
 	if out, err := run("device", "wrong", "-t", "factory/berlin/l1/press7/telemetry", "-m", `{"temp": 99}`); err == nil || !strings.Contains(out, "not authorised") {
 		t.Fatalf("wrong password: %v %s", err, out)
@@ -208,7 +208,7 @@ func TestMQTTQoS1Durable(t *testing.T) {
 	}
 }
 
-// TestMQTTTLS runs the broker with the server's certificate: mosquitto_pub
+// TestMQTTTLS runs the broker with the server's certificate: mosquitto_pub //nolint:misspell
 // publishes over TLS trusting the test CA, a paho subscriber with a read
 // key receives the message, and a plain-text connection is refused.
 func TestMQTTTLS(t *testing.T) {
@@ -298,9 +298,9 @@ func spPayload(ts uint64, seq int64, metrics ...struct {
 }
 
 // TestMQTTSparkplug sends a Sparkplug B edge node's life through the
-// embedded broker: NBIRTH with aliases from mosquitto_pub, NDATA by alias
+// embedded broker: NBIRTH with aliases from mosquitto_pub, NDATA by alias //nolint:misspell
 // from paho (with a sequence gap), and NDEATH as the will of a
-// mosquitto_pub killed with SIGKILL.
+// mosquitto_pub killed with SIGKILL. //nolint:misspell
 func TestMQTTSparkplug(t *testing.T) {
 	pub := needTool(t, "mosquitto_pub", "mosquitto-clients")
 	f := startMQTT(t)
@@ -332,7 +332,7 @@ func TestMQTTSparkplug(t *testing.T) {
 		}
 	}
 	// An edge node whose connection drops: the broker publishes its will,
-	// the NDEATH. mosquitto_pub -l stays connected while stdin is open.
+	// the NDEATH. mosquitto_pub -l stays connected while stdin is open. //nolint:misspell
 	will := exec.Command(pub, "-h", host, "-p", port, "-u", "device", "-P", "dev-secret-4", "-q", "1", "-l",
 		"-t", "agents/edge1/influx", "--will-topic", "spBv1.0/plant/NDEATH/edge1", "--will-qos", "1",
 		"--will-payload", string(spPayload(base+3000, -1)))
@@ -379,7 +379,7 @@ func TestMQTTSparkplug(t *testing.T) {
 	}
 }
 
-// startMosquitto runs Debian's mosquitto broker on addr (anonymous, no
+// startMosquitto runs Debian's mosquitto broker on addr (anonymous, no //nolint:misspell
 // persistence) until the test ends or the returned stop is called.
 func startMosquitto(t *testing.T, bin, addr string) (stop func()) {
 	t.Helper()
@@ -408,9 +408,9 @@ func startMosquitto(t *testing.T, bin, addr string) (stop func()) {
 	}
 }
 
-// TestMQTTExternalBroker subscribes tidal to a real mosquitto with a
-// shared subscription, stores what mosquitto_pub publishes there, and
-// resumes after mosquitto is killed and restarted.
+// TestMQTTExternalBroker subscribes tidal to a real mosquitto with a //nolint:misspell
+// shared subscription, stores what mosquitto_pub publishes there, and //nolint:misspell
+// resumes after mosquitto is killed and restarted. //nolint:misspell
 func TestMQTTExternalBroker(t *testing.T) {
 	pub := needTool(t, "mosquitto_pub", "mosquitto-clients")
 	mosq, err := exec.LookPath("mosquitto")
@@ -448,7 +448,7 @@ mqtt:
 		}
 	}
 	// waitFor publishes probes (a subscription may not exist yet, and
-	// mosquitto drops what nobody subscribed to) until device's rows
+	// mosquitto drops what nobody subscribed to) until device's rows //nolint:misspell
 	// reach n.
 	base := time.Now().Add(-time.Minute).UnixMilli()
 	probe := 0
