@@ -63,7 +63,7 @@ func (c *fakeClock) Set(t time.Time) {
 // SQL engine, the scheduler and the Query API behind an HTTP server, and an
 // AWS SDK client pointed at it.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	clock  *fakeClock
 	cat    *catalog.Catalog
@@ -77,7 +77,7 @@ type env struct {
 
 // newEnv opens an env over dir; opts fills the scheduler's options
 // (Querier, Appender, Dir, clock and registry are set here).
-func newEnv(t *testing.T, dir string, clock *fakeClock, opts Options) *env {
+func newEnv(t testing.TB, dir string, clock *fakeClock, opts Options) *env {
 	t.Helper()
 	e := &env{t: t, dir: dir, clock: clock, reg: prometheus.NewRegistry()}
 	var err error

@@ -385,7 +385,10 @@ func (s *Scheduler) runJob(ctx context.Context, j job) error {
 		}
 	}
 	e.LastRunSummary = &sum
+	e.Runs++
+	e.RecordsWritten += sum.ExecutionStats.RecordsIngested
 	if sum.Failed() {
+		e.Failures++
 		e.RecentlyFailedRuns = append([]RunSummary{sum}, e.RecentlyFailedRuns...)
 		if len(e.RecentlyFailedRuns) > s.opts.RecentFailures {
 			e.RecentlyFailedRuns = e.RecentlyFailedRuns[:s.opts.RecentFailures]

@@ -34,6 +34,10 @@ type entry struct {
 	// Pending are manual runs (ExecuteScheduledQuery) not yet done, in
 	// request order.
 	Pending []pendingRun `json:"Pending,omitempty"`
+	// Totals over the query's life, for tidal admin scheduled.
+	Runs           int64 `json:"Runs,omitempty"`
+	Failures       int64 `json:"Failures,omitempty"`
+	RecordsWritten int64 `json:"RecordsWritten,omitempty"`
 }
 
 type pendingRun struct {

@@ -33,6 +33,7 @@ import (
 	"github.com/tidaldb/tidal/query/promapi"
 	"github.com/tidaldb/tidal/query/scan"
 	"github.com/tidaldb/tidal/query/timestreamapi"
+	"github.com/tidaldb/tidal/scheduled"
 )
 
 func serverCmd(args []string, stderr io.Writer) int {
@@ -159,12 +160,24 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 			logger.Error("close query api", "err", err)
 		}
 	}()
+	sched, err := scheduled.Open(scheduled.Options{Dir: filepath.Join(cfg.Server.DataDir, "scheduled"),
+		Querier: scheduled.EngineQuerier{Engine: engine}, Appender: mem, Tables: cat, Region: cfg.Auth.Region,
+		Logger: logger, Registerer: reg})
+	if err != nil {
+		return fmt.Errorf("open scheduled queries: %w", err)
+	}
+	for _, op := range sched.Operations() {
+		tq.Handle(op, sched.Serve)
+	}
 	router := &awsRouter{logger: logger, maxBody: int64(cfg.Server.MaxRequestBytes), ops: map[string]awsOp{}}
 	for _, op := range tq.Operations() {
 		router.ops[op] = tq.Serve
 	}
 	for _, op := range tw.Operations() {
 		router.ops[op] = tw.Serve
+	}
+	for _, op := range scheduled.TagOperations { // Scheduled-query ARNs; the rest go on to the write API.
+		router.ops[op] = sched.TagHandler(router.ops[op])
 	}
 	if cfg.VerifySignatures() {
 		router.verifier = &sigv4.Verifier{Creds: creds, Service: "timestream"}
@@ -188,6 +201,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	adm := &admin{mem: mem, mag: mag}
 	mux.HandleFunc("POST /api/v1/admin/flush", adm.flush)
 	mux.HandleFunc("GET /api/v1/admin/parts", adm.parts)
+	mux.Handle("GET /api/v1/admin/scheduled", sched.AdminHandler())
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
@@ -211,6 +225,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// The scheduler stops (and finishes its run) before the memstore closes.
+	schedCtx, stopSched := context.WithCancel(ctx)
+	schedDone := make(chan error, 1)
+	go func() { schedDone <- sched.Run(schedCtx) }()
+	defer func() { stopSched(); <-schedDone }()
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("tidal listening", "addr", ln.Addr().String(), "data_dir", cfg.Server.DataDir,
