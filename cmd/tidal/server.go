@@ -162,7 +162,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}()
 	sched, err := scheduled.Open(scheduled.Options{Dir: filepath.Join(cfg.Server.DataDir, "scheduled"),
 		Querier: scheduled.EngineQuerier{Engine: engine}, Appender: mem, Tables: cat, Region: cfg.Auth.Region,
-		Logger: logger, Registerer: reg})
+		MissedRuns: cfg.Scheduled.MissedRuns, MaxCatchUp: cfg.Scheduled.MaxCatchUp,
+		NotificationURL: cfg.Scheduled.NotificationURL, Logger: logger, Registerer: reg})
 	if err != nil {
 		return fmt.Errorf("open scheduled queries: %w", err)
 	}
