@@ -2,8 +2,13 @@ package scheduled
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +18,9 @@ import (
 	tsq "github.com/aws/aws-sdk-go-v2/service/timestreamquery"
 	"github.com/aws/aws-sdk-go-v2/service/timestreamquery/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/internal/awsjson"
 )
 
 func apiErrorCode(err error) string {
@@ -205,4 +213,104 @@ func TestCreateValidation(t *testing.T) {
 	if got := e.sched.List(); len(got) != 0 {
 		t.Fatalf("%d queries stored after failed creates", len(got))
 	}
+}
+
+// TestTagHandler checks that the tagging operations serve scheduled-query
+// ARNs and pass every other resource on to the next handler (the Write
+// API's tagging of databases and tables).
+func TestTagHandler(t *testing.T) {
+	e := newEnv(t, t.TempDir(), &fakeClock{t: t0}, Options{})
+	e.devops(1, 1)
+	out, err := e.client.CreateScheduledQuery(context.Background(), rollupInput("tagged"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var passed []string
+	h := e.sched.TagHandler(func(w http.ResponseWriter, _ *http.Request, op string, body []byte) {
+		passed = append(passed, op+" "+string(body))
+		w.WriteHeader(http.StatusTeapot)
+	})
+	call := func(op, body string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h(rec, httptest.NewRequest(http.MethodPost, "/", nil), op, []byte(body))
+		return rec
+	}
+	arn := aws.ToString(out.Arn)
+	if rec := call("TagResource", `{"ResourceARN":"`+arn+`","Tags":[{"Key":"k","Value":"v"}]}`); rec.Code != http.StatusOK {
+		t.Fatalf("tag: %d %s", rec.Code, rec.Body)
+	}
+	rec := call("ListTagsForResource", `{"ResourceARN":"`+arn+`"}`)
+	if rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != `{"Tags":[{"Key":"k","Value":"v"}]}` {
+		t.Fatalf("list: %d %s", rec.Code, rec.Body)
+	}
+	dbARN := `{"ResourceARN":"arn:aws:timestream:us-east-1:000000000000:database/devops"}`
+	if rec := call("ListTagsForResource", dbARN); rec.Code != http.StatusTeapot || len(passed) != 1 || passed[0] != "ListTagsForResource "+dbARN {
+		t.Fatalf("database ARN: %d, passed %v", rec.Code, passed)
+	}
+	rec = call("UntagResource", `{"ResourceARN":"`+arn+`x","TagKeys":["k"]}`)
+	if rec.Code != http.StatusBadRequest || rec.Header().Get("X-Amzn-ErrorType") != "ResourceNotFoundException" {
+		t.Fatalf("unknown scheduled query: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// FuzzServe sends arbitrary bodies to every operation: each answers with
+// a response or an AWS error, never a panic or an error of another kind.
+func FuzzServe(f *testing.F) {
+	e := newEnv(f, f.TempDir(), &fakeClock{t: t0}, Options{})
+	e.devops(1, 1)
+	valid, err := json.Marshal(map[string]any{
+		"Name": "fz", "QueryString": "SELECT hostname, bin(time, 1h) AS hour, avg(usage_user) AS a FROM devops.cpu GROUP BY 1, 2",
+		"ScheduleConfiguration":     map[string]string{"ScheduleExpression": "rate(1 hour)"},
+		"NotificationConfiguration": map[string]any{"SnsConfiguration": map[string]string{"TopicArn": "arn:x"}},
+		"TargetConfiguration": map[string]any{"TimestreamConfiguration": map[string]any{"DatabaseName": "devops", "TableName": "cpu_1h",
+			"TimeColumn": "hour", "DimensionMappings": []map[string]string{{"Name": "hostname", "DimensionValueType": "VARCHAR"}},
+			"MixedMeasureMappings": []map[string]string{{"SourceColumn": "a", "MeasureValueType": "DOUBLE"}}}},
+		"ScheduledQueryExecutionRoleArn": "arn:r",
+		"ErrorReportConfiguration":       map[string]any{"S3Configuration": map[string]string{"BucketName": "bkt"}},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	ops := append(e.sched.Operations(), TagOperations...)
+	for i := range ops {
+		f.Add(uint8(i), []byte(`{}`))
+	}
+	f.Add(uint8(0), valid)
+	f.Add(uint8(3), []byte(`{"ScheduledQueryArn":"arn:aws:timestream:us-east-1:000000000000:scheduled-query/fz-0","InvocationTime":1.5e9}`))
+	f.Add(uint8(4), []byte(`{"MaxResults":1,"NextToken":"!!"}`))
+	f.Fuzz(func(t *testing.T, op uint8, body []byte) {
+		_, err := e.sched.Serve(context.Background(), ops[int(op)%len(ops)], body)
+		var ae *awsjson.Error
+		if err != nil && !errors.As(err, &ae) {
+			t.Fatalf("%s: error %v is not an AWS error", ops[int(op)%len(ops)], err)
+		}
+	})
+}
+
+// FuzzOpenState opens a scheduler over an arbitrary state file: it loads
+// or fails with an error, never panics.
+func FuzzOpenState(f *testing.F) {
+	f.Add([]byte(`{"Version":1,"Queries":{"a":{"Arn":"a","Name":"n","ScheduleConfiguration":{"ScheduleExpression":"rate(1 day)"},"State":"ENABLED","NextInvocationTime":1}}}`))
+	f.Add([]byte(`{"Version":1,"Queries":null}`))
+	f.Add([]byte(`{"Version":2}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, stateFile), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(Options{Dir: dir, Querier: EngineQuerier{}, Appender: noAppender{}})
+		if err != nil {
+			return
+		}
+		s.List()
+		s.Admin()
+		s.NextWake()
+	})
+}
+
+// noAppender is an Appender for tests that never write.
+type noAppender struct{}
+
+func (noAppender) Append(context.Context, string, string, []ingest.Record, ingest.AppendOptions) (ingest.Result, error) {
+	return ingest.Result{}, errors.New("no appender")
 }

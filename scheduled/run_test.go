@@ -331,3 +331,42 @@ func TestRunLoop(t *testing.T) {
 		t.Fatalf("Run = %v", err)
 	}
 }
+
+// TestRejectedRecords checks that records the target table rejects (here a
+// type conflict with an existing column) fail the run, keep the good
+// records, and are listed in the error report.
+func TestRejectedRecords(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	e := newEnv(t, t.TempDir(), clock, Options{})
+	e.devops(2, 1)
+	ctx := context.Background()
+	out, err := e.client.CreateScheduledQuery(ctx, rollupInput("rollup"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The table changes under the query: samples becomes a VARCHAR
+	// column, and the rollup writes it as BIGINT.
+	e.append("cpu_1h", []ingest.Record{{Time: t0.Add(-time.Hour).UnixNano(), Dimensions: []ingest.Dimension{{Name: "hostname", Value: "old"}},
+		MeasureName: "cpu_hourly", Measures: []ingest.Measure{{Name: "samples", Value: ingest.String("many")}}}})
+	if n := e.runUntil(t0.Add(time.Hour)); n != 1 {
+		t.Fatalf("%d runs, want 1", n)
+	}
+	q, _ := e.sched.Get(aws.ToString(out.Arn))
+	last := q.LastRunSummary
+	if last.RunStatus != AutoTriggerFailure || last.ExecutionStats.QueryResultRows != 2 || last.ExecutionStats.RecordsIngested != 0 ||
+		!strings.Contains(last.FailureReason, "2 records could not be written") {
+		t.Fatalf("run %+v %+v", last, last.ExecutionStats)
+	}
+	data, err := os.ReadFile(e.sched.ReportPath(last.ErrorReportLocation.S3ReportLocation))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep errorReport
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Errors) != 2 || rep.Errors[0].Record == nil || rep.Errors[0].Record.MeasureName != "cpu_hourly" ||
+		rep.Errors[0].Record.Time != "2024-01-01T00:00:00Z" || rep.Errors[0].Reason == "" {
+		t.Fatalf("report %s", data)
+	}
+}
