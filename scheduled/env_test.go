@@ -23,6 +23,7 @@ import (
 	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/memstore"
+	"github.com/tidaldb/tidal/memstore/wal"
 	"github.com/tidaldb/tidal/query/exec"
 	"github.com/tidaldb/tidal/query/timestreamapi"
 )
@@ -87,6 +88,11 @@ func newEnv(t testing.TB, dir string, clock *fakeClock, opts Options) *env {
 	mopts := memstore.DefaultOptions(filepath.Join(dir, "memstore"))
 	mopts.Now = clock.Now
 	mopts.CheckpointInterval = 0
+	if _, bench := t.(*testing.B); !bench {
+		// Crash durability is not under test here (restarts are clean);
+		// benchmarks keep the server's default group commit.
+		mopts.WAL.Sync = wal.SyncNever
+	}
 	if e.mem, err = memstore.Open(e.cat, mopts); err != nil {
 		t.Fatal(err)
 	}
