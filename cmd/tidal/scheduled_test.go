@@ -165,7 +165,9 @@ func TestScheduledQueryAWSCLI(t *testing.T) {
 
 	rows := func(sql string) [][]string {
 		var out struct {
-			Rows []struct{ Data []struct{ ScalarValue string } }
+			Rows []struct {
+				Data []struct{ ScalarValue string }
+			}
 		}
 		if err := json.Unmarshal([]byte(cli("timestream-query", "query", "--query-string", sql)), &out); err != nil {
 			t.Fatal(err)
