@@ -354,7 +354,7 @@ func TestRejectedRecords(t *testing.T) {
 	q, _ := e.sched.Get(aws.ToString(out.Arn))
 	last := q.LastRunSummary
 	if last.RunStatus != AutoTriggerFailure || last.ExecutionStats.QueryResultRows != 2 || last.ExecutionStats.RecordsIngested != 0 ||
-		!strings.Contains(last.FailureReason, "2 records could not be written") {
+		!strings.Contains(last.FailureReason, "2 result rows or records could not be written") {
 		t.Fatalf("run %+v %+v", last, last.ExecutionStats)
 	}
 	data, err := os.ReadFile(e.sched.ReportPath(last.ErrorReportLocation.S3ReportLocation))

@@ -464,8 +464,9 @@ func (s *Scheduler) execute(ctx context.Context, q *Query, invocation time.Time)
 		}
 	}
 	var (
-		batch []ingest.Record
-		errs  []runError
+		batch  []ingest.Record
+		errs   []runError
+		failed int // rows and records not written; errs keeps the first few
 	)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -477,6 +478,7 @@ func (s *Scheduler) execute(ctx context.Context, q *Query, invocation time.Time)
 			return fmt.Errorf("write records to %s.%s: %w", tc.DatabaseName, tc.TableName, err)
 		}
 		stats.RecordsIngested += int64(res.Total())
+		failed += len(res.Rejected)
 		for _, rj := range res.Rejected {
 			if len(errs) < maxReportedErrors {
 				errs = append(errs, runError{Reason: rj.Reason, Record: reported(&batch[rj.Index])})
@@ -500,6 +502,7 @@ func (s *Scheduler) execute(ctx context.Context, q *Query, invocation time.Time)
 		}
 		var err error
 		if batch, err = m.records(batch, rows.Row()); err != nil {
+			failed++
 			if len(errs) < maxReportedErrors {
 				errs = append(errs, runError{Reason: fmt.Sprintf("Row %d: %v", stats.QueryResultRows, err)})
 			}
@@ -520,8 +523,8 @@ func (s *Scheduler) execute(ctx context.Context, q *Query, invocation time.Time)
 	stats.CumulativeBytesScanned = rows.BytesScanned()
 	stats.BytesMetered = max(stats.CumulativeBytesScanned, minBytesMetered)
 	stats.ExecutionTimeInMillis = time.Since(start).Milliseconds()
-	if len(errs) > 0 {
-		return fail(fmt.Sprintf("Schedule encountered some errors and is not fully successful: %d records could not be written; see the error report.", len(errs)), errs)
+	if failed > 0 {
+		return fail(fmt.Sprintf("Schedule encountered some errors and is not fully successful: %d result rows or records could not be written; see the error report.", failed), errs)
 	}
 	return sum, nil
 }
