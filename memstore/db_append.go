@@ -73,9 +73,13 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 		var reason string
 		var s *memSeries
 		same := run != nil && sameSeries(r, run)
+		// The shared rules of every ingestor first (ingest.ValidateRecord):
+		// they bound the record's size before any sort, key or schema work.
 		if same {
-			reason, s = validateRepeat(r), runS
-		} else {
+			if reason = ingest.ValidateSample(r); reason == "" {
+				reason, s = validateRepeat(r), runS
+			}
+		} else if reason = ingest.ValidateRecord(r); reason == "" {
 			reason, s = validateRecord(r, t, &keyBuf)
 		}
 		if reason != "" {

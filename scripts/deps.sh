@@ -21,6 +21,9 @@ DEB_PACKAGES="prometheus victoria-metrics influxdb"
 for pkg in $DEB_PACKAGES; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# The AWS CLI drives the scheduled-query example (cmd/tidal
+# TestScheduledQueryAWSCLI); any aws on PATH will do.
+command -v aws >/dev/null 2>&1 || need+=(awscli)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "deps: installing Debian packages: ${need[*]}"
 	SUDO=""

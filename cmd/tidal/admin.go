@@ -19,6 +19,7 @@ import (
 
 	"github.com/tidaldb/tidal/magnetic"
 	"github.com/tidaldb/tidal/memstore"
+	"github.com/tidaldb/tidal/scheduled"
 )
 
 // admin serves the admin HTTP endpoints.
@@ -112,7 +113,7 @@ func adminRequest(client *http.Client, method, url string) (*http.Response, erro
 // adminCmd is `tidal admin flush|parts`.
 func adminCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: tidal admin flush|parts [--endpoint URL]")
+		fmt.Fprintln(stderr, "usage: tidal admin flush|parts|scheduled [--endpoint URL]")
 		return 2
 	}
 	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
@@ -156,8 +157,22 @@ func adminCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		printParts(stdout, parts)
 		return 0
+	case "scheduled":
+		resp, err := client.Get(base + "/api/v1/admin/scheduled")
+		if err != nil {
+			fmt.Fprintf(stderr, "tidal admin scheduled: %v\n", err)
+			return 1
+		}
+		defer resp.Body.Close()
+		var qs []scheduled.AdminQuery
+		if err := decodeAdmin(resp, &qs); err != nil {
+			fmt.Fprintf(stderr, "tidal admin scheduled: %v\n", err)
+			return 1
+		}
+		printScheduled(stdout, qs)
+		return 0
 	}
-	fmt.Fprintf(stderr, "tidal admin: unknown command %q (want flush or parts)\n", args[0])
+	fmt.Fprintf(stderr, "tidal admin: unknown command %q (want flush, parts or scheduled)\n", args[0])
 	return 2
 }
 
@@ -187,6 +202,27 @@ func printParts(w io.Writer, parts []partJSON) {
 	}
 	if rows > 0 {
 		fmt.Fprintf(tw, "total\t\t\t%d parts\t\t\t%d\t%d\t%.3f\t%.1fx\t\n", len(parts), rows, bytes, float64(bytes)/float64(rows), float64(raw)/float64(bytes))
+	}
+	_ = tw.Flush()
+}
+
+// printScheduled prints the scheduled queries with their run totals.
+func printScheduled(w io.Writer, qs []scheduled.AdminQuery) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATE\tSCHEDULE\tTARGET\tPREVIOUS\tNEXT\tLAST\tLAST MS\tRUNS\tFAILURES\tRECORDS")
+	ts := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.UTC().Format("2006-01-02T15:04Z")
+	}
+	for _, q := range qs {
+		last := q.LastStatus
+		if last == "" {
+			last = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", q.Name, q.State, q.Schedule, q.Target,
+			ts(q.Previous), ts(q.Next), last, q.LastMillis, q.Runs, q.Failures, q.RecordsWritten)
 	}
 	_ = tw.Flush()
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/tidaldb/tidal/query/promapi"
 	"github.com/tidaldb/tidal/query/scan"
 	"github.com/tidaldb/tidal/query/timestreamapi"
+	"github.com/tidaldb/tidal/scheduled"
 )
 
 func serverCmd(args []string, stderr io.Writer) int {
@@ -157,12 +158,25 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	tw := timestreamwrite.New(cat, mem, timestreamwrite.Options{Logger: logger, Registerer: reg})
 	tq := timestreamapi.New(engine, timestreamapi.Options{Logger: logger, Registerer: reg, QueryTimeout: cfg.Query.Timeout})
 	g.onClose("query api", tq.Close)
+	sched, err := scheduled.Open(scheduled.Options{Dir: filepath.Join(cfg.Server.DataDir, "scheduled"),
+		Querier: scheduled.EngineQuerier{Engine: engine}, Appender: mem, Tables: cat, Region: cfg.Auth.Region,
+		MissedRuns: cfg.Scheduled.MissedRuns, MaxCatchUp: cfg.Scheduled.MaxCatchUp,
+		NotificationURL: cfg.Scheduled.NotificationURL, Logger: logger, Registerer: reg})
+	if err != nil {
+		return fmt.Errorf("open scheduled queries: %w", err)
+	}
+	for _, op := range sched.Operations() {
+		tq.Handle(op, sched.Serve)
+	}
 	router := &awsRouter{logger: logger, maxBody: int64(cfg.Server.MaxRequestBytes), ops: map[string]awsOp{}}
 	for _, op := range tq.Operations() {
 		router.ops[op] = tq.Serve
 	}
 	for _, op := range tw.Operations() {
 		router.ops[op] = tw.Serve
+	}
+	for _, op := range scheduled.TagOperations { // Scheduled-query ARNs; the rest go on to the write API.
+		router.ops[op] = sched.TagHandler(router.ops[op])
 	}
 
 	rw := promrw.New(mem, promrw.Options{
@@ -194,12 +208,14 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		parts:       adm.parts,
 		metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		pprofIndex:  pprof.Index, pprofProfile: pprof.Profile, pprofTrace: pprof.Trace,
-		index:   index,
-		healthz: healthz(mem),
+		index:          index,
+		healthz:        healthz(mem),
+		scheduledAdmin: sched.AdminHandler(),
 	})
 
 	// The long-running components: one line each.
 	g.add(stageIntake, "http", func(ctx context.Context) error { return listenAndServe(ctx, cfg, logger, rt) })
+	g.add(stageWork, "scheduled queries", sched.Run)
 	g.add(stageStorage, "memstore", mem.Run)
 	g.add(stageStorage, "magnetic", mag.Run)
 	return g.run(ctx)
@@ -216,6 +232,7 @@ type routeHandlers struct {
 	index                                http.HandlerFunc // GET /
 	healthz                              http.HandlerFunc // GET /healthz
 	metrics                              http.Handler
+	scheduledAdmin                       http.Handler // the scheduled-query admin listing
 }
 
 // registerRoutes is the server's route table: every HTTP route with the
@@ -226,6 +243,7 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	h.promAPI(rt.WithRole(auth.Read))
 	rt.HandleFunc("POST /api/v1/admin/flush", auth.Admin, h.flush)
 	rt.HandleFunc("GET /api/v1/admin/parts", auth.Admin, h.parts)
+	rt.Handle("GET /api/v1/admin/scheduled", auth.Admin, h.scheduledAdmin)
 	if cfg.Server.EnablePprof {
 		rt.HandleFunc("GET /debug/pprof/", auth.Admin, h.pprofIndex)
 		rt.HandleFunc("GET /debug/pprof/profile", auth.Admin, h.pprofProfile)

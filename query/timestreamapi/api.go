@@ -221,6 +221,17 @@ func New(eng Engine, opts Options) *API {
 	return a
 }
 
+// Handler serves an operation on behalf of another package (scheduled
+// queries): it gets the request context, the operation and the body, and
+// returns the response (nil means {}) or an error (an *awsjson.Error is
+// written as is, anything else as an InternalServerException).
+type Handler func(ctx context.Context, op string, body []byte) (any, error)
+
+// Handle makes Serve answer op with h. Call it before serving.
+func (a *API) Handle(op string, h Handler) {
+	a.ops[op] = func(_ *API, r *request) (any, error) { return h(r.ctx, op, r.body) }
+}
+
 // Close cancels running queries, waits for their goroutines and drops every
 // kept result. Later Query calls fail with a 503
 // ServiceUnavailableException.
