@@ -86,14 +86,14 @@ func (s *Scheduler) TagHandler(next func(w http.ResponseWriter, r *http.Request,
 				return
 			}
 		}
-		rid := awsjson.NewRequestID()
+		rid := awsjson.RequestID(r.Context())
 		resp, err := s.Serve(r.Context(), op, body)
 		if err != nil {
 			awsjson.WriteError(w, rid, err)
 			return
 		}
 		if err := awsjson.WriteJSON(w, rid, resp); err != nil {
-			s.log.Error("write scheduled query response", "op", op, "err", err)
+			s.log.Error("write scheduled query response", "operation", op, "err", err)
 		}
 	}
 }

@@ -168,15 +168,15 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	for _, op := range sched.Operations() {
 		tq.Handle(op, sched.Serve)
 	}
-	router := &awsRouter{logger: logger, maxBody: int64(cfg.Server.MaxRequestBytes), ops: map[string]awsOp{}}
+	router := &awsjson.Dispatcher{Prefix: timestreamTarget, MaxBody: int64(cfg.Server.MaxRequestBytes), Logger: logger}
 	for _, op := range tq.Operations() {
-		router.ops[op] = tq.Serve
+		router.Handle(op, tq.Serve)
 	}
 	for _, op := range tw.Operations() {
-		router.ops[op] = tw.Serve
+		router.Handle(op, tw.Serve)
 	}
 	for _, op := range scheduled.TagOperations { // Scheduled-query ARNs; the rest go on to the write API.
-		router.ops[op] = sched.TagHandler(router.ops[op])
+		router.Handle(op, sched.TagHandler(router.Handler(op)))
 	}
 
 	rw := promrw.New(mem, promrw.Options{
@@ -387,38 +387,6 @@ func walSync(s config.SyncMode) wal.SyncPolicy {
 		return wal.SyncNever
 	}
 	return wal.SyncBatch
-}
-
-// awsOp serves one AWS JSON operation.
-type awsOp func(w http.ResponseWriter, r *http.Request, op string, body []byte)
-
-// awsRouter serves POST / for the AWS JSON 1.0 APIs: it checks the body
-// size, then dispatches on the X-Amz-Target operation. The auth.Router in
-// front of it has authenticated the request.
-type awsRouter struct {
-	logger  *slog.Logger
-	maxBody int64
-	ops     map[string]awsOp
-}
-
-func (ar *awsRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := awsjson.NewRequestID()
-	op, aerr := awsjson.Operation(r, timestreamTarget)
-	if aerr != nil {
-		awsjson.WriteError(w, reqID, aerr)
-		return
-	}
-	body, aerr := awsjson.ReadBody(r, ar.maxBody)
-	if aerr != nil {
-		awsjson.WriteError(w, reqID, aerr)
-		return
-	}
-	h := ar.ops[op]
-	if h == nil {
-		awsjson.WriteError(w, reqID, awsjson.UnknownOperation(op))
-		return
-	}
-	h(w, r, op, body)
 }
 
 // partWriter adapts the magnetic tier to the memstore's flush interface.
