@@ -43,6 +43,49 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 		res.Rejected = append(res.Rejected, ingest.Rejection{Index: i, Reason: reason, ExistingVersion: existing})
 	}
 
+	// Phase 1: validate.
+	status, err := db.validate(t, recs, reject)
+	if err != nil {
+		return ingest.Result{}, err
+	}
+
+	// Phase 2: decide each row under its series lock and stage it; encode
+	// the rows to log. Nothing is visible yet.
+	st, err := db.stage(t, recs, status, opts, reject)
+	if err != nil {
+		return ingest.Result{}, err
+	}
+	defer st.release()
+	res.MemoryStore, res.MagneticStore = st.memory, st.magnetic
+
+	// Phase 3: durability, then visibility.
+	samples := st.samples
+	if len(st.late) > 0 {
+		if err := db.writeMagnetic(ctx, t, recs, st.late); err != nil {
+			st.discard()
+			return ingest.Result{}, err
+		}
+		res.MagneticStore += len(st.late)
+		for _, i := range st.late {
+			samples += max(len(recs[i].Measures), 1)
+		}
+	}
+	if err := db.commit(ctx, t, st); err != nil {
+		return ingest.Result{}, err
+	}
+	sortRejections(res.Rejected)
+	db.m.records.WithLabelValues("memory").Add(float64(res.MemoryStore))
+	db.m.records.WithLabelValues("magnetic").Add(float64(res.MagneticStore))
+	db.m.records.WithLabelValues("rejected").Add(float64(len(res.Rejected)))
+	db.m.samples.Add(float64(samples))
+	return res, nil
+}
+
+// validate is phase 1 of Append: per-record validation (the shared ingest
+// rules, then names, values, the time window, series and schema), under one
+// read lock of the table, and the schema columns the batch adds. It returns
+// each record's status; rejected records are reported through reject.
+func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, int64)) ([]recStatus, error) {
 	now := db.now()
 	t.mu.RLock()
 	memFrom := now.Add(-time.Duration(t.memoryHours) * time.Hour).UnixNano()
@@ -110,40 +153,10 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 	t.mu.RUnlock()
 	if len(newCols) > 0 {
 		if err := db.addColumns(t, recs, status, newCols, reject); err != nil {
-			return ingest.Result{}, err
+			return nil, err
 		}
 	}
-
-	// Phase 2: decide each row under its series lock and stage it; encode
-	// the rows to log. Nothing is visible yet.
-	st, err := db.stage(t, recs, status, opts, reject)
-	if err != nil {
-		return ingest.Result{}, err
-	}
-	defer st.release()
-	res.MemoryStore, res.MagneticStore = st.memory, st.magnetic
-
-	// Phase 3: durability, then visibility.
-	samples := st.samples
-	if len(st.late) > 0 {
-		if err := db.writeMagnetic(ctx, t, recs, st.late); err != nil {
-			st.discard()
-			return ingest.Result{}, err
-		}
-		res.MagneticStore += len(st.late)
-		for _, i := range st.late {
-			samples += max(len(recs[i].Measures), 1)
-		}
-	}
-	if err := db.commit(ctx, t, st); err != nil {
-		return ingest.Result{}, err
-	}
-	sortRejections(res.Rejected)
-	db.m.records.WithLabelValues("memory").Add(float64(res.MemoryStore))
-	db.m.records.WithLabelValues("magnetic").Add(float64(res.MagneticStore))
-	db.m.records.WithLabelValues("rejected").Add(float64(len(res.Rejected)))
-	db.m.samples.Add(float64(samples))
-	return res, nil
+	return status, nil
 }
 
 // sameSeries reports whether a and b are records of one series because they
