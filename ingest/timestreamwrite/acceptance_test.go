@@ -6,12 +6,14 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/ingest/ingesttest"
 	"github.com/tidaldb/tidal/internal/awsjson"
+	"github.com/tidaldb/tidal/internal/fileutil"
 )
 
 // wrTarget delivers records as one WriteRecords request.
@@ -79,4 +81,34 @@ func TestAcceptance(t *testing.T) {
 			return wrTarget{New(cat, app, Options{})}
 		},
 	})
+}
+
+// TestDiskFullSaysSo: DDL and writes on a full disk get a retryable
+// InternalServerException that says the disk is full.
+func TestDiskFullSaysSo(t *testing.T) {
+	ffs := fileutil.NewFaultFS(fileutil.OS)
+	cat, err := catalog.Open(catalog.Options{Dir: t.TempDir(), FS: ffs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := New(cat, ingesttest.NewStore(), Options{})
+	ffs.Inject(fileutil.Fault{Op: fileutil.OpWrite, Err: syscall.ENOSPC})
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"DatabaseName":"full_db"}`))
+	req.Header.Set("X-Amz-Target", awsjson.TimestreamPrefix+".CreateDatabase")
+	req.Header.Set("Content-Type", awsjson.ContentType)
+	w := httptest.NewRecorder()
+	api.ServeHTTP(w, req)
+	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "disk is full") ||
+		!strings.Contains(w.Body.String(), awsjson.TypeInternalServer) {
+		t.Fatalf("CreateDatabase on a full disk: %d %s", w.Code, w.Body.String())
+	}
+	ffs.Clear()
+	w = httptest.NewRecorder()
+	req = httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"DatabaseName":"full_db"}`))
+	req.Header.Set("X-Amz-Target", awsjson.TimestreamPrefix+".CreateDatabase")
+	req.Header.Set("Content-Type", awsjson.ContentType)
+	api.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		t.Fatalf("CreateDatabase after space returned: %d %s", w.Code, w.Body.String())
+	}
 }

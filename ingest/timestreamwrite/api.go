@@ -15,6 +15,8 @@
 package timestreamwrite
 
 import (
+	"github.com/tidaldb/tidal/internal/fileutil"
+
 	"context"
 	"errors"
 	"log/slog"
@@ -204,6 +206,11 @@ func (a *API) apiError(op string, err error) *awsjson.Error {
 		}
 	}
 	a.log.Error("timestream write operation", "operation", op, "err", err)
+	if fileutil.IsNoSpace(err) {
+		// Retryable (5xx) and says why, so that an operator knows what to do.
+		return &awsjson.Error{Type: awsjson.TypeInternalServer,
+			Message: "The server's disk is full; the request was not stored. Free disk space and retry."}
+	}
 	return awsjson.Internal()
 }
 
