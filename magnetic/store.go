@@ -154,7 +154,7 @@ type Store struct {
 	now    func() time.Time
 	cache  *blockCache
 	m      metrics
-	seq    atomic.Uint64 // last part sequence number used
+	seq    atomic.Uint64   // last part sequence number used
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
