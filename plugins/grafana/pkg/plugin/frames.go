@@ -329,6 +329,9 @@ func parseScalar(st types.ScalarType, d types.Datum) (v any, ok bool) {
 		if err != nil {
 			return (*time.Time)(nil), false
 		}
+		if st == types.ScalarTypeTime {
+			t = t.AddDate(1970, 0, 0) // a time of day, anchored on 1970-01-01
+		}
 		return &t, true
 	}
 	if null {
