@@ -45,7 +45,13 @@ func TestMain(m *testing.M) {
 	}
 	tidalBin = filepath.Join(dir, "tidal")
 	pluginBin = filepath.Join(dir, fmt.Sprintf("gpx_tidaldb_%s_%s", runtime.GOOS, runtime.GOARCH))
-	for _, b := range []struct{ dir, out, pkg string }{{"../../..", tidalBin, "./cmd/tidal"}, {".", pluginBin, "."}} {
+	builds := []struct{ dir, out, pkg string }{{"../../..", tidalBin, "./cmd/tidal"}, {".", pluginBin, "."}}
+	// `make plugin-test` passes the binary `make plugin` built into dist/,
+	// so the tests run what ships.
+	if bin := os.Getenv("TIDAL_PLUGIN_BIN"); bin != "" {
+		pluginBin, builds = bin, builds[:1]
+	}
+	for _, b := range builds {
 		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
 		cmd.Dir = b.dir
 		if out, err := cmd.CombinedOutput(); err != nil {
