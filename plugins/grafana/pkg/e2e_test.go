@@ -41,11 +41,16 @@ func usage(h, m int) float64 { return float64(h*100 + m) }
 // (DOUBLE) and usage_system (BIGINT).
 func loadDevops(ctx context.Context, t testing.TB, s *tidal, key, secret string) {
 	t.Helper()
+	loadDevopsInto(ctx, t, s, key, secret, "devops", "cpu")
+}
+
+func loadDevopsInto(ctx context.Context, t testing.TB, s *tidal, key, secret, db, table string) {
+	t.Helper()
 	w := s.writeClient(key, secret)
-	if _, err := w.CreateDatabase(ctx, &timestreamwrite.CreateDatabaseInput{DatabaseName: aws.String("devops")}); err != nil {
+	if _, err := w.CreateDatabase(ctx, &timestreamwrite.CreateDatabaseInput{DatabaseName: aws.String(db)}); err != nil && !strings.Contains(err.Error(), "Conflict") {
 		t.Fatal(err)
 	}
-	if _, err := w.CreateTable(ctx, &timestreamwrite.CreateTableInput{DatabaseName: aws.String("devops"), TableName: aws.String("cpu")}); err != nil {
+	if _, err := w.CreateTable(ctx, &timestreamwrite.CreateTableInput{DatabaseName: aws.String(db), TableName: aws.String(table)}); err != nil && !strings.Contains(err.Error(), "Conflict") {
 		t.Fatal(err)
 	}
 	var recs []types.Record
@@ -65,7 +70,7 @@ func loadDevops(ctx context.Context, t testing.TB, s *tidal, key, secret string)
 	}
 	for len(recs) > 0 {
 		n := min(100, len(recs))
-		if _, err := w.WriteRecords(ctx, &timestreamwrite.WriteRecordsInput{DatabaseName: aws.String("devops"), TableName: aws.String("cpu"), Records: recs[:n]}); err != nil {
+		if _, err := w.WriteRecords(ctx, &timestreamwrite.WriteRecordsInput{DatabaseName: aws.String(db), TableName: aws.String(table), Records: recs[:n]}); err != nil {
 			t.Fatal(err)
 		}
 		recs = recs[n:]
