@@ -324,7 +324,13 @@ func parseScalar(st types.ScalarType, d types.Datum) (v any, ok bool) {
 		if null {
 			return (*time.Time)(nil), true
 		}
-		layout := map[types.ScalarType]string{types.ScalarTypeTimestamp: layoutTimestamp, types.ScalarTypeDate: layoutDate, types.ScalarTypeTime: layoutTime}[st]
+		layout := layoutTimestamp
+		switch st {
+		case types.ScalarTypeDate:
+			layout = layoutDate
+		case types.ScalarTypeTime:
+			layout = layoutTime
+		}
 		t, err := time.Parse(layout, *s)
 		if err != nil {
 			return (*time.Time)(nil), false
