@@ -115,7 +115,9 @@ func toWide(f *data.Frame, notices []data.Notice) (*data.Frame, []data.Notice, e
 	case data.TimeSeriesTypeLong:
 		w, err := data.LongToWide(f, &data.FillMissing{Mode: data.FillModeNull})
 		if err != nil {
-			return nil, nil, fmt.Errorf("convert long frame to wide: %w", err)
+			// Such as a NULL time: show the rows rather than nothing.
+			return f, append(notices, data.Notice{Severity: data.NoticeSeverityWarning,
+				Text: fmt.Sprintf("Cannot show as time series (%v): shown as a table.", err)}), nil
 		}
 		w.Meta = f.Meta
 		return w, notices, nil
@@ -146,8 +148,8 @@ func tableFrame(res *queryResult, name string, sortByTime bool) (*data.Frame, []
 		keys := make([]time.Time, len(rows))
 		for i, r := range rows {
 			if timeCol < len(r.Data) {
-				if v, ok := parseScalar(types.ScalarTypeTimestamp, r.Data[timeCol]); ok && v != nil {
-					keys[i] = *(v.(*time.Time))
+				if v, _ := parseScalar(types.ScalarTypeTimestamp, r.Data[timeCol]); v.(*time.Time) != nil {
+					keys[i] = *v.(*time.Time)
 				}
 			}
 		}

@@ -36,6 +36,7 @@ func TestGoldenFrames(t *testing.T) {
 		{"create_time_series", FormatTable},
 		{"not_a_series", FormatTimeSeries},
 		{"empty", FormatTimeSeries},
+		{"null_time", FormatTimeSeries},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			src := c.name
@@ -83,5 +84,31 @@ func FuzzParseScalar(f *testing.F) {
 			}
 		}
 		_ = jsonString(types.Datum{ArrayValue: []types.Datum{d, {RowValue: &types.Row{Data: []types.Datum{d}}}}})
+	})
+}
+
+// FuzzToFrames feeds Query API pages (the testdata responses and their
+// mutations) through the frame conversion in both formats: whatever the
+// server sends, the plugin answers with frames or an error, never a panic.
+func FuzzToFrames(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p wirePage
+		if json.Unmarshal(b, &p) != nil {
+			return
+		}
+		for _, format := range []int{FormatTable, FormatTimeSeries} {
+			res := &queryResult{Columns: p.ColumnInfo, Rows: p.Rows}
+			if frames, err := toFrames(res, format, "A", ""); err == nil && len(frames) == 0 {
+				t.Fatal("no frames and no error")
+			}
+		}
 	})
 }

@@ -14,6 +14,8 @@ const FORMATS: Array<SelectableValue<FormatOptions>> = [
 ];
 
 const toOptions = (xs: string[]): Array<SelectableValue<string>> => xs.map((x) => ({ label: x, value: x }));
+// A saved name shows even when the list lacks it (a variable, a custom value).
+const selected = (v?: string): SelectableValue<string> | null => (v ? { label: v, value: v } : null);
 
 /** Loads a picker's list whenever its inputs change; [] on error. */
 function useList(load: () => Promise<string[]>, deps: unknown[]): string[] {
@@ -96,7 +98,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             allowCustomValue
             placeholder={datasource.defaults.defaultDatabase || 'choose'}
             options={toOptions(databases)}
-            value={query.database ?? null}
+            value={selected(query.database)}
             onChange={(v) => change({ database: v?.value, table: undefined, measure: undefined })}
           />
         </InlineField>
@@ -108,7 +110,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             allowCustomValue
             placeholder={datasource.defaults.defaultTable || 'choose'}
             options={toOptions(tables)}
-            value={query.table ?? null}
+            value={selected(query.table)}
             onChange={(v) => change({ table: v?.value, measure: undefined })}
           />
         </InlineField>
@@ -120,7 +122,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             allowCustomValue
             placeholder={datasource.defaults.defaultMeasure || 'choose'}
             options={toOptions(measures)}
-            value={query.measure ?? null}
+            value={selected(query.measure)}
             onChange={(v) => change({ measure: v?.value })}
           />
         </InlineField>
