@@ -24,7 +24,7 @@ deps: ## install what the tests need and this machine lacks (Go modules, linters
 	./scripts/deps.sh
 
 test: deps lint ## everything CI runs: deps, lint, all tests, race tests, fuzz smoke
-	$(GO) test -count=1 ./pkg/...
+	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race $(RACE_PKGS)
 	$(MAKE) fuzz-smoke FUZZTIME=1000x
 
