@@ -53,3 +53,28 @@ clean: ## remove build output
 	rm -rf bin
 
 .PHONY: help build run deps test test-race fuzz-smoke bench bench-smoke gobench lint clean
+
+# Grafana data-source plugin (plugins/grafana): its own Go module and npm
+# package; `make plugin` lays out the directory Grafana loads in
+# plugins/grafana/dist. PLUGIN_PLATFORMS="linux/amd64 linux/arm64
+# darwin/arm64 windows/amd64" builds the backend for release platforms.
+PLUGIN_DIR       := plugins/grafana
+PLUGIN_PLATFORMS ?= $(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)
+
+plugin: ## build the Grafana plugin into plugins/grafana/dist (module.js, plugin.json, gpx_tidaldb_<os>_<arch>)
+	cd $(PLUGIN_DIR) && npm run build
+	cd $(PLUGIN_DIR) && for p in $(PLUGIN_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -tags arrow_json_stdlib -ldflags "-w -s" \
+			-o dist/gpx_tidaldb_$${os}_$${arch}$$ext ./pkg || exit 1; done
+	sed -e 's/%VERSION%/$(VERSION)/' -e "s/%TODAY%/$$(date -u +%Y-%m-%d)/" $(PLUGIN_DIR)/src/plugin.json > $(PLUGIN_DIR)/dist/plugin.json
+	mkdir -p $(PLUGIN_DIR)/dist/img && cp $(PLUGIN_DIR)/src/img/* $(PLUGIN_DIR)/dist/img/
+	cp $(PLUGIN_DIR)/README.md LICENSE $(PLUGIN_DIR)/dist/
+
+plugin-test: plugin ## the plugin's checks: Go vet and tests (end to end against tidal), type check, vitest
+	cd $(PLUGIN_DIR) && $(GO) vet ./pkg/... && TIDAL_PLUGIN_BIN=$(CURDIR)/$(PLUGIN_DIR)/dist/gpx_tidaldb_$(shell $(GO) env GOOS)_$(shell $(GO) env GOARCH) $(GO) test -count=1 ./pkg/...
+	cd $(PLUGIN_DIR) && npm run typecheck && npm test
+
+test: plugin-test
+
+.PHONY: plugin plugin-test

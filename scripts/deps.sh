@@ -32,3 +32,16 @@ if [ ${#need[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 echo "deps: ok"
+
+# The Grafana plugin (plugins/grafana): its Go module and npm packages.
+(
+	cd plugins/grafana
+	echo "deps: plugins/grafana go modules"
+	go mod download
+	command -v npm >/dev/null || { echo "deps: npm is needed for plugins/grafana (Debian package npm)"; exit 1; }
+	if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+		echo "deps: plugins/grafana npm ci"
+		npm ci --no-audit --no-fund
+	fi
+)
+echo "deps: plugin ok"
