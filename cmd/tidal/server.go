@@ -185,7 +185,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	mux.Handle("POST /api/v1/write", rw)
 	mux.Handle("POST /api/v1/read", promapi.NewReadHandler(promQ))
 	promAPI.Register(mux)
-	adm := &admin{mem: mem, mag: mag}
+	adm := &admin{mem: mem, mag: mag, cat: cat}
 	mux.HandleFunc("POST /api/v1/admin/flush", adm.flush)
 	mux.HandleFunc("GET /api/v1/admin/parts", adm.parts)
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
@@ -197,10 +197,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("POST /{$}", router)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "%s\n\nTimestream APIs: POST / with X-Amz-Target: Timestream_20181101.<Operation>\nHealth: GET /healthz\nMetrics: GET /metrics\n", versionString())
-	})
+	mux.HandleFunc("GET /{$}", index)
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
