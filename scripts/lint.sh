@@ -5,21 +5,22 @@
 # go command runs it per package in parallel and caches the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+step() { echo "lint: $1 (${SECONDS}s)"; }
 # tools/lint builds from the Go module proxy in a minute or two where
 # golangci-lint took about ten; when it is up to date this is a no-op.
-echo "lint: building bin/tidal-lint"
+step "building bin/tidal-lint"
 mkdir -p bin
 (cd tools/lint && go build -o ../../bin/tidal-lint .)
-echo "lint: gofmt"
+step gofmt
 unformatted="$(gofmt -l $(git ls-files '*.go'))"
 if [ -n "$unformatted" ]; then
 	echo "gofmt needed:"
 	echo "$unformatted"
 	exit 1
 fi
-echo "lint: go vet ./..."
+step "go vet ./... (builds every package once; the test phases reuse the build cache)"
 go vet ./...
-echo "lint: tidal-lint"
+step "tidal-lint (go vet -vettool)"
 go vet -vettool="$PWD/bin/tidal-lint" ./...
-echo "lint: tools/lint's own vet and tests"
+step "tools/lint's own vet and tests"
 (cd tools/lint && go vet ./... && go test -count=1 ./...)
