@@ -51,6 +51,7 @@ unit() {
 	phase "test: go test ./..."
 	# One build of tidal for the end-to-end tests of cmd/tidal and bench
 	# (each would otherwise link its own, bench once per test).
+	mkdir -p bin
 	go build -o bin/tidal-e2e ./cmd/tidal
 	TIDAL_TEST_BIN="$PWD/bin/tidal-e2e" TIDAL_BENCH_TIDAL_BIN="$PWD/bin/tidal-e2e" go test -count=1 ./...
 }
