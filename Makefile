@@ -1,12 +1,8 @@
 # TidalDB. `make help` lists the targets.
 
 GO      ?= go
-GOBIN   ?= $(shell $(GO) env GOPATH)/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
-GOLANGCI_LINT_VERSION := v2.15.0
-# Packages with concurrency, run again under the race detector.
-RACE_PKGS := ./memstore/... ./magnetic/... ./ingest/... ./internal/... ./query/...
 FUZZTIME  ?= 10s
 
 .DEFAULT_GOAL := help
@@ -17,19 +13,17 @@ help: ## list the targets
 build: ## build bin/tidal
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tidal ./cmd/tidal
 
-run: build ## start tidal server with embedded defaults (data in ./tidal-data, HTTP on 127.0.0.1:7490)
-	./bin/tidal server
+run: build ## start tidal server with embedded defaults (data in ./tidal-data, HTTP on 127.0.0.1:7490); ARGS='...' adds flags
+	exec ./bin/tidal server $(ARGS)
 
-deps: ## install what the tests need and this machine lacks (Go modules, linters)
+deps: ## install what the tests need and this machine lacks (Go modules, Debian packages)
 	./scripts/deps.sh
 
-test: deps lint ## everything CI runs: deps, lint, all tests, race tests, fuzz smoke
-	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race $(RACE_PKGS)
-	$(MAKE) fuzz-smoke FUZZTIME=1000x
+test: ## everything CI runs, with progress: deps, lint, all tests, race tests, fuzz smoke (scripts/test.sh)
+	./scripts/test.sh
 
 test-race: ## tests of the concurrent packages under the race detector
-	$(GO) test -count=1 -race $(RACE_PKGS)
+	./scripts/test.sh race
 
 fuzz-smoke: ## run every Fuzz* target for FUZZTIME (default 10s)
 	./scripts/fuzz-smoke.sh $(FUZZTIME)
@@ -44,10 +38,8 @@ bench-smoke: ## seconds-long TSBS preset against TidalDB and VictoriaMetrics
 gobench: ## Go benchmarks of the hot paths (go test -bench)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-lint: ## gofmt, go vet, golangci-lint (staticcheck, errcheck, errorlint, depguard, ...)
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
-	$(GO) vet ./...
-	$(GOBIN)/golangci-lint run ./...
+lint: ## gofmt, go vet, tools/lint (staticcheck, errcheck, errorlint, depguard rules, ...)
+	./scripts/lint.sh
 
 clean: ## remove build output
 	rm -rf bin

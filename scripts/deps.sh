@@ -4,16 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-GOBIN="$(go env GOPATH)/bin"
-GOLANGCI_LINT_VERSION=v2.15.0
-
 echo "deps: go modules"
 go mod download
-
-if ! "$GOBIN/golangci-lint" version 2>/dev/null | grep -q "${GOLANGCI_LINT_VERSION#v}"; then
-	echo "deps: installing golangci-lint $GOLANGCI_LINT_VERSION"
-	go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
-fi
+# The linter, tools/lint, is a module of its own pinned by its go.sum;
+# scripts/lint.sh builds it.
+(cd tools/lint && go mod download)
 
 # Debian packages the end-to-end tests drive (real peers, not mocks).
 need=()

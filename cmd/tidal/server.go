@@ -197,7 +197,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	rt := auth.NewRouter(authn, logger)
-	adm := &admin{mem: mem, mag: mag}
+	adm := &admin{mem: mem, mag: mag, cat: cat}
 	registerRoutes(rt, cfg, routeHandlers{
 		remoteWrite: rw,
 		remoteRead:  promRead,
@@ -261,12 +261,6 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	}
 	rt.HandleAWS("POST /{$}", timestreamTarget, ops, h.aws)
 	rt.HandleFunc("GET /{$}", auth.Any, h.index)
-}
-
-// index answers GET / with the version and where the APIs are.
-func index(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintf(w, "%s\n\nTimestream APIs: POST / with X-Amz-Target: Timestream_20181101.<Operation>\nHealth: GET /healthz\nMetrics: GET /metrics\n", versionString())
 }
 
 // timestreamTarget is the X-Amz-Target prefix of the Timestream APIs.
