@@ -67,6 +67,5 @@ plugin-test: plugin ## the plugin's checks: Go vet and tests (end to end against
 	cd $(PLUGIN_DIR) && $(GO) vet ./pkg/... && TIDAL_PLUGIN_BIN=$(CURDIR)/$(PLUGIN_DIR)/dist/gpx_tidaldb_$(shell $(GO) env GOOS)_$(shell $(GO) env GOARCH) $(GO) test -count=1 ./pkg/...
 	cd $(PLUGIN_DIR) && npm run typecheck && npm test
 
-test: plugin-test
 
 .PHONY: plugin plugin-test

@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 # single-threaded code whose race run would only cost a race-instrumented
 # build of their test dependencies.
 RACE_PKGS="./catalog ./memstore ./memstore/wal ./magnetic ./magnetic/encoding ./ingest/promrw
-./internal/sigv4 ./query/exec ./query/promapi ./query/timestreamapi"
+./internal/sigv4 ./internal/auth ./internal/fileutil ./query/exec ./query/promapi ./query/timestreamapi
+./scheduled"
 # Single-threaded tests in those packages that the race detector only slows
 # down (each takes 20 s or more under -race); the plain phase runs them.
 # TestCompressionReport: compression ratios over large inputs.
@@ -62,19 +63,24 @@ race() {
 	go test -count=1 -race -skip "$RACE_SKIP" $RACE_PKGS
 }
 
+plugin() {
+	phase "plugin: build the Grafana plugin, its Go and frontend tests"
+	make --no-print-directory plugin-test
+}
+
 fuzz() {
 	phase "fuzz: every Fuzz target for $FUZZTIME"
 	./scripts/fuzz-smoke.sh "$FUZZTIME"
 }
 
-# With arguments, only the phases named (deps lint unit race fuzz).
+# With arguments, only the phases named (deps lint unit race plugin fuzz).
 phases=("$@")
-[ ${#phases[@]} -gt 0 ] || phases=(deps lint unit race fuzz)
+[ ${#phases[@]} -gt 0 ] || phases=(deps lint unit race plugin fuzz)
 for p in "${phases[@]}"; do
 	case "$p" in
-	deps | lint | unit | race | fuzz) "$p" ;;
+	deps | lint | unit | race | plugin | fuzz) "$p" ;;
 	*)
-		echo "test.sh: unknown phase $p (want deps lint unit race fuzz)" >&2
+		echo "test.sh: unknown phase $p (want deps lint unit race plugin fuzz)" >&2
 		exit 2
 		;;
 	esac
