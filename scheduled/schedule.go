@@ -145,7 +145,7 @@ func parseCron(body string) (Schedule, error) {
 }
 
 func fieldError(field string, err error) error {
-	return fmt.Errorf("%w: %s: %v", ErrSchedule, field, err)
+	return fmt.Errorf("%w: %s: %w", ErrSchedule, field, err)
 }
 
 // parseSet parses a comma list of *, n, a-b and x/step items over
