@@ -1,12 +1,8 @@
 # TidalDB. `make help` lists the targets.
 
 GO      ?= go
-GOBIN   ?= $(shell $(GO) env GOPATH)/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
-GOLANGCI_LINT_VERSION := v2.15.0
-# Packages with concurrency, run again under the race detector.
-RACE_PKGS := ./memstore/... ./magnetic/... ./ingest/... ./internal/... ./query/...
 FUZZTIME  ?= 10s
 
 .DEFAULT_GOAL := help
@@ -17,19 +13,17 @@ help: ## list the targets
 build: ## build bin/tidal
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tidal ./cmd/tidal
 
-run: build ## start tidal server with embedded defaults (data in ./tidal-data, HTTP on 127.0.0.1:7490)
-	./bin/tidal server
+run: build ## start tidal server with embedded defaults (data in ./tidal-data, HTTP on 127.0.0.1:7490); ARGS='...' adds flags
+	exec ./bin/tidal server $(ARGS)
 
-deps: ## install what the tests need and this machine lacks (Go modules, linters)
+deps: ## install what the tests need and this machine lacks (Go modules, Debian packages)
 	./scripts/deps.sh
 
-test: deps lint ## everything CI runs: deps, lint, all tests, race tests, fuzz smoke
-	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race $(RACE_PKGS)
-	$(MAKE) fuzz-smoke FUZZTIME=1000x
+test: ## everything CI runs, with progress: deps, lint, all tests, race tests, fuzz smoke (scripts/test.sh)
+	./scripts/test.sh
 
 test-race: ## tests of the concurrent packages under the race detector
-	$(GO) test -count=1 -race $(RACE_PKGS)
+	./scripts/test.sh race
 
 fuzz-smoke: ## run every Fuzz* target for FUZZTIME (default 10s)
 	./scripts/fuzz-smoke.sh $(FUZZTIME)
@@ -44,12 +38,34 @@ bench-smoke: ## seconds-long TSBS preset against TidalDB and VictoriaMetrics
 gobench: ## Go benchmarks of the hot paths (go test -bench)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-lint: ## gofmt, go vet, golangci-lint (staticcheck, errcheck, errorlint, depguard, ...)
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
-	$(GO) vet ./...
-	$(GOBIN)/golangci-lint run ./...
+lint: ## gofmt, go vet, tools/lint (staticcheck, errcheck, errorlint, depguard rules, ...)
+	./scripts/lint.sh
 
 clean: ## remove build output
 	rm -rf bin
 
 .PHONY: help build run deps test test-race fuzz-smoke bench bench-smoke gobench lint clean
+
+# Grafana data-source plugin (plugins/grafana): its own Go module and npm
+# package; `make plugin` lays out the directory Grafana loads in
+# plugins/grafana/dist. PLUGIN_PLATFORMS="linux/amd64 linux/arm64
+# darwin/arm64 windows/amd64" builds the backend for release platforms.
+PLUGIN_DIR       := plugins/grafana
+PLUGIN_PLATFORMS ?= $(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)
+
+plugin: ## build the Grafana plugin into plugins/grafana/dist (module.js, plugin.json, gpx_tidaldb_<os>_<arch>)
+	cd $(PLUGIN_DIR) && npm run build
+	cd $(PLUGIN_DIR) && for p in $(PLUGIN_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -tags arrow_json_stdlib -ldflags "-w -s" \
+			-o dist/gpx_tidaldb_$${os}_$${arch}$$ext ./pkg || exit 1; done
+	sed -e 's/%VERSION%/$(VERSION)/' -e "s/%TODAY%/$$(date -u +%Y-%m-%d)/" $(PLUGIN_DIR)/src/plugin.json > $(PLUGIN_DIR)/dist/plugin.json
+	mkdir -p $(PLUGIN_DIR)/dist/img && cp $(PLUGIN_DIR)/src/img/* $(PLUGIN_DIR)/dist/img/
+	cp $(PLUGIN_DIR)/README.md LICENSE $(PLUGIN_DIR)/dist/
+
+plugin-test: plugin ## the plugin's checks: Go vet and tests (end to end against tidal), type check, vitest
+	cd $(PLUGIN_DIR) && $(GO) vet ./pkg/... && TIDAL_PLUGIN_BIN=$(CURDIR)/$(PLUGIN_DIR)/dist/gpx_tidaldb_$(shell $(GO) env GOOS)_$(shell $(GO) env GOARCH) $(GO) test -count=1 ./pkg/...
+	cd $(PLUGIN_DIR) && npm run typecheck && npm test
+
+
+.PHONY: plugin plugin-test

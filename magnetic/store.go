@@ -2,6 +2,7 @@ package magnetic
 
 import (
 	"github.com/tidaldb/tidal/internal/fileutil"
+	"github.com/tidaldb/tidal/query/scan"
 
 	"context"
 	"errors"
@@ -31,7 +32,7 @@ var (
 	// ErrClosed reports a call on a closed Store.
 	ErrClosed = errors.New("magnetic: store closed")
 	// ErrUnknownTable reports a scan of a table the catalog does not know.
-	ErrUnknownTable = errors.New("magnetic: unknown table")
+	ErrUnknownTable = scan.ErrUnknownTable
 	// ErrBadMatcher reports a matcher without the value its operation
 	// needs.
 	ErrBadMatcher = errors.New("magnetic: matcher without a value")
@@ -154,7 +155,7 @@ type Store struct {
 	now    func() time.Time
 	cache  *blockCache
 	m      metrics
-	seq    atomic.Uint64 // last part sequence number used
+	seq    atomic.Uint64   // last part sequence number used
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

@@ -43,71 +43,10 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 		res.Rejected = append(res.Rejected, ingest.Rejection{Index: i, Reason: reason, ExistingVersion: existing})
 	}
 
-	now := db.now()
-	t.mu.RLock()
-	memFrom := now.Add(-time.Duration(t.memoryHours) * time.Hour).UnixNano()
-	magFrom := now.Add(-time.Duration(t.magneticDays) * 24 * time.Hour).UnixNano()
-	magWrites := t.magneticWrites
-	t.mu.RUnlock()
-	until := now.Add(db.opts.FutureWindow).UnixNano()
-
-	// Phase 1: per-record validation, tier, series and schema, under one
-	// read lock of the table. A record of a known series needs only its
-	// measure checked: the series' dimensions were checked when it was
-	// created, and a column never changes kind or type.
-	//
-	// Ingestors that send several samples of a series in one batch
-	// (remote-write) give those records one shared dimension slice: a record
-	// of the same series as the last one that passed the name and dimension
-	// checks skips the sort, the key and the lookup (run), and, when that
-	// record was accepted, the schema check of its dimensions too.
-	status := make([]recStatus, len(recs))
-	var newCols []catalog.Column
-	var keyBuf []byte
-	var run *ingest.Record // last record whose name and dimensions passed
-	var runS *memSeries
-	runAccepted := false // run passed every phase 1 check
-	t.mu.RLock()
-	for i := range recs {
-		r := &recs[i]
-		var reason string
-		var s *memSeries
-		same := run != nil && sameSeries(r, run)
-		if same {
-			reason, s = validateRepeat(r), runS
-		} else {
-			reason, s = validateRecord(r, t, &keyBuf)
-		}
-		if reason != "" {
-			status[i].rejected = true
-			reject(i, reason, 0)
-			continue
-		}
-		if !same {
-			run, runS, runAccepted = r, s, false
-		}
-		switch {
-		case r.Time >= memFrom && r.Time <= until:
-		case magWrites && r.Time >= magFrom && r.Time < memFrom:
-			status[i].magnetic = true
-		default:
-			status[i].rejected = true
-			reject(i, windowReason(memFrom, magFrom, until, magWrites), 0)
-			continue
-		}
-		status[i].s = s
-		if reason := t.checkSchemaLocked(r, s != nil || (same && runAccepted), &newCols); reason != "" {
-			status[i].rejected = true
-			reject(i, reason, 0)
-			continue
-		}
-		runAccepted = true
-	}
-	t.mu.RUnlock()
-	if len(newCols) > 0 {
-		if err := db.addColumns(t, recs, status, newCols, reject); err != nil {
-			return ingest.Result{}, err
-		}
+	// Phase 1: validate.
+	status, err := db.validate(t, recs, reject)
+	if err != nil {
+		return ingest.Result{}, err
 	}
 
 	// Phase 2: decide each row under its series lock and stage it; encode
@@ -140,6 +79,84 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 	db.m.records.WithLabelValues("rejected").Add(float64(len(res.Rejected)))
 	db.m.samples.Add(float64(samples))
 	return res, nil
+}
+
+// validate is phase 1 of Append: per-record validation (the shared ingest
+// rules, then names, values, the time window, series and schema), under one
+// read lock of the table, and the schema columns the batch adds. It returns
+// each record's status; rejected records are reported through reject.
+func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, int64)) ([]recStatus, error) {
+	now := db.now()
+	t.mu.RLock()
+	memFrom := now.Add(-time.Duration(t.memoryHours) * time.Hour).UnixNano()
+	magFrom := now.Add(-time.Duration(t.magneticDays) * 24 * time.Hour).UnixNano()
+	magWrites := t.magneticWrites
+	t.mu.RUnlock()
+	until := now.Add(db.opts.FutureWindow).UnixNano()
+
+	// Phase 1: per-record validation, tier, series and schema, under one
+	// read lock of the table. A record of a known series needs only its
+	// measure checked: the series' dimensions were checked when it was
+	// created, and a column never changes kind or type.
+	//
+	// Ingestors that send several samples of a series in one batch
+	// (remote-write) give those records one shared dimension slice: a record
+	// of the same series as the last one that passed the name and dimension
+	// checks skips the sort, the key and the lookup (run), and, when that
+	// record was accepted, the schema check of its dimensions too.
+	status := make([]recStatus, len(recs))
+	var newCols []catalog.Column
+	var keyBuf []byte
+	var run *ingest.Record // last record whose name and dimensions passed
+	var runS *memSeries
+	runAccepted := false // run passed every phase 1 check
+	t.mu.RLock()
+	for i := range recs {
+		r := &recs[i]
+		var reason string
+		var s *memSeries
+		same := run != nil && sameSeries(r, run)
+		// The shared rules of every ingestor first (ingest.ValidateRecord):
+		// they bound the record's size before any sort, key or schema work.
+		if same {
+			if reason = ingest.ValidateSample(r); reason == "" {
+				reason, s = validateRepeat(r), runS
+			}
+		} else if reason = ingest.ValidateRecord(r); reason == "" {
+			reason, s = validateRecord(r, t, &keyBuf)
+		}
+		if reason != "" {
+			status[i].rejected = true
+			reject(i, reason, 0)
+			continue
+		}
+		if !same {
+			run, runS, runAccepted = r, s, false
+		}
+		switch {
+		case r.Time >= memFrom && r.Time <= until:
+		case magWrites && r.Time >= magFrom && r.Time < memFrom:
+			status[i].magnetic = true
+		default:
+			status[i].rejected = true
+			reject(i, windowReason(memFrom, magFrom, until, magWrites), 0)
+			continue
+		}
+		status[i].s = s
+		if reason := t.checkSchemaLocked(r, s != nil || (same && runAccepted), &newCols); reason != "" {
+			status[i].rejected = true
+			reject(i, reason, 0)
+			continue
+		}
+		runAccepted = true
+	}
+	t.mu.RUnlock()
+	if len(newCols) > 0 {
+		if err := db.addColumns(t, recs, status, newCols, reject); err != nil {
+			return nil, err
+		}
+	}
+	return status, nil
 }
 
 // sameSeries reports whether a and b are records of one series because they

@@ -246,3 +246,23 @@ func TestStagedConflictsFollowTimestreamRules(t *testing.T) {
 		t.Errorf("after unstage: %+v, want applied (nothing committed)", fresh)
 	}
 }
+
+// TestAppendAppliesSharedRules: the memstore applies ingest.ValidateRecord
+// itself, so a writer that skipped it cannot get a 129-dimension record or
+// an out-of-range time into the table; the good record of the batch stays.
+func TestAppendAppliesSharedRules(t *testing.T) {
+	f := newFixture(t)
+	wide := rec("w", "m", ts(0), ingest.Float(1), 1)
+	for i := range 129 {
+		wide.Dimensions = append(wide.Dimensions, ingest.Dimension{Name: "d" + string(rune('a'+i%26)) + string(rune('a'+i/26)), Value: "v"})
+	}
+	bad := rec("a", "m", ts(0), ingest.Float(1), 1)
+	bad.Value = ingest.String(string([]byte{0xff, 0xfe}))
+	res := f.append(t, wide, bad, rec("good", "m", ts(0), ingest.Float(2), 1))
+	if res.MemoryStore != 1 || len(res.Rejected) != 2 || res.Rejected[0].Index != 0 || res.Rejected[1].Index != 1 {
+		t.Fatalf("result %+v, want records 0 and 1 rejected and the good one stored", res)
+	}
+	if got := scanAll(t, f.db); len(got) != 1 || len(got["good/m"]) != 1 {
+		t.Fatalf("table holds %v, want only good/m", got)
+	}
+}

@@ -4,16 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-GOBIN="$(go env GOPATH)/bin"
-GOLANGCI_LINT_VERSION=v2.15.0
-
 echo "deps: go modules"
 go mod download
-
-if ! "$GOBIN/golangci-lint" version 2>/dev/null | grep -q "${GOLANGCI_LINT_VERSION#v}"; then
-	echo "deps: installing golangci-lint $GOLANGCI_LINT_VERSION"
-	go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
-fi
+# The linter, tools/lint, is a module of its own pinned by its go.sum;
+# scripts/lint.sh builds it.
+(cd tools/lint && go mod download)
 
 # Debian packages the end-to-end tests drive (real peers, not mocks).
 need=()
@@ -21,6 +16,9 @@ DEB_PACKAGES="prometheus victoria-metrics influxdb influxdb-client mosquitto mos
 for pkg in $DEB_PACKAGES; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# The AWS CLI drives the scheduled-query example (cmd/tidal
+# TestScheduledQueryAWSCLI); any aws on PATH will do.
+command -v aws >/dev/null 2>&1 || need+=(awscli)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "deps: installing Debian packages: ${need[*]}"
 	SUDO=""
@@ -29,3 +27,16 @@ if [ ${#need[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 echo "deps: ok"
+
+# The Grafana plugin (plugins/grafana): its Go module and npm packages.
+(
+	cd plugins/grafana
+	echo "deps: plugins/grafana go modules"
+	go mod download
+	command -v npm >/dev/null || { echo "deps: npm is needed for plugins/grafana (Debian package npm)"; exit 1; }
+	if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+		echo "deps: plugins/grafana npm ci"
+		npm ci --no-audit --no-fund
+	fi
+)
+echo "deps: plugin ok"

@@ -12,7 +12,8 @@ while IFS= read -r line; do
 	name="$(sed -E 's/^.*func (Fuzz[A-Za-z0-9_]+).*/\1/' <<<"$line")"
 	pkg="./$(dirname "$file")"
 	echo "fuzz: $pkg $name ($fuzztime)"
-	if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" >/tmp/fuzz-$$.log 2>&1; then
+	# Run from the package's directory: nested modules (plugins/*) too.
+	if ! (cd "$pkg" && go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" .) >/tmp/fuzz-$$.log 2>&1; then
 		cat /tmp/fuzz-$$.log
 		status=1
 	fi

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,14 +18,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/magnetic"
 	"github.com/tidaldb/tidal/memstore"
+	"github.com/tidaldb/tidal/scheduled"
 )
 
 // admin serves the admin HTTP endpoints.
 type admin struct {
 	mem *memstore.DB
 	mag *magnetic.Store
+	// cat names the tables of the parts; nil leaves them unnamed.
+	cat *catalog.Catalog
 }
 
 // flushResponse is the JSON answer of POST /api/v1/admin/flush.
@@ -58,7 +63,11 @@ func (a *admin) flush(w http.ResponseWriter, r *http.Request) {
 
 // partJSON is one part in GET /api/v1/admin/parts.
 type partJSON struct {
-	TableID        uint64    `json:"table_id"`
+	TableID uint64 `json:"table_id"`
+	// Database and Table name the table; both are empty when it has been
+	// deleted and its parts are not dropped yet.
+	Database       string    `json:"database,omitempty"`
+	Table          string    `json:"table,omitempty"`
 	Partition      time.Time `json:"partition"`
 	PartitionWidth string    `json:"partition_width"`
 	Name           string    `json:"name"`
@@ -75,10 +84,19 @@ type partJSON struct {
 func (a *admin) parts(w http.ResponseWriter, _ *http.Request) {
 	var out []partJSON
 	for _, p := range a.mag.Parts() {
-		out = append(out, partJSON{TableID: p.TableID, Partition: p.Partition, PartitionWidth: p.PartitionWidth.String(), Name: p.Name, Level: p.Level, Series: p.Series,
+		var db, table string
+		if a.cat != nil {
+			if t, ok := a.cat.TableByID(p.TableID); ok {
+				db, table = t.Database, t.Name
+			}
+		}
+		out = append(out, partJSON{TableID: p.TableID, Database: db, Table: table, Partition: p.Partition, PartitionWidth: p.PartitionWidth.String(), Name: p.Name, Level: p.Level, Series: p.Series,
 			Rows: p.Rows, MinTime: p.MinTime, MaxTime: p.MaxTime, Bytes: p.Bytes, RawBytes: p.RawBytes, BytesPerSample: p.BytesPerSample()})
 	}
 	sort.Slice(out, func(i, j int) bool {
+		if ni, nj := out[i].name(), out[j].name(); ni != nj {
+			return ni < nj
+		}
 		if out[i].TableID != out[j].TableID {
 			return out[i].TableID < out[j].TableID
 		}
@@ -109,15 +127,39 @@ func adminRequest(client *http.Client, method, url string) (*http.Response, erro
 	return client.Do(req)
 }
 
-// adminCmd is `tidal admin flush|parts`.
+// name is the table as a person writes it, "db.table", or "#ID" when the
+// table is gone from the catalog.
+func (p partJSON) name() string {
+	if p.Database == "" && p.Table == "" {
+		return "#" + strconv.FormatUint(p.TableID, 10)
+	}
+	return p.Database + "." + p.Table
+}
+
+const adminUsage = `usage: tidal admin COMMAND [--endpoint URL]
+
+Commands:
+  flush   move every row in memory into the magnetic tier now, then merge parts
+  parts   list the magnetic tier's partitions and parts by table
+  scheduled  list the scheduled queries and their last runs
+
+--endpoint defaults to $TIDAL_ENDPOINT, else http://127.0.0.1:7490.
+`
+
+// adminCmd is `tidal admin flush|parts|scheduled`.
 func adminCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: tidal admin flush|parts [--endpoint URL]")
+		fmt.Fprint(stderr, adminUsage)
 		return 2
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, adminUsage)
+		return 0
 	}
 	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", "http://127.0.0.1:7490", "TidalDB server URL")
+	endpoint := fs.String("endpoint", envOr("TIDAL_ENDPOINT", "http://127.0.0.1:7490"), "TidalDB server URL (env TIDAL_ENDPOINT)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -156,8 +198,22 @@ func adminCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		printParts(stdout, parts)
 		return 0
+	case "scheduled":
+		resp, err := client.Get(base + "/api/v1/admin/scheduled")
+		if err != nil {
+			fmt.Fprintf(stderr, "tidal admin scheduled: %v\n", err)
+			return 1
+		}
+		defer resp.Body.Close()
+		var qs []scheduled.AdminQuery
+		if err := decodeAdmin(resp, &qs); err != nil {
+			fmt.Fprintf(stderr, "tidal admin scheduled: %v\n", err)
+			return 1
+		}
+		printScheduled(stdout, qs)
+		return 0
 	}
-	fmt.Fprintf(stderr, "tidal admin: unknown command %q (want flush or parts)\n", args[0])
+	fmt.Fprintf(stderr, "tidal admin: unknown command %q\n\n%s", args[0], adminUsage)
 	return 2
 }
 
@@ -181,12 +237,33 @@ func printParts(w io.Writer, parts []partJSON) {
 		if p.Bytes > 0 {
 			ratio = float64(p.RawBytes) / float64(p.Bytes)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.3f\t%.1fx\t\n", p.TableID, p.Partition.UTC().Format("2006-01-02T15Z"), p.PartitionWidth, p.Name,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.3f\t%.1fx\t\n", p.name(), p.Partition.UTC().Format("2006-01-02T15Z"), p.PartitionWidth, p.Name,
 			p.Level, p.Series, p.Rows, p.Bytes, p.BytesPerSample, ratio)
 		rows, bytes, raw = rows+p.Rows, bytes+p.Bytes, raw+p.RawBytes
 	}
 	if rows > 0 {
 		fmt.Fprintf(tw, "total\t\t\t%d parts\t\t\t%d\t%d\t%.3f\t%.1fx\t\n", len(parts), rows, bytes, float64(bytes)/float64(rows), float64(raw)/float64(bytes))
+	}
+	_ = tw.Flush()
+}
+
+// printScheduled prints the scheduled queries with their run totals.
+func printScheduled(w io.Writer, qs []scheduled.AdminQuery) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATE\tSCHEDULE\tTARGET\tPREVIOUS\tNEXT\tLAST\tLAST MS\tRUNS\tFAILURES\tRECORDS")
+	ts := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.UTC().Format("2006-01-02T15:04Z")
+	}
+	for _, q := range qs {
+		last := q.LastStatus
+		if last == "" {
+			last = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", q.Name, q.State, q.Schedule, q.Target,
+			ts(q.Previous), ts(q.Next), last, q.LastMillis, q.Runs, q.Failures, q.RecordsWritten)
 	}
 	_ = tw.Flush()
 }

@@ -2,6 +2,10 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,11 +49,19 @@ func TestAdminFlushAndParts(t *testing.T) {
 	if err != nil || !strings.Contains(out, "flushed 1000 rows of 10 series in 1 tables") {
 		t.Fatalf("admin flush: %v\n%s", err, out)
 	}
-	out, err = runTidal(t, "admin", "parts", "--endpoint", srv.url())
+	// No --endpoint: TIDAL_ENDPOINT names the server.
+	cmd := exec.CommandContext(ctx, tidalBin, "admin", "parts")
+	cmd.Env = append(os.Environ(), "TIDAL_ENDPOINT="+srv.url())
+	b, err := cmd.CombinedOutput()
+	out = string(b)
 	if err != nil || !strings.Contains(out, "B/SAMPLE") || !strings.Contains(out, " 1000 ") {
 		t.Fatalf("admin parts: %v\n%s", err, out)
 	}
 	t.Logf("tidal admin parts:\n%s", out)
+	if !strings.Contains(out, "adm.cpu ") {
+		t.Fatalf("admin parts does not name the table adm.cpu:\n%s", out)
+	}
+	checkIndex(t, srv.url())
 	// Upsert a row that now lives in the magnetic tier.
 	first := strconv.FormatInt(base.UnixMilli(), 10)
 	if _, err := c.WriteRecords(ctx, &timestreamwrite.WriteRecordsInput{DatabaseName: aws.String("adm"), TableName: aws.String("cpu"),
@@ -71,5 +83,42 @@ func TestAdminFlushAndParts(t *testing.T) {
 	out, err = runTidal(t, "admin", "parts", "--endpoint", "http://"+freeAddr(t))
 	if err == nil || !strings.Contains(out, "tidal admin parts:") {
 		t.Fatalf("admin parts against nothing: %v %s", err, out)
+	}
+}
+
+// TestAdminHelp checks that `tidal admin --help` succeeds and names the
+// commands, and that a command without a server fails with its name.
+func TestAdminHelp(t *testing.T) {
+	for _, arg := range []string{"--help", "-h", "help"} {
+		out, err := runTidal(t, "admin", arg)
+		if err != nil || !strings.Contains(out, "flush") || !strings.Contains(out, "parts") || !strings.Contains(out, "TIDAL_ENDPOINT") {
+			t.Fatalf("tidal admin %s: %v\n%s", arg, err, out)
+		}
+	}
+	if out, err := runTidal(t, "admin", "nosuch"); err == nil || !strings.Contains(out, `unknown command "nosuch"`) {
+		t.Fatalf("tidal admin nosuch: %v\n%s", err, out)
+	}
+}
+
+// checkIndex checks that GET / lists every API the port serves.
+func checkIndex(t *testing.T, base string) {
+	t.Helper()
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /: %v %s", err, resp.Status)
+	}
+	for _, want := range []string{
+		"Timestream_20181101", "/api/v1/write", "/api/v1/read", "/api/v1/query ", "/api/v1/query_range", "/api/v1/series",
+		"/api/v1/labels", "/api/v1/label/<name>/values", "/api/v1/metadata", "/api/v1/status/buildinfo",
+		"/api/v1/format_query", "/api/v1/admin/flush", "/api/v1/admin/parts", "/metrics", "/healthz", "/debug/pprof/",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("GET / does not list %s:\n%s", want, body)
+		}
 	}
 }

@@ -111,7 +111,7 @@ func mountTmpfs(t *testing.T, dir string, size int) error {
 	}
 	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+strconv.Itoa(size), "tmpfs", dir).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("mount tmpfs: %v: %s", err, out)
+		return fmt.Errorf("mount tmpfs: %w: %s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
 	return nil

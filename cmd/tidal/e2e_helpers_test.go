@@ -23,6 +23,11 @@ import (
 var tidalBin string
 
 func TestMain(m *testing.M) {
+	// TIDAL_TEST_BIN runs the tests against a binary built beforehand
+	// (scripts/test.sh builds one for this package and bench).
+	if tidalBin = os.Getenv("TIDAL_TEST_BIN"); tidalBin != "" {
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "tidal-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

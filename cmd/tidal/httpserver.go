@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -53,7 +54,7 @@ func serverHandler(h http.Handler, logger *slog.Logger) http.Handler {
 			if p == nil {
 				return
 			}
-			if p == http.ErrAbortHandler {
+			if e, ok := p.(error); ok && errors.Is(e, http.ErrAbortHandler) {
 				panic(p)
 			}
 			logger.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))

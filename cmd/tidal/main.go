@@ -56,6 +56,8 @@ Usage:
                       run SQL, or open a shell without SQL (default endpoint http://127.0.0.1:7490)
   tidal admin flush   move every row in memory into the magnetic tier now
   tidal admin parts   list the magnetic tier's partitions and parts
+  tidal admin scheduled
+                      list the scheduled queries with their last run and totals
   tidal version       print the version
   tidal help          this text
 

@@ -35,6 +35,7 @@ var wantRoles = map[string]auth.Role{
 	"GET /health":                   auth.Public,
 	"POST /api/v1/admin/flush":      auth.Admin,
 	"GET /api/v1/admin/parts":       auth.Admin,
+	"GET /api/v1/admin/scheduled":   auth.Admin,
 	"GET /debug/pprof/":             auth.Admin,
 	"GET /debug/pprof/profile":      auth.Admin,
 	"GET /debug/pprof/trace":        auth.Admin,
@@ -103,7 +104,7 @@ func testRouter(t *testing.T, cfg config.Config) *auth.Router {
 	rt := auth.NewRouter(a, nil)
 	registerRoutes(rt, cfg, routeHandlers{
 		remoteWrite: stub, remoteRead: stub, influxV1: stub, influxV2: stub, ping: stub, health: stub, aws: stub, metrics: stub, flush: stub, parts: stub,
-		pprofIndex: stub, pprofProfile: stub, pprofTrace: stub, index: stub, healthz: healthz(),
+		pprofIndex: stub, pprofProfile: stub, pprofTrace: stub, index: stub, healthz: healthz(), scheduledAdmin: stub,
 		promAPI: func(m promapi.Mux) { prom.Register(stubMux{m, stub}) },
 		awsOps:  append(tq.Operations(), tw.Operations()...),
 	})

@@ -36,6 +36,7 @@ import (
 	"github.com/tidaldb/tidal/query/promapi"
 	"github.com/tidaldb/tidal/query/scan"
 	"github.com/tidaldb/tidal/query/timestreamapi"
+	"github.com/tidaldb/tidal/scheduled"
 )
 
 func serverCmd(args []string, stderr io.Writer) int {
@@ -160,12 +161,25 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	tw := timestreamwrite.New(cat, mem, timestreamwrite.Options{Logger: logger, Registerer: reg})
 	tq := timestreamapi.New(engine, timestreamapi.Options{Logger: logger, Registerer: reg, QueryTimeout: cfg.Query.Timeout})
 	g.onClose("query api", tq.Close)
-	router := &awsRouter{logger: logger, maxBody: int64(cfg.Server.MaxRequestBytes), ops: map[string]awsOp{}}
+	sched, err := scheduled.Open(scheduled.Options{Dir: filepath.Join(cfg.Server.DataDir, "scheduled"),
+		Querier: scheduled.EngineQuerier{Engine: engine}, Appender: mem, Tables: cat, Region: cfg.Auth.Region,
+		MissedRuns: cfg.Scheduled.MissedRuns, MaxCatchUp: cfg.Scheduled.MaxCatchUp,
+		NotificationURL: cfg.Scheduled.NotificationURL, Logger: logger, Registerer: reg})
+	if err != nil {
+		return fmt.Errorf("open scheduled queries: %w", err)
+	}
+	for _, op := range sched.Operations() {
+		tq.Handle(op, sched.Serve)
+	}
+	router := &awsjson.Dispatcher{Prefix: timestreamTarget, MaxBody: int64(cfg.Server.MaxRequestBytes), Logger: logger}
 	for _, op := range tq.Operations() {
-		router.ops[op] = tq.Serve
+		router.Handle(op, tq.Serve)
 	}
 	for _, op := range tw.Operations() {
-		router.ops[op] = tw.Serve
+		router.Handle(op, tw.Serve)
+	}
+	for _, op := range scheduled.TagOperations { // Scheduled-query ARNs; the rest go on to the write API.
+		router.Handle(op, sched.TagHandler(router.Handler(op)))
 	}
 
 	rw := promrw.New(mem, promrw.Options{
@@ -187,7 +201,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	rt := auth.NewRouter(authn, logger)
-	adm := &admin{mem: mem, mag: mag}
+	adm := &admin{mem: mem, mag: mag, cat: cat}
 	registerRoutes(rt, cfg, routeHandlers{
 		remoteWrite: rw,
 		remoteRead:  promRead,
@@ -202,8 +216,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		parts:       adm.parts,
 		metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		pprofIndex:  pprof.Index, pprofProfile: pprof.Profile, pprofTrace: pprof.Trace,
-		index:   index,
-		healthz: healthz(mem),
+		index:          index,
+		healthz:        healthz(mem),
+		scheduledAdmin: sched.AdminHandler(),
 	})
 
 	// The long-running components: one line each.
@@ -226,6 +241,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		reg.MustRegister(src.Stats.Collectors(sub.Broker)...)
 		g.add(stageIntake, "mqtt source "+sub.Broker, src.Run)
 	}
+	g.add(stageWork, "scheduled queries", sched.Run)
 	g.add(stageStorage, "memstore", mem.Run)
 	g.add(stageStorage, "magnetic", mag.Run)
 	return g.run(ctx)
@@ -244,6 +260,7 @@ type routeHandlers struct {
 	index                                http.HandlerFunc // GET /
 	healthz                              http.HandlerFunc // GET /healthz
 	metrics                              http.Handler
+	scheduledAdmin                       http.Handler // the scheduled-query admin listing
 }
 
 // registerRoutes is the server's route table: every HTTP route with the
@@ -261,6 +278,7 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	h.promAPI(rt.WithRole(auth.Read))
 	rt.HandleFunc("POST /api/v1/admin/flush", auth.Admin, h.flush)
 	rt.HandleFunc("GET /api/v1/admin/parts", auth.Admin, h.parts)
+	rt.Handle("GET /api/v1/admin/scheduled", auth.Admin, h.scheduledAdmin)
 	if cfg.Server.EnablePprof {
 		rt.HandleFunc("GET /debug/pprof/", auth.Admin, h.pprofIndex)
 		rt.HandleFunc("GET /debug/pprof/profile", auth.Admin, h.pprofProfile)
@@ -278,12 +296,6 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	}
 	rt.HandleAWS("POST /{$}", timestreamTarget, ops, h.aws)
 	rt.HandleFunc("GET /{$}", auth.Any, h.index)
-}
-
-// index answers GET / with the version and where the APIs are.
-func index(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintf(w, "%s\n\nTimestream APIs: POST / with X-Amz-Target: Timestream_20181101.<Operation>\nHealth: GET /healthz\nMetrics: GET /metrics\n", versionString())
 }
 
 // timestreamTarget is the X-Amz-Target prefix of the Timestream APIs.
@@ -437,38 +449,6 @@ func walSync(s config.SyncMode) wal.SyncPolicy {
 		return wal.SyncNever
 	}
 	return wal.SyncBatch
-}
-
-// awsOp serves one AWS JSON operation.
-type awsOp func(w http.ResponseWriter, r *http.Request, op string, body []byte)
-
-// awsRouter serves POST / for the AWS JSON 1.0 APIs: it checks the body
-// size, then dispatches on the X-Amz-Target operation. The auth.Router in
-// front of it has authenticated the request.
-type awsRouter struct {
-	logger  *slog.Logger
-	maxBody int64
-	ops     map[string]awsOp
-}
-
-func (ar *awsRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := awsjson.NewRequestID()
-	op, aerr := awsjson.Operation(r, timestreamTarget)
-	if aerr != nil {
-		awsjson.WriteError(w, reqID, aerr)
-		return
-	}
-	body, aerr := awsjson.ReadBody(r, ar.maxBody)
-	if aerr != nil {
-		awsjson.WriteError(w, reqID, aerr)
-		return
-	}
-	h := ar.ops[op]
-	if h == nil {
-		awsjson.WriteError(w, reqID, awsjson.UnknownOperation(op))
-		return
-	}
-	h(w, r, op, body)
 }
 
 // partWriter adapts the magnetic tier to the memstore's flush interface.

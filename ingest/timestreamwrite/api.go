@@ -15,6 +15,8 @@
 package timestreamwrite
 
 import (
+	"github.com/tidaldb/tidal/internal/fileutil"
+
 	"context"
 	"errors"
 	"log/slog"
@@ -153,7 +155,7 @@ func (a *API) Operations() []string {
 // context and the Host used by DescribeEndpoints. An unknown op is answered
 // with a 404 UnknownOperationException.
 func (a *API) Serve(w http.ResponseWriter, r *http.Request, op string, body []byte) {
-	rid := awsjson.NewRequestID()
+	rid := awsjson.RequestID(r.Context())
 	fn, ok := a.ops[op]
 	if !ok {
 		a.requests.WithLabelValues("unknown", awsjson.TypeUnknownOperation).Inc()
@@ -177,22 +179,11 @@ func (a *API) Serve(w http.ResponseWriter, r *http.Request, op string, body []by
 // X-Amz-Target header, reads the body and calls Serve. It does no
 // authentication.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rid := awsjson.NewRequestID()
-	if r.Method != http.MethodPost {
-		awsjson.WriteError(w, rid, &awsjson.Error{Type: awsjson.TypeUnknownOperation, Message: "Only POST is supported."})
-		return
+	d := awsjson.Dispatcher{Prefix: awsjson.TimestreamPrefix, MaxBody: a.opts.MaxBodyBytes}
+	for _, op := range a.Operations() {
+		d.Handle(op, a.Serve)
 	}
-	op, e := awsjson.Operation(r, awsjson.TimestreamPrefix)
-	if e != nil {
-		awsjson.WriteError(w, rid, e)
-		return
-	}
-	body, e := awsjson.ReadBody(r, a.opts.MaxBodyBytes)
-	if e != nil {
-		awsjson.WriteError(w, rid, e)
-		return
-	}
-	a.Serve(w, r, op, body)
+	d.ServeHTTP(w, r)
 }
 
 // apiError maps an operation's error to the AWS error shape.
@@ -215,6 +206,11 @@ func (a *API) apiError(op string, err error) *awsjson.Error {
 		}
 	}
 	a.log.Error("timestream write operation", "operation", op, "err", err)
+	if fileutil.IsNoSpace(err) {
+		// Retryable (5xx) and says why, so that an operator knows what to do.
+		return &awsjson.Error{Type: awsjson.TypeInternalServer,
+			Message: "The server's disk is full; the request was not stored. Free disk space and retry."}
+	}
 	return awsjson.Internal()
 }
 

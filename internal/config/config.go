@@ -40,6 +40,7 @@ type Config struct {
 	Prometheus Prometheus `yaml:"prometheus"`
 	MQTT       MQTT       `yaml:"mqtt"`
 	Query      Query      `yaml:"query"`
+	Scheduled  Scheduled  `yaml:"scheduled"`
 	Log        Log        `yaml:"log"`
 }
 
@@ -224,6 +225,19 @@ type Query struct {
 	MaxSamples     int64         `yaml:"max_samples"`
 }
 
+// Scheduled configures the scheduled-query runner.
+type Scheduled struct {
+	// MissedRuns says what happens to invocations missed while the server
+	// was down: "catch-up" runs them in order (at most MaxCatchUp per
+	// query, the most recent), "skip" runs only the latest.
+	MissedRuns string `yaml:"missed_runs"`
+	// MaxCatchUp bounds the missed invocations run per query.
+	MaxCatchUp int `yaml:"max_catch_up"`
+	// NotificationURL, if set, receives every scheduled-query notification
+	// as a webhook POST.
+	NotificationURL string `yaml:"notification_url"`
+}
+
 // Log configures the server's slog output.
 type Log struct {
 	// Level is debug, info, warn or error.
@@ -248,6 +262,7 @@ func Default() Config {
 		Memstore:   Memstore{CheckpointInterval: 5 * time.Minute},
 		Prometheus: Prometheus{Database: "prometheus", Table: "metrics", MaxTenants: 1000},
 		Query:      Query{MaxMemoryBytes: GiB, Timeout: 60 * time.Second, MaxSamples: 50_000_000},
+		Scheduled:  Scheduled{MissedRuns: "catch-up", MaxCatchUp: 100},
 		Log:        Log{Level: "info", Format: "text"},
 	}
 }

@@ -154,6 +154,19 @@ func (c *Config) Validate() error {
 		bad("query.max_samples", "%d: want a positive number", c.Query.MaxSamples)
 	}
 
+	// scheduled
+	switch c.Scheduled.MissedRuns {
+	case "catch-up", "skip":
+	default:
+		bad("scheduled.missed_runs", "unknown value %q (want catch-up or skip)", c.Scheduled.MissedRuns)
+	}
+	if c.Scheduled.MaxCatchUp < 1 {
+		bad("scheduled.max_catch_up", "%d: want a positive number", c.Scheduled.MaxCatchUp)
+	}
+	if u := c.Scheduled.NotificationURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		bad("scheduled.notification_url", "%q is not an http(s) URL", u)
+	}
+
 	// log
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

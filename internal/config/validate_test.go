@@ -96,6 +96,9 @@ func TestValidate(t *testing.T) {
 		{"query memory", func(c *Config) { c.Query.MaxMemoryBytes = 1000 }, "config: query.max_memory_bytes: 1000 is below the minimum 1MiB"},
 		{"query timeout", func(c *Config) { c.Query.Timeout = -time.Minute }, "config: query.timeout: -1m0s: want a positive duration"},
 		{"query samples", func(c *Config) { c.Query.MaxSamples = 0 }, "config: query.max_samples: 0: want a positive number"},
+		{"missed runs", func(c *Config) { c.Scheduled.MissedRuns = "later" }, `config: scheduled.missed_runs: unknown value "later" (want catch-up or skip)`},
+		{"catch-up bound", func(c *Config) { c.Scheduled.MaxCatchUp = 0 }, "config: scheduled.max_catch_up: 0: want a positive number"},
+		{"notification url", func(c *Config) { c.Scheduled.NotificationURL = "ftp://x" }, `config: scheduled.notification_url: "ftp://x" is not an http(s) URL`},
 		{"log level", func(c *Config) { c.Log.Level = "trace" }, `config: log.level: unknown value "trace" (want debug, info, warn or error)`},
 		{"log format", func(c *Config) { c.Log.Format = "logfmt" }, `config: log.format: unknown value "logfmt" (want text or json)`},
 	}

@@ -1,3 +1,10 @@
+// The differential test is single-threaded: under the race detector it
+// would only add a race-instrumented build of SQLite (modernc.org/sqlite and
+// its libc, minutes of CPU) to `make test`. It runs in the plain test and fuzz
+// phases.
+
+//go:build !race
+
 package exec
 
 import (

@@ -1,3 +1,8 @@
+// Compared against SQLite: not built under the race detector, as
+// sqlite_test.go says.
+
+//go:build !race
+
 package exec
 
 import (

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/tidaldb/tidal/catalog"
-	"github.com/tidaldb/tidal/magnetic"
+	"github.com/tidaldb/tidal/query/scan"
 )
 
 // Default limits of one PromQL request.
@@ -188,5 +188,5 @@ func truncate(s string, n int) string {
 // database) does not exist yet: PromQL sees that as no data, as a fresh
 // Prometheus does.
 func absentTable(err error) bool {
-	return errors.Is(err, magnetic.ErrUnknownTable) || catalog.IsNotFound(err)
+	return errors.Is(err, scan.ErrUnknownTable) || catalog.IsNotFound(err)
 }

@@ -221,6 +221,17 @@ func New(eng Engine, opts Options) *API {
 	return a
 }
 
+// Handler serves an operation on behalf of another package (scheduled
+// queries): it gets the request context, the operation and the body, and
+// returns the response (nil means {}) or an error (an *awsjson.Error is
+// written as is, anything else as an InternalServerException).
+type Handler func(ctx context.Context, op string, body []byte) (any, error)
+
+// Handle makes Serve answer op with h. Call it before serving.
+func (a *API) Handle(op string, h Handler) {
+	a.ops[op] = func(_ *API, r *request) (any, error) { return h(r.ctx, op, r.body) }
+}
+
 // Close cancels running queries, waits for their goroutines and drops every
 // kept result. Later Query calls fail with a 503
 // ServiceUnavailableException.
@@ -244,7 +255,7 @@ func (a *API) Operations() []string {
 // context and the Host used by DescribeEndpoints. An unknown op is answered
 // with a 404 UnknownOperationException.
 func (a *API) Serve(w http.ResponseWriter, r *http.Request, op string, body []byte) {
-	rid := awsjson.NewRequestID()
+	rid := awsjson.RequestID(r.Context())
 	fn, ok := a.ops[op]
 	if !ok {
 		a.requests.WithLabelValues("unknown", awsjson.TypeUnknownOperation).Inc()
@@ -264,7 +275,7 @@ func (a *API) Serve(w http.ResponseWriter, r *http.Request, op string, body []by
 		return
 	}
 	if err := awsjson.WriteJSON(w, rid, resp); err != nil {
-		a.log.Error("write timestream query response", "op", op, "err", err)
+		a.log.Error("write timestream query response", "operation", op, "err", err)
 	}
 }
 
@@ -282,22 +293,11 @@ func writeRaw(w http.ResponseWriter, rid string, body []byte) {
 // X-Amz-Target header, reads the body and calls Serve. It does no
 // authentication.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rid := awsjson.NewRequestID()
-	if r.Method != http.MethodPost {
-		awsjson.WriteError(w, rid, &awsjson.Error{Type: awsjson.TypeUnknownOperation, Message: "Only POST is supported."})
-		return
+	d := awsjson.Dispatcher{Prefix: awsjson.TimestreamPrefix, MaxBody: a.opts.MaxBodyBytes}
+	for _, op := range a.Operations() {
+		d.Handle(op, a.Serve)
 	}
-	op, e := awsjson.Operation(r, awsjson.TimestreamPrefix)
-	if e != nil {
-		awsjson.WriteError(w, rid, e)
-		return
-	}
-	body, e := awsjson.ReadBody(r, a.opts.MaxBodyBytes)
-	if e != nil {
-		awsjson.WriteError(w, rid, e)
-		return
-	}
-	a.Serve(w, r, op, body)
+	d.ServeHTTP(w, r)
 }
 
 // Messages of errors Timestream words in a fixed way.
@@ -327,7 +327,7 @@ func (a *API) apiError(op string, err error) *awsjson.Error {
 	if errors.Is(err, context.Canceled) {
 		return awsjson.NewError(awsjson.TypeConflict, "%s", msgCancelled)
 	}
-	a.log.Error("timestream query operation", "op", op, "err", err)
+	a.log.Error("timestream query operation", "operation", op, "err", err)
 	return awsjson.Internal()
 }
 

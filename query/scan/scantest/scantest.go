@@ -50,7 +50,7 @@ func Run(t *testing.T, cfg Config, open Opener) {
 	recs := Generate(rng, cfg)
 	model := NewModel(recs)
 	src := open(t, slices.Clone(recs))
-	for i := range 200 {
+	for i := range scans {
 		req := randomRequest(rng, cfg)
 		got, err := Collect(context.Background(), src, req)
 		if err != nil {
