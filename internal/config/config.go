@@ -40,6 +40,7 @@ type Config struct {
 	Prometheus Prometheus `yaml:"prometheus"`
 	Query      Query      `yaml:"query"`
 	Log        Log        `yaml:"log"`
+	Ingest     Ingest     `yaml:"ingest"`
 }
 
 // Server configures the HTTP listener and the data directory.
