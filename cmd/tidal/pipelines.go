@@ -1,12 +1,63 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/ingest/kafka"
 	"github.com/tidaldb/tidal/ingest/pipeline"
 	"github.com/tidaldb/tidal/internal/config"
 )
+
+// streams are the configured ingest pipelines: the stream consumers to run
+// as components, and every pipeline for listings.
+type streams struct {
+	pipelines []*pipeline.Pipeline
+	consumers []component
+}
+
+// newStreams builds the pipelines of cfg writing through app.
+func newStreams(cfg []config.Pipeline, app ingest.Appender, reg prometheus.Registerer, logger *slog.Logger) (*streams, error) {
+	st := &streams{}
+	if len(cfg) == 0 {
+		return st, nil
+	}
+	metrics := pipeline.NewMetrics(reg)
+	for _, c := range cfg {
+		opts, err := pipelineOptions(c, metrics)
+		if err != nil {
+			return nil, err
+		}
+		p, err := pipeline.New(app, opts)
+		if err != nil {
+			return nil, err
+		}
+		st.pipelines = append(st.pipelines, p)
+		switch c.Source.Kind() {
+		case "kafka":
+			k := c.Source.Kafka
+			ko := kafka.Options{
+				Brokers: k.Brokers, Topics: k.Topics, Group: k.Group, Start: k.Start, ClientID: k.ClientID,
+				SASLMechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password, Logger: logger,
+			}
+			if k.TLS {
+				ko.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+			}
+			src, err := kafka.New(p, ko)
+			if err != nil {
+				return nil, fmt.Errorf("pipeline %s: %w", c.Name, err)
+			}
+			st.consumers = append(st.consumers, component{name: "kafka " + c.Name, run: src.Run})
+		case "kinesis":
+			return nil, fmt.Errorf("pipeline %s: the kinesis source is not available in this version", c.Name)
+		}
+	}
+	return st, nil
+}
 
 // pipelineOptions maps one configured pipeline onto pipeline.Options.
 func pipelineOptions(c config.Pipeline, metrics *pipeline.Metrics) (pipeline.Options, error) {

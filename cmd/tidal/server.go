@@ -178,6 +178,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	promRead := promapi.NewReadHandler(promQ)
 	promRead.TenantHeader = cfg.Prometheus.TenantHeader
 
+	streams, err := newStreams(cfg.Ingest.Pipelines, mem, reg, logger)
+	if err != nil {
+		return err
+	}
+
 	authn, err := newAuthenticator(cfg)
 	if err != nil {
 		return err
@@ -200,6 +205,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 
 	// The long-running components: one line each.
 	g.add(stageIntake, "http", func(ctx context.Context) error { return listenAndServe(ctx, cfg, logger, rt) })
+	for _, c := range streams.consumers {
+		g.add(stageIntake, c.name, c.run) // Kafka consumers
+	}
 	g.add(stageStorage, "memstore", mem.Run)
 	g.add(stageStorage, "magnetic", mag.Run)
 	return g.run(ctx)
