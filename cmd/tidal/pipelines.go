@@ -4,10 +4,12 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/ingest/firehose"
 	"github.com/tidaldb/tidal/ingest/kafka"
 	"github.com/tidaldb/tidal/ingest/pipeline"
 	"github.com/tidaldb/tidal/internal/config"
@@ -18,6 +20,8 @@ import (
 type streams struct {
 	pipelines []*pipeline.Pipeline
 	consumers []component
+	// firehose serves the Firehose pipelines; nil when there are none.
+	firehose http.Handler
 }
 
 // newStreams builds the pipelines of cfg writing through app.
@@ -27,6 +31,7 @@ func newStreams(cfg []config.Pipeline, app ingest.Appender, reg prometheus.Regis
 		return st, nil
 	}
 	metrics := pipeline.NewMetrics(reg)
+	var fh firehose.Mux
 	for _, c := range cfg {
 		opts, err := pipelineOptions(c, metrics)
 		if err != nil {
@@ -52,6 +57,16 @@ func newStreams(cfg []config.Pipeline, app ingest.Appender, reg prometheus.Regis
 				return nil, fmt.Errorf("pipeline %s: %w", c.Name, err)
 			}
 			st.consumers = append(st.consumers, component{name: "kafka " + c.Name, run: src.Run})
+		case "firehose":
+			h, err := firehose.New(p, firehose.Options{AccessKeys: c.Source.Firehose.AccessKeys, Logger: logger})
+			if err != nil {
+				return nil, fmt.Errorf("pipeline %s: %w", c.Name, err)
+			}
+			if fh == nil {
+				fh = firehose.Mux{}
+				st.firehose = fh
+			}
+			fh[c.Name] = h
 		case "kinesis":
 			return nil, fmt.Errorf("pipeline %s: the kinesis source is not available in this version", c.Name)
 		}

@@ -27,6 +27,7 @@ import (
 // TestEveryRouteAuthenticated, so a new route cannot go undocumented.
 var wantRoles = map[string]auth.Role{
 	"POST /api/v1/write":            auth.Write,
+	"POST /firehose/{pipeline}":     auth.Write,
 	"POST /api/v1/read":             auth.Read,
 	"POST /api/v1/admin/flush":      auth.Admin,
 	"GET /api/v1/admin/parts":       auth.Admin,
@@ -98,7 +99,7 @@ func testRouter(t *testing.T, cfg config.Config) *auth.Router {
 	rt := auth.NewRouter(a, nil)
 	registerRoutes(rt, cfg, routeHandlers{
 		remoteWrite: stub, remoteRead: stub, aws: stub, metrics: stub, flush: stub, parts: stub,
-		pprofIndex: stub, pprofProfile: stub, pprofTrace: stub, index: stub, healthz: healthz(),
+		pprofIndex: stub, pprofProfile: stub, pprofTrace: stub, index: stub, healthz: healthz(), firehose: stub,
 		promAPI: func(m promapi.Mux) { prom.Register(stubMux{m, stub}) },
 		awsOps:  append(tq.Operations(), tw.Operations()...),
 	})

@@ -199,8 +199,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		parts:       adm.parts,
 		metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		pprofIndex:  pprof.Index, pprofProfile: pprof.Profile, pprofTrace: pprof.Trace,
-		index:   index,
-		healthz: healthz(mem),
+		firehose: streams.firehose,
+		index:    index,
+		healthz:  healthz(mem),
 	})
 
 	// The long-running components: one line each.
@@ -221,6 +222,7 @@ type routeHandlers struct {
 	awsOps                               []string         // the operations aws serves
 	flush, parts                         http.HandlerFunc // the admin API
 	pprofIndex, pprofProfile, pprofTrace http.HandlerFunc
+	firehose                             http.Handler     // POST /firehose/{pipeline}; nil: none configured
 	index                                http.HandlerFunc // GET /
 	healthz                              http.HandlerFunc // GET /healthz
 	metrics                              http.Handler
@@ -230,6 +232,9 @@ type routeHandlers struct {
 // role it needs (see package internal/auth for the contract).
 func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	rt.Handle("POST /api/v1/write", auth.Write, h.remoteWrite)
+	if h.firehose != nil {
+		rt.Handle("POST /firehose/{pipeline}", auth.Write, h.firehose)
+	}
 	rt.Handle("POST /api/v1/read", auth.Read, h.remoteRead)
 	h.promAPI(rt.WithRole(auth.Read))
 	rt.HandleFunc("POST /api/v1/admin/flush", auth.Admin, h.flush)

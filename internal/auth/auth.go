@@ -14,7 +14,9 @@
 //     and Grafana's SigV4 option sign with) on every other route;
 //   - HTTP basic auth with the access key id as user and the secret access key
 //     as password (Prometheus basic_auth, Grafana, Telegraf, IoT gateways);
-//   - "Authorization: Bearer <token>" with a configured token.
+//   - "Authorization: Bearer <token>" with a configured token, or the token
+//     alone in X-Amz-Firehose-Access-Key (what Amazon Data Firehose's HTTP
+//     endpoint destination sends) when there is no Authorization header.
 //
 // Roles: Read may query, Write may ingest, Admin may do everything, including
 // schema changes (DDL), the admin API and pprof. Read and Write do not include

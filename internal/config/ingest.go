@@ -87,6 +87,8 @@ type Kinesis struct {
 type Firehose struct {
 	// AccessKeys are the values Firehose may send in
 	// X-Amz-Firehose-Access-Key (the "access key" of the destination).
+	// With authentication on, each must also be a bearer token with role
+	// write: the auth layer reads the header as one.
 	AccessKeys []string `yaml:"access_keys"`
 }
 
@@ -182,6 +184,13 @@ func (c *Config) validateIngest(bad reporter) {
 				bad(key+".source.kinesis.start", "unknown value %q (want TRIM_HORIZON, LATEST or AT_TIMESTAMP)", p.Source.Kinesis.Start)
 			}
 		case "firehose":
+			// Firehose's key reaches the auth layer as a bearer token.
+			for _, k := range p.Source.Firehose.AccessKeys {
+				if c.AuthEnabled() && !c.writeToken(k) {
+					bad(key+".source.firehose.access_keys", "each key must also be an auth.bearer_tokens token with role write or admin (the server checks it as one)")
+					break
+				}
+			}
 		default:
 			bad(key+".source", "want exactly one of kafka, kinesis or firehose")
 		}
@@ -228,4 +237,15 @@ func (m Measures) MarshalYAML() (any, error) {
 			&yaml.Node{Kind: yaml.ScalarNode, Value: ms.Type})
 	}
 	return n, nil
+}
+
+// writeToken reports whether tok is a configured bearer token that may
+// ingest.
+func (c *Config) writeToken(tok string) bool {
+	for _, t := range c.Auth.BearerTokens {
+		if t.Token == tok && (t.Role == RoleWrite || t.Role == RoleAdmin) {
+			return true
+		}
+	}
+	return false
 }

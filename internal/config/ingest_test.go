@@ -77,6 +77,7 @@ func TestIngestErrors(t *testing.T) {
 		{"measures list", base + "{name: a, source: {firehose: {access_keys: [k]}}, format: json, mapping: {database: dbx, table: tbl, time: {field: t}, measures: [v]}}", "want a mapping of field to type"},
 		{"repeated measure", base + "{name: a, source: {firehose: {access_keys: [k]}}, format: json, mapping: {database: dbx, table: tbl, time: {field: t}, measures: {v: DOUBLE, v: BIGINT}}}", "repeated"},
 		{"repeated name", base + "{name: a, source: {firehose: {access_keys: [k]}}, format: timestream, mapping: {database: dbx, table: tbl}}\n    - {name: a, source: {firehose: {access_keys: [k]}}, format: timestream, mapping: {database: dbx, table: tbl}}", `name: "a" repeated`},
+		{"firehose key not a token", "auth: {bearer_tokens: [{token: tok-write-0123456789, role: write}, {token: tok-read-0123456789, role: read}]}\n" + base + "{name: a, source: {firehose: {access_keys: [tok-read-0123456789]}}, format: timestream, mapping: {database: dbx, table: tbl}}", "must also be an auth.bearer_tokens token"},
 		{"sasl", base + "{name: a, source: {kafka: {brokers: [b], topics: [t], group: g, sasl: {mechanism: GSSAPI}}}, format: timestream, mapping: {database: dbx, table: tbl}}", "sasl.mechanism"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,5 +86,21 @@ func TestIngestErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestIngestFirehoseKeyIsWriteToken(t *testing.T) {
+	doc := `
+auth: {bearer_tokens: [{token: tok-write-0123456789, role: write}]}
+ingest:
+  pipelines:
+    - {name: fleet, source: {firehose: {access_keys: [tok-write-0123456789]}}, format: timestream, mapping: {database: fleet, table: positions}}
+`
+	c, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := c.Ingest.Pipelines[0].Source.Kind(); k != "firehose" {
+		t.Fatalf("kind %q", k)
 	}
 }
