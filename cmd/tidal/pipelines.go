@@ -46,7 +46,7 @@ func newStreams(cfg []config.Pipeline, app ingest.Appender, reg prometheus.Regis
 		case "kafka":
 			k := c.Source.Kafka
 			ko := kafka.Options{
-				Brokers: k.Brokers, Topics: k.Topics, Group: k.Group, Start: k.Start, ClientID: k.ClientID,
+				Brokers: k.Brokers, Topics: k.Topics, Group: k.Group, Start: k.Start, ClientID: k.ClientID, SessionTimeout: k.SessionTimeout,
 				SASLMechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password, Logger: logger,
 			}
 			if k.TLS {

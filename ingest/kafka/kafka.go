@@ -42,6 +42,8 @@ type Options struct {
 	TLS *tls.Config
 	// SASLMechanism is "", PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
 	SASLMechanism, Username, Password string
+	// SessionTimeout overrides the group session timeout (0: franz-go's).
+	SessionTimeout time.Duration
 	// MaxPollRecords bounds one batch (default 10,000).
 	MaxPollRecords int
 	Logger         *slog.Logger
@@ -86,6 +88,9 @@ func New(p *pipeline.Pipeline, opts Options) (*Source, error) {
 		kgo.ConsumeResetOffset(reset),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
+	}
+	if opts.SessionTimeout > 0 {
+		kopt = append(kopt, kgo.SessionTimeout(opts.SessionTimeout))
 	}
 	if opts.TLS != nil {
 		kopt = append(kopt, kgo.DialTLSConfig(opts.TLS))

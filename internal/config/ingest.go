@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -59,6 +60,10 @@ type Kafka struct {
 	Start string `yaml:"start"`
 	// ClientID names the consumer to the brokers (default "tidal").
 	ClientID string `yaml:"client_id"`
+	// SessionTimeout is how long the group waits for a silent member
+	// (one that crashed) before giving its partitions to the others
+	// (default: franz-go's, 45s).
+	SessionTimeout time.Duration `yaml:"session_timeout"`
 	// TLS connects with TLS (the system roots).
 	TLS bool `yaml:"tls"`
 	// SASL authenticates; empty mechanism means none.
@@ -171,6 +176,9 @@ func (c *Config) validateIngest(bad reporter) {
 			}
 			if k.Start != "" && k.Start != "earliest" && k.Start != "latest" {
 				bad(key+".source.kafka.start", "unknown value %q (want earliest or latest)", k.Start)
+			}
+			if k.SessionTimeout < 0 {
+				bad(key+".source.kafka.session_timeout", "%s: want a positive duration", k.SessionTimeout)
 			}
 			switch k.SASL.Mechanism {
 			case "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
