@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -102,5 +104,25 @@ ingest:
 	}
 	if k := c.Ingest.Pipelines[0].Source.Kind(); k != "firehose" {
 		t.Fatalf("kind %q", k)
+	}
+}
+
+// TestIngestDocExample parses the first YAML block of docs/ingest.md.
+func TestIngestDocExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "ingest.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no yaml block in docs/ingest.md")
+	}
+	c, err := Parse([]byte(block))
+	if err != nil {
+		t.Fatalf("docs/ingest.md example: %v", err)
+	}
+	if len(c.Ingest.Pipelines) != 2 || c.Ingest.Pipelines[1].Source.Kind() != "firehose" {
+		t.Fatalf("pipelines %+v", c.Ingest.Pipelines)
 	}
 }
