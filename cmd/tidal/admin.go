@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/tidaldb/tidal/ingest/pipeline"
 	"github.com/tidaldb/tidal/magnetic"
 	"github.com/tidaldb/tidal/memstore"
 )
@@ -109,10 +110,10 @@ func adminRequest(client *http.Client, method, url string) (*http.Response, erro
 	return client.Do(req)
 }
 
-// adminCmd is `tidal admin flush|parts`.
+// adminCmd is `tidal admin flush|parts|pipelines`.
 func adminCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: tidal admin flush|parts [--endpoint URL]")
+		fmt.Fprintln(stderr, "usage: tidal admin flush|parts|pipelines [--endpoint URL]")
 		return 2
 	}
 	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
@@ -156,8 +157,22 @@ func adminCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		printParts(stdout, parts)
 		return 0
+	case "pipelines":
+		resp, err := adminRequest(client, "GET", base+"/api/v1/admin/pipelines")
+		if err != nil {
+			fmt.Fprintf(stderr, "tidal admin pipelines: %v\n", err)
+			return 1
+		}
+		defer resp.Body.Close()
+		var ps []pipeline.Status
+		if err := decodeAdmin(resp, &ps); err != nil {
+			fmt.Fprintf(stderr, "tidal admin pipelines: %v\n", err)
+			return 1
+		}
+		printPipelines(stdout, ps)
+		return 0
 	}
-	fmt.Fprintf(stderr, "tidal admin: unknown command %q (want flush or parts)\n", args[0])
+	fmt.Fprintf(stderr, "tidal admin: unknown command %q (want flush, parts or pipelines)\n", args[0])
 	return 2
 }
 

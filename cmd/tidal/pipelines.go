@@ -2,9 +2,13 @@ package main
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"text/tabwriter"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -89,4 +93,33 @@ func pipelineOptions(c config.Pipeline, metrics *pipeline.Metrics) (pipeline.Opt
 		m.Measures = append(m.Measures, pipeline.MeasureField{Field: ms.Field, Type: typ})
 	}
 	return pipeline.Options{Name: c.Name, Source: c.Source.Kind(), Format: c.Format, Mapping: m, Metrics: metrics}, nil
+}
+
+// listPipelines answers GET /api/v1/admin/pipelines: every pipeline's
+// state, counts, rate, lag and last error.
+func (st *streams) listPipelines(w http.ResponseWriter, _ *http.Request) {
+	out := make([]pipeline.Status, 0, len(st.pipelines))
+	for _, p := range st.pipelines {
+		out = append(out, p.Status())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// printPipelines writes `tidal admin pipelines`' table.
+func printPipelines(w io.Writer, ps []pipeline.Status) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSOURCE\tFORMAT\tTARGET\tSTATE\tMESSAGES\tDEAD\tRECORDS\tREC/S\tLAG\tLAST ERROR")
+	for _, p := range ps {
+		last := p.LastError
+		if len(last) > 80 {
+			last = last[:80] + "..."
+		}
+		if last != "" {
+			last = p.LastErrorAt.UTC().Format(time.RFC3339) + " " + last
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%.0f\t%d\t%s\n", p.Name, p.Source, p.Format, p.Target, p.State,
+			p.Messages, p.DeadLetters, p.Records, p.RecordsPerSecond, p.Lag, last)
+	}
+	_ = tw.Flush()
 }

@@ -31,6 +31,7 @@ var wantRoles = map[string]auth.Role{
 	"POST /api/v1/read":             auth.Read,
 	"POST /api/v1/admin/flush":      auth.Admin,
 	"GET /api/v1/admin/parts":       auth.Admin,
+	"GET /api/v1/admin/pipelines":   auth.Admin,
 	"GET /debug/pprof/":             auth.Admin,
 	"GET /debug/pprof/profile":      auth.Admin,
 	"GET /debug/pprof/trace":        auth.Admin,
@@ -98,7 +99,7 @@ func testRouter(t *testing.T, cfg config.Config) *auth.Router {
 	prom := promapi.New(nil, promapi.Options{})
 	rt := auth.NewRouter(a, nil)
 	registerRoutes(rt, cfg, routeHandlers{
-		remoteWrite: stub, remoteRead: stub, aws: stub, metrics: stub, flush: stub, parts: stub,
+		remoteWrite: stub, remoteRead: stub, aws: stub, metrics: stub, flush: stub, parts: stub, pipelines: stub,
 		pprofIndex: stub, pprofProfile: stub, pprofTrace: stub, index: stub, healthz: healthz(), firehose: stub,
 		promAPI: func(m promapi.Mux) { prom.Register(stubMux{m, stub}) },
 		awsOps:  append(tq.Operations(), tw.Operations()...),

@@ -197,6 +197,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		awsOps:      append(tq.Operations(), tw.Operations()...),
 		flush:       adm.flush,
 		parts:       adm.parts,
+		pipelines:   streams.listPipelines,
 		metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		pprofIndex:  pprof.Index, pprofProfile: pprof.Profile, pprofTrace: pprof.Trace,
 		firehose: streams.firehose,
@@ -220,7 +221,7 @@ type routeHandlers struct {
 	promAPI                              func(promapi.Mux)
 	aws                                  http.Handler
 	awsOps                               []string         // the operations aws serves
-	flush, parts                         http.HandlerFunc // the admin API
+	flush, parts, pipelines              http.HandlerFunc // the admin API
 	pprofIndex, pprofProfile, pprofTrace http.HandlerFunc
 	firehose                             http.Handler     // POST /firehose/{pipeline}; nil: none configured
 	index                                http.HandlerFunc // GET /
@@ -239,6 +240,7 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	h.promAPI(rt.WithRole(auth.Read))
 	rt.HandleFunc("POST /api/v1/admin/flush", auth.Admin, h.flush)
 	rt.HandleFunc("GET /api/v1/admin/parts", auth.Admin, h.parts)
+	rt.HandleFunc("GET /api/v1/admin/pipelines", auth.Admin, h.pipelines)
 	if cfg.Server.EnablePprof {
 		rt.HandleFunc("GET /debug/pprof/", auth.Admin, h.pprofIndex)
 		rt.HandleFunc("GET /debug/pprof/profile", auth.Admin, h.pprofProfile)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -165,6 +166,17 @@ ingest:
 		}
 		return done == partitions
 	})
+
+	out, err := runTidal(t, "admin", "pipelines", "--endpoint", s.url())
+	if err != nil {
+		t.Fatalf("tidal admin pipelines: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "NAME") ||
+		!regexp.MustCompile(`^plant +kafka +json +plant\.telemetry +running +\d+ +\d+ +\d+ +\d+ +0 `).MatchString(lines[1]+" ") ||
+		!regexp.MustCompile(`^fleet +firehose +json +fleet\.positions +starting +0 +0 +0 +0 +0`).MatchString(lines[2]) {
+		t.Fatalf("tidal admin pipelines:\n%s", out)
+	}
 
 	// A Firehose delivery through the real server.
 	now := time.Now().Add(-time.Minute).Unix()

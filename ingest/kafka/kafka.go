@@ -124,7 +124,6 @@ func (s *Source) Run(ctx context.Context) error {
 	// Close is one, so unblock it first (defers run last first).
 	defer cl.AllowRebalance()
 	name := s.p.Name()
-	lag := s.p.Metrics().Lag
 	s.p.SetState("running")
 	defer s.p.SetState("stopped")
 	var msgs []pipeline.Message
@@ -162,7 +161,7 @@ func (s *Source) Run(ctx context.Context) error {
 		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 			if n := len(p.Records); n > 0 {
 				last := p.Records[n-1].Offset
-				lag.WithLabelValues(name, pipeline.PartitionName(p.Topic, p.Partition)).Set(float64(max(p.HighWatermark-last-1, 0)))
+				s.p.SetLag(pipeline.PartitionName(p.Topic, p.Partition), max(p.HighWatermark-last-1, 0))
 			}
 		})
 		cl.AllowRebalance()

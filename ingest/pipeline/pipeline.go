@@ -79,10 +79,19 @@ type Pipeline struct {
 	decoders sync.Pool
 	metrics  *Metrics
 
-	mu      sync.Mutex
-	lastErr string
-	lastAt  time.Time
-	state   string
+	mu       sync.Mutex
+	lastErr  string
+	lastAt   time.Time
+	state    string
+	messages int64
+	dead     int64
+	records  int64
+	lag      map[string]int64
+	// rate window: the counts at the start of the last full window.
+	rateAt      time.Time
+	rateRecords int64
+	prevAt      time.Time
+	prevRecords int64
 }
 
 // New returns a pipeline writing through app.
@@ -200,6 +209,13 @@ func (p *Pipeline) Process(ctx context.Context, msgs []Message) (Outcome, error)
 	p.metrics.records.WithLabelValues(p.opts.Name).Add(float64(out.Records))
 	p.mu.Lock()
 	p.state = "running"
+	p.messages += int64(len(msgs))
+	p.dead += int64(len(dead))
+	p.records += int64(out.Records)
+	if now := time.Now(); now.Sub(p.rateAt) >= rateWindow {
+		p.prevAt, p.prevRecords = p.rateAt, p.rateRecords
+		p.rateAt, p.rateRecords = now, p.records
+	}
 	if len(dead) > 0 {
 		p.lastErr, p.lastAt = dead[len(dead)-1].reason, time.Now()
 	}
@@ -275,23 +291,54 @@ func (p *Pipeline) SetState(s string) {
 	p.mu.Unlock()
 }
 
+// rateWindow is the shortest span RecordsPerSecond is measured over.
+const rateWindow = 10 * time.Second
+
+// SetLag records a source's lag for one partition or shard (messages for
+// Kafka) in the listing and in /metrics.
+func (p *Pipeline) SetLag(partition string, lag int64) {
+	p.metrics.Lag.WithLabelValues(p.opts.Name, partition).Set(float64(lag))
+	p.mu.Lock()
+	if p.lag == nil {
+		p.lag = map[string]int64{}
+	}
+	p.lag[partition] = lag
+	p.mu.Unlock()
+}
+
 // Status is a pipeline's state for listings.
 type Status struct {
 	Name, Source, Format, Target string
 	State                        string
-	LastError                    string    `json:",omitempty"`
-	LastErrorAt                  time.Time `json:",omitzero"`
+	// Counts since the server started.
+	Messages, DeadLetters, Records int64
+	// RecordsPerSecond over the last 10 to 20 seconds of processing.
+	RecordsPerSecond float64
+	// Lag sums the partitions' lag.
+	Lag         int64
+	LastError   string    `json:",omitempty"`
+	LastErrorAt time.Time `json:",omitzero"`
 }
 
-// Status reports the pipeline's state and last error.
+// Status reports the pipeline's state, counts, lag and last error.
 func (p *Pipeline) Status() Status {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return Status{
+	st := Status{
 		Name: p.opts.Name, Source: p.opts.Source, Format: p.opts.Format,
 		Target: p.opts.Mapping.Database + "." + p.opts.Mapping.Table,
 		State:  p.state, LastError: p.lastErr, LastErrorAt: p.lastAt,
+		Messages: p.messages, DeadLetters: p.dead, Records: p.records,
 	}
+	for _, l := range p.lag {
+		st.Lag += l
+	}
+	if !p.prevAt.IsZero() {
+		if d := time.Since(p.prevAt).Seconds(); d > 0 {
+			st.RecordsPerSecond = float64(p.records-p.prevRecords) / d
+		}
+	}
+	return st
 }
 
 // Metrics are the pipeline metrics, labelled by pipeline name.

@@ -122,8 +122,11 @@ func TestProcessDeadLetters(t *testing.T) {
 	if got := mem.Stats().Rows; got != rows {
 		t.Fatalf("rows after redelivery = %d, want %d", got, rows)
 	}
+	p.SetLag("telemetry/0", 5)
+	p.SetLag("telemetry/1", 7)
 	st := p.Status()
-	if st.State != "running" || !strings.Contains(st.LastError, "record rejected") || st.Target != "plant.telemetry" {
+	if st.State != "running" || !strings.Contains(st.LastError, "record rejected") || st.Target != "plant.telemetry" ||
+		st.Messages != 8 || st.DeadLetters != 4 || st.Records != 6 || st.Lag != 12 {
 		t.Fatalf("status = %+v", st)
 	}
 }
