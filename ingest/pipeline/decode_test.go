@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,11 +50,7 @@ func fmtInt(i int64) string { return strconv.FormatInt(i, 10) }
 func valString(v ingest.Value) string {
 	switch v.Type {
 	case ingest.TypeDouble:
-		f := v.Float()
-		if f == math.Trunc(f) && math.Abs(f) < 1e15 {
-			return fmtInt(int64(f)) + "d"
-		}
-		return "d?"
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64) + "d"
 	case ingest.TypeBigint:
 		return fmtInt(v.Int()) + "i"
 	case ingest.TypeVarchar:

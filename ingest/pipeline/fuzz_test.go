@@ -74,3 +74,44 @@ func FuzzTimestreamDecoder(f *testing.F) {
 		[]byte(`{"Records":[{"MeasureName":"m","MeasureValueType":"MULTI","Time":"7","MeasureValues":[{"Name":"a","Value":"1","Type":"TIMESTAMP"}]}]}`),
 		[]byte(`{"Records":[{"MeasureName":"m","MeasureValue":"1","Time":"99999999999999999","TimeUnit":"SECONDS"}]}`))
 }
+
+// FuzzJSONDecoderAgainstReference: the scanner-based JSON decoder accepts
+// exactly what encoding/json (the reference decoder) accepts and maps it to
+// the same records.
+func FuzzJSONDecoderAgainstReference(f *testing.F) {
+	m := plantMapping
+	m.Measures = append(m.Measures, MeasureField{Field: "ok", Type: ingest.TypeBoolean}, MeasureField{Field: "s.v", Type: ingest.TypeVarchar})
+	for _, s := range []string{
+		`{"ts": 1700000000123, "device": "d1", "meta": {"site": "n"}, "temp": 21.5, "rpm": 1500, "ok": true, "s": {"v": "x"}}`,
+		`[{"ts": "1", "temp": "2"}, {"ts": 2.5, "rpm": 3, "x": [1, {"a": null}]}]`,
+		`{"ts": 1, "temp": 1, "device": "a\u00e9\ud83d\ude00\ud800x\n", "meta": {"site": 1}, "meta": 2}`,
+		`{"ts": 1, "temp": 1, "meta": {"site": "x"}, "meta": {"other": 1}}`,
+		"{\"ts\": 1, \"temp\": 1, \"device\": \"\xff\xfe\"}",
+		`{"ts": 1e3, "temp": -0.0e+1, "rpm": 01}`, `{"ts": 1, "temp": 1} {}`, `[{"ts":1,"temp":1},]`, `[]`, `null`, `[null]`, ` `,
+	} {
+		f.Add([]byte(s))
+	}
+	fast, ref := mustDecoder(f, FormatJSON, m), newRefJSONDecoder
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		r, err := ref(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, werr := r.Decode(msg, nil)
+		got, gerr := fast.Decode(msg, nil)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("reference error %v, scanner error %v", werr, gerr)
+		}
+		if werr != nil {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d records, reference %d", len(got), len(want))
+		}
+		for i := range got {
+			if recString(got[i]) != recString(want[i]) {
+				t.Fatalf("record %d: %s, reference %s", i, recString(got[i]), recString(want[i]))
+			}
+		}
+	})
+}

@@ -86,7 +86,7 @@ func TestProcessDeadLetters(t *testing.T) {
 		t.Fatalf("dead letters = %d, want 2", len(dead))
 	}
 	for i, want := range []struct{ offset, reason, raw string }{
-		{"1", "decode json object", "not json"},
+		{"1", "decode json", "not json"},
 		{"3", "record rejected: The dimension names and values", `{"ts": `},
 	} {
 		d := dead[i]
