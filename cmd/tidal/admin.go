@@ -19,6 +19,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/tidaldb/tidal/catalog"
+	"github.com/tidaldb/tidal/ingest/pipeline"
 	"github.com/tidaldb/tidal/magnetic"
 	"github.com/tidaldb/tidal/memstore"
 	"github.com/tidaldb/tidal/scheduled"
@@ -142,11 +143,12 @@ Commands:
   flush   move every row in memory into the magnetic tier now, then merge parts
   parts   list the magnetic tier's partitions and parts by table
   scheduled  list the scheduled queries and their last runs
+  pipelines  list the stream pipelines: state, lag, rates, last error
 
 --endpoint defaults to $TIDAL_ENDPOINT, else http://127.0.0.1:7490.
 `
 
-// adminCmd is `tidal admin flush|parts|scheduled`.
+// adminCmd is `tidal admin flush|parts|scheduled|pipelines`.
 func adminCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, adminUsage)
@@ -211,6 +213,20 @@ func adminCmd(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		printScheduled(stdout, qs)
+		return 0
+	case "pipelines":
+		resp, err := adminRequest(client, "GET", base+"/api/v1/admin/pipelines")
+		if err != nil {
+			fmt.Fprintf(stderr, "tidal admin pipelines: %v\n", err)
+			return 1
+		}
+		defer resp.Body.Close()
+		var ps []pipeline.Status
+		if err := decodeAdmin(resp, &ps); err != nil {
+			fmt.Fprintf(stderr, "tidal admin pipelines: %v\n", err)
+			return 1
+		}
+		printPipelines(stdout, ps)
 		return 0
 	}
 	fmt.Fprintf(stderr, "tidal admin: unknown command %q\n\n%s", args[0], adminUsage)

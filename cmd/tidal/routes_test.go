@@ -27,6 +27,7 @@ import (
 // TestEveryRouteAuthenticated, so a new route cannot go undocumented.
 var wantRoles = map[string]auth.Role{
 	"POST /api/v1/write":            auth.Write,
+	"POST /firehose/{pipeline}":     auth.Write,
 	"POST /api/v1/read":             auth.Read,
 	"POST /write":                   auth.Write,
 	"POST /api/v2/write":            auth.Write,
@@ -36,6 +37,7 @@ var wantRoles = map[string]auth.Role{
 	"POST /api/v1/admin/flush":      auth.Admin,
 	"GET /api/v1/admin/parts":       auth.Admin,
 	"GET /api/v1/admin/scheduled":   auth.Admin,
+	"GET /api/v1/admin/pipelines":   auth.Admin,
 	"GET /debug/pprof/":             auth.Admin,
 	"GET /debug/pprof/profile":      auth.Admin,
 	"GET /debug/pprof/trace":        auth.Admin,
@@ -104,7 +106,7 @@ func testRouter(t *testing.T, cfg config.Config) *auth.Router {
 	rt := auth.NewRouter(a, nil)
 	registerRoutes(rt, cfg, routeHandlers{
 		remoteWrite: stub, remoteRead: stub, influxV1: stub, influxV2: stub, ping: stub, health: stub, aws: stub, metrics: stub, flush: stub, parts: stub,
-		pprofIndex: stub, pprofProfile: stub, pprofTrace: stub, index: stub, healthz: healthz(), scheduledAdmin: stub,
+		pprofIndex: stub, pprofProfile: stub, pprofTrace: stub, index: stub, healthz: healthz(), scheduledAdmin: stub, pipelines: stub, firehose: stub,
 		promAPI: func(m promapi.Mux) { prom.Register(stubMux{m, stub}) },
 		awsOps:  append(tq.Operations(), tw.Operations()...),
 	})

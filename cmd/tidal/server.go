@@ -196,6 +196,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	promRead := promapi.NewReadHandler(promQ)
 	promRead.TenantHeader = cfg.Prometheus.TenantHeader
 
+	streams, err := newStreams(cfg.Ingest.Pipelines, mem, reg, logger)
+	if err != nil {
+		return err
+	}
+
 	authn, err := newAuthenticator(cfg)
 	if err != nil {
 		return err
@@ -214,11 +219,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		awsOps:      append(tq.Operations(), tw.Operations()...),
 		flush:       adm.flush,
 		parts:       adm.parts,
+		pipelines:   streams.listPipelines,
 		metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		pprofIndex:  pprof.Index, pprofProfile: pprof.Profile, pprofTrace: pprof.Trace,
 		index:          index,
 		healthz:        healthz(mem),
 		scheduledAdmin: sched.AdminHandler(),
+		firehose:       streams.firehose,
 	})
 
 	// The long-running components: one line each.
@@ -242,6 +249,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		g.add(stageIntake, "mqtt source "+sub.Broker, src.Run)
 	}
 	g.add(stageWork, "scheduled queries", sched.Run)
+	for _, c := range streams.consumers {
+		g.add(stageIntake, c.name, c.run) // Kafka consumers
+	}
 	g.add(stageStorage, "memstore", mem.Run)
 	g.add(stageStorage, "magnetic", mag.Run)
 	return g.run(ctx)
@@ -255,8 +265,9 @@ type routeHandlers struct {
 	promAPI                              func(promapi.Mux)
 	aws                                  http.Handler
 	awsOps                               []string         // the operations aws serves
-	flush, parts                         http.HandlerFunc // the admin API
+	flush, parts, pipelines              http.HandlerFunc // the admin API
 	pprofIndex, pprofProfile, pprofTrace http.HandlerFunc
+	firehose                             http.Handler     // POST /firehose/{pipeline}; nil: none configured
 	index                                http.HandlerFunc // GET /
 	healthz                              http.HandlerFunc // GET /healthz
 	metrics                              http.Handler
@@ -267,6 +278,9 @@ type routeHandlers struct {
 // role it needs (see package internal/auth for the contract).
 func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	rt.Handle("POST /api/v1/write", auth.Write, h.remoteWrite)
+	if h.firehose != nil {
+		rt.Handle("POST /firehose/{pipeline}", auth.Write, h.firehose)
+	}
 	rt.Handle("POST /api/v1/read", auth.Read, h.remoteRead)
 	// InfluxDB's write API, for Telegraf and the influx clients; /ping and
 	// /health are their liveness probes.
@@ -279,6 +293,7 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	rt.HandleFunc("POST /api/v1/admin/flush", auth.Admin, h.flush)
 	rt.HandleFunc("GET /api/v1/admin/parts", auth.Admin, h.parts)
 	rt.Handle("GET /api/v1/admin/scheduled", auth.Admin, h.scheduledAdmin)
+	rt.HandleFunc("GET /api/v1/admin/pipelines", auth.Admin, h.pipelines)
 	if cfg.Server.EnablePprof {
 		rt.HandleFunc("GET /debug/pprof/", auth.Admin, h.pprofIndex)
 		rt.HandleFunc("GET /debug/pprof/profile", auth.Admin, h.pprofProfile)

@@ -19,6 +19,9 @@
 //     (InfluxDB's 1.x compatibility form) is a key pair;
 //   - on InfluxDB routes (HandleInflux) only, the 1.x query parameters u and
 //     p as key id and secret.
+//   - a bearer token alone in X-Amz-Firehose-Access-Key (what Amazon Data
+//     Firehose's HTTP endpoint destination sends) when there is no
+//     Authorization header.
 //
 // Roles: Read may query, Write may ingest, Admin may do everything, including
 // schema changes (DDL), the admin API and pprof. Read and Write do not include

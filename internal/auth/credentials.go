@@ -122,6 +122,11 @@ func (f *failure) Error() string {
 	return "auth: " + f.msg
 }
 
+// FirehoseAccessKeyHeader carries the access key of a Firehose HTTP
+// endpoint delivery; without an Authorization header it is read as a bearer
+// token.
+const FirehoseAccessKeyHeader = "X-Amz-Firehose-Access-Key"
+
 // authenticate returns the principal r's credentials name. SigV4 requests
 // have their body read (up to the limit) to check the payload hash; r.Body is
 // replaced so that the handler reads the same bytes.
@@ -135,6 +140,14 @@ func (a *Authenticator) authenticate(r *http.Request, awsRoute bool) (Principal,
 func (a *Authenticator) authenticateInflux(r *http.Request, awsRoute, influx bool) (Principal, *failure) {
 	h := r.Header.Get("Authorization")
 	method, param := classify(h)
+	if h == "" {
+		// Amazon Data Firehose cannot set Authorization: its HTTP endpoint
+		// destination sends its access key in this header, which is
+		// checked as a bearer token.
+		if k := r.Header.Get(FirehoseAccessKeyHeader); k != "" {
+			method, param = MethodBearer, k
+		}
+	}
 	if method == MethodNone && isPresigned(r.URL.RawQuery) {
 		method = MethodSigV4
 	}

@@ -42,6 +42,7 @@ type Config struct {
 	Query      Query      `yaml:"query"`
 	Scheduled  Scheduled  `yaml:"scheduled"`
 	Log        Log        `yaml:"log"`
+	Ingest     Ingest     `yaml:"ingest"`
 }
 
 // Server configures the HTTP listener and the data directory.

@@ -59,6 +59,12 @@ func fieldError(n *yaml.Node, path, format string, args ...any) error {
 	return fmt.Errorf("config: line %d: %s: %s", n.Line, path, fmt.Sprintf(format, args...))
 }
 
+// nodeDecoder is a field type that reads its YAML node itself (a mapping
+// whose order matters, such as Measures).
+type nodeDecoder interface {
+	decodeNode(path string, n *yaml.Node) error
+}
+
 // decodeValue stores node n into v, whose key path is path.
 func decodeValue(path string, n *yaml.Node, v reflect.Value) error {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -66,6 +72,11 @@ func decodeValue(path string, n *yaml.Node, v reflect.Value) error {
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return nil // empty value: keep what v holds
+	}
+	if v.CanAddr() {
+		if d, ok := v.Addr().Interface().(nodeDecoder); ok {
+			return d.decodeNode(path, n)
+		}
 	}
 	switch v.Type() {
 	case durationType:

@@ -178,6 +178,7 @@ func (c *Config) Validate() error {
 	default:
 		bad("log.format", "unknown value %q (want text or json)", c.Log.Format)
 	}
+	c.validateIngest(bad)
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,117 @@
+package pipeline
+
+import (
+	"testing"
+
+	"github.com/tidaldb/tidal/ingest"
+)
+
+// checkRecords holds for every record a decoder returns without error: a
+// time in range, a measure name, and either a typed value or measures.
+func checkRecords(t *testing.T, recs []ingest.Record) {
+	t.Helper()
+	for i, r := range recs {
+		if r.Time < ingest.MinTime {
+			t.Fatalf("record %d: time %d before the epoch", i, r.Time)
+		}
+		if r.MeasureName == "" {
+			t.Fatalf("record %d: no measure name", i)
+		}
+		if r.IsMulti() {
+			for _, m := range r.Measures {
+				if m.Value.IsNull() || m.Value.Type == ingest.TypeMulti {
+					t.Fatalf("record %d: measure %q has type %s", i, m.Name, m.Value.Type)
+				}
+			}
+		} else if r.Value.IsNull() || r.Value.Type == ingest.TypeMulti {
+			t.Fatalf("record %d: value type %s", i, r.Value.Type)
+		}
+	}
+}
+
+// fuzzDecoder decodes every input twice, with a fresh and a reused
+// decoder: both must agree (no state leaks between messages).
+func fuzzDecoder(f *testing.F, format string, m Mapping, seeds ...[]byte) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	reused := mustDecoder(f, format, m)
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		recs, err := mustDecoder(t, format, m).Decode(msg, nil)
+		again, err2 := reused.Decode(msg, nil)
+		if (err == nil) != (err2 == nil) || len(recs) != len(again) {
+			t.Fatalf("fresh decoder: %d records, %v; reused: %d records, %v", len(recs), err, len(again), err2)
+		}
+		if err != nil {
+			return
+		}
+		checkRecords(t, recs)
+		for i := range recs {
+			if recString(recs[i]) != recString(again[i]) {
+				t.Fatalf("record %d differs: %s vs %s", i, recString(recs[i]), recString(again[i]))
+			}
+		}
+	})
+}
+
+func FuzzJSONDecoder(f *testing.F) {
+	m := plantMapping
+	m.Measures = append(m.Measures, MeasureField{Field: "ok", Type: ingest.TypeBoolean}, MeasureField{Field: "s.v", Type: ingest.TypeVarchar})
+	fuzzDecoder(f, FormatJSON, m,
+		[]byte(`{"ts": 1700000000123, "device": "d1", "meta": {"site": "n"}, "temp": 21.5, "rpm": 1500, "ok": true, "s": {"v": "x"}}`),
+		[]byte(`[{"ts": "1", "temp": "2"}, {"ts": 2.5, "rpm": 3}]`),
+		[]byte(`{"ts": -1e300, "temp": 1e400}`),
+		[]byte(`[]`), []byte(`null`), []byte(`[null]`))
+}
+
+func FuzzPromDecoder(f *testing.F) {
+	fuzzDecoder(f, FormatPromRW, Mapping{}, promBody(f, false), promBody(f, true), []byte{0x0a, 0x00})
+}
+
+func FuzzTimestreamDecoder(f *testing.F) {
+	fuzzDecoder(f, FormatTimestream, Mapping{},
+		[]byte(`{"CommonAttributes":{"Dimensions":[{"Name":"h","Value":"1"}],"TimeUnit":"SECONDS"},"Records":[{"MeasureName":"cpu","MeasureValue":"5","Time":"10"}]}`),
+		[]byte(`{"Records":[{"MeasureName":"m","MeasureValueType":"MULTI","Time":"7","MeasureValues":[{"Name":"a","Value":"1","Type":"TIMESTAMP"}]}]}`),
+		[]byte(`{"Records":[{"MeasureName":"m","MeasureValue":"1","Time":"99999999999999999","TimeUnit":"SECONDS"}]}`))
+}
+
+// FuzzJSONDecoderAgainstReference: the scanner-based JSON decoder accepts
+// exactly what encoding/json (the reference decoder) accepts and maps it to
+// the same records.
+func FuzzJSONDecoderAgainstReference(f *testing.F) {
+	m := plantMapping
+	m.Measures = append(m.Measures, MeasureField{Field: "ok", Type: ingest.TypeBoolean}, MeasureField{Field: "s.v", Type: ingest.TypeVarchar})
+	for _, s := range []string{
+		`{"ts": 1700000000123, "device": "d1", "meta": {"site": "n"}, "temp": 21.5, "rpm": 1500, "ok": true, "s": {"v": "x"}}`,
+		`[{"ts": "1", "temp": "2"}, {"ts": 2.5, "rpm": 3, "x": [1, {"a": null}]}]`,
+		`{"ts": 1, "temp": 1, "device": "a\u00e9\ud83d\ude00\ud800x\n", "meta": {"site": 1}, "meta": 2}`,
+		`{"ts": 1, "temp": 1, "meta": {"site": "x"}, "meta": {"other": 1}}`,
+		"{\"ts\": 1, \"temp\": 1, \"device\": \"\xff\xfe\"}",
+		`{"ts": 1e3, "temp": -0.0e+1, "rpm": 01}`, `{"ts": 1, "temp": 1} {}`, `[{"ts":1,"temp":1},]`, `[]`, `null`, `[null]`, ` `,
+	} {
+		f.Add([]byte(s))
+	}
+	fast, ref := mustDecoder(f, FormatJSON, m), newRefJSONDecoder
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		r, err := ref(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, werr := r.Decode(msg, nil)
+		got, gerr := fast.Decode(msg, nil)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("reference error %v, scanner error %v", werr, gerr)
+		}
+		if werr != nil {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d records, reference %d", len(got), len(want))
+		}
+		for i := range got {
+			if recString(got[i]) != recString(want[i]) {
+				t.Fatalf("record %d: %s, reference %s", i, recString(got[i]), recString(want[i]))
+			}
+		}
+	})
+}

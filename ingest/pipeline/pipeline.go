@@ -1,0 +1,384 @@
+// Package pipeline owns stream ingestion's middle: a pipeline takes the
+// messages a source (Kafka, Kinesis, Firehose) delivered, decodes each with
+// the pipeline's format (JSON with a field mapping, Prometheus remote-write
+// protobuf, Timestream WriteRecords JSON, or a format plugged in through
+// Options.Formats), and hands the records to one ingest.Appender.
+//
+// Bad messages never stop a pipeline: a message that cannot be decoded, or
+// whose records the appender rejects, goes to the dead-letter table
+// (<database>._dead_letters unless configured) with its source, partition,
+// offset, the reason and its first bytes, and is counted; it is not retried.
+// The good records of a batch are kept.
+//
+// Process returns only once every record of the batch (and every dead
+// letter) is durable; a source commits its offsets or checkpoints after
+// Process returned nil, and redelivers otherwise. Redelivered messages are
+// idempotent: records upsert to the same values, and a dead letter's time
+// and dimensions come from the message, so a redelivered poison message
+// rewrites the same dead-letter row.
+package pipeline
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tidaldb/tidal/ingest"
+)
+
+// Dead-letter sizes: the raw bytes kept (base64 in the row) and the reason,
+// so that the row stays within ingest.MaxRecordBytes.
+const (
+	deadRawBytes    = 768
+	deadReasonBytes = 400
+	// DefaultDeadLetterTable is the dead-letter table in the target database.
+	DefaultDeadLetterTable = "_dead_letters"
+)
+
+// Message is one message a source delivered.
+type Message struct {
+	// Partition names the partition or shard ("telemetry/3").
+	Partition string
+	// Offset is its offset or sequence number within Partition.
+	Offset string
+	// Time is the broker's time for the message; it is the dead-letter
+	// row's time.
+	Time time.Time
+	// Value is the payload; the pipeline does not retain it after Process.
+	Value []byte
+}
+
+// Options configures a Pipeline.
+type Options struct {
+	// Name identifies the pipeline in metrics and listings.
+	Name string
+	// Source is the kind of source ("kafka", "kinesis", "firehose").
+	Source string
+	// Format names the decoder.
+	Format  string
+	Mapping Mapping
+	// Formats adds decoders (the line-protocol hook).
+	Formats map[string]DecoderFunc
+	// Metrics are shared by the pipelines of a server (NewMetrics); nil
+	// means unregistered metrics of its own.
+	Metrics *Metrics
+}
+
+// Pipeline decodes messages and appends their records. Process may be
+// called by several goroutines (one decoder per call is taken from a pool).
+type Pipeline struct {
+	opts     Options
+	app      ingest.Appender
+	deadName string
+	decoders sync.Pool
+	metrics  *Metrics
+
+	mu       sync.Mutex
+	lastErr  string
+	lastAt   time.Time
+	state    string
+	messages int64
+	dead     int64
+	records  int64
+	lag      map[string]int64
+	// rate window: the counts at the start of the last full window.
+	rateAt      time.Time
+	rateRecords int64
+	prevAt      time.Time
+	prevRecords int64
+}
+
+// New returns a pipeline writing through app.
+func New(app ingest.Appender, opts Options) (*Pipeline, error) {
+	if err := opts.Mapping.Validate(opts.Format); err != nil {
+		return nil, fmt.Errorf("create pipeline %s: %w", opts.Name, err)
+	}
+	if _, err := NewDecoder(opts.Format, opts.Mapping, opts.Formats); err != nil {
+		return nil, fmt.Errorf("create pipeline %s: %w", opts.Name, err)
+	}
+	p := &Pipeline{opts: opts, app: app, deadName: opts.Mapping.DeadLetterTable, state: "starting"}
+	if p.deadName == "" {
+		p.deadName = DefaultDeadLetterTable
+	}
+	p.decoders.New = func() any {
+		d, _ := NewDecoder(opts.Format, opts.Mapping, opts.Formats) // checked above
+		return &decodeState{dec: d}
+	}
+	p.metrics = opts.Metrics
+	if p.metrics == nil {
+		p.metrics = NewMetrics(nil)
+	}
+	return p, nil
+}
+
+// Name is the pipeline's name.
+func (p *Pipeline) Name() string { return p.opts.Name }
+
+// Metrics returns the metrics the sources update (lag).
+func (p *Pipeline) Metrics() *Metrics { return p.metrics }
+
+// decodeState is one decoder with its buffers.
+type decodeState struct {
+	dec   Decoder
+	recs  []ingest.Record
+	owner []int // message index of each record
+}
+
+// Outcome reports what Process did with a batch.
+type Outcome struct {
+	// Records counts the records stored.
+	Records int
+	// DeadLetters counts the messages sent to the dead-letter table.
+	DeadLetters int
+}
+
+// Process decodes msgs and appends their records. It returns nil once the
+// records and the dead letters are durable; an error means nothing may be
+// assumed stored, and the source must redeliver the batch.
+func (p *Pipeline) Process(ctx context.Context, msgs []Message) (Outcome, error) {
+	var out Outcome
+	st := p.decoders.Get().(*decodeState)
+	defer p.decoders.Put(st)
+	st.recs, st.owner = st.recs[:0], st.owner[:0]
+	var dead []deadLetter
+	for i := range msgs {
+		n := len(st.recs)
+		var err error
+		st.recs, err = st.dec.Decode(msgs[i].Value, st.recs)
+		if err != nil {
+			st.recs = st.recs[:n]
+			dead = append(dead, deadLetter{msg: i, reason: err.Error()})
+			continue
+		}
+		// Records failing the shared limits are dropped here (the
+		// appender does not check them); their message is dead-lettered
+		// and its other records kept.
+		reason, k := "", n
+		for j := n; j < len(st.recs); j++ {
+			if r := ingest.ValidateRecord(&st.recs[j]); r != "" {
+				if reason == "" {
+					reason = r
+				}
+				continue
+			}
+			st.recs[k] = st.recs[j]
+			k++
+			st.owner = append(st.owner, i)
+		}
+		st.recs = st.recs[:k]
+		if reason != "" {
+			dead = append(dead, deadLetter{msg: i, reason: "record rejected: " + reason})
+		}
+	}
+	m := &p.opts.Mapping
+	if len(st.recs) > 0 {
+		res, err := p.app.Append(ctx, m.Database, m.Table, st.recs, ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
+		if err != nil {
+			p.fail(err)
+			return out, fmt.Errorf("append %d records to %s.%s: %w", len(st.recs), m.Database, m.Table, err)
+		}
+		out.Records = res.Total()
+		// A message with a rejected record is dead-lettered (its other
+		// records are kept): one letter per message, the first reason.
+		lastMsg := -1
+		for _, rj := range res.Rejected {
+			if rj.Index < 0 || rj.Index >= len(st.owner) {
+				return out, fmt.Errorf("append to %s.%s: rejection index %d out of range", m.Database, m.Table, rj.Index)
+			}
+			if mi := st.owner[rj.Index]; mi != lastMsg {
+				dead = append(dead, deadLetter{msg: mi, reason: "record rejected: " + rj.Reason})
+				lastMsg = mi
+			}
+		}
+	}
+	if len(dead) > 0 {
+		if err := p.writeDead(ctx, msgs, dead); err != nil {
+			p.fail(err)
+			return out, err
+		}
+		out.DeadLetters = len(dead)
+	}
+	p.metrics.messages.WithLabelValues(p.opts.Name, "ok").Add(float64(len(msgs) - len(dead)))
+	p.metrics.messages.WithLabelValues(p.opts.Name, "dead_letter").Add(float64(len(dead)))
+	p.metrics.records.WithLabelValues(p.opts.Name).Add(float64(out.Records))
+	p.mu.Lock()
+	p.state = "running"
+	p.messages += int64(len(msgs))
+	p.dead += int64(len(dead))
+	p.records += int64(out.Records)
+	if now := time.Now(); now.Sub(p.rateAt) >= rateWindow {
+		p.prevAt, p.prevRecords = p.rateAt, p.rateRecords
+		p.rateAt, p.rateRecords = now, p.records
+	}
+	if len(dead) > 0 {
+		p.lastErr, p.lastAt = dead[len(dead)-1].reason, time.Now()
+	}
+	p.mu.Unlock()
+	return out, nil
+}
+
+type deadLetter struct {
+	msg    int
+	reason string
+}
+
+// writeDead appends one row per dead letter to the dead-letter table.
+func (p *Pipeline) writeDead(ctx context.Context, msgs []Message, dead []deadLetter) error {
+	recs := make([]ingest.Record, 0, len(dead))
+	for _, d := range dead {
+		msg := &msgs[d.msg]
+		raw := msg.Value
+		if len(raw) > deadRawBytes {
+			raw = raw[:deadRawBytes]
+		}
+		t := msg.Time
+		if t.IsZero() || t.Before(time.Unix(0, 0)) {
+			t = time.Now()
+		}
+		dims := []ingest.Dimension{{Name: "pipeline", Value: p.opts.Name}}
+		if p.opts.Source != "" {
+			dims = append(dims, ingest.Dimension{Name: "source", Value: p.opts.Source})
+		}
+		if msg.Partition != "" {
+			dims = append(dims, ingest.Dimension{Name: "partition", Value: msg.Partition})
+		}
+		if msg.Offset != "" {
+			dims = append(dims, ingest.Dimension{Name: "offset", Value: msg.Offset})
+		}
+		reason := strings.ToValidUTF8(d.reason, "?")
+		if len(reason) > deadReasonBytes {
+			reason = strings.ToValidUTF8(reason[:deadReasonBytes], "") + "..."
+		}
+		recs = append(recs, ingest.Record{
+			Time: t.UnixNano(), Dimensions: dims, MeasureName: "dead_letter",
+			Measures: []ingest.Measure{
+				{Name: "reason", Value: ingest.String(reason)},
+				{Name: "raw_base64", Value: ingest.String(base64.StdEncoding.EncodeToString(raw))},
+				{Name: "raw_bytes", Value: ingest.Int(int64(len(msg.Value)))},
+			},
+		})
+	}
+	db := p.opts.Mapping.Database
+	res, err := p.app.Append(ctx, db, p.deadName, recs, ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
+	if err != nil {
+		return fmt.Errorf("append %d dead letters to %s.%s: %w", len(recs), db, p.deadName, err)
+	}
+	if len(res.Rejected) > 0 {
+		// A dead letter the table refuses (a partition name too long...)
+		// is dropped and counted, never retried.
+		p.metrics.deadDropped.WithLabelValues(p.opts.Name).Add(float64(len(res.Rejected)))
+	}
+	return nil
+}
+
+func (p *Pipeline) fail(err error) {
+	p.mu.Lock()
+	p.state, p.lastErr, p.lastAt = "retrying", err.Error(), time.Now()
+	p.mu.Unlock()
+	p.metrics.errors.WithLabelValues(p.opts.Name).Inc()
+}
+
+// SetState records the source's state ("running", "stopped", ...).
+func (p *Pipeline) SetState(s string) {
+	p.mu.Lock()
+	p.state = s
+	p.mu.Unlock()
+}
+
+// rateWindow is the shortest span RecordsPerSecond is measured over.
+const rateWindow = 10 * time.Second
+
+// SetLag records a source's lag for one partition or shard (messages for
+// Kafka) in the listing and in /metrics.
+func (p *Pipeline) SetLag(partition string, lag int64) {
+	p.metrics.Lag.WithLabelValues(p.opts.Name, partition).Set(float64(lag))
+	p.mu.Lock()
+	if p.lag == nil {
+		p.lag = map[string]int64{}
+	}
+	p.lag[partition] = lag
+	p.mu.Unlock()
+}
+
+// Status is a pipeline's state for listings.
+type Status struct {
+	Name, Source, Format, Target string
+	State                        string
+	// Counts since the server started.
+	Messages, DeadLetters, Records int64
+	// RecordsPerSecond over the last 10 to 20 seconds of processing.
+	RecordsPerSecond float64
+	// Lag sums the partitions' lag.
+	Lag         int64
+	LastError   string    `json:",omitempty"`
+	LastErrorAt time.Time `json:",omitzero"`
+}
+
+// Status reports the pipeline's state, counts, lag and last error.
+func (p *Pipeline) Status() Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := Status{
+		Name: p.opts.Name, Source: p.opts.Source, Format: p.opts.Format,
+		Target: p.opts.Mapping.Database + "." + p.opts.Mapping.Table,
+		State:  p.state, LastError: p.lastErr, LastErrorAt: p.lastAt,
+		Messages: p.messages, DeadLetters: p.dead, Records: p.records,
+	}
+	for _, l := range p.lag {
+		st.Lag += l
+	}
+	if !p.prevAt.IsZero() {
+		if d := time.Since(p.prevAt).Seconds(); d > 0 {
+			st.RecordsPerSecond = float64(p.records-p.prevRecords) / d
+		}
+	}
+	return st
+}
+
+// Metrics are the pipeline metrics, labelled by pipeline name.
+type Metrics struct {
+	messages    *prometheus.CounterVec
+	records     *prometheus.CounterVec
+	errors      *prometheus.CounterVec
+	deadDropped *prometheus.CounterVec
+	// Lag is the consumer lag per partition or shard, in messages (Kafka)
+	// or milliseconds behind latest (Kinesis).
+	Lag *prometheus.GaugeVec
+}
+
+// NewMetrics creates the pipeline metrics and registers them with reg (if
+// not nil). Every pipeline of a server shares one set, labelled by name.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tidal_pipeline_messages_total", Help: "Messages processed by a pipeline, by outcome (ok, dead_letter).",
+		}, []string{"pipeline", "outcome"}),
+		records: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tidal_pipeline_records_total", Help: "Records a pipeline stored.",
+		}, []string{"pipeline"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tidal_pipeline_append_errors_total", Help: "Batches whose append failed and will be redelivered.",
+		}, []string{"pipeline"}),
+		deadDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tidal_pipeline_dead_letters_dropped_total", Help: "Dead letters the dead-letter table refused.",
+		}, []string{"pipeline"}),
+		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tidal_pipeline_lag", Help: "Consumer lag per partition or shard (Kafka: messages; Kinesis: milliseconds behind latest).",
+		}, []string{"pipeline", "partition"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.messages, m.records, m.errors, m.deadDropped, m.Lag)
+	}
+	return m
+}
+
+// PartitionName is the partition label of a topic partition.
+func PartitionName(topic string, partition int32) string {
+	return topic + "/" + strconv.Itoa(int(partition))
+}
