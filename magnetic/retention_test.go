@@ -97,9 +97,14 @@ func TestBackgroundLoopAppliesRetentionChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	runDone := make(chan error, 1)
+	go func() { runDone <- s.Run(context.Background()) }()
 	defer func() {
 		if err := s.Close(); err != nil {
 			t.Error(err)
+		}
+		if err := <-runDone; err != nil {
+			t.Errorf("Run after Close = %v, want nil", err)
 		}
 	}()
 	writeRecords(t, s, id, dayRecords(-5, 0))
