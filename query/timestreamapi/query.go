@@ -10,6 +10,7 @@ import (
 
 	"github.com/tidaldb/tidal/internal/awsjson"
 	"github.com/tidaldb/tidal/query/exec"
+	"github.com/tidaldb/tidal/query/unload"
 )
 
 // QueryInput is the request of the Query operation.
@@ -103,7 +104,8 @@ func (a *API) streamWindowBytes() int64 { return 4 * int64(a.opts.MaxPageBytes) 
 // runStream runs c's query into its stream.
 func (a *API) runStream(ctx context.Context, c *cursor, se StreamEngine) {
 	start := time.Now()
-	stats, err := se.Stream(ctx, c.sql, nil, c.st)
+	// An UNLOAD names its files after the QueryId, as Timestream does.
+	stats, err := se.Stream(unload.WithQueryID(ctx, c.id), c.sql, nil, c.st)
 	label := "ok"
 	if err != nil {
 		label = a.apiError("Query", err).Type
