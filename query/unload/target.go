@@ -1,6 +1,7 @@
 package unload
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -58,18 +59,27 @@ func (t *FileTarget) Create(_ context.Context, _, key string) (Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", tmp, err)
 	}
-	return &fileObject{fsys: fsys, f: f, tmp: tmp, final: final}, nil
+	return &fileObject{fsys: fsys, f: f, bw: bufio.NewWriterSize(f, fileBuffer), tmp: tmp, final: final}, nil
 }
+
+// fileBuffer is the write buffer of a file:// object: rows arrive one at
+// a time, the disk sees large writes.
+const fileBuffer = 256 << 10
 
 type fileObject struct {
 	fsys       fileutil.FS
 	f          fileutil.File
+	bw         *bufio.Writer
 	tmp, final string
 }
 
-func (o *fileObject) Write(p []byte) (int, error) { return o.f.Write(p) }
+func (o *fileObject) Write(p []byte) (int, error) { return o.bw.Write(p) }
 
 func (o *fileObject) Close() error {
+	if err := o.bw.Flush(); err != nil {
+		o.Abort()
+		return fmt.Errorf("write %s: %w", o.tmp, err)
+	}
 	if err := o.f.Sync(); err != nil {
 		o.Abort()
 		return fmt.Errorf("sync %s: %w", o.tmp, err)
