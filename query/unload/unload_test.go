@@ -328,3 +328,53 @@ func TestStreamPassThrough(t *testing.T) {
 		t.Fatalf("prepare = %v, %v", cols, err)
 	}
 }
+
+// TestOpenFilesAndRowGroups bounds open partitions and buffered row
+// groups: with two files open at a time, rows of five partitions in time
+// order go to many files, and a tiny buffer budget cuts many row groups;
+// DuckDB reads every row back either way.
+func TestOpenFilesAndRowGroups(t *testing.T) {
+	eng := newEngine(t, 5, 20)
+	root := t.TempDir()
+	for _, tc := range []struct {
+		name      string
+		opts      unload.Options
+		minFiles  int
+		minGroups int
+	}{
+		{"defaults", unload.Options{}, 5, 5},
+		{"two open", unload.Options{MaxOpenFiles: 2}, 20, 20},
+		{"tiny budget", unload.Options{MaxBufferedBytes: 1}, 5, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.FileRoot = root
+			u := unload.New(eng, tc.opts)
+			dir := strings.ReplaceAll(tc.name, " ", "_")
+			res := runUnload(t, u, `UNLOAD (SELECT hostname, time, usage_user FROM devops.cpu ORDER BY time, hostname)
+				TO 'file:///og/`+dir+`/' WITH (partitioned_by = ARRAY['hostname'])`)
+			m := readManifest(t, root, res)
+			if len(m.ResultFiles) < tc.minFiles || res.Rows != 100 {
+				t.Fatalf("%d files, %d rows", len(m.ResultFiles), res.Rows)
+			}
+			glob := filepath.Join(root, "og", dir, "results", "*", "*.parquet")
+			_, rows := duckdb(t, `SELECT (SELECT count(*) FROM read_parquet('`+glob+`')),
+				(SELECT count(DISTINCT (file_name, row_group_id)) FROM parquet_metadata('`+glob+`')),
+				(SELECT CAST(round(sum(usage_user) * 100) AS BIGINT) FROM read_parquet('`+glob+`'))`)
+			// usage_user is s + h/100 for steps s < 20 and hosts h < 5.
+			if got := fmt.Sprint(rows[0][0], " ", rows[0][2]); got != "100 95200" {
+				t.Fatalf("count, sum*100 = %s, want 100 95200", got)
+			}
+			if g, _ := rows[0][1].(string); len(g) == 0 || atoi(g) < tc.minGroups {
+				t.Fatalf("%v row groups, want at least %d", rows[0][1], tc.minGroups)
+			}
+		})
+	}
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
