@@ -131,3 +131,34 @@ func TestS3(t *testing.T) {
 		})
 	}
 }
+
+// TestS3Failure: a query failing halfway through a multipart upload
+// leaves no manifest, no metadata and no unfinished upload.
+func TestS3Failure(t *testing.T) {
+	_, c, multipart := newS3(t, "fail")
+	u := unload.New(newEngine(t, 4, 500), unload.Options{Targets: map[string]unload.Target{"s3": &unload.S3Target{Client: c, PartSize: 4 << 10}}})
+	_, _, err := u.Unload(context.Background(), `UNLOAD (SELECT hostname, time, usage_user, 10 / (usage_count - 996) AS x
+		FROM devops.cpu) TO 's3://fail/x/' WITH (format = 'CSV', compression = 'NONE')`, nil)
+	if err == nil || !strings.Contains(err.Error(), "by zero") {
+		t.Fatalf("err = %v", err)
+	}
+	if multipart.Load() == 0 {
+		t.Fatal("the query failed before any multipart upload began")
+	}
+	ups, err := c.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String("fail")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ups.Uploads) != 0 {
+		t.Fatalf("%d uploads left open", len(ups.Uploads))
+	}
+	out, err := c.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("fail")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range out.Contents {
+		if strings.HasSuffix(aws.ToString(o.Key), ".json") {
+			t.Fatalf("left %s", aws.ToString(o.Key))
+		}
+	}
+}
