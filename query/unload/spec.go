@@ -71,7 +71,14 @@ func IsUnload(sql string) bool {
 			}
 			s = s[i+4:]
 		default:
-			return len(s) >= 6 && strings.EqualFold(s[:6], "UNLOAD")
+			if len(s) < 6 || !strings.EqualFold(s[:6], "UNLOAD") {
+				return false
+			}
+			if len(s) == 6 {
+				return true
+			}
+			c := s[6]
+			return !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80)
 		}
 	}
 }

@@ -70,7 +70,7 @@ func TestParse(t *testing.T) {
 			}
 		})
 	}
-	for _, s := range []string{"SELECT 1", " select unloaded FROM t", "/* UNLOAD */ SELECT 1", "-- UNLOAD"} {
+	for _, s := range []string{"SELECT 1", " select unloaded FROM t", "/* UNLOAD */ SELECT 1", "-- UNLOAD", "unload_x", "UNLOADé"} {
 		if unload.IsUnload(s) {
 			t.Errorf("IsUnload(%q) = true", s)
 		}
