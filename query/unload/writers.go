@@ -181,11 +181,15 @@ func leafFor(t exec.Type) parquet.Node {
 	return parquet.String()
 }
 
+// parquetBatch is how many rows go to parquet-go per WriteRows call.
+const parquetBatch = 256
+
 type parquetWriter struct {
 	cnt     *counter
 	w       *parquet.Writer
 	kinds   []exec.Kind
-	row     parquet.Row
+	batch   []parquet.Row // parquetBatch rows, reused
+	pending int           // rows of batch not yet handed on
 	rows    int64
 	bufRows int64
 	bufSize int64
@@ -212,18 +216,21 @@ func newParquetWriter(spec *Spec, obj io.Writer, cols []exec.Column, schema *par
 	}
 	w.w = parquet.NewWriter(cnt, schema, codec, parquet.MaxRowsPerRowGroup(RowGroupRows),
 		parquet.CreatedBy("tidaldb", "unload", ""))
-	w.row = make(parquet.Row, len(cols))
+	w.batch = make([]parquet.Row, parquetBatch)
+	for i := range w.batch {
+		w.batch[i] = make(parquet.Row, len(cols))
+	}
 	return w
 }
 
 func (w *parquetWriter) write(row []exec.Value) error {
 	var sz int64
+	out := w.batch[w.pending]
 	for i, v := range row {
 		var pv parquet.Value
 		switch {
 		case v.Null:
-			pv = parquet.NullValue().Level(0, 0, i)
-			w.row[i] = pv
+			out[i] = parquet.NullValue().Level(0, 0, i)
 			continue
 		case w.kinds[i] == exec.KindBigint || w.kinds[i] == exec.KindTimestamp:
 			pv, sz = parquet.Int64Value(v.I), sz+8
@@ -240,10 +247,13 @@ func (w *parquetWriter) write(row []exec.Value) error {
 			}
 			pv, sz = parquet.ByteArrayValue([]byte(s)), sz+int64(len(s))+4
 		}
-		w.row[i] = pv.Level(0, 1, i)
+		out[i] = pv.Level(0, 1, i)
 	}
-	if _, err := w.w.WriteRows([]parquet.Row{w.row}); err != nil {
-		return fmt.Errorf("write parquet row: %w", err)
+	w.pending++
+	if w.pending == parquetBatch {
+		if err := w.writeBatch(); err != nil {
+			return err
+		}
 	}
 	w.rows++
 	w.bufRows++
@@ -257,9 +267,24 @@ func (w *parquetWriter) write(row []exec.Value) error {
 func (w *parquetWriter) size() int64     { return w.cnt.n + w.bufSize/2 }
 func (w *parquetWriter) buffered() int64 { return w.bufSize }
 
+// writeBatch hands the pending rows to parquet-go.
+func (w *parquetWriter) writeBatch() error {
+	if w.pending == 0 {
+		return nil
+	}
+	if _, err := w.w.WriteRows(w.batch[:w.pending]); err != nil {
+		return fmt.Errorf("write parquet rows: %w", err)
+	}
+	w.pending = 0
+	return nil
+}
+
 func (w *parquetWriter) flush() error {
 	if w.bufRows == 0 {
 		return nil
+	}
+	if err := w.writeBatch(); err != nil {
+		return err
 	}
 	if err := w.w.Flush(); err != nil {
 		return fmt.Errorf("flush parquet row group: %w", err)
@@ -269,6 +294,9 @@ func (w *parquetWriter) flush() error {
 }
 
 func (w *parquetWriter) close() error {
+	if err := w.writeBatch(); err != nil {
+		return err
+	}
 	if err := w.w.Close(); err != nil {
 		return fmt.Errorf("close parquet: %w", err)
 	}
