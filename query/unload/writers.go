@@ -186,7 +186,7 @@ const parquetBatch = 256
 
 type parquetWriter struct {
 	cnt     *counter
-	w       *parquet.Writer
+	w       *parquet.GenericWriter[any]
 	kinds   []exec.Kind
 	batch   []parquet.Row // parquetBatch rows, reused
 	pending int           // rows of batch not yet handed on
@@ -205,7 +205,7 @@ func parquetSchema(cols []exec.Column) *parquet.Schema {
 }
 
 func newParquetWriter(spec *Spec, obj io.Writer, cols []exec.Column, schema *parquet.Schema) *parquetWriter {
-	var codec parquet.WriterOption = parquet.Compression(&uncompressed.Codec{})
+	codec := parquet.Compression(&uncompressed.Codec{})
 	if spec.Gzip {
 		codec = parquet.Compression(&pqgzip.Codec{Level: pqgzip.DefaultCompression})
 	}
@@ -214,7 +214,7 @@ func newParquetWriter(spec *Spec, obj io.Writer, cols []exec.Column, schema *par
 	for i, c := range cols {
 		w.kinds[i] = c.Type.Kind
 	}
-	w.w = parquet.NewWriter(cnt, schema, codec, parquet.MaxRowsPerRowGroup(RowGroupRows),
+	w.w = parquet.NewGenericWriter[any](cnt, schema, codec, parquet.MaxRowsPerRowGroup(RowGroupRows),
 		parquet.CreatedBy("tidaldb", "unload", ""))
 	w.batch = make([]parquet.Row, parquetBatch)
 	for i := range w.batch {
