@@ -2,7 +2,9 @@ package unload_test
 
 import (
 	"context"
+	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -80,3 +82,48 @@ func TestStreamed(t *testing.T) {
 }
 
 var _ io.Writer = watchObject{}
+
+// cancelAfter cancels the query's context once n rows have passed.
+type cancelAfter struct {
+	*qexec.Engine
+	n      int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Stream(ctx context.Context, sql string, params map[string]qexec.Value, sink qexec.Sink) (qexec.Stats, error) {
+	var seen atomic.Int64
+	return c.Engine.Stream(ctx, sql, params, cancelSink{Sink: sink, f: func() {
+		if seen.Add(1) == c.n {
+			c.cancel()
+		}
+	}})
+}
+
+type cancelSink struct {
+	qexec.Sink
+	f func()
+}
+
+func (s cancelSink) Row(r []qexec.Value) error { s.f(); return s.Sink.Row(r) }
+
+// TestCanceled: cancelling an UNLOAD (CancelQuery, a client gone) stops
+// it with ErrCanceled and leaves no manifest and no temporary file.
+func TestCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	inner := &cancelAfter{Engine: newEngine(t, 5, 2000), n: 3000, cancel: cancel}
+	root := t.TempDir()
+	u := unload.New(inner, unload.Options{FileRoot: root})
+	_, _, err := u.Unload(ctx, `UNLOAD (SELECT hostname, time, usage_user FROM devops.cpu) TO 'file:///c/' WITH (format = 'CSV')`, nil)
+	var ee *qexec.Error
+	if !errors.As(err, &ee) || ee.Kind != qexec.ErrCanceled {
+		t.Fatalf("err = %v", err)
+	}
+	matches, _ := filepath.Glob(filepath.Join(root, "c", "*"))
+	for _, m := range matches {
+		if filepath.Base(m) != "results" {
+			t.Fatalf("left %s", m)
+		}
+	}
+	assertNoTemp(t, root)
+}
