@@ -171,11 +171,14 @@ func FromStatement(u *parser.Unload) (*Spec, error) {
 			}
 			s.MaxFileSize = n
 		case "include_header":
-			b, err := strconv.ParseBool(strings.ToLower(v))
-			if err != nil || (v != "true" && v != "false" && !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false")) {
+			switch strings.ToLower(v) {
+			case "true":
+				s.IncludeHeader = true
+			case "false":
+				s.IncludeHeader = false
+			default:
 				return nil, invalid(o.Pos, "include_header must be 'true' or 'false', not '%s'", v)
 			}
-			s.IncludeHeader = b
 			csvOnly = name
 		case "field_delimiter", "escaped_by":
 			r, n := utf8.DecodeRuneInString(v)

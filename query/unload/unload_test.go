@@ -36,6 +36,7 @@ func TestParse(t *testing.T) {
 		{`UNLOAD (SELECT 1) TO 's3://b/p' WITH (max_file_size = '1MB')`, "error: outside 16MB..78GB"},
 		{`UNLOAD (SELECT 1) TO 's3://b/p' WITH (max_file_size = 'big')`, "error: not a size"},
 		{`UNLOAD (SELECT 1) TO 's3://b/p' WITH (include_header = 'true')`, "error: applies to format 'CSV' only"},
+		{`UNLOAD (SELECT 1) TO 's3://b/p' WITH (format = 'CSV', include_header = '1')`, "error: include_header must be 'true' or 'false'"},
 		{`UNLOAD (SELECT 1) TO 's3://b/p' WITH (format = 'CSV', field_delimiter = ',,')`, "error: must be one character"},
 		{`UNLOAD (SELECT 1) TO 's3://b/p' WITH (format = 'CSV', field_delimiter = '\', escaped_by = '\')`, "error: must differ"},
 		{`UNLOAD (SELECT 1) TO 's3://b/p' WITH (partitioned_by = 'a')`, "error: non-empty ARRAY"},
