@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/timestreamquery"
 	"github.com/aws/aws-sdk-go-v2/service/timestreamwrite"
@@ -40,8 +41,14 @@ func TestUnloadServer(t *testing.T) {
 	dir := t.TempDir()
 	exports := filepath.Join(dir, "exports")
 	cfg := filepath.Join(dir, "tidal.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("unload:\n  file_root: %s\n  s3:\n    endpoint: %s\n    access_key_id: AKID\n    secret_access_key: secret\n    path_style: true\n",
-		exports, s3srv.URL)), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`unload:
+  file_root: %s
+  s3: {endpoint: %s, access_key_id: AKID, secret_access_key: secret, path_style: true}
+auth:
+  access_keys:
+    - {access_key_id: AKIDTEST, secret_access_key: secret}
+    - {access_key_id: reader, secret_access_key: reader-secret, role: read}
+`, exports, s3srv.URL)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	srv := startServer(t, filepath.Join(dir, "data"), "--config", cfg)
@@ -66,6 +73,23 @@ func TestUnloadServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := srv.queryClient()
+	// A read-only credential may query but not UNLOAD.
+	reader := timestreamquery.New(timestreamquery.Options{
+		Region:            "us-east-1",
+		Credentials:       credentials.NewStaticCredentialsProvider("reader", "reader-secret", ""),
+		BaseEndpoint:      aws.String(srv.url()),
+		EndpointDiscovery: timestreamquery.EndpointDiscoveryOptions{EnableEndpointDiscovery: aws.EndpointDiscoveryDisabled},
+	})
+	if _, err := reader.Query(ctx, &timestreamquery.QueryInput{QueryString: aws.String("SELECT count(*) FROM unl.cpu")}); err != nil {
+		t.Fatalf("reader query: %v", err)
+	}
+	_, err := reader.Query(ctx, &timestreamquery.QueryInput{QueryString: aws.String("UNLOAD (SELECT 1) TO 'file:///r/' WITH (format = 'CSV')")})
+	if err == nil || !strings.Contains(err.Error(), "AccessDeniedException") {
+		t.Fatalf("reader UNLOAD: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(exports, "r")); !os.IsNotExist(err) {
+		t.Fatalf("reader UNLOAD wrote %s: %v", filepath.Join(exports, "r"), err)
+	}
 	for _, to := range []string{"file:///out/", "s3://exports/out/"} {
 		sql := `UNLOAD (SELECT host, measure_value::double AS v FROM unl.cpu ORDER BY v) TO '` + to + `' WITH (format = 'CSV', partitioned_by = ARRAY['host'])`
 		var row []string

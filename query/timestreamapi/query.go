@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tidaldb/tidal/internal/auth"
 	"github.com/tidaldb/tidal/internal/awsjson"
 	"github.com/tidaldb/tidal/query/exec"
 	"github.com/tidaldb/tidal/query/unload"
@@ -68,6 +69,13 @@ func (a *API) query(r *request) (any, error) {
 	}
 	if in.NextToken != nil {
 		return a.poll(r, *in.QueryString, *in.NextToken, maxRows)
+	}
+	// UNLOAD writes files on the server's targets (its disk, its bucket):
+	// an authenticated caller needs the admin role for it.
+	if unload.IsUnload(*in.QueryString) {
+		if p, ok := auth.PrincipalFrom(r.ctx); ok && p.Role != auth.Admin {
+			return nil, awsjson.NewError(awsjson.TypeAccessDenied, "UNLOAD needs a credential with the admin role.")
+		}
 	}
 	se, streaming := a.eng.(StreamEngine)
 	var ctx context.Context
