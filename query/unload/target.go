@@ -113,7 +113,10 @@ type S3Config struct {
 // up to PartSize with one PutObject, larger ones as multipart uploads
 // of PartSize parts, so at most one part per open file is in memory.
 type S3Target struct {
-	Client   *s3.Client
+	Client *s3.Client
+	// PartSize must be at least 5 MiB for S3 and servers that enforce its
+	// limit (SeaweedFS answers EntityTooSmall on completion); smaller
+	// parts are for tests against servers that do not.
 	PartSize int
 }
 
