@@ -26,6 +26,18 @@ if [ ${#need[@]} -gt 0 ]; then
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
+# DuckDB (npm @duckdb/node-api) reads back UNLOAD's Parquet files in
+# query/unload's tests; scripts/duckdb/query.mjs is the runner.
+if ! [ -d scripts/duckdb/node_modules/@duckdb/node-api ]; then
+	command -v npm >/dev/null 2>&1 || {
+		SUDO=""
+		[ "$(id -u)" -eq 0 ] || SUDO=sudo
+		$SUDO apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+	}
+	echo "deps: installing DuckDB (npm @duckdb/node-api)"
+	(cd scripts/duckdb && npm install --no-audit --no-fund --silent)
+fi
 echo "deps: ok"
 
 # The Grafana plugin (plugins/grafana): its Go module and npm packages.

@@ -36,6 +36,7 @@ import (
 	"github.com/tidaldb/tidal/query/promapi"
 	"github.com/tidaldb/tidal/query/scan"
 	"github.com/tidaldb/tidal/query/timestreamapi"
+	"github.com/tidaldb/tidal/query/unload"
 	"github.com/tidaldb/tidal/scheduled"
 )
 
@@ -159,7 +160,14 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	// by operation name; the operations both define (DescribeEndpoints,
 	// tagging) are served by the write API with the same answers.
 	tw := timestreamwrite.New(cat, mem, timestreamwrite.Options{Logger: logger, Registerer: reg})
-	tq := timestreamapi.New(engine, timestreamapi.Options{Logger: logger, Registerer: reg, QueryTimeout: cfg.Query.Timeout})
+	// UNLOAD wraps the engine: it streams the inner SELECT into files on
+	// the configured targets; every other statement passes through.
+	uopts := unload.Options{FileRoot: cfg.Unload.FileRoot}
+	if s3c := cfg.Unload.S3; s3c.Endpoint != "" {
+		uopts.S3 = &unload.S3Config{Endpoint: s3c.Endpoint, Region: s3c.Region, AccessKeyID: s3c.AccessKeyID,
+			SecretAccessKey: s3c.SecretAccessKey, PathStyle: s3c.PathStyle}
+	}
+	tq := timestreamapi.New(unload.New(engine, uopts), timestreamapi.Options{Logger: logger, Registerer: reg, QueryTimeout: cfg.Query.Timeout})
 	g.onClose("query api", tq.Close)
 	sched, err := scheduled.Open(scheduled.Options{Dir: filepath.Join(cfg.Server.DataDir, "scheduled"),
 		Querier: scheduled.EngineQuerier{Engine: engine}, Appender: mem, Tables: cat, Region: cfg.Auth.Region,

@@ -41,6 +41,7 @@ type Config struct {
 	MQTT       MQTT       `yaml:"mqtt"`
 	Query      Query      `yaml:"query"`
 	Scheduled  Scheduled  `yaml:"scheduled"`
+	Unload     Unload     `yaml:"unload"`
 	Log        Log        `yaml:"log"`
 	Ingest     Ingest     `yaml:"ingest"`
 }
@@ -237,6 +238,24 @@ type Scheduled struct {
 	// NotificationURL, if set, receives every scheduled-query notification
 	// as a webhook POST.
 	NotificationURL string `yaml:"notification_url"`
+}
+
+// Unload configures the targets of the SQL UNLOAD statement; with
+// neither set, UNLOAD is refused.
+type Unload struct {
+	// FileRoot enables TO 'file:///path': the files go to FileRoot/path.
+	FileRoot string `yaml:"file_root"`
+	// S3 enables TO 's3://bucket/prefix' on an S3-compatible endpoint.
+	S3 UnloadS3 `yaml:"s3"`
+}
+
+// UnloadS3 is the S3-compatible endpoint UNLOAD writes s3:// targets to.
+type UnloadS3 struct {
+	Endpoint        string `yaml:"endpoint"`
+	Region          string `yaml:"region"`
+	AccessKeyID     string `yaml:"access_key_id"`
+	SecretAccessKey string `yaml:"secret_access_key"`
+	PathStyle       bool   `yaml:"path_style"`
 }
 
 // Log configures the server's slog output.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -165,6 +167,19 @@ func (c *Config) Validate() error {
 	}
 	if u := c.Scheduled.NotificationURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		bad("scheduled.notification_url", "%q is not an http(s) URL", u)
+	}
+
+	// unload
+	if c.Unload.FileRoot != "" && !filepath.IsAbs(c.Unload.FileRoot) {
+		bad("unload.file_root", "%q must be an absolute path", c.Unload.FileRoot)
+	}
+	if e := c.Unload.S3.Endpoint; e != "" {
+		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("unload.s3.endpoint", "%q is not an http(s)://host[:port] URL", e)
+		}
+		if (c.Unload.S3.AccessKeyID == "") != (c.Unload.S3.SecretAccessKey == "") {
+			bad("unload.s3.access_key_id", "access_key_id and secret_access_key must be set together")
+		}
 	}
 
 	// log

@@ -34,6 +34,14 @@ func TestValidate(t *testing.T) {
 		{"tls cert without key", func(c *Config) { c.Server.TLSCertFile = "cert.pem" }, "config: server.tls_cert_file: tls_cert_file and tls_key_file must be set together"},
 		{"tls key without cert", func(c *Config) { c.Server.TLSKeyFile = "key.pem" }, "config: server.tls_cert_file: tls_cert_file and tls_key_file must be set together"},
 		{"tls client ca without cert", func(c *Config) { c.Server.TLSClientCAFile = "ca.pem" }, "config: server.tls_client_ca_file: needs server.tls_cert_file and server.tls_key_file"},
+		{"unload relative file root", func(c *Config) { c.Unload.FileRoot = "exports" }, `config: unload.file_root: "exports" must be an absolute path`},
+		{"unload s3 endpoint not a url", func(c *Config) { c.Unload.S3.Endpoint = "localhost:9000" }, `config: unload.s3.endpoint: "localhost:9000" is not an http(s)://host[:port] URL`},
+		{"unload s3 half credentials", func(c *Config) {
+			c.Unload.S3.Endpoint, c.Unload.S3.AccessKeyID = "http://127.0.0.1:9000", "AKID"
+		}, "config: unload.s3.access_key_id: access_key_id and secret_access_key must be set together"},
+		{"unload targets", func(c *Config) {
+			c.Unload.FileRoot, c.Unload.S3 = "/srv/exports", UnloadS3{Endpoint: "https://s3.example:9000", AccessKeyID: "a", SecretAccessKey: "b", PathStyle: true}
+		}, ""},
 		{"tls with client ca", func(c *Config) {
 			c.Server.TLSCertFile, c.Server.TLSKeyFile, c.Server.TLSClientCAFile = "cert.pem", "key.pem", "ca.pem"
 		}, ""},

@@ -8,8 +8,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tidaldb/tidal/internal/auth"
 	"github.com/tidaldb/tidal/internal/awsjson"
 	"github.com/tidaldb/tidal/query/exec"
+	"github.com/tidaldb/tidal/query/unload"
 )
 
 // QueryInput is the request of the Query operation.
@@ -68,6 +70,13 @@ func (a *API) query(r *request) (any, error) {
 	if in.NextToken != nil {
 		return a.poll(r, *in.QueryString, *in.NextToken, maxRows)
 	}
+	// UNLOAD writes files on the server's targets (its disk, its bucket):
+	// an authenticated caller needs the admin role for it.
+	if unload.IsUnload(*in.QueryString) {
+		if p, ok := auth.PrincipalFrom(r.ctx); ok && p.Role != auth.Admin {
+			return nil, awsjson.NewError(awsjson.TypeAccessDenied, "UNLOAD needs a credential with the admin role.")
+		}
+	}
 	se, streaming := a.eng.(StreamEngine)
 	var ctx context.Context
 	var cancel context.CancelFunc
@@ -103,7 +112,8 @@ func (a *API) streamWindowBytes() int64 { return 4 * int64(a.opts.MaxPageBytes) 
 // runStream runs c's query into its stream.
 func (a *API) runStream(ctx context.Context, c *cursor, se StreamEngine) {
 	start := time.Now()
-	stats, err := se.Stream(ctx, c.sql, nil, c.st)
+	// An UNLOAD names its files after the QueryId, as Timestream does.
+	stats, err := se.Stream(unload.WithQueryID(ctx, c.id), c.sql, nil, c.st)
 	label := "ok"
 	if err != nil {
 		label = a.apiError("Query", err).Type
