@@ -212,7 +212,7 @@ func TestTimestreamDecoder(t *testing.T) {
 			want: []string{"m @7000000 a:1i s:'x'"}},
 		{name: "no records", msg: `{"Records":[]}`, wantErr: "Records is missing or empty"},
 		{name: "unknown field", msg: `{"Records":[{"Bogus":1}]}`, wantErr: "unknown field"},
-		{name: "no time", msg: `{"Records":[{"MeasureName":"m","MeasureValue":"1"}]}`, wantErr: "record 0: Time is required"},
+		{name: "no time", msg: `{"Records":[{"MeasureName":"m","MeasureValue":"1"}]}`, wantErr: "record 0: record has no Time (required)"},
 		{name: "bad unit", msg: `{"Records":[{"MeasureName":"m","MeasureValue":"1","Time":"1","TimeUnit":"DAYS"}]}`, wantErr: "TimeUnit"},
 		{name: "bad value", msg: `{"Records":[{"MeasureName":"m","MeasureValue":"x","Time":"1"}]}`, wantErr: "invalid DOUBLE"},
 	} {

@@ -112,11 +112,11 @@ func tsConvert(c, r *tsRecord) (ingest.Record, error) {
 	}
 	t := pick(r.Time, c.Time)
 	if t == nil {
-		return rec, errors.New("Time is required")
+		return rec, errors.New("record has no Time (required)")
 	}
 	tv, err := strconv.ParseInt(*t, 10, 64)
 	if err != nil {
-		return rec, fmt.Errorf("Time %q is not an integer", truncate(*t, 32))
+		return rec, fmt.Errorf("record Time %q is not an integer", truncate(*t, 32))
 	}
 	var ok bool
 	if rec.Time, ok = ingest.TimeFromUnits(tv, unit); !ok {

@@ -67,7 +67,6 @@ type scanner struct {
 	i     int
 	depth int
 	vals  []captured
-	buf   []byte // unescape scratch; captured raw slices point into b or here
 }
 
 func (s *scanner) syntax(what string) error {
@@ -349,12 +348,11 @@ func (s *scanner) strSlow(start int) ([]byte, error) {
 					return nil, s.syntax("invalid \\u escape")
 				}
 				if utf16.IsSurrogate(r) {
-					r2 := rune(-1)
 					if s.i+1 < len(s.b) && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {
 						save := s.i
 						s.i += 2
-						var ok2 bool
-						if r2, ok2 = s.hex4(); !ok2 {
+						r2, ok2 := s.hex4()
+						if !ok2 {
 							return nil, s.syntax("invalid \\u escape")
 						}
 						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
