@@ -236,7 +236,10 @@ func parseTarget(s string) (*url.URL, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("TO location '%s' must not have a query or fragment", s)
 	}
-	p := strings.TrimPrefix(u.Path, "/")
+	p := strings.TrimLeft(u.Path, "/")
+	if strings.Contains(p, "//") {
+		return nil, fmt.Errorf("TO location '%s' must not contain empty path segments", s)
+	}
 	for _, seg := range strings.Split(p, "/") {
 		if seg == ".." || seg == "." {
 			return nil, fmt.Errorf("TO location '%s' must not contain '.' or '..'", s)
