@@ -69,7 +69,7 @@ func (db *DB) writeMagnetic(ctx context.Context, t *table, recs []ingest.Record,
 			}
 		}
 		for c := range b.Columns {
-			for columnLen(&b.Columns[c]) < len(b.Time) {
+			for b.Columns[c].Len() < len(b.Time) {
 				appendNull(&b.Columns[c])
 			}
 		}
@@ -84,7 +84,7 @@ func (db *DB) writeMagnetic(ctx context.Context, t *table, recs []ingest.Record,
 // putValue sets row number row of c to v, padding the rows before it with
 // NULLs.
 func putValue(c *scan.Column, row int, v ingest.Value) {
-	for columnLen(c) < row {
+	for c.Len() < row {
 		appendNull(c)
 	}
 	if c.Null != nil {
@@ -96,24 +96,10 @@ func putValue(c *scan.Column, row int, v ingest.Value) {
 // appendNull appends a NULL row to c.
 func appendNull(c *scan.Column) {
 	if c.Null == nil {
-		c.Null = make([]bool, columnLen(c))
+		c.Null = make([]bool, c.Len())
 	}
 	c.Null = append(c.Null, true)
 	appendPayload(c, ingest.Value{Type: c.Type})
-}
-
-func columnLen(c *scan.Column) int {
-	switch c.Type {
-	case ingest.TypeDouble:
-		return len(c.F)
-	case ingest.TypeBigint, ingest.TypeTimestamp:
-		return len(c.I)
-	case ingest.TypeVarchar:
-		return len(c.S)
-	case ingest.TypeBoolean:
-		return len(c.B)
-	}
-	return 0
 }
 
 // appendPayload appends v's payload to the typed slice of c.
