@@ -526,23 +526,11 @@ func (a *API) series(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, aerr)
 		return
 	}
-	qa, aerr := a.queryable(r)
-	if aerr != nil {
-		a.writeError(w, aerr)
-		return
-	}
-	release, aerr := a.acquire(r.Context(), w)
-	if aerr != nil {
-		a.writeError(w, aerr)
+	q, release, ok := a.openQuerier(w, r, mint, maxt)
+	if !ok {
 		return
 	}
 	defer release()
-	q, err := qa.Querier(mint, maxt)
-	if err != nil {
-		a.writeError(w, &apiError{typ: "internal", status: 500, err: err})
-		return
-	}
-	defer q.Close()
 	seen := map[string]labels.Labels{}
 	hints := &storage.SelectHints{Start: mint, End: maxt, Func: "series"}
 	for _, ms := range sels {
@@ -608,23 +596,11 @@ func (a *API) labels(w http.ResponseWriter, r *http.Request, name string) {
 		}
 		limit = n
 	}
-	qa, aerr := a.queryable(r)
-	if aerr != nil {
-		a.writeError(w, aerr)
-		return
-	}
-	release, aerr := a.acquire(r.Context(), w)
-	if aerr != nil {
-		a.writeError(w, aerr)
+	q, release, ok := a.openQuerier(w, r, mint, maxt)
+	if !ok {
 		return
 	}
 	defer release()
-	q, err := qa.Querier(mint, maxt)
-	if err != nil {
-		a.writeError(w, &apiError{typ: "internal", status: 500, err: err})
-		return
-	}
-	defer q.Close()
 	if len(sels) == 0 {
 		sels = [][]*labels.Matcher{nil}
 	}
@@ -633,6 +609,7 @@ func (a *API) labels(w http.ResponseWriter, r *http.Request, name string) {
 	for _, ms := range sels {
 		var vals []string
 		var ws annotations.Annotations
+		var err error
 		if name == "" {
 			vals, ws, err = q.LabelNames(r.Context(), &storage.LabelHints{}, ms...)
 		} else {
@@ -776,4 +753,28 @@ func releaseOfModule(v string) string {
 		}
 	}
 	return v
+}
+
+// openQuerier opens the querier a metadata request (series, labels, label
+// values) reads through: the tenant's queryable, a concurrency slot, then
+// the querier over [mint, maxt]. On failure it has written the error and
+// returns false; otherwise release closes the querier and frees the slot.
+func (a *API) openQuerier(w http.ResponseWriter, r *http.Request, mint, maxt int64) (storage.Querier, func(), bool) {
+	qa, aerr := a.queryable(r)
+	if aerr != nil {
+		a.writeError(w, aerr)
+		return nil, nil, false
+	}
+	releaseSlot, aerr := a.acquire(r.Context(), w)
+	if aerr != nil {
+		a.writeError(w, aerr)
+		return nil, nil, false
+	}
+	q, err := qa.Querier(mint, maxt)
+	if err != nil {
+		releaseSlot()
+		a.writeError(w, &apiError{typ: "internal", status: 500, err: err})
+		return nil, nil, false
+	}
+	return q, func() { _ = q.Close(); releaseSlot() }, true
 }
