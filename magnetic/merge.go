@@ -32,6 +32,7 @@ type mergePlan struct {
 	start   int64
 	width   time.Duration
 	inputs  []*part // ascending order, references held
+	creator string  // default "merge"
 }
 
 // Merge runs one merge round now: in every partition it merges at most one
@@ -129,6 +130,16 @@ func pickMerge(ps []*part, minParts int, ratio int64) (int, int, bool) {
 // mergeParts writes the merge of pl.inputs as one part and swaps it in.
 func (s *Store) mergeParts(ctx context.Context, pl mergePlan) error {
 	meta := partMeta{tableID: pl.tableID, partStart: pl.start, creator: "merge"}
+	if pl.creator != "" {
+		meta.creator = pl.creator
+	}
+	// Rows of live tombstones are left out of the merged part.
+	var del *deleteFilter
+	if s.opts.Deletes != nil {
+		if d := s.opts.Deletes.Table(pl.tableID); d != nil {
+			del = &deleteFilter{d: d}
+		}
+	}
 	for _, p := range pl.inputs {
 		meta.level = max(meta.level, p.meta.level+1)
 		meta.order = max(meta.order, p.meta.order)
@@ -139,7 +150,7 @@ func (s *Store) mergeParts(ctx context.Context, pl mergePlan) error {
 	for i, p := range pl.inputs {
 		cur := newPartCursor(ctx, p, req)
 		cur.noCache = true // a merge reads each chunk once
-		ins[i] = &mergeInput{cur: cur}
+		ins[i] = &mergeInput{cur: cur, del: del}
 		ins[i].next()
 	}
 	seq := s.seq.Add(1)
@@ -152,7 +163,13 @@ func (s *Store) mergeParts(ctx context.Context, pl mergePlan) error {
 	s.m.merges.Inc()
 	s.m.rowsMerged.Add(float64(p.meta.rows))
 	s.log.Debug("merged parts", "table", pl.tableID, "part", p.path, "inputs", len(pl.inputs), "rows", p.meta.rows)
-	return s.install(pl.tableID, pl.start, pl.width, p, pl.inputs)
+	if err := s.install(pl.tableID, pl.start, pl.width, p, pl.inputs); err != nil {
+		return err
+	}
+	if p.meta.rows == 0 { // every row was deleted
+		return s.removeEmpty(pl.tableID, pl.start, p)
+	}
+	return nil
 }
 
 // mergeInput is one part being merged: its cursor yields one block of one
@@ -161,9 +178,25 @@ type mergeInput struct {
 	cur *partCursor
 	ok  bool
 	pos int
+	del *deleteFilter // nil: nothing deleted
 }
 
-func (in *mergeInput) next() { in.ok, in.pos = in.cur.Next(), 0 }
+// next moves to the next block that has rows left once deleted rows are
+// dropped.
+func (in *mergeInput) next() {
+	for {
+		in.ok, in.pos = in.cur.Next(), 0
+		if !in.ok || in.del == nil {
+			return
+		}
+		if b := in.del.apply(&in.cur.out); b != &in.cur.out {
+			in.cur.out = *b
+		}
+		if len(in.cur.out.Time) > 0 {
+			return
+		}
+	}
+}
 
 func (in *mergeInput) key() string { return in.cur.out.Series.Key }
 

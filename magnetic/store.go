@@ -75,6 +75,10 @@ type Options struct {
 	HourPartitionRowsPerDay int64
 	WeekPartitionRowsPerDay int64
 
+	// Deletes, when set, supplies the tombstones every written part
+	// (flushes, merges) leaves out, and RewriteDeleted applies.
+	Deletes Deletes
+
 	// maintained, when set (tests), is called after each background
 	// retention or merge pass.
 	maintained func()
@@ -136,6 +140,7 @@ type metrics struct {
 	merges                 prometheus.Counter
 	rowsMerged             prometheus.Counter
 	partitionsDropped      prometheus.Counter
+	rewrites               prometheus.Counter
 }
 
 // Catalog is what the magnetic tier needs of the catalog: tables by name
@@ -161,6 +166,8 @@ type Store struct {
 	wg     sync.WaitGroup
 	kick   chan struct{}
 	unsub  func() // ends the catalog subscription
+	// writers tracks WritePart calls for RewriteDeleted (delete.go).
+	writers writers
 	fs     fileutil.FS
 
 	maintMu  sync.Mutex // Serialises Merge, ApplyRetention and Close.
@@ -237,12 +244,13 @@ func (s *Store) initMetrics(reg prometheus.Registerer) error {
 		merges:            c("merges_total", "Merges completed."),
 		rowsMerged:        c("rows_merged_total", "Rows written by merges."),
 		partitionsDropped: c("partitions_dropped_total", "Partitions dropped by retention or table deletion."),
+		rewrites:          c("delete_rewrites_total", "Parts rewritten to apply deletions."),
 	}
 	if reg == nil {
 		return nil
 	}
 	cs := []prometheus.Collector{s.m.cacheHits, s.m.cacheMisses, s.m.partsWritten, s.m.bytesWritten, s.m.rowsWritten,
-		s.m.merges, s.m.rowsMerged, s.m.partitionsDropped,
+		s.m.merges, s.m.rowsMerged, s.m.partitionsDropped, s.m.rewrites,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "tidal", Subsystem: "magnetic", Name: "cache_bytes",
 			Help: "Bytes held by the decompressed-block cache."}, func() float64 { return float64(s.cache.bytes()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "tidal", Subsystem: "magnetic", Name: "parts",

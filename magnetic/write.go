@@ -31,6 +31,9 @@ func (s *Store) WritePart(ctx context.Context, tableID uint64, src scan.Batches)
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
+	d, done := s.beginWrite(tableID)
+	defer done()
+	del := &deleteFilter{d: d}
 	bySeries := map[string]*rowBuffer{}
 	for n := 0; src.Next(); n++ {
 		if n%256 == 255 {
@@ -44,6 +47,13 @@ func (s *Store) WritePart(ctx context.Context, tableID uint64, src scan.Batches)
 			dims := slices.Clone(b.Series.Dimensions)
 			slices.SortFunc(dims, func(a, b ingest.Dimension) int { return strings.Compare(a.Name, b.Name) })
 			key = string(scan.AppendSeriesKey(nil, b.Series.MeasureName, dims))
+		}
+		if d != nil { // rows of live tombstones are not written
+			bb := *b
+			bb.Series.Key = key
+			if b = del.apply(&bb); b.Len() == 0 {
+				continue
+			}
 		}
 		rb := bySeries[key]
 		if rb == nil {

@@ -1,0 +1,114 @@
+package magnetic
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/internal/tombstone"
+	"github.com/tidaldb/tidal/query/scan/scantest"
+)
+
+// hostRecords returns one cpu row per minute for n minutes from base for
+// each host.
+func hostRecords(base int64, n int, hosts ...string) []ingest.Record {
+	var recs []ingest.Record
+	for _, h := range hosts {
+		for i := range n {
+			recs = append(recs, ingest.Record{MeasureName: "cpu", Dimensions: []ingest.Dimension{{Name: "host", Value: h}},
+				Time: base + int64(i)*60e9, Value: ingest.Float(float64(i))})
+		}
+	}
+	return recs
+}
+
+func partNames(s *Store) []string {
+	var out []string
+	for _, p := range s.Parts() {
+		out = append(out, p.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// countHost counts the rows of host h in the store.
+func countHost(t *testing.T, s *Store, h string) int {
+	t.Helper()
+	n := 0
+	for _, r := range collect(t, s, all()) {
+		if r.Series == "cpu,host="+h {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRewriteDeletedOnlyThatPart: a range deleted inside one part rewrites
+// that part and no other; the rows are gone, the others kept; a part whose
+// every row is deleted disappears; the tombstone is reported clean.
+func TestRewriteDeletedOnlyThatPart(t *testing.T) {
+	cat, id := newCatalog(t)
+	set, err := tombstone.Open(tombstone.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: t.TempDir(), Catalog: cat, Now: coldNow, Deletes: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	day1 := day0 + int64(24*3600e9)
+	writeRecords(t, s, id, hostRecords(day0, 60, "a", "b")) // part 1, day 0
+	writeRecords(t, s, id, hostRecords(day1, 60, "a", "b")) // part 2, day 1
+	writeRecords(t, s, id, hostRecords(day1+4e12, 10, "c")) // part 3, day 1, only host c
+	before := partNames(s)
+	if len(before) != 3 {
+		t.Fatalf("parts %v, want 3", before)
+	}
+	// Minutes 10..19 of host a on day 1, and all of host c.
+	if _, err := set.Add([]tombstone.Tombstone{
+		{TableID: id, Database: scantest.Database, Table: scantest.Table, MinTime: day1 + 10*60e9, MaxTime: day1 + 19*60e9,
+			Where: []tombstone.Matcher{{Name: "host", Op: tombstone.OpEqual, Values: []string{"a"}}}},
+		{TableID: id, Database: scantest.Database, Table: scantest.Table, MinTime: day0, MaxTime: day1 + 1e15,
+			Where: []tombstone.Matcher{{Name: "host", Op: tombstone.OpRegexp, Values: []string{"c|d"}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	clean, err := s.RewriteDeleted(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(clean, []uint64{1, 2}) {
+		t.Fatalf("clean %v, want [1 2]", clean)
+	}
+	after := partNames(s)
+	if len(after) != 2 || after[0] != before[0] || after[1] == before[1] {
+		t.Fatalf("parts %v → %v: want the day-0 part kept, the day-1 part rewritten, the host-c part gone", before, after)
+	}
+	if n := countHost(t, s, "a"); n != 110 {
+		t.Errorf("host a: %d rows, want 110", n)
+	}
+	if n := countHost(t, s, "b"); n != 120 {
+		t.Errorf("host b: %d rows, want 120", n)
+	}
+	if n := countHost(t, s, "c"); n != 0 {
+		t.Errorf("host c: %d rows, want 0", n)
+	}
+	// A second pass finds nothing to do.
+	if _, err := s.RewriteDeleted(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := partNames(s); !slices.Equal(got, after) {
+		t.Fatalf("second pass changed parts %v → %v", after, got)
+	}
+	// Writes and merges leave deleted rows out.
+	writeRecords(t, s, id, hostRecords(day1, 30, "a", "c"))
+	if n := countHost(t, s, "c"); n != 0 {
+		t.Errorf("host c after write: %d rows, want 0", n)
+	}
+	mergeAll(t, s)
+	if n := countHost(t, s, "a"); n != 110 {
+		t.Errorf("host a after merge: %d rows, want 110", n)
+	}
+}
