@@ -29,9 +29,11 @@ import (
 	"github.com/tidaldb/tidal/internal/auth"
 	"github.com/tidaldb/tidal/internal/awsjson"
 	"github.com/tidaldb/tidal/internal/config"
+	"github.com/tidaldb/tidal/internal/tombstone"
 	"github.com/tidaldb/tidal/magnetic"
 	"github.com/tidaldb/tidal/memstore"
 	"github.com/tidaldb/tidal/memstore/wal"
+	"github.com/tidaldb/tidal/query/deletes"
 	"github.com/tidaldb/tidal/query/exec"
 	"github.com/tidaldb/tidal/query/promapi"
 	"github.com/tidaldb/tidal/query/scan"
@@ -116,7 +118,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
 	}
+	// Deletions: tombstones every scan and every written part honour.
+	tombs, err := tombstone.Open(tombstone.Options{Dir: filepath.Join(cfg.Server.DataDir, "tombstones")})
+	if err != nil {
+		return fmt.Errorf("open tombstones: %w", err)
+	}
 	mag, err := magnetic.Open(magnetic.Options{
+		Deletes:       tombs,
 		Dir:           filepath.Join(cfg.Server.DataDir, "magnetic"),
 		Catalog:       cat,
 		Logger:        logger,
@@ -150,8 +158,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	g.onClose("memstore", mem.Close)
 
 	// Every reader goes through one scan.Source: both tiers merged, the
-	// memstore last so that it wins ties.
-	source := scan.Merge(mag, mem)
+	// memstore last so that it wins ties, and deleted rows hidden.
+	source := tombs.Source(scan.Merge(mag, mem), cat)
 	engine := exec.New(cat, source, exec.Options{
 		MaxMemoryBytes: int64(cfg.Query.MaxMemoryBytes), Timeout: cfg.Query.Timeout, Logger: logger,
 	})
@@ -167,7 +175,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		uopts.S3 = &unload.S3Config{Endpoint: s3c.Endpoint, Region: s3c.Region, AccessKeyID: s3c.AccessKeyID,
 			SecretAccessKey: s3c.SecretAccessKey, PathStyle: s3c.PathStyle}
 	}
-	tq := timestreamapi.New(unload.New(engine, uopts), timestreamapi.Options{Logger: logger, Registerer: reg, QueryTimeout: cfg.Query.Timeout})
+	// DELETE wraps both: it adds a tombstone (admin role, see timestreamapi).
+	dels := deletes.New(unload.New(engine, uopts), tombs, cat, source)
+	tq := timestreamapi.New(dels, timestreamapi.Options{Logger: logger, Registerer: reg, QueryTimeout: cfg.Query.Timeout})
 	g.onClose("query api", tq.Close)
 	sched, err := scheduled.Open(scheduled.Options{Dir: filepath.Join(cfg.Server.DataDir, "scheduled"),
 		Querier: scheduled.EngineQuerier{Engine: engine}, Appender: mem, Tables: cat, Region: cfg.Auth.Region,
@@ -209,6 +219,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 
+	cleanTombstones := func(ctx context.Context) (int, error) { return tombs.Clean(ctx, mag, mem, cat) }
+	promDel := &deletes.PromAPI{Set: tombs, Catalog: cat, Source: source, Database: cfg.Prometheus.Database,
+		Table: cfg.Prometheus.Table, TenantHeader: cfg.Prometheus.TenantHeader, Clean: cleanTombstones, Logger: logger}
+
 	authn, err := newAuthenticator(cfg)
 	if err != nil {
 		return err
@@ -234,6 +248,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		healthz:        healthz(mem),
 		scheduledAdmin: sched.AdminHandler(),
 		firehose:       streams.firehose,
+		deleteSeries:   promDel.DeleteSeries,
+		cleanTombstone: promDel.CleanTombstones,
 	})
 
 	// The long-running components: one line each.
@@ -262,6 +278,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	g.add(stageStorage, "memstore", mem.Run)
 	g.add(stageStorage, "magnetic", mag.Run)
+	g.add(stageStorage, "tombstones", func(ctx context.Context) error { return runTombstoneCleaner(ctx, cleanTombstones, logger) })
 	return g.run(ctx)
 }
 
@@ -279,7 +296,8 @@ type routeHandlers struct {
 	index                                http.HandlerFunc // GET /
 	healthz                              http.HandlerFunc // GET /healthz
 	metrics                              http.Handler
-	scheduledAdmin                       http.Handler // the scheduled-query admin listing
+	scheduledAdmin                       http.Handler     // the scheduled-query admin listing
+	deleteSeries, cleanTombstone         http.HandlerFunc // Prometheus's TSDB admin API for deletes
 }
 
 // registerRoutes is the server's route table: every HTTP route with the
@@ -302,6 +320,10 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	rt.HandleFunc("GET /api/v1/admin/parts", auth.Admin, h.parts)
 	rt.Handle("GET /api/v1/admin/scheduled", auth.Admin, h.scheduledAdmin)
 	rt.HandleFunc("GET /api/v1/admin/pipelines", auth.Admin, h.pipelines)
+	for _, m := range []string{"POST", "PUT"} { // Prometheus takes both
+		rt.HandleFunc(m+" /api/v1/admin/tsdb/delete_series", auth.Admin, h.deleteSeries)
+		rt.HandleFunc(m+" /api/v1/admin/tsdb/clean_tombstones", auth.Admin, h.cleanTombstone)
+	}
 	if cfg.Server.EnablePprof {
 		rt.HandleFunc("GET /debug/pprof/", auth.Admin, h.pprofIndex)
 		rt.HandleFunc("GET /debug/pprof/profile", auth.Admin, h.pprofProfile)

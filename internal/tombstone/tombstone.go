@@ -37,8 +37,9 @@ type Op string
 
 // Matcher operations. Equal, NotEqual, In, NotIn, Prefix, Present and
 // Absent mean what the scan.MatchOp of the same name means; Regexp and
-// NotRegexp are Prometheus's =~ and !~: a fully anchored RE2 against the
-// value, a missing dimension counting as the empty string.
+// NotRegexp are Prometheus's =~ and !~: a fully anchored RE2 (dot matching
+// newlines) against the value, a missing dimension counting as the empty
+// string.
 const (
 	OpEqual     Op = "="
 	OpNotEqual  Op = "!="
@@ -83,7 +84,7 @@ func (m *Matcher) check() error {
 		if len(m.Values) != 1 {
 			return fmt.Errorf("matcher %s %s needs one value, has %d", m.Name, m.Op, len(m.Values))
 		}
-		re, err := regexp.Compile("^(?:" + m.Values[0] + ")$")
+		re, err := regexp.Compile("^(?s:" + m.Values[0] + ")$")
 		if err != nil {
 			return fmt.Errorf("compile matcher %s: %w", m.Name, err)
 		}
@@ -181,6 +182,10 @@ func (t *Tombstone) Request() *scan.Request {
 	}
 	return req
 }
+
+// Validate checks t and compiles its regular expressions; Set.Add does it,
+// and a tombstone must be validated before MatchesSeries is used.
+func (t *Tombstone) Validate() error { return t.check() }
 
 func (t *Tombstone) check() error {
 	if t.MinTime > t.MaxTime {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tidaldb/tidal/internal/auth"
 	"github.com/tidaldb/tidal/internal/awsjson"
+	"github.com/tidaldb/tidal/query/deletes"
 	"github.com/tidaldb/tidal/query/exec"
 	"github.com/tidaldb/tidal/query/unload"
 )
@@ -75,6 +76,12 @@ func (a *API) query(r *request) (any, error) {
 	if unload.IsUnload(*in.QueryString) {
 		if p, ok := auth.PrincipalFrom(r.ctx); ok && p.Role != auth.Admin {
 			return nil, awsjson.NewError(awsjson.TypeAccessDenied, "UNLOAD needs a credential with the admin role.")
+		}
+	}
+	// DELETE (an extension) removes data: admin role too.
+	if deletes.IsDelete(*in.QueryString) {
+		if p, ok := auth.PrincipalFrom(r.ctx); ok && p.Role != auth.Admin {
+			return nil, awsjson.NewError(awsjson.TypeAccessDenied, "DELETE needs a credential with the admin role.")
 		}
 	}
 	se, streaming := a.eng.(StreamEngine)
