@@ -168,7 +168,7 @@ type Store struct {
 	unsub  func() // ends the catalog subscription
 	// writers tracks WritePart calls for RewriteDeleted (delete.go).
 	writers writers
-	fs     fileutil.FS
+	fs      fileutil.FS
 
 	maintMu  sync.Mutex // Serialises Merge, ApplyRetention and Close.
 	layoutMu sync.Mutex // Serialises choosing and persisting table widths.

@@ -48,7 +48,7 @@ func TestMatcher(t *testing.T) {
 		{Matcher{Op: OpAbsent}, "", false, true},
 		{Matcher{Op: OpRegexp, Values: []string{"a|b"}}, "b", true, true},
 		{Matcher{Op: OpRegexp, Values: []string{"a|b"}}, "ab", true, false}, // anchored
-		{Matcher{Op: OpRegexp, Values: []string{".*"}}, "", false, true},   // missing is ""
+		{Matcher{Op: OpRegexp, Values: []string{".*"}}, "", false, true},    // missing is ""
 		{Matcher{Op: OpNotRegexp, Values: []string{"a.*"}}, "xyz", true, true},
 	} {
 		m := c.m
