@@ -166,12 +166,13 @@ type Store struct {
 	wg     sync.WaitGroup
 	kick   chan struct{}
 	unsub  func() // ends the catalog subscription
-	// writers tracks WritePart calls for RewriteDeleted (delete.go).
-	writers writers
-	fs      fileutil.FS
+	fs     fileutil.FS
 
 	maintMu  sync.Mutex // Serialises Merge, ApplyRetention and Close.
 	layoutMu sync.Mutex // Serialises choosing and persisting table widths.
+
+	// writers tracks WritePart calls for RewriteDeleted (delete.go).
+	writers writers
 
 	mu     sync.RWMutex // Guards everything below.
 	tables map[uint64]map[int64]*partition
