@@ -7,6 +7,7 @@ import (
 
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/internal/tombstone"
+	"github.com/tidaldb/tidal/query/scan"
 	"github.com/tidaldb/tidal/query/scan/scantest"
 )
 
@@ -110,5 +111,77 @@ func TestRewriteDeletedOnlyThatPart(t *testing.T) {
 	mergeAll(t, s)
 	if n := countHost(t, s, "a"); n != 110 {
 		t.Errorf("host a after merge: %d rows, want 110", n)
+	}
+}
+
+// gatedBatches yields its batches, but waits on gate before the first.
+type gatedBatches struct {
+	*scan.Slice
+	started chan struct{}
+	gate    chan struct{}
+	once    bool
+}
+
+func (g *gatedBatches) Next() bool {
+	if !g.once {
+		g.once = true
+		close(g.started)
+		<-g.gate
+	}
+	return g.Slice.Next()
+}
+
+// TestRewriteDeletedWaitsForWrites: a part write that started before a
+// tombstone may install its rows, so the tombstone is not reported clean
+// until that write is done and its part rewritten; the store reopened
+// keeps the result.
+func TestRewriteDeletedWaitsForWrites(t *testing.T) {
+	cat, id := newCatalog(t)
+	set, err := tombstone.Open(tombstone.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: dir, Catalog: cat, Now: coldNow, Deletes: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gatedBatches{Slice: recordBatches(hostRecords(day0, 10, "a", "b")), started: make(chan struct{}), gate: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.WritePart(context.Background(), id, g)
+		done <- err
+	}()
+	<-g.started
+	if _, err := set.Add([]tombstone.Tombstone{{TableID: id, Database: scantest.Database, Table: scantest.Table, MinTime: day0, MaxTime: day0 + 1e12,
+		Where: []tombstone.Matcher{{Name: "host", Op: tombstone.OpEqual, Values: []string{"a"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	clean, err := s.RewriteDeleted(context.Background())
+	if err != nil || len(clean) != 0 {
+		t.Fatalf("clean %v %v with a write in flight, want none", clean, err)
+	}
+	close(g.gate)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The write applied the tombstones it started with: none.
+	if n := countHost(t, s, "a"); n != 10 {
+		t.Fatalf("host a in parts: %d rows, want 10 (written before the tombstone)", n)
+	}
+	clean, err = s.RewriteDeleted(context.Background())
+	if err != nil || !slices.Equal(clean, []uint64{1}) {
+		t.Fatalf("clean %v %v, want [1]", clean, err)
+	}
+	if n := countHost(t, s, "a"); n != 0 {
+		t.Fatalf("host a: %d rows after the rewrite, want 0", n)
+	}
+	names := partNames(s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir, cat)
+	if got := partNames(s); !slices.Equal(got, names) || countHost(t, s, "a") != 0 || countHost(t, s, "b") != 10 {
+		t.Fatalf("reopened: parts %v (want %v), host a %d, host b %d", got, names, countHost(t, s, "a"), countHost(t, s, "b"))
 	}
 }

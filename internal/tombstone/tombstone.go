@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -282,16 +283,28 @@ func Overlaps(rs []Range, lo, hi int64) bool {
 // none is deleted, else a new batch (b is not modified; its Series is
 // shared). The result may have no rows.
 func Filter(b *scan.Batch, rs []Range) *scan.Batch {
-	if len(rs) == 0 || len(b.Time) == 0 || !Overlaps(rs, b.Time[0], b.Time[len(b.Time)-1]) {
+	n := len(b.Time)
+	if len(rs) == 0 || n == 0 || !Overlaps(rs, b.Time[0], b.Time[n-1]) {
 		return b
 	}
-	keep := make([]int, 0, len(b.Time))
-	for i, t := range b.Time {
-		if !Deleted(rs, t) {
-			keep = append(keep, i)
+	// The kept rows are runs between the deleted ranges (times ascend).
+	var keep [][2]int
+	next := 0
+	for _, r := range rs {
+		lo := next + sort.Search(n-next, func(i int) bool { return b.Time[next+i] >= r.Min })
+		hi := lo + sort.Search(n-lo, func(i int) bool { return b.Time[lo+i] > r.Max })
+		if lo > next {
+			keep = append(keep, [2]int{next, lo})
+		}
+		next = hi
+		if next == n {
+			break
 		}
 	}
-	if len(keep) == len(b.Time) {
+	if next < n {
+		keep = append(keep, [2]int{next, n})
+	}
+	if len(keep) == 1 && keep[0] == [2]int{0, n} {
 		return b
 	}
 	out := &scan.Batch{Series: b.Series, Time: pick(b.Time, keep), Columns: make([]scan.Column, len(b.Columns))}
@@ -302,31 +315,26 @@ func Filter(b *scan.Batch, rs []Range) *scan.Batch {
 		c := &b.Columns[i]
 		oc := &out.Columns[i]
 		oc.Name, oc.Type = c.Name, c.Type
-		if c.F != nil {
-			oc.F = pick(c.F, keep)
-		}
-		if c.I != nil {
-			oc.I = pick(c.I, keep)
-		}
-		if c.S != nil {
-			oc.S = pick(c.S, keep)
-		}
-		if c.B != nil {
-			oc.B = pick(c.B, keep)
-		}
-		if c.Null != nil {
-			oc.Null = pick(c.Null, keep)
-		}
+		oc.F, oc.I, oc.S, oc.B = pick(c.F, keep), pick(c.I, keep), pick(c.S, keep), pick(c.B, keep)
+		oc.Null = pick(c.Null, keep)
 	}
 	return out
 }
 
-func pick[T any](src []T, keep []int) []T {
-	out := make([]T, len(keep))
-	for i, k := range keep {
-		if k < len(src) {
-			out[i] = src[k]
-		}
+// pick copies the runs keep of src (nil stays nil; a run past a short
+// slice is cut).
+func pick[T any](src []T, keep [][2]int) []T {
+	if src == nil {
+		return nil
+	}
+	total := 0
+	for _, k := range keep {
+		total += k[1] - k[0]
+	}
+	out := make([]T, 0, total)
+	for _, k := range keep {
+		lo, hi := min(k[0], len(src)), min(k[1], len(src))
+		out = append(out, src[lo:hi]...)
 	}
 	return out
 }
