@@ -92,9 +92,12 @@ func (c *filterCursor) Err() error         { return c.in.Err() }
 func (c *filterCursor) Close() error       { return c.in.Close() }
 
 // Holder is a tier whose rows the cleaner checks before it drops a
-// tombstone: the memory tier, read through its scan.
+// tombstone: the memory tier, read through its scan. Checkpoint makes its
+// log forget rows it no longer holds (memstore's WAL checkpoint), so that a
+// restart cannot bring back rows a dropped tombstone hid.
 type Holder interface {
 	scan.Source
+	Checkpoint() error
 }
 
 // Rewriter is a tier that rewrites its stored data without the rows of the
@@ -117,23 +120,40 @@ func (s *Set) Clean(ctx context.Context, rw Rewriter, mem Holder, cat TableCheck
 	if err != nil {
 		return 0, fmt.Errorf("clean tombstones: %w", err)
 	}
-	var drop []uint64
-	for _, t := range s.List() {
+	var drop, cands []uint64
+	live := s.List()
+	for _, t := range live {
 		if _, ok := cat.TableByID(t.TableID); !ok {
 			drop = append(drop, t.ID)
-			continue
-		}
-		if !containsID(clean, t.ID) {
-			continue
-		}
-		held, err := holds(ctx, mem, &t)
-		if err != nil {
-			return 0, fmt.Errorf("clean tombstones: %w", err)
-		}
-		if !held {
-			drop = append(drop, t.ID)
+		} else if containsID(clean, t.ID) {
+			cands = append(cands, t.ID)
 		}
 	}
+	// A candidate whose rows the memory tier no longer holds is dropped
+	// once a checkpoint has made its log forget them too; rows that came
+	// back meanwhile keep it.
+	for round := 0; round < 2 && len(cands) > 0; round++ {
+		keep := cands[:0]
+		for _, t := range live {
+			if !containsID(cands, t.ID) {
+				continue
+			}
+			held, err := holds(ctx, mem, &t)
+			if err != nil {
+				return 0, fmt.Errorf("clean tombstones: %w", err)
+			}
+			if !held {
+				keep = append(keep, t.ID)
+			}
+		}
+		cands = keep
+		if round == 0 && len(cands) > 0 {
+			if err := mem.Checkpoint(); err != nil {
+				return 0, fmt.Errorf("clean tombstones: %w", err)
+			}
+		}
+	}
+	drop = append(drop, cands...)
 	if err := s.Remove(drop); err != nil {
 		return 0, fmt.Errorf("clean tombstones: %w", err)
 	}

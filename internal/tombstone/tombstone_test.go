@@ -196,6 +196,16 @@ func (s sliceSource) Scan(_ context.Context, req *scan.Request) (scan.Batches, e
 	return scan.NewSlice(out), nil
 }
 
+func (s sliceSource) Checkpoint() error { return nil }
+
+// checkpointed counts the checkpoints of a Holder.
+type checkpointed struct {
+	sliceSource
+	n int
+}
+
+func (c *checkpointed) Checkpoint() error { c.n++; return nil }
+
 type fakeRewriter struct{ clean []uint64 }
 
 func (f *fakeRewriter) RewriteDeleted(context.Context) ([]uint64, error) { return f.clean, nil }
@@ -244,8 +254,9 @@ func TestSourceAndClean(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("clean dropped %d %v, want 1 (the dropped table's)", n, err)
 	}
-	n, err = s.Clean(ctx, &fakeRewriter{clean: []uint64{1, 2}}, sliceSource{batch(b, 1, 3)}, cat)
-	if err != nil || n != 2 || len(s.List()) != 0 {
-		t.Fatalf("clean dropped %d %v, left %+v", n, err, s.List())
+	flushed := &checkpointed{sliceSource: sliceSource{batch(b, 1, 3)}}
+	n, err = s.Clean(ctx, &fakeRewriter{clean: []uint64{1, 2}}, flushed, cat)
+	if err != nil || n != 2 || len(s.List()) != 0 || flushed.n != 1 {
+		t.Fatalf("clean dropped %d %v after %d checkpoints, left %+v", n, err, flushed.n, s.List())
 	}
 }
