@@ -51,10 +51,57 @@ func (f *source) Scan(ctx context.Context, req *scan.Request) (scan.Batches, err
 // has no tombstones, else by a filtered scan (an index cannot tell whether
 // a series has rows left).
 func (f *source) ListSeries(ctx context.Context, req *scan.Request) ([]scan.Series, error) {
-	if f.deletes(req) == nil {
-		return scan.ListSeries(ctx, f.src, req)
+	d := f.deletes(req)
+	ss, err := scan.ListSeries(ctx, f.src, req)
+	if err != nil || d == nil {
+		return ss, err
 	}
-	return scan.ListSeries(ctx, scanOnly{f}, req)
+	// Series without a deleted range stand; the others are checked by one
+	// filtered scan, unless their ranges cover the request's.
+	out, check := ss[:0], false
+	for _, s := range ss {
+		rs := d.Ranges(&s)
+		switch {
+		case rs == nil:
+			out = append(out, s)
+		case covers(rs, req.MinTime, req.MaxTime):
+		default:
+			check = true
+			out = append(out, s)
+		}
+	}
+	if !check {
+		return out, nil
+	}
+	left, err := scan.ListSeries(ctx, scanOnly{f}, req)
+	if err != nil {
+		return nil, err
+	}
+	has := make(map[string]bool, len(left))
+	for _, s := range left {
+		has[s.Key] = true
+	}
+	kept := out[:0]
+	for _, s := range out {
+		if has[s.Key] || d.Ranges(&s) == nil {
+			kept = append(kept, s)
+		}
+	}
+	return kept, nil
+}
+
+// covers reports whether rs (as Table.Ranges returns them) include every
+// time in [lo, hi].
+func covers(rs []Range, lo, hi int64) bool {
+	for _, r := range rs {
+		if r.Min <= lo && lo <= r.Max {
+			if r.Max >= hi {
+				return true
+			}
+			lo = r.Max + 1
+		}
+	}
+	return false
 }
 
 // scanOnly hides the ListSeries method of a source.

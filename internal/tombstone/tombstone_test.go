@@ -206,6 +206,13 @@ type checkpointed struct {
 
 func (c *checkpointed) Checkpoint() error { c.n++; return nil }
 
+// lister hands ListSeries to the source's own.
+type lister struct{ scan.Source }
+
+func (l lister) ListSeries(ctx context.Context, req *scan.Request) ([]scan.Series, error) {
+	return l.Source.(scan.SeriesLister).ListSeries(ctx, req)
+}
+
 type fakeRewriter struct{ clean []uint64 }
 
 func (f *fakeRewriter) RewriteDeleted(context.Context) ([]uint64, error) { return f.clean, nil }
@@ -244,9 +251,18 @@ func TestSourceAndClean(t *testing.T) {
 	if want := []string{"b1", "b3"}; !slices.Equal(got, want) {
 		t.Errorf("filtered scan %v, want %v", got, want)
 	}
-	ls, err := scan.ListSeries(ctx, src, req)
-	if err != nil || len(ls) != 1 || ls[0].Key != b.Key {
-		t.Errorf("series %+v %v, want only host b", ls, err)
+	for _, c := range []struct {
+		r    *scan.Request
+		want int // series: host b or none
+	}{
+		{req, 1},
+		{&scan.Request{Database: "db", Table: "t", MinTime: 0, MaxTime: 10}, 1},
+		{&scan.Request{Database: "db", Table: "t", MinTime: 2, MaxTime: 2}, 0}, // every row of both deleted
+	} {
+		ls, err := scan.ListSeries(ctx, lister{src}, c.r)
+		if err != nil || len(ls) != c.want || c.want == 1 && ls[0].Key != b.Key {
+			t.Errorf("series of [%d, %d]: %+v %v, want %d (host b)", c.r.MinTime, c.r.MaxTime, ls, err, c.want)
+		}
 	}
 	// The magnetic tier calls 1 and 2 clean; the memory tier still holds
 	// rows of both; the table of 3 is gone.
@@ -258,5 +274,19 @@ func TestSourceAndClean(t *testing.T) {
 	n, err = s.Clean(ctx, &fakeRewriter{clean: []uint64{1, 2}}, flushed, cat)
 	if err != nil || n != 2 || len(s.List()) != 0 || flushed.n != 1 {
 		t.Fatalf("clean dropped %d %v after %d checkpoints, left %+v", n, err, flushed.n, s.List())
+	}
+}
+
+func TestCovers(t *testing.T) {
+	rs := []Range{{0, 10}, {11, 20}, {30, 40}}
+	for _, c := range []struct {
+		lo, hi int64
+		want   bool
+	}{
+		{0, 10, true}, {2, 20, true}, {5, 25, false}, {30, 40, true}, {-1, 5, false}, {21, 29, false}, {35, 35, true},
+	} {
+		if got := covers(normalize(append([]Range(nil), rs...)), c.lo, c.hi); got != c.want {
+			t.Errorf("covers [%d, %d] = %v, want %v", c.lo, c.hi, got, c.want)
+		}
 	}
 }
