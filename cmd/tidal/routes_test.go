@@ -43,6 +43,7 @@ var wantRoles = map[string]auth.Role{
 	"PUT /api/v1/admin/tsdb/delete_series":     auth.Admin,
 	"POST /api/v1/admin/tsdb/clean_tombstones": auth.Admin,
 	"PUT /api/v1/admin/tsdb/clean_tombstones":  auth.Admin,
+	"GET /api/v1/admin/tombstones":             auth.Admin,
 	"GET /debug/pprof/":                        auth.Admin,
 	"GET /debug/pprof/profile":                 auth.Admin,
 	"GET /debug/pprof/trace":                   auth.Admin,
@@ -112,7 +113,7 @@ func testRouter(t *testing.T, cfg config.Config) *auth.Router {
 	registerRoutes(rt, cfg, routeHandlers{
 		remoteWrite: stub, remoteRead: stub, influxV1: stub, influxV2: stub, ping: stub, health: stub, aws: stub, metrics: stub, flush: stub, parts: stub,
 		pprofIndex: stub, pprofProfile: stub, pprofTrace: stub, index: stub, healthz: healthz(), scheduledAdmin: stub, pipelines: stub, firehose: stub,
-		deleteSeries: stub, cleanTombstone: stub,
+		deleteSeries: stub, cleanTombstone: stub, tombstones: stub,
 		promAPI: func(m promapi.Mux) { prom.Register(stubMux{m, stub}) },
 		awsOps:  append(tq.Operations(), tw.Operations()...),
 	})

@@ -250,6 +250,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		firehose:       streams.firehose,
 		deleteSeries:   promDel.DeleteSeries,
 		cleanTombstone: promDel.CleanTombstones,
+		tombstones:     listTombstones(tombs),
 	})
 
 	// The long-running components: one line each.
@@ -298,6 +299,7 @@ type routeHandlers struct {
 	metrics                              http.Handler
 	scheduledAdmin                       http.Handler     // the scheduled-query admin listing
 	deleteSeries, cleanTombstone         http.HandlerFunc // Prometheus's TSDB admin API for deletes
+	tombstones                           http.HandlerFunc // the live tombstones
 }
 
 // registerRoutes is the server's route table: every HTTP route with the
@@ -324,6 +326,7 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 		rt.HandleFunc(m+" /api/v1/admin/tsdb/delete_series", auth.Admin, h.deleteSeries)
 		rt.HandleFunc(m+" /api/v1/admin/tsdb/clean_tombstones", auth.Admin, h.cleanTombstone)
 	}
+	rt.HandleFunc("GET /api/v1/admin/tombstones", auth.Admin, h.tombstones)
 	if cfg.Server.EnablePprof {
 		rt.HandleFunc("GET /debug/pprof/", auth.Admin, h.pprofIndex)
 		rt.HandleFunc("GET /debug/pprof/profile", auth.Admin, h.pprofProfile)
