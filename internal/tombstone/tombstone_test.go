@@ -2,6 +2,7 @@ package tombstone
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/internal/fileutil"
 	"github.com/tidaldb/tidal/query/scan"
 )
 
@@ -288,5 +290,41 @@ func TestCovers(t *testing.T) {
 		if got := covers(normalize(append([]Range(nil), rs...)), c.lo, c.hi); got != c.want {
 			t.Errorf("covers [%d, %d] = %v, want %v", c.lo, c.hi, got, c.want)
 		}
+	}
+}
+
+// TestAddFails: when the file cannot be made durable, Add fails and the
+// tombstone is neither visible nor stored; Remove likewise keeps it.
+func TestAddFails(t *testing.T) {
+	dir := t.TempDir()
+	ffs := fileutil.NewFaultFS(fileutil.OS)
+	s, err := Open(Options{Dir: dir, FS: ffs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []fileutil.Op{fileutil.OpSync, fileutil.OpRename, fileutil.OpWrite} {
+		ffs.Inject(fileutil.Fault{Op: op, Err: errors.New("injected")})
+		if _, err := s.Add([]Tombstone{{TableID: 1, MinTime: 0, MaxTime: 1}}); err == nil {
+			t.Fatalf("%v fault: Add succeeded", op)
+		}
+		ffs.Clear()
+		if len(s.List()) != 0 || s.Table(1) != nil || s.LastID() != 0 {
+			t.Fatalf("%v fault: a failed Add is visible: %+v", op, s.List())
+		}
+	}
+	if _, err := s.Add([]Tombstone{{TableID: 1, MinTime: 0, MaxTime: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	ffs.Inject(fileutil.Fault{Op: fileutil.OpRename, Err: errors.New("injected")})
+	if err := s.Remove([]uint64{1}); err == nil {
+		t.Fatal("Remove succeeded with a failing rename")
+	}
+	ffs.Clear()
+	s2, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.List()) != 1 || len(s2.List()) != 1 {
+		t.Fatalf("after a failed Remove: live %+v, stored %+v", s.List(), s2.List())
 	}
 }
