@@ -297,9 +297,10 @@ type routeHandlers struct {
 	index                                http.HandlerFunc // GET /
 	healthz                              http.HandlerFunc // GET /healthz
 	metrics                              http.Handler
-	scheduledAdmin                       http.Handler     // the scheduled-query admin listing
-	deleteSeries, cleanTombstone         http.HandlerFunc // Prometheus's TSDB admin API for deletes
-	tombstones                           http.HandlerFunc // the live tombstones
+	scheduledAdmin                       http.Handler // the scheduled-query admin listing
+
+	// Deletes: Prometheus's TSDB admin API and the tombstone listing.
+	deleteSeries, cleanTombstone, tombstones http.HandlerFunc
 }
 
 // registerRoutes is the server's route table: every HTTP route with the
