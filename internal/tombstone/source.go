@@ -31,6 +31,9 @@ type source struct {
 // deletes returns the tombstones of req's table, nil when none (or the
 // table is unknown: src reports that).
 func (f *source) deletes(req *scan.Request) *Table {
+	if f.set.Len() == 0 { // the usual case: no catalog lookup
+		return nil
+	}
 	t, err := f.cat.Table(req.Database, req.Table)
 	if err != nil {
 		return nil
@@ -160,7 +163,7 @@ type Rewriter interface {
 // dropped. The server runs it after the magnetic tier's merges; Prometheus's
 // clean_tombstones runs it at once.
 func (s *Set) Clean(ctx context.Context, rw Rewriter, mem Holder, cat TableChecker) (int, error) {
-	if len(s.List()) == 0 {
+	if s.Len() == 0 {
 		return 0, nil
 	}
 	clean, err := rw.RewriteDeleted(ctx)

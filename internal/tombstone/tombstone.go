@@ -520,6 +520,13 @@ func (s *Set) List() []Tombstone {
 	return out
 }
 
+// Len is the number of live tombstones.
+func (s *Set) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.list)
+}
+
 // LastID is the ID of the newest tombstone ever added (0: none).
 func (s *Set) LastID() uint64 {
 	s.mu.RLock()
