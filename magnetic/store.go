@@ -75,6 +75,10 @@ type Options struct {
 	HourPartitionRowsPerDay int64
 	WeekPartitionRowsPerDay int64
 
+	// Object, when set, keeps the parts of old partitions in an object
+	// store (object.go).
+	Object *ObjectOptions
+
 	// maintained, when set (tests), is called after each background
 	// retention or merge pass.
 	maintained func()
@@ -102,6 +106,8 @@ type PartInfo struct {
 	RawBytes int64
 	Created  time.Time
 	Creator  string
+	// Object is the part's key in the object store, "" for a local part.
+	Object string
 }
 
 // BytesPerSample returns Bytes divided by Rows (0 for an empty part).
@@ -155,6 +161,7 @@ type Store struct {
 	now    func() time.Time
 	cache  *blockCache
 	m      metrics
+	om     objectMetrics
 	seq    atomic.Uint64   // last part sequence number used
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -208,8 +215,24 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	if opts.Object != nil {
+		if opts.Object.Store == nil {
+			return nil, errors.New("magnetic: open store: Options.Object.Store is nil")
+		}
+		if err := s.initObjects(opts.Registerer); err != nil {
+			return nil, err
+		}
+		if err := s.prepareObjects(context.Background()); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.load(); err != nil {
 		return nil, errors.Join(err, s.releaseAll())
+	}
+	if opts.Object != nil {
+		if err := s.sweepObjects(context.Background()); err != nil {
+			return nil, errors.Join(fmt.Errorf("open store: %w", err), s.releaseAll())
+		}
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if opts.Catalog != nil {
@@ -341,11 +364,21 @@ func (s *Store) loadPartition(tableID uint64, start int64, dir string, maxSeq *u
 			continue
 		}
 		seq, ok := parsePartName(name)
+		open := func() (*part, error) { return openPart(filepath.Join(dir, name), seq, s.cache) }
+		if !ok && s.opts.Object != nil {
+			if seq, ok = parseRemoteName(name); ok {
+				open = func() (*part, error) { return s.openRemotePart(filepath.Join(dir, name), seq) }
+			}
+		}
+		if !ok && s.opts.Object == nil && strings.HasSuffix(name, remoteSuffix) {
+			return nil, errors.Join(fmt.Errorf("open store: %s is a part in an object store, and none is configured", filepath.Join(dir, name)),
+				releaseParts(pt.parts))
+		}
 		if !ok {
 			continue
 		}
 		*maxSeq = max(*maxSeq, seq)
-		p, err := openPart(filepath.Join(dir, name), seq, s.cache)
+		p, err := open()
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("open store: %w", err), releaseParts(pt.parts))
 		}
@@ -500,6 +533,9 @@ func (s *Store) loop(ctx context.Context) {
 					break
 				}
 			}
+			if _, err := s.Upload(ctx, s.now()); err != nil && !errors.Is(err, ErrClosed) && ctx.Err() == nil {
+				s.log.Error("upload parts", "err", err)
+			}
 			if s.opts.maintained != nil {
 				s.opts.maintained()
 			}
@@ -541,7 +577,8 @@ func cmpU(a, b uint64) int {
 func (p *part) info(tableID uint64, start int64, width time.Duration) PartInfo {
 	return PartInfo{TableID: tableID, Partition: time.Unix(0, start).UTC(), PartitionWidth: width, Name: p.name, Level: int(p.meta.level),
 		Series: len(p.meta.series), Rows: int64(p.meta.rows), MinTime: p.meta.minT, MaxTime: p.meta.maxT,
-		Bytes: p.size, RawBytes: 16 * int64(p.meta.rows), Created: time.Unix(0, p.meta.created).UTC(), Creator: p.meta.creator}
+		Bytes: p.size, RawBytes: 16 * int64(p.meta.rows), Created: time.Unix(0, p.meta.created).UTC(), Creator: p.meta.creator,
+		Object: p.object}
 }
 
 // partitionDir returns the directory of a table's partition.
