@@ -116,13 +116,17 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
 	}
-	mag, err := magnetic.Open(magnetic.Options{
+	magOpts := magnetic.Options{
 		Dir:           filepath.Join(cfg.Server.DataDir, "magnetic"),
 		Catalog:       cat,
 		Logger:        logger,
 		Registerer:    reg,
 		MergeInterval: 30 * time.Second,
-	})
+	}
+	if err := objectStorage(cfg.Storage.Object, &magOpts); err != nil {
+		return err
+	}
+	mag, err := magnetic.Open(magOpts)
 	if err != nil {
 		return fmt.Errorf("open magnetic tier: %w", err)
 	}
