@@ -144,6 +144,7 @@ Commands:
   parts   list the magnetic tier's partitions and parts by table
   scheduled  list the scheduled queries and their last runs
   pipelines  list the stream pipelines: state, lag, rates, last error
+  snapshot create|list|restore  point-in-time copies (tidal admin snapshot help)
 
 --endpoint defaults to $TIDAL_ENDPOINT, else http://127.0.0.1:7490.
 `
@@ -158,6 +159,8 @@ func adminCmd(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, adminUsage)
 		return 0
+	case "snapshot":
+		return snapshotCmd(args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -219,21 +219,24 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	rt := auth.NewRouter(authn, logger)
 	adm := &admin{mem: mem, mag: mag, cat: cat}
+	snaps := &snapshots{cfg: cfg, mem: mem, mag: mag}
 	registerRoutes(rt, cfg, routeHandlers{
-		remoteWrite: rw,
-		remoteRead:  promRead,
-		influxV1:    http.HandlerFunc(influx.WriteV1),
-		influxV2:    http.HandlerFunc(influx.WriteV2),
-		ping:        influx.Ping,
-		health:      influx.Health,
-		promAPI:     promAPI.Register,
-		aws:         router,
-		awsOps:      append(tq.Operations(), tw.Operations()...),
-		flush:       adm.flush,
-		parts:       adm.parts,
-		pipelines:   streams.listPipelines,
-		metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
-		pprofIndex:  pprof.Index, pprofProfile: pprof.Profile, pprofTrace: pprof.Trace,
+		remoteWrite:    rw,
+		remoteRead:     promRead,
+		influxV1:       http.HandlerFunc(influx.WriteV1),
+		influxV2:       http.HandlerFunc(influx.WriteV2),
+		ping:           influx.Ping,
+		health:         influx.Health,
+		promAPI:        promAPI.Register,
+		aws:            router,
+		awsOps:         append(tq.Operations(), tw.Operations()...),
+		flush:          adm.flush,
+		parts:          adm.parts,
+		pipelines:      streams.listPipelines,
+		snapshotCreate: snaps.create,
+		snapshotList:   snaps.list,
+		metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		pprofIndex:     pprof.Index, pprofProfile: pprof.Profile, pprofTrace: pprof.Trace,
 		index:          index,
 		healthz:        healthz(mem),
 		scheduledAdmin: sched.AdminHandler(),
@@ -278,6 +281,7 @@ type routeHandlers struct {
 	aws                                  http.Handler
 	awsOps                               []string         // the operations aws serves
 	flush, parts, pipelines              http.HandlerFunc // the admin API
+	snapshotCreate, snapshotList         http.HandlerFunc // the snapshot admin API
 	pprofIndex, pprofProfile, pprofTrace http.HandlerFunc
 	firehose                             http.Handler     // POST /firehose/{pipeline}; nil: none configured
 	index                                http.HandlerFunc // GET /
@@ -306,6 +310,8 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	rt.HandleFunc("GET /api/v1/admin/parts", auth.Admin, h.parts)
 	rt.Handle("GET /api/v1/admin/scheduled", auth.Admin, h.scheduledAdmin)
 	rt.HandleFunc("GET /api/v1/admin/pipelines", auth.Admin, h.pipelines)
+	rt.HandleFunc("POST /api/v1/admin/snapshots", auth.Admin, h.snapshotCreate)
+	rt.HandleFunc("GET /api/v1/admin/snapshots", auth.Admin, h.snapshotList)
 	if cfg.Server.EnablePprof {
 		rt.HandleFunc("GET /debug/pprof/", auth.Admin, h.pprofIndex)
 		rt.HandleFunc("GET /debug/pprof/profile", auth.Admin, h.pprofProfile)
