@@ -50,6 +50,12 @@ const (
 	stubMagic    = "TDLSTUB1"
 	// DefaultUploadAge is ObjectOptions.UploadAge when 0.
 	DefaultUploadAge = 24 * time.Hour
+	// DefaultObjectCacheBytes is ObjectOptions.CacheBytes when 0.
+	DefaultObjectCacheBytes = 64 << 20
+	// remoteBlock is the unit of range requests for remote parts with a
+	// block cache: a scan reading chunk after chunk makes one request per
+	// block, not one per chunk.
+	remoteBlock = 512 << 10
 	objectTimeout    = 2 * time.Minute
 )
 
@@ -70,10 +76,19 @@ type ObjectOptions struct {
 	// 0 means DefaultUploadAge, a negative value uploads every part of a
 	// partition that has ended.
 	UploadAge time.Duration
+	// CacheBytes bounds the cache of remote part blocks (remoteBlock
+	// bytes each, read with one range request); 0 means
+	// DefaultObjectCacheBytes, a negative value disables it (one range
+	// request per chunk read). Decompressed chunks are cached in front of
+	// it by the store's chunk cache (Options.CacheBytes).
+	CacheBytes int
 }
 
 type objectMetrics struct {
 	uploads, uploadBytes, reads, readBytes, deletes prometheus.Counter
+	blockHits, blockMisses                          prometheus.Counter
+	// blocks caches remote part blocks; nil when disabled.
+	blocks *blockCache
 }
 
 func (s *Store) initObjects(reg prometheus.Registerer) error {
@@ -86,11 +101,21 @@ func (s *Store) initObjects(reg prometheus.Registerer) error {
 		reads:       c("range_reads_total", "Range requests reading remote parts."),
 		readBytes:   c("range_read_bytes_total", "Bytes read from remote parts."),
 		deletes:     c("deletes_total", "Objects deleted (removed parts and orphans)."),
+		blockHits:   c("block_cache_hits_total", "Remote part blocks served by the block cache."),
+		blockMisses: c("block_cache_misses_total", "Remote part blocks read with a range request."),
+	}
+	size := s.opts.Object.CacheBytes
+	if size == 0 {
+		size = DefaultObjectCacheBytes
+	}
+	if size > 0 {
+		s.om.blocks = newBlockCache(size, s.om.blockHits, s.om.blockMisses)
 	}
 	if reg == nil {
 		return nil
 	}
-	for _, col := range []prometheus.Collector{s.om.uploads, s.om.uploadBytes, s.om.reads, s.om.readBytes, s.om.deletes} {
+	for _, col := range []prometheus.Collector{s.om.uploads, s.om.uploadBytes, s.om.reads, s.om.readBytes, s.om.deletes,
+		s.om.blockHits, s.om.blockMisses} {
 		if err := reg.Register(col); err != nil {
 			return fmt.Errorf("magnetic: register object metrics: %w", err)
 		}
@@ -196,8 +221,9 @@ func decodeStub(b []byte) (*stub, error) {
 // remoteFile reads a remote part: its header and tail from the stub, the
 // rest with range requests.
 type remoteFile struct {
-	s  *Store
-	st *stub
+	s   *Store
+	st  *stub
+	seq uint64
 }
 
 func (f *remoteFile) ReadAt(p []byte, off int64) (int, error) {
@@ -211,14 +237,49 @@ func (f *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 	if off >= st.tailOff {
 		return copy(p, st.tail[off-st.tailOff:]), nil
 	}
+	if f.s.om.blocks == nil {
+		if err := f.fetch(p, off); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	n := 0
+	for n < len(p) {
+		o := off + int64(n)
+		start := o - o%remoteBlock
+		blk, err := f.block(start, min(start+remoteBlock, st.size))
+		if err != nil {
+			return n, err
+		}
+		n += copy(p[n:], blk[o-start:])
+	}
+	return n, nil
+}
+
+// block returns the bytes [start, end) of the part, from the block cache
+// or with one range request.
+func (f *remoteFile) block(start, end int64) ([]byte, error) {
+	k := cacheKey{seq: f.seq, off: uint64(start)}
+	if b, ok := f.s.om.blocks.get(k); ok {
+		return b, nil
+	}
+	b := make([]byte, end-start)
+	if err := f.fetch(b, start); err != nil {
+		return nil, err
+	}
+	f.s.om.blocks.put(k, b)
+	return b, nil
+}
+
+func (f *remoteFile) fetch(p []byte, off int64) error {
 	ctx, cancel := context.WithTimeout(context.Background(), objectTimeout)
 	defer cancel()
-	if err := f.s.opts.Object.Store.ReadAt(ctx, st.key, p, off); err != nil {
-		return 0, err
+	if err := f.s.opts.Object.Store.ReadAt(ctx, f.st.key, p, off); err != nil {
+		return err
 	}
 	f.s.om.reads.Inc()
 	f.s.om.readBytes.Add(float64(len(p)))
-	return len(p), nil
+	return nil
 }
 
 // openRemotePart opens the part of a stub file.
@@ -235,7 +296,7 @@ func (s *Store) openRemotePart(stubPath string, seq uint64) (*part, error) {
 }
 
 func (s *Store) remotePart(stubPath string, seq uint64, st *stub) (*part, error) {
-	rf := &remoteFile{s: s, st: st}
+	rf := &remoteFile{s: s, st: st, seq: seq}
 	meta, err := decodePart(rf, st.size)
 	if err != nil {
 		return nil, fmt.Errorf("open remote part %s: %w", stubPath, err)

@@ -18,10 +18,7 @@ func objectStorage(c config.ObjectStorage, o *magnetic.Options) error {
 	if err != nil {
 		return fmt.Errorf("open object storage: %w", err)
 	}
-	o.Object = &magnetic.ObjectOptions{Store: b, UploadAge: c.UploadAge}
-	if c.CacheSize > 0 {
-		o.CacheBytes = int(c.CacheSize)
-	}
+	o.Object = &magnetic.ObjectOptions{Store: b, UploadAge: c.UploadAge, CacheBytes: int(c.CacheSize)}
 	return nil
 }
 

@@ -281,8 +281,9 @@ type ObjectStorage struct {
 	// UploadAge is how long after a partition ends its parts are
 	// uploaded; 0 means 24h.
 	UploadAge time.Duration `yaml:"upload_age"`
-	// CacheSize bounds the cache of decompressed chunks, which remote
-	// reads go through; 0 keeps the magnetic tier's default (64 MiB).
+	// CacheSize bounds the cache of blocks of remote parts (512 KiB
+	// range requests), behind the magnetic tier's chunk cache; 0 means
+	// 64 MiB.
 	CacheSize Size `yaml:"cache_size"`
 }
 
