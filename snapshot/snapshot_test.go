@@ -29,7 +29,7 @@ type server struct {
 	id  uint64
 }
 
-func openServer(t *testing.T, dir string, obj *magnetic.ObjectOptions, create bool) *server {
+func openServer(t testing.TB, dir string, obj *magnetic.ObjectOptions, create bool) *server {
 	t.Helper()
 	now := func() time.Time { return day0.Add(72 * time.Hour) }
 	cat, err := catalog.Open(catalog.Options{Dir: dir, Now: now})
@@ -58,7 +58,7 @@ func openServer(t *testing.T, dir string, obj *magnetic.ObjectOptions, create bo
 }
 
 // write adds one part: 10 hosts, n rows each from minute off of day0.
-func (s *server) write(t *testing.T, off, n int) {
+func (s *server) write(t testing.TB, off, n int) {
 	t.Helper()
 	var bs []*scan.Batch
 	for h := range 10 {
@@ -79,7 +79,7 @@ func (s *server) write(t *testing.T, off, n int) {
 }
 
 // sum returns the row count and value sum of the table.
-func (s *server) sum(t *testing.T) (int, float64) {
+func (s *server) sum(t testing.TB) (int, float64) {
 	t.Helper()
 	cur, err := s.mag.Scan(context.Background(), &scan.Request{Database: "snapdb", Table: "cpu", MinTime: math.MinInt64, MaxTime: math.MaxInt64})
 	if err != nil {
