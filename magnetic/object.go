@@ -55,8 +55,8 @@ const (
 	// remoteBlock is the unit of range requests for remote parts with a
 	// block cache: a scan reading chunk after chunk makes one request per
 	// block, not one per chunk.
-	remoteBlock = 512 << 10
-	objectTimeout    = 2 * time.Minute
+	remoteBlock   = 512 << 10
+	objectTimeout = 2 * time.Minute
 )
 
 // ObjectStore is what the magnetic tier needs of an object store; an
