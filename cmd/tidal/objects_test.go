@@ -102,4 +102,3 @@ func TestObjectStorageServer(t *testing.T) {
 	}
 	srv2.stop()
 }
-
