@@ -98,6 +98,8 @@ type Source struct {
 type Result struct {
 	Manifest
 	Target string `json:"target"`
+	// PartCount is len(Parts), kept when a summary drops the list.
+	PartCount int `json:"part_count"`
 	// PartsCopied and BytesCopied count the parts the target did not
 	// hold yet.
 	PartsCopied int   `json:"parts_copied"`
@@ -150,7 +152,7 @@ func Create(ctx context.Context, t Target, src Source) (Result, error) {
 	if err := t.Put(ctx, snapshotsPrefix+m.ID+"/"+manifestName, strings.NewReader(string(mb)), int64(len(mb))); err != nil {
 		return Result{}, fmt.Errorf("create snapshot: %w", err)
 	}
-	res.Manifest, res.Target = m, t.String()
+	res.Manifest, res.Target, res.PartCount = m, t.String(), len(m.Parts)
 	res.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil
 }

@@ -174,8 +174,8 @@ func snapshotCmd(args []string, stdout, stderr io.Writer) int {
 		if err := decodeAdmin(resp, &res); err != nil {
 			return fail(err)
 		}
-		fmt.Fprintf(stdout, "snapshot %s in %s: %d bytes; copied %d parts, %d bytes, in %.0f ms\n",
-			res.ID, res.Target, res.Bytes, res.PartsCopied, res.BytesCopied, res.DurationMS)
+		fmt.Fprintf(stdout, "snapshot %s in %s: %d parts, %d bytes; copied %d parts, %d bytes, in %.0f ms\n",
+			res.ID, res.Target, res.PartCount, res.Bytes, res.PartsCopied, res.BytesCopied, res.DurationMS)
 		return 0
 	case "list":
 		resp, err := adminRequest(client, "GET", base+"/api/v1/admin/snapshots?from="+url.QueryEscape(*from))
