@@ -63,7 +63,8 @@ type Target interface {
 type Manifest struct {
 	ID      string    `json:"id"`
 	Created time.Time `json:"created"`
-	// Catalog is the key of the snapshot's catalog file.
+	// Catalog is the key of the snapshot's catalog file; "" for a server
+	// that had no catalog file yet.
 	Catalog string `json:"catalog"`
 	Parts   []Part `json:"parts"`
 	// Bytes is the size of all the snapshot's parts.
@@ -124,7 +125,8 @@ func Create(ctx context.Context, t Target, src Source) (Result, error) {
 	created := now().UTC()
 	m := Manifest{ID: created.Format("20060102T150405.000000000Z"), Created: created}
 	cat, err := os.ReadFile(src.CatalogFile)
-	if err != nil {
+	noCatalog := errors.Is(err, os.ErrNotExist) // a server that never had a table
+	if err != nil && !noCatalog {
 		return Result{}, fmt.Errorf("create snapshot: read catalog: %w", err)
 	}
 	if src.Flush != nil {
@@ -141,9 +143,11 @@ func Create(ctx context.Context, t Target, src Source) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("create snapshot: %w", err)
 	}
-	m.Catalog = snapshotsPrefix + m.ID + "/" + catalog.FileName
-	if err := t.Put(ctx, m.Catalog, strings.NewReader(string(cat)), int64(len(cat))); err != nil {
-		return Result{}, fmt.Errorf("create snapshot: %w", err)
+	if !noCatalog {
+		m.Catalog = snapshotsPrefix + m.ID + "/" + catalog.FileName
+		if err := t.Put(ctx, m.Catalog, strings.NewReader(string(cat)), int64(len(cat))); err != nil {
+			return Result{}, fmt.Errorf("create snapshot: %w", err)
+		}
 	}
 	mb, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -270,8 +274,10 @@ func Restore(ctx context.Context, t Target, id, dataDir string) (Manifest, error
 		}
 	}
 	// The catalog last: a data directory with a catalog is a restored one.
-	if err := t.GetFile(ctx, m.Catalog, filepath.Join(dataDir, catalog.FileName)); err != nil {
-		return Manifest{}, fmt.Errorf("restore snapshot: %w", err)
+	if m.Catalog != "" {
+		if err := t.GetFile(ctx, m.Catalog, filepath.Join(dataDir, catalog.FileName)); err != nil {
+			return Manifest{}, fmt.Errorf("restore snapshot: %w", err)
+		}
 	}
 	return m, nil
 }

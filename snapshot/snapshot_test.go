@@ -248,3 +248,26 @@ func TestOpenTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyServer snapshots a data directory without a catalog file or
+// parts, and restores it.
+func TestEmptyServer(t *testing.T) {
+	dir := t.TempDir()
+	mag, err := magnetic.Open(magnetic.Options{Dir: filepath.Join(dir, "magnetic")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mag.Close()
+	tgt := &snapshot.FileTarget{Root: t.TempDir()}
+	res, err := snapshot.Create(context.Background(), tgt, snapshot.Source{CatalogFile: filepath.Join(dir, catalog.FileName), Parts: mag.SnapshotParts})
+	if err != nil || res.PartCount != 0 || res.Catalog != "" {
+		t.Fatalf("create = %+v, %v", res, err)
+	}
+	restored := filepath.Join(t.TempDir(), "r")
+	if _, err := snapshot.Restore(context.Background(), tgt, "", restored); err != nil {
+		t.Fatal(err)
+	}
+	if ents, err := os.ReadDir(restored); err != nil || len(ents) != 0 {
+		t.Fatalf("restored %v, %v", ents, err)
+	}
+}
