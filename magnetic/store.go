@@ -230,8 +230,10 @@ func Open(opts Options) (*Store, error) {
 		return nil, errors.Join(err, s.releaseAll())
 	}
 	if opts.Object != nil {
+		// Orphans cost only space: an unreachable bucket must not keep
+		// the server from starting; the next Open sweeps again.
 		if err := s.sweepObjects(context.Background()); err != nil {
-			return nil, errors.Join(fmt.Errorf("open store: %w", err), s.releaseAll())
+			s.log.Warn("sweep orphaned objects", "err", err)
 		}
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
