@@ -105,10 +105,14 @@ func TestCrashRecovery(t *testing.T) {
 
 // verifyCrashDir reopens dir and checks that every acknowledged row is
 // present once with its value, and that no temporary file survived Open.
-func verifyCrashDir(t *testing.T, dir string, acked int) {
+func verifyCrashDir(t *testing.T, dir string, acked int, obj ...ObjectStore) {
 	t.Helper()
 	cat, _ := newCatalog(t)
-	s, err := Open(Options{PartitionWidth: DefaultPartitionWidth, Dir: dir, Catalog: cat})
+	opts := Options{PartitionWidth: DefaultPartitionWidth, Dir: dir, Catalog: cat}
+	if len(obj) > 0 {
+		opts.Object = &ObjectOptions{Store: obj[0]}
+	}
+	s, err := Open(opts)
 	if err != nil {
 		t.Fatalf("reopen after kill: %v", err)
 	}

@@ -45,6 +45,10 @@ type part struct {
 	file  io.ReaderAt
 	close func() error
 	cache *blockCache
+	// object is the part's key in the object store, "" for a local part
+	// (object.go); drop deletes that object once the part is removed.
+	object string
+	drop   func() error
 
 	// refs counts the store's reference (while the part is live) and one
 	// per scan or merge reading it. At zero the file is closed, and
@@ -150,6 +154,9 @@ func (p *part) decRef() error {
 		}
 		// The partition directory goes once its last part is gone.
 		_ = os.Remove(p.dir)
+		if p.drop != nil && err == nil {
+			err = p.drop()
+		}
 	}
 	return err
 }

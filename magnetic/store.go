@@ -78,6 +78,9 @@ type Options struct {
 	// Deletes, when set, supplies the tombstones every written part
 	// (flushes, merges) leaves out, and RewriteDeleted applies.
 	Deletes Deletes
+	// Object, when set, keeps the parts of old partitions in an object
+	// store (object.go).
+	Object *ObjectOptions
 
 	// maintained, when set (tests), is called after each background
 	// retention or merge pass.
@@ -106,6 +109,8 @@ type PartInfo struct {
 	RawBytes int64
 	Created  time.Time
 	Creator  string
+	// Object is the part's key in the object store, "" for a local part.
+	Object string
 }
 
 // BytesPerSample returns Bytes divided by Rows (0 for an empty part).
@@ -160,6 +165,7 @@ type Store struct {
 	now    func() time.Time
 	cache  *blockCache
 	m      metrics
+	om     objectMetrics
 	seq    atomic.Uint64   // last part sequence number used
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -216,8 +222,26 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	if opts.Object != nil {
+		if opts.Object.Store == nil {
+			return nil, errors.New("magnetic: open store: Options.Object.Store is nil")
+		}
+		if err := s.initObjects(opts.Registerer); err != nil {
+			return nil, err
+		}
+		if err := s.prepareObjects(context.Background()); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.load(); err != nil {
 		return nil, errors.Join(err, s.releaseAll())
+	}
+	if opts.Object != nil {
+		// Orphans cost only space: an unreachable bucket must not keep
+		// the server from starting; the next Open sweeps again.
+		if err := s.sweepObjects(context.Background()); err != nil {
+			s.log.Warn("sweep orphaned objects", "err", err)
+		}
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if opts.Catalog != nil {
@@ -350,11 +374,21 @@ func (s *Store) loadPartition(tableID uint64, start int64, dir string, maxSeq *u
 			continue
 		}
 		seq, ok := parsePartName(name)
+		open := func() (*part, error) { return openPart(filepath.Join(dir, name), seq, s.cache) }
+		if !ok && s.opts.Object != nil {
+			if seq, ok = parseRemoteName(name); ok {
+				open = func() (*part, error) { return s.openRemotePart(filepath.Join(dir, name), seq) }
+			}
+		}
+		if !ok && s.opts.Object == nil && strings.HasSuffix(name, remoteSuffix) {
+			return nil, errors.Join(fmt.Errorf("open store: %s is a part in an object store, and none is configured", filepath.Join(dir, name)),
+				releaseParts(pt.parts))
+		}
 		if !ok {
 			continue
 		}
 		*maxSeq = max(*maxSeq, seq)
-		p, err := openPart(filepath.Join(dir, name), seq, s.cache)
+		p, err := open()
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("open store: %w", err), releaseParts(pt.parts))
 		}
@@ -509,6 +543,9 @@ func (s *Store) loop(ctx context.Context) {
 					break
 				}
 			}
+			if _, err := s.Upload(ctx, s.now()); err != nil && !errors.Is(err, ErrClosed) && ctx.Err() == nil {
+				s.log.Error("upload parts", "err", err)
+			}
 			if s.opts.maintained != nil {
 				s.opts.maintained()
 			}
@@ -550,7 +587,8 @@ func cmpU(a, b uint64) int {
 func (p *part) info(tableID uint64, start int64, width time.Duration) PartInfo {
 	return PartInfo{TableID: tableID, Partition: time.Unix(0, start).UTC(), PartitionWidth: width, Name: p.name, Level: int(p.meta.level),
 		Series: len(p.meta.series), Rows: int64(p.meta.rows), MinTime: p.meta.minT, MaxTime: p.meta.maxT,
-		Bytes: p.size, RawBytes: 16 * int64(p.meta.rows), Created: time.Unix(0, p.meta.created).UTC(), Creator: p.meta.creator}
+		Bytes: p.size, RawBytes: 16 * int64(p.meta.rows), Created: time.Unix(0, p.meta.created).UTC(), Creator: p.meta.creator,
+		Object: p.object}
 }
 
 // partitionDir returns the directory of a table's partition.

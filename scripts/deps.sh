@@ -38,6 +38,13 @@ if ! [ -d scripts/duckdb/node_modules/@duckdb/node-api ]; then
 	echo "deps: installing DuckDB (npm @duckdb/node-api)"
 	(cd scripts/duckdb && npm install --no-audit --no-fund --silent)
 fi
+# s3rver (npm), a real S3-compatible server for the object-storage,
+# snapshot and UNLOAD tests; internal/testutil/s3server starts it.
+if [ ! -f scripts/s3rver/node_modules/.package-lock.json ] || [ scripts/s3rver/package-lock.json -nt scripts/s3rver/node_modules/.package-lock.json ]; then
+	command -v npm >/dev/null 2>&1 || { echo "deps: npm is needed for scripts/s3rver (Debian package npm)"; exit 1; }
+	echo "deps: installing s3rver (npm ci in scripts/s3rver)"
+	(cd scripts/s3rver && npm ci --no-audit --no-fund --silent)
+fi
 echo "deps: ok"
 
 # The Grafana plugin (plugins/grafana): its Go module and npm packages.

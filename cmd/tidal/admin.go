@@ -39,11 +39,13 @@ type flushResponse struct {
 	Series     int     `json:"series"`
 	Rows       int64   `json:"rows"`
 	Merged     int     `json:"merged_parts"`
+	Uploaded   int     `json:"uploaded_parts"`
 	DurationMS float64 `json:"duration_ms"`
 }
 
 // flush moves every row of the memstore into parts now (for backups and
-// benchmarks), then runs one merge round.
+// benchmarks), then runs one merge round and uploads the parts due for
+// object storage (storage.object).
 func (a *admin) flush(w http.ResponseWriter, r *http.Request) {
 	st, err := a.mem.Flush(r.Context(), true)
 	if err != nil {
@@ -57,9 +59,14 @@ func (a *admin) flush(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	uploaded, err := a.mag.Upload(r.Context(), time.Now())
+	if err != nil {
+		http.Error(w, "upload: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(flushResponse{Tables: st.Tables, Series: st.Series, Rows: st.Rows, Merged: merged,
-		DurationMS: float64(st.Duration.Microseconds()) / 1000})
+		Uploaded: uploaded, DurationMS: float64(st.Duration.Microseconds()) / 1000})
 }
 
 // partJSON is one part in GET /api/v1/admin/parts.
@@ -78,8 +85,10 @@ type partJSON struct {
 	MinTime        int64     `json:"min_time"`
 	MaxTime        int64     `json:"max_time"`
 	Bytes          int64     `json:"bytes"`
-	RawBytes       int64     `json:"raw_bytes"`
-	BytesPerSample float64   `json:"bytes_per_sample"`
+	// Object is the part's key in object storage, "" for a local part.
+	Object         string  `json:"object,omitempty"`
+	RawBytes       int64   `json:"raw_bytes"`
+	BytesPerSample float64 `json:"bytes_per_sample"`
 }
 
 func (a *admin) parts(w http.ResponseWriter, _ *http.Request) {
@@ -92,7 +101,7 @@ func (a *admin) parts(w http.ResponseWriter, _ *http.Request) {
 			}
 		}
 		out = append(out, partJSON{TableID: p.TableID, Database: db, Table: table, Partition: p.Partition, PartitionWidth: p.PartitionWidth.String(), Name: p.Name, Level: p.Level, Series: p.Series,
-			Rows: p.Rows, MinTime: p.MinTime, MaxTime: p.MaxTime, Bytes: p.Bytes, RawBytes: p.RawBytes, BytesPerSample: p.BytesPerSample()})
+			Rows: p.Rows, MinTime: p.MinTime, MaxTime: p.MaxTime, Bytes: p.Bytes, RawBytes: p.RawBytes, BytesPerSample: p.BytesPerSample(), Object: p.Object})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if ni, nj := out[i].name(), out[j].name(); ni != nj {
@@ -144,6 +153,7 @@ Commands:
   parts   list the magnetic tier's partitions and parts by table
   scheduled  list the scheduled queries and their last runs
   pipelines  list the stream pipelines: state, lag, rates, last error
+  snapshot create|list|restore  point-in-time copies (tidal admin snapshot help)
 
 --endpoint defaults to $TIDAL_ENDPOINT, else http://127.0.0.1:7490.
 `
@@ -158,6 +168,8 @@ func adminCmd(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, adminUsage)
 		return 0
+	case "snapshot":
+		return snapshotCmd(args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -185,6 +197,9 @@ func adminCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "flushed %d rows of %d series in %d tables to the magnetic tier in %.0f ms; merged %d parts\n",
 			fr.Rows, fr.Series, fr.Tables, fr.DurationMS, fr.Merged)
+		if fr.Uploaded > 0 {
+			fmt.Fprintf(stdout, "uploaded %d parts to object storage\n", fr.Uploaded)
+		}
 		return 0
 	case "parts":
 		resp, err := adminRequest(client, "GET", base+"/api/v1/admin/parts")

@@ -58,6 +58,8 @@ Usage:
   tidal admin parts   list the magnetic tier's partitions and parts
   tidal admin scheduled
                       list the scheduled queries with their last run and totals
+  tidal admin snapshot create|list|restore
+                      point-in-time copies of the data (file:// or s3://)
   tidal version       print the version
   tidal help          this text
 

@@ -38,6 +38,8 @@ var wantRoles = map[string]auth.Role{
 	"GET /api/v1/admin/parts":       auth.Admin,
 	"GET /api/v1/admin/scheduled":   auth.Admin,
 	"GET /api/v1/admin/pipelines":   auth.Admin,
+	"POST /api/v1/admin/snapshots":  auth.Admin,
+	"GET /api/v1/admin/snapshots":   auth.Admin,
 	"GET /debug/pprof/":             auth.Admin,
 	"GET /debug/pprof/profile":      auth.Admin,
 	"GET /debug/pprof/trace":        auth.Admin,
@@ -114,6 +116,7 @@ func testRouter(t *testing.T, cfg config.Config) *auth.Router {
 		remoteWrite: stub, remoteRead: stub, influxV1: stub, influxV2: stub, ping: stub, health: stub, aws: stub, metrics: stub, flush: stub, parts: stub,
 		pprofIndex: stub, pprofProfile: stub, pprofTrace: stub, index: stub, healthz: healthz(), scheduledAdmin: stub, pipelines: stub, firehose: stub,
 		deleteSeries: stub, cleanTombstone: stub, tombstones: stub,
+		snapshotCreate: stub, snapshotList: stub,
 		promAPI: func(m promapi.Mux) { prom.Register(stubMux{m, stub}) },
 		awsOps:  append(tq.Operations(), tw.Operations()...),
 	})

@@ -40,6 +40,7 @@ import (
 	"github.com/tidaldb/tidal/query/timestreamapi"
 	"github.com/tidaldb/tidal/query/unload"
 	"github.com/tidaldb/tidal/scheduled"
+	"github.com/tidaldb/tidal/snapshot"
 )
 
 func serverCmd(args []string, stderr io.Writer) int {
@@ -119,18 +120,22 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("open catalog: %w", err)
 	}
 	// Deletions: tombstones every scan and every written part honour.
-	tombs, err := tombstone.Open(tombstone.Options{Dir: filepath.Join(cfg.Server.DataDir, "tombstones")})
+	tombs, err := tombstone.Open(tombstone.Options{Dir: filepath.Join(cfg.Server.DataDir, snapshot.TombstoneDir)})
 	if err != nil {
 		return fmt.Errorf("open tombstones: %w", err)
 	}
-	mag, err := magnetic.Open(magnetic.Options{
+	magOpts := magnetic.Options{
 		Deletes:       tombs,
 		Dir:           filepath.Join(cfg.Server.DataDir, "magnetic"),
 		Catalog:       cat,
 		Logger:        logger,
 		Registerer:    reg,
 		MergeInterval: 30 * time.Second,
-	})
+	}
+	if err := objectStorage(cfg.Storage.Object, &magOpts); err != nil {
+		return err
+	}
+	mag, err := magnetic.Open(magOpts)
 	if err != nil {
 		return fmt.Errorf("open magnetic tier: %w", err)
 	}
@@ -229,21 +234,24 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	rt := auth.NewRouter(authn, logger)
 	adm := &admin{mem: mem, mag: mag, cat: cat}
+	snaps := &snapshots{cfg: cfg, mem: mem, mag: mag}
 	registerRoutes(rt, cfg, routeHandlers{
-		remoteWrite: rw,
-		remoteRead:  promRead,
-		influxV1:    http.HandlerFunc(influx.WriteV1),
-		influxV2:    http.HandlerFunc(influx.WriteV2),
-		ping:        influx.Ping,
-		health:      influx.Health,
-		promAPI:     promAPI.Register,
-		aws:         router,
-		awsOps:      append(tq.Operations(), tw.Operations()...),
-		flush:       adm.flush,
-		parts:       adm.parts,
-		pipelines:   streams.listPipelines,
-		metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
-		pprofIndex:  pprof.Index, pprofProfile: pprof.Profile, pprofTrace: pprof.Trace,
+		remoteWrite:    rw,
+		remoteRead:     promRead,
+		influxV1:       http.HandlerFunc(influx.WriteV1),
+		influxV2:       http.HandlerFunc(influx.WriteV2),
+		ping:           influx.Ping,
+		health:         influx.Health,
+		promAPI:        promAPI.Register,
+		aws:            router,
+		awsOps:         append(tq.Operations(), tw.Operations()...),
+		flush:          adm.flush,
+		parts:          adm.parts,
+		pipelines:      streams.listPipelines,
+		snapshotCreate: snaps.create,
+		snapshotList:   snaps.list,
+		metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		pprofIndex:     pprof.Index, pprofProfile: pprof.Profile, pprofTrace: pprof.Trace,
 		index:          index,
 		healthz:        healthz(mem),
 		scheduledAdmin: sched.AdminHandler(),
@@ -292,6 +300,7 @@ type routeHandlers struct {
 	aws                                  http.Handler
 	awsOps                               []string         // the operations aws serves
 	flush, parts, pipelines              http.HandlerFunc // the admin API
+	snapshotCreate, snapshotList         http.HandlerFunc // the snapshot admin API
 	pprofIndex, pprofProfile, pprofTrace http.HandlerFunc
 	firehose                             http.Handler     // POST /firehose/{pipeline}; nil: none configured
 	index                                http.HandlerFunc // GET /
@@ -328,6 +337,8 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 		rt.HandleFunc(m+" /api/v1/admin/tsdb/clean_tombstones", auth.Admin, h.cleanTombstone)
 	}
 	rt.HandleFunc("GET /api/v1/admin/tombstones", auth.Admin, h.tombstones)
+	rt.HandleFunc("POST /api/v1/admin/snapshots", auth.Admin, h.snapshotCreate)
+	rt.HandleFunc("GET /api/v1/admin/snapshots", auth.Admin, h.snapshotList)
 	if cfg.Server.EnablePprof {
 		rt.HandleFunc("GET /debug/pprof/", auth.Admin, h.pprofIndex)
 		rt.HandleFunc("GET /debug/pprof/profile", auth.Admin, h.pprofProfile)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,35 +19,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/timestreamquery"
 	"github.com/aws/aws-sdk-go-v2/service/timestreamwrite"
 	"github.com/aws/aws-sdk-go-v2/service/timestreamwrite/types"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/tidaldb/tidal/internal/testutil/s3server"
 	"github.com/tidaldb/tidal/query/unload"
 )
 
 // TestUnloadServer runs UNLOAD on a real tidal server configured with
-// unload.file_root and unload.s3 (an S3-compatible server on loopback):
+// unload.file_root and unload.s3 (s3rver, a real S3-compatible server, on loopback):
 // written records come back in the exported files.
 func TestUnloadServer(t *testing.T) {
-	s3srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
-	t.Cleanup(s3srv.Close)
-	s3cfg := unload.S3Config{Endpoint: s3srv.URL, Region: "us-east-1", AccessKeyID: "AKID", SecretAccessKey: "secret", PathStyle: true}
-	s3c := unload.NewS3Target(s3cfg).Client
+	s3srv := s3server.Start(t)
+	s3srv.Bucket(t, "exports")
+	s3c := s3srv.Client()
 	ctx := ctxT(t)
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("exports")}); err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	exports := filepath.Join(dir, "exports")
 	cfg := filepath.Join(dir, "tidal.yaml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`unload:
   file_root: %s
-  s3: {endpoint: %s, access_key_id: AKID, secret_access_key: secret, path_style: true}
+  s3: {endpoint: %s, access_key_id: S3RVER, secret_access_key: S3RVER, path_style: true}
 auth:
   access_keys:
     - {access_key_id: AKIDTEST, secret_access_key: secret}
     - {access_key_id: reader, secret_access_key: reader-secret, role: read}
-`, exports, s3srv.URL)), 0o600); err != nil {
+`, exports, s3srv.Endpoint)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	srv := startServer(t, filepath.Join(dir, "data"), "--config", cfg)

@@ -42,6 +42,7 @@ type Config struct {
 	Query      Query      `yaml:"query"`
 	Scheduled  Scheduled  `yaml:"scheduled"`
 	Unload     Unload     `yaml:"unload"`
+	Storage    Storage    `yaml:"storage"`
 	Log        Log        `yaml:"log"`
 	Ingest     Ingest     `yaml:"ingest"`
 }
@@ -256,6 +257,34 @@ type UnloadS3 struct {
 	AccessKeyID     string `yaml:"access_key_id"`
 	SecretAccessKey string `yaml:"secret_access_key"`
 	PathStyle       bool   `yaml:"path_style"`
+}
+
+// Storage configures where the magnetic tier keeps its parts.
+type Storage struct {
+	// Object, when its bucket is set, keeps the parts of old partitions
+	// in an S3-compatible object store (docs/object-storage.md).
+	Object ObjectStorage `yaml:"object"`
+}
+
+// ObjectStorage is the S3-compatible bucket of the magnetic tier.
+type ObjectStorage struct {
+	// Endpoint is the http(s) URL of the service; empty means AWS S3.
+	Endpoint string `yaml:"endpoint"`
+	Region   string `yaml:"region"`
+	// Bucket enables object storage.
+	Bucket string `yaml:"bucket"`
+	// Prefix is prepended to every key; one prefix per server.
+	Prefix          string `yaml:"prefix"`
+	AccessKeyID     string `yaml:"access_key_id"`
+	SecretAccessKey string `yaml:"secret_access_key"`
+	PathStyle       bool   `yaml:"path_style"`
+	// UploadAge is how long after a partition ends its parts are
+	// uploaded; 0 means 24h.
+	UploadAge time.Duration `yaml:"upload_age"`
+	// CacheSize bounds the cache of blocks of remote parts (512 KiB
+	// range requests), behind the magnetic tier's chunk cache; 0 means
+	// 64 MiB.
+	CacheSize Size `yaml:"cache_size"`
 }
 
 // Log configures the server's slog output.

@@ -161,7 +161,7 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, doc, want string
 	}{
-		{"unknown top-level key", "server:\n  listen: 127.0.0.1:1\nstorage:\n  x: 1\n", `config: line 3: unknown key "storage"`},
+		{"unknown top-level key", "server:\n  listen: 127.0.0.1:1\nstorages:\n  x: 1\n", `config: line 3: unknown key "storages"`},
 		{"unknown nested key", "server:\n  listn: 127.0.0.1:1\n", `config: line 2: unknown key "server.listn"`},
 		{"unknown key in list item", "auth:\n  access_keys:\n    - access_key_id: a\n      secret: b\n", `config: line 4: unknown key "auth.access_keys[0].secret"`},
 		{"camelCase key", "server:\n  dataDir: /x\n", `config: line 2: unknown key "server.dataDir"`},

@@ -182,6 +182,27 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	// storage
+	if o := c.Storage.Object; o.Bucket != "" || o.Endpoint != "" {
+		if o.Bucket == "" {
+			bad("storage.object.bucket", "must be set with storage.object.endpoint")
+		}
+		if e := o.Endpoint; e != "" {
+			if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad("storage.object.endpoint", "%q is not an http(s)://host[:port] URL", e)
+			}
+		}
+		if (o.AccessKeyID == "") != (o.SecretAccessKey == "") {
+			bad("storage.object.access_key_id", "access_key_id and secret_access_key must be set together")
+		}
+		if o.UploadAge < 0 {
+			bad("storage.object.upload_age", "%v is negative", o.UploadAge)
+		}
+		if o.CacheSize < 0 {
+			bad("storage.object.cache_size", "%v is negative", o.CacheSize)
+		}
+	}
+
 	// log
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -35,6 +35,17 @@ func TestValidate(t *testing.T) {
 		{"tls key without cert", func(c *Config) { c.Server.TLSKeyFile = "key.pem" }, "config: server.tls_cert_file: tls_cert_file and tls_key_file must be set together"},
 		{"tls client ca without cert", func(c *Config) { c.Server.TLSClientCAFile = "ca.pem" }, "config: server.tls_client_ca_file: needs server.tls_cert_file and server.tls_key_file"},
 		{"unload relative file root", func(c *Config) { c.Unload.FileRoot = "exports" }, `config: unload.file_root: "exports" must be an absolute path`},
+		{"object storage endpoint without bucket", func(c *Config) { c.Storage.Object.Endpoint = "http://127.0.0.1:9000" },
+			`config: storage.object.bucket: must be set with storage.object.endpoint`},
+		{"object storage endpoint not a url", func(c *Config) { c.Storage.Object = ObjectStorage{Bucket: "b", Endpoint: "s3:9000"} },
+			`config: storage.object.endpoint: "s3:9000" is not an http(s)://host[:port] URL`},
+		{"object storage half credentials", func(c *Config) { c.Storage.Object = ObjectStorage{Bucket: "b", AccessKeyID: "k"} },
+			`config: storage.object.access_key_id: access_key_id and secret_access_key must be set together`},
+		{"object storage negative upload age", func(c *Config) { c.Storage.Object = ObjectStorage{Bucket: "b", UploadAge: -time.Hour} },
+			`config: storage.object.upload_age: -1h0m0s is negative`},
+		{"object storage", func(c *Config) {
+			c.Storage.Object = ObjectStorage{Bucket: "b", Endpoint: "http://127.0.0.1:9000", PathStyle: true, UploadAge: time.Hour, CacheSize: 256 * MiB}
+		}, ""},
 		{"unload s3 endpoint not a url", func(c *Config) { c.Unload.S3.Endpoint = "localhost:9000" }, `config: unload.s3.endpoint: "localhost:9000" is not an http(s)://host[:port] URL`},
 		{"unload s3 half credentials", func(c *Config) {
 			c.Unload.S3.Endpoint, c.Unload.S3.AccessKeyID = "http://127.0.0.1:9000", "AKID"

@@ -351,7 +351,10 @@ type Options struct {
 }
 
 // fileName is the tombstone file in Options.Dir.
-const fileName = "tombstones.json"
+const fileName = FileName
+
+// FileName is the name of the tombstone list in its directory.
+const FileName = "tombstones.json"
 
 // Set is the live tombstones of a server. Safe for concurrent use.
 type Set struct {
