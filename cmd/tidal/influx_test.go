@@ -121,6 +121,20 @@ func TestInfluxWrite(t *testing.T) {
 		t.Fatalf("influx -import: %v %s", err, out)
 	}
 
+	// /query: CREATE DATABASE needs write, SHOW DATABASES any credential.
+	if out, err := cli("writer", "w-secret-2", "-execute", "CREATE DATABASE plant7"); err != nil || strings.Contains(out, "ERR") {
+		t.Fatalf("influx CREATE DATABASE: %v %s", err, out)
+	}
+	if out, _ := cli("reader", "r-secret-3", "-execute", "CREATE DATABASE plant8"); !strings.Contains(out, "needs the write role") {
+		t.Fatalf("influx CREATE DATABASE with a read key: %s", out)
+	}
+	if out, err := cli("reader", "r-secret-3", "-execute", "SHOW DATABASES"); err != nil || !strings.Contains(out, "plant7") || !strings.Contains(out, "telegraf") || strings.Contains(out, "plant8") {
+		t.Fatalf("influx SHOW DATABASES: %v %s", err, out)
+	}
+	if out, _ := cli("reader", "r-secret-3", "-execute", "SELECT * FROM cpu"); !strings.Contains(out, "not supported") {
+		t.Fatalf("influx SELECT: %s", out)
+	}
+
 	post := func(path, auth string, gz bool, body string) (int, string) {
 		t.Helper()
 		var rd io.Reader = strings.NewReader(body)

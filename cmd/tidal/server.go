@@ -200,7 +200,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		MaxSamples: int(cfg.Query.MaxSamples), Timeout: cfg.Query.Timeout, Version: version,
 		TenantHeader: cfg.Prometheus.TenantHeader, Logger: logger, Registerer: reg,
 	})
-	influx := lineproto.NewHandler(mem, lineproto.HTTPOptions{MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Version: version, Logger: logger, Registerer: reg})
+	influx := lineproto.NewHandler(mem, lineproto.HTTPOptions{MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Version: version, Logger: logger, Registerer: reg, Databases: lineproto.CatalogDatabases{Catalog: cat},
+		MayCreate: func(r *http.Request) bool { // CREATE DATABASE needs write, SHOW DATABASES read
+			p, ok := auth.PrincipalFrom(r.Context())
+			return !ok || p.Role == auth.Write || p.Role == auth.Admin
+		}})
 	promRead := promapi.NewReadHandler(promQ)
 	promRead.TenantHeader = cfg.Prometheus.TenantHeader
 
@@ -220,6 +224,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		remoteRead:  promRead,
 		influxV1:    http.HandlerFunc(influx.WriteV1),
 		influxV2:    http.HandlerFunc(influx.WriteV2),
+		influxQuery: http.HandlerFunc(influx.Query),
 		ping:        influx.Ping,
 		health:      influx.Health,
 		promAPI:     promAPI.Register,
@@ -269,6 +274,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 type routeHandlers struct {
 	remoteWrite, remoteRead              http.Handler
 	influxV1, influxV2                   http.Handler     // InfluxDB /write, /api/v2/write
+	influxQuery                          http.Handler     // InfluxDB 1.x /query: CREATE DATABASE, SHOW DATABASES
 	ping, health                         http.HandlerFunc // InfluxDB's probes
 	promAPI                              func(promapi.Mux)
 	aws                                  http.Handler
@@ -294,6 +300,12 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	// /health are their liveness probes.
 	rt.HandleInflux("POST /write", auth.Write, h.influxV1)
 	rt.HandleInflux("POST /api/v2/write", auth.Write, h.influxV2)
+	// 1.x /query for the CREATE DATABASE and SHOW DATABASES that write
+	// clients send before writing: any credential for the route and SHOW,
+	// write for CREATE (the handler checks; a first write creates the
+	// database anyway).
+	rt.HandleInflux("POST /query", auth.Any, h.influxQuery)
+	rt.HandleInflux("GET /query", auth.Any, h.influxQuery)
 	rt.HandleFunc("GET /ping", auth.Public, h.ping)
 	rt.HandleFunc("HEAD /ping", auth.Public, h.ping)
 	rt.HandleFunc("GET /health", auth.Public, h.health)

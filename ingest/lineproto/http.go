@@ -31,11 +31,19 @@ type HTTPOptions struct {
 	Now func() time.Time
 	// Registerer, when set, gets the handler's metrics.
 	Registerer prometheus.Registerer
+	// Databases, when set, serves /query's CREATE DATABASE and SHOW
+	// DATABASES; nil answers /query with 501.
+	Databases Databases
+	// MayCreate, when set, says whether the request's credential may run
+	// CREATE DATABASE (the route itself needs only read, for SHOW); nil
+	// allows it.
+	MayCreate func(r *http.Request) bool
 }
 
 // Handler serves InfluxDB's write API: POST /write (1.x: db, rp,
 // precision) and POST /api/v2/write (2.x: bucket, org, precision), and the
-// GET /ping and GET /health probes clients call before writing.
+// GET /ping and GET /health probes clients call before writing, and the
+// CREATE DATABASE and SHOW DATABASES statements of 1.x's /query.
 //
 // The database is db (1.x) or bucket (2.x, without a "/rp" suffix) and is
 // created on first write, as is each measurement's table; the 1.x rp and 2.x
