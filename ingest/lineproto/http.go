@@ -1,6 +1,7 @@
 package lineproto
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,6 +57,7 @@ type HTTPOptions struct {
 type Handler struct {
 	app   ingest.Appender
 	opts  HTTPOptions
+	cache *SeriesCache
 	lines *prometheus.CounterVec // by result: stored, refused
 }
 
@@ -69,7 +72,7 @@ func NewHandler(app ingest.Appender, opts HTTPOptions) *Handler {
 	if opts.Version == "" {
 		opts.Version = "tidal"
 	}
-	h := &Handler{app: app, opts: opts}
+	h := &Handler{app: app, opts: opts, cache: NewSeriesCache()}
 	h.lines = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tidal_lineproto_lines_total", Help: "InfluxDB line protocol lines by result (stored, refused).",
 	}, []string{"result"})
@@ -148,12 +151,14 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, db, precision st
 		writeError(w, v2, http.StatusBadRequest, err.Error())
 		return
 	}
-	body, status, err := h.readBody(r)
+	buf := bodyPool.Get().(*bytes.Buffer)
+	defer putBody(buf)
+	body, status, err := h.readBody(r, buf)
 	if err != nil {
 		writeError(w, v2, status, err.Error())
 		return
 	}
-	points, lineErrs := Decode(body, Options{Precision: prec, Now: h.opts.Now, MeasureName: h.opts.MeasureName})
+	points, lineErrs := Decode(body, Options{Precision: prec, Now: h.opts.Now, MeasureName: h.opts.MeasureName, Cache: h.cache})
 	refused, err := h.store(r.Context(), db, points)
 	if err != nil {
 		h.opts.Logger.Warn("line protocol append", "database", db, "err", err)
@@ -174,9 +179,22 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, db, precision st
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// readBody reads the body, gunzipping it when Content-Encoding says gzip,
-// within MaxBodyBytes.
-func (h *Handler) readBody(r *http.Request) ([]byte, int, error) {
+// bodyPool recycles request body buffers (Decode's points do not alias
+// the body).
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBody returns buf to bodyPool unless it grew past what is worth
+// keeping.
+func putBody(buf *bytes.Buffer) {
+	if buf.Cap() <= 4<<20 {
+		buf.Reset()
+		bodyPool.Put(buf)
+	}
+}
+
+// readBody reads the body into buf, gunzipping it when Content-Encoding
+// says gzip, within MaxBodyBytes.
+func (h *Handler) readBody(r *http.Request, buf *bytes.Buffer) ([]byte, int, error) {
 	rd := io.LimitReader(r.Body, h.opts.MaxBodyBytes+1)
 	switch enc := r.Header.Get("Content-Encoding"); enc {
 	case "", "identity":
@@ -190,7 +208,11 @@ func (h *Handler) readBody(r *http.Request) ([]byte, int, error) {
 	default:
 		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("unsupported Content-Encoding %q", enc)
 	}
-	body, err := io.ReadAll(rd)
+	if n := r.ContentLength; n > 0 && n <= h.opts.MaxBodyBytes {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(rd)
+	body := buf.Bytes()
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
@@ -219,6 +241,22 @@ func (h *Handler) store(ctx context.Context, db string, points []Point) ([]LineE
 // the store or the table name refused. A non-nil error means the store
 // failed and nothing may be assumed stored.
 func Store(ctx context.Context, app ingest.Appender, db string, points []Point, refuse func(p *Point, reason string)) error {
+	// Most bodies write one table: then the records go in line order
+	// without grouping.
+	one := true
+	for i := 1; i < len(points) && one; i++ {
+		one = points[i].Table == points[0].Table
+	}
+	if one {
+		if len(points) == 0 {
+			return nil
+		}
+		idx := make([]int, len(points))
+		for i := range idx {
+			idx[i] = i
+		}
+		return storeTable(ctx, app, db, points, idx, make([]ingest.Record, 0, len(points)), refuse)
+	}
 	var order []string
 	byTable := make(map[string][]int)
 	for i := range points {
@@ -230,24 +268,33 @@ func Store(ctx context.Context, app ingest.Appender, db string, points []Point, 
 	}
 	recs := make([]ingest.Record, 0, len(points))
 	for _, t := range order {
-		idx := byTable[t]
-		if !catalog.ValidName(t) {
-			for _, i := range idx {
-				refuse(&points[i], fmt.Sprintf("measurement %q is not a valid table name (3 to 256 letters, digits, '_', '.', '-')", t))
-			}
-			continue
+		if err := storeTable(ctx, app, db, points, byTable[t], recs, refuse); err != nil {
+			return err
 		}
-		recs = recs[:0]
+	}
+	return nil
+}
+
+// storeTable appends the points idx (all of one table) with one Append,
+// using recs's storage.
+func storeTable(ctx context.Context, app ingest.Appender, db string, points []Point, idx []int, recs []ingest.Record, refuse func(p *Point, reason string)) error {
+	t := points[idx[0]].Table
+	if !catalog.ValidName(t) {
 		for _, i := range idx {
-			recs = append(recs, points[i].Record)
+			refuse(&points[i], fmt.Sprintf("measurement %q is not a valid table name (3 to 256 letters, digits, '_', '.', '-')", t))
 		}
-		res, err := app.Append(ctx, db, t, recs, ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
-		if err != nil {
-			return fmt.Errorf("append to %s.%s: %w", db, t, err)
-		}
-		for _, rj := range res.Rejected {
-			refuse(&points[idx[rj.Index]], rj.Reason)
-		}
+		return nil
+	}
+	recs = recs[:0]
+	for _, i := range idx {
+		recs = append(recs, points[i].Record)
+	}
+	res, err := app.Append(ctx, db, t, recs, ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
+	if err != nil {
+		return fmt.Errorf("append to %s.%s: %w", db, t, err)
+	}
+	for _, rj := range res.Rejected {
+		refuse(&points[idx[rj.Index]], rj.Reason)
 	}
 	return nil
 }

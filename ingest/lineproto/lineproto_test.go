@@ -247,6 +247,20 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("bad line error %+v (%d lines)", e, lines)
 			}
 		}
+		// A series cache changes nothing: not on the first body that
+		// fills it, not on a second one that hits it.
+		cache := NewSeriesCache()
+		for pass := range 2 {
+			cpts, cerrs := Decode(data, Options{Now: func() time.Time { return fixedNow }, Cache: cache})
+			if len(cpts) != len(pts) || !reflect.DeepEqual(cerrs, errs) {
+				t.Fatalf("pass %d with a cache: %d points, errors %v; without: %d points, errors %v", pass, len(cpts), cerrs, len(pts), errs)
+			}
+			for i := range cpts {
+				if cpts[i].Line != pts[i].Line || !equalPoint(cpts[i], pts[i]) {
+					t.Fatalf("pass %d with a cache, point %d:\n got %+v\nwant %+v", pass, i, cpts[i], pts[i])
+				}
+			}
+		}
 	})
 }
 
@@ -280,6 +294,49 @@ func benchBody(n int) []byte {
 			i%100, i%7, i%19, i%100, 1451606400000000000+int64(i)*10e9)
 	}
 	return b.Bytes()
+}
+
+// tsbsBodies are the request bodies of a TSBS cpu-only stream as one
+// loader client sends them: hosts lines per body, one body per interval,
+// every host's tags the same in every body.
+func tsbsBodies(hosts, intervals int) [][]byte {
+	var out [][]byte
+	for t := range intervals {
+		var b bytes.Buffer
+		for h := range hosts {
+			fmt.Fprintf(&b, "cpu,hostname=host_%d,region=eu-west-1,datacenter=eu-west-1a,rack=%d,os=Ubuntu16.04LTS,arch=x64,team=SF,service=%d,service_version=1,service_environment=production "+
+				"usage_user=%d.5,usage_system=2.25,usage_idle=90.125,usage_nice=0,usage_iowait=1.5,usage_irq=0.5,usage_softirq=0.25,usage_steal=0,usage_guest=0,usage_guest_nice=%d %d\n",
+				h, h%7, h%19, t%100, h%10, 1451606400000000000+int64(t)*10e9)
+		}
+		out = append(out, b.Bytes())
+	}
+	return out
+}
+
+// BenchmarkDecodeStream decodes a TSBS stream of 100-line bodies, with
+// and without the series cache the HTTP handler keeps.
+func BenchmarkDecodeStream(b *testing.B) {
+	bodies := tsbsBodies(100, 50)
+	for _, cached := range []bool{false, true} {
+		b.Run(fmt.Sprintf("cache=%v", cached), func(b *testing.B) {
+			opts := Options{}
+			if cached {
+				opts.Cache = NewSeriesCache()
+			}
+			b.ReportAllocs()
+			lines := 0
+			for b.Loop() {
+				for _, body := range bodies {
+					pts, errs := Decode(body, opts)
+					if len(pts) != 100 || len(errs) != 0 {
+						b.Fatalf("%d points, %v", len(pts), errs)
+					}
+					lines += len(pts)
+				}
+			}
+			b.ReportMetric(float64(lines)/b.Elapsed().Seconds(), "lines/s")
+		})
+	}
 }
 
 func BenchmarkDecode(b *testing.B) {
