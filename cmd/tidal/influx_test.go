@@ -54,7 +54,7 @@ func sqlRows(t *testing.T, srv *server, sql string) [][]string {
 }
 
 // sqlQuery is sqlRows returning the query's error.
-func sqlQuery(t *testing.T, srv *server, sql string) ([][]string, error) {
+func sqlQuery(t testing.TB, srv *server, sql string) ([][]string, error) {
 	q := timestreamquery.New(timestreamquery.Options{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("admin", "admin-secret-1", ""),
 		BaseEndpoint:      aws.String(srv.url()),

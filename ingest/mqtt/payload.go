@@ -54,7 +54,8 @@ type route struct {
 	pattern Pattern
 	unit    int64
 	dims    map[string]bool
-	sp      *sparkplug // FormatSparkplug state
+	sp      *sparkplug             // FormatSparkplug state
+	lpCache *lineproto.SeriesCache // FormatLineProto's known series
 }
 
 func compile(t Topic) (*route, error) {
@@ -75,7 +76,9 @@ func compile(t Topic) (*route, error) {
 		r.Format = FormatJSON
 	}
 	switch r.Format {
-	case FormatJSON, FormatLineProto:
+	case FormatJSON:
+	case FormatLineProto:
+		r.lpCache = lineproto.NewSeriesCache()
 	case FormatSparkplug:
 		r.sp = &sparkplug{}
 	default:
@@ -129,7 +132,7 @@ func (r *route) decode(topic string, payload []byte, topicDims []ingest.Dimensio
 		return out, errs
 	}
 	if r.Format == FormatLineProto {
-		pts, lerrs := lineproto.Decode(payload, lineproto.Options{Precision: r.unit, Now: func() time.Time { return now }, MeasureName: r.MeasureName})
+		pts, lerrs := lineproto.Decode(payload, lineproto.Options{Precision: r.unit, Now: func() time.Time { return now }, MeasureName: r.MeasureName, Cache: r.lpCache})
 		for _, e := range lerrs {
 			errs = append(errs, e.Error())
 		}
