@@ -23,6 +23,7 @@ import (
 	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/ingest/lineproto"
+	"github.com/tidaldb/tidal/ingest/pipeline"
 	"github.com/tidaldb/tidal/ingest/mqtt"
 	"github.com/tidaldb/tidal/ingest/promrw"
 	"github.com/tidaldb/tidal/ingest/timestreamwrite"
@@ -252,8 +253,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		g.add(stageIntake, "mqtt", broker.Run)
 	}
 	for _, sub := range cfg.MQTT.Subscribe {
+		topics, err := mqttTopics(sub.Topics)
+		if err != nil {
+			return err
+		}
 		opts := mqtt.SourceOptions{Broker: sub.Broker, ClientID: sub.ClientID, Username: sub.Username, Password: sub.Password,
-			ShareGroup: sub.ShareGroup, Topics: mqttTopics(sub.Topics), Logger: logger, DeadLetter: mqttDeadLetter(cfg)}
+			ShareGroup: sub.ShareGroup, Topics: topics, Logger: logger, DeadLetter: mqttDeadLetter(cfg)}
 		src, err := mqtt.NewSource(mem, opts)
 		if err != nil {
 			return err
@@ -355,7 +360,11 @@ func timestreamRole(op string) auth.Role {
 
 // newMQTTBroker builds the embedded MQTT broker from the mqtt section.
 func newMQTTBroker(cfg config.Config, app ingest.Appender, authn *auth.Authenticator, logger *slog.Logger) (*mqtt.Broker, error) {
-	opts := mqtt.Options{Listen: cfg.MQTT.Listen, Auth: authn, Logger: logger, Topics: mqttTopics(cfg.MQTT.Topics), DeadLetter: mqttDeadLetter(cfg)}
+	topics, err := mqttTopics(cfg.MQTT.Topics)
+	if err != nil {
+		return nil, err
+	}
+	opts := mqtt.Options{Listen: cfg.MQTT.Listen, Auth: authn, Logger: logger, Topics: topics, DeadLetter: mqttDeadLetter(cfg)}
 	if cfg.Server.TLSCertFile != "" {
 		certs, err := auth.NewCertReloader(cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile, logger)
 		if err != nil {
@@ -377,13 +386,21 @@ func mqttDeadLetter(cfg config.Config) *mqtt.DeadLetter {
 }
 
 // mqttTopics converts configured topic mappings.
-func mqttTopics(ts []config.MQTTTopic) []mqtt.Topic {
+func mqttTopics(ts []config.MQTTTopic) ([]mqtt.Topic, error) {
 	var out []mqtt.Topic
 	for _, t := range ts {
-		out = append(out, mqtt.Topic{Pattern: t.Pattern, Database: t.Database, Table: t.Table, Format: t.Format,
-			MeasureName: t.MeasureName, TimeField: t.TimeField, TimeUnit: t.TimeUnit, Dimensions: t.Dimensions})
+		mt := mqtt.Topic{Pattern: t.Pattern, Database: t.Database, Table: t.Table, Format: t.Format,
+			MeasureName: t.MeasureName, TimeField: t.TimeField, TimeUnit: t.TimeUnit, TimeLayout: t.TimeLayout, Dimensions: t.Dimensions}
+		for _, m := range t.Measures {
+			typ, err := ingest.ParseValueType(m.Type)
+			if err != nil {
+				return nil, fmt.Errorf("mqtt topic %q: measure %s: %w", t.Pattern, m.Field, err)
+			}
+			mt.Measures = append(mt.Measures, pipeline.MeasureField{Field: m.Field, Type: typ})
+		}
+		out = append(out, mt)
 	}
-	return out
+	return out, nil
 }
 
 // newAuthenticator builds the credential checker from auth.access_keys and
