@@ -158,8 +158,10 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, db, precision st
 		writeError(w, v2, status, err.Error())
 		return
 	}
-	points, lineErrs := Decode(body, Options{Precision: prec, Now: h.opts.Now, MeasureName: h.opts.MeasureName, Cache: h.cache})
-	refused, err := h.store(r.Context(), db, points)
+	sc := scratchPool.Get().(*Scratch)
+	defer scratchPool.Put(sc)
+	points, lineErrs := DecodeInto(body, Options{Precision: prec, Now: h.opts.Now, MeasureName: h.opts.MeasureName, Cache: h.cache}, sc)
+	refused, err := h.store(r.Context(), db, points, sc)
 	if err != nil {
 		h.opts.Logger.Warn("line protocol append", "database", db, "err", err)
 		w.Header().Set("Retry-After", "1")
@@ -228,9 +230,9 @@ func (h *Handler) readBody(r *http.Request, buf *bytes.Buffer) ([]byte, int, err
 
 // store appends points, one Append per table in order of first appearance,
 // and returns the lines the store refused. An error means the store failed.
-func (h *Handler) store(ctx context.Context, db string, points []Point) ([]LineError, error) {
+func (h *Handler) store(ctx context.Context, db string, points []Point, sc *Scratch) ([]LineError, error) {
 	var refused []LineError
-	err := Store(ctx, h.app, db, points, func(p *Point, reason string) {
+	err := store(ctx, h.app, db, points, sc, func(p *Point, reason string) {
 		refused = append(refused, LineError{Line: p.Line, Reason: reason})
 	})
 	return refused, err
@@ -241,6 +243,27 @@ func (h *Handler) store(ctx context.Context, db string, points []Point) ([]LineE
 // the store or the table name refused. A non-nil error means the store
 // failed and nothing may be assumed stored.
 func Store(ctx context.Context, app ingest.Appender, db string, points []Point, refuse func(p *Point, reason string)) error {
+	return store(ctx, app, db, points, nil, refuse)
+}
+
+// scratchPool recycles the handler's decoding memory between requests:
+// Append does not retain records, so once a request is answered its points
+// are garbage.
+var scratchPool = sync.Pool{New: func() any { return new(Scratch) }}
+
+func store(ctx context.Context, app ingest.Appender, db string, points []Point, sc *Scratch, refuse func(p *Point, reason string)) error {
+	var recs []ingest.Record
+	if sc != nil {
+		recs = sc.recs[:0]
+		defer func() {
+			if cap(recs) > cap(sc.recs) {
+				sc.recs = recs[:0]
+			}
+		}()
+	}
+	if cap(recs) < len(points) {
+		recs = make([]ingest.Record, 0, len(points))
+	}
 	// Most bodies write one table: then the records go in line order
 	// without grouping.
 	one := true
@@ -251,11 +274,7 @@ func Store(ctx context.Context, app ingest.Appender, db string, points []Point, 
 		if len(points) == 0 {
 			return nil
 		}
-		idx := make([]int, len(points))
-		for i := range idx {
-			idx[i] = i
-		}
-		return storeTable(ctx, app, db, points, idx, make([]ingest.Record, 0, len(points)), refuse)
+		return storeTable(ctx, app, db, points, nil, recs, refuse)
 	}
 	var order []string
 	byTable := make(map[string][]int)
@@ -266,7 +285,6 @@ func Store(ctx context.Context, app ingest.Appender, db string, points []Point, 
 		}
 		byTable[t] = append(byTable[t], i)
 	}
-	recs := make([]ingest.Record, 0, len(points))
 	for _, t := range order {
 		if err := storeTable(ctx, app, db, points, byTable[t], recs, refuse); err != nil {
 			return err
@@ -275,26 +293,31 @@ func Store(ctx context.Context, app ingest.Appender, db string, points []Point, 
 	return nil
 }
 
-// storeTable appends the points idx (all of one table) with one Append,
-// using recs's storage.
+// storeTable appends the points idx (all of one table; nil: every point)
+// with one Append, using recs's storage.
 func storeTable(ctx context.Context, app ingest.Appender, db string, points []Point, idx []int, recs []ingest.Record, refuse func(p *Point, reason string)) error {
-	t := points[idx[0]].Table
+	n := len(idx)
+	at := func(i int) int { return idx[i] }
+	if idx == nil {
+		n, at = len(points), func(i int) int { return i }
+	}
+	t := points[at(0)].Table
 	if !catalog.ValidName(t) {
-		for _, i := range idx {
-			refuse(&points[i], fmt.Sprintf("measurement %q is not a valid table name (3 to 256 letters, digits, '_', '.', '-')", t))
+		for i := range n {
+			refuse(&points[at(i)], fmt.Sprintf("measurement %q is not a valid table name (3 to 256 letters, digits, '_', '.', '-')", t))
 		}
 		return nil
 	}
 	recs = recs[:0]
-	for _, i := range idx {
-		recs = append(recs, points[i].Record)
+	for i := range n {
+		recs = append(recs, points[at(i)].Record)
 	}
 	res, err := app.Append(ctx, db, t, recs, ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
 	if err != nil {
 		return fmt.Errorf("append to %s.%s: %w", db, t, err)
 	}
 	for _, rj := range res.Rejected {
-		refuse(&points[idx[rj.Index]], rj.Reason)
+		refuse(&points[at(rj.Index)], rj.Reason)
 	}
 	return nil
 }

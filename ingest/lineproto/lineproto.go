@@ -98,11 +98,52 @@ func ParsePrecision(s string) (int64, error) {
 // and one LineError per malformed line, both in input order. Points pass
 // ingest.ValidateRecord. Strings in the points do not alias data.
 func Decode(data []byte, opts Options) ([]Point, []LineError) {
+	return decode(data, opts, nil)
+}
+
+// Scratch is memory one Decode may reuse from an earlier one: the points,
+// their dimensions and measures. Reusing it overwrites what the earlier
+// Decode returned, so its caller must be done with those points (an
+// Appender does not retain records). The zero Scratch is ready to use.
+type Scratch struct {
+	points   []Point
+	dims     []ingest.Dimension
+	measures []ingest.Measure
+	recs     []ingest.Record
+}
+
+// DecodeInto is Decode reusing sc's memory (and keeping what it grew to).
+func DecodeInto(data []byte, opts Options, sc *Scratch) ([]Point, []LineError) {
+	return decode(data, opts, sc)
+}
+
+func decode(data []byte, opts Options, sc *Scratch) ([]Point, []LineError) {
 	d := decoder{data: data, line: 1, opts: opts, intern: make(map[string]string)}
 	if d.opts.Precision <= 0 {
 		d.opts.Precision = 1
 	}
-	points := make([]Point, 0, bytes.Count(data, newline)+1)
+	lines := bytes.Count(data, newline) + 1
+	var points []Point
+	if sc != nil {
+		d.grow = true
+		points = sc.points[:0]
+		d.dims, d.measures = sc.dims[:0], sc.measures[:0]
+		defer func() {
+			// Keep the largest slabs: the next body of this size fits.
+			if cap(points) > cap(sc.points) {
+				sc.points = points
+			}
+			if cap(d.dims) > cap(sc.dims) {
+				sc.dims = d.dims
+			}
+			if cap(d.measures) > cap(sc.measures) {
+				sc.measures = d.measures
+			}
+		}()
+	}
+	if cap(points) < lines {
+		points = make([]Point, 0, lines)
+	}
 	var errs []LineError
 	for {
 		d.skipBlank()
@@ -145,10 +186,21 @@ type decoder struct {
 	hasNow bool
 	intern map[string]string
 	buf    []byte // unescaping scratch
+	// grow doubles the slabs as they fill, so that a reused Scratch ends
+	// up with one slab a whole body fits in.
+	grow bool
 	// Slabs the points' dimensions and measures are cut from, so that a
 	// point costs two allocations amortised instead of a few each.
 	dims     []ingest.Dimension
 	measures []ingest.Measure
+}
+
+// slab is the capacity of a new slab replacing one of capacity old.
+func (d *decoder) slab(old int) int {
+	if d.grow {
+		return max(1024, 2*old)
+	}
+	return 1024
 }
 
 // str returns b as a string, sharing one copy of repeated names and values.
@@ -265,7 +317,7 @@ func (d *decoder) seriesEnd() int {
 // that only ingest.ValidateSample remains to do.
 func (d *decoder) point() (p Point, seriesReason string, checked bool, reason string) {
 	if cap(d.measures)-len(d.measures) < ingest.MaxMeasures/4 {
-		d.measures = make([]ingest.Measure, 0, 1024)
+		d.measures = make([]ingest.Measure, 0, d.slab(cap(d.measures)))
 	}
 	m0 := len(d.measures)
 	defer func() {
@@ -288,7 +340,7 @@ func (d *decoder) point() (p Point, seriesReason string, checked bool, reason st
 		p.Table = e.table
 		if n := len(e.dims); n > 0 {
 			if cap(d.dims)-len(d.dims) < n {
-				d.dims = make([]ingest.Dimension, 0, max(1024, n))
+				d.dims = make([]ingest.Dimension, 0, max(n, d.slab(cap(d.dims))))
 			}
 			d0 := len(d.dims)
 			d.dims = append(d.dims, e.dims...)
@@ -335,7 +387,7 @@ func (d *decoder) seriesPart() (table string, dims []ingest.Dimension, reason st
 	}
 	table = d.str(name)
 	if cap(d.dims)-len(d.dims) < ingest.MaxDimensions/4 {
-		d.dims = make([]ingest.Dimension, 0, 1024)
+		d.dims = make([]ingest.Dimension, 0, d.slab(cap(d.dims)))
 	}
 	d0 := len(d.dims)
 	if end == ',' {

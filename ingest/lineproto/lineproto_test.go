@@ -248,10 +248,13 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		// A series cache changes nothing: not on the first body that
-		// fills it, not on a second one that hits it.
+		// fills it, not on a second one that hits it; nor does reused
+		// scratch memory (the second pass overwrites the first's).
 		cache := NewSeriesCache()
+		var sc Scratch
+		DecodeInto([]byte("cpu,h=a v=1 1\nmem,h=b,c=d x=1i,y=\"s\" 2\n"), Options{}, &sc)
 		for pass := range 2 {
-			cpts, cerrs := Decode(data, Options{Now: func() time.Time { return fixedNow }, Cache: cache})
+			cpts, cerrs := DecodeInto(data, Options{Now: func() time.Time { return fixedNow }, Cache: cache}, &sc)
 			if len(cpts) != len(pts) || !reflect.DeepEqual(cerrs, errs) {
 				t.Fatalf("pass %d with a cache: %d points, errors %v; without: %d points, errors %v", pass, len(cpts), cerrs, len(pts), errs)
 			}
@@ -313,21 +316,26 @@ func tsbsBodies(hosts, intervals int) [][]byte {
 	return out
 }
 
-// BenchmarkDecodeStream decodes a TSBS stream of 100-line bodies, with
-// and without the series cache the HTTP handler keeps.
+// BenchmarkDecodeStream decodes a TSBS stream of 100-line bodies: plain,
+// with the series cache, and with the cache and the reused memory the
+// HTTP handler decodes with.
 func BenchmarkDecodeStream(b *testing.B) {
 	bodies := tsbsBodies(100, 50)
-	for _, cached := range []bool{false, true} {
-		b.Run(fmt.Sprintf("cache=%v", cached), func(b *testing.B) {
+	for _, mode := range []string{"plain", "cache", "cache+scratch"} {
+		b.Run(mode, func(b *testing.B) {
 			opts := Options{}
-			if cached {
+			if mode != "plain" {
 				opts.Cache = NewSeriesCache()
+			}
+			var sc *Scratch
+			if mode == "cache+scratch" {
+				sc = new(Scratch)
 			}
 			b.ReportAllocs()
 			lines := 0
 			for b.Loop() {
 				for _, body := range bodies {
-					pts, errs := Decode(body, opts)
+					pts, errs := decode(body, opts, sc)
 					if len(pts) != 100 || len(errs) != 0 {
 						b.Fatalf("%d points, %v", len(pts), errs)
 					}
