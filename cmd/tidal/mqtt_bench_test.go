@@ -56,7 +56,7 @@ log:
 				SetConnectTimeout(time.Minute).SetWriteTimeout(time.Minute)
 			c := paho.NewClient(opts)
 			if tok := c.Connect(); !tok.WaitTimeout(2*time.Minute) || tok.Error() != nil {
-				connErr.Store(fmt.Errorf("device %d: connect: %v", i, tok.Error()))
+				connErr.Store(fmt.Errorf("device %d: connect: %w", i, tok.Error()))
 				return
 			}
 			clients[i] = c
@@ -94,7 +94,7 @@ log:
 					t0 := time.Now()
 					tok := c.Publish(topic, 1, false, payload)
 					if !tok.WaitTimeout(2*time.Minute) || tok.Error() != nil {
-						pubErr.Store(fmt.Errorf("device %d message %d: no PUBACK: %v", d, m, tok.Error()))
+						pubErr.Store(fmt.Errorf("device %d message %d: no PUBACK: %w", d, m, tok.Error()))
 						return
 					}
 					lat[d] = append(lat[d], time.Since(t0))
