@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -358,4 +359,44 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "lines/s")
+}
+
+// TestSeriesCacheConcurrent decodes bodies from several goroutines through
+// one cache (as the handler's requests do): every result equals a plain
+// Decode's. Run under -race (scripts/test.sh).
+func TestSeriesCacheConcurrent(t *testing.T) {
+	bodies := tsbsBodies(20, 8)
+	want := make([][]Point, len(bodies))
+	for i, b := range bodies {
+		want[i], _ = Decode(b, Options{})
+	}
+	cache := NewSeriesCache()
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var sc Scratch
+			for k := range len(bodies) * 3 {
+				i := (k + g) % len(bodies)
+				got, lerrs := DecodeInto(bodies[i], Options{Cache: cache}, &sc)
+				if len(lerrs) != 0 || len(got) != len(want[i]) {
+					errs <- fmt.Sprintf("body %d: %d points, %v", i, len(got), lerrs)
+					return
+				}
+				for j := range got {
+					if !equalPoint(got[j], want[i][j]) {
+						errs <- fmt.Sprintf("body %d point %d: %+v, want %+v", i, j, got[j], want[i][j])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }
