@@ -431,6 +431,7 @@ func (d *decoder) seriesPart() (table string, dims []ingest.Dimension, reason st
 // measures (d.measures from m0 on). e, when set, is the line's series,
 // whose last field keys are tried before the intern table.
 func (d *decoder) fields(p *Point, m0 int, e *seriesEntry) (reason string) {
+	hinted := e != nil
 	if d.pos >= len(d.data) || d.data[d.pos] != ' ' {
 		return "missing fields"
 	}
@@ -446,18 +447,21 @@ func (d *decoder) fields(p *Point, m0 int, e *seriesEntry) (reason string) {
 			return fmt.Sprintf("field %q: missing field value", key)
 		}
 		var k string
-		if i := len(d.measures) - m0; e != nil && i < len(e.fields) && e.fields[i] == string(key) {
+		if i := len(d.measures) - m0; hinted && i < len(e.fields) && e.fields[i] == string(key) {
 			k = e.fields[i]
 		} else {
 			k = d.str(key)
+			hinted = false
 		}
 		d.pos++
 		v, reason := d.fieldValue()
 		if reason != "" {
 			return fmt.Sprintf("field %q: %s", k, reason)
 		}
+		// While every key so far is the entry's key at its position, the
+		// keys are distinct (an entry's are): no duplicate to look for.
 		dup := false
-		for i := m0; i < len(d.measures); i++ {
+		for i := m0; i < len(d.measures) && !hinted; i++ {
 			if d.measures[i].Name == k { // InfluxDB keeps the last value
 				d.measures[i].Value = v
 				dup = true

@@ -400,3 +400,25 @@ func TestSeriesCacheConcurrent(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestSeriesCacheFieldHints: lines of a known series with other, more,
+// fewer or repeated field keys decode as without the cache.
+func TestSeriesCacheFieldHints(t *testing.T) {
+	body := []byte("m,t=a x=1,y=2 1\nm,t=a x=3,y=4,x=5 2\nm,t=a x=6,x=7 3\nm,t=a y=8,x=9 4\nm,t=a x=1,y=2,z=3,y=4 5\nm,t=a z=1 6\n")
+	want, werrs := Decode(body, Options{})
+	cache := NewSeriesCache()
+	for pass := range 2 {
+		got, errs := Decode(body, Options{Cache: cache})
+		if len(got) != len(want) || len(errs) != 0 || len(werrs) != 0 {
+			t.Fatalf("pass %d: %d points %v, want %d", pass, len(got), errs, len(want))
+		}
+		for i := range got {
+			if !equalPoint(got[i], want[i]) {
+				t.Errorf("pass %d line %d: %s, want %s", pass, i+1, encode(got[i]), encode(want[i]))
+			}
+		}
+	}
+	if m := want[1].Record.Measures; len(m) != 2 || m[0].Value.Float() != 5 {
+		t.Errorf("line 2 measures %+v: want x=5 (the last), y=4", m)
+	}
+}
