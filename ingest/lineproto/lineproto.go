@@ -1,5 +1,10 @@
 // Package lineproto owns the InfluxDB line protocol decoder: it turns a
 // body of lines into TidalDB records, one multi-measure record per line.
+// It also serves InfluxDB's HTTP write API (http.go: /write, /api/v2/write,
+// /ping, /health and the CREATE DATABASE / SHOW DATABASES of /query),
+// keeps the series cache that lets known series skip most of the parsing
+// (cache.go), and supplies the stream pipelines' influx_line_protocol
+// decoder (pipeline.go).
 //
 // The mapping follows Timestream's multi-measure model:
 //
