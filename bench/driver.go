@@ -31,12 +31,12 @@ const (
 	DriverTimestream = "timestream"
 	DriverPromRW1    = "promrw1"
 	DriverPromRW2    = "promrw2"
-	// DriverInflux is line protocol; it drives the InfluxDB peer and is
-	// not a TidalDB ingest path yet.
+	// DriverInflux is line protocol to /write: TidalDB's, InfluxDB 1.x's
+	// and VictoriaMetrics's.
 	DriverInflux = "influx"
 )
 
-var driverNames = []string{DriverTimestream, DriverPromRW1, DriverPromRW2}
+var driverNames = []string{DriverTimestream, DriverPromRW1, DriverPromRW2, DriverInflux}
 
 // Database is the Timestream database (and InfluxDB database) the workload
 // is written to.

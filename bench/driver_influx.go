@@ -10,7 +10,8 @@ import (
 )
 
 // influxDriver sends Influx line protocol to /write?db=benchmark, the
-// native ingest of InfluxDB 1.x (VictoriaMetrics accepts it too).
+// native ingest of InfluxDB 1.x, which TidalDB and VictoriaMetrics accept
+// too.
 type influxDriver struct {
 	hc   *http.Client
 	base string
@@ -20,7 +21,9 @@ type influxDriver struct {
 func (d *influxDriver) Name() string  { return DriverInflux }
 func (d *influxDriver) MaxBatch() int { return 0 }
 
-// Prepare creates the database (InfluxDB 1.x does not create it on write).
+// Prepare creates the database with /query's CREATE DATABASE, as Telegraf
+// does (InfluxDB 1.x does not create it on write; TidalDB answers the
+// statement; VictoriaMetrics answers every /query with its database list).
 func (d *influxDriver) Prepare(ctx context.Context, _ []string) error {
 	p := poster{hc: d.hc, url: d.base + "/query?q=" + url.QueryEscape("CREATE DATABASE "+Database)}
 	h := http.Header{}

@@ -411,3 +411,60 @@ func TestIoTSessionQueriesMatchReference(t *testing.T) {
 		}
 	}
 }
+
+// TestLineProtocolEndToEnd runs the smoke preset through line protocol
+// (tidal-bench --driver influx) into a real tidal, VictoriaMetrics and
+// InfluxDB 1.x: each answers the driver's CREATE DATABASE and stores every
+// sample, and the report compares the three on the one wire format.
+func TestLineProtocolEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers; skipped with -short")
+	}
+	bins := map[string]string{}
+	for peer, name := range map[string]string{PeerVictoriaMetrics: "victoria-metrics", PeerInfluxDB: "influxd"} {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s not installed (CI's deps script installs the Debian package): %v", name, err)
+			}
+			t.Skipf("%s not installed: %v", name, err)
+		}
+		bins[peer] = p
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	o := DefaultOptions()
+	o.Driver = DriverInflux
+	o.Clients = 2
+	o.Peers = []string{PeerVictoriaMetrics, PeerInfluxDB}
+	o.Bin = bins
+	o.TidalBin = e2eTidalBin(ctx, t)
+	o.OutDir = t.TempDir()
+	o.WorkDir = t.TempDir()
+	rep, err := Run(ctx, o)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(rep.Systems) != 3 {
+		t.Fatalf("%d systems", len(rep.Systems))
+	}
+	for i, name := range []string{"TidalDB", "VictoriaMetrics", "InfluxDB"} {
+		s := rep.Systems[i]
+		if s.Name != name || s.Driver != DriverInflux || s.IngestErr != "" || s.Ingest.Samples != 6000 || s.Stored != 6000 || s.StoredErr != "" {
+			t.Errorf("system %d: %s via %s: ingest %+v (%q), stored %d (%q); want %s, influx, 6000 samples stored",
+				i, s.Name, s.Driver, s.Ingest, s.IngestErr, s.Stored, s.StoredErr, name)
+		}
+	}
+	if n := len(rep.Systems[0].Queries); n != 0 {
+		t.Errorf("TidalDB ran %d queries on the multi-measure layout, want none", n)
+	}
+	md, err := os.ReadFile(filepath.Join(o.OutDir, ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| TidalDB | influx | 6000 | 6000 |", "| VictoriaMetrics | influx | 6000 | 6000 |", "| InfluxDB | influx | 6000 | 6000 |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}

@@ -48,6 +48,11 @@ type Naming struct {
 	// is measurement_field, as in TSBS's Prometheus layout (cpu_usage_user);
 	// otherwise it is the field name alone.
 	Prefixed bool
+	// Multi says that a point is one multi-measure record whose measures
+	// are the fields (line protocol into TidalDB), not one record per
+	// field. The query suite is written for one record per field and is
+	// not run on this layout; the stored count is.
+	Multi bool
 }
 
 // Namings of the two data layouts.
@@ -58,6 +63,9 @@ var (
 	// NamingPrometheus is TSBS's Prometheus layout (metric cpu_usage_user),
 	// stored by TidalDB in its Prometheus table.
 	NamingPrometheus = Naming{DB: "prometheus", Table: "metrics", Prefixed: true}
+	// NamingInflux is line protocol's layout in TidalDB: tables
+	// benchmark.cpu, ..., one multi-measure record per point.
+	NamingInflux = Naming{DB: Database, Multi: true}
 )
 
 // from is the quoted table that holds measurement meas.

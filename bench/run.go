@@ -157,7 +157,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	memHours := int(time.Since(wl.start)/time.Hour) + 2
 
 	naming := NamingTimestream
-	if o.Driver != DriverTimestream {
+	switch o.Driver {
+	case DriverInflux:
+		naming = NamingInflux
+	case DriverPromRW1, DriverPromRW2:
 		naming = NamingPrometheus
 	}
 	// TidalDB, once per WAL sync policy asked for.
@@ -216,8 +219,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if peer == PeerPrometheus && wl.family == familyIoT {
 			logf("%s: out-of-order window 1h for the late IoT points", displayNames[peer])
 		}
+		// Peers get the TidalDB driver's protocol where they speak it, so
+		// that the ingest figures compare one wire format.
 		driver := DriverPromRW1
-		if peer == PeerInfluxDB {
+		if peer == PeerInfluxDB || (peer == PeerVictoriaMetrics && o.Driver == DriverInflux) {
 			driver = DriverInflux
 		}
 		res, err := benchSystem(ctx, o, s, driver, wl, queries, NamingPrometheus, hc, logf)
@@ -274,6 +279,9 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 	langs := func(q *Query) (sql, prom, influx bool) {
 		switch s.kind {
 		case "tidal":
+			if n.Multi {
+				return false, false, false
+			}
 			return true, promQL && q.PromQL(n).Expr != "", false
 		case PeerInfluxDB:
 			return false, false, q.InfluxQL() != ""
@@ -400,6 +408,15 @@ func countStored(ctx context.Context, hc *http.Client, s *system, wl *workload, 
 // in TidalDB, one statement per table.
 func countSQL(wl *workload, n Naming) []string {
 	tr := fmt.Sprintf("time >= %s AND time < %s", sqlTime(wl.start), sqlTime(wl.end))
+	if n.Multi { // one statement per measure column: count skips NULLs
+		var out []string
+		for _, m := range wl.queried() {
+			for _, f := range wl.fields[m] {
+				out = append(out, fmt.Sprintf("SELECT count(%q) AS samples FROM %s WHERE %s", f, n.from(m), tr))
+			}
+		}
+		return out
+	}
 	if n.Table == "" {
 		out := make([]string, 0, len(wl.queried()))
 		for _, m := range wl.queried() {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -54,7 +55,7 @@ func sqlRows(t *testing.T, srv *server, sql string) [][]string {
 }
 
 // sqlQuery is sqlRows returning the query's error.
-func sqlQuery(t *testing.T, srv *server, sql string) ([][]string, error) {
+func sqlQuery(t testing.TB, srv *server, sql string) ([][]string, error) {
 	q := timestreamquery.New(timestreamquery.Options{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("admin", "admin-secret-1", ""),
 		BaseEndpoint:      aws.String(srv.url()),
@@ -119,6 +120,20 @@ func TestInfluxWrite(t *testing.T) {
 	}
 	if out, err := cli("writer", "w-secret-2", "-import", "-path", imp, "-precision", "s"); err != nil || !strings.Contains(out, "Processed 2 inserts") || !strings.Contains(out, "Failed 0 inserts") {
 		t.Fatalf("influx -import: %v %s", err, out)
+	}
+
+	// /query: CREATE DATABASE needs write, SHOW DATABASES any credential.
+	if out, err := cli("writer", "w-secret-2", "-execute", "CREATE DATABASE plant7"); err != nil || strings.Contains(out, "ERR") {
+		t.Fatalf("influx CREATE DATABASE: %v %s", err, out)
+	}
+	if out, _ := cli("reader", "r-secret-3", "-execute", "CREATE DATABASE plant8"); !strings.Contains(out, "needs the write role") {
+		t.Fatalf("influx CREATE DATABASE with a read key: %s", out)
+	}
+	if out, err := cli("reader", "r-secret-3", "-execute", "SHOW DATABASES"); err != nil || !strings.Contains(out, "plant7") || !strings.Contains(out, "telegraf") || strings.Contains(out, "plant8") {
+		t.Fatalf("influx SHOW DATABASES: %v %s", err, out)
+	}
+	if out, _ := cli("reader", "r-secret-3", "-execute", "SELECT * FROM cpu"); !strings.Contains(out, "not supported") {
+		t.Fatalf("influx SELECT: %s", out)
 	}
 
 	post := func(path, auth string, gz bool, body string) (int, string) {
@@ -211,6 +226,57 @@ func TestInfluxWrite(t *testing.T) {
 	for _, tt := range tests {
 		got := sqlRows(t, srv, tt.sql)
 		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s:\n got %v\nwant %v", tt.sql, got, tt.want)
+		}
+	}
+}
+
+// TestLineProtocolPipeline: a stream pipeline with format
+// influx_line_protocol (here fed by Firehose) stores each line as a
+// multi-measure record of the mapping's table, the measurement as its
+// measure name, and dead-letters a message with a bad line.
+func TestLineProtocolPipeline(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tidal.yaml")
+	conf := `
+ingest:
+  pipelines:
+    - name: agents
+      source:
+        firehose: {access_keys: [agents-delivery-token-0123]}
+      format: influx_line_protocol
+      mapping: {database: plant, table: agents}
+`
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, filepath.Join(dir, "data"), "--config", cfg)
+	ns := time.Now().Truncate(time.Second).UnixNano()
+	good := fmt.Sprintf("cpu,host=h1 usage=1.5,procs=12i %d\nmem,host=h1 used=0.25 %d\n", ns, ns)
+	bad := "cpu,host=h2 usage= 1\n"
+	body := fmt.Sprintf(`{"requestId":"r1","timestamp":%d,"records":[{"data":%q},{"data":%q}]}`, time.Now().UnixMilli(),
+		base64.StdEncoding.EncodeToString([]byte(good)), base64.StdEncoding.EncodeToString([]byte(bad)))
+	req, _ := http.NewRequest("POST", srv.url()+"/firehose/agents", strings.NewReader(body))
+	req.Header.Set("X-Amz-Firehose-Access-Key", "agents-delivery-token-0123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("firehose: %d %s", resp.StatusCode, msg)
+	}
+	ts := time.Unix(0, ns).UTC().Format("2006-01-02 15:04:05.000000000")
+	for _, tt := range []struct {
+		sql  string
+		want [][]string
+	}{
+		{`SELECT measure_name, host, usage, procs, used, time FROM "plant"."agents" ORDER BY measure_name`, [][]string{
+			{"cpu", "h1", "1.5", "12", "-", ts}, {"mem", "h1", "-", "-", "0.25", ts}}},
+		{`SELECT count(*) FROM "plant"."_dead_letters"`, [][]string{{"1"}}},
+	} {
+		if got := sqlRows(t, srv, tt.sql); fmt.Sprint(got) != fmt.Sprint(tt.want) {
 			t.Errorf("%s:\n got %v\nwant %v", tt.sql, got, tt.want)
 		}
 	}

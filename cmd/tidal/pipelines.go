@@ -15,6 +15,7 @@ import (
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/ingest/firehose"
 	"github.com/tidaldb/tidal/ingest/kafka"
+	"github.com/tidaldb/tidal/ingest/lineproto"
 	"github.com/tidaldb/tidal/ingest/pipeline"
 	"github.com/tidaldb/tidal/internal/config"
 )
@@ -92,7 +93,8 @@ func pipelineOptions(c config.Pipeline, metrics *pipeline.Metrics) (pipeline.Opt
 		}
 		m.Measures = append(m.Measures, pipeline.MeasureField{Field: ms.Field, Type: typ})
 	}
-	return pipeline.Options{Name: c.Name, Source: c.Source.Kind(), Format: c.Format, Mapping: m, Metrics: metrics}, nil
+	return pipeline.Options{Name: c.Name, Source: c.Source.Kind(), Format: c.Format, Mapping: m, Metrics: metrics,
+		Formats: map[string]pipeline.DecoderFunc{pipeline.FormatLineProtocol: lineproto.PipelineDecoder}}, nil
 }
 
 // listPipelines answers GET /api/v1/admin/pipelines: every pipeline's

@@ -31,6 +31,8 @@ var wantRoles = map[string]auth.Role{
 	"POST /api/v1/read":             auth.Read,
 	"POST /write":                   auth.Write,
 	"POST /api/v2/write":            auth.Write,
+	"POST /query":                   auth.Any, // CREATE DATABASE needs write (the handler checks)
+	"GET /query":                    auth.Any,
 	"GET /ping":                     auth.Public,
 	"HEAD /ping":                    auth.Public,
 	"GET /health":                   auth.Public,
@@ -113,7 +115,7 @@ func testRouter(t *testing.T, cfg config.Config) *auth.Router {
 	prom := promapi.New(nil, promapi.Options{})
 	rt := auth.NewRouter(a, nil)
 	registerRoutes(rt, cfg, routeHandlers{
-		remoteWrite: stub, remoteRead: stub, influxV1: stub, influxV2: stub, ping: stub, health: stub, aws: stub, metrics: stub, flush: stub, parts: stub,
+		remoteWrite: stub, remoteRead: stub, influxV1: stub, influxV2: stub, influxQuery: stub, ping: stub, health: stub, aws: stub, metrics: stub, flush: stub, parts: stub,
 		pprofIndex: stub, pprofProfile: stub, pprofTrace: stub, index: stub, healthz: healthz(), scheduledAdmin: stub, pipelines: stub, firehose: stub,
 		deleteSeries: stub, cleanTombstone: stub, tombstones: stub,
 		snapshotCreate: stub, snapshotList: stub,

@@ -24,6 +24,7 @@ import (
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/ingest/lineproto"
 	"github.com/tidaldb/tidal/ingest/mqtt"
+	"github.com/tidaldb/tidal/ingest/pipeline"
 	"github.com/tidaldb/tidal/ingest/promrw"
 	"github.com/tidaldb/tidal/ingest/timestreamwrite"
 	"github.com/tidaldb/tidal/internal/auth"
@@ -215,7 +216,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		MaxSamples: int(cfg.Query.MaxSamples), Timeout: cfg.Query.Timeout, Version: version,
 		TenantHeader: cfg.Prometheus.TenantHeader, Logger: logger, Registerer: reg,
 	})
-	influx := lineproto.NewHandler(mem, lineproto.HTTPOptions{MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Version: version, Logger: logger, Registerer: reg})
+	influx := lineproto.NewHandler(mem, lineproto.HTTPOptions{MaxBodyBytes: int64(cfg.Server.MaxRequestBytes), Version: version, Logger: logger, Registerer: reg, Databases: lineproto.CatalogDatabases{Catalog: cat},
+		MayCreate: func(r *http.Request) bool { // CREATE DATABASE needs write, SHOW DATABASES read
+			p, ok := auth.PrincipalFrom(r.Context())
+			return !ok || p.Role == auth.Write || p.Role == auth.Admin
+		}})
 	promRead := promapi.NewReadHandler(promQ)
 	promRead.TenantHeader = cfg.Prometheus.TenantHeader
 
@@ -240,6 +245,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		remoteRead:     promRead,
 		influxV1:       http.HandlerFunc(influx.WriteV1),
 		influxV2:       http.HandlerFunc(influx.WriteV2),
+		influxQuery:    http.HandlerFunc(influx.Query),
 		ping:           influx.Ping,
 		health:         influx.Health,
 		promAPI:        promAPI.Register,
@@ -272,8 +278,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		g.add(stageIntake, "mqtt", broker.Run)
 	}
 	for _, sub := range cfg.MQTT.Subscribe {
+		topics, err := mqttTopics(sub.Topics)
+		if err != nil {
+			return err
+		}
 		opts := mqtt.SourceOptions{Broker: sub.Broker, ClientID: sub.ClientID, Username: sub.Username, Password: sub.Password,
-			ShareGroup: sub.ShareGroup, Topics: mqttTopics(sub.Topics), Logger: logger, DeadLetter: mqttDeadLetter(cfg)}
+			ShareGroup: sub.ShareGroup, Topics: topics, Logger: logger, DeadLetter: mqttDeadLetter(cfg)}
 		src, err := mqtt.NewSource(mem, opts)
 		if err != nil {
 			return err
@@ -295,6 +305,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 type routeHandlers struct {
 	remoteWrite, remoteRead              http.Handler
 	influxV1, influxV2                   http.Handler     // InfluxDB /write, /api/v2/write
+	influxQuery                          http.Handler     // InfluxDB 1.x /query: CREATE DATABASE, SHOW DATABASES
 	ping, health                         http.HandlerFunc // InfluxDB's probes
 	promAPI                              func(promapi.Mux)
 	aws                                  http.Handler
@@ -324,6 +335,12 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 	// /health are their liveness probes.
 	rt.HandleInflux("POST /write", auth.Write, h.influxV1)
 	rt.HandleInflux("POST /api/v2/write", auth.Write, h.influxV2)
+	// 1.x /query for the CREATE DATABASE and SHOW DATABASES that write
+	// clients send before writing: any credential for the route and SHOW,
+	// write for CREATE (the handler checks; a first write creates the
+	// database anyway).
+	rt.HandleInflux("POST /query", auth.Any, h.influxQuery)
+	rt.HandleInflux("GET /query", auth.Any, h.influxQuery)
 	rt.HandleFunc("GET /ping", auth.Public, h.ping)
 	rt.HandleFunc("HEAD /ping", auth.Public, h.ping)
 	rt.HandleFunc("GET /health", auth.Public, h.health)
@@ -380,7 +397,11 @@ func timestreamRole(op string) auth.Role {
 
 // newMQTTBroker builds the embedded MQTT broker from the mqtt section.
 func newMQTTBroker(cfg config.Config, app ingest.Appender, authn *auth.Authenticator, logger *slog.Logger) (*mqtt.Broker, error) {
-	opts := mqtt.Options{Listen: cfg.MQTT.Listen, Auth: authn, Logger: logger, Topics: mqttTopics(cfg.MQTT.Topics), DeadLetter: mqttDeadLetter(cfg)}
+	topics, err := mqttTopics(cfg.MQTT.Topics)
+	if err != nil {
+		return nil, err
+	}
+	opts := mqtt.Options{Listen: cfg.MQTT.Listen, Auth: authn, Logger: logger, Topics: topics, DeadLetter: mqttDeadLetter(cfg)}
 	if cfg.Server.TLSCertFile != "" {
 		certs, err := auth.NewCertReloader(cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile, logger)
 		if err != nil {
@@ -402,13 +423,21 @@ func mqttDeadLetter(cfg config.Config) *mqtt.DeadLetter {
 }
 
 // mqttTopics converts configured topic mappings.
-func mqttTopics(ts []config.MQTTTopic) []mqtt.Topic {
+func mqttTopics(ts []config.MQTTTopic) ([]mqtt.Topic, error) {
 	var out []mqtt.Topic
 	for _, t := range ts {
-		out = append(out, mqtt.Topic{Pattern: t.Pattern, Database: t.Database, Table: t.Table, Format: t.Format,
-			MeasureName: t.MeasureName, TimeField: t.TimeField, TimeUnit: t.TimeUnit, Dimensions: t.Dimensions})
+		mt := mqtt.Topic{Pattern: t.Pattern, Database: t.Database, Table: t.Table, Format: t.Format,
+			MeasureName: t.MeasureName, TimeField: t.TimeField, TimeUnit: t.TimeUnit, TimeLayout: t.TimeLayout, Dimensions: t.Dimensions}
+		for _, m := range t.Measures {
+			typ, err := ingest.ParseValueType(m.Type)
+			if err != nil {
+				return nil, fmt.Errorf("mqtt topic %q: measure %s: %w", t.Pattern, m.Field, err)
+			}
+			mt.Measures = append(mt.Measures, pipeline.MeasureField{Field: m.Field, Type: typ})
+		}
+		out = append(out, mt)
 	}
-	return out
+	return out, nil
 }
 
 // newAuthenticator builds the credential checker from auth.access_keys and

@@ -1,6 +1,7 @@
 package lineproto
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,11 +33,19 @@ type HTTPOptions struct {
 	Now func() time.Time
 	// Registerer, when set, gets the handler's metrics.
 	Registerer prometheus.Registerer
+	// Databases, when set, serves /query's CREATE DATABASE and SHOW
+	// DATABASES; nil answers /query with 501.
+	Databases Databases
+	// MayCreate, when set, says whether the request's credential may run
+	// CREATE DATABASE (the route itself needs only read, for SHOW); nil
+	// allows it.
+	MayCreate func(r *http.Request) bool
 }
 
 // Handler serves InfluxDB's write API: POST /write (1.x: db, rp,
 // precision) and POST /api/v2/write (2.x: bucket, org, precision), and the
-// GET /ping and GET /health probes clients call before writing.
+// GET /ping and GET /health probes clients call before writing, and the
+// CREATE DATABASE and SHOW DATABASES statements of 1.x's /query.
 //
 // The database is db (1.x) or bucket (2.x, without a "/rp" suffix) and is
 // created on first write, as is each measurement's table; the 1.x rp and 2.x
@@ -47,6 +57,7 @@ type HTTPOptions struct {
 type Handler struct {
 	app   ingest.Appender
 	opts  HTTPOptions
+	cache *SeriesCache
 	lines *prometheus.CounterVec // by result: stored, refused
 }
 
@@ -61,7 +72,7 @@ func NewHandler(app ingest.Appender, opts HTTPOptions) *Handler {
 	if opts.Version == "" {
 		opts.Version = "tidal"
 	}
-	h := &Handler{app: app, opts: opts}
+	h := &Handler{app: app, opts: opts, cache: NewSeriesCache()}
 	h.lines = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tidal_lineproto_lines_total", Help: "InfluxDB line protocol lines by result (stored, refused).",
 	}, []string{"result"})
@@ -140,13 +151,17 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, db, precision st
 		writeError(w, v2, http.StatusBadRequest, err.Error())
 		return
 	}
-	body, status, err := h.readBody(r)
+	buf := bodyPool.Get().(*bytes.Buffer)
+	defer putBody(buf)
+	body, status, err := h.readBody(r, buf)
 	if err != nil {
 		writeError(w, v2, status, err.Error())
 		return
 	}
-	points, lineErrs := Decode(body, Options{Precision: prec, Now: h.opts.Now, MeasureName: h.opts.MeasureName})
-	refused, err := h.store(r.Context(), db, points)
+	sc := scratchPool.Get().(*Scratch)
+	defer scratchPool.Put(sc)
+	points, lineErrs := DecodeInto(body, Options{Precision: prec, Now: h.opts.Now, MeasureName: h.opts.MeasureName, Cache: h.cache}, sc)
+	refused, err := h.store(r.Context(), db, points, sc)
 	if err != nil {
 		h.opts.Logger.Warn("line protocol append", "database", db, "err", err)
 		w.Header().Set("Retry-After", "1")
@@ -166,9 +181,22 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, db, precision st
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// readBody reads the body, gunzipping it when Content-Encoding says gzip,
-// within MaxBodyBytes.
-func (h *Handler) readBody(r *http.Request) ([]byte, int, error) {
+// bodyPool recycles request body buffers (Decode's points do not alias
+// the body).
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBody returns buf to bodyPool unless it grew past what is worth
+// keeping.
+func putBody(buf *bytes.Buffer) {
+	if buf.Cap() <= 4<<20 {
+		buf.Reset()
+		bodyPool.Put(buf)
+	}
+}
+
+// readBody reads the body into buf, gunzipping it when Content-Encoding
+// says gzip, within MaxBodyBytes.
+func (h *Handler) readBody(r *http.Request, buf *bytes.Buffer) ([]byte, int, error) {
 	rd := io.LimitReader(r.Body, h.opts.MaxBodyBytes+1)
 	switch enc := r.Header.Get("Content-Encoding"); enc {
 	case "", "identity":
@@ -182,7 +210,11 @@ func (h *Handler) readBody(r *http.Request) ([]byte, int, error) {
 	default:
 		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("unsupported Content-Encoding %q", enc)
 	}
-	body, err := io.ReadAll(rd)
+	if n := r.ContentLength; n > 0 && n <= h.opts.MaxBodyBytes {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(rd)
+	body := buf.Bytes()
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
@@ -198,9 +230,9 @@ func (h *Handler) readBody(r *http.Request) ([]byte, int, error) {
 
 // store appends points, one Append per table in order of first appearance,
 // and returns the lines the store refused. An error means the store failed.
-func (h *Handler) store(ctx context.Context, db string, points []Point) ([]LineError, error) {
+func (h *Handler) store(ctx context.Context, db string, points []Point, sc *Scratch) ([]LineError, error) {
 	var refused []LineError
-	err := Store(ctx, h.app, db, points, func(p *Point, reason string) {
+	err := store(ctx, h.app, db, points, sc, func(p *Point, reason string) {
 		refused = append(refused, LineError{Line: p.Line, Reason: reason})
 	})
 	return refused, err
@@ -211,6 +243,39 @@ func (h *Handler) store(ctx context.Context, db string, points []Point) ([]LineE
 // the store or the table name refused. A non-nil error means the store
 // failed and nothing may be assumed stored.
 func Store(ctx context.Context, app ingest.Appender, db string, points []Point, refuse func(p *Point, reason string)) error {
+	return store(ctx, app, db, points, nil, refuse)
+}
+
+// scratchPool recycles the handler's decoding memory between requests:
+// Append does not retain records, so once a request is answered its points
+// are garbage.
+var scratchPool = sync.Pool{New: func() any { return new(Scratch) }}
+
+func store(ctx context.Context, app ingest.Appender, db string, points []Point, sc *Scratch, refuse func(p *Point, reason string)) error {
+	var recs []ingest.Record
+	if sc != nil {
+		recs = sc.recs[:0]
+		defer func() {
+			if cap(recs) > cap(sc.recs) {
+				sc.recs = recs[:0]
+			}
+		}()
+	}
+	if cap(recs) < len(points) {
+		recs = make([]ingest.Record, 0, len(points))
+	}
+	// Most bodies write one table: then the records go in line order
+	// without grouping.
+	one := true
+	for i := 1; i < len(points) && one; i++ {
+		one = points[i].Table == points[0].Table
+	}
+	if one {
+		if len(points) == 0 {
+			return nil
+		}
+		return storeTable(ctx, app, db, points, nil, recs, refuse)
+	}
 	var order []string
 	byTable := make(map[string][]int)
 	for i := range points {
@@ -220,26 +285,39 @@ func Store(ctx context.Context, app ingest.Appender, db string, points []Point, 
 		}
 		byTable[t] = append(byTable[t], i)
 	}
-	recs := make([]ingest.Record, 0, len(points))
 	for _, t := range order {
-		idx := byTable[t]
-		if !catalog.ValidName(t) {
-			for _, i := range idx {
-				refuse(&points[i], fmt.Sprintf("measurement %q is not a valid table name (3 to 256 letters, digits, '_', '.', '-')", t))
-			}
-			continue
+		if err := storeTable(ctx, app, db, points, byTable[t], recs, refuse); err != nil {
+			return err
 		}
-		recs = recs[:0]
-		for _, i := range idx {
-			recs = append(recs, points[i].Record)
+	}
+	return nil
+}
+
+// storeTable appends the points idx (all of one table; nil: every point)
+// with one Append, using recs's storage.
+func storeTable(ctx context.Context, app ingest.Appender, db string, points []Point, idx []int, recs []ingest.Record, refuse func(p *Point, reason string)) error {
+	n := len(idx)
+	at := func(i int) int { return idx[i] }
+	if idx == nil {
+		n, at = len(points), func(i int) int { return i }
+	}
+	t := points[at(0)].Table
+	if !catalog.ValidName(t) {
+		for i := range n {
+			refuse(&points[at(i)], fmt.Sprintf("measurement %q is not a valid table name (3 to 256 letters, digits, '_', '.', '-')", t))
 		}
-		res, err := app.Append(ctx, db, t, recs, ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
-		if err != nil {
-			return fmt.Errorf("append to %s.%s: %w", db, t, err)
-		}
-		for _, rj := range res.Rejected {
-			refuse(&points[idx[rj.Index]], rj.Reason)
-		}
+		return nil
+	}
+	recs = recs[:0]
+	for i := range n {
+		recs = append(recs, points[at(i)].Record)
+	}
+	res, err := app.Append(ctx, db, t, recs, ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
+	if err != nil {
+		return fmt.Errorf("append to %s.%s: %w", db, t, err)
+	}
+	for _, rj := range res.Rejected {
+		refuse(&points[at(rj.Index)], rj.Reason)
 	}
 	return nil
 }

@@ -1,5 +1,10 @@
 // Package lineproto owns the InfluxDB line protocol decoder: it turns a
 // body of lines into TidalDB records, one multi-measure record per line.
+// It also serves InfluxDB's HTTP write API (http.go: /write, /api/v2/write,
+// /ping, /health and the CREATE DATABASE / SHOW DATABASES of /query),
+// keeps the series cache that lets known series skip most of the parsing
+// (cache.go), and supplies the stream pipelines' influx_line_protocol
+// decoder (pipeline.go).
 //
 // The mapping follows Timestream's multi-measure model:
 //
@@ -25,6 +30,7 @@
 package lineproto
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -47,6 +53,9 @@ type Options struct {
 	// Timestream output calls it measure_name_for_multi_measure_records);
 	// empty means the measurement name.
 	MeasureName string
+	// Cache, when set, remembers parsed series across calls (share one per
+	// Handler); nil parses every line in full.
+	Cache *SeriesCache
 }
 
 // Point is one decoded line: the record and the table it goes to.
@@ -94,11 +103,52 @@ func ParsePrecision(s string) (int64, error) {
 // and one LineError per malformed line, both in input order. Points pass
 // ingest.ValidateRecord. Strings in the points do not alias data.
 func Decode(data []byte, opts Options) ([]Point, []LineError) {
+	return decode(data, opts, nil)
+}
+
+// Scratch is memory one Decode may reuse from an earlier one: the points,
+// their dimensions and measures. Reusing it overwrites what the earlier
+// Decode returned, so its caller must be done with those points (an
+// Appender does not retain records). The zero Scratch is ready to use.
+type Scratch struct {
+	points   []Point
+	dims     []ingest.Dimension
+	measures []ingest.Measure
+	recs     []ingest.Record
+}
+
+// DecodeInto is Decode reusing sc's memory (and keeping what it grew to).
+func DecodeInto(data []byte, opts Options, sc *Scratch) ([]Point, []LineError) {
+	return decode(data, opts, sc)
+}
+
+func decode(data []byte, opts Options, sc *Scratch) ([]Point, []LineError) {
 	d := decoder{data: data, line: 1, opts: opts, intern: make(map[string]string)}
 	if d.opts.Precision <= 0 {
 		d.opts.Precision = 1
 	}
+	lines := bytes.Count(data, newline) + 1
 	var points []Point
+	if sc != nil {
+		d.grow = true
+		points = sc.points[:0]
+		d.dims, d.measures = sc.dims[:0], sc.measures[:0]
+		defer func() {
+			// Keep the largest slabs: the next body of this size fits.
+			if cap(points) > cap(sc.points) {
+				sc.points = points
+			}
+			if cap(d.dims) > cap(sc.dims) {
+				sc.dims = d.dims
+			}
+			if cap(d.measures) > cap(sc.measures) {
+				sc.measures = d.measures
+			}
+		}()
+	}
+	if cap(points) < lines {
+		points = make([]Point, 0, lines)
+	}
 	var errs []LineError
 	for {
 		d.skipBlank()
@@ -106,10 +156,17 @@ func Decode(data []byte, opts Options) ([]Point, []LineError) {
 			return points, errs
 		}
 		start := d.line
-		p, reason := d.point()
+		p, seriesReason, checked, reason := d.point()
 		if reason == "" {
 			p.Line = start
-			reason = ingest.ValidateRecord(&p.Record)
+			if checked { // the series was validated once; the sample is the line's own
+				reason = seriesReason
+				if reason == "" {
+					reason = ingest.ValidateSample(&p.Record)
+				}
+			} else {
+				reason = ingest.ValidateRecord(&p.Record)
+			}
 		}
 		if reason != "" {
 			errs = append(errs, LineError{Line: start, Reason: reason})
@@ -119,6 +176,8 @@ func Decode(data []byte, opts Options) ([]Point, []LineError) {
 		points = append(points, p)
 	}
 }
+
+var newline = []byte{'\n'}
 
 // maxIntern bounds the strings one Decode interns.
 const maxIntern = 4096
@@ -132,10 +191,21 @@ type decoder struct {
 	hasNow bool
 	intern map[string]string
 	buf    []byte // unescaping scratch
+	// grow doubles the slabs as they fill, so that a reused Scratch ends
+	// up with one slab a whole body fits in.
+	grow bool
 	// Slabs the points' dimensions and measures are cut from, so that a
 	// point costs two allocations amortised instead of a few each.
 	dims     []ingest.Dimension
 	measures []ingest.Measure
+}
+
+// slab is the capacity of a new slab replacing one of capacity old.
+func (d *decoder) slab(old int) int {
+	if d.grow {
+		return max(1024, 2*old)
+	}
+	return 1024
 }
 
 // str returns b as a string, sharing one copy of repeated names and values.
@@ -228,49 +298,125 @@ const (
 	escKey         = ",= "
 )
 
-// point parses one line at d.pos. On failure it returns a reason and leaves
-// d.pos on the offending line.
-func (d *decoder) point() (p Point, reason string) {
-	name, end := d.token(", ", escMeasurement)
-	if len(name) == 0 {
-		return p, "missing measurement"
-	}
-	p.Table = d.str(name)
-	if cap(d.dims)-len(d.dims) < ingest.MaxDimensions/4 {
-		d.dims = make([]ingest.Dimension, 0, 1024)
-	}
-	if cap(d.measures)-len(d.measures) < ingest.MaxMeasures/4 {
-		d.measures = make([]ingest.Measure, 0, 1024)
-	}
-	d0, m0 := len(d.dims), len(d.measures)
-	defer func() {
-		if n := len(d.dims); n > d0 {
-			p.Record.Dimensions = d.dims[d0:n:n]
+// seriesEnd returns the index of the byte that ends the measurement and tag
+// set starting at d.pos: the first unescaped space, a newline or the end.
+// A backslash escapes the byte after it when that is a comma, an equals
+// sign or a space, as token does.
+func (d *decoder) seriesEnd() int {
+	for i := d.pos; i < len(d.data); i++ {
+		switch d.data[i] {
+		case '\\':
+			if i+1 < len(d.data) && indexByte(escKey, d.data[i+1]) {
+				i++
+			}
+		case ' ', '\n':
+			return i
 		}
+	}
+	return len(d.data)
+}
+
+// point parses one line at d.pos. On failure it returns a reason and leaves
+// d.pos on the offending line. checked says that the series part (measure
+// name and dimensions) was validated, seriesReason being the verdict, so
+// that only ingest.ValidateSample remains to do.
+func (d *decoder) point() (p Point, seriesReason string, checked bool, reason string) {
+	if cap(d.measures)-len(d.measures) < ingest.MaxMeasures/4 {
+		d.measures = make([]ingest.Measure, 0, d.slab(cap(d.measures)))
+	}
+	m0 := len(d.measures)
+	defer func() {
 		p.Record.Measures = d.measures[m0:len(d.measures):len(d.measures)]
 	}()
+	if d.opts.Cache == nil {
+		var why string
+		p.Table, p.Record.Dimensions, why = d.seriesPart()
+		if why != "" {
+			return p, "", false, why
+		}
+		return p, "", false, d.fields(&p, m0, nil)
+	}
+	start := d.pos
+	end := d.seriesEnd()
+	raw := d.data[start:end]
+	e := d.opts.Cache.get(raw)
+	if e != nil && e.measureName == d.measureName(e.table) {
+		d.pos = end
+		p.Table = e.table
+		if n := len(e.dims); n > 0 {
+			if cap(d.dims)-len(d.dims) < n {
+				d.dims = make([]ingest.Dimension, 0, max(n, d.slab(cap(d.dims))))
+			}
+			d0 := len(d.dims)
+			d.dims = append(d.dims, e.dims...)
+			p.Record.Dimensions = d.dims[d0 : d0+n : d0+n]
+		}
+	} else {
+		var why string
+		p.Table, p.Record.Dimensions, why = d.seriesPart()
+		if why != "" {
+			return p, "", false, why
+		}
+		if d.pos != end { // cannot happen: seriesEnd and token agree
+			return p, "", false, d.fields(&p, m0, nil)
+		}
+		mn := d.measureName(p.Table)
+		// The entry keeps its own copy of the dimensions: the point's may
+		// be sorted by the Appender.
+		e = &seriesEntry{table: p.Table, dims: append([]ingest.Dimension(nil), p.Record.Dimensions...),
+			measureName: mn, reason: ingest.ValidateSeries(mn, p.Record.Dimensions)}
+		reason = d.fields(&p, m0, nil)
+		if reason == "" {
+			for _, m := range d.measures[m0:] {
+				e.fields = append(e.fields, m.Name)
+			}
+		}
+		d.opts.Cache.put(raw, e)
+		return p, e.reason, true, reason
+	}
+	return p, e.reason, true, d.fields(&p, m0, e)
+}
+
+func (d *decoder) measureName(table string) string {
+	if d.opts.MeasureName != "" {
+		return d.opts.MeasureName
+	}
+	return table
+}
+
+// seriesPart parses the measurement and the tag set at d.pos.
+func (d *decoder) seriesPart() (table string, dims []ingest.Dimension, reason string) {
+	name, end := d.token(", ", escMeasurement)
+	if len(name) == 0 {
+		return "", nil, "missing measurement"
+	}
+	table = d.str(name)
+	if cap(d.dims)-len(d.dims) < ingest.MaxDimensions/4 {
+		d.dims = make([]ingest.Dimension, 0, d.slab(cap(d.dims)))
+	}
+	d0 := len(d.dims)
 	if end == ',' {
 		d.pos++
 		for {
 			key, end := d.token("=, ", escKey)
 			if end != '=' {
-				return p, "missing tag value"
+				return table, nil, "missing tag value"
 			}
 			if len(key) == 0 {
-				return p, "missing tag key"
+				return table, nil, "missing tag key"
 			}
 			k := d.str(key)
 			d.pos++
 			val, end := d.token(", =", escKey)
 			if end == '=' {
-				return p, fmt.Sprintf("tag %q: unescaped '=' in tag value", k)
+				return table, nil, fmt.Sprintf("tag %q: unescaped '=' in tag value", k)
 			}
 			if len(val) == 0 {
-				return p, fmt.Sprintf("tag %q: missing tag value", k)
+				return table, nil, fmt.Sprintf("tag %q: missing tag value", k)
 			}
 			for _, dim := range d.dims[d0:] {
 				if dim.Name == k {
-					return p, fmt.Sprintf("duplicate tag %q", k)
+					return table, nil, fmt.Sprintf("duplicate tag %q", k)
 				}
 			}
 			d.dims = append(d.dims, ingest.Dimension{Name: k, Value: d.str(val)})
@@ -280,8 +426,19 @@ func (d *decoder) point() (p Point, reason string) {
 			d.pos++
 		}
 	}
+	if n := len(d.dims); n > d0 {
+		dims = d.dims[d0:n:n]
+	}
+	return table, dims, ""
+}
+
+// fields parses the field set and the timestamp at d.pos into p's
+// measures (d.measures from m0 on). e, when set, is the line's series,
+// whose last field keys are tried before the intern table.
+func (d *decoder) fields(p *Point, m0 int, e *seriesEntry) (reason string) {
+	hinted := e != nil
 	if d.pos >= len(d.data) || d.data[d.pos] != ' ' {
-		return p, "missing fields"
+		return "missing fields"
 	}
 	for d.pos < len(d.data) && d.data[d.pos] == ' ' {
 		d.pos++
@@ -289,19 +446,27 @@ func (d *decoder) point() (p Point, reason string) {
 	for {
 		key, end := d.token("=, ", escKey)
 		if len(key) == 0 {
-			return p, "missing fields"
+			return "missing fields"
 		}
 		if end != '=' {
-			return p, fmt.Sprintf("field %q: missing field value", key)
+			return fmt.Sprintf("field %q: missing field value", key)
 		}
-		k := d.str(key)
+		var k string
+		if i := len(d.measures) - m0; hinted && i < len(e.fields) && e.fields[i] == string(key) {
+			k = e.fields[i]
+		} else {
+			k = d.str(key)
+			hinted = false
+		}
 		d.pos++
 		v, reason := d.fieldValue()
 		if reason != "" {
-			return p, fmt.Sprintf("field %q: %s", k, reason)
+			return fmt.Sprintf("field %q: %s", k, reason)
 		}
+		// While every key so far is the entry's key at its position, the
+		// keys are distinct (an entry's are): no duplicate to look for.
 		dup := false
-		for i := m0; i < len(d.measures); i++ {
+		for i := m0; i < len(d.measures) && !hinted; i++ {
 			if d.measures[i].Name == k { // InfluxDB keeps the last value
 				d.measures[i].Value = v
 				dup = true
@@ -316,17 +481,14 @@ func (d *decoder) point() (p Point, reason string) {
 		}
 		break
 	}
-	p.Record.MeasureName = d.opts.MeasureName
-	if p.Record.MeasureName == "" {
-		p.Record.MeasureName = p.Table
-	}
+	p.Record.MeasureName = d.measureName(p.Table)
 	// Timestamp, or the end of the line.
 	for d.pos < len(d.data) && (d.data[d.pos] == ' ' || d.data[d.pos] == '\t') {
 		d.pos++
 	}
 	if d.pos >= len(d.data) || d.data[d.pos] == '\n' || d.data[d.pos] == '\r' {
 		p.Record.Time = d.nowTime()
-		return p, d.endLine()
+		return d.endLine()
 	}
 	start := d.pos
 	for d.pos < len(d.data) && d.data[d.pos] != ' ' && d.data[d.pos] != '\t' && d.data[d.pos] != '\n' && d.data[d.pos] != '\r' {
@@ -334,17 +496,17 @@ func (d *decoder) point() (p Point, reason string) {
 	}
 	ts, err := strconv.ParseInt(bstr(d.data[start:d.pos]), 10, 64)
 	if err != nil || d.data[start] == '+' {
-		return p, fmt.Sprintf("invalid timestamp %q", d.data[start:d.pos])
+		return fmt.Sprintf("invalid timestamp %q", d.data[start:d.pos])
 	}
 	t, ok := ingest.TimeFromUnits(ts, d.opts.Precision)
 	if !ok {
-		return p, fmt.Sprintf("timestamp %d out of range", ts)
+		return fmt.Sprintf("timestamp %d out of range", ts)
 	}
 	p.Record.Time = t
 	for d.pos < len(d.data) && (d.data[d.pos] == ' ' || d.data[d.pos] == '\t') {
 		d.pos++
 	}
-	return p, d.endLine()
+	return d.endLine()
 }
 
 // endLine consumes the end of a point's line.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -247,6 +248,23 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("bad line error %+v (%d lines)", e, lines)
 			}
 		}
+		// A series cache changes nothing: not on the first body that
+		// fills it, not on a second one that hits it; nor does reused
+		// scratch memory (the second pass overwrites the first's).
+		cache := NewSeriesCache()
+		var sc Scratch
+		DecodeInto([]byte("cpu,h=a v=1 1\nmem,h=b,c=d x=1i,y=\"s\" 2\n"), Options{}, &sc)
+		for pass := range 2 {
+			cpts, cerrs := DecodeInto(data, Options{Now: func() time.Time { return fixedNow }, Cache: cache}, &sc)
+			if len(cpts) != len(pts) || !reflect.DeepEqual(cerrs, errs) {
+				t.Fatalf("pass %d with a cache: %d points, errors %v; without: %d points, errors %v", pass, len(cpts), cerrs, len(pts), errs)
+			}
+			for i := range cpts {
+				if cpts[i].Line != pts[i].Line || !equalPoint(cpts[i], pts[i]) {
+					t.Fatalf("pass %d with a cache, point %d:\n got %+v\nwant %+v", pass, i, cpts[i], pts[i])
+				}
+			}
+		}
 	})
 }
 
@@ -282,6 +300,54 @@ func benchBody(n int) []byte {
 	return b.Bytes()
 }
 
+// tsbsBodies are the request bodies of a TSBS cpu-only stream as one
+// loader client sends them: hosts lines per body, one body per interval,
+// every host's tags the same in every body.
+func tsbsBodies(hosts, intervals int) [][]byte {
+	var out [][]byte
+	for t := range intervals {
+		var b bytes.Buffer
+		for h := range hosts {
+			fmt.Fprintf(&b, "cpu,hostname=host_%d,region=eu-west-1,datacenter=eu-west-1a,rack=%d,os=Ubuntu16.04LTS,arch=x64,team=SF,service=%d,service_version=1,service_environment=production "+
+				"usage_user=%d.5,usage_system=2.25,usage_idle=90.125,usage_nice=0,usage_iowait=1.5,usage_irq=0.5,usage_softirq=0.25,usage_steal=0,usage_guest=0,usage_guest_nice=%d %d\n",
+				h, h%7, h%19, t%100, h%10, 1451606400000000000+int64(t)*10e9)
+		}
+		out = append(out, b.Bytes())
+	}
+	return out
+}
+
+// BenchmarkDecodeStream decodes a TSBS stream of 100-line bodies: plain,
+// with the series cache, and with the cache and the reused memory the
+// HTTP handler decodes with.
+func BenchmarkDecodeStream(b *testing.B) {
+	bodies := tsbsBodies(100, 50)
+	for _, mode := range []string{"plain", "cache", "cache+scratch"} {
+		b.Run(mode, func(b *testing.B) {
+			opts := Options{}
+			if mode != "plain" {
+				opts.Cache = NewSeriesCache()
+			}
+			var sc *Scratch
+			if mode == "cache+scratch" {
+				sc = new(Scratch)
+			}
+			b.ReportAllocs()
+			lines := 0
+			for b.Loop() {
+				for _, body := range bodies {
+					pts, errs := decode(body, opts, sc)
+					if len(pts) != 100 || len(errs) != 0 {
+						b.Fatalf("%d points, %v", len(pts), errs)
+					}
+					lines += len(pts)
+				}
+			}
+			b.ReportMetric(float64(lines)/b.Elapsed().Seconds(), "lines/s")
+		})
+	}
+}
+
 func BenchmarkDecode(b *testing.B) {
 	body := benchBody(1000)
 	b.SetBytes(int64(len(body)))
@@ -293,4 +359,66 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "lines/s")
+}
+
+// TestSeriesCacheConcurrent decodes bodies from several goroutines through
+// one cache (as the handler's requests do): every result equals a plain
+// Decode's. Run under -race (scripts/test.sh).
+func TestSeriesCacheConcurrent(t *testing.T) {
+	bodies := tsbsBodies(20, 8)
+	want := make([][]Point, len(bodies))
+	for i, b := range bodies {
+		want[i], _ = Decode(b, Options{})
+	}
+	cache := NewSeriesCache()
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var sc Scratch
+			for k := range len(bodies) * 3 {
+				i := (k + g) % len(bodies)
+				got, lerrs := DecodeInto(bodies[i], Options{Cache: cache}, &sc)
+				if len(lerrs) != 0 || len(got) != len(want[i]) {
+					errs <- fmt.Sprintf("body %d: %d points, %v", i, len(got), lerrs)
+					return
+				}
+				for j := range got {
+					if !equalPoint(got[j], want[i][j]) {
+						errs <- fmt.Sprintf("body %d point %d: %+v, want %+v", i, j, got[j], want[i][j])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// TestSeriesCacheFieldHints: lines of a known series with other, more,
+// fewer or repeated field keys decode as without the cache.
+func TestSeriesCacheFieldHints(t *testing.T) {
+	body := []byte("m,t=a x=1,y=2 1\nm,t=a x=3,y=4,x=5 2\nm,t=a x=6,x=7 3\nm,t=a y=8,x=9 4\nm,t=a x=1,y=2,z=3,y=4 5\nm,t=a z=1 6\n")
+	want, werrs := Decode(body, Options{})
+	cache := NewSeriesCache()
+	for pass := range 2 {
+		got, errs := Decode(body, Options{Cache: cache})
+		if len(got) != len(want) || len(errs) != 0 || len(werrs) != 0 {
+			t.Fatalf("pass %d: %d points %v, want %d", pass, len(got), errs, len(want))
+		}
+		for i := range got {
+			if !equalPoint(got[i], want[i]) {
+				t.Errorf("pass %d line %d: %s, want %s", pass, i+1, encode(got[i]), encode(want[i]))
+			}
+		}
+	}
+	if m := want[1].Record.Measures; len(m) != 2 || m[0].Value.Float() != 5 {
+		t.Errorf("line 2 measures %+v: want x=5 (the last), y=4", m)
+	}
 }

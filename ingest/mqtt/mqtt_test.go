@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/ingest/pipeline"
 )
 
 func TestPattern(t *testing.T) {
@@ -69,10 +70,12 @@ func TestDecodeJSON(t *testing.T) {
 			Measures: []ingest.Measure{{Name: "ok", Value: ingest.Bool(false)}, {Name: "s_mode", Value: ingest.String("auto")},
 				{Name: "s_n", Value: ingest.Float(2)}, {Name: "temp", Value: ingest.Float(21.5)}},
 		}}, ""},
-		{`[{"v": 1}, {"time": "2023-11-14T22:13:20.5Z", "v": 2}, {"v": [1]}]`, []ingest.Record{
+		{`[{"v": 1}, {"time": "2023-11-14T22:13:20.5Z", "v": 2}]`, []ingest.Record{
 			{Time: now.UnixNano(), MeasureName: "telemetry", Dimensions: topic, Measures: []ingest.Measure{{Name: "v", Value: ingest.Float(1)}}},
 			{Time: 1700000000500e6, MeasureName: "telemetry", Dimensions: topic, Measures: []ingest.Measure{{Name: "v", Value: ingest.Float(2)}}},
-		}, "object 2: field \"v\": arrays are not supported"},
+		}, ""},
+		// A bad object refuses the message, as in a stream pipeline.
+		{`[{"v": 1}, {"v": [1]}]`, nil, "object 1: field \"v\": arrays are not supported"},
 		{`{"dev": "x", "v": 1}`, nil, "object 0: field \"dev\""},
 		{`{"unit": "C"}`, nil, "no measure fields"},
 		{`{"time": -5, "v": 1}`, nil, "out of range"},
@@ -96,6 +99,47 @@ func TestDecodeJSON(t *testing.T) {
 		if tt.errs == "" && len(errs) > 0 || tt.errs != "" && (len(errs) != 1 || !strings.Contains(errs[0], tt.errs)) {
 			t.Errorf("%s: errors %q, want %q", tt.payload, errs, tt.errs)
 		}
+	}
+}
+
+// TestDecodeJSONMapping: a topic with a measure list decodes with the
+// stream pipelines' JSON mapping (typed measures, a required time field,
+// dimension paths named after their last element).
+func TestDecodeJSONMapping(t *testing.T) {
+	r, err := compile(Topic{Pattern: "f/{dev}/telemetry", Database: "iot", TimeField: "ts", TimeUnit: "s", Dimensions: []string{"meta.site"},
+		Measures: []pipeline.MeasureField{{Field: "temp", Type: ingest.TypeDouble}, {Field: "state.rpm", Type: ingest.TypeBigint}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := []ingest.Dimension{{Name: "dev", Value: "d1"}}
+	tests := []struct {
+		payload string
+		recs    []ingest.Record
+		errs    string
+	}{
+		{`{"ts": 1700000000, "temp": 21.5, "meta": {"site": "berlin"}, "state": {"rpm": 1200}, "ignored": "x"}`, []ingest.Record{{
+			Time: 1700000000e9, MeasureName: "telemetry",
+			Dimensions: []ingest.Dimension{{Name: "site", Value: "berlin"}, {Name: "dev", Value: "d1"}},
+			Measures:   []ingest.Measure{{Name: "temp", Value: ingest.Float(21.5)}, {Name: "rpm", Value: ingest.Int(1200)}},
+		}}, ""},
+		{`{"temp": 21.5}`, nil, "ts"},
+		{`{"ts": 1700000000, "temp": "hot"}`, nil, "temp"},
+	}
+	for _, tt := range tests {
+		out, errs := r.decode("t", []byte(tt.payload), topic, now)
+		var recs []ingest.Record
+		for _, b := range out {
+			recs = append(recs, b.recs...)
+		}
+		if !reflect.DeepEqual(recs, tt.recs) {
+			t.Errorf("%s:\n got %+v\nwant %+v", tt.payload, recs, tt.recs)
+		}
+		if tt.errs == "" && len(errs) > 0 || tt.errs != "" && (len(errs) != 1 || !strings.Contains(errs[0], tt.errs)) {
+			t.Errorf("%s: errors %q, want %q", tt.payload, errs, tt.errs)
+		}
+	}
+	if _, err := compile(Topic{Pattern: "a/b", Database: "iot", Measures: []pipeline.MeasureField{{Field: "v", Type: ingest.TypeMulti}}}); err == nil {
+		t.Error("compile accepted a MULTI measure type")
 	}
 }
 

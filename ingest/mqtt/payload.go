@@ -1,17 +1,14 @@
 package mqtt
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/ingest/lineproto"
+	"github.com/tidaldb/tidal/ingest/pipeline"
 )
 
 // Payload formats.
@@ -43,9 +40,17 @@ type Topic struct {
 	// timestamps: ns, us, ms or s (default ms for JSON, ns for line
 	// protocol).
 	TimeUnit string
-	// Dimensions names JSON fields that become dimensions instead of
-	// measures.
+	// TimeLayout parses string times: a Go time layout or "rfc3339" (the
+	// default).
+	TimeLayout string
+	// Dimensions are JSON field paths ("unit", "meta.site") that become
+	// dimensions, named after the path's last element.
 	Dimensions []string
+	// Measures, when set, is the JSON mapping of a stream pipeline: only
+	// these fields, with these types, become measures, and the time field
+	// is required. Empty means every other field is a measure, typed by
+	// its JSON type (pipeline.Mapping.AllFields).
+	Measures []pipeline.MeasureField
 }
 
 // route is a compiled Topic.
@@ -53,8 +58,34 @@ type route struct {
 	Topic
 	pattern Pattern
 	unit    int64
-	dims    map[string]bool
-	sp      *sparkplug // FormatSparkplug state
+	sp      *sparkplug             // FormatSparkplug state
+	lpCache *lineproto.SeriesCache // FormatLineProto's known series
+	// json holds *jsonCodec: FormatJSON's pipeline decoders (a decoder
+	// serves one message at a time).
+	json sync.Pool
+}
+
+// jsonCodec is a pipeline JSON decoder with the clock its AllFields
+// records read: the arrival time of the message being decoded.
+type jsonCodec struct {
+	dec pipeline.Decoder
+	now time.Time
+}
+
+func (r *route) newJSONCodec() (*jsonCodec, error) {
+	c := &jsonCodec{}
+	m := pipeline.Mapping{Database: r.Database, Table: r.Table, MeasureName: r.MeasureName, Dimensions: r.Dimensions,
+		Time: pipeline.TimeField{Field: r.TimeField, Unit: r.TimeUnit, Layout: r.TimeLayout}, Measures: r.Measures,
+		AllFields: len(r.Measures) == 0, Now: func() time.Time { return c.now }}
+	if m.Time.Unit == "" {
+		m.Time.Unit = "ms"
+	}
+	dec, err := pipeline.NewDecoder(pipeline.FormatJSON, m, nil)
+	if err != nil {
+		return nil, fmt.Errorf("topic %q: %w", r.Pattern, err)
+	}
+	c.dec = dec
+	return c, nil
 }
 
 func compile(t Topic) (*route, error) {
@@ -70,12 +101,14 @@ func compile(t Topic) (*route, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &route{Topic: t, pattern: p, dims: map[string]bool{}}
+	r := &route{Topic: t, pattern: p}
 	if r.Format == "" {
 		r.Format = FormatJSON
 	}
 	switch r.Format {
-	case FormatJSON, FormatLineProto:
+	case FormatJSON:
+	case FormatLineProto:
+		r.lpCache = lineproto.NewSeriesCache()
 	case FormatSparkplug:
 		r.sp = &sparkplug{}
 	default:
@@ -105,8 +138,14 @@ func compile(t Topic) (*route, error) {
 			return nil, fmt.Errorf("topic %q: table is required (the pattern has no literal segment)", t.Pattern)
 		}
 	}
-	for _, d := range t.Dimensions {
-		r.dims[d] = true
+	if r.Format == FormatJSON {
+		if _, err := r.newJSONCodec(); err != nil {
+			return nil, err
+		}
+		r.json.New = func() any {
+			c, _ := r.newJSONCodec() // validated above
+			return c
+		}
 	}
 	return r, nil
 }
@@ -129,7 +168,7 @@ func (r *route) decode(topic string, payload []byte, topicDims []ingest.Dimensio
 		return out, errs
 	}
 	if r.Format == FormatLineProto {
-		pts, lerrs := lineproto.Decode(payload, lineproto.Options{Precision: r.unit, Now: func() time.Time { return now }, MeasureName: r.MeasureName})
+		pts, lerrs := lineproto.Decode(payload, lineproto.Options{Precision: r.unit, Now: func() time.Time { return now }, MeasureName: r.MeasureName, Cache: r.lpCache})
 		for _, e := range lerrs {
 			errs = append(errs, e.Error())
 		}
@@ -147,15 +186,16 @@ func (r *route) decode(topic string, payload []byte, topicDims []ingest.Dimensio
 		}
 		return out, errs
 	}
-	objs, err := jsonObjects(payload)
+	c := r.json.Get().(*jsonCodec)
+	c.now = now
+	recs, err := c.dec.Decode(payload, nil)
+	r.json.Put(c)
 	if err != nil {
 		return nil, []string{err.Error()}
 	}
-	for i, obj := range objs {
-		rec, reason := r.jsonRecord(obj, now)
-		if reason == "" {
-			reason = addTopicDims(&rec, topicDims)
-		}
+	for i := range recs {
+		rec := recs[i]
+		reason := addTopicDims(&rec, topicDims)
 		if reason == "" {
 			reason = ingest.ValidateRecord(&rec)
 		}
@@ -197,130 +237,4 @@ func addTopicDims(rec *ingest.Record, dims []ingest.Dimension) string {
 		rec.Dimensions = append(slices.Clip(rec.Dimensions), dims...)
 	}
 	return ""
-}
-
-// jsonObjects parses a JSON object or an array of objects.
-func jsonObjects(payload []byte) ([]map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("decode JSON payload: %w", err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("decode JSON payload: data after the first value")
-	}
-	switch v := v.(type) {
-	case map[string]any:
-		return []map[string]any{v}, nil
-	case []any:
-		objs := make([]map[string]any, 0, len(v))
-		for i, e := range v {
-			o, ok := e.(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("decode JSON payload: element %d is not an object", i)
-			}
-			objs = append(objs, o)
-		}
-		return objs, nil
-	}
-	return nil, fmt.Errorf("decode JSON payload: want an object or an array of objects")
-}
-
-// jsonRecord maps one JSON object to a multi-measure record: the time
-// field to the time, the configured dimension fields to dimensions, and
-// every other field (nested objects flattened with '_') to a measure:
-// numbers DOUBLE, strings VARCHAR, booleans BOOLEAN; nulls are skipped.
-func (r *route) jsonRecord(obj map[string]any, now time.Time) (ingest.Record, string) {
-	rec := ingest.Record{Time: now.UnixNano(), MeasureName: r.MeasureName}
-	if rec.MeasureName == "" {
-		rec.MeasureName = r.Table
-	}
-	if tv, ok := obj[r.TimeField]; ok {
-		t, reason := r.jsonTime(tv)
-		if reason != "" {
-			return rec, reason
-		}
-		rec.Time = t
-	}
-	var reason string
-	var walk func(prefix string, o map[string]any)
-	walk = func(prefix string, o map[string]any) {
-		keys := make([]string, 0, len(o))
-		for k := range o {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			name := prefix + k
-			if prefix == "" && k == r.TimeField {
-				continue
-			}
-			v := o[k]
-			if r.dims[name] {
-				switch v := v.(type) {
-				case string:
-					rec.Dimensions = append(rec.Dimensions, ingest.Dimension{Name: name, Value: v})
-				case json.Number:
-					rec.Dimensions = append(rec.Dimensions, ingest.Dimension{Name: name, Value: v.String()})
-				case bool:
-					rec.Dimensions = append(rec.Dimensions, ingest.Dimension{Name: name, Value: strconv.FormatBool(v)})
-				case nil:
-				default:
-					reason = fmt.Sprintf("dimension field %q is not a string, number or boolean", name)
-				}
-				continue
-			}
-			switch v := v.(type) {
-			case json.Number:
-				f, err := strconv.ParseFloat(v.String(), 64)
-				if err != nil || math.IsInf(f, 0) {
-					reason = fmt.Sprintf("field %q: number %s out of range", name, v)
-					continue
-				}
-				rec.Measures = append(rec.Measures, ingest.Measure{Name: name, Value: ingest.Float(f)})
-			case string:
-				rec.Measures = append(rec.Measures, ingest.Measure{Name: name, Value: ingest.String(v)})
-			case bool:
-				rec.Measures = append(rec.Measures, ingest.Measure{Name: name, Value: ingest.Bool(v)})
-			case map[string]any:
-				walk(name+"_", v)
-			case nil:
-			default:
-				reason = fmt.Sprintf("field %q: arrays are not supported", name)
-			}
-		}
-	}
-	walk("", obj)
-	if reason != "" {
-		return rec, reason
-	}
-	if len(rec.Measures) == 0 {
-		return rec, "no measure fields"
-	}
-	return rec, ""
-}
-
-func (r *route) jsonTime(v any) (int64, string) {
-	switch v := v.(type) {
-	case json.Number:
-		if n, err := strconv.ParseInt(v.String(), 10, 64); err == nil {
-			if t, ok := ingest.TimeFromUnits(n, r.unit); ok {
-				return t, ""
-			}
-			return 0, fmt.Sprintf("time %s out of range", v)
-		}
-		f, err := strconv.ParseFloat(v.String(), 64)
-		if err != nil || f < 0 || f*float64(r.unit) >= math.MaxInt64 {
-			return 0, fmt.Sprintf("time %s out of range", v)
-		}
-		return int64(f * float64(r.unit)), ""
-	case string:
-		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))
-		if err != nil || t.UnixNano() < 0 || t.Year() > 2262 {
-			return 0, fmt.Sprintf("time %q is not an RFC 3339 time in range", v)
-		}
-		return t.UnixNano(), ""
-	}
-	return 0, fmt.Sprintf("time field %q is not a number or a string", r.TimeField)
 }

@@ -194,12 +194,29 @@ type sparkplug struct {
 	nodes map[string]*spNode // "group/edge"
 	// SeqGaps counts messages whose seq did not follow the previous one.
 	seqGaps int64
+	// staleDeaths counts NDEATHs ignored because their bdSeq was not the
+	// current session's.
+	staleDeaths int64
 }
 
 type spNode struct {
 	aliases map[uint64]string
 	seq     uint64
 	hasSeq  bool
+	// bdSeq is the birth/death sequence number of the session the last
+	// NBIRTH opened (hasBdSeq: the NBIRTH carried one).
+	bdSeq    int64
+	hasBdSeq bool
+}
+
+// bdSeqOf returns the value of the payload's bdSeq metric.
+func bdSeqOf(metrics []spMetric) (int64, bool) {
+	for _, m := range metrics {
+		if m.name == "bdSeq" && m.hasValue && m.value.Type == ingest.TypeBigint {
+			return m.value.Int(), true
+		}
+	}
+	return 0, false
 }
 
 // decodeSparkplugMessage maps one Sparkplug B message to records. Topic:
@@ -207,6 +224,12 @@ type spNode struct {
 // single-measure records (measure name = metric name, dimensions
 // group_id, edge_node_id and device_id); BIRTH, DEATH write a "status" measure (online,
 // offline). STATE and commands (NCMD, DCMD) are not stored.
+//
+// An NDEATH whose bdSeq differs from the bdSeq of the edge node's last
+// NBIRTH is the death certificate of an earlier session (a will the broker
+// delivered late, after the node reconnected): it is counted and ignored,
+// and the node stays online. An NDEATH without bdSeq, or for a node whose
+// NBIRTH had none or was not seen, marks the node offline.
 func (s *sparkplug) decode(topic string, payload []byte, now time.Time) (recs []ingest.Record, errs []string) {
 	parts := strings.Split(topic, "/")
 	if len(parts) < 4 || len(parts) > 5 || parts[0] != "spBv1.0" {
@@ -250,6 +273,15 @@ func (s *sparkplug) decode(topic string, payload []byte, now time.Time) (recs []
 	if typ == "NBIRTH" || node == nil {
 		node = &spNode{aliases: map[uint64]string{}}
 		s.nodes[key] = node
+		if typ == "NBIRTH" {
+			node.bdSeq, node.hasBdSeq = bdSeqOf(p.metrics)
+		}
+	}
+	if typ == "NDEATH" {
+		if bd, ok := bdSeqOf(p.metrics); ok && node.hasBdSeq && bd != node.bdSeq {
+			s.staleDeaths++
+			return nil, nil
+		}
 	}
 	// seq runs 0-255 over every message of the edge node but NDEATH.
 	if typ != "NDEATH" && p.hasSeq {

@@ -138,8 +138,21 @@ func TestSparkplug(t *testing.T) {
 		{"spBv1.0/g1/DDATA/e1/d1", encodeSparkplug(4000, 4, spM{alias: 10, dt: spDouble, v: 1300.0}, spM{alias: 99, dt: spDouble, v: 1.0}),
 			[]string{"rpm=1300@4000 " + dev}, "seq 4 after 2"},
 		{"spBv1.0/g1/DDEATH/e1/d1", encodeSparkplug(4500, 5), []string{`status="offline"@4500 ` + dev}, ""},
+		// The will of an earlier session (bdSeq 2, the NBIRTH said 3)
+		// arrives late: stale, the node stays online.
+		{"spBv1.0/g1/NDEATH/e1", encodeSparkplug(0, -1, spM{name: "bdSeq", alias: -1, dt: spUInt64, v: uint64(2)}), nil, ""},
 		{"spBv1.0/g1/NDEATH/e1", encodeSparkplug(0, -1, spM{name: "bdSeq", alias: -1, dt: spInt64, v: int64(3)}),
 			[]string{`status="offline"@5000 ` + node}, ""},
+		// The node is reborn with bdSeq 4; the death of session 3 arriving
+		// again is stale, the death of session 4 is not.
+		{"spBv1.0/g1/NBIRTH/e1", encodeSparkplug(6000, 0, spM{name: "bdSeq", alias: -1, dt: spUInt64, v: uint64(4)}),
+			[]string{`status="online"@6000 ` + node}, ""},
+		{"spBv1.0/g1/NDEATH/e1", encodeSparkplug(0, -1, spM{name: "bdSeq", alias: -1, dt: spInt64, v: int64(3)}), nil, ""},
+		{"spBv1.0/g1/NDEATH/e1", encodeSparkplug(7000, -1, spM{name: "bdSeq", alias: -1, dt: spUInt64, v: uint64(4)}),
+			[]string{`status="offline"@7000 ` + node}, ""},
+		// An edge node never seen born: its death is believed.
+		{"spBv1.0/g1/NDEATH/e7", encodeSparkplug(7000, -1, spM{name: "bdSeq", alias: -1, dt: spUInt64, v: uint64(9)}),
+			[]string{`status="offline"@7000 group_id=g1,edge_node_id=e7`}, ""},
 		{"spBv1.0/g1/NCMD/e1", encodeSparkplug(0, -1, spM{name: "Node Control/Rebirth", alias: -1, dt: spBoolean, v: true}), nil, ""},
 		{"spBv1.0/g1/NDATA", []byte{}, nil, "not spBv1.0"},
 		{"spBv1.0/g1/DDATA/e1", []byte{}, nil, "missing group, edge node or device"},
@@ -159,8 +172,8 @@ func TestSparkplug(t *testing.T) {
 			t.Errorf("step %d %s: errors %q, want %q", i, st.topic, errs, st.errs)
 		}
 	}
-	if s.seqGaps != 1 {
-		t.Errorf("seq gaps %d, want 1", s.seqGaps)
+	if s.seqGaps != 1 || s.staleDeaths != 2 {
+		t.Errorf("seq gaps %d, stale deaths %d; want 1 and 2", s.seqGaps, s.staleDeaths)
 	}
 }
 

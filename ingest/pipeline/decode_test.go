@@ -237,3 +237,19 @@ func TestTimestreamDecoder(t *testing.T) {
 		})
 	}
 }
+
+func TestAutoJSONMappingValidate(t *testing.T) {
+	base := Mapping{Database: "plant", Table: "telemetry", AllFields: true}
+	if _, err := NewDecoder(FormatJSON, base, nil); err != nil {
+		t.Fatalf("all fields without a time field: %v", err)
+	}
+	for name, m := range map[string]Mapping{
+		"with measures": {Database: "plant", Table: "t", AllFields: true, Measures: []MeasureField{{Field: "v", Type: ingest.TypeDouble}}},
+		"single":        {Database: "plant", Table: "t", AllFields: true, Single: true},
+		"bad unit":      {Database: "plant", Table: "t", AllFields: true, Time: TimeField{Unit: "days"}},
+	} {
+		if _, err := NewDecoder(FormatJSON, m, nil); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

@@ -33,7 +33,12 @@ const (
 )
 
 var builtin = map[string]DecoderFunc{
-	FormatJSON:       newJSONDecoder,
+	FormatJSON: func(m Mapping) (Decoder, error) {
+		if m.AllFields {
+			return newAutoJSONDecoder(m)
+		}
+		return newJSONDecoder(m)
+	},
 	FormatPromRW:     func(m Mapping) (Decoder, error) { return &promDecoder{}, nil },
 	FormatTimestream: func(m Mapping) (Decoder, error) { return &timestreamDecoder{}, nil },
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"testing"
+	"time"
 
 	"github.com/tidaldb/tidal/ingest"
 )
@@ -114,4 +115,14 @@ func FuzzJSONDecoderAgainstReference(f *testing.F) {
 			}
 		}
 	})
+}
+
+func FuzzAutoJSONDecoder(f *testing.F) {
+	m := Mapping{Database: "plant", Table: "telemetry", AllFields: true, Dimensions: []string{"device", "meta.site"},
+		Now: func() time.Time { return time.Unix(1700000000, 0) }}
+	fuzzDecoder(f, FormatJSON, m,
+		[]byte(`{"time": 1700000000123, "device": "d1", "meta": {"site": "n", "x": 1}, "temp": 21.5, "ok": true, "s": {"v": "x"}, "n": null}`),
+		[]byte(`[{"v": 1}, {"time": "2023-11-14T22:13:20.5Z", "v": 2}]`),
+		[]byte(`{"time": -1e300, "temp": 1e400}`), []byte(`{"v": [1]}`), []byte(`{"device": {}}`),
+		[]byte(`[]`), []byte(`null`), []byte(`[null]`), []byte(`{"v": 1} {"v": 2}`))
 }

@@ -29,6 +29,13 @@ type Mapping struct {
 	Dimensions []string
 	// Measures are the measure fields with their types.
 	Measures []MeasureField
+	// AllFields, instead of Measures, makes every field that is neither
+	// the time nor a dimension a measure, typed by its JSON type (see
+	// autoJSONDecoder); the time field (default "time") may then be
+	// missing, the record being stamped with Now.
+	AllFields bool
+	// Now is AllFields's clock; nil means time.Now.
+	Now func() time.Time
 	// Single makes one single-measure record per measure field (measure
 	// name = field name) instead of one multi-measure record.
 	Single bool
@@ -74,8 +81,14 @@ func (m *Mapping) Validate(format string) error {
 	if _, ok := unitNanos[m.Time.Unit]; !ok {
 		errs = append(errs, fmt.Errorf("mapping.time.unit %q: want s, ms, us or ns", m.Time.Unit))
 	}
-	if len(m.Measures) == 0 {
+	if len(m.Measures) == 0 && !m.AllFields {
 		errs = append(errs, errors.New("mapping.measures: at least one measure is required for json"))
+	}
+	if len(m.Measures) > 0 && m.AllFields {
+		errs = append(errs, errors.New("mapping.measures: a measure list and all fields exclude each other"))
+	}
+	if m.AllFields && m.Single {
+		errs = append(errs, errors.New("mapping: all fields make multi-measure records only"))
 	}
 	seen := map[string]bool{}
 	for _, d := range m.Dimensions {

@@ -205,8 +205,14 @@ type MQTTTopic struct {
 	// line protocol).
 	TimeField string `yaml:"time_field"`
 	TimeUnit  string `yaml:"time_unit"`
-	// Dimensions lists JSON fields stored as dimensions.
+	// TimeLayout parses string times (a Go layout; default RFC 3339).
+	TimeLayout string `yaml:"time_layout"`
+	// Dimensions lists JSON field paths stored as dimensions.
 	Dimensions []string `yaml:"dimensions"`
+	// Measures, as in a pipeline mapping, lists the JSON measure fields
+	// and their types; empty means every other field, typed by its JSON
+	// type.
+	Measures Measures `yaml:"measures"`
 }
 
 type Prometheus struct {
