@@ -475,3 +475,28 @@ func (s *stripeSeries) each(fn func(*memSeries)) {
 		st.mu.RUnlock()
 	}
 }
+
+// TableStats is Stats for one table (zero when the table has nothing in
+// memory); like Stats it walks the table's series.
+func (db *DB) TableStats(dbName, name string) Stats {
+	db.mu.RLock()
+	t := db.tables[dbName+"\x00"+name]
+	db.mu.RUnlock()
+	var st Stats
+	if t == nil {
+		return st
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, s := range t.series {
+		st.Series++
+		s.mu.Lock()
+		for _, c := range s.chunks {
+			st.Rows += int64(c.n)
+			st.ChunkBytes += int64(c.size())
+		}
+		s.mu.Unlock()
+		st.IndexBytes += int64(200 + 2*len(s.key) + 48*len(s.dims))
+	}
+	return st
+}
