@@ -53,11 +53,15 @@ export class Grid {
   // measure sizes each column from its name and the first rows.
   measure() {
     const sample = this.rows.slice(0, 200);
-    this.rnWidth = 16 + 8 * String(Math.max(this.rows.length, 1000)).length;
+    const ctx = (this.canvas ||= document.createElement('canvas')).getContext('2d');
+    const cs = getComputedStyle(this.el);
+    ctx.font = `600 ${cs.fontSize} ${cs.fontFamily}`;
+    const cw = ctx.measureText('0123456789').width / 10 || 8;
+    this.rnWidth = Math.ceil(20 + cw * String(Math.max(this.rows.length, 1000)).length);
     this.widths = this.cols.map((c, i) => {
       let n = c.name.length;
       for (const r of sample) n = Math.max(n, r[i] === null ? 4 : String(r[i]).length);
-      return Math.min(420, 20 + 8 * n);
+      return Math.ceil(Math.min(420, 22 + cw * n));
     });
   }
 

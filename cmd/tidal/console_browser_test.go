@@ -1,0 +1,409 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/tidaldb/tidal/cmd/tidal/console"
+)
+
+// updateScreenshots writes the browser test's screenshots into
+// docs/console/ (go test ./cmd/tidal -run TestConsoleBrowser -update-screenshots).
+var updateScreenshots = flag.Bool("update-screenshots", false, "write the console screenshots into docs/console")
+
+// findChromium returns Debian's chromium (scripts/deps.sh installs it). It
+// fails the test in CI (CI=true) when there is none, and skips it elsewhere.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium not found: scripts/deps.sh installs it (Debian package chromium)")
+	}
+	t.Skip("chromium not found (Debian package chromium; scripts/deps.sh installs it)")
+	return ""
+}
+
+const (
+	consoleKey    = "AKIDCONSOLE"
+	consoleSecret = "console-secret"
+)
+
+// startConsoleServer starts tidal with an admin key and seeds devops.cpu
+// (three hosts, one hour at 6 s) through the line protocol.
+func startConsoleServer(t *testing.T) *server {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tidal.yaml")
+	yaml := fmt.Sprintf("auth:\n  access_keys:\n    - {access_key_id: %s, secret_access_key: %s, role: admin}\n", consoleKey, consoleSecret)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, filepath.Join(dir, "data"), "--config", cfg)
+	now := time.Now().Truncate(time.Second)
+	var b strings.Builder
+	for i := range 600 {
+		for h, host := range []string{"web-1", "web-2", "web-3"} {
+			ts := now.Add(time.Duration(i-600) * 6 * time.Second).UnixNano()
+			fmt.Fprintf(&b, "cpu,host=%s,region=eu-west-1 usage_user=%d.5,usage_system=%d.25 %d\n", host, 10+h*15+i%20, i%7, ts)
+		}
+	}
+	req, _ := http.NewRequest("POST", s.url()+"/write?db=devops", strings.NewReader(b.String()))
+	req.SetBasicAuth(consoleKey, consoleSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("seed write: %s", resp.Status)
+	}
+	return s
+}
+
+// TestConsoleBrowser drives the console in headless Chromium against the
+// real binary: sign in, open a table, run a query, see rows and the chart,
+// an error at its position, cancel a long query, download CSV, PromQL,
+// ingestion and scheduled pages, phone width and dark theme; no console
+// errors. Screenshots go to the test's artifact directory (go test
+// -artifacts) or, with -update-screenshots, to docs/console.
+func TestConsoleBrowser(t *testing.T) {
+	chromium := findChromium(t)
+	s := startConsoleServer(t)
+	shots := t.ArtifactDir()
+	if *updateScreenshots {
+		shots = filepath.Join("..", "..", "docs", "console")
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	defer cancelCtx()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelTimeout()
+
+	// Console messages of level error, and exceptions, from the start.
+	var mu sync.Mutex
+	var problems []string
+	ignore := func() { mu.Lock(); problems = problems[:0]; mu.Unlock() }
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
+				mu.Lock()
+				problems = append(problems, string(m.Type)+": "+m.Text)
+				mu.Unlock()
+			}
+		}
+	}()
+	downloads := t.TempDir()
+	downloaded := chromedp.BrowserEvents(ctx, browser.DownloadProgress)
+
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
+		})
+	}
+	waitText := func(sel, want string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`(document.querySelector(%q)?.textContent || '').includes(%q)`, sel, want),
+				chromedp.WithPollingTimeout(30*time.Second)))
+			if err != nil {
+				got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q)?.textContent || ''`, sel)))
+				return fmt.Errorf("wait for %q in %s (has %.300q): %w", want, sel, got, err)
+			}
+			return nil
+		})
+	}
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			logs := s.logs.String()
+			if len(logs) > 3000 {
+				logs = logs[len(logs)-3000:]
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("%s: %v\nbrowser problems: %v\nserver log tail:\n%s", name, err, problems, logs)
+		}
+	}
+	value := func(name string, a chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return v
+	}
+	setSQL := func(sql string) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const ta = document.getElementById('sql'); ta.value = %q;
+			ta.dispatchEvent(new Event('input')); ta.focus(); ta.setSelectionRange(ta.value.length, ta.value.length); })()`, sql))
+	}
+	ctrl := chromedp.KeyModifiers(chromedp.ModifierCtrl)
+
+	// Opening / without a session lands on the sign-in page.
+	step("load", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(s.url()+"/"), chromedp.WaitVisible("#signin"),
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+				Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads, EventsEnabled: new(true)})
+			return err
+		}))
+	if loc := value("location", chromedp.Location()); !strings.Contains(loc, "/console/signin?next=%2F") {
+		t.Errorf("GET / without a session went to %s, want the sign-in page", loc)
+	}
+	step("sign-in page", shot("signin"))
+
+	// A wrong secret is refused on the form.
+	step("wrong sign in", chromedp.SendKeys("#key", consoleKey), chromedp.SendKeys("#secret", "wrong"), chromedp.Click("#signin button[type=submit]"),
+		waitText("#signin-error", "unknown access key or wrong secret"))
+	ignore() // the browser logs the refused sign-in's 401, as it should
+	step("sign in", chromedp.SetValue("#secret", consoleSecret), chromedp.Click("#signin button[type=submit]"),
+		chromedp.WaitVisible("#app"), waitText("#who", consoleKey+" (admin)"), waitText("#schema-tree", "devops"))
+	if u, _ := url.Parse(value("location", chromedp.Location())); u.Path != "/" {
+		t.Errorf("after sign-in at %s, want /", u)
+	}
+
+	// Open the table: its sizes and schema, then its preview query.
+	step("open table", chromedp.Click(`[data-key="devops"]`), chromedp.WaitVisible(`[data-key="devops.cpu"]`),
+		chromedp.Click(`[data-key="devops.cpu"]`), waitText("#schema-tree", "usage_user"), waitText("#schema-tree", "host"))
+	if tinfo := value("table info", chromedp.Text(".tinfo")); !strings.Contains(tinfo, "1,800 rows") || !strings.Contains(tinfo, "magnetic writes") {
+		t.Errorf("table info %q: want the memory tier's 1,800 rows and the settings", tinfo)
+	}
+	step("query table", chromedp.Click(`button.preview`), waitText("#status", "100 rows in"), shot("query-table"))
+	cells := value("rows", chromedp.Text("#grid"))
+	for _, want := range []string{"host", "usage_user", "web-1", "eu-west-1"} {
+		if !strings.Contains(cells, want) {
+			t.Errorf("result grid lacks %q: %.300s", want, cells)
+		}
+	}
+
+	// A time series query, drawn as a chart with a line per host.
+	chartSQL := "SELECT host, bin(time, 1m) AS t, avg(usage_user) AS usage\nFROM devops.cpu\nGROUP BY host, bin(time, 1m)\nORDER BY t"
+	step("chart query", setSQL(chartSQL), chromedp.KeyEvent("\r", ctrl),
+		waitText("#status", "rows in"), chromedp.Click("#show-chart"), chromedp.WaitVisible("#chart .uplot canvas"),
+		waitText("#chart .u-legend", "host=web-3"), shot("query-chart"))
+	series, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#chart .u-legend .u-series').length`))
+	if err != nil || series != 4 { // time and three hosts
+		t.Errorf("chart legend has %d entries (%v), want time and three hosts", series, err)
+	}
+
+	// Completion offers the table's names.
+	step("complete", chromedp.Click("#show-table"), setSQL("SELECT usa"), chromedp.KeyEvent(" ", ctrl), chromedp.WaitVisible("#complete"))
+	items := value("completions", chromedp.Text("#complete"))
+	if !strings.Contains(items, "usage_user") || !strings.Contains(items, "usage_system") {
+		t.Errorf("completions for usa: %q", items)
+	}
+	step("accept completion", chromedp.KeyEvent("\r"))
+
+	// An error is shown with its position, and underlined there.
+	step("error", setSQL("SELECT host\nFROM devops.nope"), chromedp.Click("#run"),
+		waitText("#error", "line 2:"), chromedp.WaitVisible("#highlight .hl-err"), shot("query-error"))
+	ignore() // the browser logs the bad query's 400
+
+	// A long query is cancelled, and stops on the server.
+	long := "SELECT count(*) FROM devops.cpu a CROSS JOIN devops.cpu b CROSS JOIN devops.cpu c"
+	step("long query", setSQL(long), chromedp.Click("#run"), waitText("#status", "Running"),
+		chromedp.WaitEnabled("#cancel"), chromedp.Click("#cancel"), waitText("#status", "Cancelled"))
+	waitQueriesStopped(t, s)
+
+	// CSV download of the chart query, streamed by the server.
+	step("download", setSQL(chartSQL), chromedp.Click("#dl-csv"))
+	var path string
+	for ev, err := range downloaded {
+		if err != nil {
+			t.Fatalf("no CSV download completed: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			path = ev.FilePath
+			break
+		}
+	}
+	checkDownloadedCSV(t, path)
+
+	// PromQL tab, ingestion status and scheduled queries.
+	step("promql", chromedp.Click(`#nav a[data-view=promql]`), chromedp.WaitVisible("#promql"), chromedp.SendKeys("#promql", "vector(1)"),
+		chromedp.Click("#promql-form button[type=submit]"), waitText("#promql-status", "1 series"), chromedp.WaitVisible("#promql-chart .uplot canvas"), shot("promql"))
+	step("ingestion", chromedp.Click(`#nav a[data-view=ingest]`), waitText("#ingest", "Ingest rates"), waitText("#ingest", "lines_total"),
+		waitText("#ingest", "Memory tier"), waitText("#ingest", "Pipelines"), shot("ingest"))
+	step("scheduled", chromedp.Click(`#nav a[data-view=scheduled]`), waitText("#scheduled", "No scheduled queries"), shot("scheduled"))
+
+	// Dark theme and a phone's width.
+	step("dark", chromedp.Click(`#nav a[data-view=query]`), setSQL(chartSQL), chromedp.Click("#run"), waitText("#status", "rows in"),
+		chromedp.Click("#show-chart"), chromedp.Click("#theme"), chromedp.WaitVisible("#chart .uplot canvas"), shot("query-dark"))
+	step("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Click("#show-table"),
+		chromedp.WaitVisible("#menu"), shot("phone"), chromedp.Click("#menu"), chromedp.WaitVisible("#schema-tree"), shot("phone-schema"))
+
+	// The session cookie: HttpOnly, SameSite=Strict; without its CSRF token
+	// a state-changing call is refused.
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sess *network.Cookie
+	for _, c := range res.Cookies {
+		if c.Name == "tidal_session" {
+			sess = c
+		}
+	}
+	if sess == nil || !sess.HTTPOnly || sess.SameSite != network.CookieSameSiteStrict {
+		t.Fatalf("session cookie %+v: want HttpOnly and SameSite=Strict", sess)
+	}
+	checkCSRF(t, s, sess.Value)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(problems) > 0 {
+		t.Errorf("browser console errors:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
+// waitQueriesStopped polls /metrics until no query runs.
+func waitQueriesStopped(t *testing.T, s *server) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", s.url()+"/metrics", nil)
+		req.SetBasicAuth(consoleKey, consoleSecret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), "\ntidal_query_running 0\n") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the cancelled query is still running on the server 20 s later")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func checkDownloadedCSV(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) < 150 || strings.Join(recs[0], ",") != "host,t,usage" {
+		t.Fatalf("downloaded CSV: %d records, header %v", len(recs), recs[0])
+	}
+	hosts := map[string]bool{}
+	for _, r := range recs[1:] {
+		hosts[r[0]] = true
+	}
+	if len(hosts) != 3 || !hosts["web-1"] || !hosts["web-3"] {
+		t.Errorf("downloaded CSV hosts %v", hosts)
+	}
+}
+
+// checkCSRF checks the security of the console's routes from outside the
+// browser: the CSP header, no route without a session, and the session's
+// CSRF token required on state-changing calls.
+func checkCSRF(t *testing.T, s *server, cookie string) {
+	t.Helper()
+	do := func(method, path, csrf string, withCookie bool, hdr ...string) (int, http.Header, string) {
+		req, _ := http.NewRequest(method, s.url()+path, strings.NewReader(`{"QueryString":"SELECT 1"}`))
+		if withCookie {
+			req.AddCookie(&http.Cookie{Name: "tidal_session", Value: cookie})
+		}
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	code, h, _ := do("GET", "/console/signin", "", false)
+	if code != 200 || h.Get("Content-Security-Policy") != console.ContentSecurityPolicy {
+		t.Errorf("sign-in page: %d, CSP %q", code, h.Get("Content-Security-Policy"))
+	}
+	for _, path := range []string{"/", "/api", "/console/api/schema", "/console/api/meta", "/console/api/download?sql=SELECT+1", "/metrics"} {
+		if code, _, _ := do("GET", path, "", false); code != http.StatusUnauthorized {
+			t.Errorf("GET %s without a session: %d, want 401", path, code)
+		}
+		if code, _, body := do("GET", path, "", true); code != http.StatusOK {
+			t.Errorf("GET %s with the session: %d %.200s", path, code, body)
+		}
+	}
+	code, _, body := do("GET", "/console/api/session", "", true)
+	csrf := between(body, `"csrf_token":"`, `"`)
+	if code != 200 || csrf == "" {
+		t.Fatalf("session: %d %s", code, body)
+	}
+	query := []string{"Content-Type", "application/x-amz-json-1.0", "X-Amz-Target", "Timestream_20181101.Query"}
+	if code, _, body := do("POST", "/", "", true, query...); code != http.StatusForbidden || !strings.Contains(body, "X-CSRF-Token") {
+		t.Errorf("Query with the session, no CSRF token: %d %s", code, body)
+	}
+	if code, _, body := do("POST", "/", "not-the-token", true, query...); code != http.StatusForbidden {
+		t.Errorf("Query with the session, a wrong CSRF token: %d %s", code, body)
+	}
+	if code, _, body := do("POST", "/", csrf, true, query...); code != http.StatusOK || !strings.Contains(body, `"ScalarValue":"1"`) {
+		t.Errorf("Query with the session and its CSRF token: %d %s", code, body)
+	}
+	if code, _, _ := do("POST", "/console/api/signout", "", true); code != http.StatusForbidden {
+		t.Errorf("sign-out without the CSRF token: %d, want 403", code)
+	}
+	if code, _, _ := do("POST", "/console/api/signout", csrf, true); code != http.StatusOK {
+		t.Errorf("sign-out with the CSRF token: %d", code)
+	}
+	if code, _, _ := do("GET", "/console/api/schema", "", true); code != http.StatusUnauthorized {
+		t.Errorf("schema after sign-out: %d, want 401", code)
+	}
+}
+
+func between(s, start, end string) string {
+	_, after, ok := strings.Cut(s, start)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, end)
+	return v
+}
