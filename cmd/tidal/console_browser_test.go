@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/tidaldb/tidal/cmd/tidal/console"
 )
@@ -233,6 +234,17 @@ func TestConsoleBrowser(t *testing.T) {
 	step("error", setSQL("SELECT host\nFROM devops.nope"), chromedp.Click("#run"),
 		waitText("#error", "line 2:"), chromedp.WaitVisible("#highlight .hl-err"), shot("query-error"))
 	ignore() // the browser logs the bad query's 400
+
+	// 100 000 rows, paged through the Query API, in a table that keeps only
+	// the rows in view in the DOM.
+	start := time.Now()
+	step("100k rows", setSQL("SELECT a.host, b.usage_user FROM devops.cpu a CROSS JOIN devops.cpu b LIMIT 100000"), chromedp.Click("#run"),
+		waitText("#status", "100,000 rows in"), chromedp.Focus("#grid"), chromedp.KeyEvent(kb.End),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#grid .grow .rn')].some((c) => c.textContent === '100000')`, chromedp.WithPollingTimeout(10*time.Second)))
+	t.Logf("100 000 rows fetched and scrolled to the end in %v", time.Since(start))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#grid .grow').length`)); err != nil || n > 200 {
+		t.Errorf("%d rows in the DOM (%v), want only those in view", n, err)
+	}
 
 	// A long query is cancelled, and stops on the server.
 	long := "SELECT count(*) FROM devops.cpu a CROSS JOIN devops.cpu b CROSS JOIN devops.cpu c"

@@ -36,7 +36,14 @@ export class Grid {
 
   // append adds rows that arrived in a later page.
   append(rows) {
+    const before = this.rows.length;
     for (const r of rows) this.rows.push(r);
+    if (before < 200) { // widths come from the first rows
+      this.measure();
+      const cells = this.head.children;
+      cells[0].style.width = this.rnWidth + 'px';
+      this.widths.forEach((w, i) => { cells[i + 1].style.width = w + 'px'; });
+    }
     this.resize();
   }
 
