@@ -65,7 +65,7 @@ func startConsoleServer(t *testing.T) *server {
 	for i := range 600 {
 		for h, host := range []string{"web-1", "web-2", "web-3"} {
 			ts := now.Add(time.Duration(i-600) * 6 * time.Second).UnixNano()
-			fmt.Fprintf(&b, "cpu,host=%s,region=eu-west-1 usage_user=%d.5,usage_system=%d.25 %d\n", host, 10+h*15+i%20, i%7, ts)
+			fmt.Fprintf(&b, "cpu,hostname=%s,region=eu-west-1 usage_user=%d.5,usage_system=%d.25 %d\n", host, 10+h*15+i%20, i%7, ts)
 		}
 	}
 	req, _ := http.NewRequest("POST", s.url()+"/write?db=devops", strings.NewReader(b.String()))
@@ -78,7 +78,31 @@ func startConsoleServer(t *testing.T) *server {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("seed write: %s", resp.Status)
 	}
+	// The rollup of docs/scheduled.md, run once for the last full hour.
+	awsCall(t, s, "CreateTable", `{"DatabaseName":"devops","TableName":"cpu_1h"}`)
+	created := awsCall(t, s, "CreateScheduledQuery", docsRollup(t))
+	arn := between(created, `"Arn":"`, `"`)
+	awsCall(t, s, "ExecuteScheduledQuery", fmt.Sprintf(`{"ScheduledQueryArn":%q,"InvocationTime":%d}`, arn, now.Truncate(time.Hour).Unix()))
 	return s
+}
+
+// awsCall sends one Timestream operation with the console's admin key.
+func awsCall(t *testing.T, s *server, op, body string) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", s.url()+"/", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", timestreamTarget+"."+op)
+	req.SetBasicAuth(consoleKey, consoleSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %s %s", op, resp.Status, out)
+	}
+	return string(out)
 }
 
 // TestConsoleBrowser drives the console in headless Chromium against the
@@ -200,23 +224,23 @@ func TestConsoleBrowser(t *testing.T) {
 
 	// Open the table: its sizes and schema, then its preview query.
 	step("open table", chromedp.Click(`[data-key="devops"]`), chromedp.WaitVisible(`[data-key="devops.cpu"]`),
-		chromedp.Click(`[data-key="devops.cpu"]`), waitText("#schema-tree", "usage_user"), waitText("#schema-tree", "host"))
+		chromedp.Click(`[data-key="devops.cpu"]`), waitText("#schema-tree", "usage_user"), waitText("#schema-tree", "hostname"))
 	if tinfo := value("table info", chromedp.Text(".tinfo")); !strings.Contains(tinfo, "1,800 rows") || !strings.Contains(tinfo, "magnetic writes") {
 		t.Errorf("table info %q: want the memory tier's 1,800 rows and the settings", tinfo)
 	}
 	step("query table", chromedp.Click(`button.preview`), waitText("#status", "100 rows in"), shot("query-table"))
 	cells := value("rows", chromedp.Text("#grid"))
-	for _, want := range []string{"host", "usage_user", "web-1", "eu-west-1"} {
+	for _, want := range []string{"hostname", "usage_user", "web-1", "eu-west-1"} {
 		if !strings.Contains(cells, want) {
 			t.Errorf("result grid lacks %q: %.300s", want, cells)
 		}
 	}
 
 	// A time series query, drawn as a chart with a line per host.
-	chartSQL := "SELECT host, bin(time, 1m) AS t, avg(usage_user) AS usage\nFROM devops.cpu\nGROUP BY host, bin(time, 1m)\nORDER BY t"
+	chartSQL := "SELECT hostname, bin(time, 1m) AS t, avg(usage_user) AS usage\nFROM devops.cpu\nGROUP BY hostname, bin(time, 1m)\nORDER BY t"
 	step("chart query", setSQL(chartSQL), chromedp.KeyEvent("\r", ctrl),
 		waitText("#status", "rows in"), chromedp.Click("#show-chart"), chromedp.WaitVisible("#chart .uplot canvas"),
-		waitText("#chart .u-legend", "host=web-3"), shot("query-chart"))
+		waitText("#chart .u-legend", "hostname=web-3"), shot("query-chart"))
 	series, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#chart .u-legend .u-series').length`))
 	if err != nil || series != 4 { // time and three hosts
 		t.Errorf("chart legend has %d entries (%v), want time and three hosts", series, err)
@@ -231,14 +255,14 @@ func TestConsoleBrowser(t *testing.T) {
 	step("accept completion", chromedp.KeyEvent("\r"))
 
 	// An error is shown with its position, and underlined there.
-	step("error", setSQL("SELECT host\nFROM devops.nope"), chromedp.Click("#run"),
+	step("error", setSQL("SELECT hostname\nFROM devops.nope"), chromedp.Click("#run"),
 		waitText("#error", "line 2:"), chromedp.WaitVisible("#highlight .hl-err"), shot("query-error"))
 	ignore() // the browser logs the bad query's 400
 
 	// 100 000 rows, paged through the Query API, in a table that keeps only
 	// the rows in view in the DOM.
 	start := time.Now()
-	step("100k rows", setSQL("SELECT a.host, b.usage_user FROM devops.cpu a CROSS JOIN devops.cpu b LIMIT 100000"), chromedp.Click("#run"),
+	step("100k rows", setSQL("SELECT a.hostname, b.usage_user FROM devops.cpu a CROSS JOIN devops.cpu b LIMIT 100000"), chromedp.Click("#run"),
 		waitText("#status", "100,000 rows in"), chromedp.Focus("#grid"), chromedp.KeyEvent(kb.End),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#grid .grow .rn')].some((c) => c.textContent === '100000')`, chromedp.WithPollingTimeout(10*time.Second)))
 	t.Logf("100 000 rows fetched and scrolled to the end in %v", time.Since(start))
@@ -270,8 +294,12 @@ func TestConsoleBrowser(t *testing.T) {
 	step("promql", chromedp.Click(`#nav a[data-view=promql]`), chromedp.WaitVisible("#promql"), chromedp.SendKeys("#promql", "vector(1)"),
 		chromedp.Click("#promql-form button[type=submit]"), waitText("#promql-status", "1 series"), chromedp.WaitVisible("#promql-chart .uplot canvas"), shot("promql"))
 	step("ingestion", chromedp.Click(`#nav a[data-view=ingest]`), waitText("#ingest", "Ingest rates"), waitText("#ingest", "lines_total"),
-		waitText("#ingest", "Memory tier"), waitText("#ingest", "Pipelines"), shot("ingest"))
-	step("scheduled", chromedp.Click(`#nav a[data-view=scheduled]`), waitText("#scheduled", "No scheduled queries"), shot("scheduled"))
+		waitText("#ingest", "Memory tier"), waitText("#ingest", "Pipelines"),
+		chromedp.Poll[chromedp.Void](`!document.getElementById('ingest').textContent.includes('…')`, chromedp.WithPollingTimeout(10*time.Second)),
+		shot("ingest"))
+	waitScheduledRun(t, s)
+	step("scheduled", chromedp.Click(`#nav a[data-view=scheduled]`), waitText("#scheduled", "cpu-hourly"), waitText("#scheduled", "devops.cpu_1h"),
+		waitText("#scheduled", "SUCCESS"), shot("scheduled"))
 
 	// Dark theme and a phone's width.
 	step("dark", chromedp.Click(`#nav a[data-view=query]`), setSQL(chartSQL), chromedp.Click("#run"), waitText("#status", "rows in"),
@@ -300,6 +328,30 @@ func TestConsoleBrowser(t *testing.T) {
 	defer mu.Unlock()
 	if len(problems) > 0 {
 		t.Errorf("browser console errors:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
+// waitScheduledRun polls the admin listing until the rollup's manual run
+// is recorded.
+func waitScheduledRun(t *testing.T, s *server) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", s.url()+"/api/v1/admin/scheduled", nil)
+		req.SetBasicAuth(consoleKey, consoleSecret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), `"runs":1`) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the scheduled query's run is not recorded: %s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -337,7 +389,7 @@ func checkDownloadedCSV(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) < 150 || strings.Join(recs[0], ",") != "host,t,usage" {
+	if len(recs) < 150 || strings.Join(recs[0], ",") != "hostname,t,usage" {
 		t.Fatalf("downloaded CSV: %d records, header %v", len(recs), recs[0])
 	}
 	hosts := map[string]bool{}

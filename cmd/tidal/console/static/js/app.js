@@ -96,7 +96,7 @@ function route() {
   $('schema').hidden = state.view !== 'query';
   $('menu').hidden = state.view !== 'query' || $('app').hidden;
   clearInterval(state.ingestTimer);
-  if (state.view === 'ingest') { refreshIngest(); state.ingestTimer = setInterval(refreshIngest, 5000); }
+  if (state.view === 'ingest') { lastSample = null; refreshIngest(); state.ingestTimer = setInterval(refreshIngest, 5000); }
   if (state.view === 'scheduled') refreshScheduled();
   if (state.view === 'promql') $('promql').focus();
 }
@@ -547,6 +547,7 @@ async function refreshIngest() {
   }
   const now = performance.now() / 1000;
   const prev = lastSample;
+  if (!prev) setTimeout(() => { if (state.view === 'ingest') refreshIngest(); }, 1000); // rates need two samples
   lastSample = { at: now, byKey: new Map(metrics.map((m) => [m.name + '|' + labelText(m.labels), m.value])) };
   const rate = (m) => {
     if (!prev || now <= prev.at) return '…';
@@ -560,7 +561,7 @@ async function refreshIngest() {
   const ingest = metrics.filter((m) => /^tidal_.*(records|samples|lines|messages|requests)_total$/.test(m.name) &&
     !/^tidal_(query|scheduled|memstore_replayed|wal)/.test(m.name) && !isRejected(m));
   const rejected = metrics.filter((m) => m.name.startsWith('tidal_') && m.name.endsWith('_total') && isRejected(m) &&
-    !/^tidal_(query|scheduled|wal)/.test(m.name));
+    !/^tidal_(query|scheduled|wal|magnetic)/.test(m.name));
   const lag = find('tidal_pipeline_lag');
   const cards = [
     card('Ingest rates (per protocol and pipeline)', ingest.length
