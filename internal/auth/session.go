@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -135,8 +136,11 @@ func safeMethod(m string) bool {
 // session cookie.
 func (a *Authenticator) session(r *http.Request) (p Principal, f *failure, ok bool) {
 	c, err := r.Cookie(SessionCookie)
-	if err != nil || c.Value == "" {
+	if errors.Is(err, http.ErrNoCookie) || err == nil && c.Value == "" {
 		return Principal{}, nil, false
+	}
+	if err != nil { // a malformed cookie header
+		return Principal{}, &failure{method: MethodSession, msg: "read session cookie: " + err.Error()}, true
 	}
 	s, live := a.sessions.get(c.Value)
 	if !live {
