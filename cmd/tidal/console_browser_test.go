@@ -275,6 +275,16 @@ func TestConsoleBrowser(t *testing.T) {
 	step("long query", setSQL(long), chromedp.Click("#run"), waitText("#status", "Running"),
 		chromedp.WaitEnabled("#cancel"), chromedp.Click("#cancel"), waitText("#status", "Cancelled"))
 	waitQueriesStopped(t, s)
+	// Cancelled while its pages stream in, the query has a QueryId: the
+	// console calls CancelQuery.
+	stream := "SELECT a.hostname, b.hostname AS h2, a.time FROM devops.cpu a CROSS JOIN devops.cpu b"
+	step("cancel while paging", setSQL(stream), chromedp.Click("#run"),
+		chromedp.Poll[chromedp.Void](`/Running… [1-9]/.test(document.getElementById('status').textContent)`, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Click("#cancel"), waitText("#status", "Cancelled after"))
+	waitQueriesStopped(t, s)
+	if m := metricsText(t, s); !strings.Contains(m, `tidal_query_requests_total{op="CancelQuery",result="ok"} 1`) {
+		t.Errorf("no CancelQuery call recorded:\n%s", grepLines(m, "tidal_query_requests_total"))
+	}
 
 	// CSV download of the chart query, streamed by the server.
 	step("download", setSQL(chartSQL), chromedp.Click("#dl-csv"))
@@ -355,20 +365,36 @@ func waitScheduledRun(t *testing.T, s *server) {
 	}
 }
 
+// metricsText returns the server's /metrics.
+func metricsText(t *testing.T, s *server) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.url()+"/metrics", nil)
+	req.SetBasicAuth(consoleKey, consoleSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+func grepLines(text, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 // waitQueriesStopped polls /metrics until no query runs.
 func waitQueriesStopped(t *testing.T, s *server) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		req, _ := http.NewRequest("GET", s.url()+"/metrics", nil)
-		req.SetBasicAuth(consoleKey, consoleSecret)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.Contains(string(body), "\ntidal_query_running 0\n") {
+		if strings.Contains(metricsText(t, s), "\ntidal_query_running 0\n") {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -388,6 +388,7 @@ async function fetchPages(t, result, offset) {
       }
       if (t.result === result) setStatus(`Running… ${fmtInt(result.rows.length)} rows`);
     } while (result.next && !r.cancelled && result.rows.length < limit);
+    if (r.cancelled) throw new DOMException('cancelled', 'AbortError');
     result.done = !result.next;
     const secs = ((performance.now() - result.started) / 1000).toFixed(2);
     setStatus(`${fmtInt(result.rows.length)} rows in ${secs} s` + (result.next ? ' (more available)' : ''));
