@@ -246,6 +246,36 @@ func TestConsoleBrowser(t *testing.T) {
 		t.Errorf("chart legend has %d entries (%v), want time and three hosts", series, err)
 	}
 
+	// Hovering shows the values under the cursor in the legend; a drag
+	// zooms the x axis in, a double click zooms back out.
+	type box struct{ X, Y, W, H float64 }
+	over, err := chromedp.Run(ctx, chromedp.Evaluate[box](`(() => { const r = document.querySelector('#chart .u-over').getBoundingClientRect();
+		return {X: r.x, Y: r.y, W: r.width, H: r.height}; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	xRange := `(() => { const x = document.getElementById('chart').plot.scales.x; return x.max - x.min; })()`
+	full, err := chromedp.Run(ctx, chromedp.Evaluate[float64](xRange))
+	if err != nil {
+		t.Fatal(err)
+	}
+	midY := over.Y + over.H/2
+	step("hover and zoom", chromedp.MouseEvent(chromedp.MouseMoved, over.X+over.W/2, midY),
+		chromedp.Poll[chromedp.Void](`(() => { const v = [...document.querySelectorAll('#chart .u-legend .u-series .u-value')].slice(1);
+			return v.length === 3 && v.every((e) => /^[0-9.]+$/.test(e.textContent)); })()`,
+			chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.MouseEvent(chromedp.MousePressed, over.X+over.W*0.25, midY, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseMoved, over.X+over.W*0.5, midY, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseReleased, over.X+over.W*0.5, midY, chromedp.ButtonLeft))
+	zoomed, err := chromedp.Run(ctx, chromedp.Evaluate[float64](xRange))
+	if err != nil || zoomed <= 0 || zoomed > full*0.4 {
+		t.Errorf("x range %v after dragging over a quarter of %v (%v), want about a quarter", zoomed, full, err)
+	}
+	step("unzoom", chromedp.DoubleClick("#chart .u-over"))
+	if back, err := chromedp.Run(ctx, chromedp.Evaluate[float64](xRange)); err != nil || back != full {
+		t.Errorf("x range %v after a double click (%v), want %v", back, err, full)
+	}
+
 	// Completion offers the table's names.
 	step("complete", chromedp.Click("#show-table"), setSQL("SELECT usa"), chromedp.KeyEvent(" ", ctrl), chromedp.WaitVisible("#complete"))
 	items := value("completions", chromedp.Text("#complete"))

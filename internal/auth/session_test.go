@@ -296,3 +296,36 @@ func TestOpenSessionEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsConcurrent signs in and uses sessions from several
+// goroutines past the session bound (run with -race).
+func TestSessionsConcurrent(t *testing.T) {
+	rt, _ := sessionRouter(t, nil)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	served := 0
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				r := httptest.NewRequest("POST", "/signin", strings.NewReader(`{"token":"admin-token-0123"}`))
+				r.Header.Set("Content-Type", "application/json")
+				w := serve(rt, r)
+				if w.Code != 200 {
+					t.Errorf("sign in: %d", w.Code)
+					return
+				}
+				r = httptest.NewRequest("GET", "/read", nil)
+				r.AddCookie(w.Result().Cookies()[0])
+				if serve(rt, r).Code == 200 { // may already be evicted by the others
+					mu.Lock()
+					served++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if served == 0 {
+		t.Error("no session was usable")
+	}
+}
