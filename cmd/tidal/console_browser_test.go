@@ -282,7 +282,17 @@ func TestConsoleBrowser(t *testing.T) {
 	if !strings.Contains(items, "usage_user") || !strings.Contains(items, "usage_system") {
 		t.Errorf("completions for usa: %q", items)
 	}
-	step("accept completion", chromedp.KeyEvent("\r"))
+	// (A CDP key event types its character even when the page cancels the
+	// keydown, so the test accepts with the mouse.)
+	step("accept completion", chromedp.KeyEvent(kb.ArrowDown), chromedp.Click(`#complete li[aria-selected=true]`))
+	if got := value("accepted", chromedp.Evaluate[string](`document.getElementById('sql').value`)); got != "SELECT usage_user" {
+		t.Errorf("editor after accepting a completion: %q", got)
+	}
+	step("complete table", setSQL("SELECT * FROM devops.c"), chromedp.KeyEvent(" ", ctrl), chromedp.WaitVisible("#complete"))
+	if items := value("table completions", chromedp.Text("#complete")); !strings.Contains(items, "cpu_1h") || strings.Contains(items, "usage") {
+		t.Errorf("completions after devops.c: %q, want the database's tables only", items)
+	}
+	step("close completion", chromedp.KeyEvent(kb.Escape))
 
 	// An error is shown with its position, and underlined there.
 	step("error", setSQL("SELECT hostname\nFROM devops.nope"), chromedp.Click("#run"),

@@ -437,7 +437,7 @@ async function cancel() {
 $('run').addEventListener('click', () => run());
 $('cancel').addEventListener('click', cancel);
 $('more').addEventListener('click', () => { const t = tab(); if (t.result && t.result.next) fetchPages(t, t.result, 0); });
-document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && state.run) cancel(); });
+document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !e.defaultPrevented && state.run) cancel(); });
 
 // ---- results ------------------------------------------------------------
 

@@ -70,10 +70,14 @@ export class Editor {
     const { start, word, qualifier } = wordAt(this.ta.value, pos);
     if (!forced && word.length < 2 && !qualifier) { this.close(); return; }
     const w = word.toLowerCase();
+    const q = qualifier.toLowerCase();
+    const all = this.words();
+    // After "db." only that database's tables; after any other qualifier
+    // (a table or an alias) the column names.
+    let pool = all.filter((c) => (q ? c.scope === q : !c.scope));
+    if (q && !pool.length) pool = all.filter((c) => !c.scope && /^(dimension|attribute|column)/.test(c.kind));
     const seen = new Set();
-    this.items = this.words().filter((c) => {
-      if ((c.scope || '') !== (qualifier ? qualifier.toLowerCase() : (c.scope || ''))) return false;
-      if (qualifier && !c.scope) return false;
+    this.items = pool.filter((c) => {
       if (!c.label.toLowerCase().startsWith(w) || c.label.length === w.length && !forced) return false;
       const k = c.label + '|' + c.kind;
       if (seen.has(k)) return false;
