@@ -374,6 +374,15 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	checkCSRF(t, s, sess.Value)
 
+	// Without credentials configured (the loopback default) the console
+	// opens at once.
+	open := startServer(t, t.TempDir())
+	step("open server", chromedp.Navigate(open.url()+"/"), chromedp.WaitVisible("#app"), waitText("#who", "no sign-in configured"),
+		waitText("#schema-tree", "No databases yet"))
+	if signOut, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('signout').hidden`)); err != nil || !signOut {
+		t.Errorf("open server: sign-out button shown (%v)", err)
+	}
+
 	mu.Lock()
 	defer mu.Unlock()
 	if len(problems) > 0 {

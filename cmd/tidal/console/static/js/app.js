@@ -58,7 +58,12 @@ async function showApp() {
   $('who').textContent = api.session.authRequired ? `${api.session.principal} (${api.session.role})` : 'no sign-in configured';
   if (location.pathname !== '/') {
     const next = new URLSearchParams(location.search).get('next');
-    history.replaceState(null, '', next && next.startsWith('/') && !next.startsWith('//') ? next : '/');
+    let target = '/';
+    try {
+      const u = new URL(next || '/', location.origin);
+      if (u.origin === location.origin) target = u.pathname + u.search + u.hash; // never leave the server
+    } catch { /* malformed: go home */ }
+    history.replaceState(null, '', target);
   }
   await Promise.all([loadMeta(), loadSchema()]);
   route();
