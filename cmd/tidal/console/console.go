@@ -128,6 +128,10 @@ func (h *Handler) Page(w http.ResponseWriter, _ *http.Request) {
 // StaticPrefix.
 func (h *Handler) Static(w http.ResponseWriter, r *http.Request) {
 	secure(w)
+	if strings.HasSuffix(r.URL.Path, "/") { // no directory listings
+		http.NotFound(w, r)
+		return
+	}
 	w.Header().Set("Cache-Control", "no-cache")
 	h.static.ServeHTTP(w, r)
 }
@@ -301,12 +305,11 @@ func (h *Handler) Download(w http.ResponseWriter, r *http.Request) {
 	if format == "" {
 		format = "csv"
 	}
+	secure(w)
 	if strings.TrimSpace(sql) == "" || format != "csv" && format != "json" {
-		secure(w)
 		http.Error(w, "download: want sql and format csv or json", http.StatusBadRequest)
 		return
 	}
-	secure(w)
 	sink := &downloadSink{w: w, format: format, name: "tidal-" + time.Now().UTC().Format("20060102-150405") + "." + format}
 	_, err := h.opts.Engine.Stream(r.Context(), sql, nil, sink)
 	if err == nil {

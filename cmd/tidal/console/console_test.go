@@ -233,7 +233,9 @@ func TestPageAndStatic(t *testing.T) {
 			t.Errorf("%s: %d %q %d bytes", path, w.Code, w.Header().Get("Content-Type"), w.Body.Len())
 		}
 	}
-	if w := get(t, e.h.Static, StaticPrefix+"nope.js"); w.Code != 404 {
-		t.Errorf("missing asset: %d", w.Code)
+	for _, path := range []string{"nope.js", "", "js/", "vendor/uplot/"} {
+		if w := get(t, e.h.Static, StaticPrefix+path); w.Code != 404 {
+			t.Errorf("%q: %d, want 404 (no listings, no missing files)", path, w.Code)
+		}
 	}
 }
