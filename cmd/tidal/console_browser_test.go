@@ -394,30 +394,15 @@ func TestConsoleBrowser(t *testing.T) {
 // is recorded.
 func waitScheduledRun(t *testing.T, s *server) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		req, _ := http.NewRequest("GET", s.url()+"/api/v1/admin/scheduled", nil)
-		req.SetBasicAuth(consoleKey, consoleSecret)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.Contains(string(body), `"runs":1`) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the scheduled query's run is not recorded: %s", body)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	pollUntil(t, s, "the scheduled query's run to be recorded", func() bool {
+		return strings.Contains(adminGet(t, s, "/api/v1/admin/scheduled"), `"runs":1`)
+	})
 }
 
-// metricsText returns the server's /metrics.
-func metricsText(t *testing.T, s *server) string {
+// adminGet GETs path with the console's admin key.
+func adminGet(t *testing.T, s *server, path string) string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", s.url()+"/metrics", nil)
+	req, _ := http.NewRequest("GET", s.url()+path, nil)
 	req.SetBasicAuth(consoleKey, consoleSecret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -426,6 +411,12 @@ func metricsText(t *testing.T, s *server) string {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return string(body)
+}
+
+// metricsText returns the server's /metrics.
+func metricsText(t *testing.T, s *server) string {
+	t.Helper()
+	return adminGet(t, s, "/metrics")
 }
 
 func grepLines(text, prefix string) string {
@@ -441,16 +432,9 @@ func grepLines(text, prefix string) string {
 // waitQueriesStopped polls /metrics until no query runs.
 func waitQueriesStopped(t *testing.T, s *server) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if strings.Contains(metricsText(t, s), "\ntidal_query_running 0\n") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the cancelled query is still running on the server 20 s later")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	pollUntil(t, s, "no query running on the server", func() bool {
+		return strings.Contains(metricsText(t, s), "\ntidal_query_running 0\n")
+	})
 }
 
 func checkDownloadedCSV(t *testing.T, path string) {
