@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -302,15 +303,17 @@ func TestConsoleBrowser(t *testing.T) {
 	// 100 000 rows, paged through the Query API, in a table that keeps only
 	// the rows in view in the DOM.
 	start := time.Now()
-	step("100k rows", setSQL("SELECT a.hostname, b.usage_user FROM devops.cpu a CROSS JOIN devops.cpu b LIMIT 100000"), chromedp.Click("#run"),
-		waitText("#status", "100,000 rows in"), chromedp.Focus("#grid"), chromedp.KeyEvent(kb.End),
+	step("100k rows", setSQL("SELECT a.hostname, b.usage_user FROM devops.cpu a CROSS JOIN devops.cpu b"), chromedp.Click("#run"),
+		waitText("#status", "100,000 rows in"), waitText("#status", "more available"), chromedp.Focus("#grid"), chromedp.KeyEvent(kb.End),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#grid .grow .rn')].some((c) => c.textContent === '100000')`, chromedp.WithPollingTimeout(10*time.Second)))
 	t.Logf("100 000 rows fetched and scrolled to the end in %v", time.Since(start))
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#grid .grow').length`)); err != nil || n > 200 {
 		t.Errorf("%d rows in the DOM (%v), want only those in view", n, err)
 	}
 
-	// A long query is cancelled, and stops on the server.
+	step("load more", chromedp.Click("#more"), waitText("#status", "200,000 rows in"))
+
+	// A long query is cancelled (and the paused one above released), and stops on the server.
 	long := "SELECT count(*) FROM devops.cpu a CROSS JOIN devops.cpu b CROSS JOIN devops.cpu c"
 	step("long query", setSQL(long), chromedp.Click("#run"), waitText("#status", "Running"),
 		chromedp.WaitEnabled("#cancel"), chromedp.Click("#cancel"), waitText("#status", "Cancelled"))
@@ -322,7 +325,8 @@ func TestConsoleBrowser(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`/Running… [1-9]/.test(document.getElementById('status').textContent)`, chromedp.WithPollingTimeout(20*time.Second)),
 		chromedp.Click("#cancel"), waitText("#status", "Cancelled after"))
 	waitQueriesStopped(t, s)
-	if m := metricsText(t, s); !strings.Contains(m, `tidal_query_requests_total{op="CancelQuery",result="ok"} 1`) {
+	// One CancelQuery released the 200 000-row result, one stopped this one.
+	if m := metricsText(t, s); !strings.Contains(m, `tidal_query_requests_total{op="CancelQuery",result="ok"} 2`) {
 		t.Errorf("no CancelQuery call recorded:\n%s", grepLines(m, "tidal_query_requests_total"))
 	}
 
@@ -333,12 +337,29 @@ func TestConsoleBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatalf("no CSV download completed: %v", err)
 		}
-		if ev.State == browser.DownloadProgressStateCompleted {
+		if ev.State == browser.DownloadProgressStateCompleted && strings.HasSuffix(ev.FilePath, ".csv") {
 			path = ev.FilePath
 			break
 		}
 	}
 	checkDownloadedCSV(t, path)
+	// Breaking out of the loop above ended that subscription.
+	downloaded = chromedp.BrowserEvents(ctx, browser.DownloadProgress)
+	step("download json", chromedp.Click("#dl-json"))
+	path = ""
+	for ev, err := range downloaded {
+		if err != nil {
+			t.Fatalf("no JSON download completed: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCompleted && strings.HasSuffix(ev.FilePath, ".json") {
+			path = ev.FilePath
+			break
+		}
+	}
+	if path == "" {
+		t.Fatal("no JSON download completed")
+	}
+	checkDownloadedJSON(t, path)
 
 	// PromQL tab, ingestion status and scheduled queries.
 	step("promql", chromedp.Click(`#nav a[data-view=promql]`), chromedp.WaitVisible("#promql"), chromedp.SendKeys("#promql", "vector(1)"),
@@ -435,6 +456,25 @@ func waitQueriesStopped(t *testing.T, s *server) {
 	pollUntil(t, s, "no query running on the server", func() bool {
 		return strings.Contains(metricsText(t, s), "\ntidal_query_running 0\n")
 	})
+}
+
+func checkDownloadedJSON(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		Hostname string   `json:"hostname"`
+		T        string   `json:"t"`
+		Usage    *float64 `json:"usage"`
+	}
+	if err := json.Unmarshal(data, &rows); err != nil {
+		t.Fatalf("downloaded JSON %s: %v: %.200q", path, err, data)
+	}
+	if len(rows) < 150 || rows[0].Hostname == "" || rows[0].T == "" || rows[0].Usage == nil || *rows[0].Usage < 10 {
+		t.Fatalf("downloaded JSON: %d rows, first %+v", len(rows), rows[0])
+	}
 }
 
 func checkDownloadedCSV(t *testing.T, path string) {

@@ -295,6 +295,7 @@ function switchTab(id) {
 }
 
 function closeTab(id) {
+  release(state.tabs.find((t) => t.id === id)?.result);
   state.tabs = state.tabs.filter((t) => t.id !== id);
   if (state.active === id) state.active = state.tabs[0].id;
   editor.value = tab().sql;
@@ -360,6 +361,7 @@ async function run() {
   remember(sql);
   $('error').textContent = '';
   const t = tab();
+  release(t.result);
   const result = { sql, cols: null, rows: [], next: null, done: false, started: performance.now() };
   t.result = result;
   showResult(result);
@@ -379,6 +381,7 @@ async function fetchPages(t, result, offset) {
       if (result.next) body.NextToken = result.next;
       const resp = await api.timestream('Query', body, ctl.signal);
       r.queryId = resp.QueryId || r.queryId;
+      result.queryId = r.queryId;
       result.next = resp.NextToken || null;
       if (resp.ColumnInfo && !result.cols) {
         result.cols = resp.ColumnInfo.map((c) => {
@@ -410,6 +413,15 @@ async function fetchPages(t, result, offset) {
     $('run').disabled = false; $('cancel').disabled = true;
     $('more').hidden = !result.next;
     if (t.result === result) updateChart(result);
+  }
+}
+
+// release cancels a result's query on the server when it still has rows to
+// page through, so that it does not hold its slot until it times out.
+function release(result) {
+  if (result && result.next && result.queryId) {
+    api.timestream('CancelQuery', { QueryId: result.queryId }).catch((err) => console.warn('release', err.message));
+    result.next = null;
   }
 }
 
