@@ -406,15 +406,7 @@ func (db *DB) Stats() Stats {
 		sp := &db.refs.stripes[i]
 		sp.mu.RLock()
 		for _, s := range sp.m {
-			st.Series++
-			s.mu.Lock()
-			for _, c := range s.chunks {
-				st.Rows += int64(c.n)
-				st.ChunkBytes += int64(c.size())
-			}
-			s.mu.Unlock()
-			// series struct, key, dims, map entries and postings.
-			st.IndexBytes += int64(200 + 2*len(s.key) + 48*len(s.dims))
+			s.addStats(&st)
 		}
 		sp.mu.RUnlock()
 	}
@@ -474,4 +466,35 @@ func (s *stripeSeries) each(fn func(*memSeries)) {
 		}
 		st.mu.RUnlock()
 	}
+}
+
+// TableStats is Stats for one table (zero when the table has nothing in
+// memory); like Stats it walks the table's series.
+func (db *DB) TableStats(dbName, name string) Stats {
+	db.mu.RLock()
+	t := db.tables[dbName+"\x00"+name]
+	db.mu.RUnlock()
+	var st Stats
+	if t == nil {
+		return st
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, s := range t.series {
+		s.addStats(&st)
+	}
+	return st
+}
+
+// addStats adds s to st.
+func (s *memSeries) addStats(st *Stats) {
+	st.Series++
+	s.mu.Lock()
+	for _, c := range s.chunks {
+		st.Rows += int64(c.n)
+		st.ChunkBytes += int64(c.size())
+	}
+	s.mu.Unlock()
+	// series struct, key, dims, map entries and postings.
+	st.IndexBytes += int64(200 + 2*len(s.key) + 48*len(s.dims))
 }

@@ -13,6 +13,9 @@ go mod download
 # Debian packages the end-to-end tests drive (real peers, not mocks).
 need=()
 DEB_PACKAGES="prometheus victoria-metrics influxdb influxdb-client mosquitto mosquitto-clients"
+# Headless Chromium drives the web console's browser test (cmd/tidal
+# TestConsoleBrowser, through chromedp).
+DEB_PACKAGES="$DEB_PACKAGES chromium"
 for pkg in $DEB_PACKAGES; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -5,8 +5,8 @@ import (
 	"net/http"
 )
 
-// indexText lists every API the HTTP port serves. It is the answer to GET /
-// until the web console takes that path over.
+// indexText lists every API the HTTP port serves: the answer to GET /api,
+// and to GET / for everything but a browser (which gets the web console).
 const indexText = `
 Every API on this port:
 
@@ -39,6 +39,10 @@ Admin (tidal admin)
   GET /api/v1/admin/parts              the magnetic tier's parts
   GET /api/v1/admin/scheduled          the scheduled queries and their last runs
 
+Web console (docs/console.md)
+  GET / from a browser                 the console; sign-in at /console/signin when credentials are configured
+  GET /api                             this list
+
 Operations
   GET /healthz                         "ok", or 503 with the reason (a failed WAL: disk full)
   GET /metrics                         the server's own metrics (Prometheus format)
@@ -50,7 +54,8 @@ With credentials configured, every route but /healthz, /ping and /health needs o
 or bearer) with the right role: see docs/security.md.
 `
 
-// index answers GET / with the version and the list of APIs.
+// index answers GET /api (and GET / outside browsers) with the version and
+// the list of APIs.
 func index(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = io.WriteString(w, versionString()+"\n"+indexText)

@@ -48,6 +48,15 @@ var wantRoles = map[string]auth.Role{
 	"GET /healthz":                  auth.Public,
 	"GET /metrics":                  auth.Read,
 	"GET /{$}":                      auth.Any,
+	"GET /api":                      auth.Any,
+	"GET /console/signin":           auth.Public,
+	"GET /console/static/":          auth.Public,
+	"GET /console/api/session":      auth.Public,
+	"POST /console/api/signin":      auth.Public,
+	"POST /console/api/signout":     auth.Any,
+	"GET /console/api/meta":         auth.Any,
+	"GET /console/api/schema":       auth.Read,
+	"GET /console/api/download":     auth.Read,
 	"POST /{$} *":                   auth.Admin, // an operation without a role
 	"POST /{$} WriteRecords":        auth.Write,
 	"POST /{$} DescribeEndpoints":   auth.Any,
@@ -121,6 +130,7 @@ func testRouter(t *testing.T, cfg config.Config) *auth.Router {
 		snapshotCreate: stub, snapshotList: stub,
 		promAPI: func(m promapi.Mux) { prom.Register(stubMux{m, stub}) },
 		awsOps:  append(tq.Operations(), tw.Operations()...),
+		console: consoleHandlers{page: stub, static: stub, meta: stub, schema: stub, download: stub, signIn: stub, session: stub, signOut: stub},
 	})
 	return rt
 }

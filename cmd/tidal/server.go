@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tidaldb/tidal/catalog"
+	"github.com/tidaldb/tidal/cmd/tidal/console"
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/ingest/lineproto"
 	"github.com/tidaldb/tidal/ingest/mqtt"
@@ -240,6 +241,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	rt := auth.NewRouter(authn, logger)
 	adm := &admin{mem: mem, mag: mag, cat: cat}
 	snaps := &snapshots{cfg: cfg, mem: mem, mag: mag}
+	con := console.New(console.Options{Catalog: cat, Memory: mem, Magnetic: mag, Engine: engine, Version: version, Logger: logger})
 	registerRoutes(rt, cfg, routeHandlers{
 		remoteWrite:    rw,
 		remoteRead:     promRead,
@@ -265,6 +267,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		deleteSeries:   promDel.DeleteSeries,
 		cleanTombstone: promDel.CleanTombstones,
 		tombstones:     listTombstones(tombs),
+		console: consoleHandlers{page: con.Page, static: con.Static, meta: con.Meta, schema: con.Schema, download: con.Download,
+			signIn: authn.SignIn, session: authn.Session, signOut: authn.SignOut},
 	})
 
 	// The long-running components: one line each.
@@ -321,6 +325,14 @@ type routeHandlers struct {
 
 	// Deletes: Prometheus's TSDB admin API and the tombstone listing.
 	deleteSeries, cleanTombstone, tombstones http.HandlerFunc
+	console                                  consoleHandlers
+}
+
+// consoleHandlers are the web console's routes (package console and the
+// auth layer's sign-in); a nil page leaves the console out.
+type consoleHandlers struct {
+	page, static, meta, schema, download http.HandlerFunc
+	signIn, session, signOut             http.HandlerFunc
 }
 
 // registerRoutes is the server's route table: every HTTP route with the
@@ -372,7 +384,29 @@ func registerRoutes(rt *auth.Router, cfg config.Config, h routeHandlers) {
 		ops[op] = timestreamRole(op)
 	}
 	rt.HandleAWS("POST /{$}", timestreamTarget, ops, h.aws)
-	rt.HandleFunc("GET /{$}", auth.Any, h.index)
+	// GET / is the console for browsers and the list of APIs for
+	// everyone else; GET /api is always the list.
+	rt.HandleFunc("GET /{$}", auth.Any, func(w http.ResponseWriter, r *http.Request) {
+		if h.console.page != nil && console.WantsHTML(r) {
+			h.console.page(w, r)
+			return
+		}
+		h.index(w, r)
+	})
+	rt.HandleFunc("GET /api", auth.Any, h.index)
+	if c := h.console; c.page != nil {
+		// The page and its assets hold no data: they are public, so that
+		// a browser without a session gets the sign-in form.
+		rt.SetSignInPage("/console/signin")
+		rt.HandleFunc("GET /console/signin", auth.Public, c.page)
+		rt.HandleFunc("GET "+console.StaticPrefix, auth.Public, c.static)
+		rt.HandleFunc("GET /console/api/session", auth.Public, c.session)
+		rt.HandleFunc("POST /console/api/signin", auth.Public, c.signIn)
+		rt.HandleFunc("POST /console/api/signout", auth.Any, c.signOut)
+		rt.HandleFunc("GET /console/api/meta", auth.Any, c.meta)
+		rt.HandleFunc("GET /console/api/schema", auth.Read, c.schema)
+		rt.HandleFunc("GET /console/api/download", auth.Read, c.download)
+	}
 }
 
 // timestreamTarget is the X-Amz-Target prefix of the Timestream APIs.

@@ -22,6 +22,10 @@
 //   - a bearer token alone in X-Amz-Firehose-Access-Key (what Amazon Data
 //     Firehose's HTTP endpoint destination sends) when there is no
 //     Authorization header.
+//   - without an Authorization header, a browser session cookie that
+//     SignIn issued for a key pair or token (the web console); a session
+//     request that may change state also needs the session's CSRF token in
+//     X-CSRF-Token (see session.go).
 //
 // Roles: Read may query, Write may ingest, Admin may do everything, including
 // schema changes (DDL), the admin API and pprof. Read and Write do not include
@@ -127,6 +131,8 @@ const (
 	MethodSigV4
 	MethodBasic
 	MethodBearer
+	// MethodSession is a browser session cookie (the console's sign-in).
+	MethodSession
 )
 
 // String returns the method's name.
@@ -138,6 +144,8 @@ func (m Method) String() string {
 		return "basic"
 	case MethodBearer:
 		return "bearer"
+	case MethodSession:
+		return "session"
 	}
 	return "none"
 }

@@ -36,10 +36,15 @@ func BenchmarkRouter(b *testing.B) {
 		signed, hex.EncodeToString(sum[:]), "aps", "us-east-1", time.Now()); err != nil {
 		b.Fatal(err)
 	}
+	cookie, sess := a.sessions.create(Principal{Name: "AKID", Role: Write, Method: MethodBasic})
 	for _, bc := range []struct {
 		name string
 		set  func(r *http.Request)
 	}{
+		{"session", func(r *http.Request) {
+			r.AddCookie(&http.Cookie{Name: SessionCookie, Value: cookie})
+			r.Header.Set(CSRFHeader, sess.csrf)
+		}},
 		{"basic", func(r *http.Request) { r.SetBasicAuth("AKID", "secret") }},
 		{"bearer", func(r *http.Request) { r.Header.Set("Authorization", "Bearer token-0123456789abcdef") }},
 		{"sigv4", func(r *http.Request) { r.Header = signed.Header.Clone() }},

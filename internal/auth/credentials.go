@@ -42,6 +42,11 @@ type Options struct {
 	MaxSkew time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// SessionTTL is how long a console session lasts; zero means
+	// DefaultSessionTTL. MaxSessions bounds the sessions kept; zero means
+	// DefaultMaxSessions.
+	SessionTTL  time.Duration
+	MaxSessions int
 }
 
 // Authenticator checks a request's credentials against the configured keys
@@ -53,6 +58,8 @@ type Authenticator struct {
 	aws     *sigv4.Verifier                  // service timestream
 	other   *sigv4.Verifier                  // service timestream or aps
 	maxBody int64
+	// sessions is safe for concurrent use on its own.
+	sessions *sessions
 }
 
 type tokenEntry struct {
@@ -71,9 +78,10 @@ const (
 // tokens, and credentials without a role.
 func New(opts Options) (*Authenticator, error) {
 	a := &Authenticator{
-		keys:    make(map[string]Key, len(opts.Keys)),
-		tokens:  make(map[[sha256.Size]byte]tokenEntry, len(opts.Tokens)),
-		maxBody: opts.MaxBodyBytes,
+		keys:     make(map[string]Key, len(opts.Keys)),
+		tokens:   make(map[[sha256.Size]byte]tokenEntry, len(opts.Tokens)),
+		maxBody:  opts.MaxBodyBytes,
+		sessions: newSessions(opts.SessionTTL, opts.MaxSessions, opts.Now),
 	}
 	creds := make(sigv4.Credentials, len(opts.Keys))
 	for _, k := range opts.Keys {
@@ -112,6 +120,7 @@ type failure struct {
 	method Method       // the scheme that failed; MethodNone when none was sent
 	sig    *sigv4.Error // SigV4 failures
 	body   *awsjson.Error
+	csrf   bool // a session request without its CSRF token: 403
 	msg    string
 }
 
@@ -169,6 +178,11 @@ func (a *Authenticator) authenticateInflux(r *http.Request, awsRoute, influx boo
 			return a.password(user, pass)
 		}
 		return a.bearer(param)
+	}
+	if method == MethodNone && h == "" {
+		if p, f, ok := a.session(r); ok {
+			return p, f
+		}
 	}
 	if h == "" && influx {
 		if q := r.URL.Query(); q.Has("u") || q.Has("p") {

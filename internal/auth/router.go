@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -34,7 +35,17 @@ type Router struct {
 	logger *slog.Logger
 	mux    *http.ServeMux
 	routes []Route
+	// signIn is the page a browser without credentials is sent to
+	// (SetSignInPage); empty: none.
+	signIn string
 }
+
+// SetSignInPage makes the Router answer a GET from a browser (Accept
+// text/html) that carries no credential and is refused for that with a 303
+// redirect to path instead of a 401, so that opening the console shows its
+// sign-in page rather than the browser's password dialog. The original
+// path goes in the "next" query parameter.
+func (rt *Router) SetSignInPage(path string) { rt.signIn = path }
 
 // NewRouter returns a Router checking credentials with a. A nil a, or one
 // without credentials, makes the Router open: routes are served unchecked.
@@ -195,6 +206,27 @@ func challenge(w http.ResponseWriter, bearerError bool) {
 func (rt *Router) refuse(w http.ResponseWriter, r *http.Request, f *failure, awsRoute bool) {
 	rt.logger.Info("request refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr,
 		"auth", f.method.String(), "reason", f.msg)
+	if f.method == MethodSession {
+		// A browser session: no Basic challenge, which would make the
+		// browser ask for a password instead of the console's sign-in.
+		status, typ := http.StatusUnauthorized, sigv4.CodeUnrecognizedClient
+		if f.csrf {
+			status, typ = http.StatusForbidden, "AccessDeniedException"
+		} else {
+			w.Header().Set("WWW-Authenticate", `Cookie realm="`+Realm+`"`)
+		}
+		if awsRoute {
+			awsjson.WriteError(w, awsjson.NewRequestID(), &awsjson.Error{Type: typ, Status: status, Message: f.msg})
+			return
+		}
+		http.Error(w, strings.ToLower(http.StatusText(status))+": "+f.msg, status)
+		return
+	}
+	if rt.signIn != "" && f.method == MethodNone && f.sig != nil && r.Method == http.MethodGet &&
+		strings.Contains(r.Header.Get("Accept"), "text/html") {
+		http.Redirect(w, r, rt.signIn+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
 	if f.body != nil { // the body could not be read for SigV4
 		if awsRoute {
 			awsjson.WriteError(w, awsjson.NewRequestID(), f.body)
