@@ -87,7 +87,8 @@
 //
 // # Encodings
 //
-// AppendInflux and ReadInflux handle line protocol; AppendTimestream and
+// AppendInflux and ReadInflux handle line protocol (ReadInflux parses with
+// ingest/lineproto, the server's decoder, and its rules); AppendTimestream and
 // ReadTimestream handle TSBS's --format=timestream files (a "tags,k=v,..."
 // line followed by a "measurement,time,v1,v2,..." line per point; the field
 // names come from a timescaledb-style header when there is one, otherwise

@@ -7,8 +7,12 @@ import (
 // AppendInflux appends p as one line of Influx line protocol, newline
 // included, and returns the extended buffer.
 //
-// Escaping: the measurement escapes comma, space and backslash; tag keys,
-// tag values and field keys escape comma, equals sign, space and backslash.
+// Escaping is what ingest/lineproto (and InfluxDB) read: the measurement
+// escapes comma and space; tag keys, tag values and field keys escape comma,
+// equals sign and space. A backslash is written as is, since a reader keeps
+// a backslash that does not precede one of those bytes; a name ending in a
+// backslash therefore cannot be represented (the backslash would escape the
+// delimiter after it) and no reader produces one.
 // Int fields get the "i" suffix; floats use the shortest representation that
 // parses back to the same bits. The timestamp is in nanoseconds. A newline
 // inside a name cannot be represented in line protocol and is written as is;
@@ -48,7 +52,7 @@ func appendEscaped(dst []byte, s string, eq bool) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == ',' || c == ' ' || c == '\\' || (eq && c == '='):
+		case c == ',' || c == ' ' || (eq && c == '='):
 			dst = append(dst, '\\', c)
 		default:
 			dst = append(dst, c)

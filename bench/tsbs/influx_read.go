@@ -2,15 +2,20 @@ package tsbs
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
+	"time"
+
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/ingest/lineproto"
 )
 
 // MaxLineBytes bounds one line of a file read by ReadInflux and
-// ReadTimestream; the readers buffer at most one line.
+// ReadTimestream.
 const MaxLineBytes = 1 << 20
 
 // maxInterned bounds the strings a reader keeps to avoid re-allocating
@@ -81,33 +86,6 @@ func (lr *lineReader) str(b []byte) string {
 	return s
 }
 
-// strLike is str with a guess: lines of one file repeat the previous line's
-// names and tag values at the same positions, and comparing is cheaper than
-// a map lookup.
-func (lr *lineReader) strLike(b []byte, prev string) string {
-	if prev == string(b) {
-		return prev
-	}
-	return lr.str(b)
-}
-
-// prevTag returns the tag that the previous point held at index i of the
-// shared backing array of tags, or the zero Tag.
-func prevTag(tags []Tag, i int) Tag {
-	if i < cap(tags) {
-		return tags[:i+1][i]
-	}
-	return Tag{}
-}
-
-// prevField returns the name the previous point's field i had.
-func prevField(fields []Field, i int) string {
-	if i < cap(fields) {
-		return fields[:i+1][i].Name
-	}
-	return ""
-}
-
 func (lr *lineReader) errorf(format string, args ...any) error {
 	return &ParseError{Line: lr.line, Msg: fmt.Sprintf(format, args...)}
 }
@@ -122,183 +100,157 @@ func blank(b []byte) bool {
 	return true
 }
 
+// readChunk is how many bytes of line protocol ReadInflux hands the decoder
+// at a time (whole lines; more when one line is longer).
+const readChunk = 64 << 10
+
 // ReadInflux reads Influx line protocol from r, one point per line as
 // tsbs_generate_data --format=influx writes it, and calls fn for each point
-// in order. Blank lines and lines starting with '#' are skipped. Memory is
-// bounded: one line (at most MaxLineBytes) plus a bounded table of interned
-// strings.
+// in order. The parsing is the server's: ingest/lineproto decodes the lines,
+// with its escaping (InfluxDB's: a backslash escapes a comma or a space in
+// the measurement, a comma, an equals sign or a space in tag keys, tag
+// values and field keys, and is kept as is before any other byte) and its
+// validation (ingest.ValidateRecord: no times before 1970, no empty or
+// duplicate tags, Timestream's name and size limits). Blank lines and lines
+// starting with '#' are skipped. Memory is bounded: a chunk of whole lines
+// (one line is at most MaxLineBytes) plus lineproto's bounded series cache.
 //
 // The Point passed to fn is reused for the next line; fn must Clone it to
 // keep it. Only float and integer fields are supported (TSBS writes no
-// others; unsigned integers become int64 when they fit), and every line needs
-// a timestamp, read as nanoseconds. Malformed input yields a *ParseError with
-// the line number; an error from fn stops the read and is returned wrapped.
+// others; unsigned integers become int64 when they fit). Timestamps are
+// nanoseconds; a line without one gets the time ReadInflux was called, as
+// InfluxDB gives it the time of the write. Malformed input yields a
+// *ParseError with the line number; an error from fn stops the read and is
+// returned wrapped.
 func ReadInflux(r io.Reader, fn func(*Point) error) error {
-	lr := newLineReader(r)
+	now := time.Now()
+	opts := lineproto.Options{
+		Precision: 1,
+		Now:       func() time.Time { return now },
+		Cache:     lineproto.NewSeriesCache(),
+	}
+	c := chunker{r: r, buf: make([]byte, readChunk)}
+	var sc lineproto.Scratch
 	var p Point
-	var scratch []byte
 	for {
-		b, err := lr.next()
-		if errors.Is(err, io.EOF) {
-			return nil
+		data, err := c.next()
+		if len(data) > 0 {
+			base := c.line
+			c.line += bytes.Count(data, newline)
+			points, errs := lineproto.DecodeInto(data, opts, &sc)
+			if err := emitInflux(points, errs, base, &p, fn); err != nil {
+				return err
+			}
 		}
 		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
 			return err
-		}
-		if blank(b) || b[0] == '#' {
-			continue
-		}
-		if scratch, err = parseInfluxLine(lr, b, &p, scratch); err != nil {
-			return err
-		}
-		if err := fn(&p); err != nil {
-			return fmt.Errorf("handle point at line %d: %w", lr.line, err)
 		}
 	}
 }
 
-// Token delimiter sets.
-const (
-	inMeasurement = iota // ends at ',' or ' '; escapes , space backslash
-	inKey                // ends at '='; escapes , = space backslash
-	inTagValue           // ends at ',' or ' '
-)
+var newline = []byte{'\n'}
 
-// scanToken reads an escaped token of b starting at i, unescaping into
-// scratch. It returns the token, the index of the delimiter (len(b) if none)
-// and the scratch buffer.
-func scanToken(b []byte, i, ctx int, scratch []byte) (tok []byte, end int, buf []byte) {
-	scratch = scratch[:0]
-	for i < len(b) {
-		c := b[i]
-		if c == '\\' && i+1 < len(b) {
-			n := b[i+1]
-			if n == ',' || n == ' ' || n == '\\' || (n == '=' && ctx != inMeasurement) {
-				scratch = append(scratch, n)
-				i += 2
-				continue
-			}
-		}
-		switch ctx {
-		case inMeasurement, inTagValue:
-			if c == ',' || c == ' ' {
-				return scratch, i, scratch
-			}
-		case inKey:
-			if c == '=' || c == ',' || c == ' ' {
-				return scratch, i, scratch
-			}
-		}
-		scratch = append(scratch, c)
-		i++
+// emitInflux converts and hands fn the points of a chunk whose first line is
+// line base+1, up to the first refused line, which it reports.
+func emitInflux(points []lineproto.Point, errs []lineproto.LineError, base int, p *Point, fn func(*Point) error) error {
+	stop := math.MaxInt
+	if len(errs) > 0 {
+		stop = errs[0].Line
 	}
-	return scratch, i, scratch
+	for i := range points {
+		lp := &points[i]
+		if lp.Line > stop {
+			break
+		}
+		line := base + lp.Line
+		if err := fromRecord(lp, p, line); err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return fmt.Errorf("handle point at line %d: %w", line, err)
+		}
+	}
+	if len(errs) > 0 {
+		return &ParseError{Line: base + errs[0].Line, Msg: errs[0].Reason}
+	}
+	return nil
 }
 
-func parseInfluxLine(lr *lineReader, b []byte, p *Point, scratch []byte) ([]byte, error) {
-	prevMeasurement := p.Measurement
+// fromRecord fills p from a decoded line, refusing the field types TSBS
+// does not write.
+func fromRecord(lp *lineproto.Point, p *Point, line int) error {
 	p.Reset()
-	tok, i, scratch := scanToken(b, 0, inMeasurement, scratch)
-	if len(tok) == 0 {
-		return scratch, lr.errorf("missing measurement")
+	p.Measurement = lp.Table
+	p.Time = lp.Record.Time
+	for _, d := range lp.Record.Dimensions {
+		p.Tags = append(p.Tags, Tag{Key: d.Name, Value: d.Value})
 	}
-	p.Measurement = lr.strLike(tok, prevMeasurement)
-	for i < len(b) && b[i] == ',' {
-		var key []byte
-		key, i, scratch = scanToken(b, i+1, inKey, scratch)
-		if len(key) == 0 {
-			return scratch, lr.errorf("empty tag key at byte %d", i+1)
+	for i := range lp.Record.Measures {
+		m := &lp.Record.Measures[i]
+		switch m.Value.Type {
+		case ingest.TypeDouble:
+			p.Fields = append(p.Fields, Field{Name: m.Name, Kind: FieldFloat, Float: math.Float64frombits(m.Value.Bits)})
+		case ingest.TypeBigint:
+			p.Fields = append(p.Fields, Field{Name: m.Name, Kind: FieldInt, Int: int64(m.Value.Bits)})
+		case ingest.TypeVarchar:
+			return &ParseError{Line: line, Msg: fmt.Sprintf("field %q: string fields are not supported", m.Name)}
+		case ingest.TypeBoolean:
+			return &ParseError{Line: line, Msg: fmt.Sprintf("field %q: boolean fields are not supported", m.Name)}
+		default:
+			return &ParseError{Line: line, Msg: fmt.Sprintf("field %q: %s fields are not supported", m.Name, m.Value.Type)}
 		}
-		if i >= len(b) || b[i] != '=' {
-			return scratch, lr.errorf("missing '=' after tag key %q", key)
-		}
-		prev := prevTag(p.Tags, len(p.Tags))
-		k := lr.strLike(key, prev.Key)
-		var val []byte
-		val, i, scratch = scanToken(b, i+1, inTagValue, scratch)
-		if len(val) == 0 {
-			return scratch, lr.errorf("empty value for tag %q", k)
-		}
-		p.Tags = append(p.Tags, Tag{Key: k, Value: lr.strLike(val, prev.Value)})
 	}
-	if i >= len(b) || b[i] != ' ' {
-		return scratch, lr.errorf("missing field set")
-	}
-	i++
-	for {
-		var key []byte
-		key, i, scratch = scanToken(b, i, inKey, scratch)
-		if len(key) == 0 {
-			return scratch, lr.errorf("empty field key at byte %d", i+1)
-		}
-		if i >= len(b) || b[i] != '=' {
-			return scratch, lr.errorf("missing '=' after field key %q", key)
-		}
-		name := lr.strLike(key, prevField(p.Fields, len(p.Fields)))
-		j := i + 1
-		for j < len(b) && b[j] != ',' && b[j] != ' ' {
-			j++
-		}
-		f, err := parseFieldValue(b[i+1 : j])
-		if err != nil {
-			return scratch, lr.errorf("field %q: %v", name, err)
-		}
-		f.Name = name
-		p.Fields = append(p.Fields, f)
-		i = j
-		if i < len(b) && b[i] == ',' {
-			i++
-			continue
-		}
-		break
-	}
-	if i >= len(b) {
-		return scratch, lr.errorf("missing timestamp")
-	}
-	i++ // the space
-	ts, ok := parseInt(b[i:])
-	if !ok {
-		return scratch, lr.errorf("invalid timestamp %q", b[i:])
-	}
-	p.Time = ts
-	return scratch, nil
+	return nil
 }
 
-// parseFieldValue parses an unquoted float, int ("i") or uint ("u") value.
-func parseFieldValue(v []byte) (Field, error) {
-	if len(v) == 0 {
-		return Field{}, errors.New("empty value")
-	}
-	if v[0] == '"' {
-		return Field{}, errors.New("string fields are not supported")
-	}
-	switch v[len(v)-1] {
-	case 'i':
-		n, ok := parseInt(v[:len(v)-1])
-		if !ok {
-			return Field{}, fmt.Errorf("invalid integer %q", v)
+// chunker reads r in chunks of whole lines.
+type chunker struct {
+	r io.Reader
+	// buf[:n] holds read bytes; buf[off:n] are not handed out yet.
+	buf    []byte
+	off, n int
+	err    error
+	// line counts the lines handed out (maintained by the caller).
+	line int
+}
+
+// next returns the next chunk: whole lines, or the rest of the input at
+// its end. With the last chunk (or none) it returns io.EOF, or the read
+// error wrapped with the number of the line it cut.
+func (c *chunker) next() ([]byte, error) {
+	c.n = copy(c.buf, c.buf[c.off:c.n])
+	c.off = 0
+	for {
+		for c.n < len(c.buf) && c.err == nil {
+			m, err := c.r.Read(c.buf[c.n:])
+			c.n += m
+			c.err = err
 		}
-		return Field{Kind: FieldInt, Int: n}, nil
-	case 'u':
-		n, ok := parseInt(v[:len(v)-1])
-		if !ok || n < 0 || v[0] == '-' {
-			return Field{}, fmt.Errorf("unsigned integer %q out of int64 range", v)
-		}
-		return Field{Kind: FieldInt, Int: n}, nil
-	}
-	for _, c := range v {
-		if (c < '0' || c > '9') && c != '.' && c != '-' && c != '+' && c != 'e' && c != 'E' {
-			if c == 't' || c == 'T' || c == 'f' || c == 'F' {
-				return Field{}, fmt.Errorf("boolean fields are not supported: %q", v)
+		if c.err != nil {
+			data := c.buf[:c.n]
+			if errors.Is(c.err, io.EOF) {
+				c.off = c.n
+				return data, io.EOF
 			}
-			return Field{}, fmt.Errorf("invalid float %q", v)
+			// Hand out the whole lines; the error is on the line after.
+			k := bytes.LastIndexByte(data, '\n') + 1
+			c.off = c.n
+			return data[:k], fmt.Errorf("read line %d: %w", c.line+bytes.Count(data[:k], newline)+1, c.err)
 		}
+		if k := bytes.LastIndexByte(c.buf, '\n'); k >= 0 {
+			c.off = k + 1
+			return c.buf[:k+1], nil
+		}
+		if len(c.buf) > MaxLineBytes {
+			return nil, &ParseError{Line: c.line + 1, Msg: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)}
+		}
+		// One line fills the buffer: grow it, up to a line of MaxLineBytes
+		// and its newline.
+		c.buf = append(c.buf, make([]byte, min(2*len(c.buf), MaxLineBytes+1)-len(c.buf))...)
 	}
-	x, err := strconv.ParseFloat(string(v), 64)
-	if err != nil || math.IsInf(x, 0) {
-		return Field{}, fmt.Errorf("invalid float %q", v)
-	}
-	return Field{Kind: FieldFloat, Float: x}, nil
 }
 
 // parseInt parses a base-10 int64 with an optional leading '-', without
@@ -328,4 +280,22 @@ func parseInt(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(u), true
+}
+
+// parseFloat parses a decimal float (digits, sign, point, exponent; no hex,
+// underscores, Inf or NaN).
+func parseFloat(v []byte) (float64, bool) {
+	if len(v) == 0 {
+		return 0, false
+	}
+	for _, c := range v {
+		if (c < '0' || c > '9') && c != '.' && c != '-' && c != '+' && c != 'e' && c != 'E' {
+			return 0, false
+		}
+	}
+	x, err := strconv.ParseFloat(string(v), 64)
+	if err != nil || math.IsInf(x, 0) {
+		return 0, false
+	}
+	return x, true
 }

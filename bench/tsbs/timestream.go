@@ -252,10 +252,11 @@ func parseTimestreamValues(lr *lineReader, b []byte, columns map[string][]string
 		if n, ok := parseInt(v); ok {
 			f = Field{Kind: FieldInt, Int: n}
 		} else {
-			var err error
-			if f, err = parseFieldValue(v); err != nil || f.Kind != FieldFloat {
+			x, ok := parseFloat(v)
+			if !ok {
 				return lr.errorf("column %s: invalid value %q", name, v)
 			}
+			f = Field{Kind: FieldFloat, Float: x}
 		}
 		f.Name = name
 		p.Fields = append(p.Fields, f)

@@ -249,25 +249,44 @@ func (d *decoder) skipLine() {
 	}
 }
 
-// token scans an escaped name or value ending at an unescaped byte of stop
-// (or a newline or the end). esc lists the bytes a backslash escapes. It
-// returns the unescaped token and the byte that ended it (0 at the end).
-func (d *decoder) token(stop, esc string) ([]byte, byte) {
-	start := d.pos
+// token scans an escaped name or value ending at an unescaped byte of its
+// set (measurement: comma or space; key and tag value: comma, equals sign or
+// space), a newline or the end. esc lists the bytes a backslash escapes,
+// which are the set's. It returns the unescaped token and the byte that
+// ended it (0 at the end).
+func (d *decoder) token(set *[256]bool, esc string) ([]byte, byte) {
+	data, start := d.data, d.pos
 	escaped := false
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		if c == '\\' && d.pos+1 < len(d.data) && indexByte(esc, d.data[d.pos+1]) {
-			escaped = true
-			d.pos += 2
+	for i := start; i < len(data); i++ {
+		c := data[i]
+		if !set[c] { // the common byte: one table load
 			continue
 		}
-		if c == '\n' || indexByte(stop, c) {
-			return d.unescape(d.data[start:d.pos], esc, escaped), c
+		if c == '\\' {
+			if i+1 < len(data) && indexByte(esc, data[i+1]) {
+				escaped = true
+				i++
+			}
+			continue
 		}
-		d.pos++
+		d.pos = i
+		return d.unescape(data[start:i], esc, escaped), c
 	}
-	return d.unescape(d.data[start:d.pos], esc, escaped), 0
+	d.pos = len(data)
+	return d.unescape(data[start:], esc, escaped), 0
+}
+
+// measurementSet and keySet mark the bytes token stops or looks at:
+// the set's delimiters, the newline and the backslash.
+var measurementSet, keySet = tokenSet(escMeasurement), tokenSet(escKey)
+
+func tokenSet(delims string) *[256]bool {
+	var t [256]bool
+	for i := 0; i < len(delims); i++ {
+		t[delims[i]] = true
+	}
+	t['\n'], t['\\'] = true, true
+	return &t
 }
 
 func (d *decoder) unescape(b []byte, esc string, escaped bool) []byte {
@@ -367,6 +386,7 @@ func (d *decoder) point() (p Point, seriesReason string, checked bool, reason st
 			measureName: mn, reason: ingest.ValidateSeries(mn, p.Record.Dimensions)}
 		reason = d.fields(&p, m0, nil)
 		if reason == "" {
+			e.fields = make([]string, 0, len(d.measures)-m0)
 			for _, m := range d.measures[m0:] {
 				e.fields = append(e.fields, m.Name)
 			}
@@ -386,7 +406,7 @@ func (d *decoder) measureName(table string) string {
 
 // seriesPart parses the measurement and the tag set at d.pos.
 func (d *decoder) seriesPart() (table string, dims []ingest.Dimension, reason string) {
-	name, end := d.token(", ", escMeasurement)
+	name, end := d.token(measurementSet, escMeasurement)
 	if len(name) == 0 {
 		return "", nil, "missing measurement"
 	}
@@ -398,7 +418,7 @@ func (d *decoder) seriesPart() (table string, dims []ingest.Dimension, reason st
 	if end == ',' {
 		d.pos++
 		for {
-			key, end := d.token("=, ", escKey)
+			key, end := d.token(keySet, escKey)
 			if end != '=' {
 				return table, nil, "missing tag value"
 			}
@@ -407,7 +427,7 @@ func (d *decoder) seriesPart() (table string, dims []ingest.Dimension, reason st
 			}
 			k := d.str(key)
 			d.pos++
-			val, end := d.token(", =", escKey)
+			val, end := d.token(keySet, escKey)
 			if end == '=' {
 				return table, nil, fmt.Sprintf("tag %q: unescaped '=' in tag value", k)
 			}
@@ -444,7 +464,7 @@ func (d *decoder) fields(p *Point, m0 int, e *seriesEntry) (reason string) {
 		d.pos++
 	}
 	for {
-		key, end := d.token("=, ", escKey)
+		key, end := d.token(keySet, escKey)
 		if len(key) == 0 {
 			return "missing fields"
 		}
