@@ -38,6 +38,14 @@ if ! [ -d scripts/duckdb/node_modules/@duckdb/node-api ]; then
 	echo "deps: installing DuckDB (npm @duckdb/node-api)"
 	(cd scripts/duckdb && npm install --no-audit --no-fund --silent)
 fi
+# kinesalite (npm), a local Kinesis Data Streams, is the peer of
+# ingest/kinesis's tests and of the Kinesis end-to-end test in cmd/tidal;
+# scripts/kinesalite pins it with a lockfile, and the tests start it.
+if ! [ -d scripts/kinesalite/node_modules/kinesalite ]; then
+	command -v npm >/dev/null 2>&1 || { echo "deps: npm is needed for kinesalite (Debian package npm)"; exit 1; }
+	echo "deps: installing kinesalite (npm)"
+	(cd scripts/kinesalite && npm ci --no-audit --no-fund --silent)
+fi
 echo "deps: ok"
 
 # The Grafana plugin (plugins/grafana): its Go module and npm packages.

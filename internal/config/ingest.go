@@ -83,8 +83,17 @@ type Kinesis struct {
 	Stream   string `yaml:"stream"`
 	Endpoint string `yaml:"endpoint"`
 	Region   string `yaml:"region"`
-	// Start is TRIM_HORIZON (the default), LATEST or AT_TIMESTAMP.
+	// Start is where a shard without a checkpoint starts: TRIM_HORIZON
+	// (the default), LATEST or AT_TIMESTAMP (from Timestamp).
 	Start string `yaml:"start"`
+	// Timestamp is the AT_TIMESTAMP start, RFC 3339
+	// ("2026-12-01T00:00:00Z").
+	Timestamp string `yaml:"timestamp"`
+	// AccessKeyID and SecretAccessKey are static credentials; without
+	// them the AWS SDK's default chain (environment, shared files, instance
+	// role) is used.
+	AccessKeyID     string `yaml:"access_key_id"`
+	SecretAccessKey string `yaml:"secret_access_key"`
 }
 
 // Firehose is an Amazon Data Firehose HTTP endpoint destination: the
@@ -186,10 +195,18 @@ func (c *Config) validateIngest(bad reporter) {
 				bad(key+".source.kafka.sasl.mechanism", "unknown value %q (want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)", k.SASL.Mechanism)
 			}
 		case "kinesis":
-			switch p.Source.Kinesis.Start {
-			case "", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP":
+			k := p.Source.Kinesis
+			switch k.Start {
+			case "", "TRIM_HORIZON", "LATEST":
+			case "AT_TIMESTAMP":
+				if _, err := time.Parse(time.RFC3339Nano, k.Timestamp); err != nil {
+					bad(key+".source.kinesis.timestamp", "%q: want an RFC 3339 time with start AT_TIMESTAMP", k.Timestamp)
+				}
 			default:
-				bad(key+".source.kinesis.start", "unknown value %q (want TRIM_HORIZON, LATEST or AT_TIMESTAMP)", p.Source.Kinesis.Start)
+				bad(key+".source.kinesis.start", "unknown value %q (want TRIM_HORIZON, LATEST or AT_TIMESTAMP)", k.Start)
+			}
+			if (k.AccessKeyID == "") != (k.SecretAccessKey == "") {
+				bad(key+".source.kinesis", "access_key_id and secret_access_key go together")
 			}
 		case "firehose":
 			// Firehose's key reaches the auth layer as a bearer token.
