@@ -107,6 +107,7 @@ func newStreams(cfg []config.Pipeline, dataDir string, app ingest.Appender, reg 
 func pipelineOptions(c config.Pipeline, metrics *pipeline.Metrics) (pipeline.Options, error) {
 	m := pipeline.Mapping{
 		Database: c.Mapping.Database, Table: c.Mapping.Table, DeadLetterTable: c.Mapping.DeadLetterTable,
+		MaxTargets: c.Mapping.MaxTables, DeadLetterDatabase: c.Mapping.DeadLetterDatabase,
 		Time:       pipeline.TimeField{Field: c.Mapping.Time.Field, Unit: c.Mapping.Time.Unit, Layout: c.Mapping.Time.Layout},
 		Dimensions: c.Mapping.Dimensions, Single: c.Mapping.Records == "single", MeasureName: c.Mapping.MeasureName,
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -108,10 +109,18 @@ type Firehose struct {
 
 // Mapping says where records go and how JSON fields become records.
 type Mapping struct {
-	Database        string `yaml:"database"`
-	Table           string `yaml:"table"`
+	// Database and Table may take a JSON field's value:
+	// "{{.device_type}}".
+	Database string `yaml:"database"`
+	Table    string `yaml:"table"`
+	// MaxTables bounds the distinct targets of a templated database or
+	// table (default 100).
+	MaxTables       int    `yaml:"max_tables"`
 	DeadLetterTable string `yaml:"dead_letter_table"`
-	Time            Time   `yaml:"time"`
+	// DeadLetterDatabase holds the dead letters (default: the record's
+	// database); required when Database is templated.
+	DeadLetterDatabase string `yaml:"dead_letter_database"`
+	Time               Time   `yaml:"time"`
 	// Dimensions are field paths ("device", "meta.site").
 	Dimensions []string `yaml:"dimensions"`
 	// Measures maps field paths to Timestream types, in file order.
@@ -223,10 +232,26 @@ func (c *Config) validateIngest(bad reporter) {
 			bad(key+".format", "unknown value %q (want one of %v)", p.Format, pipelineFormats)
 		}
 		m := p.Mapping
-		tableName(bad, key+".mapping.database", m.Database)
-		tableName(bad, key+".mapping.table", m.Table)
+		// A templated name is checked per record (and its template when
+		// the pipeline is built).
+		for _, n := range []struct{ key, name string }{{"database", m.Database}, {"table", m.Table}} {
+			if !strings.Contains(n.name, "{{") {
+				tableName(bad, key+".mapping."+n.key, n.name)
+			} else if p.Format != "json" {
+				bad(key+".mapping."+n.key, "a template needs format json")
+			}
+		}
+		if strings.Contains(m.Database, "{{") && m.DeadLetterDatabase == "" {
+			bad(key+".mapping.dead_letter_database", "required when the database is templated")
+		}
+		if m.MaxTables < 0 {
+			bad(key+".mapping.max_tables", "%d: want a positive count", m.MaxTables)
+		}
 		if m.DeadLetterTable != "" {
 			tableName(bad, key+".mapping.dead_letter_table", m.DeadLetterTable)
+		}
+		if m.DeadLetterDatabase != "" {
+			tableName(bad, key+".mapping.dead_letter_database", m.DeadLetterDatabase)
 		}
 		if m.Records != "" && m.Records != "multi" && m.Records != "single" {
 			bad(key+".mapping.records", "unknown value %q (want multi or single)", m.Records)

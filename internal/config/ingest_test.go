@@ -82,6 +82,8 @@ func TestIngestErrors(t *testing.T) {
 		{"firehose key not a token", "auth: {bearer_tokens: [{token: tok-write-0123456789, role: write}, {token: tok-read-0123456789, role: read}]}\n" + base + "{name: a, source: {firehose: {access_keys: [tok-read-0123456789]}}, format: timestream, mapping: {database: dbx, table: tbl}}", "must also be an auth.bearer_tokens token"},
 		{"at_timestamp without timestamp", base + "{name: a, source: {kinesis: {stream: s, start: AT_TIMESTAMP}}, format: timestream, mapping: {database: dbx, table: tbl}}", "source.kinesis.timestamp"},
 		{"kinesis half credentials", base + "{name: a, source: {kinesis: {stream: s, access_key_id: AKID}}, format: timestream, mapping: {database: dbx, table: tbl}}", "go together"},
+		{"template needs json", base + "{name: a, source: {firehose: {access_keys: [k]}}, format: timestream, mapping: {database: dbx, table: '{{.t}}'}}", "mapping.table: a template needs format json"},
+		{"templated database needs dead letters", base + "{name: a, source: {firehose: {access_keys: [k]}}, format: json, mapping: {database: '{{.site}}', table: tbl, time: {field: t}, measures: {v: DOUBLE}}}", "mapping.dead_letter_database: required"},
 		{"sasl", base + "{name: a, source: {kafka: {brokers: [b], topics: [t], group: g, sasl: {mechanism: GSSAPI}}}, format: timestream, mapping: {database: dbx, table: tbl}}", "sasl.mechanism"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
