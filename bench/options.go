@@ -76,7 +76,8 @@ type Options struct {
 	// OutDir receives report.md and the SVG charts.
 	OutDir string
 	// Driver is the ingest path into TidalDB: DriverTimestream,
-	// DriverPromRW1 or DriverPromRW2.
+	// DriverPromRW1, DriverPromRW2, or a stream (DriverKafka, DriverKinesis)
+	// the harness runs a broker for.
 	Driver string
 	// Clients is the number of concurrent ingest clients; Batch the number
 	// of samples per request (Timestream requests are capped at 100).
