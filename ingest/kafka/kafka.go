@@ -44,9 +44,13 @@ type Options struct {
 	SASLMechanism, Username, Password string
 	// SessionTimeout overrides the group session timeout (0: franz-go's).
 	SessionTimeout time.Duration
-	// MaxPollRecords bounds one batch (default 10,000).
+	// MaxPollRecords bounds one poll, committed at once (default 10,000).
 	MaxPollRecords int
-	Logger         *slog.Logger
+	// ChunkRecords is the size of one Append: a poll is decoded and
+	// appended in chunks, the next decoded while one is appended (default
+	// 2,500).
+	ChunkRecords int
+	Logger       *slog.Logger
 	// ClientOpts are extra franz-go options (tests shorten timeouts).
 	ClientOpts []kgo.Opt
 }
@@ -65,6 +69,9 @@ func New(p *pipeline.Pipeline, opts Options) (*Source, error) {
 	}
 	if opts.MaxPollRecords <= 0 {
 		opts.MaxPollRecords = 10_000
+	}
+	if opts.ChunkRecords <= 0 {
+		opts.ChunkRecords = 2_500
 	}
 	if opts.ClientID == "" {
 		opts.ClientID = "tidal"
@@ -126,7 +133,6 @@ func (s *Source) Run(ctx context.Context) error {
 	name := s.p.Name()
 	s.p.SetState("running")
 	defer s.p.SetState("stopped")
-	var msgs []pipeline.Message
 	for {
 		fetches := cl.PollRecords(ctx, s.opts.MaxPollRecords)
 		if ctx.Err() != nil || fetches.IsClientClosed() {
@@ -140,16 +146,7 @@ func (s *Source) Run(ctx context.Context) error {
 			cl.AllowRebalance()
 			continue
 		}
-		msgs = msgs[:0]
-		for _, r := range recs {
-			msgs = append(msgs, pipeline.Message{
-				Partition: pipeline.PartitionName(r.Topic, r.Partition),
-				Offset:    strconv.FormatInt(r.Offset, 10),
-				Time:      r.Timestamp,
-				Value:     r.Value,
-			})
-		}
-		if !s.process(ctx, msgs) {
+		if !s.processPipelined(ctx, recs) {
 			return nil // stopping: nothing committed, the batch is redelivered
 		}
 		// The batch is durable: commit it, even if ctx just ended.
@@ -168,19 +165,60 @@ func (s *Source) Run(ctx context.Context) error {
 	}
 }
 
-// process appends msgs, retrying failed appends with jittered backoff. It
-// reports false if ctx ended before the batch was stored.
-func (s *Source) process(ctx context.Context, msgs []pipeline.Message) bool {
+// processPipelined stores a poll's records in chunks of ChunkRecords: one
+// goroutine decodes chunk k+1 while this one appends chunk k, so decoding
+// and the append path use both cores. Chunks are appended in poll order. It
+// reports false if ctx ended before every chunk was stored.
+func (s *Source) processPipelined(ctx context.Context, recs []*kgo.Record) bool {
+	chunk := s.opts.ChunkRecords
+	decoded := make(chan *pipeline.Decoded, 1)
+	stop := make(chan struct{})
+	go func() {
+		defer close(decoded)
+		for i := 0; i < len(recs); i += chunk {
+			part := recs[i:min(i+chunk, len(recs))]
+			msgs := make([]pipeline.Message, len(part))
+			for j, r := range part {
+				msgs[j] = pipeline.Message{
+					Partition: pipeline.PartitionName(r.Topic, r.Partition),
+					Offset:    strconv.FormatInt(r.Offset, 10),
+					Time:      r.Timestamp,
+					Value:     r.Value,
+				}
+			}
+			d := s.p.Decode(msgs)
+			select {
+			case decoded <- d:
+			case <-stop:
+				d.Release()
+				return
+			}
+		}
+	}()
+	ok := true
+	for d := range decoded {
+		if ok && !s.store(ctx, d) {
+			ok = false
+			close(stop)
+		}
+		d.Release()
+	}
+	return ok
+}
+
+// store appends a decoded chunk, retrying failed appends with jittered
+// backoff. It reports false if ctx ended before the chunk was stored.
+func (s *Source) store(ctx context.Context, d *pipeline.Decoded) bool {
 	backoff := 100 * time.Millisecond
 	for {
-		_, err := s.p.Process(ctx, msgs)
+		_, err := s.p.Store(ctx, d)
 		if err == nil {
 			return true
 		}
 		if ctx.Err() != nil {
 			return false
 		}
-		s.opts.Logger.Warn("pipeline append failed; retrying", "pipeline", s.p.Name(), "messages", len(msgs), "err", err, "backoff", backoff)
+		s.opts.Logger.Warn("pipeline append failed; retrying", "pipeline", s.p.Name(), "records", d.Records(), "err", err, "backoff", backoff)
 		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
 		select {
 		case <-ctx.Done():

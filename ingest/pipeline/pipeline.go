@@ -22,6 +22,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,9 +162,38 @@ type Outcome struct {
 // records and the dead letters are durable; an error means nothing may be
 // assumed stored, and the source must redeliver the batch.
 func (p *Pipeline) Process(ctx context.Context, msgs []Message) (Outcome, error) {
-	var out Outcome
+	d := p.Decode(msgs)
+	defer d.Release()
+	return p.Store(ctx, d)
+}
+
+// Decoded is a batch of messages decoded and checked by Decode, ready for
+// Store. Sources that pipeline decode the next batch while Store appends
+// this one. It holds msgs (not copied) until Release.
+type Decoded struct {
+	st   *decodeState
+	msgs []Message
+	dead []deadLetter
+	pool *sync.Pool
+}
+
+// Records is the number of records decoded.
+func (d *Decoded) Records() int { return len(d.st.recs) }
+
+// Release returns the batch's buffers; d must not be used after.
+func (d *Decoded) Release() {
+	if d.st != nil {
+		d.pool.Put(d.st)
+		d.st = nil
+	}
+}
+
+// Decode decodes msgs into records, resolves their targets and checks them
+// against the record limits; the messages that fail are noted as dead
+// letters for Store. Decode is CPU only and may run concurrently with
+// Store of another batch.
+func (p *Pipeline) Decode(msgs []Message) *Decoded {
 	st := p.decoders.Get().(*decodeState)
-	defer p.decoders.Put(st)
 	st.recs, st.owner, st.tix = st.recs[:0], st.owner[:0], st.tix[:0]
 	var dead []deadLetter
 	for i := range msgs {
@@ -200,6 +230,16 @@ func (p *Pipeline) Process(ctx context.Context, msgs []Message) (Outcome, error)
 			dead = append(dead, deadLetter{msg: i, db: p.targetOf(st.tix, n).db, reason: "record rejected: " + reason})
 		}
 	}
+	return &Decoded{st: st, msgs: msgs, dead: dead, pool: &p.decoders}
+}
+
+// Store appends a decoded batch and its dead letters. It returns nil once
+// they are durable; after an error nothing may be assumed stored and Store
+// may be called again with the same d.
+func (p *Pipeline) Store(ctx context.Context, d *Decoded) (Outcome, error) {
+	var out Outcome
+	st, msgs := d.st, d.msgs
+	dead := slices.Clone(d.dead)
 	if len(st.recs) > 0 {
 		var err error
 		if dead, err = p.appendGroups(ctx, st, &out, dead); err != nil {
