@@ -23,6 +23,9 @@ import (
 // committed batch; each iteration is a fresh group and a fresh store.
 //
 //	go test -run '^$' -bench KafkaJSON -benchtime 3x ./ingest/kafka
+//
+// Sub-benchmarks vary the poll and Append chunk sizes; records/cpu-s is
+// the figure that holds on a busy machine.
 func BenchmarkKafkaJSON(b *testing.B) {
 	const n, partitions = 100_000, 4
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, "cpu"))
@@ -58,6 +61,17 @@ func BenchmarkKafkaJSON(b *testing.B) {
 	for _, f := range fields {
 		m.Measures = append(m.Measures, pipeline.MeasureField{Field: f, Type: ingest.TypeDouble})
 	}
+	// poll=10000/chunk=10000 is one Append per poll with nothing
+	// overlapped (the consumer before pipelining); the others decode the
+	// next chunk while one is appended.
+	for _, pc := range [][2]int{{10_000, 10_000}, {10_000, 2_500}, {20_000, 5_000}} {
+		b.Run(fmt.Sprintf("poll=%d/chunk=%d", pc[0], pc[1]), func(b *testing.B) {
+			benchKafkaJSON(b, c, m, n, pc[0], pc[1])
+		})
+	}
+}
+
+func benchKafkaJSON(b *testing.B, c *kfake.Cluster, m pipeline.Mapping, n, poll, chunk int) {
 	var cpu time.Duration
 	records := 0
 	for i := 0; b.Loop(); i++ {
@@ -75,8 +89,8 @@ func BenchmarkKafkaJSON(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		src, err := New(p, Options{Brokers: c.ListenAddrs(), Topics: []string{"cpu"}, Group: fmt.Sprint("bench-", i),
-			ClientOpts: []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}})
+		src, err := New(p, Options{Brokers: c.ListenAddrs(), Topics: []string{"cpu"}, Group: fmt.Sprint("bench-", poll, "-", chunk, "-", i),
+			MaxPollRecords: poll, ChunkRecords: chunk, ClientOpts: []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -85,7 +99,7 @@ func BenchmarkKafkaJSON(b *testing.B) {
 		b.StartTimer()
 		c0 := cputime.Process()
 		go func() { done <- src.Run(ctx) }()
-		for p.Status().Records < n {
+		for p.Status().Records < int64(n) {
 			time.Sleep(time.Millisecond)
 		}
 		cpu += cputime.Process() - c0
