@@ -96,3 +96,24 @@ func FuzzDeaggregate(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDeaggregate splits a KPL aggregate of 100 TSBS-sized JSON
+// records (the KPL's usual fill).
+//
+//	go test -run '^$' -bench Deaggregate ./ingest/kinesis
+func BenchmarkDeaggregate(b *testing.B) {
+	var subs []SubRecord
+	for i := range 100 {
+		subs = append(subs, SubRecord{PartitionKey: "host_" + string(rune('a'+i%26)),
+			Data: []byte(`{"timestamp":1700000000000000000,"tags":{"hostname":"host_1","region":"eu-west-1"},"usage_user":12,"usage_system":40}`)})
+	}
+	agg := Aggregate(subs)
+	b.SetBytes(int64(len(agg)))
+	for b.Loop() {
+		got, ok, err := Deaggregate(agg)
+		if !ok || err != nil || len(got) != 100 {
+			b.Fatal(ok, err, len(got))
+		}
+	}
+	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "records/s")
+}

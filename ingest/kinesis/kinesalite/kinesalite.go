@@ -147,7 +147,10 @@ func WaitActive(ctx context.Context, cl *kinesis.Client, name string) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("wait for stream %s: not active after 30s (last error %v)", name, err)
+			if err != nil {
+				return fmt.Errorf("wait for stream %s: not active after 30s: %w", name, err)
+			}
+			return fmt.Errorf("wait for stream %s: not active after 30s", name)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
