@@ -384,7 +384,8 @@ func (k *kinesisBroker) produce(ctx context.Context, topic string, keys []string
 }
 
 func (k *kinesisBroker) sourceYAML(topic string) string {
-	return fmt.Sprintf(`{kinesis: {stream: %s, endpoint: %q, region: us-east-1}}`, topic, k.srv.Endpoint)
+	// 200 ms: a shard's limit of 5 reads a second.
+	return fmt.Sprintf(`{kinesis: {stream: %s, endpoint: %q, region: us-east-1, idle_wait: 200ms}}`, topic, k.srv.Endpoint)
 }
 
 func (k *kinesisBroker) close() { k.srv.Close() }

@@ -92,7 +92,7 @@ func newStreams(cfg []config.Pipeline, dataDir string, app ingest.Appender, reg 
 			}
 			src, err := kinesis.New(context.Background(), p, kinesis.Options{
 				Stream: k.Stream, Endpoint: k.Endpoint, Region: k.Region, Start: k.Start, Timestamp: from,
-				AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Leases: leases, Logger: logger,
+				AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, IdleWait: k.IdleWait, Leases: leases, Logger: logger,
 			})
 			if err != nil {
 				return nil, fmt.Errorf("pipeline %s: %w", c.Name, err)

@@ -95,6 +95,9 @@ type Kinesis struct {
 	// role) is used.
 	AccessKeyID     string `yaml:"access_key_id"`
 	SecretAccessKey string `yaml:"secret_access_key"`
+	// IdleWait is the pause after a read that found no new record
+	// (default 1s; a shard allows 5 reads a second): lower it for latency.
+	IdleWait time.Duration `yaml:"idle_wait"`
 }
 
 // Firehose is an Amazon Data Firehose HTTP endpoint destination: the
@@ -213,6 +216,9 @@ func (c *Config) validateIngest(bad reporter) {
 				}
 			default:
 				bad(key+".source.kinesis.start", "unknown value %q (want TRIM_HORIZON, LATEST or AT_TIMESTAMP)", k.Start)
+			}
+			if k.IdleWait < 0 {
+				bad(key+".source.kinesis.idle_wait", "%s: want a positive duration", k.IdleWait)
 			}
 			if (k.AccessKeyID == "") != (k.SecretAccessKey == "") {
 				bad(key+".source.kinesis", "access_key_id and secret_access_key go together")
