@@ -422,8 +422,8 @@ func (s *Source) process(ctx context.Context, log *slog.Logger, msgs []pipeline.
 	})
 }
 
-// retry runs f until it succeeds (true) or ctx ends (false), backing off
-// with jitter between failures.
+// retry runs f until it succeeds (true), ctx ends or the shard's lease is
+// lost (false), backing off with jitter between failures.
 func (s *Source) retry(ctx context.Context, log *slog.Logger, what string, f func() error) bool {
 	backoff := 100 * time.Millisecond
 	for {
@@ -432,6 +432,13 @@ func (s *Source) retry(ctx context.Context, log *slog.Logger, what string, f fun
 			return true
 		}
 		if ctx.Err() != nil {
+			return false
+		}
+		if errors.Is(err, ErrLeaseLost) {
+			// Another consumer owns the shard now (a shared lease
+			// store): stop reading it; what was not checkpointed is
+			// the new owner's to replay.
+			log.Warn("kinesis shard lease lost; this consumer stops reading the shard", "op", what)
 			return false
 		}
 		if isThrottle(err) {
