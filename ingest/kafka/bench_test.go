@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,8 +25,8 @@ import (
 //
 //	go test -run '^$' -bench KafkaJSON -benchtime 3x ./ingest/kafka
 //
-// Sub-benchmarks vary the poll and Append chunk sizes; records/cpu-s is
-// the figure that holds on a busy machine.
+// Sub-benchmarks compare partitions stored one after the other and
+// concurrently.
 func BenchmarkKafkaJSON(b *testing.B) {
 	const n, partitions = 100_000, 4
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, "cpu"))
@@ -61,20 +62,23 @@ func BenchmarkKafkaJSON(b *testing.B) {
 	for _, f := range fields {
 		m.Measures = append(m.Measures, pipeline.MeasureField{Field: f, Type: ingest.TypeDouble})
 	}
-	// poll=10000/chunk=10000 is one Append per poll with nothing
-	// overlapped (the consumer before pipelining); the others decode the
-	// next chunk while one is appended.
-	for _, pc := range [][2]int{{10_000, 10_000}, {10_000, 2_500}, {20_000, 5_000}} {
-		b.Run(fmt.Sprintf("poll=%d/chunk=%d", pc[0], pc[1]), func(b *testing.B) {
-			benchKafkaJSON(b, c, m, n, pc[0], pc[1])
+	// parallel=1 appends the partitions of a poll one after the other
+	// (each its own fsync); parallel=4 decodes and appends them at once.
+	for _, par := range []int{1, 4} {
+		b.Run(fmt.Sprintf("parallel=%d", par), func(b *testing.B) {
+			benchKafkaJSON(b, c, m, n, par)
 		})
 	}
 }
 
-func benchKafkaJSON(b *testing.B, c *kfake.Cluster, m pipeline.Mapping, n, poll, chunk int) {
+// benchGroups numbers the consumer groups: every run reads the topic from
+// the start (-count repeats a sub-benchmark on the same cluster).
+var benchGroups atomic.Int64
+
+func benchKafkaJSON(b *testing.B, c *kfake.Cluster, m pipeline.Mapping, n, parallel int) {
 	var cpu time.Duration
 	records := 0
-	for i := 0; b.Loop(); i++ {
+	for b.Loop() {
 		b.StopTimer()
 		dir := b.TempDir()
 		cat, err := catalog.Open(catalog.Options{Dir: dir})
@@ -89,8 +93,8 @@ func benchKafkaJSON(b *testing.B, c *kfake.Cluster, m pipeline.Mapping, n, poll,
 		if err != nil {
 			b.Fatal(err)
 		}
-		src, err := New(p, Options{Brokers: c.ListenAddrs(), Topics: []string{"cpu"}, Group: fmt.Sprint("bench-", poll, "-", chunk, "-", i),
-			MaxPollRecords: poll, ChunkRecords: chunk, ClientOpts: []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}})
+		src, err := New(p, Options{Brokers: c.ListenAddrs(), Topics: []string{"cpu"}, Group: fmt.Sprint("bench-", benchGroups.Add(1)),
+			Parallel: parallel, ClientOpts: []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -8,7 +8,9 @@
 // same values, so rows are exactly-once in effect. Rebalances are blocked
 // while a batch is being processed (BlockRebalanceOnPoll), so a partition
 // is never revoked between an append and its commit. Fetching pauses while
-// the append blocks: the consumer buffers at most one poll's fetches.
+// the append blocks: the consumer buffers at most one poll's fetches. The
+// partitions of a poll are decoded and appended concurrently (one Append
+// per partition, in offset order), so their WAL fsyncs are shared.
 package kafka
 
 import (
@@ -18,7 +20,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -46,11 +50,10 @@ type Options struct {
 	SessionTimeout time.Duration
 	// MaxPollRecords bounds one poll, committed at once (default 10,000).
 	MaxPollRecords int
-	// ChunkRecords is the size of one Append: a poll is decoded and
-	// appended in chunks, the next decoded while one is appended (default
-	// 2,500).
-	ChunkRecords int
-	Logger       *slog.Logger
+	// Parallel bounds the partitions of a poll decoded and appended at
+	// once (default 4; 1 processes them one after the other).
+	Parallel int
+	Logger   *slog.Logger
 	// ClientOpts are extra franz-go options (tests shorten timeouts).
 	ClientOpts []kgo.Opt
 }
@@ -70,8 +73,8 @@ func New(p *pipeline.Pipeline, opts Options) (*Source, error) {
 	if opts.MaxPollRecords <= 0 {
 		opts.MaxPollRecords = 10_000
 	}
-	if opts.ChunkRecords <= 0 {
-		opts.ChunkRecords = 2_500
+	if opts.Parallel <= 0 {
+		opts.Parallel = 4
 	}
 	if opts.ClientID == "" {
 		opts.ClientID = "tidal"
@@ -146,7 +149,7 @@ func (s *Source) Run(ctx context.Context) error {
 			cl.AllowRebalance()
 			continue
 		}
-		if !s.processPipelined(ctx, recs) {
+		if !s.processPartitions(ctx, fetches) {
 			return nil // stopping: nothing committed, the batch is redelivered
 		}
 		// The batch is durable: commit it, even if ctx just ended.
@@ -165,49 +168,60 @@ func (s *Source) Run(ctx context.Context) error {
 	}
 }
 
-// processPipelined stores a poll's records in chunks of ChunkRecords: one
-// goroutine decodes chunk k+1 while this one appends chunk k, so decoding
-// and the append path use both cores. Chunks are appended in poll order. It
-// reports false if ctx ended before every chunk was stored.
-func (s *Source) processPipelined(ctx context.Context, recs []*kgo.Record) bool {
-	chunk := s.opts.ChunkRecords
-	decoded := make(chan *pipeline.Decoded, 1)
-	stop := make(chan struct{})
-	go func() {
-		defer close(decoded)
-		for i := 0; i < len(recs); i += chunk {
-			part := recs[i:min(i+chunk, len(recs))]
-			msgs := make([]pipeline.Message, len(part))
-			for j, r := range part {
-				msgs[j] = pipeline.Message{
-					Partition: pipeline.PartitionName(r.Topic, r.Partition),
-					Offset:    strconv.FormatInt(r.Offset, 10),
-					Time:      r.Timestamp,
-					Value:     r.Value,
-				}
-			}
-			d := s.p.Decode(msgs)
-			select {
-			case decoded <- d:
-			case <-stop:
-				d.Release()
-				return
+// processPartitions stores a poll's records: the records of each
+// partition are decoded and appended (one Append, in offset order) by a
+// goroutine of their own, at most Parallel at once. Decoding one partition
+// overlaps another's append, and concurrent appends share a WAL fsync
+// (group commit). It reports false if ctx ended before every partition was
+// stored; what was stored is redelivered and rewrites the same rows.
+func (s *Source) processPartitions(ctx context.Context, fetches kgo.Fetches) bool {
+	var parts [][]*kgo.Record
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) > 0 {
+			parts = append(parts, p.Records)
+		}
+	})
+	if len(parts) == 1 || s.opts.Parallel == 1 {
+		for _, recs := range parts {
+			if !s.storeRecords(ctx, recs) {
+				return false
 			}
 		}
-	}()
-	ok := true
-	for d := range decoded {
-		if ok && !s.store(ctx, d) {
-			ok = false
-			close(stop)
-		}
-		d.Release()
+		return true
 	}
-	return ok
+	ok := make([]bool, len(parts))
+	sem := make(chan struct{}, s.opts.Parallel)
+	var wg sync.WaitGroup
+	for i, recs := range parts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ok[i] = s.storeRecords(ctx, recs)
+		}()
+	}
+	wg.Wait()
+	return !slices.Contains(ok, false)
 }
 
-// store appends a decoded chunk, retrying failed appends with jittered
-// backoff. It reports false if ctx ended before the chunk was stored.
+// storeRecords decodes and appends one partition's records.
+func (s *Source) storeRecords(ctx context.Context, recs []*kgo.Record) bool {
+	msgs := make([]pipeline.Message, len(recs))
+	for j, r := range recs {
+		msgs[j] = pipeline.Message{
+			Partition: pipeline.PartitionName(r.Topic, r.Partition),
+			Offset:    strconv.FormatInt(r.Offset, 10),
+			Time:      r.Timestamp,
+			Value:     r.Value,
+		}
+	}
+	d := s.p.Decode(msgs)
+	defer d.Release()
+	return s.store(ctx, d)
+}
+
+// store appends a decoded batch, retrying failed appends with jittered
+// backoff. It reports false if ctx ended before the batch was stored.
 func (s *Source) store(ctx context.Context, d *pipeline.Decoded) bool {
 	backoff := 100 * time.Millisecond
 	for {

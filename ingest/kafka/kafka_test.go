@@ -331,12 +331,12 @@ func TestKafkaRebalance(t *testing.T) {
 	}
 }
 
-// TestKafkaPipelinedChunks: a poll is decoded and appended in chunks, the
-// next decoded while one is appended. With chunks of 7 records, poison
-// messages and an append that fails once mid-poll, every record is stored
-// once and the commit covers the whole poll.
-func TestKafkaPipelinedChunks(t *testing.T) {
-	const partitions, n = 2, 500
+// TestKafkaParallelPartitions: the partitions of a poll are decoded and
+// appended concurrently. With poison messages and an append that fails
+// once mid-poll (the other partitions' appends succeed), every record is
+// stored once and the commit covers the whole poll.
+func TestKafkaParallelPartitions(t *testing.T) {
+	const partitions, n = 3, 500
 	brokers := cluster(t, partitions)
 	nbad := produce(t, brokers, partitions, n, func(i int) bool { return i%41 == 3 })
 	st := openStore(t)
@@ -345,7 +345,7 @@ func TestKafkaPipelinedChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(p, Options{Brokers: brokers, Topics: []string{topic}, Group: "tidal", MaxPollRecords: 100, ChunkRecords: 7,
+	s, err := New(p, Options{Brokers: brokers, Topics: []string{topic}, Group: "tidal", MaxPollRecords: 100,
 		ClientOpts: []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}})
 	if err != nil {
 		t.Fatal(err)
