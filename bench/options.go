@@ -138,6 +138,9 @@ func (o *Options) Validate() error {
 	if !slices.Contains(driverNames, o.Driver) {
 		return fmt.Errorf("%w: unknown driver %q (want %s)", ErrBadOptions, o.Driver, strings.Join(driverNames, ", "))
 	}
+	if isStream(o.Driver) && o.Target != "" {
+		return fmt.Errorf("%w: driver %s needs the harness to start tidal with its pipeline (no --target)", ErrBadOptions, o.Driver)
+	}
 	seen := map[string]bool{}
 	for _, p := range o.Peers {
 		switch p {
