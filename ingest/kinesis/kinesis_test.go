@@ -3,6 +3,7 @@ package kinesis_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -469,5 +470,66 @@ func TestKinesisThrottlingAndExpiredIterators(t *testing.T) {
 	}
 	if len(st.disorder) > 0 {
 		t.Fatalf("out of order: %v", st.disorder[:min(5, len(st.disorder))])
+	}
+}
+
+// syncBuf is a goroutine-safe log buffer.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestKinesisLeaseLost: when another owner takes a shard's lease (a shared
+// lease store), the reader's next checkpoint is refused and it stops
+// reading the shard instead of overwriting the new owner's checkpoint.
+func TestKinesisLeaseLost(t *testing.T) {
+	srv := kinesalite.StartT(t)
+	ctx := context.Background()
+	cl, err := srv.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kinesalite.CreateStream(ctx, cl, "s", 1); err != nil {
+		t.Fatal(err)
+	}
+	prod := newProducer(t, cl, "s")
+	prod.put(10, 2, nil)
+	st := openStore(t)
+	leases := leaseStore(t)
+	logs := &syncBuf{}
+	src, _ := newSource(t, st, cl, "s", leases, func(o *tk.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	stop := run(t, src)
+	defer stop()
+	var stolen tk.Lease
+	waitFor(t, "the first checkpoint", func() bool {
+		ls, _ := leases.Leases(ctx)
+		if len(ls) == 1 && ls[0].Checkpoint != "" && st.count("fleet.positions") == 10 {
+			stolen = ls[0]
+			return true
+		}
+		return false
+	})
+	if _, err := leases.Acquire(ctx, stolen.Shard, nil, "other-node"); err != nil {
+		t.Fatal(err)
+	}
+	prod.put(5, 2, nil)
+	waitFor(t, "the reader to see the lease lost", func() bool { return strings.Contains(logs.String(), "lease lost") })
+	ls, _ := leases.Leases(ctx)
+	if ls[0].Owner != "other-node" || ls[0].Checkpoint != stolen.Checkpoint {
+		t.Fatalf("lease after the loss %+v, want owner other-node at checkpoint %s", ls[0], stolen.Checkpoint)
 	}
 }
