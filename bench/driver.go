@@ -36,7 +36,7 @@ const (
 	DriverInflux = "influx"
 )
 
-var driverNames = []string{DriverTimestream, DriverPromRW1, DriverPromRW2, DriverInflux}
+var driverNames = []string{DriverTimestream, DriverPromRW1, DriverPromRW2, DriverInflux, DriverKafka, DriverKinesis}
 
 // Database is the Timestream database (and InfluxDB database) the workload
 // is written to.
@@ -57,6 +57,8 @@ func NewDriver(name, baseURL string, hc *http.Client) (Driver, error) {
 		return &promRW2Driver{post: poster{hc: hc, url: baseURL + "/api/v1/write"}}, nil
 	case DriverInflux:
 		return &influxDriver{hc: hc, base: baseURL, post: poster{hc: hc, url: baseURL + "/write?db=" + Database}}, nil
+	case DriverKafka, DriverKinesis:
+		return nil, fmt.Errorf("%w: driver %s needs the harness to start tidal with its pipeline", ErrBadOptions, name)
 	}
 	return nil, fmt.Errorf("%w: unknown driver %q", ErrBadOptions, name)
 }

@@ -253,7 +253,7 @@ func TestIoTSessionQueriesMatchReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := startTidal(ctx, bin, t.TempDir(), NamingPrometheus, "readings", 10, SyncBatch)
+	s, err := startTidal(ctx, bin, t.TempDir(), NamingPrometheus, "readings", 10, SyncBatch, "")
 	if err != nil {
 		t.Fatal(err)
 	}

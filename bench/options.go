@@ -76,7 +76,8 @@ type Options struct {
 	// OutDir receives report.md and the SVG charts.
 	OutDir string
 	// Driver is the ingest path into TidalDB: DriverTimestream,
-	// DriverPromRW1, DriverPromRW2 or DriverInflux.
+	// DriverPromRW1, DriverPromRW2, DriverInflux, or a stream (DriverKafka,
+	// DriverKinesis) the harness runs a broker for.
 	Driver string
 	// Clients is the number of concurrent ingest clients; Batch the number
 	// of samples per request (Timestream requests are capped at 100).
@@ -136,6 +137,9 @@ func (o *Options) Validate() error {
 	}
 	if !slices.Contains(driverNames, o.Driver) {
 		return fmt.Errorf("%w: unknown driver %q (want %s)", ErrBadOptions, o.Driver, strings.Join(driverNames, ", "))
+	}
+	if isStream(o.Driver) && o.Target != "" {
+		return fmt.Errorf("%w: driver %s needs the harness to start tidal with its pipeline (no --target)", ErrBadOptions, o.Driver)
 	}
 	seen := map[string]bool{}
 	for _, p := range o.Peers {

@@ -178,7 +178,8 @@ func TestOptionsValidate(t *testing.T) {
 	}{
 		{"clients", func(o *Options) { o.Clients = 0 }, "clients 0"},
 		{"batch", func(o *Options) { o.Batch = 0 }, "batch 0"},
-		{"driver", func(o *Options) { o.Driver = "kafka" }, `unknown driver "kafka"`},
+		{"driver", func(o *Options) { o.Driver = "pulsar" }, `unknown driver "pulsar"`},
+		{"stream driver with a target", func(o *Options) { o.Driver = DriverKafka; o.Target = "http://127.0.0.1:1" }, "needs the harness to start tidal"},
 		{"peer", func(o *Options) { o.Peers = []string{"timescaledb"} }, `unknown peer "timescaledb"`},
 		{"dup peer", func(o *Options) { o.Peers = []string{"prometheus", "prometheus"} }, "given twice"},
 		{"out", func(o *Options) { o.OutDir = "" }, "no output directory"},

@@ -67,6 +67,8 @@ type SystemResult struct {
 	// unknown (external target).
 	PeakRSS int64
 	Queries []QueryResult
+	// Stream is the stream drivers' latency probe (nil for the others).
+	Stream *StreamResult `json:",omitempty"`
 }
 
 // CPUPerSample is the server's ingest CPU time per sample (0 when
@@ -157,11 +159,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	memHours := int(time.Since(wl.start)/time.Hour) + 2
 
 	naming := NamingTimestream
-	switch o.Driver {
-	case DriverInflux:
+	switch {
+	case o.Driver == DriverInflux:
 		naming = NamingInflux
-	case DriverPromRW1, DriverPromRW2:
+	case o.Driver != DriverTimestream && !isStream(o.Driver):
 		naming = NamingPrometheus
+	}
+	var streamTags, streamFields []string
+	if isStream(o.Driver) {
+		if o.Target != "" {
+			return nil, fmt.Errorf("%w: driver %s needs the harness to start tidal (no --target)", ErrBadOptions, o.Driver)
+		}
+		var err error
+		if streamTags, streamFields, err = streamShape(wl); err != nil {
+			return nil, err
+		}
 	}
 	// TidalDB, once per WAL sync policy asked for.
 	if o.Target != "" {
@@ -186,11 +198,25 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			syncs = []string{SyncBatch}
 		}
 		for i, sync := range syncs {
+			extra := ""
+			var sd *streamDriver
+			if isStream(o.Driver) {
+				logf("starting the %s broker", o.Driver)
+				var err error
+				if sd, err = newStreamDriver(ctx, o.Driver); err != nil {
+					return nil, err
+				}
+				extra = sd.pipelinesYAML(streamTags, streamFields)
+			}
 			logf("starting tidal (%s, wal.sync %s)", bin, sync)
-			s, err := startTidal(ctx, bin, filepath.Join(work, "tidal-"+sync), naming, wl.queried()[0], memHours, sync)
+			s, err := startTidal(ctx, bin, filepath.Join(work, "tidal-"+sync), naming, wl.queried()[0], memHours, sync, extra)
 			if err != nil {
+				if sd != nil {
+					sd.close()
+				}
 				return nil, err
 			}
+			s.stream = sd
 			if i > 0 || sync != SyncBatch {
 				s.name = displayNames["tidal"] + " (wal.sync=" + sync + ")"
 			}
@@ -247,8 +273,11 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 		}
 	}()
 	res = SystemResult{Name: s.name, Kind: s.kind, Driver: driver}
-	d, err := NewDriver(driver, s.url, hc)
-	if err != nil {
+	var d Driver
+	if s.stream != nil {
+		defer s.stream.close()
+		d = s.stream
+	} else if d, err = NewDriver(driver, s.url, hc); err != nil {
 		return res, err
 	}
 	if td, ok := d.(*timestreamDriver); ok {
@@ -259,13 +288,31 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 		logf("%s: %v", s.name, err)
 	} else {
 		cpu0 := s.cpuTime()
+		t0 := time.Now()
 		res.Ingest, err = runIngest(ctx, d, wl, o.Clients, o.Batch, o.Progress, "ingest "+s.name+" ("+driver+")")
+		if err == nil && s.stream != nil {
+			// Produced is not stored: the rate counts until the
+			// pipeline stored every record (one per sample).
+			if err = s.stream.drain(ctx, hc, s.url, res.Ingest.Samples); err == nil {
+				res.Ingest.Elapsed = time.Since(t0)
+			}
+		}
 		if cpu0 > 0 {
 			res.IngestCPU = s.cpuTime() - cpu0
 		}
 		if err != nil {
 			res.IngestErr = err.Error()
 			logf("%s: %v", s.name, err)
+		} else if s.stream != nil {
+			logf("%s (%s): %.0f records/s produce → stored", s.name, driver, res.Ingest.Rate())
+			sr, err := s.stream.latency(ctx, hc, s.url)
+			if err != nil {
+				logf("%s: latency probe: %v", s.name, err)
+			} else {
+				res.Stream = &sr
+				logf("%s (%s): produce → queryable at %d records/s: p50 %v, p99 %v over %d records",
+					s.name, driver, sr.LatencyRate, sr.P50.Round(time.Millisecond), sr.P99.Round(time.Millisecond), sr.Records)
+			}
 		}
 	}
 	var du diskUsage

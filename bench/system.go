@@ -35,6 +35,8 @@ type system struct {
 	kind    string // "tidal" or a peer name
 	url     string
 	dataDir string
+	// stream is the broker of a stream driver feeding this server.
+	stream *streamDriver
 
 	cmd    *exec.Cmd
 	logs   *tailBuffer

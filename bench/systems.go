@@ -41,18 +41,19 @@ func buildTidal(ctx context.Context, dir string) (string, error) {
 // table follows the data layout so that PromQL sees the workload whichever
 // driver wrote it (in the Timestream layout, the table of measurement
 // meas).
-func tidalConfig(addr, dataDir string, n Naming, meas string, memoryHours int, sync string) string {
+func tidalConfig(addr, dataDir string, n Naming, meas string, memoryHours int, sync, extra string) string {
 	table := n.Table
 	if table == "" {
 		table = meas
 	}
 	return fmt.Sprintf("server:\n  listen: %q\n  data_dir: %q\nretention:\n  memory_hours: %d\nprometheus:\n  database: %q\n  table: %q\nwal:\n  sync: %s\nlog:\n  level: warn\n",
-		addr, dataDir, memoryHours, n.DB, table, sync)
+		addr, dataDir, memoryHours, n.DB, table, sync) + extra
 }
 
 // startTidal starts a tidal server on a free loopback port, with its
-// config and data directory under work and the WAL fsync policy sync.
-func startTidal(ctx context.Context, bin, work string, n Naming, meas string, memoryHours int, sync string) (*system, error) {
+// config (plus the YAML extra) and data directory under work and the WAL
+// fsync policy sync.
+func startTidal(ctx context.Context, bin, work string, n Naming, meas string, memoryHours int, sync, extra string) (*system, error) {
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return nil, fmt.Errorf("create tidal work dir: %w", err)
 	}
@@ -62,7 +63,7 @@ func startTidal(ctx context.Context, bin, work string, n Naming, meas string, me
 	}
 	s := &system{name: displayNames["tidal"], kind: "tidal", url: "http://" + addr, dataDir: filepath.Join(work, "tidal-data")}
 	cfg := filepath.Join(work, "tidal.yaml")
-	if err := os.WriteFile(cfg, []byte(tidalConfig(addr, s.dataDir, n, meas, memoryHours, sync)), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(tidalConfig(addr, s.dataDir, n, meas, memoryHours, sync, extra)), 0o644); err != nil {
 		return nil, fmt.Errorf("write tidal config: %w", err)
 	}
 	if err := startProcess(ctx, s, bin, []string{"server", "--config", cfg}, "/healthz"); err != nil {

@@ -48,6 +48,14 @@ if [ ! -f scripts/s3rver/node_modules/.package-lock.json ] || [ scripts/s3rver/p
 	echo "deps: installing s3rver (npm ci in scripts/s3rver)"
 	(cd scripts/s3rver && npm ci --no-audit --no-fund --silent)
 fi
+# kinesalite (npm), a local Kinesis Data Streams, is the peer of
+# ingest/kinesis's tests and of the Kinesis end-to-end test in cmd/tidal;
+# scripts/kinesalite pins it with a lockfile, and the tests start it.
+if ! [ -d scripts/kinesalite/node_modules/kinesalite ]; then
+	command -v npm >/dev/null 2>&1 || { echo "deps: npm is needed for kinesalite (Debian package npm)"; exit 1; }
+	echo "deps: installing kinesalite (npm)"
+	(cd scripts/kinesalite && npm ci --no-audit --no-fund --silent)
+fi
 echo "deps: ok"
 
 # The Grafana plugin (plugins/grafana): its Go module and npm packages.

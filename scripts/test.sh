@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 # build of their test dependencies.
 RACE_PKGS="./catalog ./memstore ./memstore/wal ./magnetic ./magnetic/encoding ./ingest/promrw
 ./internal/sigv4 ./internal/auth ./internal/fileutil ./query/exec ./query/promapi ./query/timestreamapi
-./scheduled ./query/unload ./internal/tombstone ./query/deletes ./ingest/kafka ./ingest/mqtt ./ingest/firehose ./ingest/pipeline ./snapshot ./ingest/lineproto"
+./scheduled ./query/unload ./internal/tombstone ./query/deletes ./ingest/kafka ./ingest/kinesis ./ingest/mqtt ./ingest/firehose ./ingest/pipeline ./snapshot ./ingest/lineproto"
 # Single-threaded tests in those packages that the race detector only slows
 # down (each takes 20 s or more under -race); the plain phase runs them.
 # TestCompressionReport: compression ratios over large inputs.

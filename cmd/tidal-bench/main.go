@@ -4,7 +4,7 @@
 // and writes a markdown report with SVG charts.
 //
 //	tidal-bench run --preset smoke|small|large [--peer victoriametrics,prometheus,influxdb]
-//	    [--out DIR] [--driver timestream|promrw1|promrw2|influx] [--clients N] [--batch N]
+//	    [--out DIR] [--driver timestream|promrw1|promrw2|influx|kafka|kinesis] [--clients N] [--batch N]
 //	    [--seed S] [--tidal-bin PATH | --target URL] [--file F [--format influx|timestream]]
 //
 // All the work is in package bench; this file only parses flags.
@@ -82,7 +82,7 @@ func parseRun(args []string, stderr io.Writer) (bench.Options, error) {
 	preset := fs.String("preset", "smoke", "workload size: smoke (seconds), small (minutes) or large")
 	peers := fs.String("peer", "", "comma-separated peers to compare: victoriametrics, prometheus, influxdb")
 	fs.StringVar(&o.OutDir, "out", o.OutDir, "directory for report.md and the SVG charts")
-	fs.StringVar(&o.Driver, "driver", o.Driver, "TidalDB ingest path: timestream, promrw1, promrw2 or influx (line protocol; VictoriaMetrics then gets line protocol too)")
+	fs.StringVar(&o.Driver, "driver", o.Driver, "TidalDB ingest path: timestream, promrw1, promrw2, influx (line protocol; VictoriaMetrics then gets line protocol too), kafka or kinesis (an in-process Kafka or kinesalite broker and a pipeline)")
 	fs.IntVar(&o.Clients, "clients", o.Clients, "concurrent ingest clients")
 	fs.IntVar(&o.Batch, "batch", o.Batch, "samples per request (Timestream: at most 100)")
 	syncs := fs.String("tidal-sync", "", "comma-separated TidalDB WAL fsync policies to run, one TidalDB run each (batch: fsync before every ack, the default; interval: ack before fsync, like VictoriaMetrics and Prometheus)")
@@ -130,7 +130,7 @@ func usage(w io.Writer) {
 Usage:
   tidal-bench run --preset smoke|small|large [--use-case cpu-only|devops|iot]
       [--peer victoriametrics,prometheus,influxdb]
-      [--out DIR] [--driver timestream|promrw1|promrw2|influx] [--clients N] [--batch N]
+      [--out DIR] [--driver timestream|promrw1|promrw2|influx|kafka|kinesis] [--clients N] [--batch N]
       [--seed S] [--tidal-bin PATH [--tidal-sync batch,interval] | --target URL]
       [--work-dir DIR]
       [--file TSBS_FILE [--format influx|timestream]]

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -15,9 +17,11 @@ import (
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/ingest/firehose"
 	"github.com/tidaldb/tidal/ingest/kafka"
+	"github.com/tidaldb/tidal/ingest/kinesis"
 	"github.com/tidaldb/tidal/ingest/lineproto"
 	"github.com/tidaldb/tidal/ingest/pipeline"
 	"github.com/tidaldb/tidal/internal/config"
+	"github.com/tidaldb/tidal/internal/fileutil"
 )
 
 // streams are the configured ingest pipelines: the stream consumers to run
@@ -29,8 +33,9 @@ type streams struct {
 	firehose http.Handler
 }
 
-// newStreams builds the pipelines of cfg writing through app.
-func newStreams(cfg []config.Pipeline, app ingest.Appender, reg prometheus.Registerer, logger *slog.Logger) (*streams, error) {
+// newStreams builds the pipelines of cfg writing through app; Kinesis
+// leases go under dataDir.
+func newStreams(cfg []config.Pipeline, dataDir string, app ingest.Appender, reg prometheus.Registerer, logger *slog.Logger) (*streams, error) {
 	st := &streams{}
 	if len(cfg) == 0 {
 		return st, nil
@@ -73,7 +78,27 @@ func newStreams(cfg []config.Pipeline, app ingest.Appender, reg prometheus.Regis
 			}
 			fh[c.Name] = h
 		case "kinesis":
-			return nil, fmt.Errorf("pipeline %s: the kinesis source is not available in this version", c.Name)
+			k := c.Source.Kinesis
+			var from time.Time
+			if k.Start == kinesis.StartAtTimestamp {
+				if from, err = time.Parse(time.RFC3339Nano, k.Timestamp); err != nil {
+					return nil, fmt.Errorf("pipeline %s: kinesis timestamp: %w", c.Name, err)
+				}
+			}
+			// Leases and checkpoints live in the data dir, one file per
+			// pipeline.
+			leases, err := kinesis.OpenFileLeaseStore(fileutil.OS, filepath.Join(dataDir, "kinesis", c.Name, "leases.json"))
+			if err != nil {
+				return nil, fmt.Errorf("pipeline %s: %w", c.Name, err)
+			}
+			src, err := kinesis.New(context.Background(), p, kinesis.Options{
+				Stream: k.Stream, Endpoint: k.Endpoint, Region: k.Region, Start: k.Start, Timestamp: from,
+				AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, IdleWait: k.IdleWait, Leases: leases, Logger: logger,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("pipeline %s: %w", c.Name, err)
+			}
+			st.consumers = append(st.consumers, component{name: "kinesis " + c.Name, run: src.Run})
 		}
 	}
 	return st, nil
@@ -83,6 +108,7 @@ func newStreams(cfg []config.Pipeline, app ingest.Appender, reg prometheus.Regis
 func pipelineOptions(c config.Pipeline, metrics *pipeline.Metrics) (pipeline.Options, error) {
 	m := pipeline.Mapping{
 		Database: c.Mapping.Database, Table: c.Mapping.Table, DeadLetterTable: c.Mapping.DeadLetterTable,
+		MaxTargets: c.Mapping.MaxTables, DeadLetterDatabase: c.Mapping.DeadLetterDatabase,
 		Time:       pipeline.TimeField{Field: c.Mapping.Time.Field, Unit: c.Mapping.Time.Unit, Layout: c.Mapping.Time.Layout},
 		Dimensions: c.Mapping.Dimensions, Single: c.Mapping.Records == "single", MeasureName: c.Mapping.MeasureName,
 	}

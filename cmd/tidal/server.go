@@ -225,7 +225,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	promRead := promapi.NewReadHandler(promQ)
 	promRead.TenantHeader = cfg.Prometheus.TenantHeader
 
-	streams, err := newStreams(cfg.Ingest.Pipelines, mem, reg, logger)
+	streams, err := newStreams(cfg.Ingest.Pipelines, cfg.Server.DataDir, mem, reg, logger)
 	if err != nil {
 		return err
 	}
@@ -297,7 +297,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	g.add(stageWork, "scheduled queries", sched.Run)
 	for _, c := range streams.consumers {
-		g.add(stageIntake, c.name, c.run) // Kafka consumers
+		g.add(stageIntake, c.name, c.run) // Kafka and Kinesis consumers
 	}
 	g.add(stageStorage, "memstore", mem.Run)
 	g.add(stageStorage, "magnetic", mag.Run)

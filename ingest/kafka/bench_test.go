@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,9 @@ import (
 // committed batch; each iteration is a fresh group and a fresh store.
 //
 //	go test -run '^$' -bench KafkaJSON -benchtime 3x ./ingest/kafka
+//
+// Sub-benchmarks compare partitions stored one after the other and
+// concurrently.
 func BenchmarkKafkaJSON(b *testing.B) {
 	const n, partitions = 100_000, 4
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, "cpu"))
@@ -58,9 +62,23 @@ func BenchmarkKafkaJSON(b *testing.B) {
 	for _, f := range fields {
 		m.Measures = append(m.Measures, pipeline.MeasureField{Field: f, Type: ingest.TypeDouble})
 	}
+	// parallel=1 appends the partitions of a poll one after the other
+	// (each its own fsync); parallel=4 decodes and appends them at once.
+	for _, par := range []int{1, 4} {
+		b.Run(fmt.Sprintf("parallel=%d", par), func(b *testing.B) {
+			benchKafkaJSON(b, c, m, n, par)
+		})
+	}
+}
+
+// benchGroups numbers the consumer groups: every run reads the topic from
+// the start (-count repeats a sub-benchmark on the same cluster).
+var benchGroups atomic.Int64
+
+func benchKafkaJSON(b *testing.B, c *kfake.Cluster, m pipeline.Mapping, n, parallel int) {
 	var cpu time.Duration
 	records := 0
-	for i := 0; b.Loop(); i++ {
+	for b.Loop() {
 		b.StopTimer()
 		dir := b.TempDir()
 		cat, err := catalog.Open(catalog.Options{Dir: dir})
@@ -75,8 +93,8 @@ func BenchmarkKafkaJSON(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		src, err := New(p, Options{Brokers: c.ListenAddrs(), Topics: []string{"cpu"}, Group: fmt.Sprint("bench-", i),
-			ClientOpts: []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}})
+		src, err := New(p, Options{Brokers: c.ListenAddrs(), Topics: []string{"cpu"}, Group: fmt.Sprint("bench-", benchGroups.Add(1)),
+			Parallel: parallel, ClientOpts: []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -85,7 +103,7 @@ func BenchmarkKafkaJSON(b *testing.B) {
 		b.StartTimer()
 		c0 := cputime.Process()
 		go func() { done <- src.Run(ctx) }()
-		for p.Status().Records < n {
+		for p.Status().Records < int64(n) {
 			time.Sleep(time.Millisecond)
 		}
 		cpu += cputime.Process() - c0

@@ -8,7 +8,9 @@
 // same values, so rows are exactly-once in effect. Rebalances are blocked
 // while a batch is being processed (BlockRebalanceOnPoll), so a partition
 // is never revoked between an append and its commit. Fetching pauses while
-// the append blocks: the consumer buffers at most one poll's fetches.
+// the append blocks: the consumer buffers at most one poll's fetches. The
+// partitions of a poll are decoded and appended concurrently (one Append
+// per partition, in offset order), so their WAL fsyncs are shared.
 package kafka
 
 import (
@@ -18,7 +20,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -44,9 +48,12 @@ type Options struct {
 	SASLMechanism, Username, Password string
 	// SessionTimeout overrides the group session timeout (0: franz-go's).
 	SessionTimeout time.Duration
-	// MaxPollRecords bounds one batch (default 10,000).
+	// MaxPollRecords bounds one poll, committed at once (default 10,000).
 	MaxPollRecords int
-	Logger         *slog.Logger
+	// Parallel bounds the partitions of a poll decoded and appended at
+	// once (default 4; 1 processes them one after the other).
+	Parallel int
+	Logger   *slog.Logger
 	// ClientOpts are extra franz-go options (tests shorten timeouts).
 	ClientOpts []kgo.Opt
 }
@@ -65,6 +72,9 @@ func New(p *pipeline.Pipeline, opts Options) (*Source, error) {
 	}
 	if opts.MaxPollRecords <= 0 {
 		opts.MaxPollRecords = 10_000
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 4
 	}
 	if opts.ClientID == "" {
 		opts.ClientID = "tidal"
@@ -126,7 +136,6 @@ func (s *Source) Run(ctx context.Context) error {
 	name := s.p.Name()
 	s.p.SetState("running")
 	defer s.p.SetState("stopped")
-	var msgs []pipeline.Message
 	for {
 		fetches := cl.PollRecords(ctx, s.opts.MaxPollRecords)
 		if ctx.Err() != nil || fetches.IsClientClosed() {
@@ -140,16 +149,7 @@ func (s *Source) Run(ctx context.Context) error {
 			cl.AllowRebalance()
 			continue
 		}
-		msgs = msgs[:0]
-		for _, r := range recs {
-			msgs = append(msgs, pipeline.Message{
-				Partition: pipeline.PartitionName(r.Topic, r.Partition),
-				Offset:    strconv.FormatInt(r.Offset, 10),
-				Time:      r.Timestamp,
-				Value:     r.Value,
-			})
-		}
-		if !s.process(ctx, msgs) {
+		if !s.processPartitions(ctx, fetches) {
 			return nil // stopping: nothing committed, the batch is redelivered
 		}
 		// The batch is durable: commit it, even if ctx just ended.
@@ -168,19 +168,71 @@ func (s *Source) Run(ctx context.Context) error {
 	}
 }
 
-// process appends msgs, retrying failed appends with jittered backoff. It
-// reports false if ctx ended before the batch was stored.
-func (s *Source) process(ctx context.Context, msgs []pipeline.Message) bool {
+// processPartitions stores a poll's records: the records of each
+// partition are decoded and appended (one Append, in offset order) by a
+// goroutine of their own, at most Parallel at once. Decoding one partition
+// overlaps another's append, and concurrent appends share a WAL fsync
+// (group commit). It reports false if ctx ended before every partition was
+// stored; what was stored is redelivered and rewrites the same rows.
+func (s *Source) processPartitions(ctx context.Context, fetches kgo.Fetches) bool {
+	var parts [][]*kgo.Record
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) > 0 {
+			parts = append(parts, p.Records)
+		}
+	})
+	if len(parts) == 1 || s.opts.Parallel == 1 {
+		for _, recs := range parts {
+			if !s.storeRecords(ctx, recs) {
+				return false
+			}
+		}
+		return true
+	}
+	ok := make([]bool, len(parts))
+	sem := make(chan struct{}, s.opts.Parallel)
+	var wg sync.WaitGroup
+	for i, recs := range parts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ok[i] = s.storeRecords(ctx, recs)
+		}()
+	}
+	wg.Wait()
+	return !slices.Contains(ok, false)
+}
+
+// storeRecords decodes and appends one partition's records.
+func (s *Source) storeRecords(ctx context.Context, recs []*kgo.Record) bool {
+	msgs := make([]pipeline.Message, len(recs))
+	for j, r := range recs {
+		msgs[j] = pipeline.Message{
+			Partition: pipeline.PartitionName(r.Topic, r.Partition),
+			Offset:    strconv.FormatInt(r.Offset, 10),
+			Time:      r.Timestamp,
+			Value:     r.Value,
+		}
+	}
+	d := s.p.Decode(msgs)
+	defer d.Release()
+	return s.store(ctx, d)
+}
+
+// store appends a decoded batch, retrying failed appends with jittered
+// backoff. It reports false if ctx ended before the batch was stored.
+func (s *Source) store(ctx context.Context, d *pipeline.Decoded) bool {
 	backoff := 100 * time.Millisecond
 	for {
-		_, err := s.p.Process(ctx, msgs)
+		_, err := s.p.Store(ctx, d)
 		if err == nil {
 			return true
 		}
 		if ctx.Err() != nil {
 			return false
 		}
-		s.opts.Logger.Warn("pipeline append failed; retrying", "pipeline", s.p.Name(), "messages", len(msgs), "err", err, "backoff", backoff)
+		s.opts.Logger.Warn("pipeline append failed; retrying", "pipeline", s.p.Name(), "records", d.Records(), "err", err, "backoff", backoff)
 		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
 		select {
 		case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -328,4 +329,61 @@ func TestKafkaRebalance(t *testing.T) {
 	if rows := a.DB.Stats().Rows; rows != int64(next) {
 		t.Fatalf("rows = %d, want %d", rows, next)
 	}
+}
+
+// TestKafkaParallelPartitions: the partitions of a poll are decoded and
+// appended concurrently. With poison messages and an append that fails
+// once mid-poll (the other partitions' appends succeed), every record is
+// stored once and the commit covers the whole poll.
+func TestKafkaParallelPartitions(t *testing.T) {
+	const partitions, n = 3, 500
+	brokers := cluster(t, partitions)
+	nbad := produce(t, brokers, partitions, n, func(i int) bool { return i%41 == 3 })
+	st := openStore(t)
+	fs := &failOnce{store: st, at: 3}
+	p, err := pipeline.New(fs, pipeline.Options{Name: "plant", Source: "kafka", Format: pipeline.FormatJSON, Mapping: mapping})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(p, Options{Brokers: brokers, Topics: []string{topic}, Group: "tidal", MaxPollRecords: 100,
+		ClientOpts: []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, s)
+	waitFor(t, "every message", func() bool {
+		return st.count("plant.telemetry") == n-nbad && st.count("plant._dead_letters") == nbad
+	})
+	stop()
+	if !fs.failed.Load() {
+		t.Fatal("the injected append failure never happened")
+	}
+	if rows := st.Stats().Rows; rows != n {
+		t.Fatalf("rows = %d, want %d", rows, n)
+	}
+	// Committed: the same group has nothing left to read.
+	s2, _ := newSource(t, st, brokers, "tidal", 100)
+	produce(t, brokers, partitions, 1, func(int) bool { return true })
+	stop = run(t, s2)
+	waitFor(t, "the new message", func() bool { return st.count("plant._dead_letters") == nbad+1 })
+	stop()
+	if got := st.count("plant.telemetry"); got != n-nbad {
+		t.Fatalf("records re-appended after the commit: %d, want %d", got, n-nbad)
+	}
+}
+
+// failOnce fails the at-th Append once.
+type failOnce struct {
+	*store
+	at     int
+	calls  atomic.Int64
+	failed atomic.Bool
+}
+
+func (f *failOnce) Append(ctx context.Context, db, table string, recs []ingest.Record, opts ingest.AppendOptions) (ingest.Result, error) {
+	if f.calls.Add(1) == int64(f.at) {
+		f.failed.Store(true)
+		return ingest.Result{}, errors.New("injected append failure")
+	}
+	return f.store.Append(ctx, db, table, recs, opts)
 }

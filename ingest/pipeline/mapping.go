@@ -13,11 +13,21 @@ import (
 // message's fields become a record.
 type Mapping struct {
 	// Database and Table are the target; they are created on first write
-	// with the retention defaults.
+	// with the retention defaults. For JSON either may be a template
+	// taking a field's value, "{{.device_type}}" or "t_{{.meta.kind}}";
+	// a record whose name is missing or invalid, or that would create a
+	// target beyond MaxTargets, is dead-lettered.
 	Database, Table string
+	// MaxTargets bounds the distinct database.table targets a templated
+	// mapping writes to (0: DefaultMaxTargets).
+	MaxTargets int
 	// DeadLetterTable receives rejected messages, in Database; empty means
 	// "_dead_letters".
 	DeadLetterTable string
+	// DeadLetterDatabase holds the dead letters (default: the database of
+	// the message's records, or Database); required when Database is
+	// templated.
+	DeadLetterDatabase string
 
 	// The rest is for JSON.
 

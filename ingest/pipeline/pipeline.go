@@ -22,6 +22,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,15 +79,21 @@ type Pipeline struct {
 	deadName string
 	decoders sync.Pool
 	metrics  *Metrics
+	// targets resolves templated databases and tables (nil: the mapping's
+	// fixed target, targetList[0]).
+	targets *targets
 
-	mu       sync.Mutex
-	lastErr  string
-	lastAt   time.Time
-	state    string
-	messages int64
-	dead     int64
-	records  int64
-	lag      map[string]int64
+	mu sync.Mutex
+	// targetList are the targets written to, targetIx their indexes.
+	targetList []target
+	targetIx   map[target]int
+	lastErr    string
+	lastAt     time.Time
+	state      string
+	messages   int64
+	dead       int64
+	records    int64
+	lag        map[string]int64
 	// rate window: the counts at the start of the last full window.
 	rateAt      time.Time
 	rateRecords int64
@@ -99,15 +106,24 @@ func New(app ingest.Appender, opts Options) (*Pipeline, error) {
 	if err := opts.Mapping.Validate(opts.Format); err != nil {
 		return nil, fmt.Errorf("create pipeline %s: %w", opts.Name, err)
 	}
-	if _, err := NewDecoder(opts.Format, opts.Mapping, opts.Formats); err != nil {
+	tg, dm, err := newTargets(opts.Mapping, opts.Format)
+	if err != nil {
 		return nil, fmt.Errorf("create pipeline %s: %w", opts.Name, err)
 	}
-	p := &Pipeline{opts: opts, app: app, deadName: opts.Mapping.DeadLetterTable, state: "starting"}
+	if _, err := NewDecoder(opts.Format, dm, opts.Formats); err != nil {
+		return nil, fmt.Errorf("create pipeline %s: %w", opts.Name, err)
+	}
+	p := &Pipeline{opts: opts, app: app, deadName: opts.Mapping.DeadLetterTable, state: "starting", targets: tg,
+		targetIx: map[target]int{}}
 	if p.deadName == "" {
 		p.deadName = DefaultDeadLetterTable
 	}
+	if tg == nil {
+		fixed := target{opts.Mapping.Database, opts.Mapping.Table}
+		p.targetList, p.targetIx[fixed] = []target{fixed}, 0
+	}
 	p.decoders.New = func() any {
-		d, _ := NewDecoder(opts.Format, opts.Mapping, opts.Formats) // checked above
+		d, _ := NewDecoder(opts.Format, dm, opts.Formats) // checked above
 		return &decodeState{dec: d}
 	}
 	p.metrics = opts.Metrics
@@ -128,6 +144,10 @@ type decodeState struct {
 	dec   Decoder
 	recs  []ingest.Record
 	owner []int // message index of each record
+	tix   []int // target index of each record
+	// per-target batches when a batch has several targets
+	grecs  []ingest.Record
+	gowner []int
 }
 
 // Outcome reports what Process did with a batch.
@@ -142,10 +162,39 @@ type Outcome struct {
 // records and the dead letters are durable; an error means nothing may be
 // assumed stored, and the source must redeliver the batch.
 func (p *Pipeline) Process(ctx context.Context, msgs []Message) (Outcome, error) {
-	var out Outcome
+	d := p.Decode(msgs)
+	defer d.Release()
+	return p.Store(ctx, d)
+}
+
+// Decoded is a batch of messages decoded and checked by Decode, ready for
+// Store. Sources that pipeline decode the next batch while Store appends
+// this one. It holds msgs (not copied) until Release.
+type Decoded struct {
+	st   *decodeState
+	msgs []Message
+	dead []deadLetter
+	pool *sync.Pool
+}
+
+// Records is the number of records decoded.
+func (d *Decoded) Records() int { return len(d.st.recs) }
+
+// Release returns the batch's buffers; d must not be used after.
+func (d *Decoded) Release() {
+	if d.st != nil {
+		d.pool.Put(d.st)
+		d.st = nil
+	}
+}
+
+// Decode decodes msgs into records, resolves their targets and checks them
+// against the record limits; the messages that fail are noted as dead
+// letters for Store. Decode is CPU only and may run concurrently with
+// Store of another batch.
+func (p *Pipeline) Decode(msgs []Message) *Decoded {
 	st := p.decoders.Get().(*decodeState)
-	defer p.decoders.Put(st)
-	st.recs, st.owner = st.recs[:0], st.owner[:0]
+	st.recs, st.owner, st.tix = st.recs[:0], st.owner[:0], st.tix[:0]
 	var dead []deadLetter
 	for i := range msgs {
 		n := len(st.recs)
@@ -154,6 +203,11 @@ func (p *Pipeline) Process(ctx context.Context, msgs []Message) (Outcome, error)
 		if err != nil {
 			st.recs = st.recs[:n]
 			dead = append(dead, deadLetter{msg: i, reason: err.Error()})
+			continue
+		}
+		if reason := p.resolveTargets(st, n); reason != "" {
+			st.recs, st.tix = st.recs[:n], st.tix[:n]
+			dead = append(dead, deadLetter{msg: i, reason: reason})
 			continue
 		}
 		// Records failing the shared limits are dropped here (the
@@ -167,34 +221,30 @@ func (p *Pipeline) Process(ctx context.Context, msgs []Message) (Outcome, error)
 				}
 				continue
 			}
-			st.recs[k] = st.recs[j]
+			st.recs[k], st.tix[k] = st.recs[j], st.tix[j]
 			k++
 			st.owner = append(st.owner, i)
 		}
-		st.recs = st.recs[:k]
+		st.recs, st.tix = st.recs[:k], st.tix[:k]
 		if reason != "" {
-			dead = append(dead, deadLetter{msg: i, reason: "record rejected: " + reason})
+			dead = append(dead, deadLetter{msg: i, db: p.targetOf(st.tix, n).db, reason: "record rejected: " + reason})
 		}
 	}
-	m := &p.opts.Mapping
+	return &Decoded{st: st, msgs: msgs, dead: dead, pool: &p.decoders}
+}
+
+// Store appends a decoded batch and its dead letters. It returns nil once
+// they are durable; after an error nothing may be assumed stored and Store
+// may be called again with the same d.
+func (p *Pipeline) Store(ctx context.Context, d *Decoded) (Outcome, error) {
+	var out Outcome
+	st, msgs := d.st, d.msgs
+	dead := slices.Clone(d.dead)
 	if len(st.recs) > 0 {
-		res, err := p.app.Append(ctx, m.Database, m.Table, st.recs, ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
-		if err != nil {
+		var err error
+		if dead, err = p.appendGroups(ctx, st, &out, dead); err != nil {
 			p.fail(err)
-			return out, fmt.Errorf("append %d records to %s.%s: %w", len(st.recs), m.Database, m.Table, err)
-		}
-		out.Records = res.Total()
-		// A message with a rejected record is dead-lettered (its other
-		// records are kept): one letter per message, the first reason.
-		lastMsg := -1
-		for _, rj := range res.Rejected {
-			if rj.Index < 0 || rj.Index >= len(st.owner) {
-				return out, fmt.Errorf("append to %s.%s: rejection index %d out of range", m.Database, m.Table, rj.Index)
-			}
-			if mi := st.owner[rj.Index]; mi != lastMsg {
-				dead = append(dead, deadLetter{msg: mi, reason: "record rejected: " + rj.Reason})
-				lastMsg = mi
-			}
+			return out, err
 		}
 	}
 	if len(dead) > 0 {
@@ -223,13 +273,150 @@ func (p *Pipeline) Process(ctx context.Context, msgs []Message) (Outcome, error)
 	return out, nil
 }
 
+// resolveTargets sets the target index of the records st.recs[n:] of one
+// message; a non-empty reason dead-letters the message.
+func (p *Pipeline) resolveTargets(st *decodeState, n int) string {
+	if p.targets == nil {
+		for range len(st.recs) - n {
+			st.tix = append(st.tix, 0)
+		}
+		return ""
+	}
+	for j := n; j < len(st.recs); j++ {
+		tg, err := p.targets.resolve(&st.recs[j])
+		if err != nil {
+			return err.Error()
+		}
+		ix, err := p.admit(tg)
+		if err != nil {
+			return err.Error()
+		}
+		st.tix = append(st.tix, ix)
+	}
+	return ""
+}
+
+// admit returns tg's index, adding it if the bound allows.
+func (p *Pipeline) admit(tg target) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ix, ok := p.targetIx[tg]; ok {
+		return ix, nil
+	}
+	if len(p.targetList) >= p.targets.max {
+		return 0, fmt.Errorf("target %s.%s refused: the pipeline already writes to %d tables (mapping.max_tables)", tg.db, tg.table, p.targets.max)
+	}
+	p.targetIx[tg] = len(p.targetList)
+	p.targetList = append(p.targetList, tg)
+	return len(p.targetList) - 1, nil
+}
+
+// targetOf is the target of the record at index i of tix (the fixed
+// target if there is none).
+func (p *Pipeline) targetOf(tix []int, i int) target {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if i < len(tix) {
+		return p.targetList[tix[i]]
+	}
+	if p.targets == nil {
+		return p.targetList[0]
+	}
+	return target{}
+}
+
+// appendGroups appends st's records, one Append per target, and adds a
+// dead letter per message with a rejected record.
+func (p *Pipeline) appendGroups(ctx context.Context, st *decodeState, out *Outcome, dead []deadLetter) ([]deadLetter, error) {
+	single := true
+	for _, ix := range st.tix {
+		if ix != st.tix[0] {
+			single = false
+			break
+		}
+	}
+	p.mu.Lock()
+	list := p.targetList
+	p.mu.Unlock()
+	appendOne := func(tg target, recs []ingest.Record, owner []int) error {
+		res, err := p.app.Append(ctx, tg.db, tg.table, recs, ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
+		if err != nil {
+			return fmt.Errorf("append %d records to %s.%s: %w", len(recs), tg.db, tg.table, err)
+		}
+		out.Records += res.Total()
+		// A message with a rejected record is dead-lettered (its other
+		// records are kept): one letter per message, the first reason.
+		lastMsg := -1
+		for _, rj := range res.Rejected {
+			if rj.Index < 0 || rj.Index >= len(owner) {
+				return fmt.Errorf("append to %s.%s: rejection index %d out of range", tg.db, tg.table, rj.Index)
+			}
+			if mi := owner[rj.Index]; mi != lastMsg {
+				dead = append(dead, deadLetter{msg: mi, db: tg.db, reason: "record rejected: " + rj.Reason})
+				lastMsg = mi
+			}
+		}
+		return nil
+	}
+	if single {
+		return dead, appendOne(list[st.tix[0]], st.recs, st.owner)
+	}
+	done := map[int]bool{}
+	for _, ix := range st.tix {
+		if done[ix] {
+			continue
+		}
+		done[ix] = true
+		st.grecs, st.gowner = st.grecs[:0], st.gowner[:0]
+		for j, jx := range st.tix {
+			if jx == ix {
+				st.grecs = append(st.grecs, st.recs[j])
+				st.gowner = append(st.gowner, st.owner[j])
+			}
+		}
+		if err := appendOne(list[ix], st.grecs, st.gowner); err != nil {
+			return dead, err
+		}
+	}
+	return dead, nil
+}
+
 type deadLetter struct {
-	msg    int
+	msg int
+	// db is the database the message's records went to ("": the
+	// configured one).
+	db     string
 	reason string
 }
 
-// writeDead appends one row per dead letter to the dead-letter table.
+// writeDead appends one row per dead letter to the dead-letter table of
+// its database.
 func (p *Pipeline) writeDead(ctx context.Context, msgs []Message, dead []deadLetter) error {
+	byDB := map[string][]deadLetter{}
+	var dbs []string
+	for _, d := range dead {
+		db := d.db
+		if db == "" || p.opts.Mapping.DeadLetterDatabase != "" {
+			db = p.opts.Mapping.DeadLetterDatabase
+		}
+		if db == "" {
+			db = p.opts.Mapping.Database
+		}
+		if byDB[db] == nil {
+			dbs = append(dbs, db)
+		}
+		byDB[db] = append(byDB[db], d)
+	}
+	for _, db := range dbs {
+		if err := p.writeDeadTo(ctx, db, msgs, byDB[db]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeDeadTo appends dead to db's dead-letter table.
+func (p *Pipeline) writeDeadTo(ctx context.Context, db string, msgs []Message, dead []deadLetter) error {
 	recs := make([]ingest.Record, 0, len(dead))
 	for _, d := range dead {
 		msg := &msgs[d.msg]
@@ -264,7 +451,6 @@ func (p *Pipeline) writeDead(ctx context.Context, msgs []Message, dead []deadLet
 			},
 		})
 	}
-	db := p.opts.Mapping.Database
 	res, err := p.app.Append(ctx, db, p.deadName, recs, ingest.AppendOptions{CreateTable: true, IdempotentRewrite: true})
 	if err != nil {
 		return fmt.Errorf("append %d dead letters to %s.%s: %w", len(recs), db, p.deadName, err)

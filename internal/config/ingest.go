@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -83,8 +84,20 @@ type Kinesis struct {
 	Stream   string `yaml:"stream"`
 	Endpoint string `yaml:"endpoint"`
 	Region   string `yaml:"region"`
-	// Start is TRIM_HORIZON (the default), LATEST or AT_TIMESTAMP.
+	// Start is where a shard without a checkpoint starts: TRIM_HORIZON
+	// (the default), LATEST or AT_TIMESTAMP (from Timestamp).
 	Start string `yaml:"start"`
+	// Timestamp is the AT_TIMESTAMP start, RFC 3339
+	// ("2026-12-01T00:00:00Z").
+	Timestamp string `yaml:"timestamp"`
+	// AccessKeyID and SecretAccessKey are static credentials; without
+	// them the AWS SDK's default chain (environment, shared files, instance
+	// role) is used.
+	AccessKeyID     string `yaml:"access_key_id"`
+	SecretAccessKey string `yaml:"secret_access_key"`
+	// IdleWait is the pause after a read that found no new record
+	// (default 1s; a shard allows 5 reads a second): lower it for latency.
+	IdleWait time.Duration `yaml:"idle_wait"`
 }
 
 // Firehose is an Amazon Data Firehose HTTP endpoint destination: the
@@ -99,10 +112,18 @@ type Firehose struct {
 
 // Mapping says where records go and how JSON fields become records.
 type Mapping struct {
-	Database        string `yaml:"database"`
-	Table           string `yaml:"table"`
+	// Database and Table may take a JSON field's value:
+	// "{{.device_type}}".
+	Database string `yaml:"database"`
+	Table    string `yaml:"table"`
+	// MaxTables bounds the distinct targets of a templated database or
+	// table (default 100).
+	MaxTables       int    `yaml:"max_tables"`
 	DeadLetterTable string `yaml:"dead_letter_table"`
-	Time            Time   `yaml:"time"`
+	// DeadLetterDatabase holds the dead letters (default: the record's
+	// database); required when Database is templated.
+	DeadLetterDatabase string `yaml:"dead_letter_database"`
+	Time               Time   `yaml:"time"`
 	// Dimensions are field paths ("device", "meta.site").
 	Dimensions []string `yaml:"dimensions"`
 	// Measures maps field paths to Timestream types, in file order.
@@ -186,10 +207,21 @@ func (c *Config) validateIngest(bad reporter) {
 				bad(key+".source.kafka.sasl.mechanism", "unknown value %q (want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)", k.SASL.Mechanism)
 			}
 		case "kinesis":
-			switch p.Source.Kinesis.Start {
-			case "", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP":
+			k := p.Source.Kinesis
+			switch k.Start {
+			case "", "TRIM_HORIZON", "LATEST":
+			case "AT_TIMESTAMP":
+				if _, err := time.Parse(time.RFC3339Nano, k.Timestamp); err != nil {
+					bad(key+".source.kinesis.timestamp", "%q: want an RFC 3339 time with start AT_TIMESTAMP", k.Timestamp)
+				}
 			default:
-				bad(key+".source.kinesis.start", "unknown value %q (want TRIM_HORIZON, LATEST or AT_TIMESTAMP)", p.Source.Kinesis.Start)
+				bad(key+".source.kinesis.start", "unknown value %q (want TRIM_HORIZON, LATEST or AT_TIMESTAMP)", k.Start)
+			}
+			if k.IdleWait < 0 {
+				bad(key+".source.kinesis.idle_wait", "%s: want a positive duration", k.IdleWait)
+			}
+			if (k.AccessKeyID == "") != (k.SecretAccessKey == "") {
+				bad(key+".source.kinesis", "access_key_id and secret_access_key go together")
 			}
 		case "firehose":
 			// Firehose's key reaches the auth layer as a bearer token.
@@ -206,10 +238,26 @@ func (c *Config) validateIngest(bad reporter) {
 			bad(key+".format", "unknown value %q (want one of %v)", p.Format, pipelineFormats)
 		}
 		m := p.Mapping
-		tableName(bad, key+".mapping.database", m.Database)
-		tableName(bad, key+".mapping.table", m.Table)
+		// A templated name is checked per record (and its template when
+		// the pipeline is built).
+		for _, n := range []struct{ key, name string }{{"database", m.Database}, {"table", m.Table}} {
+			if !strings.Contains(n.name, "{{") {
+				tableName(bad, key+".mapping."+n.key, n.name)
+			} else if p.Format != "json" {
+				bad(key+".mapping."+n.key, "a template needs format json")
+			}
+		}
+		if strings.Contains(m.Database, "{{") && m.DeadLetterDatabase == "" {
+			bad(key+".mapping.dead_letter_database", "required when the database is templated")
+		}
+		if m.MaxTables < 0 {
+			bad(key+".mapping.max_tables", "%d: want a positive count", m.MaxTables)
+		}
 		if m.DeadLetterTable != "" {
 			tableName(bad, key+".mapping.dead_letter_table", m.DeadLetterTable)
+		}
+		if m.DeadLetterDatabase != "" {
+			tableName(bad, key+".mapping.dead_letter_database", m.DeadLetterDatabase)
 		}
 		if m.Records != "" && m.Records != "multi" && m.Records != "single" {
 			bad(key+".mapping.records", "unknown value %q (want multi or single)", m.Records)

@@ -80,6 +80,10 @@ func TestIngestErrors(t *testing.T) {
 		{"repeated measure", base + "{name: a, source: {firehose: {access_keys: [k]}}, format: json, mapping: {database: dbx, table: tbl, time: {field: t}, measures: {v: DOUBLE, v: BIGINT}}}", "repeated"},
 		{"repeated name", base + "{name: a, source: {firehose: {access_keys: [k]}}, format: timestream, mapping: {database: dbx, table: tbl}}\n    - {name: a, source: {firehose: {access_keys: [k]}}, format: timestream, mapping: {database: dbx, table: tbl}}", `name: "a" repeated`},
 		{"firehose key not a token", "auth: {bearer_tokens: [{token: tok-write-0123456789, role: write}, {token: tok-read-0123456789, role: read}]}\n" + base + "{name: a, source: {firehose: {access_keys: [tok-read-0123456789]}}, format: timestream, mapping: {database: dbx, table: tbl}}", "must also be an auth.bearer_tokens token"},
+		{"at_timestamp without timestamp", base + "{name: a, source: {kinesis: {stream: s, start: AT_TIMESTAMP}}, format: timestream, mapping: {database: dbx, table: tbl}}", "source.kinesis.timestamp"},
+		{"kinesis half credentials", base + "{name: a, source: {kinesis: {stream: s, access_key_id: AKID}}, format: timestream, mapping: {database: dbx, table: tbl}}", "go together"},
+		{"template needs json", base + "{name: a, source: {firehose: {access_keys: [k]}}, format: timestream, mapping: {database: dbx, table: '{{.t}}'}}", "mapping.table: a template needs format json"},
+		{"templated database needs dead letters", base + "{name: a, source: {firehose: {access_keys: [k]}}, format: json, mapping: {database: '{{.site}}', table: tbl, time: {field: t}, measures: {v: DOUBLE}}}", "mapping.dead_letter_database: required"},
 		{"sasl", base + "{name: a, source: {kafka: {brokers: [b], topics: [t], group: g, sasl: {mechanism: GSSAPI}}}, format: timestream, mapping: {database: dbx, table: tbl}}", "sasl.mechanism"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,22 +111,40 @@ ingest:
 	}
 }
 
-// TestIngestDocExample parses the first YAML block of docs/ingest.md.
+// TestIngestDocExample parses every ingest YAML block of docs/ingest.md;
+// the first is the issue's example with a Firehose pipeline added.
 func TestIngestDocExample(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "ingest.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
-	block, _, ok2 := strings.Cut(rest, "```")
-	if !ok || !ok2 {
-		t.Fatal("no yaml block in docs/ingest.md")
+	rest, n := string(doc), 0
+	for {
+		_, after, ok := strings.Cut(rest, "```yaml\n")
+		if !ok {
+			break
+		}
+		block, after2, _ := strings.Cut(after, "```")
+		rest = after2
+		if !strings.HasPrefix(block, "ingest:") {
+			continue
+		}
+		c, err := Parse([]byte(block))
+		if err != nil {
+			t.Fatalf("docs/ingest.md example %d: %v\n%s", n+1, err, block)
+		}
+		if n == 0 {
+			var kinds []string
+			for _, p := range c.Ingest.Pipelines {
+				kinds = append(kinds, p.Source.Kind())
+			}
+			if !reflect.DeepEqual(kinds, []string{"kafka", "kinesis", "firehose"}) {
+				t.Fatalf("first example's sources %v", kinds)
+			}
+		}
+		n++
 	}
-	c, err := Parse([]byte(block))
-	if err != nil {
-		t.Fatalf("docs/ingest.md example: %v", err)
-	}
-	if len(c.Ingest.Pipelines) != 2 || c.Ingest.Pipelines[1].Source.Kind() != "firehose" {
-		t.Fatalf("pipelines %+v", c.Ingest.Pipelines)
+	if n < 3 {
+		t.Fatalf("%d ingest examples in docs/ingest.md, want at least 3", n)
 	}
 }
