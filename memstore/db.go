@@ -76,6 +76,7 @@ type Catalog interface {
 	Table(db, name string) (catalog.Table, error)
 	TableByID(id uint64) (catalog.Table, bool)
 	EnsureTable(db, name string) (catalog.Table, error)
+	ImplicitTable(db, name string) (catalog.Table, error)
 	AddColumns(tableID uint64, cols []catalog.Column) error
 	Subscribe(fn func(catalog.Table)) (unsubscribe func())
 }

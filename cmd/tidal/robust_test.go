@@ -289,6 +289,16 @@ func TestRobustness(t *testing.T) {
 		if code != 400 {
 			t.Fatalf("refused write: %d %s", code, msg)
 		}
+		// Nor does one whose samples are valid records but all outside the
+		// table's time window (too far in the future, older than the
+		// retention): the window is checked before the database is made.
+		code, msg = remoteWrite(t, s, rwBody(t,
+			probeSeries(now+48*3600*1000, 1, "__name__", "m", "job", "future"),
+			probeSeries(time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli(), 1, "__name__", "m", "job", "old")),
+			"X-Scope-OrgID", "ghost-window")
+		if code != 400 || !strings.Contains(msg, "2 of 2 samples rejected") {
+			t.Fatalf("write outside the window: %d %s", code, msg)
+		}
 		// Reads honour the tenant.
 		if code, msg := remoteWrite(t, s, rwBody(t, probeSeries(now, 7, "__name__", "tenant_probe", "who", "team-a")), "X-Scope-OrgID", "team-a"); code != 204 {
 			t.Fatalf("team-a write: %d %s", code, msg)
