@@ -251,6 +251,13 @@ func (s *cursorStore) cancelQuery(c *cursor) (running bool) {
 	return running
 }
 
+// isClosed reports whether close was called.
+func (s *cursorStore) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
 // isCancelled reports whether CancelQuery was called on c.
 func (s *cursorStore) isCancelled(c *cursor) bool {
 	s.mu.Lock()

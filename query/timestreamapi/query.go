@@ -152,7 +152,7 @@ func (a *API) respondStream(ctx context.Context, c *cursor, tok, nonce string, o
 		err := st.err
 		st.mu.Unlock()
 		a.cursors.remove(c)
-		return nil, err
+		return nil, a.closedError(err)
 	}
 	if offset < st.base || offset > st.base+len(st.rows) {
 		st.mu.Unlock()
@@ -183,6 +183,17 @@ func (a *API) respondStream(ctx context.Context, c *cursor, tok, nonce string, o
 	}
 	body = appendQueryStatus(body, progress, scanned)
 	return rawJSON(append(body, '}')), nil
+}
+
+// closedError is err, or a ServiceUnavailableException when err is the
+// cancellation of a query that Close stopped: the server is shutting
+// down, and the client may retry elsewhere or later.
+func (a *API) closedError(err error) error {
+	var xe *exec.Error
+	if (errors.As(err, &xe) && xe.Kind == exec.ErrCanceled || errors.Is(err, context.Canceled)) && a.cursors.isClosed() {
+		return &awsjson.Error{Type: "ServiceUnavailableException", Message: msgServerClosed}
+	}
+	return err
 }
 
 // run executes c's query and records the outcome.
@@ -256,7 +267,7 @@ func (a *API) respond(ctx context.Context, c *cursor, tok, nonce string, offset,
 	}
 	if c.err != nil {
 		a.cursors.remove(c)
-		return nil, c.err
+		return nil, a.closedError(c.err)
 	}
 	body, end, err := a.encodePage(c, offset, maxRows)
 	if err != nil {
