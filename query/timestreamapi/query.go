@@ -129,6 +129,8 @@ func (a *API) runStream(ctx context.Context, c *cursor, se StreamEngine) {
 // respondStream is respond for a streamed query: it waits up to WaitTime
 // for the page at offset and encodes it from the stream's window.
 func (a *API) respondStream(ctx context.Context, c *cursor, tok, nonce string, offset, maxRows int) (any, error) {
+	a.cursors.attach(c)
+	defer a.cursors.detach(c)
 	first := tok == ""
 	st := c.st
 	ready, err := st.wait(ctx, offset, maxRows, a.opts.MaxPageBytes, a.opts.WaitTime)
@@ -245,6 +247,8 @@ func (a *API) poll(r *request, sql, tok string, maxRows int) (any, error) {
 // maxRows rows (0: no limit) that starts at offset. tok and nonce name the
 // token presented, empty on the first call.
 func (a *API) respond(ctx context.Context, c *cursor, tok, nonce string, offset, maxRows int) (any, error) {
+	a.cursors.attach(c)
+	defer a.cursors.detach(c)
 	first := tok == ""
 	timer := time.NewTimer(a.opts.WaitTime)
 	defer timer.Stop()
