@@ -273,7 +273,11 @@ func (db *DB) checkpointLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tk.C:
-			if err := db.Checkpoint(); err != nil {
+			if err := db.checkpoint(ctx); err != nil {
+				if ctx.Err() != nil {
+					db.logger.Info("memstore checkpoint abandoned at shutdown; the wal keeps its rows")
+					return
+				}
 				db.logger.Error("memstore checkpoint", "err", err)
 			}
 		}

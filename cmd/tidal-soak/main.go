@@ -66,6 +66,7 @@ type options struct {
 	workers   int
 	tolerance float64
 	queries   bool
+	ckpt      time.Duration
 	dataDir   string
 }
 
@@ -80,6 +81,7 @@ func main() {
 	flag.IntVar(&o.batch, "batch", 1000, "samples per remote-write request (one per series)")
 	flag.IntVar(&o.workers, "workers", 4, "concurrent remote-write clients")
 	flag.BoolVar(&o.queries, "queries", true, "run PromQL and SQL clients during the soak")
+	flag.DurationVar(&o.ckpt, "checkpoint-interval", 0, "memstore.checkpoint_interval of the server (0: its default)")
 	flag.Float64Var(&o.tolerance, "tolerance", 10, "flatness tolerance in percent")
 	replay := flag.String("replay", "", "print the verdict of the sample lines of an earlier soak's output file, and exit")
 	flag.StringVar(&o.dataDir, "data-dir", "", "data directory (default a temporary one, removed at the end)")
@@ -126,7 +128,7 @@ func run(ctx context.Context, o options) (bool, error) {
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	srv, err := startTidal(ctx, o.tidal, dir)
+	srv, err := startTidal(ctx, o.tidal, dir, o.ckpt)
 	if err != nil {
 		return false, err
 	}
@@ -318,10 +320,11 @@ type sample struct {
 type tidal struct {
 	cmd    *exec.Cmd
 	base   string
+	log    string // the server's output
 	exited chan struct{}
 }
 
-func startTidal(ctx context.Context, bin, dir string) (*tidal, error) {
+func startTidal(ctx context.Context, bin, dir string, ckpt time.Duration) (*tidal, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("pick a port: %w", err)
@@ -332,7 +335,11 @@ func startTidal(ctx context.Context, bin, dir string) (*tidal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	if err := os.WriteFile(cfg, []byte("server:\n  enable_pprof: true\n"), 0o644); err != nil {
+	yml := "server:\n  enable_pprof: true\n"
+	if ckpt > 0 {
+		yml += fmt.Sprintf("memstore:\n  checkpoint_interval: %s\n", ckpt)
+	}
+	if err := os.WriteFile(cfg, []byte(yml), 0o644); err != nil {
 		return nil, fmt.Errorf("write config: %w", err)
 	}
 	log, err := os.Create(filepath.Join(dir, "tidal.log"))
@@ -344,7 +351,7 @@ func startTidal(ctx context.Context, bin, dir string) (*tidal, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	t := &tidal{cmd: cmd, base: "http://" + addr, exited: make(chan struct{})}
+	t := &tidal{cmd: cmd, base: "http://" + addr, exited: make(chan struct{}), log: log.Name()}
 	go func() { _ = cmd.Wait(); _ = log.Close(); close(t.exited) }()
 	fmt.Printf("tidal: pid %d on %s, data and log in %s\n", cmd.Process.Pid, addr, dir)
 	deadline := time.Now().Add(30 * time.Second)
@@ -370,15 +377,25 @@ func startTidal(ctx context.Context, bin, dir string) (*tidal, error) {
 	}
 }
 
-// stop sends SIGTERM and waits (SIGKILL after 30s).
+// stop sends SIGTERM and waits (SIGKILL after 30s), and prints how long
+// the server took to exit and the end of its log.
 func (t *tidal) stop() {
+	start := time.Now()
 	_ = t.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-t.exited:
+		fmt.Printf("shutdown: tidal exited %.1fs after SIGTERM\n", time.Since(start).Seconds())
 	case <-time.After(30 * time.Second):
-		fmt.Println("tidal: no exit 30s after SIGTERM; killing")
+		fmt.Println("shutdown: tidal did not exit within 30s of SIGTERM; killing")
 		_ = t.cmd.Process.Kill()
 		<-t.exited
+	}
+	if data, err := os.ReadFile(t.log); err == nil {
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		fmt.Println("shutdown: last lines of the server log:")
+		for _, l := range lines[max(0, len(lines)-12):] {
+			fmt.Println("  " + l)
+		}
 	}
 }
 
