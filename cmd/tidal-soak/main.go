@@ -453,8 +453,10 @@ func field(text, prefix string) (float64, error) {
 	return 0, fmt.Errorf("no %q line", prefix)
 }
 
+// get fetches u. It waits longer than the server's query timeout (60s), so
+// that a query error is the server's, not the client's impatience.
 func get(u string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 65*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
