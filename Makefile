@@ -4,6 +4,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 FUZZTIME  ?= 10s
+SOAK_DURATION ?= 30m
 
 .DEFAULT_GOAL := help
 
@@ -38,13 +39,16 @@ bench-smoke: ## seconds-long TSBS preset against TidalDB and VictoriaMetrics
 gobench: ## Go benchmarks of the hot paths (go test -bench)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+soak: build ## soak test, not in CI: max remote-write rate, then SOAK_DURATION (30m) at 80% of it with queries; RSS and goroutines must stay flat
+	$(GO) run ./cmd/tidal-soak -tidal bin/tidal -duration $(SOAK_DURATION)
+
 lint: ## gofmt, go vet, tools/lint (staticcheck, errcheck, errorlint, depguard rules, ...)
 	./scripts/lint.sh
 
 clean: ## remove build output
 	rm -rf bin
 
-.PHONY: help build run deps test test-race fuzz-smoke bench bench-smoke gobench lint clean
+.PHONY: help build run deps test test-race fuzz-smoke bench bench-smoke gobench soak lint clean
 
 # Grafana data-source plugin (plugins/grafana): its own Go module and npm
 # package; `make plugin` lays out the directory Grafana loads in

@@ -240,6 +240,13 @@ func (c *Catalog) DeleteTable(db, name string) (Table, error) {
 	return out, nil
 }
 
+// ImplicitTable returns the table EnsureTable would create for db.name,
+// without creating anything: ingestors check a batch against its retention
+// first, so that a batch with nothing to store creates no database.
+func (c *Catalog) ImplicitTable(db, name string) (Table, error) {
+	return c.prepareTable(Table{Database: db, Name: name, MagneticWrites: MagneticWrites{Enabled: c.implicitMag}})
+}
+
 // EnsureTable returns table db.name, creating the database and the table
 // with default properties if they are missing. Prometheus, line protocol
 // and stream ingestors use it.
@@ -247,7 +254,7 @@ func (c *Catalog) EnsureTable(db, name string) (Table, error) {
 	if t, err := c.Table(db, name); err == nil {
 		return t, nil
 	}
-	t, err := c.prepareTable(Table{Database: db, Name: name, MagneticWrites: MagneticWrites{Enabled: c.implicitMag}})
+	t, err := c.ImplicitTable(db, name)
 	if err != nil {
 		return Table{}, err
 	}

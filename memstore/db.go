@@ -76,6 +76,7 @@ type Catalog interface {
 	Table(db, name string) (catalog.Table, error)
 	TableByID(id uint64) (catalog.Table, bool)
 	EnsureTable(db, name string) (catalog.Table, error)
+	ImplicitTable(db, name string) (catalog.Table, error)
 	AddColumns(tableID uint64, cols []catalog.Column) error
 	Subscribe(fn func(catalog.Table)) (unsubscribe func())
 }
@@ -272,7 +273,11 @@ func (db *DB) checkpointLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tk.C:
-			if err := db.Checkpoint(); err != nil {
+			if err := db.checkpoint(ctx); err != nil {
+				if ctx.Err() != nil {
+					db.logger.Info("memstore checkpoint abandoned at shutdown; the wal keeps its rows")
+					return
+				}
 				db.logger.Error("memstore checkpoint", "err", err)
 			}
 		}

@@ -34,13 +34,27 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 		return ingest.Result{}, ErrClosed
 	default:
 	}
-	t, err := db.table(dbName, tableName, opts.CreateTable)
-	if err != nil {
-		return ingest.Result{}, err
-	}
 	var res ingest.Result
 	reject := func(i int, reason string, existing int64) {
 		res.Rejected = append(res.Rejected, ingest.Rejection{Index: i, Reason: reason, ExistingVersion: existing})
+	}
+	t, err := db.table(dbName, tableName, false)
+	if err != nil && opts.CreateTable && catalog.IsNotFound(err) {
+		// A batch with nothing the new table could store creates neither
+		// the table nor its database.
+		var stored bool
+		if stored, err = db.anyStorable(dbName, tableName, recs, reject); err != nil {
+			return ingest.Result{}, err
+		}
+		if !stored {
+			db.m.records.WithLabelValues("rejected").Add(float64(len(res.Rejected)))
+			return res, nil
+		}
+		res.Rejected = res.Rejected[:0]
+		t, err = db.table(dbName, tableName, true)
+	}
+	if err != nil {
+		return ingest.Result{}, err
 	}
 
 	// Phase 1: validate.
@@ -157,6 +171,39 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 		}
 	}
 	return status, nil
+}
+
+// anyStorable reports whether a record of recs passes the shared ingest
+// rules and falls in the time window of the table EnsureTable would create
+// for dbName.tableName. When none does, every record is reported through
+// reject.
+func (db *DB) anyStorable(dbName, tableName string, recs []ingest.Record, reject func(int, string, int64)) (bool, error) {
+	ct, err := db.cat.ImplicitTable(dbName, tableName)
+	if err != nil {
+		return false, err
+	}
+	now := db.now()
+	memFrom := now.Add(-time.Duration(ct.Retention.MemoryHours) * time.Hour).UnixNano()
+	magFrom := now.Add(-time.Duration(ct.Retention.MagneticDays) * 24 * time.Hour).UnixNano()
+	until := now.Add(db.opts.FutureWindow).UnixNano()
+	magWrites := ct.MagneticWrites.Enabled
+	for i := range recs {
+		r := &recs[i]
+		if ingest.ValidateRecord(r) != "" {
+			continue
+		}
+		if r.Time >= memFrom && r.Time <= until || magWrites && r.Time >= magFrom && r.Time < memFrom {
+			return true, nil
+		}
+	}
+	for i := range recs {
+		reason := ingest.ValidateRecord(&recs[i])
+		if reason == "" {
+			reason = windowReason(memFrom, magFrom, until, magWrites)
+		}
+		reject(i, reason, 0)
+	}
+	return false, nil
 }
 
 // sameSeries reports whether a and b are records of one series because they

@@ -442,7 +442,14 @@ func (db *DB) replayWAL(from int) (int, error) {
 
 // Checkpoint writes every series in memory to a checkpoint and drops the
 // WAL segments it covers, so that start-up replays a bounded log.
-func (db *DB) Checkpoint() error {
+func (db *DB) Checkpoint() error { return db.checkpoint(context.Background()) }
+
+// checkpoint is Checkpoint, abandoned when ctx ends: a checkpoint of a
+// large memory tier takes minutes on a busy machine, and shutdown must
+// not wait for it. An abandoned checkpoint leaves the WAL and the previous
+// checkpoint as they were, so nothing is lost; its temporary directory is
+// removed by the next one.
+func (db *DB) checkpoint(ctx context.Context) error {
 	db.checkpointMu.Lock()
 	defer db.checkpointMu.Unlock()
 	db.commitMu.Lock()
@@ -460,7 +467,7 @@ func (db *DB) Checkpoint() error {
 	if err != nil {
 		return fmt.Errorf("memstore: checkpoint: open: %w", err)
 	}
-	if err := db.writeCheckpoint(w); err != nil {
+	if err := db.writeCheckpoint(ctx, w); err != nil {
 		return errors.Join(fmt.Errorf("memstore: checkpoint: %w", err), w.Close())
 	}
 	if err := w.Close(); err != nil {
@@ -488,7 +495,7 @@ func (db *DB) Checkpoint() error {
 	return nil
 }
 
-func (db *DB) writeCheckpoint(w *wal.WAL) error {
+func (db *DB) writeCheckpoint(ctx context.Context, w *wal.WAL) error {
 	var all []*memSeries
 	for i := range db.refs.stripes {
 		st := &db.refs.stripes[i]
@@ -512,7 +519,12 @@ func (db *DB) writeCheckpoint(w *wal.WAL) error {
 		enc.rows, enc.lastT = 0, 0
 		return nil
 	}
-	for _, s := range all {
+	for i, s := range all {
+		if i&255 == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("abandoned: %w", err)
+			}
+		}
 		if db.tableByID(s.tableID) == nil {
 			continue
 		}

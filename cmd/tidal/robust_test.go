@@ -289,6 +289,16 @@ func TestRobustness(t *testing.T) {
 		if code != 400 {
 			t.Fatalf("refused write: %d %s", code, msg)
 		}
+		// Nor does one whose samples are valid records but all outside the
+		// table's time window (too far in the future, older than the
+		// retention): the window is checked before the database is made.
+		code, msg = remoteWrite(t, s, rwBody(t,
+			probeSeries(now+48*3600*1000, 1, "__name__", "m", "job", "future"),
+			probeSeries(time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli(), 1, "__name__", "m", "job", "old")),
+			"X-Scope-OrgID", "ghost-window")
+		if code != 400 || !strings.Contains(msg, "2 of 2 samples rejected") {
+			t.Fatalf("write outside the window: %d %s", code, msg)
+		}
 		// Reads honour the tenant.
 		if code, msg := remoteWrite(t, s, rwBody(t, probeSeries(now, 7, "__name__", "tenant_probe", "who", "team-a")), "X-Scope-OrgID", "team-a"); code != 204 {
 			t.Fatalf("team-a write: %d %s", code, msg)
@@ -350,4 +360,96 @@ func TestRobustness(t *testing.T) {
 		}
 	})
 	healthy(t, s)
+}
+
+// queryRunning reads the tidal_query_running gauge (Query API queries
+// whose goroutine has not ended).
+func queryRunning(t *testing.T, s *server) int {
+	t.Helper()
+	code, _, body := httpDo(t, http.MethodGet, s.url()+"/metrics", nil)
+	if code != 200 {
+		t.Fatalf("metrics: %d", code)
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, "tidal_query_running "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metrics line %q: %v", line, err)
+			}
+			return int(n)
+		}
+	}
+	t.Fatalf("no tidal_query_running in /metrics")
+	return 0
+}
+
+// waitRunning polls the gauge until it is want, failing after deadline.
+func waitRunning(t *testing.T, s *server, want int, deadline time.Duration, what string) {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	for queryRunning(t, s) != want {
+		if time.Now().After(end) {
+			t.Fatalf("%s: tidal_query_running still not %d after %s", what, want, deadline)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// startQuery sends a Query API request that the server works on until
+// ctx ends or it answers; the answer (status and body, or the client's
+// error) arrives on the returned channel.
+func startQuery(t *testing.T, ctx context.Context, s *server, sql string) <-chan string {
+	t.Helper()
+	body, err := json.Marshal(map[string]string{"QueryString": sql})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url()+"/", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", "Timestream_20181101.Query")
+	out := make(chan string, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			out <- "client error: " + err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		out <- strconv.Itoa(resp.StatusCode) + " " + string(b)
+	}()
+	return out
+}
+
+// endlessJoin is a cross join of 10^12 rows: it ends only when cancelled.
+const endlessJoin = "SELECT count(*) FROM unnest(sequence(1, 10000)) a CROSS JOIN unnest(sequence(1, 10000)) b CROSS JOIN unnest(sequence(1, 10000)) c"
+
+// TestQueryAPICancel: a Query API cross join stops when its client goes
+// away, and SIGTERM with a query running stops the server promptly and
+// cleanly, the waiting client told the service is shutting down (issue 13,
+// reported: the query ran on ~38 s after the client left, and SIGTERM did
+// not stop the server).
+func TestQueryAPICancel(t *testing.T) {
+	s := startServer(t, t.TempDir())
+
+	// The client leaves while the query runs: the query's goroutine ends.
+	ctx, cancel := context.WithCancel(context.Background())
+	answer := startQuery(t, ctx, s, endlessJoin)
+	waitRunning(t, s, 1, 30*time.Second, "query start")
+	cancel()
+	if got := <-answer; !strings.Contains(got, "context canceled") {
+		t.Fatalf("cancelled client got %q", got)
+	}
+	waitRunning(t, s, 0, 30*time.Second, "client cancelled")
+
+	// SIGTERM while a query runs and its client waits.
+	answer = startQuery(t, context.Background(), s, endlessJoin)
+	waitRunning(t, s, 1, 30*time.Second, "second query start")
+	s.stop() // a clean exit within its 30 s deadline
+	if got := <-answer; !strings.HasPrefix(got, "503 ") || !strings.Contains(got, "ServiceUnavailableException") {
+		t.Fatalf("client of a query running at SIGTERM got %q", got)
+	}
 }

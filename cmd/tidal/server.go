@@ -186,6 +186,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	dels := deletes.New(unload.New(engine, uopts), tombs, cat, source)
 	tq := timestreamapi.New(dels, timestreamapi.Options{Logger: logger, Registerer: reg, QueryTimeout: cfg.Query.Timeout})
 	g.onClose("query api", tq.Close)
+	// Running queries stop as soon as shutdown starts, with the HTTP
+	// server's drain: a Query call waiting for its first page answers
+	// at once (503) instead of holding the shutdown.
+	g.add(stageIntake, "query api", func(ctx context.Context) error { <-ctx.Done(); return tq.Close() })
 	sched, err := scheduled.Open(scheduled.Options{Dir: filepath.Join(cfg.Server.DataDir, "scheduled"),
 		Querier: scheduled.EngineQuerier{Engine: engine}, Appender: mem, Tables: cat, Region: cfg.Auth.Region,
 		MissedRuns: cfg.Scheduled.MissedRuns, MaxCatchUp: cfg.Scheduled.MaxCatchUp,

@@ -292,6 +292,9 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 			return nil
 		})
 	}
+	// The context is checked every 4096 probe rows, and every 4096
+	// candidates of one probe row: a cross join pairs each probe row with
+	// every build row.
 	var count int
 	err = probe.run(q, func(p []Value) error {
 		count++
@@ -315,7 +318,12 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 			}
 		}
 		hit := false
-		for _, i := range cands {
+		for k, i := range cands {
+			if k&4095 == 4095 {
+				if err := q.check(); err != nil {
+					return err
+				}
+			}
 			combine(p, rows[i])
 			if n.residual != nil {
 				v, err := n.residual.eval(out)

@@ -82,6 +82,9 @@ func (n *unnestNode) run(q *qctx, emit func([]Value) error) error {
 	base := len(n.child.columns())
 	out := make([]Value, len(n.cols))
 	vals := make([]Value, len(n.args))
+	// One input row can expand to many rows (a lateral unnest over another
+	// is a cross join): the context is checked every 4096 rows out.
+	emitted := 0
 	return n.child.run(q, func(r []Value) error {
 		copy(out, r)
 		rowsOut := 0
@@ -126,6 +129,11 @@ func (n *unnestNode) run(q *qctx, emit func([]Value) error) error {
 			}
 			if n.ordinal {
 				out[c] = Bigint(int64(k + 1))
+			}
+			if emitted++; emitted&4095 == 0 {
+				if err := q.check(); err != nil {
+					return err
+				}
 			}
 			if err := emit(out); err != nil {
 				return err

@@ -62,6 +62,9 @@ const (
 	// DefaultStreamIdle is how long a streamed query waits for its client
 	// to ask for the next page before it is cancelled.
 	DefaultStreamIdle = 10 * time.Minute
+	// DefaultAbandonAfter is how long a running query may go without a
+	// Query call waiting on it before it is cancelled as abandoned.
+	DefaultAbandonAfter = 20 * time.Second
 	// DefaultQueryTimeout bounds one query's execution (Timestream: 1 h).
 	DefaultQueryTimeout = time.Hour
 	// DefaultMaxBodyBytes bounds request bodies read by ServeHTTP.
@@ -112,6 +115,11 @@ type Options struct {
 	// cursor dropped. A paused query is also the first to go when
 	// MaxConcurrentQueries are running and another query arrives.
 	StreamIdle time.Duration
+	// AbandonAfter is how long a running query may go without a Query
+	// call (the first one or a poll with its NextToken) waiting on it
+	// before it is cancelled: its client has gone (a client polls again
+	// as soon as it has an answer). Default DefaultAbandonAfter.
+	AbandonAfter time.Duration
 	// MaxBodyBytes bounds request bodies read by ServeHTTP.
 	MaxBodyBytes int64
 	// EndpointAddress is the Address DescribeEndpoints returns; empty means
@@ -153,6 +161,9 @@ func (o *Options) setDefaults() {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if o.AbandonAfter <= 0 {
+		o.AbandonAfter = DefaultAbandonAfter
+	}
 }
 
 // API serves the Timestream Query operations. Create it with New and stop
@@ -191,7 +202,7 @@ func New(eng Engine, opts Options) *API {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	a.cursors = newCursorStore(opts.MaxCursorBytes, opts.CursorTTL, opts.StreamIdle, opts.Now)
+	a.cursors = newCursorStore(opts.MaxCursorBytes, opts.CursorTTL, opts.StreamIdle, opts.AbandonAfter, opts.Now)
 	a.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tidal_query_requests_total",
 		Help: "Timestream Query API requests by operation and result (ok or the error type).",

@@ -44,6 +44,8 @@ type cursor struct {
 	elem      *list.Element
 	seq       int               // sequence number of the newest token issued
 	tokens    map[string]*token // by nonce
+	attached  int               // Query calls waiting on c now
+	abandon   *time.Timer       // armed while c runs with no call waiting
 }
 
 // token is one issued NextToken: the page that starts at offset.
@@ -68,6 +70,9 @@ type cursorStore struct {
 	// streamIdle is how long a streamed query may wait for its client
 	// before it is cancelled and its cursor dropped.
 	streamIdle time.Duration
+	// abandonAfter is how long a running query may go without a Query
+	// call waiting on it before it is cancelled (its client left).
+	abandonAfter time.Duration
 
 	mu      sync.Mutex
 	idle    sync.Cond // signalled when running drops; L is &mu
@@ -78,8 +83,8 @@ type cursorStore struct {
 	running int
 }
 
-func newCursorStore(maxBytes int64, ttl, streamIdle time.Duration, now func() time.Time) *cursorStore {
-	s := &cursorStore{maxBytes: maxBytes, ttl: ttl, streamIdle: streamIdle, now: now, byID: map[string]*cursor{}, lru: list.New()}
+func newCursorStore(maxBytes int64, ttl, streamIdle, abandonAfter time.Duration, now func() time.Time) *cursorStore {
+	s := &cursorStore{maxBytes: maxBytes, ttl: ttl, streamIdle: streamIdle, abandonAfter: abandonAfter, now: now, byID: map[string]*cursor{}, lru: list.New()}
 	s.idle.L = &s.mu
 	return s
 }
@@ -249,6 +254,60 @@ func (s *cursorStore) cancelQuery(c *cursor) (running bool) {
 	s.bytes -= c.size
 	c.size = 0
 	return running
+}
+
+// attach records that a Query call waits on c: c is not abandoned.
+func (s *cursorStore) attach(c *cursor) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.attached++
+	if c.abandon != nil {
+		c.abandon.Stop()
+	}
+}
+
+// detach ends attach. When no call waits on c any more while its query
+// still runs (not paused for room: a paused query uses no CPU and is
+// bounded by streamIdle), c is cancelled unless a call comes back within
+// abandonAfter: the client of a running query polls again at once, so one
+// that does not has gone.
+func (s *cursorStore) detach(c *cursor) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.attached--
+	if c.attached > 0 || s.byID[c.id] != c {
+		return
+	}
+	if c.abandon == nil {
+		c.abandon = time.AfterFunc(s.abandonAfter, func() { s.abandonIdle(c) })
+		return
+	}
+	c.abandon.Reset(s.abandonAfter)
+}
+
+// abandonIdle cancels c if its query still runs with no call waiting.
+func (s *cursorStore) abandonIdle(c *cursor) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.attached > 0 || s.byID[c.id] != c {
+		return
+	}
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	if c.st != nil && (c.st.isDone() || c.st.isPaused()) {
+		return
+	}
+	s.removeLocked(c)
+}
+
+// isClosed reports whether close was called.
+func (s *cursorStore) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
 }
 
 // isCancelled reports whether CancelQuery was called on c.

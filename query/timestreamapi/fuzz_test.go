@@ -66,7 +66,7 @@ func FuzzQueryRequestDecode(f *testing.F) {
 // FuzzParseToken checks that any NextToken text parses without panicking
 // and that issued tokens parse back to their QueryId.
 func FuzzParseToken(f *testing.F) {
-	s := newCursorStore(1<<20, 0, 0, nil)
+	s := newCursorStore(1<<20, 0, 0, 0, nil)
 	c := &cursor{id: newQueryID(), tokens: map[string]*token{}}
 	f.Add(s.issueLocked(c, 0), 0)
 	f.Add("", 5)

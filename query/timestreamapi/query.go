@@ -136,6 +136,8 @@ func (a *API) runStream(ctx context.Context, c *cursor, se StreamEngine) {
 // respondStream is respond for a streamed query: it waits up to WaitTime
 // for the page at offset and encodes it from the stream's window.
 func (a *API) respondStream(ctx context.Context, c *cursor, tok, nonce string, offset, maxRows int) (any, error) {
+	a.cursors.attach(c)
+	defer a.cursors.detach(c)
 	first := tok == ""
 	st := c.st
 	ready, err := st.wait(ctx, offset, maxRows, a.opts.MaxPageBytes, a.opts.WaitTime)
@@ -159,7 +161,7 @@ func (a *API) respondStream(ctx context.Context, c *cursor, tok, nonce string, o
 		err := st.err
 		st.mu.Unlock()
 		a.cursors.remove(c)
-		return nil, err
+		return nil, a.closedError(err)
 	}
 	if offset < st.base || offset > st.base+len(st.rows) {
 		st.mu.Unlock()
@@ -190,6 +192,17 @@ func (a *API) respondStream(ctx context.Context, c *cursor, tok, nonce string, o
 	}
 	body = appendQueryStatus(body, progress, scanned)
 	return rawJSON(append(body, '}')), nil
+}
+
+// closedError is err, or a ServiceUnavailableException when err is the
+// cancellation of a query that Close stopped: the server is shutting
+// down, and the client may retry elsewhere or later.
+func (a *API) closedError(err error) error {
+	var xe *exec.Error
+	if (errors.As(err, &xe) && xe.Kind == exec.ErrCanceled || errors.Is(err, context.Canceled)) && a.cursors.isClosed() {
+		return &awsjson.Error{Type: "ServiceUnavailableException", Message: msgServerClosed}
+	}
+	return err
 }
 
 // run executes c's query and records the outcome.
@@ -241,6 +254,8 @@ func (a *API) poll(r *request, sql, tok string, maxRows int) (any, error) {
 // maxRows rows (0: no limit) that starts at offset. tok and nonce name the
 // token presented, empty on the first call.
 func (a *API) respond(ctx context.Context, c *cursor, tok, nonce string, offset, maxRows int) (any, error) {
+	a.cursors.attach(c)
+	defer a.cursors.detach(c)
 	first := tok == ""
 	timer := time.NewTimer(a.opts.WaitTime)
 	defer timer.Stop()
@@ -263,7 +278,7 @@ func (a *API) respond(ctx context.Context, c *cursor, tok, nonce string, offset,
 	}
 	if c.err != nil {
 		a.cursors.remove(c)
-		return nil, c.err
+		return nil, a.closedError(c.err)
 	}
 	body, end, err := a.encodePage(c, offset, maxRows)
 	if err != nil {

@@ -148,3 +148,51 @@ func TestCancelPausedStream(t *testing.T) {
 	_, err = e.client.Query(ctx, &tsq.QueryInput{QueryString: aws.String(sql), MaxRows: aws.Int32(100), NextToken: first.NextToken})
 	wantAPIError[*types.ConflictException](t, err, "")
 }
+
+// runningQueries is how many query goroutines have not ended.
+func runningQueries(e *testEnv) int {
+	s := e.api.cursors
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running
+}
+
+// TestAbandonedRunningQuery: a client that got a NextToken for a running
+// query and left without polling again (or CancelQuery) does not leave the
+// query running: it is cancelled once no call has waited on it for
+// AbandonAfter. A client that keeps polling keeps its query.
+func TestAbandonedRunningQuery(t *testing.T) {
+	const endless = "SELECT count(*) FROM unnest(sequence(1, 10000)) a CROSS JOIN unnest(sequence(1, 10000)) b CROSS JOIN unnest(sequence(1, 10000)) c"
+	e := newTestEnv(t, newEngine(t, 1, 1, nil), Options{WaitTime: 50 * time.Millisecond, AbandonAfter: 500 * time.Millisecond})
+	ctx := context.Background()
+	out, err := e.client.Query(ctx, &tsq.QueryInput{QueryString: aws.String(endless)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.NextToken == nil || len(out.Rows) != 0 {
+		t.Fatalf("first call: %d rows, token %v; want a running query's token", len(out.Rows), out.NextToken)
+	}
+	for deadline := time.Now().Add(30 * time.Second); runningQueries(e) != 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("abandoned query still running after 30s")
+		}
+	}
+	_, err = e.client.Query(ctx, &tsq.QueryInput{QueryString: aws.String(endless), NextToken: out.NextToken})
+	wantAPIError[*types.ValidationException](t, err, "Invalid pagination token")
+
+	// 10^7 rows: many polls of 50ms each, none abandoned.
+	p := tsq.NewQueryPaginator(e.client, &tsq.QueryInput{QueryString: aws.String("SELECT count(*) FROM unnest(sequence(1, 10000)) a CROSS JOIN unnest(sequence(1, 1000)) b")})
+	var got []string
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("polled query: %v", err)
+		}
+		for _, r := range page.Rows {
+			got = append(got, aws.ToString(r.Data[0].ScalarValue))
+		}
+	}
+	if len(got) != 1 || got[0] != "10000000" {
+		t.Fatalf("polled query rows %q, want [10000000]", got)
+	}
+}
