@@ -337,3 +337,48 @@ func TestBenchQueriesAgree(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkQueryCostBudget compares, in one run, the engine with its
+// query-cost budget (before: two context checks per sample read) and
+// without it, MaxSeries enforced by seriesLimit (after), over the
+// harness's query shapes on the flushed tiers. It reports each path's mean
+// ms per query and the median per-iteration ratio after/before.
+func BenchmarkQueryCostBudget(b *testing.B) {
+	t := benchFull.open(b, benchHosts)
+	q := &Queryable{Source: t.flush, Database: "prometheus", Table: "metrics", serialScans: true}
+	names := []string{"before", "after"}
+	for _, bq := range benchQueries() {
+		b.Run(bq.name, func(b *testing.B) {
+			muxes := make([]*http.ServeMux, 2)
+			for i := range muxes {
+				muxes[i] = http.NewServeMux()
+				New(q, Options{queryCost: i == 0}).Register(muxes[i])
+			}
+			var total [2]time.Duration
+			var ratio []float64
+			round := 0
+			for b.Loop() {
+				var took [2]time.Duration
+				for k := range 2 {
+					i := (k + round) % 2
+					w := httptest.NewRecorder()
+					start := time.Now()
+					muxes[i].ServeHTTP(w, bq.rangeRequest())
+					took[i] = time.Since(start)
+					if w.Code != http.StatusOK {
+						b.Fatalf("%s: status %d: %s", names[i], w.Code, w.Body.String())
+					}
+				}
+				total[0] += took[0]
+				total[1] += took[1]
+				ratio = append(ratio, float64(took[1])/float64(max(took[0], 1)))
+				round++
+			}
+			slices.Sort(ratio)
+			for i, n := range names {
+				b.ReportMetric(total[i].Seconds()*1e3/float64(round), n+"-ms")
+			}
+			b.ReportMetric(ratio[len(ratio)/2], "after/before")
+		})
+	}
+}
