@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -540,32 +541,36 @@ func (a *API) series(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	seen := map[string]labels.Labels{}
+	// Sorted, then the series several selectors share dropped: no map of
+	// label strings (a million series built a million strings).
+	var all []labels.Labels
 	hints := &storage.SelectHints{Start: mint, End: maxt, Func: "series"}
 	for _, ms := range sels {
 		ss := q.Select(r.Context(), false, hints, ms...)
 		for ss.Next() {
-			l := ss.At().Labels()
-			seen[l.String()] = l
+			all = append(all, ss.At().Labels())
 		}
 		if err := ss.Err(); err != nil {
 			a.writeError(w, queryError(err))
 			return
 		}
 	}
-	keys := make([]string, 0, len(seen))
-	for k := range seen {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return labels.Compare(seen[keys[i]], seen[keys[j]]) < 0 })
-	b := []byte{'['}
-	for i, k := range keys {
+	all = sortedUnique(all)
+	b := make([]byte, 0, 64*len(all)+1)
+	b = append(b, '[')
+	for i, l := range all {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendLabels(b, seen[k])
+		b = appendLabels(b, l)
 	}
 	writeData(w, append(b, ']'), nil)
+}
+
+// sortedUnique sorts label sets and drops repeats.
+func sortedUnique(all []labels.Labels) []labels.Labels {
+	slices.SortFunc(all, labels.Compare)
+	return slices.CompactFunc(all, labels.Equal)
 }
 
 func (a *API) labelNames(w http.ResponseWriter, r *http.Request) {
