@@ -36,6 +36,9 @@ type ScaleOptions struct {
 	// WorkDir holds the data directory (default: a temporary directory,
 	// removed at the end).
 	WorkDir string
+	// Target is the URL of a running tidal to use instead of starting
+	// one (its RSS is then not measured).
+	Target string
 	// QueryTimeout bounds each query (default 60 s, the server's).
 	QueryTimeout time.Duration
 	Log          io.Writer
@@ -81,22 +84,32 @@ func RunScale(ctx context.Context, o ScaleOptions) (*ScaleReport, error) {
 		defer os.RemoveAll(dir)
 		work = dir
 	}
-	bin := o.TidalBin
-	if bin == "" {
-		b, err := buildTidal(ctx, work)
+	s := &system{url: o.Target}
+	if o.Target == "" {
+		bin := o.TidalBin
+		if bin == "" {
+			b, err := buildTidal(ctx, work)
+			if err != nil {
+				return nil, err
+			}
+			bin = b
+		}
+		var err error
+		s, err = startTidal(ctx, bin, filepath.Join(work, "tidal"), Naming{DB: "prometheus", Table: "metrics", Prefixed: true}, "scale", 24, "batch")
 		if err != nil {
 			return nil, err
 		}
-		bin = b
+		defer func() { _ = s.stop() }()
 	}
-	s, err := startTidal(ctx, bin, filepath.Join(work, "tidal"), Naming{DB: "prometheus", Table: "metrics", Prefixed: true}, "scale", 24, "batch")
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = s.stop() }()
 	rep := &ScaleReport{Series: o.Series, Samples: o.Series * o.Points}
-	status := fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid)
-	if rep.RSSBase, err = readStatusBytes(status, "VmRSS:"); err != nil {
+	rss := func() (int64, error) {
+		if s.cmd == nil {
+			return 0, nil
+		}
+		return readStatusBytes(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid), "VmRSS:")
+	}
+	var err error
+	if rep.RSSBase, err = rss(); err != nil {
 		return nil, err
 	}
 	now := time.Now().Truncate(time.Second)
@@ -105,7 +118,7 @@ func RunScale(ctx context.Context, o ScaleOptions) (*ScaleReport, error) {
 		return nil, err
 	}
 	rep.IngestTime = time.Since(start)
-	if rep.RSS, err = readStatusBytes(status, "VmRSS:"); err != nil {
+	if rep.RSS, err = rss(); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(o.Log, "wrote %d series (%d samples) in %v; RSS %.0f MiB (%.0f MiB before), %.0f B per series\n",

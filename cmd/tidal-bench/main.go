@@ -138,7 +138,7 @@ Usage:
       [--work-dir DIR]
       [--file TSBS_FILE [--format influx|timestream]]
   tidal-bench scale [--series N] [--metrics N] [--points N] [--clients N]
-      [--tidal-bin PATH] [--work-dir DIR]
+      [--tidal-bin PATH | --target URL] [--work-dir DIR]
 
 scale writes N active series over remote-write 1.0 (default 1,000,000) and
 times the cardinality queries and the series and label APIs over them,
@@ -174,6 +174,7 @@ func runScale(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.Clients, "clients", 4, "concurrent remote-write clients")
 	fs.StringVar(&o.TidalBin, "tidal-bin", "", "tidal binary to start (default: go build ./cmd/tidal)")
 	fs.StringVar(&o.WorkDir, "work-dir", "", "directory for the data dir (default: a temporary directory, removed at the end)")
+	fs.StringVar(&o.Target, "target", "", "URL of a running tidal to use instead of starting one (RSS not measured)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
