@@ -36,6 +36,9 @@ bench: ## small TSBS presets (devops cpu-only, then iot) against TidalDB and eve
 bench-smoke: ## seconds-long TSBS preset against TidalDB and VictoriaMetrics
 	$(GO) run ./cmd/tidal-bench run --preset smoke --peer victoriametrics --out bench-out/smoke
 
+scale: ## 1M active series over remote-write, then the cardinality queries and series/label APIs: RSS per series and query times (not in CI); SERIES=N to change
+	$(GO) run ./cmd/tidal-bench scale --series $(or $(SERIES),1000000)
+
 gobench: ## Go benchmarks of the hot paths (go test -bench)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
@@ -48,7 +51,7 @@ lint: ## gofmt, go vet, tools/lint (staticcheck, errcheck, errorlint, depguard r
 clean: ## remove build output
 	rm -rf bin
 
-.PHONY: help build run deps test test-race fuzz-smoke bench bench-smoke gobench soak lint clean
+.PHONY: help build run deps test test-race fuzz-smoke bench bench-smoke scale gobench soak lint clean
 
 # Grafana data-source plugin (plugins/grafana): its own Go module and npm
 # package; `make plugin` lays out the directory Grafana loads in

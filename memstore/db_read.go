@@ -30,7 +30,7 @@ func (db *DB) Scan(ctx context.Context, req *scan.Request) (scan.Batches, error)
 		}
 		return scan.NewSlice(nil), nil
 	}
-	return &seriesCursor{ctx: ctx, req: req, series: t.selectSeries(req.Where)}, nil
+	return &seriesCursor{ctx: ctx, req: req, series: t.selectSeries(req.Where, db.nextRef.Load())}, nil
 }
 
 // ListSeries implements scan.SeriesLister from the series index: every
@@ -48,7 +48,7 @@ func (db *DB) ListSeries(ctx context.Context, req *scan.Request) ([]scan.Series,
 	if t == nil {
 		return nil, ctx.Err()
 	}
-	sel := t.selectSeries(req.Where)
+	sel := t.selectSeries(req.Where, db.nextRef.Load())
 	out := make([]scan.Series, len(sel))
 	for i, s := range sel {
 		out[i] = scan.Series{Key: s.key, Dimensions: s.dims, MeasureName: s.measureName}

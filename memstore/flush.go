@@ -87,7 +87,7 @@ func (db *DB) flushTable(ctx context.Context, t *table, cutoff int64) (series in
 	if cutoff == math.MinInt64 {
 		return 0, 0, 0, nil
 	}
-	cur := &flushCursor{seriesCursor: seriesCursor{ctx: ctx, req: req, series: t.selectSeries(nil)}}
+	cur := &flushCursor{seriesCursor: seriesCursor{ctx: ctx, req: req, series: t.selectSeries(nil, db.nextRef.Load())}}
 	if err := db.opts.PartWriter.WritePart(ctx, t.id, cur); err != nil {
 		return 0, 0, 0, fmt.Errorf("memstore: flush table %s.%s: %w", t.database, t.name, err)
 	}

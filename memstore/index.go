@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/query/scan"
@@ -49,6 +50,18 @@ type table struct {
 	memoryHours, magneticDays int64
 	magneticWrites            bool
 	dropped                   bool
+
+	// sorted caches every series in key order for selectSeries, valid
+	// while the table holds the same series (see sortedAll).
+	sorted atomic.Pointer[sortedSeries]
+}
+
+// sortedSeries is a table's series in key order, taken when the table
+// held n series and the DB had handed out refs up to gen.
+type sortedSeries struct {
+	list []*memSeries
+	n    int
+	gen  uint64
 }
 
 type schemaCol struct {
@@ -99,7 +112,11 @@ func (t *table) post(name, value string, ref uint64) {
 // selectSeries returns the series matching every matcher, in key order. The
 // positive matchers (equality, IN) are answered from the postings; the rest
 // filter the candidates.
-func (t *table) selectSeries(where []scan.Matcher) []*memSeries {
+//
+// gen is the DB's last handed-out series ref (DB.nextRef): with the
+// number of series it tells whether the cached key order still holds (a
+// new series has a ref above gen, a removed one changes the count).
+func (t *table) selectSeries(where []scan.Matcher, gen uint64) []*memSeries {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	var cand []uint64
@@ -122,6 +139,9 @@ func (t *table) selectSeries(where []scan.Matcher) []*memSeries {
 			return nil
 		}
 	}
+	if !have && len(where) == 0 && !noOrderCache {
+		return t.sortedAll(gen) // callers only read it
+	}
 	var out []*memSeries
 	consider := func(s *memSeries) {
 		for i := range where {
@@ -139,18 +159,45 @@ func (t *table) selectSeries(where []scan.Matcher) []*memSeries {
 		}
 		out = append(out, s)
 	}
-	if have {
-		for _, ref := range cand {
-			consider(t.byRef[ref])
+	// The scan contract wants series in ascending key order: a few
+	// candidates are sorted, many are picked from the cached order (which
+	// consider checks against every matcher anyway).
+	if noOrderCache || have && len(cand)*2 < len(t.byRef) {
+		if have {
+			for _, ref := range cand {
+				consider(t.byRef[ref])
+			}
+		} else {
+			for _, s := range t.byRef {
+				consider(s)
+			}
 		}
-	} else {
-		for _, s := range t.byRef {
-			consider(s)
-		}
+		slices.SortFunc(out, func(a, b *memSeries) int { return strings.Compare(a.key, b.key) })
+		return out
 	}
-	// The scan contract wants series in ascending key order.
-	slices.SortFunc(out, func(a, b *memSeries) int { return strings.Compare(a.key, b.key) })
+	for _, s := range t.sortedAll(gen) {
+		consider(s)
+	}
 	return out
+}
+
+// noOrderCache makes selectSeries sort its selection on every call, as
+// before the cache (benchmarks compare).
+var noOrderCache bool
+
+// sortedAll returns every series of t in key order, from the cache when
+// it still holds. The caller holds t.mu for reading.
+func (t *table) sortedAll(gen uint64) []*memSeries {
+	if c := t.sorted.Load(); c != nil && c.n == len(t.byRef) && c.gen == gen {
+		return c.list
+	}
+	list := make([]*memSeries, 0, len(t.byRef))
+	for _, s := range t.byRef {
+		list = append(list, s)
+	}
+	slices.SortFunc(list, func(a, b *memSeries) int { return strings.Compare(a.key, b.key) })
+	t.sorted.Store(&sortedSeries{list: list, n: len(list), gen: gen})
+	return list
 }
 
 func dimValue(dims []ingest.Dimension, name string) (string, bool) {

@@ -37,6 +37,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if args[0] == "scale" {
+		return runScale(args[1:], stdout, stderr)
+	}
 	if args[0] != "run" {
 		fmt.Fprintf(stderr, "tidal-bench: unknown command %q\n\n", args[0])
 		usage(stderr)
@@ -134,6 +137,12 @@ Usage:
       [--seed S] [--tidal-bin PATH [--tidal-sync batch,interval] | --target URL]
       [--work-dir DIR]
       [--file TSBS_FILE [--format influx|timestream]]
+  tidal-bench scale [--series N] [--metrics N] [--points N] [--clients N]
+      [--tidal-bin PATH | --target URL] [--work-dir DIR]
+
+scale writes N active series over remote-write 1.0 (default 1,000,000) and
+times the cardinality queries and the series and label APIs over them,
+printing the server's RSS per series (make scale).
 
 --use-case picks the TSBS data set: cpu-only and devops (9 measurements) are
 measured with the devops queries, iot (trucks, with late, out-of-order and
@@ -152,4 +161,44 @@ readings/diagnostics: iot).
 
 Exit status: 0 done, 1 a run failed, 2 bad usage, 3 a peer's answers disagree with TidalDB's or a system lost samples.
 `)
+}
+
+// runScale parses the flags of "scale" and runs bench.RunScale.
+func runScale(args []string, stdout, stderr io.Writer) int {
+	var o bench.ScaleOptions
+	fs := flag.NewFlagSet("scale", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.Series, "series", 1_000_000, "active series to write")
+	fs.IntVar(&o.Metrics, "metrics", 10, "metric names (series are hosts x metrics)")
+	fs.IntVar(&o.Points, "points", 2, "samples per series, 10 s apart, ending now")
+	fs.IntVar(&o.Clients, "clients", 4, "concurrent remote-write clients")
+	fs.StringVar(&o.TidalBin, "tidal-bin", "", "tidal binary to start (default: go build ./cmd/tidal)")
+	fs.StringVar(&o.WorkDir, "work-dir", "", "directory for the data dir (default: a temporary directory, removed at the end)")
+	fs.StringVar(&o.Target, "target", "", "URL of a running tidal to use instead of starting one (RSS not measured)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	o.Log = stdout
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	rep, err := bench.RunScale(ctx, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "tidal-bench: %v\n", err)
+		return 1
+	}
+	failed := 0
+	for _, q := range rep.Queries {
+		if q.Err != nil {
+			failed++
+		}
+	}
+	fmt.Fprintf(stdout, "%d series: %.0f B RSS per series, peak RSS %.0f MiB; %d of %d requests failed\n",
+		rep.Series, rep.RSSPerSeries(), float64(rep.PeakRSS)/(1<<20), failed, len(rep.Queries))
+	if failed > 0 {
+		return 3
+	}
+	return 0
 }

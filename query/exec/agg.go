@@ -31,7 +31,40 @@ func (b *binder) newAggNode(child node, as *aggScope) node {
 	for _, a := range as.aggs {
 		n.cols = append(n.cols, colRef{name: a.text, typ: a.typ})
 	}
+	if !disableArmPushdown {
+		pushMeasureArms(child, as.aggs)
+	}
 	return n
+}
+
+// disableArmPushdown turns pushMeasureArms off (benchmarks compare).
+var disableArmPushdown bool
+
+// pushMeasureArms restricts the scan under an aggregation to the measure
+// names its aggregates can see when every aggregate skips NULLs and takes
+// a CASE WHEN measure_name = 'x' THEN ... END argument (TSBS's shape):
+// rows of other measures feed no aggregate, so they are not read. Such
+// rows would only have made groups whose every aggregate is NULL; those
+// groups are not produced.
+func pushMeasureArms(child node, aggs []*aggCall) {
+	sc := scanUnder(child)
+	if sc == nil || len(aggs) == 0 {
+		return
+	}
+	var names []string
+	for _, a := range aggs {
+		if a.arms == nil || !a.def.skipNulls || a.armCol < 0 || a.armCol >= len(sc.src) ||
+			sc.src[a.armCol].src != srcMeasureName {
+			return
+		}
+		for _, m := range a.arms {
+			if !slices.Contains(names, m) {
+				names = append(names, m)
+			}
+		}
+	}
+	sc.req.Where = append(sc.req.Where, scan.Matcher{Name: scan.ColMeasureName, Op: scan.MatchIn, Values: names})
+	sc.measures = slices.DeleteFunc(sc.measures, func(m string) bool { return !slices.Contains(names, m) })
 }
 
 func (n *aggNode) columns() []colRef { return n.cols }

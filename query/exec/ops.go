@@ -72,10 +72,18 @@ func (q *qctx) check() error {
 }
 
 // slab hands out row copies from large blocks, so that materialising
-// many rows costs few allocations.
+// many rows costs few allocations. Blocks start small and double up to
+// slabMax Values, so that a few rows do not cost a large block.
 type slab struct {
-	buf []Value
+	buf  []Value
+	next int // size of the next block
 }
+
+const slabMax = 4096
+
+// slabMin is the size of a slab's first block (a variable so that
+// benchmarks can compare with whole blocks from the start).
+var slabMin = 64
 
 func (s *slab) clone(r []Value) []Value {
 	c := s.alloc(len(r))
@@ -86,7 +94,9 @@ func (s *slab) clone(r []Value) []Value {
 // alloc returns n zero Values.
 func (s *slab) alloc(n int) []Value {
 	if n > len(s.buf) {
-		s.buf = make([]Value, max(4096, n))
+		size := max(s.next, slabMin)
+		s.next = min(2*size, slabMax)
+		s.buf = make([]Value, max(size, n))
 	}
 	c := s.buf[:n:n]
 	s.buf = s.buf[n:]

@@ -127,6 +127,13 @@ func (n *scanNode) finish() {
 		}
 	}
 	n.req.Columns = cols
+	// Only the measures the request can return are split among workers:
+	// a query on one measure runs as one scan, without goroutines.
+	for _, m := range n.req.Where {
+		if m.Name == scan.ColMeasureName {
+			n.measures = slices.DeleteFunc(n.measures, func(name string) bool { return !m.Matches(name, true) })
+		}
+	}
 }
 
 // batchState is one worker's view of the current batch.

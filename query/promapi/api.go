@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,6 +67,10 @@ type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Now        func() time.Time
+
+	// queryCost runs the engine with its query-cost budget, as before
+	// seriesLimit (benchmarks compare the two).
+	queryCost bool
 }
 
 // API serves /api/v1/*.
@@ -122,10 +127,15 @@ func New(q storage.Queryable, opts Options) *API {
 		NoStepSubqueryIntervalFn: func(int64) int64 { return time.Minute.Milliseconds() },
 		EnableAtModifier:         true,
 		EnableNegativeOffset:     true,
-		EnableQueryCost:          true,
-		Parser:                   p,
+		// No query-cost budget: it checks the context twice per sample
+		// read (a third of double-groupby-all's CPU); MaxSeries is
+		// enforced on the selected series instead (seriesLimit).
+		EnableQueryCost: opts.queryCost,
+		Parser:          p,
 	})
-	eng.SetQueryLimits(uint64(opts.MaxSeries), 0, 0)
+	if opts.queryCost {
+		eng.SetQueryLimits(uint64(opts.MaxSeries), 0, 0)
+	}
 	return &API{q: q, engine: eng, parser: p, opts: opts, slots: make(chan struct{}, opts.MaxConcurrent)}
 }
 
@@ -298,7 +308,7 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	q, err := a.engine.NewInstantQuery(ctx, qa, nil, r.FormValue("query"), ts)
+	q, err := a.engine.NewInstantQuery(ctx, seriesLimit(qa, a.opts.MaxSeries), nil, r.FormValue("query"), ts)
 	if err != nil {
 		a.writeError(w, badData("invalid parameter \"query\": %w", err))
 		return
@@ -355,7 +365,7 @@ func (a *API) queryRange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	q, err := a.engine.NewRangeQuery(ctx, qa, nil, r.FormValue("query"), start, end, step)
+	q, err := a.engine.NewRangeQuery(ctx, seriesLimit(qa, a.opts.MaxSeries), nil, r.FormValue("query"), start, end, step)
 	if err != nil {
 		a.writeError(w, badData("invalid parameter \"query\": %w", err))
 		return
@@ -531,32 +541,36 @@ func (a *API) series(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	seen := map[string]labels.Labels{}
+	// Sorted, then the series several selectors share dropped: no map of
+	// label strings (a million series built a million strings).
+	var all []labels.Labels
 	hints := &storage.SelectHints{Start: mint, End: maxt, Func: "series"}
 	for _, ms := range sels {
 		ss := q.Select(r.Context(), false, hints, ms...)
 		for ss.Next() {
-			l := ss.At().Labels()
-			seen[l.String()] = l
+			all = append(all, ss.At().Labels())
 		}
 		if err := ss.Err(); err != nil {
 			a.writeError(w, queryError(err))
 			return
 		}
 	}
-	keys := make([]string, 0, len(seen))
-	for k := range seen {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return labels.Compare(seen[keys[i]], seen[keys[j]]) < 0 })
-	b := []byte{'['}
-	for i, k := range keys {
+	all = sortedUnique(all)
+	b := make([]byte, 0, 64*len(all)+1)
+	b = append(b, '[')
+	for i, l := range all {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendLabels(b, seen[k])
+		b = appendLabels(b, l)
 	}
 	writeData(w, append(b, ']'), nil)
+}
+
+// sortedUnique sorts label sets and drops repeats.
+func sortedUnique(all []labels.Labels) []labels.Labels {
+	slices.SortFunc(all, labels.Compare)
+	return slices.CompactFunc(all, labels.Equal)
 }
 
 func (a *API) labelNames(w http.ResponseWriter, r *http.Request) {

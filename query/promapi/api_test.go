@@ -2,6 +2,7 @@ package promapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -173,6 +174,16 @@ func TestAPI(t *testing.T) {
 	_, out = get(t, srv, "/api/v1/series", url.Values{"match[]": {`{job="a"}`}})
 	if s := out["data"].([]any); len(s) != 2 {
 		t.Fatalf("series %v", s)
+	}
+	// Overlapping selectors: each series once, sorted by labels.
+	_, out = get(t, srv, "/api/v1/series", url.Values{"match[]": {`http_requests_total`, `{job="a"}`, `{job="b"}`}})
+	var names []string
+	for _, x := range out["data"].([]any) {
+		m := x.(map[string]any)
+		names = append(names, fmt.Sprint(m["__name__"], "/", m["job"]))
+	}
+	if got := strings.Join(names, " "); got != "http_requests_total/a http_requests_total/b queue_len/a" {
+		t.Fatalf("series %s", got)
 	}
 	_, out = get(t, srv, "/api/v1/label/job/values", nil)
 	if v := out["data"].([]any); len(v) != 2 || v[0] != "a" || v[1] != "b" {

@@ -9,12 +9,14 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/tidaldb/tidal/catalog"
@@ -336,4 +338,90 @@ func TestBenchQueriesAgree(t *testing.T) {
 			t.Errorf("%s: no points: %.300s", bq.name, got)
 		}
 	}
+}
+
+// BenchmarkQueryCostBudget compares, in one run, the engine with its
+// query-cost budget (before: two context checks per sample read) and
+// without it, MaxSeries enforced by seriesLimit (after), over the
+// harness's query shapes on the flushed tiers. It reports each path's mean
+// ms per query and the median per-iteration ratio after/before.
+func BenchmarkQueryCostBudget(b *testing.B) {
+	t := benchFull.open(b, benchHosts)
+	q := &Queryable{Source: t.flush, Database: "prometheus", Table: "metrics", serialScans: true}
+	names := []string{"before", "after"}
+	for _, bq := range benchQueries() {
+		b.Run(bq.name, func(b *testing.B) {
+			muxes := make([]*http.ServeMux, 2)
+			for i := range muxes {
+				muxes[i] = http.NewServeMux()
+				New(q, Options{queryCost: i == 0}).Register(muxes[i])
+			}
+			var total [2]time.Duration
+			var ratio []float64
+			round := 0
+			for b.Loop() {
+				var took [2]time.Duration
+				for k := range 2 {
+					i := (k + round) % 2
+					w := httptest.NewRecorder()
+					start := time.Now()
+					muxes[i].ServeHTTP(w, bq.rangeRequest())
+					took[i] = time.Since(start)
+					if w.Code != http.StatusOK {
+						b.Fatalf("%s: status %d: %s", names[i], w.Code, w.Body.String())
+					}
+				}
+				total[0] += took[0]
+				total[1] += took[1]
+				ratio = append(ratio, float64(took[1])/float64(max(took[0], 1)))
+				round++
+			}
+			slices.Sort(ratio)
+			for i, n := range names {
+				b.ReportMetric(total[i].Seconds()*1e3/float64(round), n+"-ms")
+			}
+			b.ReportMetric(ratio[len(ratio)/2], "after/before")
+		})
+	}
+}
+
+// BenchmarkSeriesDedup orders and de-duplicates the label sets of 100,000
+// series as /api/v1/series does: before keyed a map by each set's string
+// and sorted the keys; after sorts the sets and drops adjacent repeats.
+func BenchmarkSeriesDedup(b *testing.B) {
+	var sets []labels.Labels
+	for i := range 100_000 {
+		sets = append(sets, labels.FromStrings("__name__", "m"+strconv.Itoa(i%10), "host", "host_"+strconv.Itoa(i/10), "region", "r"+strconv.Itoa(i%7)))
+	}
+	before := func(in []labels.Labels) []labels.Labels {
+		seen := map[string]labels.Labels{}
+		for _, l := range in {
+			seen[l.String()] = l
+		}
+		keys := make([]string, 0, len(seen))
+		for k := range seen {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return labels.Compare(seen[keys[i]], seen[keys[j]]) < 0 })
+		out := make([]labels.Labels, len(keys))
+		for i, k := range keys {
+			out[i] = seen[k]
+		}
+		return out
+	}
+	var cpu [2]time.Duration
+	for b.Loop() {
+		for i, f := range []func([]labels.Labels) []labels.Labels{before, sortedUnique} {
+			in := slices.Clone(sets)
+			slices.Reverse(in)
+			c0 := processCPU()
+			if n := len(f(in)); n != len(sets) {
+				b.Fatalf("%d sets, want %d", n, len(sets))
+			}
+			cpu[i] += processCPU() - c0
+		}
+	}
+	b.ReportMetric(cpu[0].Seconds()*1e3/float64(b.N), "before-cpu-ms")
+	b.ReportMetric(cpu[1].Seconds()*1e3/float64(b.N), "after-cpu-ms")
+	b.ReportMetric(float64(cpu[1])/float64(max(cpu[0], 1)), "after/before")
 }

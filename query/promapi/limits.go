@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/storage"
 
@@ -189,4 +192,58 @@ func truncate(s string, n int) string {
 // Prometheus does.
 func absentTable(err error) bool {
 	return errors.Is(err, scan.ErrUnknownTable) || catalog.IsNotFound(err)
+}
+
+// seriesLimit bounds the series that the Selects of one querier of q
+// return in all to max: past it, the set fails with
+// promql.ErrTooManySeries.
+func seriesLimit(q storage.Queryable, max int) storage.Queryable {
+	return &limitQueryable{q: q, max: int64(max)}
+}
+
+type limitQueryable struct {
+	q   storage.Queryable
+	max int64
+}
+
+func (l *limitQueryable) Querier(mint, maxt int64) (storage.Querier, error) {
+	qr, err := l.q.Querier(mint, maxt)
+	if err != nil {
+		return nil, err
+	}
+	return &limitQuerier{Querier: qr, max: l.max}, nil
+}
+
+type limitQuerier struct {
+	storage.Querier
+	max int64
+	n   atomic.Int64 // series returned by every Select
+}
+
+func (l *limitQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
+	return &limitSet{SeriesSet: l.Querier.Select(ctx, sortSeries, hints, ms...), qr: l}
+}
+
+type limitSet struct {
+	storage.SeriesSet
+	qr  *limitQuerier
+	err error
+}
+
+func (s *limitSet) Next() bool {
+	if s.err != nil || !s.SeriesSet.Next() {
+		return false
+	}
+	if s.qr.n.Add(1) > s.qr.max {
+		s.err = promql.ErrTooManySeries("query execution")
+		return false
+	}
+	return true
+}
+
+func (s *limitSet) Err() error {
+	if s.err != nil {
+		return s.err
+	}
+	return s.SeriesSet.Err()
 }

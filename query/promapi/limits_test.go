@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -182,5 +183,36 @@ func TestLoadedSampleBudget(t *testing.T) {
 	code, _, out = postForm(t, srv, "/api/v1/query", url.Values{"query": {`count_over_time(http_requests_total{job="a"}[10m])`}})
 	if code != 200 {
 		t.Fatalf("within budget: %d %v", code, out)
+	}
+}
+
+// TestSeriesLimit checks that a query selecting more than MaxSeries series
+// in all (over every selector) fails with a 422, and one within runs.
+func TestSeriesLimit(t *testing.T) {
+	srv := limitServer(t, fixture(), Options{MaxSeries: 2})
+	tests := []struct {
+		path, query string
+		code        int
+	}{
+		{"/api/v1/query", `http_requests_total`, 200},                                        // 2 series
+		{"/api/v1/query", `http_requests_total{job="a"} + on() group_left() vector(1)`, 200}, // 1 series
+		{"/api/v1/query", `http_requests_total + on() group_left() count(http_requests_total{job="a"})`, 422},
+		{"/api/v1/query_range", `sum(http_requests_total) + sum(http_requests_total)`, 422},
+	}
+	for _, tc := range tests {
+		v := url.Values{"query": {tc.query}}
+		if tc.path == "/api/v1/query_range" {
+			v.Set("start", strconv.FormatInt(t0.Unix(), 10))
+			v.Set("end", strconv.FormatInt(t0.Unix()+600, 10))
+			v.Set("step", "60")
+		}
+		code, _, out := postForm(t, srv, tc.path, v)
+		if code != tc.code {
+			t.Errorf("%s %s: status %d, want %d: %v", tc.path, tc.query, code, tc.code, out)
+			continue
+		}
+		if msg, _ := out["error"].(string); tc.code == 422 && !strings.Contains(msg, "too many series") {
+			t.Errorf("%s %s: error %q, want too many series", tc.path, tc.query, msg)
+		}
 	}
 }

@@ -334,23 +334,32 @@ func limited(set map[string]struct{}, hints *storage.LabelHints) []string {
 	return out
 }
 
+// eachSeries calls fn with the labels of every series ms select. The
+// series come from the sources' series indexes where they have one
+// (scan.ListSeries): the memory tier lists the series it holds without
+// reading their rows, so a series it holds with no sample in the
+// querier's range is listed too, as Prometheus lists its head block's.
 func (qr *querier) eachSeries(ctx context.Context, ms []*labels.Matcher, fn func(labels.Labels)) error {
-	cur, err := qr.q.Source.Scan(ctx, qr.request(qr.mint, qr.maxt, []string{}, ms))
+	list, err := scan.ListSeries(ctx, qr.q.Source, qr.request(qr.mint, qr.maxt, []string{}, ms))
 	if absentTable(err) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("scan %s.%s: %w", qr.q.Database, qr.q.Table, err)
+		return fmt.Errorf("list series of %s.%s: %w", qr.q.Database, qr.q.Table, err)
 	}
-	defer cur.Close()
 	var sb labels.ScratchBuilder
-	for cur.Next() {
-		lset := seriesLabels(&sb, &cur.Batch().Series)
+	for i := range list {
+		if i&4095 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		lset := seriesLabels(&sb, &list[i])
 		if matchesAll(lset, ms) {
 			fn(lset)
 		}
 	}
-	return cur.Err()
+	return nil
 }
 
 // series is one materialised series.

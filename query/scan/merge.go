@@ -68,7 +68,15 @@ type mergeCursor struct {
 	inputs []*mergeInput
 	out    Batch
 	err    error
+	// bufs are the copies of the current series' batches, reused from
+	// series to series (the output is valid until the next Next).
+	bufs  []*Batch
+	parts []*Batch
 }
+
+// cloneParts makes Next deep-copy every batch afresh, as it did before
+// the copies were reused (benchmarks compare).
+var cloneParts bool
 
 // Next assembles the next series: it takes every input whose current batch
 // has the smallest key, drains that key's batches from each, and merges.
@@ -90,10 +98,19 @@ func (mc *mergeCursor) Next() bool {
 		}
 		return false
 	}
-	var parts []*Batch // copies, in input order
+	parts := mc.parts[:0] // copies, in input order
 	for _, in := range mc.inputs {
 		for in.ok && in.b.Batch().Series.Key == key {
-			parts = append(parts, in.b.Batch().Clone())
+			if cloneParts {
+				parts = append(parts, in.b.Batch().Clone())
+			} else {
+				if len(parts) == len(mc.bufs) {
+					mc.bufs = append(mc.bufs, new(Batch))
+				}
+				buf := mc.bufs[len(parts)]
+				copyBatch(buf, in.b.Batch())
+				parts = append(parts, buf)
+			}
 			in.advance()
 		}
 		if in.done {
@@ -103,8 +120,36 @@ func (mc *mergeCursor) Next() bool {
 			}
 		}
 	}
+	mc.parts = parts
 	mergeBatches(&mc.out, parts)
 	return true
+}
+
+// copyBatch deep-copies src into dst, reusing dst's slices. The series'
+// dimensions are copied afresh: a caller may keep a Series.
+func copyBatch(dst, src *Batch) {
+	dst.Series = src.Series
+	dst.Series.Dimensions = slices.Clone(src.Series.Dimensions)
+	dst.Time = reuse(dst.Time, src.Time)
+	dst.Version = reuse(dst.Version, src.Version)
+	if cap(dst.Columns) < len(src.Columns) {
+		dst.Columns = append(dst.Columns[:cap(dst.Columns)], make([]Column, len(src.Columns)-cap(dst.Columns))...)
+	}
+	dst.Columns = dst.Columns[:len(src.Columns)]
+	for i := range src.Columns {
+		s, d := &src.Columns[i], &dst.Columns[i]
+		d.Name, d.Type = s.Name, s.Type
+		d.F, d.I, d.S, d.B = reuse(d.F, s.F), reuse(d.I, s.I), reuse(d.S, s.S), reuse(d.B, s.B)
+		d.Null = reuse(d.Null, s.Null)
+	}
+}
+
+// reuse copies src into dst's storage; nil for a nil src.
+func reuse[T any](dst, src []T) []T {
+	if src == nil {
+		return nil
+	}
+	return append(dst[:0], src...)
 }
 
 func (mc *mergeCursor) Batch() *Batch { return &mc.out }

@@ -1,0 +1,123 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/internal/cputime"
+	"github.com/tidaldb/tidal/query/scan"
+)
+
+// TestSelectSeriesOrderCache checks that scans return every series in key
+// order as series come and go: the cached key order is rebuilt when a
+// series is added or dropped.
+func TestSelectSeriesOrderCache(t *testing.T) {
+	f := newFixture(t)
+	hosts := func(where ...scan.Matcher) []string {
+		t.Helper()
+		cur, err := f.db.Scan(context.Background(), &scan.Request{Database: "testdb", Table: "tbl",
+			MinTime: ts(-time.Hour), MaxTime: ts(time.Hour), Where: where})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cur.Close()
+		var out []string
+		var keys []string
+		for cur.Next() {
+			b := cur.Batch()
+			h, _ := b.Series.Dimension("host")
+			out = append(out, h+"/"+b.Series.MeasureName)
+			keys = append(keys, b.Series.Key)
+		}
+		if !slices.IsSorted(keys) {
+			t.Fatalf("series out of key order: %v", out)
+		}
+		slices.Sort(out)
+		return out
+	}
+	for i := range 5 {
+		f.append(t, rec(fmt.Sprintf("h%d", 4-i), "m", ts(0), ingest.Float(1), 1))
+	}
+	if got := strings.Join(hosts(), ","); got != "h0/m,h1/m,h2/m,h3/m,h4/m" {
+		t.Fatalf("first scan: %s", got)
+	}
+	f.append(t, rec("h10", "m", ts(0), ingest.Float(1), 1), rec("h2", "n", ts(0), ingest.Float(1), 1))
+	tests := []struct {
+		name  string
+		where []scan.Matcher
+		want  string
+	}{
+		{"every series", nil, "h0/m,h1/m,h10/m,h2/m,h2/n,h3/m,h4/m"},
+		{"one measure, most series", []scan.Matcher{{Name: scan.ColMeasureName, Op: scan.MatchEqual, Values: []string{"m"}}},
+			"h0/m,h1/m,h10/m,h2/m,h3/m,h4/m"},
+		{"prefix", []scan.Matcher{{Name: "host", Op: scan.MatchPrefix, Values: []string{"h1"}}}, "h1/m,h10/m"},
+		{"not equal", []scan.Matcher{{Name: "host", Op: scan.MatchNotEqual, Values: []string{"h2"}}}, "h0/m,h1/m,h10/m,h3/m,h4/m"},
+	}
+	for _, tc := range tests {
+		if got := strings.Join(hosts(tc.where...), ","); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	// Everything flushed is dropped from memory.
+	f.db.opts.PartWriter = &collector{}
+	if _, err := f.db.Flush(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if got := hosts(); len(got) != 0 {
+		t.Fatalf("after flush: %v", got)
+	}
+	f.append(t, rec("h7", "m", ts(0), ingest.Float(1), 1))
+	if got := strings.Join(hosts(), ","); got != "h7/m" {
+		t.Fatalf("after flush and a new series: %s", got)
+	}
+}
+
+// BenchmarkSelectSeries selects every series of a 100,000-series table
+// (as a cardinality query's {__name__=~".+"} does) and one measure's
+// tenth: before sorts the selection by key on every call, after picks it
+// from the cached key order. It reports CPU ms per call of each and their
+// ratio.
+func BenchmarkSelectSeries(b *testing.B) {
+	const n = 100_000
+	t := newTable(1, "db", "tbl")
+	for i := range n {
+		s := &memSeries{ref: uint64(i + 1), measureName: fmt.Sprintf("m%d", i%10),
+			dims: []ingest.Dimension{{Name: "host", Value: fmt.Sprintf("host_%d", i/10)}}}
+		s.key = string(scan.AppendSeriesKey(nil, s.measureName, s.dims))
+		t.addSeries(s)
+	}
+	for _, tc := range []struct {
+		name  string
+		where []scan.Matcher
+		want  int
+	}{
+		{"all", nil, n},
+		{"one-measure", []scan.Matcher{{Name: scan.ColMeasureName, Op: scan.MatchEqual, Values: []string{"m3"}}}, n / 10},
+		{"most", []scan.Matcher{{Name: scan.ColMeasureName, Op: scan.MatchNotEqual, Values: []string{"m3"}}}, n - n/10},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var cpu [2]time.Duration
+			for b.Loop() {
+				for i := range 2 {
+					noOrderCache = i == 0
+					c0 := cputime.Process()
+					got := len(t.selectSeries(tc.where, n))
+					noOrderCache = false
+					if got != tc.want {
+						b.Fatalf("%d series, want %d", got, tc.want)
+					}
+					cpu[i] += cputime.Process() - c0
+				}
+			}
+			per := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(b.N) }
+			b.ReportMetric(per(cpu[0]), "before-cpu-ms")
+			b.ReportMetric(per(cpu[1]), "after-cpu-ms")
+			b.ReportMetric(float64(cpu[1])/float64(max(cpu[0], 1)), "after/before")
+		})
+	}
+}
