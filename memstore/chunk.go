@@ -343,13 +343,15 @@ func (c *chunk) decodeRows() (names []string, rows []row, err error) {
 		}
 	}
 	rows = make([]row, c.n)
+	nc := len(c.cols)
+	backing := make([]ingest.Value, c.n*nc) // one allocation for all rows
 	for r := range rows {
 		rows[r].t = ts[r]
 		rows[r].ver = 1
 		if vers != nil {
 			rows[r].ver = vers[r]
 		}
-		rows[r].vals = make([]ingest.Value, len(c.cols))
+		rows[r].vals = backing[r*nc : (r+1)*nc : (r+1)*nc]
 		for i := range c.cols {
 			rows[r].vals[i] = colVals[i][r]
 		}

@@ -92,6 +92,8 @@ type DB struct {
 	nextRef atomic.Uint64
 	refs    stripeSeries
 	nseries atomic.Int64 // series in memory, for MaxSeries
+	// oooBuffered counts the rows in the series' out-of-order buffers.
+	oooBuffered atomic.Int64
 
 	mu     sync.RWMutex // Guards tables and byID.
 	tables map[string]*table
@@ -411,6 +413,12 @@ func (db *DB) Stats() Stats {
 			for _, c := range s.chunks {
 				st.Rows += int64(c.n)
 				st.ChunkBytes += int64(c.size())
+			}
+			if n := s.oooRows(); n > 0 {
+				// Buffered rows may replace chunk rows; the count is an
+				// upper bound until they are merged.
+				st.Rows += int64(n)
+				st.ChunkBytes += int64(n) * oooRowBytes
 			}
 			s.mu.Unlock()
 			// series struct, key, dims, map entries and postings.

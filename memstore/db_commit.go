@@ -36,6 +36,7 @@ func (db *DB) stage(t *table, recs []ingest.Record, status []recStatus, opts ing
 		vals    = make([]ingest.Value, 0, 8)
 		lastRec *ingest.Record
 		lastS   *memSeries
+		rc      rowCache
 		run     *stagedRun // the open run: rows of one series in a row
 		err     error
 	)
@@ -88,7 +89,7 @@ func (db *DB) stage(t *table, recs []ingest.Record, status []recStatus, opts ing
 			continue
 		}
 		lastRec, lastS = r, s
-		d, err := s.decide(r.Time, ver, names, vals, opts.IdempotentRewrite)
+		d, err := s.decide(r.Time, ver, names, vals, opts.IdempotentRewrite, &rc)
 		if err == nil && d.log {
 			if run == nil || run.s != s {
 				st.runs = append(st.runs, stagedRun{s: s, rows: st.rows[len(st.rows):len(st.rows)]})
@@ -174,7 +175,14 @@ func (db *DB) commit(ctx context.Context, t *table, st *staging) error {
 			names, vals = recordValues(row.rec, names[:0], vals[:0])
 			// Replay's rule (a version at least as high replaces), so that
 			// memory after commit is what a replay of the WAL gives.
-			if _, _, _, err := s.upsert(row.t, row.ver, names, vals, true); err != nil {
+			if err := s.apply(row.t, row.ver, names, vals, &db.oooBuffered); err != nil {
+				s.mu.Unlock()
+				st.discardFrom(i + 1)
+				return fmt.Errorf("memstore: commit logged rows: %w", err)
+			}
+		}
+		if s.ooo != nil && db.oooBuffered.Load() > oooBudgetRows {
+			if err := s.mergeOOO(&db.oooBuffered); err != nil {
 				s.mu.Unlock()
 				st.discardFrom(i + 1)
 				return fmt.Errorf("memstore: commit logged rows: %w", err)

@@ -356,7 +356,7 @@ func (rp *replayer) apply(e *walEntry) error {
 			return nil
 		}
 		s.mu.Lock()
-		_, _, _, err := s.upsert(e.t, e.ver, e.names, e.vals, true)
+		err := s.apply(e.t, e.ver, e.names, e.vals, &db.oooBuffered)
 		s.mu.Unlock()
 		if err != nil {
 			return err
@@ -517,6 +517,10 @@ func (db *DB) writeCheckpoint(w *wal.WAL) error {
 			continue
 		}
 		s.mu.Lock()
+		if err := s.mergeOOO(&db.oooBuffered); err != nil {
+			s.mu.Unlock()
+			return err
+		}
 		enc.series(s)
 		for _, c := range s.chunks {
 			names, rows, err := c.decodeRows()

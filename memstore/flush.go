@@ -87,7 +87,7 @@ func (db *DB) flushTable(ctx context.Context, t *table, cutoff int64) (series in
 	if cutoff == math.MinInt64 {
 		return 0, 0, 0, nil
 	}
-	cur := &flushCursor{seriesCursor: seriesCursor{ctx: ctx, req: req, series: t.selectSeries(nil)}}
+	cur := &flushCursor{seriesCursor: seriesCursor{ctx: ctx, req: req, series: t.selectSeries(nil), buffered: &db.oooBuffered}}
 	if err := db.opts.PartWriter.WritePart(ctx, t.id, cur); err != nil {
 		return 0, 0, 0, fmt.Errorf("memstore: flush table %s.%s: %w", t.database, t.name, err)
 	}
@@ -97,6 +97,8 @@ func (db *DB) flushTable(ctx context.Context, t *table, cutoff int64) (series in
 	for i, s := range cur.flushed {
 		s.mu.Lock()
 		if s.mutations == cur.mutations[i] {
+			// The fill merged the out-of-order rows and nothing changed
+			// since: the buffer is empty.
 			s.dropBefore(cutoff)
 		} else {
 			kept++
@@ -127,7 +129,7 @@ func (c *flushCursor) Next() bool {
 		s := c.series[c.i]
 		c.i++
 		s.mu.Lock()
-		ok, err := s.fillLocked(&c.batch, c.req)
+		ok, err := s.fillLocked(&c.batch, c.req, c.buffered)
 		m := s.mutations
 		s.mu.Unlock()
 		if err != nil {

@@ -55,11 +55,12 @@ type decision struct {
 	log bool
 }
 
-// decide applies Timestream's upsert rules (see upsert) to the row against
-// the committed rows and the rows staged by appenders in flight, without
-// changing anything. The caller holds s.mu.
-func (s *memSeries) decide(t, ver int64, names []string, vals []ingest.Value, rewrite bool) (decision, error) {
-	cur, found, err := s.committedRow(t)
+// decide applies Timestream's upsert rules to the row against the committed
+// rows and the rows staged by appenders in flight, without changing
+// anything. rc, when not nil, keeps the chunk it decodes for the next call.
+// The caller holds s.mu.
+func (s *memSeries) decide(t, ver int64, names []string, vals []ingest.Value, rewrite bool, rc *rowCache) (decision, error) {
+	cur, found, err := s.committedRow(t, rc)
 	if err != nil {
 		return decision{}, err
 	}
@@ -129,24 +130,50 @@ func (v rowView) equal(names []string, vals []ingest.Value) bool {
 	return true
 }
 
-// committedRow returns the row stored in the chunks at t. The caller holds
-// s.mu. Rows after the last one, the case of in-order writes, cost nothing.
-func (s *memSeries) committedRow(t int64) (rowView, bool, error) {
+// rowCache keeps the decoded rows of the chunk an appender looked a row up
+// in last, so that the rows of one Append that land in one chunk decode it
+// once. A chunk is identified by its pointer and row count: sealed chunks
+// never change, and the head changes in place only by appending rows.
+type rowCache struct {
+	c     *chunk
+	n     int
+	names []string
+	rows  []row
+}
+
+// committedRow returns the committed row at t: the one in the chunks or in
+// the out-of-order buffer, whichever wins under the replay rule (see apply).
+// The caller holds s.mu. Rows after the last one, the case of in-order
+// writes, cost nothing.
+func (s *memSeries) committedRow(t int64, rc *rowCache) (rowView, bool, error) {
 	n := len(s.chunks)
 	if n == 0 || t > s.chunks[n-1].maxT {
+		// The buffer holds only rows at or before the head's last.
 		return rowView{}, false, nil
 	}
+	var cur rowView
+	found := false
 	ci := sort.Search(n, func(i int) bool { return s.chunks[i].minT > t }) - 1
-	if ci < 0 || t > s.chunks[ci].maxT {
-		return rowView{}, false, nil
+	if ci >= 0 && t <= s.chunks[ci].maxT {
+		c := s.chunks[ci]
+		if rc == nil {
+			rc = &rowCache{}
+		}
+		if rc.c != c || rc.n != c.n {
+			names, rows, err := c.decodeRows()
+			if err != nil {
+				*rc = rowCache{}
+				return rowView{}, false, fmt.Errorf("series %d: %w", s.ref, err)
+			}
+			*rc = rowCache{c: c, n: c.n, names: names, rows: rows}
+		}
+		if i := findRow(rc.rows, t); i < len(rc.rows) && rc.rows[i].t == t {
+			cur, found = rowView{ver: rc.rows[i].ver, names: rc.names, vals: rc.rows[i].vals}, true
+		}
 	}
-	names, rows, err := s.chunks[ci].decodeRows()
-	if err != nil {
-		return rowView{}, false, fmt.Errorf("series %d: %w", s.ref, err)
+	if b, ok := s.bufferedRow(t); ok && (!found || b.ver >= cur.ver) {
+		names, vals := b.values()
+		cur, found = rowView{ver: b.ver, names: names, vals: vals}, true
 	}
-	i := findRow(rows, t)
-	if i == len(rows) || rows[i].t != t {
-		return rowView{}, false, nil
-	}
-	return rowView{ver: rows[i].ver, names: names, vals: rows[i].vals}, true, nil
+	return cur, found, nil
 }
