@@ -94,6 +94,11 @@ type DB struct {
 	nseries atomic.Int64 // series in memory, for MaxSeries
 	// oooBuffered counts the rows in the series' out-of-order buffers.
 	oooBuffered atomic.Int64
+	// lateRows counts the late rows (older than the memory window, for
+	// the magnetic tier) written since the last flush; past lateFlushRows
+	// flushNow asks the flush loop to flush at once.
+	lateRows atomic.Int64
+	flushNow chan struct{}
 
 	mu     sync.RWMutex // Guards tables and byID.
 	tables map[string]*table
@@ -175,6 +180,8 @@ func Open(cat Catalog, opts Options) (*DB, error) {
 		tables: map[string]*table{},
 		byID:   map[uint64]*table{},
 		stop:   make(chan struct{}),
+
+		flushNow: make(chan struct{}, 1),
 	}
 	db.initMetrics(opts.Registerer)
 

@@ -60,18 +60,11 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 
 	// Phase 3: durability, then visibility.
 	samples := st.samples
-	if len(st.late) > 0 {
-		if err := db.writeMagnetic(ctx, t, recs, st.late); err != nil {
-			st.discard()
-			return ingest.Result{}, err
-		}
-		res.MagneticStore += len(st.late)
-		for _, i := range st.late {
-			samples += max(len(recs[i].Measures), 1)
-		}
-	}
 	if err := db.commit(ctx, t, st); err != nil {
 		return ingest.Result{}, err
+	}
+	if st.magnetic > 0 && db.opts.PartWriter != nil {
+		db.noteLate(st.magnetic)
 	}
 	sortRejections(res.Rejected)
 	db.m.records.WithLabelValues("memory").Add(float64(res.MemoryStore))

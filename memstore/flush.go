@@ -41,6 +41,7 @@ func (db *DB) Flush(ctx context.Context, all bool) (FlushStats, error) {
 	}
 	db.flushMu.Lock()
 	defer db.flushMu.Unlock()
+	db.lateRows.Store(0)
 	db.mu.RLock()
 	tables := make([]*table, 0, len(db.byID))
 	for _, t := range db.byID {
@@ -204,8 +205,24 @@ func (t *table) unpost(name, value string, ref uint64) {
 	}
 }
 
-// flushLoop flushes aged rows every FlushInterval, and at once when the
-// chunks outgrow MaxChunkBytes.
+// lateFlushRows is the number of late rows after which the flush loop does
+// not wait for its next tick: a backfill flushes in parts of about this
+// many rows instead of piling up in memory.
+const lateFlushRows = 1 << 20
+
+// noteLate counts n late rows and wakes the flush loop when they add up to
+// lateFlushRows.
+func (db *DB) noteLate(n int) {
+	if db.lateRows.Add(int64(n)) >= lateFlushRows {
+		select {
+		case db.flushNow <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// flushLoop flushes aged rows every FlushInterval, when the late rows add
+// up to lateFlushRows, and at once when the chunks outgrow MaxChunkBytes.
 func (db *DB) flushLoop(ctx context.Context) {
 	tk := time.NewTicker(db.opts.FlushInterval)
 	defer tk.Stop()
@@ -214,6 +231,7 @@ func (db *DB) flushLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tk.C:
+		case <-db.flushNow:
 		}
 		all := db.opts.MaxChunkBytes > 0 && db.Stats().ChunkBytes > db.opts.MaxChunkBytes
 		if _, err := db.Flush(ctx, all); err != nil && ctx.Err() == nil {
