@@ -467,14 +467,14 @@ func (db *DB) createSeriesLimit(t *table, key []byte, r *ingest.Record, limit bo
 		return nil, nil
 	}
 	db.nseries.Add(1)
-	dims := make([]ingest.Dimension, len(r.Dimensions))
-	copy(dims, r.Dimensions)
+	k := string(key)
+	measure, dims := splitKey(k, len(r.Dimensions))
 	s := &memSeries{
 		ref:         db.nextRef.Add(1),
 		tableID:     t.id,
-		key:         string(key),
+		key:         k,
 		dims:        dims,
-		measureName: r.MeasureName,
+		measureName: measure,
 	}
 	t.addSeries(s)
 	db.refs.set(s.ref, s)

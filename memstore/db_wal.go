@@ -340,7 +340,8 @@ func (rp *replayer) apply(e *walEntry) error {
 		t.mu.Lock()
 		s := t.series[key]
 		if s == nil {
-			s = &memSeries{ref: e.ref, tableID: t.id, key: key, dims: dims, measureName: e.measureName, walLogged: true}
+			measure, kdims := splitKey(key, len(dims))
+			s = &memSeries{ref: e.ref, tableID: t.id, key: key, dims: kdims, measureName: measure, walLogged: true}
 			t.addSeries(s)
 			db.refs.set(s.ref, s)
 			db.nseries.Add(1)

@@ -121,7 +121,7 @@ func (db *DB) flushTable(ctx context.Context, t *table, cutoff int64) (series in
 type flushCursor struct {
 	seriesCursor
 	flushed   []*memSeries
-	mutations []uint64
+	mutations []uint32
 	rows      int64
 }
 

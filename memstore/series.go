@@ -8,7 +8,8 @@ import (
 	"github.com/tidaldb/tidal/ingest"
 )
 
-// memSeries is one series of one table: its identity and its chunks.
+// memSeries is one series of one table: its identity and its chunks. (One
+// per active series: the layout keeps it in the 144-byte size class.)
 type memSeries struct {
 	// Immutable after construction; read without the lock.
 	ref         uint64
@@ -21,12 +22,13 @@ type memSeries struct {
 	// chunks are sorted by time and never overlap; the last is the head,
 	// the only one appended to in place.
 	chunks []*chunk
+	// mutations counts changes, so that a flush can tell whether the rows
+	// it wrote are still the rows in memory (it may wrap: a flush compares
+	// it across far fewer than 2^32 changes).
+	mutations uint32
 	// walLogged is true once the series definition is durable in the WAL
 	// (or in a checkpoint).
 	walLogged bool
-	// mutations counts changes, so that a flush can tell whether the rows
-	// it wrote are still the rows in memory.
-	mutations uint64
 	// removed is set when a flush emptied the series and took it out of
 	// the index; appenders holding it must look the series up again.
 	removed bool

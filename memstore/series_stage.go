@@ -41,6 +41,9 @@ func (s *memSeries) unstage(run *stagedRun) {
 	if i := slices.Index(s.staged, run); i >= 0 {
 		s.staged = slices.Delete(s.staged, i, i+1)
 	}
+	if len(s.staged) == 0 {
+		s.staged = nil // most series have nothing staged: hold no array
+	}
 }
 
 // decision is what writing a row would do.
