@@ -255,7 +255,9 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 	} else {
 		cpu0 := s.cpuTime()
 		res.Ingest, err = runIngest(ctx, d, wl, o.Clients, o.Batch, o.Progress, "ingest "+s.name+" ("+driver+")")
-		if cpu0 > 0 {
+		// A server that started in under one clock tick of CPU reads 0
+		// here: only an external target (no process) has no figure.
+		if s.cmd != nil && s.cmd.Process != nil {
 			res.IngestCPU = s.cpuTime() - cpu0
 		}
 		if err != nil {

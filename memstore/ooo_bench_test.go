@@ -36,13 +36,34 @@ func oooRound(g *devopsGen, start int64, points int, seed float64) [][]ingest.Re
 	return out
 }
 
+// swappedRound is a round of in-order data as two line-protocol clients
+// racing each other deliver it: batches of one point of every series
+// (1000 series, one row each), the points in the order 1, 0, 3, 2, ...,
+// so that every other row of a series lands before its last one.
+func swappedRound(g *devopsGen, start int64, points int, seed float64) [][]ingest.Record {
+	var out [][]ingest.Record
+	for q := range points {
+		p := q ^ 1
+		batch := make([]ingest.Record, 0, g.hosts*len(cpuFields))
+		for h := range g.hosts {
+			for f, name := range cpuFields {
+				batch = append(batch, ingest.Record{Time: start + int64(p)*int64(10*time.Second), Dimensions: g.dims[h],
+					MeasureName: name, Value: ingest.Float(float64(h*31+f*7+p) + seed), Version: 1})
+			}
+		}
+		out = append(out, batch)
+	}
+	return out
+}
+
 // BenchmarkAppendOutOfOrder is the overlapping-rounds shape: rounds
 // of 100 hosts x 10 metrics x 36 points (36K samples) written through
 // Append (WAL without fsync) with IdempotentRewrite, as remote-write does.
 // inorder advances each round by its whole range; overlap advances by half,
 // so that half of every round rewrites rows of the previous one with new
 // values (a backfill or a replay); late writes every round entirely inside
-// the range already written. Compare the samples/s of one run:
+// the range already written; swapped is in-order data delivered with every
+// other point late by one step (two clients racing, see swappedRound). Compare the samples/s of one run:
 //
 //	go test -run '^$' -bench AppendOutOfOrder -benchtime 20x ./memstore
 func BenchmarkAppendOutOfOrder(b *testing.B) {
@@ -51,10 +72,12 @@ func BenchmarkAppendOutOfOrder(b *testing.B) {
 	for _, sc := range []struct {
 		name    string
 		advance func(round int) int64 // start of round r, relative
+		swapped bool
 	}{
-		{"inorder", func(r int) int64 { return int64(r) * span }},
-		{"overlap", func(r int) int64 { return int64(r) * span / 2 }},
-		{"late", func(r int) int64 { return int64(r%4) * span / 4 }},
+		{"inorder", func(r int) int64 { return int64(r) * span }, false},
+		{"overlap", func(r int) int64 { return int64(r) * span / 2 }, false},
+		{"late", func(r int) int64 { return int64(r%4) * span / 4 }, false},
+		{"swapped", func(r int) int64 { return int64(r) * span }, true},
 	} {
 		b.Run(sc.name, func(b *testing.B) {
 			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -67,6 +90,9 @@ func BenchmarkAppendOutOfOrder(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				round := oooRound(g, start.UnixNano()+sc.advance(r), points, float64(r))
+				if sc.swapped {
+					round = swappedRound(g, start.UnixNano()+sc.advance(r), points, float64(r))
+				}
 				b.StartTimer()
 				for _, batch := range round {
 					res, err := db.Append(ctx, "bench", "cpu", batch, ingest.AppendOptions{IdempotentRewrite: true})
