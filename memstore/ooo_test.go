@@ -2,13 +2,16 @@ package memstore
 
 import (
 	"context"
+	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/query/scan"
 )
 
 // modelRow is a row of the reference model of TestOutOfOrderMatchesModel.
@@ -176,4 +179,104 @@ func TestOutOfOrderMatchesModel(t *testing.T) {
 			check(g, "after restart")
 		})
 	}
+}
+
+// TestConcurrentOutOfOrderWriters has two writers race on the same series,
+// each writing every other point (so that about half the rows land before
+// the series' last one and go through the out-of-order buffer), while a
+// reader scans; at the end every row is there once with its value, and
+// the same after a restart.
+func TestConcurrentOutOfOrderWriters(t *testing.T) {
+	dir := t.TempDir()
+	f := openFixture(t, dir)
+	if _, err := f.cat.CreateDatabase("testdb", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.cat.CreateTable(catalog.Table{Database: "testdb", Name: "tbl",
+		Retention: catalog.Retention{MemoryHours: 6, MagneticDays: 30}}); err != nil {
+		t.Fatal(err)
+	}
+	const points = 600
+	at := func(p int) int64 { return ts(-2*time.Hour + time.Duration(p)*time.Second) }
+	errs := make(chan error, 3)
+	done := make(chan struct{})
+	for w := range 2 {
+		go func() {
+			for p := w; p < points; p += 2 {
+				recs := []ingest.Record{rec("a", "m", at(p), ingest.Float(float64(p)), 1), rec("b", "m", at(p), ingest.Float(float64(-p)), 1)}
+				res, err := f.db.Append(context.Background(), "testdb", "tbl", recs, ingest.AppendOptions{})
+				if err == nil && res.MemoryStore != 2 {
+					err = fmt.Errorf("point %d: %+v", p, res)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	go func() {
+		for {
+			select {
+			case <-done:
+				errs <- nil
+				return
+			default:
+			}
+			cur, err := f.db.Scan(context.Background(), &scan.Request{Database: "testdb", Table: "tbl", MinTime: math.MinInt64, MaxTime: math.MaxInt64})
+			if err != nil {
+				errs <- err
+				return
+			}
+			for cur.Next() {
+				b := cur.Batch()
+				for i := 1; i < len(b.Time); i++ {
+					if b.Time[i] <= b.Time[i-1] {
+						errs <- fmt.Errorf("scan: times not ascending at %d", i)
+						return
+					}
+				}
+			}
+			if err := cur.Err(); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	check := func(f *fixture, when string) {
+		t.Helper()
+		got := scanAll(t, f.db)
+		for _, host := range []string{"a", "b"} {
+			rows := got[host+"/m"]
+			if len(rows) != points {
+				t.Fatalf("%s: %s has %d rows, want %d", when, host, len(rows), points)
+			}
+			for p, r := range rows {
+				want := float64(p)
+				if host == "b" {
+					want = -want
+				}
+				if r.t != at(p) || r.v[measureValueCol].Float() != want {
+					t.Fatalf("%s: %s row %d = %+v", when, host, p, r)
+				}
+			}
+		}
+	}
+	check(f, "end")
+	if err := f.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	g := openFixture(t, dir)
+	defer g.db.Close()
+	check(g, "after restart")
 }
