@@ -368,7 +368,12 @@ func (c *chunk) decodeRows() (names []string, rows []row, err error) {
 	}
 	rows = make([]row, c.n)
 	nc := len(c.cols)
-	backing := make([]ingest.Value, c.n*nc) // one allocation for all rows
+	var backing []ingest.Value // one allocation for all rows
+	if nc == 1 {
+		backing = colVals[0] // one column: its values are the rows' already
+	} else {
+		backing = make([]ingest.Value, c.n*nc)
+	}
 	for r := range rows {
 		rows[r].t = ts[r]
 		rows[r].ver = 1
@@ -376,8 +381,10 @@ func (c *chunk) decodeRows() (names []string, rows []row, err error) {
 			rows[r].ver = vers[r]
 		}
 		rows[r].vals = backing[r*nc : (r+1)*nc : (r+1)*nc]
-		for i := range c.cols {
-			rows[r].vals[i] = colVals[i][r]
+		if nc > 1 {
+			for i := range c.cols {
+				rows[r].vals[i] = colVals[i][r]
+			}
 		}
 	}
 	return names, rows, nil

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/memstore/chunkenc"
 )
 
 // stagedRow is one row an appender has decided to write: its record holds
@@ -40,9 +41,6 @@ func (r *stagedRun) add(t, ver int64, rec *ingest.Record) {
 func (s *memSeries) unstage(run *stagedRun) {
 	if i := slices.Index(s.staged, run); i >= 0 {
 		s.staged = slices.Delete(s.staged, i, i+1)
-	}
-	if len(s.staged) == 0 {
-		s.staged = nil // most series have nothing staged: hold no array
 	}
 }
 
@@ -137,11 +135,16 @@ func (v rowView) equal(names []string, vals []ingest.Value) bool {
 // in last, so that the rows of one Append that land in one chunk decode it
 // once. A chunk is identified by its pointer and row count: sealed chunks
 // never change, and the head changes in place only by appending rows.
+//
+// Most lookups of late rows find no row at their time (a sample that
+// arrives after a later one): for those only the times are decoded, into a
+// buffer the cache reuses.
 type rowCache struct {
-	c     *chunk
+	c     *chunk // the chunk times and rows belong to
 	n     int
+	times []int64
 	names []string
-	rows  []row
+	rows  []row // nil until a lookup finds its time in c
 }
 
 // committedRow returns the committed row at t: the one in the chunks or in
@@ -157,20 +160,38 @@ func (s *memSeries) committedRow(t int64, rc *rowCache) (rowView, bool, error) {
 	var cur rowView
 	found := false
 	ci := sort.Search(n, func(i int) bool { return s.chunks[i].minT > t }) - 1
+	c := (*chunk)(nil)
 	if ci >= 0 && t <= s.chunks[ci].maxT {
-		c := s.chunks[ci]
+		c = s.chunks[ci]
+	}
+	if c != nil && !c.sealed {
+		// The head: a time between its last two rows (the sample that
+		// arrives just after the next one) is not there.
+		if last, prev, ok := c.times.LastTwo(); ok && t > prev && t < last {
+			c = nil
+		}
+	}
+	if c != nil {
 		if rc == nil {
 			rc = &rowCache{}
 		}
 		if rc.c != c || rc.n != c.n {
-			names, rows, err := c.decodeRows()
+			times, err := chunkenc.DecodeTimes(rc.times[:0], c.timeBytes(), c.n)
 			if err != nil {
 				*rc = rowCache{}
-				return rowView{}, false, fmt.Errorf("series %d: %w", s.ref, err)
+				return rowView{}, false, fmt.Errorf("series %d: decode times: %w", s.ref, err)
 			}
-			*rc = rowCache{c: c, n: c.n, names: names, rows: rows}
+			*rc = rowCache{c: c, n: c.n, times: times}
 		}
-		if i := findRow(rc.rows, t); i < len(rc.rows) && rc.rows[i].t == t {
+		if i, ok := slices.BinarySearch(rc.times, t); ok {
+			if rc.rows == nil {
+				names, rows, err := c.decodeRows()
+				if err != nil {
+					rc.c = nil
+					return rowView{}, false, fmt.Errorf("series %d: %w", s.ref, err)
+				}
+				rc.names, rc.rows = names, rows
+			}
 			cur, found = rowView{ver: rc.rows[i].ver, names: rc.names, vals: rc.rows[i].vals}, true
 		}
 	}
