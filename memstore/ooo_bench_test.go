@@ -77,7 +77,7 @@ func BenchmarkAppendOutOfOrder(b *testing.B) {
 	for _, sc := range []struct {
 		name    string
 		advance func(round int) int64 // start of round r, relative
-		bypoint bool // batches of one point of every series
+		bypoint bool                  // batches of one point of every series
 		swapped bool
 	}{
 		{"inorder", func(r int) int64 { return int64(r) * span }, false, false},
