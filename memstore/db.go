@@ -373,8 +373,14 @@ func (db *DB) onTableChange(ct catalog.Table) {
 	t.mu.Lock()
 	t.dropped = true
 	refs := make([]uint64, 0, len(t.byRef))
-	for ref := range t.byRef {
+	for ref, s := range t.byRef {
 		refs = append(refs, ref)
+		s.mu.Lock()
+		if s.ooo != nil {
+			db.oooBuffered.Add(-int64(len(s.ooo.rows)))
+			s.ooo = nil
+		}
+		s.mu.Unlock()
 	}
 	t.series, t.byRef, t.postings = map[string]*memSeries{}, map[uint64]*memSeries{}, map[string]map[string][]uint64{}
 	t.mu.Unlock()
