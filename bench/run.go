@@ -297,7 +297,9 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 				res.Ingest.Elapsed = time.Since(t0)
 			}
 		}
-		if cpu0 > 0 {
+		// A server that started in under one clock tick of CPU reads 0
+		// here: only an external target (no process) has no figure.
+		if s.cmd != nil && s.cmd.Process != nil {
 			res.IngestCPU = s.cpuTime() - cpu0
 		}
 		if err != nil {

@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/tidaldb/tidal/ingest"
@@ -17,17 +16,20 @@ const maxChunkRows = 240
 // column is one compressed value column of a chunk. While its chunk is the
 // head, exactly one encoder, chosen by typ, is in use; once the chunk is
 // sealed, the encoders are dropped and frozen holds their exact bytes.
+// (Sealed chunks are most of the memory tier: the layout keeps the struct
+// in the 96-byte size class.)
 type column struct {
-	name  string
-	typ   ingest.ValueType
-	f     *chunkenc.XORAppender
-	i     *chunkenc.IntAppender
-	s     *chunkenc.StringAppender
-	b     *chunkenc.BoolAppender
-	nulls *chunkenc.BoolAppender // nil while every row has a value
+	name     string
+	typ      ingest.ValueType
+	hasNulls bool   // frozen[nullAt:] is the null bitmap
+	nullAt   uint32 // where the null bitmap starts in frozen
+	f        *chunkenc.XORAppender
+	i        *chunkenc.IntAppender
+	s        *chunkenc.StringAppender
+	b        *chunkenc.BoolAppender
+	nulls    *chunkenc.BoolAppender // nil while every row has a value
 
-	frozen, frozenNulls []byte // set by freeze
-	hasNulls            bool   // frozenNulls is meaningful
+	frozen []byte // set by freeze: the values, then the null bitmap if any
 }
 
 // valueBytes returns the encoded values.
@@ -42,6 +44,9 @@ func (c *column) valueBytes() []byte {
 	case c.b != nil:
 		return c.b.Bytes()
 	}
+	if c.hasNulls {
+		return c.frozen[:c.nullAt:c.nullAt]
+	}
 	return c.frozen
 }
 
@@ -51,17 +56,24 @@ func (c *column) nullBytes() []byte {
 		return c.nulls.Bytes()
 	}
 	if c.hasNulls {
-		return c.frozenNulls
+		return c.frozen[c.nullAt:]
 	}
 	return nil
 }
 
-// freeze replaces the encoders with exact-size copies of their bytes.
+// freeze replaces the encoders with one exact-size copy of their bytes.
 func (c *column) freeze() {
-	c.frozen = slices.Clone(c.valueBytes())
+	v := c.valueBytes()
+	var nb []byte
 	if c.nulls != nil {
-		c.frozenNulls, c.hasNulls = slices.Clone(c.nulls.Bytes()), true
+		nb = c.nulls.Bytes()
 	}
+	frozen := make([]byte, 0, len(v)+len(nb))
+	frozen = append(append(frozen, v...), nb...)
+	if c.nulls != nil {
+		c.hasNulls, c.nullAt = true, uint32(len(v))
+	}
+	c.frozen = frozen
 	c.f, c.i, c.s, c.b, c.nulls = nil, nil, nil, nil, nil
 }
 
@@ -108,7 +120,7 @@ func (c *column) append(v ingest.Value, row int) {
 }
 
 func (c *column) size() int {
-	n := 120 + cap(c.frozen) + cap(c.frozenNulls)
+	n := 96 + cap(c.frozen)
 	switch {
 	case c.f != nil:
 		n += c.f.Size()
@@ -186,17 +198,22 @@ type chunk struct {
 	versions   *chunkenc.IntAppender // nil while every row has version 1
 	cols       []*column
 
-	// Set when the chunk is sealed (no longer the head): exact-size copies
-	// of the encodings, and times/versions above are reset.
-	sealed         bool
-	frozenTimes    []byte
-	frozenVersions []byte // nil while every row has version 1
+	// Set when the chunk is sealed (no longer the head): one exact-size
+	// copy of the encoded times, then of the versions when there are any
+	// (from verAt; verAt < 0 while every row has version 1), and
+	// times/versions above are reset.
+	sealed bool
+	verAt  int32
+	frozen []byte
 }
 
 // timeBytes returns the encoded timestamps.
 func (c *chunk) timeBytes() []byte {
 	if c.sealed {
-		return c.frozenTimes
+		if c.verAt >= 0 {
+			return c.frozen[:c.verAt:c.verAt]
+		}
+		return c.frozen
 	}
 	return c.times.Bytes()
 }
@@ -204,7 +221,10 @@ func (c *chunk) timeBytes() []byte {
 // versionBytes returns the encoded versions, or nil when all are 1.
 func (c *chunk) versionBytes() []byte {
 	if c.sealed {
-		return c.frozenVersions
+		if c.verAt < 0 {
+			return nil
+		}
+		return c.frozen[c.verAt:]
 	}
 	if c.versions == nil {
 		return nil
@@ -218,12 +238,16 @@ func (c *chunk) compact() {
 	if c.sealed {
 		return
 	}
-	c.frozenTimes = slices.Clone(c.times.Bytes())
-	c.times = chunkenc.TimeAppender{}
+	tb := c.times.Bytes()
+	var vb []byte
+	c.verAt = -1
 	if c.versions != nil {
-		c.frozenVersions = slices.Clone(c.versions.Bytes())
-		c.versions = nil
+		vb = c.versions.Bytes()
+		c.verAt = int32(len(tb))
 	}
+	c.frozen = append(append(make([]byte, 0, len(tb)+len(vb)), tb...), vb...)
+	c.times = chunkenc.TimeAppender{}
+	c.versions = nil
 	for _, cl := range c.cols {
 		cl.freeze()
 	}
@@ -291,7 +315,7 @@ func (c *chunk) appendRow(t, ver int64, names []string, vals []ingest.Value) {
 }
 
 func (c *chunk) size() int {
-	n := 160 + c.times.Size() + cap(c.frozenTimes) + cap(c.frozenVersions)
+	n := 144 + c.times.Size() + cap(c.frozen)
 	if c.versions != nil {
 		n += c.versions.Size()
 	}
@@ -343,15 +367,24 @@ func (c *chunk) decodeRows() (names []string, rows []row, err error) {
 		}
 	}
 	rows = make([]row, c.n)
+	nc := len(c.cols)
+	var backing []ingest.Value // one allocation for all rows
+	if nc == 1 {
+		backing = colVals[0] // one column: its values are the rows' already
+	} else {
+		backing = make([]ingest.Value, c.n*nc)
+	}
 	for r := range rows {
 		rows[r].t = ts[r]
 		rows[r].ver = 1
 		if vers != nil {
 			rows[r].ver = vers[r]
 		}
-		rows[r].vals = make([]ingest.Value, len(c.cols))
-		for i := range c.cols {
-			rows[r].vals[i] = colVals[i][r]
+		rows[r].vals = backing[r*nc : (r+1)*nc : (r+1)*nc]
+		if nc > 1 {
+			for i := range c.cols {
+				rows[r].vals[i] = colVals[i][r]
+			}
 		}
 	}
 	return names, rows, nil

@@ -93,6 +93,13 @@ type DB struct {
 	nextRef atomic.Uint64
 	refs    stripeSeries
 	nseries atomic.Int64 // series in memory, for MaxSeries
+	// oooBuffered counts the rows in the series' out-of-order buffers.
+	oooBuffered atomic.Int64
+	// lateRows counts the late rows (older than the memory window, for
+	// the magnetic tier) written since the last flush; past lateFlushRows
+	// flushNow asks the flush loop to flush at once.
+	lateRows atomic.Int64
+	flushNow chan struct{}
 
 	mu     sync.RWMutex // Guards tables and byID.
 	tables map[string]*table
@@ -174,6 +181,8 @@ func Open(cat Catalog, opts Options) (*DB, error) {
 		tables: map[string]*table{},
 		byID:   map[uint64]*table{},
 		stop:   make(chan struct{}),
+
+		flushNow: make(chan struct{}, 1),
 	}
 	db.initMetrics(opts.Registerer)
 
@@ -369,8 +378,14 @@ func (db *DB) onTableChange(ct catalog.Table) {
 	t.mu.Lock()
 	t.dropped = true
 	refs := make([]uint64, 0, len(t.byRef))
-	for ref := range t.byRef {
+	for ref, s := range t.byRef {
 		refs = append(refs, ref)
+		s.mu.Lock()
+		if s.ooo != nil {
+			db.oooBuffered.Add(-int64(len(s.ooo.rows)))
+			s.ooo = nil
+		}
+		s.mu.Unlock()
 	}
 	t.series, t.byRef, t.postings = map[string]*memSeries{}, map[uint64]*memSeries{}, map[string]map[string][]uint64{}
 	t.mu.Unlock()
@@ -498,6 +513,12 @@ func (s *memSeries) addStats(st *Stats) {
 	for _, c := range s.chunks {
 		st.Rows += int64(c.n)
 		st.ChunkBytes += int64(c.size())
+	}
+	if n := s.oooRows(); n > 0 {
+		// Buffered rows may replace chunk rows; the count is an upper
+		// bound until they are merged.
+		st.Rows += int64(n)
+		st.ChunkBytes += int64(n) * oooRowBytes
 	}
 	s.mu.Unlock()
 	// series struct, key, dims, map entries and postings.

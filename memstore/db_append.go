@@ -74,18 +74,11 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 
 	// Phase 3: durability, then visibility.
 	samples := st.samples
-	if len(st.late) > 0 {
-		if err := db.writeMagnetic(ctx, t, recs, st.late); err != nil {
-			st.discard()
-			return ingest.Result{}, err
-		}
-		res.MagneticStore += len(st.late)
-		for _, i := range st.late {
-			samples += max(len(recs[i].Measures), 1)
-		}
-	}
 	if err := db.commit(ctx, t, st); err != nil {
 		return ingest.Result{}, err
+	}
+	if st.magnetic > 0 && db.opts.PartWriter != nil {
+		db.noteLate(st.magnetic)
 	}
 	sortRejections(res.Rejected)
 	db.m.records.WithLabelValues("memory").Add(float64(res.MemoryStore))
@@ -132,9 +125,16 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 		same := run != nil && sameSeries(r, run)
 		// The shared rules of every ingestor first (ingest.ValidateRecord):
 		// they bound the record's size before any sort, key or schema work.
+		known := false
 		if same {
 			if reason = ingest.ValidateSample(r); reason == "" {
 				reason, s = validateRepeat(r), runS
+			}
+		} else if s, known = lookupKnown(r, t, &keyBuf); known {
+			// The series' name and dimensions passed every check when it
+			// was created: only the sample is left to check.
+			if reason = ingest.ValidateSample(r); reason == "" {
+				reason = validateRepeat(r)
 			}
 		} else if reason = ingest.ValidateRecord(r); reason == "" {
 			reason, s = validateRecord(r, t, &keyBuf)
@@ -277,6 +277,24 @@ func validateRecord(r *ingest.Record, t *table, key *[]byte) (string, *memSeries
 		return reason, nil
 	}
 	return "", s
+}
+
+// lookupKnown finds the series of r in t (whose lock the caller holds)
+// before any validation of its name and dimensions, which a series in the
+// index passed when it was created: most records of a steady load are of
+// known series, and checking every label's size and UTF-8 again was the
+// largest cost of Append. It sorts the dimensions and builds the key in
+// *key only when the record is within the dimension count bound, so that
+// the sort is cheap; otherwise, and for an unknown series, it reports false
+// and the full validation runs.
+func lookupKnown(r *ingest.Record, t *table, key *[]byte) (*memSeries, bool) {
+	if r.MeasureName == "" || len(r.Dimensions) == 0 || len(r.Dimensions) > ingest.MaxDimensions {
+		return nil, false
+	}
+	sortDims(r.Dimensions)
+	*key = seriesKey((*key)[:0], r.MeasureName, r.Dimensions)
+	s := t.series[string(*key)]
+	return s, s != nil
 }
 
 // validateRepeat is validateRecord for a record of the same series as one
@@ -496,14 +514,14 @@ func (db *DB) createSeriesLimit(t *table, key []byte, r *ingest.Record, limit bo
 		return nil, nil
 	}
 	db.nseries.Add(1)
-	dims := make([]ingest.Dimension, len(r.Dimensions))
-	copy(dims, r.Dimensions)
+	k := string(key)
+	measure, dims := splitKey(k, len(r.Dimensions))
 	s := &memSeries{
 		ref:         db.nextRef.Add(1),
 		tableID:     t.id,
-		key:         string(key),
+		key:         k,
 		dims:        dims,
-		measureName: r.MeasureName,
+		measureName: measure,
 	}
 	t.addSeries(s)
 	db.refs.set(s.ref, s)

@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -227,4 +228,54 @@ func BenchmarkAppendRemoteWrite(b *testing.B) {
 			b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "samples/s")
 		})
 	}
+}
+
+// BenchmarkSeriesMemory creates 100K active series of the devops shape
+// (10 dimensions, one metric each, 20 samples 10 s apart: a freshly started
+// head chunk) per iteration and reports the heap each holds: the growth of
+// the live Go heap (after a GC) from 50K to 100K series, so that buffers of
+// fixed size (the WAL's) do not count. This is the figure of the issue's
+// "memory per active series" target:
+//
+//	go test -run '^$' -bench SeriesMemory -benchtime 1x ./memstore
+func BenchmarkSeriesMemory(b *testing.B) {
+	const hosts, steps = 10000, 20 // 100K series (10 metrics per host)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for b.Loop() {
+		b.StopTimer()
+		db := benchDB(b, wal.SyncNever, start.Add(24*time.Hour))
+		g := newDevopsGen(hosts, start)
+		b.StartTimer()
+		var heapHalf int64
+		for h := range hosts {
+			if h == hosts/2 {
+				b.StopTimer()
+				heapHalf = heapInUse()
+				b.StartTimer()
+			}
+			batch := oooRound(&devopsGen{hosts: 1, dims: g.dims[h : h+1]}, start.UnixNano(), steps, float64(h))[0]
+			if _, err := db.Append(context.Background(), "bench", "cpu", batch, ingest.AppendOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		perSeries := float64(heapInUse()-heapHalf) / float64((hosts-hosts/2)*len(cpuFields))
+		st := db.Stats()
+		if st.Series != hosts*len(cpuFields) || st.Rows != int64(hosts*len(cpuFields)*steps) {
+			b.Fatalf("stats %+v", st)
+		}
+		b.ReportMetric(perSeries, "heapB/series")
+		b.ReportMetric(float64(st.ChunkBytes+st.IndexBytes)/float64(st.Series), "estB/series")
+		runtime.KeepAlive(g)
+		b.StartTimer()
+	}
+}
+
+// heapInUse is the live heap after a full collection.
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
 }

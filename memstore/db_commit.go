@@ -13,7 +13,6 @@ type staging struct {
 	runs []stagedRun // capacity fixed up front: runs are referenced by pointer
 	rows []stagedRow // backing store of the runs' rows, same rule
 	enc  *walEncoder
-	late []int // records that go straight to the magnetic tier
 
 	memory, magnetic, samples int
 	done                      bool
@@ -36,6 +35,7 @@ func (db *DB) stage(t *table, recs []ingest.Record, status []recStatus, opts ing
 		vals    = make([]ingest.Value, 0, 8)
 		lastRec *ingest.Record
 		lastS   *memSeries
+		rc      rowCache
 		run     *stagedRun // the open run: rows of one series in a row
 		err     error
 	)
@@ -47,18 +47,23 @@ func (db *DB) stage(t *table, recs []ingest.Record, status []recStatus, opts ing
 		if status[i].rejected {
 			continue
 		}
-		if status[i].magnetic && db.opts.PartWriter != nil {
-			st.late = append(st.late, i)
-			continue
-		}
 		r := &recs[i]
+		// A late record (older than the memory window) is logged and held
+		// like any other, and the next flush writes it to the magnetic
+		// tier with the other rows of its table: one large part, not a
+		// small one per request. As in Timestream, its version conflicts
+		// are not reported: the higher version wins, and of equal versions
+		// the later write.
+		late := status[i].magnetic && db.opts.PartWriter != nil
 		s := status[i].s
 		if s == nil && lastS != nil && sameSeries(r, lastRec) {
 			s = lastS
 		}
 		if s == nil {
 			keyBuf = seriesKey(keyBuf[:0], r.MeasureName, r.Dimensions)
-			if s, err = db.createSeries(t, keyBuf, r); err != nil {
+			// Late rows leave memory at the next flush: MaxSeries, which
+			// bounds the memory tier, does not apply to them.
+			if s, err = db.createSeriesLimit(t, keyBuf, r, !late); err != nil {
 				st.discard()
 				return nil, err
 			}
@@ -74,7 +79,7 @@ func (db *DB) stage(t *table, recs []ingest.Record, status []recStatus, opts ing
 			// A flush emptied the series and took it out of the index.
 			s.mu.Unlock()
 			keyBuf = seriesKey(keyBuf[:0], r.MeasureName, r.Dimensions)
-			if s, err = db.createSeries(t, keyBuf, r); err != nil || s == nil {
+			if s, err = db.createSeriesLimit(t, keyBuf, r, !late); err != nil || s == nil {
 				break
 			}
 			s.mu.Lock()
@@ -88,7 +93,12 @@ func (db *DB) stage(t *table, recs []ingest.Record, status []recStatus, opts ing
 			continue
 		}
 		lastRec, lastS = r, s
-		d, err := s.decide(r.Time, ver, names, vals, opts.IdempotentRewrite)
+		d, err := s.decide(r.Time, ver, names, vals, opts.IdempotentRewrite || late, &rc)
+		if late && d.outcome == upsertRejected {
+			// A lower version than the row held: accepted, and the read
+			// sees the higher version.
+			d = decision{outcome: upsertUnchanged}
+		}
 		if err == nil && d.log {
 			if run == nil || run.s != s {
 				st.runs = append(st.runs, stagedRun{s: s, rows: st.rows[len(st.rows):len(st.rows)]})
@@ -174,7 +184,14 @@ func (db *DB) commit(ctx context.Context, t *table, st *staging) error {
 			names, vals = recordValues(row.rec, names[:0], vals[:0])
 			// Replay's rule (a version at least as high replaces), so that
 			// memory after commit is what a replay of the WAL gives.
-			if _, _, _, err := s.upsert(row.t, row.ver, names, vals, true); err != nil {
+			if err := s.apply(row.t, row.ver, names, vals, &db.oooBuffered); err != nil {
+				s.mu.Unlock()
+				st.discardFrom(i + 1)
+				return fmt.Errorf("memstore: commit logged rows: %w", err)
+			}
+		}
+		if s.ooo != nil && db.oooBuffered.Load() > oooBudgetRows {
+			if err := s.mergeOOO(&db.oooBuffered); err != nil {
 				s.mu.Unlock()
 				st.discardFrom(i + 1)
 				return fmt.Errorf("memstore: commit logged rows: %w", err)

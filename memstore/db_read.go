@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/memstore/chunkenc"
@@ -30,7 +31,7 @@ func (db *DB) Scan(ctx context.Context, req *scan.Request) (scan.Batches, error)
 		}
 		return scan.NewSlice(nil), nil
 	}
-	return &seriesCursor{ctx: ctx, req: req, series: t.selectSeries(req.Where, db.nextRef.Load())}, nil
+	return &seriesCursor{ctx: ctx, req: req, series: t.selectSeries(req.Where, db.nextRef.Load()), buffered: &db.oooBuffered}, nil
 }
 
 // ListSeries implements scan.SeriesLister from the series index: every
@@ -64,6 +65,8 @@ type seriesCursor struct {
 	i      int
 	batch  scan.Batch
 	err    error
+	// buffered is the DB's count of out-of-order rows, which fill merges.
+	buffered *atomic.Int64
 }
 
 func (c *seriesCursor) Next() bool {
@@ -76,7 +79,7 @@ func (c *seriesCursor) Next() bool {
 		}
 		s := c.series[c.i]
 		c.i++
-		ok, err := s.fill(&c.batch, c.req)
+		ok, err := s.fill(&c.batch, c.req, c.buffered)
 		if err != nil {
 			c.err = err
 			return false
@@ -94,14 +97,18 @@ func (c *seriesCursor) Close() error       { return nil }
 
 // fill decodes the rows of s inside the request's time range into b. It
 // reports false when the series has no such rows.
-func (s *memSeries) fill(b *scan.Batch, req *scan.Request) (bool, error) {
+func (s *memSeries) fill(b *scan.Batch, req *scan.Request, buffered *atomic.Int64) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.fillLocked(b, req)
+	return s.fillLocked(b, req, buffered)
 }
 
-// fillLocked is fill with s.mu held.
-func (s *memSeries) fillLocked(b *scan.Batch, req *scan.Request) (bool, error) {
+// fillLocked is fill with s.mu held. It merges the series' out-of-order
+// rows first, so that the batch has every committed row.
+func (s *memSeries) fillLocked(b *scan.Batch, req *scan.Request, buffered *atomic.Int64) (bool, error) {
+	if err := s.mergeOOO(buffered); err != nil {
+		return false, fmt.Errorf("memstore: scan: %w", err)
+	}
 	b.Series = scan.Series{Key: s.key, Dimensions: s.dims, MeasureName: s.measureName}
 	b.Time, b.Version = b.Time[:0], nil
 	b.Columns = b.Columns[:0]

@@ -340,7 +340,8 @@ func (rp *replayer) apply(e *walEntry) error {
 		t.mu.Lock()
 		s := t.series[key]
 		if s == nil {
-			s = &memSeries{ref: e.ref, tableID: t.id, key: key, dims: dims, measureName: e.measureName, walLogged: true}
+			measure, kdims := splitKey(key, len(dims))
+			s = &memSeries{ref: e.ref, tableID: t.id, key: key, dims: kdims, measureName: measure, walLogged: true}
 			t.addSeries(s)
 			db.refs.set(s.ref, s)
 			db.nseries.Add(1)
@@ -356,7 +357,7 @@ func (rp *replayer) apply(e *walEntry) error {
 			return nil
 		}
 		s.mu.Lock()
-		_, _, _, err := s.upsert(e.t, e.ver, e.names, e.vals, true)
+		err := s.apply(e.t, e.ver, e.names, e.vals, &db.oooBuffered)
 		s.mu.Unlock()
 		if err != nil {
 			return err
@@ -529,6 +530,10 @@ func (db *DB) writeCheckpoint(ctx context.Context, w *wal.WAL) error {
 			continue
 		}
 		s.mu.Lock()
+		if err := s.mergeOOO(&db.oooBuffered); err != nil {
+			s.mu.Unlock()
+			return err
+		}
 		enc.series(s)
 		for _, c := range s.chunks {
 			names, rows, err := c.decodeRows()

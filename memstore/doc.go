@@ -11,6 +11,13 @@
 // records are reported with Timestream's reasons; the good records of the
 // same batch are kept.
 //
+// Rows that land at or before a series' last row (late samples, rewrites,
+// backfills) wait in the series' out-of-order buffer and are merged into
+// its chunks in bulk; readers merge the buffer first, so they see every
+// committed row (see ooo.go). Records older than the memory window of a
+// table with magnetic store writes are logged and held like the others,
+// and the next flush writes them to the PartWriter in one large part.
+//
 // DB is safe for concurrent use. Appends to one series are serialised by that
 // series' mutex; the series index of a table is guarded by the table's lock.
 // Background work (periodic WAL checkpoints) belongs to the DB and stops in

@@ -41,6 +41,7 @@ func (db *DB) Flush(ctx context.Context, all bool) (FlushStats, error) {
 	}
 	db.flushMu.Lock()
 	defer db.flushMu.Unlock()
+	db.lateRows.Store(0)
 	db.mu.RLock()
 	tables := make([]*table, 0, len(db.byID))
 	for _, t := range db.byID {
@@ -87,7 +88,7 @@ func (db *DB) flushTable(ctx context.Context, t *table, cutoff int64) (series in
 	if cutoff == math.MinInt64 {
 		return 0, 0, 0, nil
 	}
-	cur := &flushCursor{seriesCursor: seriesCursor{ctx: ctx, req: req, series: t.selectSeries(nil, db.nextRef.Load())}}
+	cur := &flushCursor{seriesCursor: seriesCursor{ctx: ctx, req: req, series: t.selectSeries(nil, db.nextRef.Load()), buffered: &db.oooBuffered}}
 	if err := db.opts.PartWriter.WritePart(ctx, t.id, cur); err != nil {
 		return 0, 0, 0, fmt.Errorf("memstore: flush table %s.%s: %w", t.database, t.name, err)
 	}
@@ -97,6 +98,8 @@ func (db *DB) flushTable(ctx context.Context, t *table, cutoff int64) (series in
 	for i, s := range cur.flushed {
 		s.mu.Lock()
 		if s.mutations == cur.mutations[i] {
+			// The fill merged the out-of-order rows and nothing changed
+			// since: the buffer is empty.
 			s.dropBefore(cutoff)
 		} else {
 			kept++
@@ -118,7 +121,7 @@ func (db *DB) flushTable(ctx context.Context, t *table, cutoff int64) (series in
 type flushCursor struct {
 	seriesCursor
 	flushed   []*memSeries
-	mutations []uint64
+	mutations []uint32
 	rows      int64
 }
 
@@ -127,7 +130,7 @@ func (c *flushCursor) Next() bool {
 		s := c.series[c.i]
 		c.i++
 		s.mu.Lock()
-		ok, err := s.fillLocked(&c.batch, c.req)
+		ok, err := s.fillLocked(&c.batch, c.req, c.buffered)
 		m := s.mutations
 		s.mu.Unlock()
 		if err != nil {
@@ -202,8 +205,24 @@ func (t *table) unpost(name, value string, ref uint64) {
 	}
 }
 
-// flushLoop flushes aged rows every FlushInterval, and at once when the
-// chunks outgrow MaxChunkBytes.
+// lateFlushRows is the number of late rows after which the flush loop does
+// not wait for its next tick: a backfill flushes in parts of about this
+// many rows instead of piling up in memory.
+const lateFlushRows = 1 << 20
+
+// noteLate counts n late rows and wakes the flush loop when they add up to
+// lateFlushRows.
+func (db *DB) noteLate(n int) {
+	if db.lateRows.Add(int64(n)) >= lateFlushRows {
+		select {
+		case db.flushNow <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// flushLoop flushes aged rows every FlushInterval, when the late rows add
+// up to lateFlushRows, and at once when the chunks outgrow MaxChunkBytes.
 func (db *DB) flushLoop(ctx context.Context) {
 	tk := time.NewTicker(db.opts.FlushInterval)
 	defer tk.Stop()
@@ -212,6 +231,7 @@ func (db *DB) flushLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tk.C:
+		case <-db.flushNow:
 		}
 		all := db.opts.MaxChunkBytes > 0 && db.Stats().ChunkBytes > db.opts.MaxChunkBytes
 		if _, err := db.Flush(ctx, all); err != nil && ctx.Err() == nil {

@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"encoding/binary"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +16,31 @@ import (
 // (scan.AppendSeriesKey). dims must be sorted.
 func seriesKey(dst []byte, measureName string, dims []ingest.Dimension) []byte {
 	return scan.AppendSeriesKey(dst, measureName, dims)
+}
+
+// splitKey returns the measure name and the n dimensions a key made by
+// seriesKey holds, as substrings of key: a series keeps its identity's bytes
+// once, in its key, instead of once more in strings of its own.
+func splitKey(key string, n int) (string, []ingest.Dimension) {
+	next := func() string {
+		l, w := binary.Uvarint([]byte(key[:min(len(key), binary.MaxVarintLen64)]))
+		if w <= 0 || uint64(len(key)-w) < l {
+			panic("BUG: malformed series key")
+		}
+		s := key[w : w+int(l)]
+		key = key[w+int(l):]
+		return s
+	}
+	measure := next()
+	dims := make([]ingest.Dimension, n)
+	for i := range dims {
+		dims[i].Name = next()
+		dims[i].Value = next()
+	}
+	if key != "" {
+		panic("BUG: series key longer than its dimensions")
+	}
+	return measure, dims
 }
 
 // sortDims sorts dimensions by name in place (insertion sort: records have

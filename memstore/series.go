@@ -2,13 +2,14 @@ package memstore
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 
 	"github.com/tidaldb/tidal/ingest"
 )
 
-// memSeries is one series of one table: its identity and its chunks.
+// memSeries is one series of one table: its identity and its chunks. (One
+// per active series: the layout keeps it in the 144-byte size class.)
 type memSeries struct {
 	// Immutable after construction; read without the lock.
 	ref         uint64
@@ -21,12 +22,13 @@ type memSeries struct {
 	// chunks are sorted by time and never overlap; the last is the head,
 	// the only one appended to in place.
 	chunks []*chunk
+	// mutations counts changes, so that a flush can tell whether the rows
+	// it wrote are still the rows in memory (it may wrap: a flush compares
+	// it across far fewer than 2^32 changes).
+	mutations uint32
 	// walLogged is true once the series definition is durable in the WAL
 	// (or in a checkpoint).
 	walLogged bool
-	// mutations counts changes, so that a flush can tell whether the rows
-	// it wrote are still the rows in memory.
-	mutations uint64
 	// removed is set when a flush emptied the series and took it out of
 	// the index; appenders holding it must look the series up again.
 	removed bool
@@ -35,9 +37,13 @@ type memSeries struct {
 	// flushes or checkpoints. Appenders decide against them too (decide),
 	// so that two writes of one row in flight agree with each other.
 	staged []*stagedRun
+	// ooo holds committed rows that landed inside the chunks' time range
+	// (out of order or rewrites), until they are merged into the chunks in
+	// bulk (see apply and mergeOOO); nil while there are none.
+	ooo *oooBuffer
 }
 
-// upsertOutcome says what an upsert did.
+// upsertOutcome says what writing a row does (see decide).
 type upsertOutcome uint8
 
 const (
@@ -57,86 +63,25 @@ func reasonLowerVersion(ver, existing int64) string {
 		"A higher version is required to update the measure value.", ver, existing)
 }
 
-// upsert stores the row (t, ver, names/vals) under Timestream's rules: a new
-// (series, time) is inserted; the same values are accepted as they are (the
-// version rises if ver is higher); different values replace the stored ones
-// only with a higher version, or with the same version when rewrite is set.
-// The caller holds s.mu.
-func (s *memSeries) upsert(t, ver int64, names []string, vals []ingest.Value, rewrite bool) (upsertOutcome, int64, string, error) {
-	s.mutations++
-	if n := len(s.chunks); n == 0 || t > s.chunks[n-1].maxT {
-		if n == 0 || s.chunks[n-1].n >= maxChunkRows {
-			s.seal()
-			s.chunks = append(s.chunks, &chunk{})
-		}
-		s.chunks[len(s.chunks)-1].appendRow(t, ver, names, vals)
-		return upsertApplied, 0, "", nil
-	}
-	// The row lands inside existing data: decode the chunk that covers t,
-	// modify, re-encode.
-	ci := sort.Search(len(s.chunks), func(i int) bool { return s.chunks[i].minT > t }) - 1
-	if ci < 0 {
-		ci = 0
-	}
-	c := s.chunks[ci]
-	cnames, rows, err := c.decodeRows()
-	if err != nil {
-		return 0, 0, "", fmt.Errorf("series %d: %w", s.ref, err)
-	}
-	allNames, rows := unionNames(cnames, rows, names)
-	newVals := make([]ingest.Value, len(allNames))
-	for i, name := range names {
-		newVals[indexOf(allNames, name)] = vals[i]
-	}
-	idx := findRow(rows, t)
-	if idx < len(rows) && rows[idx].t == t {
-		old := &rows[idx]
-		if sameValues(old.vals, newVals) {
-			if ver <= old.ver {
-				return upsertUnchanged, old.ver, "", nil
-			}
-			old.ver = ver
-		} else {
-			switch {
-			case ver > old.ver, rewrite && ver == old.ver:
-				old.ver = ver
-				old.vals = newVals
-			case ver == old.ver:
-				return upsertRejected, old.ver, reasonSameVersion(), nil
-			default:
-				return upsertRejected, old.ver, reasonLowerVersion(ver, old.ver), nil
-			}
-		}
-	} else {
-		rows = append(rows, row{})
-		copy(rows[idx+1:], rows[idx:])
-		rows[idx] = row{t: t, ver: ver, vals: newVals}
-	}
-	s.replaceChunk(ci, allNames, rows)
-	return upsertApplied, 0, "", nil
-}
-
-// replaceChunk re-encodes rows in place of chunk ci, splitting it when it has
-// grown past twice the nominal size.
+// replaceChunk re-encodes rows in place of chunk ci, split into chunks of
+// at most maxChunkRows rows (one chunk up to twice that). Every chunk but
+// the series' head is sealed.
 func (s *memSeries) replaceChunk(ci int, names []string, rows []row) {
 	head := ci == len(s.chunks)-1
-	if len(rows) <= 2*maxChunkRows {
-		nc := buildChunk(names, rows)
-		if !head {
+	k := 1
+	if len(rows) > 2*maxChunkRows {
+		k = (len(rows) + maxChunkRows - 1) / maxChunkRows
+	}
+	if k > 1 {
+		s.chunks = slices.Insert(s.chunks, ci+1, make([]*chunk, k-1)...)
+	}
+	for j := range k {
+		nc := buildChunk(names, rows[j*len(rows)/k:(j+1)*len(rows)/k])
+		if !head || j < k-1 {
 			nc.compact()
 		}
-		s.chunks[ci] = nc
-		return
+		s.chunks[ci+j] = nc
 	}
-	half := len(rows) / 2
-	a, b := buildChunk(names, rows[:half]), buildChunk(names, rows[half:])
-	a.compact()
-	if !head {
-		b.compact()
-	}
-	s.chunks = append(s.chunks, nil)
-	copy(s.chunks[ci+2:], s.chunks[ci+1:])
-	s.chunks[ci], s.chunks[ci+1] = a, b
 }
 
 // seal compacts the current head before a new head is started.
@@ -146,24 +91,6 @@ func (s *memSeries) seal() {
 	}
 }
 
-// unionNames extends the decoded rows with columns that names adds.
-func unionNames(cnames []string, rows []row, names []string) ([]string, []row) {
-	all := cnames
-	for _, n := range names {
-		if indexOf(all, n) < 0 {
-			all = append(all, n)
-		}
-	}
-	if len(all) != len(cnames) {
-		for i := range rows {
-			v := make([]ingest.Value, len(all))
-			copy(v, rows[i].vals)
-			rows[i].vals = v
-		}
-	}
-	return all, rows
-}
-
 func indexOf(names []string, n string) int {
 	for i, x := range names {
 		if x == n {
@@ -171,16 +98,4 @@ func indexOf(names []string, n string) int {
 		}
 	}
 	return -1
-}
-
-func sameValues(a, b []ingest.Value) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !a[i].Equal(b[i]) {
-			return false
-		}
-	}
-	return true
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/memstore/chunkenc"
 )
 
 // stagedRow is one row an appender has decided to write: its record holds
@@ -55,11 +56,12 @@ type decision struct {
 	log bool
 }
 
-// decide applies Timestream's upsert rules (see upsert) to the row against
-// the committed rows and the rows staged by appenders in flight, without
-// changing anything. The caller holds s.mu.
-func (s *memSeries) decide(t, ver int64, names []string, vals []ingest.Value, rewrite bool) (decision, error) {
-	cur, found, err := s.committedRow(t)
+// decide applies Timestream's upsert rules to the row against the committed
+// rows and the rows staged by appenders in flight, without changing
+// anything. rc, when not nil, keeps the chunk it decodes for the next call.
+// The caller holds s.mu.
+func (s *memSeries) decide(t, ver int64, names []string, vals []ingest.Value, rewrite bool, rc *rowCache) (decision, error) {
+	cur, found, err := s.committedRow(t, rc)
 	if err != nil {
 		return decision{}, err
 	}
@@ -129,24 +131,73 @@ func (v rowView) equal(names []string, vals []ingest.Value) bool {
 	return true
 }
 
-// committedRow returns the row stored in the chunks at t. The caller holds
-// s.mu. Rows after the last one, the case of in-order writes, cost nothing.
-func (s *memSeries) committedRow(t int64) (rowView, bool, error) {
+// rowCache keeps the decoded rows of the chunk an appender looked a row up
+// in last, so that the rows of one Append that land in one chunk decode it
+// once. A chunk is identified by its pointer and row count: sealed chunks
+// never change, and the head changes in place only by appending rows.
+//
+// Most lookups of late rows find no row at their time (a sample that
+// arrives after a later one): for those only the times are decoded, into a
+// buffer the cache reuses.
+type rowCache struct {
+	c     *chunk // the chunk times and rows belong to
+	n     int
+	times []int64
+	names []string
+	rows  []row // nil until a lookup finds its time in c
+}
+
+// committedRow returns the committed row at t: the one in the chunks or in
+// the out-of-order buffer, whichever wins under the replay rule (see apply).
+// The caller holds s.mu. Rows after the last one, the case of in-order
+// writes, cost nothing.
+func (s *memSeries) committedRow(t int64, rc *rowCache) (rowView, bool, error) {
 	n := len(s.chunks)
 	if n == 0 || t > s.chunks[n-1].maxT {
+		// The buffer holds only rows at or before the head's last.
 		return rowView{}, false, nil
 	}
+	var cur rowView
+	found := false
 	ci := sort.Search(n, func(i int) bool { return s.chunks[i].minT > t }) - 1
-	if ci < 0 || t > s.chunks[ci].maxT {
-		return rowView{}, false, nil
+	c := (*chunk)(nil)
+	if ci >= 0 && t <= s.chunks[ci].maxT {
+		c = s.chunks[ci]
 	}
-	names, rows, err := s.chunks[ci].decodeRows()
-	if err != nil {
-		return rowView{}, false, fmt.Errorf("series %d: %w", s.ref, err)
+	if c != nil && !c.sealed {
+		// The head: a time between its last two rows (the sample that
+		// arrives just after the next one) is not there.
+		if last, prev, ok := c.times.LastTwo(); ok && t > prev && t < last {
+			c = nil
+		}
 	}
-	i := findRow(rows, t)
-	if i == len(rows) || rows[i].t != t {
-		return rowView{}, false, nil
+	if c != nil {
+		if rc == nil {
+			rc = &rowCache{}
+		}
+		if rc.c != c || rc.n != c.n {
+			times, err := chunkenc.DecodeTimes(rc.times[:0], c.timeBytes(), c.n)
+			if err != nil {
+				*rc = rowCache{}
+				return rowView{}, false, fmt.Errorf("series %d: decode times: %w", s.ref, err)
+			}
+			*rc = rowCache{c: c, n: c.n, times: times}
+		}
+		if i, ok := slices.BinarySearch(rc.times, t); ok {
+			if rc.rows == nil {
+				names, rows, err := c.decodeRows()
+				if err != nil {
+					rc.c = nil
+					return rowView{}, false, fmt.Errorf("series %d: %w", s.ref, err)
+				}
+				rc.names, rc.rows = names, rows
+			}
+			cur, found = rowView{ver: rc.rows[i].ver, names: rc.names, vals: rc.rows[i].vals}, true
+		}
 	}
-	return rowView{ver: rows[i].ver, names: names, vals: rows[i].vals}, true, nil
+	if b, ok := s.bufferedRow(t); ok && (!found || b.ver >= cur.ver) {
+		names, vals := b.values()
+		cur, found = rowView{ver: b.ver, names: names, vals: vals}, true
+	}
+	return cur, found, nil
 }

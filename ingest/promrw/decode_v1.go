@@ -25,6 +25,9 @@ const (
 	fieldSampleTimestamp = 2 // Sample.timestamp (int64)
 )
 
+// labelTag is the one-byte tag of TimeSeries.labels (field 1, bytes).
+const labelTag = fieldTSLabels<<3 | byte(protowire.BytesType)
+
 // errProto is wrapped by every malformed-protobuf error of the v1 parser.
 var errProto = errors.New("promrw: malformed protobuf")
 
@@ -170,6 +173,18 @@ func (st *decodeState) decodeSeriesV1(b []byte, res *result) error {
 	nsamples, nhist := 0, 0
 	for p := b; len(p) > 0; {
 		at := len(b) - len(p)
+		// Fast path: a label field of less than 128 bytes, the common
+		// case (one-byte tag and length).
+		if len(p) >= 2 && p[0] == labelTag && p[1] < 0x80 && 2+int(p[1]) <= len(p) {
+			if labelsFrom < 0 {
+				labelsFrom = at
+			} else if labelsTo != at {
+				contiguous = false
+			}
+			p = p[2+int(p[1]):]
+			labelsTo = len(b) - len(p)
+			continue
+		}
 		num, typ, n, err := consumeTag(p)
 		if err != nil {
 			return fmt.Errorf("timeseries: %w", err)
@@ -232,8 +247,13 @@ func (st *decodeState) decodeSeriesV1(b []byte, res *result) error {
 	if nsamples == 0 {
 		return nil
 	}
-	// Pass 2: the samples.
+	// Pass 2: the samples, jumping over the label fields when they are
+	// contiguous.
 	for p := b; len(p) > 0; {
+		if contiguous && labelsFrom >= 0 && len(b)-len(p) == labelsFrom {
+			p = b[labelsTo:]
+			continue
+		}
 		num, typ, n := protowire.ConsumeTag(p)
 		p = p[n:] // pass 1 validated every tag and length
 		if num != fieldTSSamples {

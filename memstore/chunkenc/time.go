@@ -44,6 +44,12 @@ func (a *TimeAppender) Append(t int64) {
 	a.n++
 }
 
+// LastTwo returns the last timestamp appended and the one before it; ok is
+// false while fewer than two were appended.
+func (a *TimeAppender) LastTwo() (last, prev int64, ok bool) {
+	return a.t, a.t - a.delta, a.n >= 2
+}
+
 func writeDod(w *bitWriter, dod int64) {
 	if dod == 0 {
 		w.writeBit(false)

@@ -154,3 +154,26 @@ func TestDecodeTimesErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestTimesLastTwo(t *testing.T) {
+	tests := []struct {
+		in         []int64
+		last, prev int64
+		ok         bool
+	}{
+		{nil, 0, 0, false},
+		{[]int64{5}, 5, 0, false},
+		{[]int64{5, 9}, 9, 5, true},
+		{[]int64{-3, 10, 11, 40}, 40, 11, true},
+	}
+	for _, tc := range tests {
+		var a TimeAppender
+		for _, v := range tc.in {
+			a.Append(v)
+		}
+		last, prev, ok := a.LastTwo()
+		if ok != tc.ok || ok && (last != tc.last || prev != tc.prev) {
+			t.Errorf("%v: LastTwo = %d, %d, %v; want %d, %d, %v", tc.in, last, prev, ok, tc.last, tc.prev, tc.ok)
+		}
+	}
+}
