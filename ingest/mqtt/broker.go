@@ -12,7 +12,8 @@
 // batcher), each publisher waiting for the one holding its records. When
 // Append fails the publish is not
 // acknowledged and the client resends it. A payload that cannot be decoded
-// is logged and counted, then acknowledged (resending it cannot help); an
+// is logged and counted, then acknowledged (resending it cannot help) once
+// its dead letter, when a dead-letter table is configured, is stored; an
 // MQTT 5 client gets the reason code "payload format invalid" instead when
 // nothing of the payload was stored.
 //
@@ -255,16 +256,26 @@ func storeMessage(batch *batcher, st *Stats, log *slog.Logger, dl *DeadLetter, r
 			errs = append(errs, fmt.Sprintf("record %d: %s", rj.Index, rj.Reason))
 		}
 	}
+	if len(errs) > 0 && dl != nil {
+		// The dead letter is as durable as the records: if it cannot be
+		// appended the message is not acknowledged and comes again (its
+		// good records upsert to the same values). A dead letter the
+		// table refuses is only logged: resending cannot help.
+		rec := deadLetterRecord(topic, errs, payload, now)
+		_, rejected, err := batch.append(dl.Database, dl.Table, []ingest.Record{rec})
+		if err != nil {
+			st.Failed.Add(1)
+			log.Warn("mqtt dead letter", "topic", topic, "table", dl.Database+"."+dl.Table, "err", err)
+			return stored, true, fmt.Errorf("append dead letter to %s.%s: %w", dl.Database, dl.Table, err)
+		}
+		if len(rejected) > 0 {
+			log.Warn("mqtt dead letter refused", "table", dl.Database+"."+dl.Table, "reason", rejected[0].Reason)
+		}
+	}
 	st.Records.Add(int64(stored))
 	if len(errs) > 0 {
 		st.BadPayload.Add(int64(len(errs)))
 		log.Warn("mqtt payload refused", "topic", topic, "client", client, "refused", len(errs), "stored", stored, "first", errs[0])
-		if dl != nil {
-			rec := deadLetterRecord(topic, errs, payload, now)
-			if _, rejected, err := batch.append(dl.Database, dl.Table, []ingest.Record{rec}); err != nil || len(rejected) > 0 {
-				log.Warn("mqtt dead letter", "table", dl.Database+"."+dl.Table, "err", err, "rejected", rejected)
-			}
-		}
 	}
 	return stored, len(errs) > 0, nil
 }
