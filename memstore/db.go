@@ -521,6 +521,6 @@ func (s *memSeries) addStats(st *Stats) {
 		st.ChunkBytes += int64(n) * oooRowBytes
 	}
 	s.mu.Unlock()
-	// series struct, key, dims, map entries and postings.
-	st.IndexBytes += int64(200 + 2*len(s.key) + 48*len(s.dims))
+	// series struct, key, map entries and postings.
+	st.IndexBytes += int64(200 + 2*len(s.key) + 16*keyNumDims(s.key))
 }

@@ -77,8 +77,10 @@ func (e *walEncoder) series(s *memSeries) {
 	e.buf = binary.AppendUvarint(e.buf, s.tableID)
 	e.buf = binary.AppendUvarint(e.buf, s.ref)
 	e.buf = appendStr(e.buf, s.measureName)
-	e.buf = binary.AppendUvarint(e.buf, uint64(len(s.dims)))
-	for _, d := range s.dims {
+	e.buf = binary.AppendUvarint(e.buf, uint64(keyNumDims(s.key)))
+	for rest := keyDimsRest(s.key); rest != ""; {
+		var d ingest.Dimension
+		d, rest = nextKeyDim(rest)
 		e.buf = appendStr(e.buf, d.Name)
 		e.buf = appendStr(e.buf, d.Value)
 	}
@@ -340,8 +342,7 @@ func (rp *replayer) apply(e *walEntry) error {
 		t.mu.Lock()
 		s := t.series[key]
 		if s == nil {
-			measure, kdims := splitKey(key, len(dims))
-			s = &memSeries{ref: e.ref, tableID: t.id, key: key, dims: kdims, measureName: measure, walLogged: true}
+			s = &memSeries{ref: e.ref, tableID: t.id, key: key, measureName: keyMeasure(key), walLogged: true}
 			t.addSeries(s)
 			db.refs.set(s.ref, s)
 			db.nseries.Add(1)

@@ -4,19 +4,18 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-
-	"github.com/tidaldb/tidal/ingest"
 )
 
 // memSeries is one series of one table: its identity and its chunks. (One
-// per active series: the layout keeps it in the 144-byte size class.)
+// per active series: the layout keeps it in the 128-byte size class.)
 type memSeries struct {
 	// Immutable after construction; read without the lock.
-	ref         uint64
-	tableID     uint64
+	ref     uint64
+	tableID uint64
+	// key holds the measure name and the dimensions, sorted by name
+	// (seriesKey; decode with keyDimsRest and nextKeyDim or a dimSlab).
 	key         string
-	dims        []ingest.Dimension // sorted by name
-	measureName string
+	measureName string // a substring of key
 
 	mu sync.Mutex // Guards everything below.
 	// chunks are sorted by time and never overlap; the last is the head,
