@@ -522,6 +522,5 @@ func (db *DB) createSeriesLimit(t *table, key []byte, r *ingest.Record, limit bo
 		measureName: keyMeasure(k),
 	}
 	t.addSeries(s)
-	db.refs.set(s.ref, s)
 	return s, nil
 }

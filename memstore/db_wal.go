@@ -344,7 +344,6 @@ func (rp *replayer) apply(e *walEntry) error {
 		if s == nil {
 			s = &memSeries{ref: e.ref, tableID: t.id, key: key, measureName: keyMeasure(key), walLogged: true}
 			t.addSeries(s)
-			db.refs.set(s.ref, s)
 			db.nseries.Add(1)
 		}
 		t.mu.Unlock()
@@ -419,12 +418,7 @@ func checkpointName(seg int) string { return fmt.Sprintf("%s%08d", checkpointPre
 func (db *DB) replayWAL(from int) (int, error) {
 	rp := &replayer{db: db, alias: map[uint64]*memSeries{}}
 	// Series defined in the checkpoint are live already.
-	for i := range db.refs.stripes {
-		st := &db.refs.stripes[i]
-		for ref, s := range st.m {
-			rp.alias[ref] = s
-		}
-	}
+	db.eachSeries(func(s *memSeries) { rp.alias[s.ref] = s })
 	err := db.wal.Replay(from, func(seg int, rec []byte) error {
 		if err := decodeWALRecord(rec, rp.apply); err != nil {
 			if errors.Is(err, errWALEntry) {
@@ -499,14 +493,7 @@ func (db *DB) checkpoint(ctx context.Context) error {
 
 func (db *DB) writeCheckpoint(ctx context.Context, w *wal.WAL) error {
 	var all []*memSeries
-	for i := range db.refs.stripes {
-		st := &db.refs.stripes[i]
-		st.mu.RLock()
-		for _, s := range st.m {
-			all = append(all, s)
-		}
-		st.mu.RUnlock()
-	}
+	db.eachSeries(func(s *memSeries) { all = append(all, s) })
 	sort.Slice(all, func(i, j int) bool { return all[i].ref < all[j].ref })
 	enc := getWALEncoder()
 	defer putWALEncoder(enc)

@@ -192,7 +192,6 @@ func (db *DB) removeSeries(t *table, s *memSeries) {
 		}
 	}
 	t.mu.Unlock()
-	db.refs.del(s.ref)
 	db.nseries.Add(-1)
 }
 
