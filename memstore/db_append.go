@@ -516,10 +516,9 @@ func (db *DB) createSeriesLimit(t *table, key []byte, r *ingest.Record, limit bo
 	db.nseries.Add(1)
 	k := string(key)
 	s := &memSeries{
-		ref:         db.nextRef.Add(1),
-		tableID:     t.id,
-		key:         k,
-		measureName: keyMeasure(k),
+		ref:     db.nextRef.Add(1),
+		tableID: t.id,
+		key:     k,
 	}
 	t.addSeries(s)
 	return s, nil

@@ -53,7 +53,7 @@ func (db *DB) ListSeries(ctx context.Context, req *scan.Request) ([]scan.Series,
 	out := make([]scan.Series, len(sel))
 	var dims dimSlab
 	for i, s := range sel {
-		out[i] = scan.Series{Key: s.key, Dimensions: dims.decode(s.key), MeasureName: s.measureName}
+		out[i] = scan.Series{Key: s.key, Dimensions: dims.decode(s.key), MeasureName: s.measure()}
 	}
 	return out, ctx.Err()
 }
@@ -112,7 +112,7 @@ func (s *memSeries) fillLocked(b *scan.Batch, req *scan.Request, buffered *atomi
 	if err := s.mergeOOO(buffered); err != nil {
 		return false, fmt.Errorf("memstore: scan: %w", err)
 	}
-	b.Series = scan.Series{Key: s.key, MeasureName: s.measureName}
+	b.Series = scan.Series{Key: s.key, MeasureName: s.measure()}
 	b.Time, b.Version = b.Time[:0], nil
 	b.Columns = b.Columns[:0]
 	// Columns present in any selected chunk, in request order (or chunk

@@ -76,7 +76,7 @@ func (e *walEncoder) series(s *memSeries) {
 	e.buf = append(e.buf, entrySeries)
 	e.buf = binary.AppendUvarint(e.buf, s.tableID)
 	e.buf = binary.AppendUvarint(e.buf, s.ref)
-	e.buf = appendStr(e.buf, s.measureName)
+	e.buf = appendStr(e.buf, s.measure())
 	e.buf = binary.AppendUvarint(e.buf, uint64(keyNumDims(s.key)))
 	for rest := keyDimsRest(s.key); rest != ""; {
 		var d ingest.Dimension
@@ -342,7 +342,7 @@ func (rp *replayer) apply(e *walEntry) error {
 		t.mu.Lock()
 		s := t.series[key]
 		if s == nil {
-			s = &memSeries{ref: e.ref, tableID: t.id, key: key, measureName: keyMeasure(key), walLogged: true}
+			s = &memSeries{ref: e.ref, tableID: t.id, key: key, walLogged: true}
 			t.addSeries(s)
 			db.nseries.Add(1)
 		}

@@ -184,7 +184,7 @@ func (db *DB) removeSeries(t *table, s *memSeries) {
 	if t.series[s.key] == s {
 		delete(t.series, s.key)
 		delete(t.byRef, s.ref)
-		t.unpost(scan.ColMeasureName, s.measureName, s.ref)
+		t.unpost(scan.ColMeasureName, s.measure(), s.ref)
 		for rest := keyDimsRest(s.key); rest != ""; {
 			var d ingest.Dimension
 			d, rest = nextKeyDim(rest)

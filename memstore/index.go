@@ -168,7 +168,7 @@ func newTable(id uint64, database, name string) *table {
 func (t *table) addSeries(s *memSeries) {
 	t.series[s.key] = s
 	t.byRef[s.ref] = s
-	t.post(scan.ColMeasureName, s.measureName, s.ref)
+	t.post(scan.ColMeasureName, s.measure(), s.ref)
 	for rest := keyDimsRest(s.key); rest != ""; {
 		var d ingest.Dimension
 		d, rest = nextKeyDim(rest)
@@ -236,7 +236,7 @@ func (t *table) selectSeries(where []scan.Matcher, gen uint64) []*memSeries {
 			var v string
 			var ok bool
 			if m.Name == scan.ColMeasureName {
-				v, ok = s.measureName, true
+				v, ok = s.measure(), true
 			} else {
 				v, ok = keyDimValue(s.key, m.Name)
 			}

@@ -3,6 +3,7 @@ package memstore
 import (
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/tidaldb/tidal/ingest"
 )
@@ -11,7 +12,7 @@ import (
 // dims (sorted by name).
 func testSeries(ref, tableID uint64, measure string, dims ...ingest.Dimension) *memSeries {
 	key := string(seriesKey(nil, measure, dims))
-	return &memSeries{ref: ref, tableID: tableID, key: key, measureName: keyMeasure(key)}
+	return &memSeries{ref: ref, tableID: tableID, key: key}
 }
 
 // TestSeriesKeyDecode decodes the measure name and dimensions back from
@@ -72,5 +73,13 @@ func TestDimSlabKeepsHandedOut(t *testing.T) {
 		if len(d) != 2 || d[0] != (ingest.Dimension{Name: "h", Value: v}) || d[1] != (ingest.Dimension{Name: "i", Value: v}) {
 			t.Fatalf("series %d: %v", i, d)
 		}
+	}
+}
+
+// TestMemSeriesSize keeps the per-series struct in the 112-byte size
+// class (one per active series; see issue 20's memory target).
+func TestMemSeriesSize(t *testing.T) {
+	if n := unsafe.Sizeof(memSeries{}); n > 112 {
+		t.Fatalf("memSeries is %d bytes, want at most 112", n)
 	}
 }
