@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/memstore/chunkenc"
 )
 
 // testSeries returns a series of table tableID whose key holds measure and
@@ -81,5 +82,22 @@ func TestDimSlabKeepsHandedOut(t *testing.T) {
 func TestMemSeriesSize(t *testing.T) {
 	if n := unsafe.Sizeof(memSeries{}); n > 112 {
 		t.Fatalf("memSeries is %d bytes, want at most 112", n)
+	}
+}
+
+// TestChunkStructSizes keeps the per-column structs of a head chunk in
+// their size classes: column in 80 bytes, the double encoder in 48.
+func TestChunkStructSizes(t *testing.T) {
+	tests := []struct {
+		name      string
+		size, max uintptr
+	}{
+		{"column", unsafe.Sizeof(column{}), 80},
+		{"XORAppender", unsafe.Sizeof(chunkenc.XORAppender{}), 48},
+	}
+	for _, tc := range tests {
+		if tc.size > tc.max {
+			t.Errorf("%s is %d bytes, want at most %d", tc.name, tc.size, tc.max)
+		}
 	}
 }
