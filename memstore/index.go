@@ -95,7 +95,9 @@ type dimSlab struct{ buf []ingest.Dimension }
 func (d *dimSlab) decode(key string) []ingest.Dimension {
 	n := keyNumDims(key)
 	if d.buf == nil || cap(d.buf)-len(d.buf) < n {
-		d.buf = make([]ingest.Dimension, 0, max(n, 256))
+		// Doubling from 16 up to 256 dimensions (8 KiB): a query of a few
+		// series allocates little, a scan of many one array per ~25.
+		d.buf = make([]ingest.Dimension, 0, max(n, min(256, max(16, 2*cap(d.buf)))))
 	}
 	start := len(d.buf)
 	d.buf = appendKeyDims(d.buf, key)
