@@ -17,19 +17,27 @@ const maxChunkRows = 240
 // head, exactly one encoder, chosen by typ, is in use; once the chunk is
 // sealed, the encoders are dropped and frozen holds their exact bytes.
 // (Sealed chunks are most of the memory tier: the layout keeps the struct
-// in the 96-byte size class.)
+// in the 80-byte size class.)
 type column struct {
 	name     string
 	typ      ingest.ValueType
 	hasNulls bool   // frozen[nullAt:] is the null bitmap
 	nullAt   uint32 // where the null bitmap starts in frozen
-	f        *chunkenc.XORAppender
-	i        *chunkenc.IntAppender
-	s        *chunkenc.StringAppender
-	b        *chunkenc.BoolAppender
-	nulls    *chunkenc.BoolAppender // nil while every row has a value
+	// The encoder of a head chunk's column: f for doubles (the common
+	// case, called without a type switch), enc for the other types
+	// (*chunkenc.IntAppender, *chunkenc.StringAppender or
+	// *chunkenc.BoolAppender).
+	f     *chunkenc.XORAppender
+	enc   colEncoder
+	nulls *chunkenc.BoolAppender // nil while every row has a value
 
 	frozen []byte // set by freeze: the values, then the null bitmap if any
+}
+
+// colEncoder is what a column needs of its non-double encoder.
+type colEncoder interface {
+	Bytes() []byte
+	Size() int
 }
 
 // valueBytes returns the encoded values.
@@ -37,12 +45,8 @@ func (c *column) valueBytes() []byte {
 	switch {
 	case c.f != nil:
 		return c.f.Bytes()
-	case c.i != nil:
-		return c.i.Bytes()
-	case c.s != nil:
-		return c.s.Bytes()
-	case c.b != nil:
-		return c.b.Bytes()
+	case c.enc != nil:
+		return c.enc.Bytes()
 	}
 	if c.hasNulls {
 		return c.frozen[:c.nullAt:c.nullAt]
@@ -74,7 +78,7 @@ func (c *column) freeze() {
 		c.hasNulls, c.nullAt = true, uint32(len(v))
 	}
 	c.frozen = frozen
-	c.f, c.i, c.s, c.b, c.nulls = nil, nil, nil, nil, nil
+	c.f, c.enc, c.nulls = nil, nil, nil
 }
 
 func newColumn(name string, typ ingest.ValueType) *column {
@@ -83,11 +87,11 @@ func newColumn(name string, typ ingest.ValueType) *column {
 	case ingest.TypeDouble:
 		c.f = &chunkenc.XORAppender{}
 	case ingest.TypeBigint, ingest.TypeTimestamp:
-		c.i = &chunkenc.IntAppender{}
+		c.enc = &chunkenc.IntAppender{}
 	case ingest.TypeVarchar:
-		c.s = &chunkenc.StringAppender{}
+		c.enc = &chunkenc.StringAppender{}
 	case ingest.TypeBoolean:
-		c.b = &chunkenc.BoolAppender{}
+		c.enc = &chunkenc.BoolAppender{}
 	default:
 		panic("BUG: memstore column of type " + typ.String())
 	}
@@ -111,25 +115,21 @@ func (c *column) append(v ingest.Value, row int) {
 	case ingest.TypeDouble:
 		c.f.Append(v.Float())
 	case ingest.TypeBigint, ingest.TypeTimestamp:
-		c.i.Append(v.Int())
+		c.enc.(*chunkenc.IntAppender).Append(v.Int())
 	case ingest.TypeVarchar:
-		c.s.Append(v.Str)
+		c.enc.(*chunkenc.StringAppender).Append(v.Str)
 	case ingest.TypeBoolean:
-		c.b.Append(v.Bool())
+		c.enc.(*chunkenc.BoolAppender).Append(v.Bool())
 	}
 }
 
 func (c *column) size() int {
-	n := 96 + cap(c.frozen)
+	n := 80 + cap(c.frozen)
 	switch {
 	case c.f != nil:
 		n += c.f.Size()
-	case c.i != nil:
-		n += c.i.Size()
-	case c.s != nil:
-		n += c.s.Size()
-	case c.b != nil:
-		n += c.b.Size()
+	case c.enc != nil:
+		n += c.enc.Size()
 	}
 	if c.nulls != nil {
 		n += c.nulls.Size()

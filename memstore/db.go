@@ -91,7 +91,6 @@ type DB struct {
 	now    func() time.Time
 
 	nextRef atomic.Uint64
-	refs    stripeSeries
 	nseries atomic.Int64 // series in memory, for MaxSeries
 	// oooBuffered counts the rows in the series' out-of-order buffers.
 	oooBuffered atomic.Int64
@@ -130,32 +129,6 @@ type metrics struct {
 	flushedRows prometheus.Counter
 	seriesGauge prometheus.GaugeFunc
 	memoryBytes prometheus.GaugeFunc
-}
-
-// stripeSeries maps refs to series, sharded to keep lock contention low.
-type stripeSeries struct {
-	stripes [64]struct {
-		mu sync.RWMutex
-		m  map[uint64]*memSeries
-		_  [40]byte // pad to a cache line
-	}
-}
-
-func (s *stripeSeries) set(ref uint64, ms *memSeries) {
-	st := &s.stripes[ref%64]
-	st.mu.Lock()
-	if st.m == nil {
-		st.m = map[uint64]*memSeries{}
-	}
-	st.m[ref] = ms
-	st.mu.Unlock()
-}
-
-func (s *stripeSeries) del(ref uint64) {
-	st := &s.stripes[ref%64]
-	st.mu.Lock()
-	delete(st.m, ref)
-	st.mu.Unlock()
 }
 
 // Open opens the memstore in opts.Dir, loading the latest checkpoint and
@@ -377,9 +350,8 @@ func (db *DB) onTableChange(ct catalog.Table) {
 	}
 	t.mu.Lock()
 	t.dropped = true
-	refs := make([]uint64, 0, len(t.byRef))
-	for ref, s := range t.byRef {
-		refs = append(refs, ref)
+	n := len(t.byRef)
+	for _, s := range t.byRef {
 		s.mu.Lock()
 		if s.ooo != nil {
 			db.oooBuffered.Add(-int64(len(s.ooo.rows)))
@@ -389,21 +361,19 @@ func (db *DB) onTableChange(ct catalog.Table) {
 	}
 	t.series, t.byRef, t.postings = map[string]*memSeries{}, map[uint64]*memSeries{}, map[string]map[string][]uint64{}
 	t.mu.Unlock()
-	for _, ref := range refs {
-		db.refs.del(ref)
-		db.nseries.Add(-1)
-	}
-	db.logger.Info("memstore dropped table", "table", t.database+"."+t.name, "series", len(refs))
+	db.nseries.Add(-int64(n))
+	db.logger.Info("memstore dropped table", "table", t.database+"."+t.name, "series", n)
 }
 
 // SeriesCount is the number of series in memory.
 func (db *DB) SeriesCount() int {
 	n := 0
-	for i := range db.refs.stripes {
-		st := &db.refs.stripes[i]
-		st.mu.RLock()
-		n += len(st.m)
-		st.mu.RUnlock()
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	for _, t := range db.byID {
+		t.mu.RLock()
+		n += len(t.byRef)
+		t.mu.RUnlock()
 	}
 	return n
 }
@@ -422,14 +392,7 @@ type Stats struct {
 // hot paths.
 func (db *DB) Stats() Stats {
 	var st Stats
-	for i := range db.refs.stripes {
-		sp := &db.refs.stripes[i]
-		sp.mu.RLock()
-		for _, s := range sp.m {
-			s.addStats(&st)
-		}
-		sp.mu.RUnlock()
-	}
+	db.eachSeries(func(s *memSeries) { s.addStats(&st) })
 	return st
 }
 
@@ -477,14 +440,22 @@ func (db *DB) Health() error {
 }
 
 // each calls fn for every series (under the stripe read locks).
-func (s *stripeSeries) each(fn func(*memSeries)) {
-	for i := range s.stripes {
-		st := &s.stripes[i]
-		st.mu.RLock()
-		for _, ms := range st.m {
-			fn(ms)
+// eachSeries calls fn for every series in memory, table by table, with
+// the table's lock held for reading. (The tables' byRef maps are the only
+// list of every series: a DB-wide map of them cost ~30 bytes per series.)
+func (db *DB) eachSeries(fn func(*memSeries)) {
+	db.mu.RLock()
+	tables := make([]*table, 0, len(db.byID))
+	for _, t := range db.byID {
+		tables = append(tables, t)
+	}
+	db.mu.RUnlock()
+	for _, t := range tables {
+		t.mu.RLock()
+		for _, s := range t.byRef {
+			fn(s)
 		}
-		st.mu.RUnlock()
+		t.mu.RUnlock()
 	}
 }
 
@@ -521,6 +492,6 @@ func (s *memSeries) addStats(st *Stats) {
 		st.ChunkBytes += int64(n) * oooRowBytes
 	}
 	s.mu.Unlock()
-	// series struct, key, dims, map entries and postings.
-	st.IndexBytes += int64(200 + 2*len(s.key) + 48*len(s.dims))
+	// series struct, key, map entries and postings.
+	st.IndexBytes += int64(200 + 2*len(s.key) + 16*keyNumDims(s.key))
 }

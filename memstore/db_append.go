@@ -515,15 +515,11 @@ func (db *DB) createSeriesLimit(t *table, key []byte, r *ingest.Record, limit bo
 	}
 	db.nseries.Add(1)
 	k := string(key)
-	measure, dims := splitKey(k, len(r.Dimensions))
 	s := &memSeries{
-		ref:         db.nextRef.Add(1),
-		tableID:     t.id,
-		key:         k,
-		dims:        dims,
-		measureName: measure,
+		ref:     db.nextRef.Add(1),
+		tableID: t.id,
+		key:     k,
 	}
 	t.addSeries(s)
-	db.refs.set(s.ref, s)
 	return s, nil
 }

@@ -142,7 +142,7 @@ func TestRetryWhileFirstFsyncPendingIsLogged(t *testing.T) {
 	// Wait until the first attempt's rows are staged and its fsync stalls.
 	<-stalled
 	staged := false
-	f.db.refs.each(func(s *memSeries) {
+	f.db.eachSeries(func(s *memSeries) {
 		s.mu.Lock()
 		staged = staged || len(s.staged) > 0
 		s.mu.Unlock()

@@ -51,8 +51,9 @@ func (db *DB) ListSeries(ctx context.Context, req *scan.Request) ([]scan.Series,
 	}
 	sel := t.selectSeries(req.Where, db.nextRef.Load())
 	out := make([]scan.Series, len(sel))
+	var dims dimSlab
 	for i, s := range sel {
-		out[i] = scan.Series{Key: s.key, Dimensions: s.dims, MeasureName: s.measureName}
+		out[i] = scan.Series{Key: s.key, Dimensions: dims.decode(s.key), MeasureName: s.measure()}
 	}
 	return out, ctx.Err()
 }
@@ -67,6 +68,8 @@ type seriesCursor struct {
 	err    error
 	// buffered is the DB's count of out-of-order rows, which fill merges.
 	buffered *atomic.Int64
+	// dims decodes the batches' dimensions from the series keys.
+	dims dimSlab
 }
 
 func (c *seriesCursor) Next() bool {
@@ -79,7 +82,7 @@ func (c *seriesCursor) Next() bool {
 		}
 		s := c.series[c.i]
 		c.i++
-		ok, err := s.fill(&c.batch, c.req, c.buffered)
+		ok, err := s.fill(&c.batch, c.req, c.buffered, &c.dims)
 		if err != nil {
 			c.err = err
 			return false
@@ -97,19 +100,19 @@ func (c *seriesCursor) Close() error       { return nil }
 
 // fill decodes the rows of s inside the request's time range into b. It
 // reports false when the series has no such rows.
-func (s *memSeries) fill(b *scan.Batch, req *scan.Request, buffered *atomic.Int64) (bool, error) {
+func (s *memSeries) fill(b *scan.Batch, req *scan.Request, buffered *atomic.Int64, dims *dimSlab) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.fillLocked(b, req, buffered)
+	return s.fillLocked(b, req, buffered, dims)
 }
 
 // fillLocked is fill with s.mu held. It merges the series' out-of-order
 // rows first, so that the batch has every committed row.
-func (s *memSeries) fillLocked(b *scan.Batch, req *scan.Request, buffered *atomic.Int64) (bool, error) {
+func (s *memSeries) fillLocked(b *scan.Batch, req *scan.Request, buffered *atomic.Int64, dims *dimSlab) (bool, error) {
 	if err := s.mergeOOO(buffered); err != nil {
 		return false, fmt.Errorf("memstore: scan: %w", err)
 	}
-	b.Series = scan.Series{Key: s.key, Dimensions: s.dims, MeasureName: s.measureName}
+	b.Series = scan.Series{Key: s.key, MeasureName: s.measure()}
 	b.Time, b.Version = b.Time[:0], nil
 	b.Columns = b.Columns[:0]
 	// Columns present in any selected chunk, in request order (or chunk
@@ -123,6 +126,7 @@ func (s *memSeries) fillLocked(b *scan.Batch, req *scan.Request, buffered *atomi
 	if len(sel) == 0 {
 		return false, nil
 	}
+	b.Series.Dimensions = dims.decode(s.key)
 	var names []string
 	var types []ingest.ValueType
 	add := func(n string, t ingest.ValueType) {

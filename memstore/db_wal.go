@@ -76,9 +76,11 @@ func (e *walEncoder) series(s *memSeries) {
 	e.buf = append(e.buf, entrySeries)
 	e.buf = binary.AppendUvarint(e.buf, s.tableID)
 	e.buf = binary.AppendUvarint(e.buf, s.ref)
-	e.buf = appendStr(e.buf, s.measureName)
-	e.buf = binary.AppendUvarint(e.buf, uint64(len(s.dims)))
-	for _, d := range s.dims {
+	e.buf = appendStr(e.buf, s.measure())
+	e.buf = binary.AppendUvarint(e.buf, uint64(keyNumDims(s.key)))
+	for rest := keyDimsRest(s.key); rest != ""; {
+		var d ingest.Dimension
+		d, rest = nextKeyDim(rest)
 		e.buf = appendStr(e.buf, d.Name)
 		e.buf = appendStr(e.buf, d.Value)
 	}
@@ -340,10 +342,8 @@ func (rp *replayer) apply(e *walEntry) error {
 		t.mu.Lock()
 		s := t.series[key]
 		if s == nil {
-			measure, kdims := splitKey(key, len(dims))
-			s = &memSeries{ref: e.ref, tableID: t.id, key: key, dims: kdims, measureName: measure, walLogged: true}
+			s = &memSeries{ref: e.ref, tableID: t.id, key: key, walLogged: true}
 			t.addSeries(s)
-			db.refs.set(s.ref, s)
 			db.nseries.Add(1)
 		}
 		t.mu.Unlock()
@@ -418,12 +418,7 @@ func checkpointName(seg int) string { return fmt.Sprintf("%s%08d", checkpointPre
 func (db *DB) replayWAL(from int) (int, error) {
 	rp := &replayer{db: db, alias: map[uint64]*memSeries{}}
 	// Series defined in the checkpoint are live already.
-	for i := range db.refs.stripes {
-		st := &db.refs.stripes[i]
-		for ref, s := range st.m {
-			rp.alias[ref] = s
-		}
-	}
+	db.eachSeries(func(s *memSeries) { rp.alias[s.ref] = s })
 	err := db.wal.Replay(from, func(seg int, rec []byte) error {
 		if err := decodeWALRecord(rec, rp.apply); err != nil {
 			if errors.Is(err, errWALEntry) {
@@ -498,14 +493,7 @@ func (db *DB) checkpoint(ctx context.Context) error {
 
 func (db *DB) writeCheckpoint(ctx context.Context, w *wal.WAL) error {
 	var all []*memSeries
-	for i := range db.refs.stripes {
-		st := &db.refs.stripes[i]
-		st.mu.RLock()
-		for _, s := range st.m {
-			all = append(all, s)
-		}
-		st.mu.RUnlock()
-	}
+	db.eachSeries(func(s *memSeries) { all = append(all, s) })
 	sort.Slice(all, func(i, j int) bool { return all[i].ref < all[j].ref })
 	enc := getWALEncoder()
 	defer putWALEncoder(enc)

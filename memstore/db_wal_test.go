@@ -10,7 +10,8 @@ import (
 // TestWALRecordRoundTrip encodes series and rows of every type and decodes
 // them bit for bit.
 func TestWALRecordRoundTrip(t *testing.T) {
-	s := &memSeries{ref: 7, tableID: 3, measureName: "cpu", dims: []ingest.Dimension{{Name: "host", Value: "h-1"}, {Name: "rack", Value: ""}}}
+	dims := []ingest.Dimension{{Name: "host", Value: "h-1"}, {Name: "rack", Value: ""}}
+	s := testSeries(7, 3, "cpu", dims...)
 	rows := []struct {
 		t     int64
 		ver   int64
@@ -53,7 +54,7 @@ func TestWALRecordRoundTrip(t *testing.T) {
 		if len(got) != 1+n*len(rows) {
 			t.Fatalf("%d entries", len(got))
 		}
-		if g := got[0]; g.kind != entrySeries || g.tableID != 3 || g.ref != 7 || g.measureName != "cpu" || len(g.dims) != 2 || g.dims[1] != s.dims[1] {
+		if g := got[0]; g.kind != entrySeries || g.tableID != 3 || g.ref != 7 || g.measureName != "cpu" || len(g.dims) != 2 || g.dims[1] != dims[1] {
 			t.Fatalf("series entry %+v", g)
 		}
 		for i, e := range got[1:] {
@@ -74,7 +75,7 @@ func TestWALRecordRoundTrip(t *testing.T) {
 // that decoding is deterministic.
 func FuzzDecodeWALRecord(f *testing.F) {
 	enc := getWALEncoder()
-	enc.series(&memSeries{ref: 1, tableID: 1, measureName: "m", dims: []ingest.Dimension{{Name: "h", Value: "1"}}})
+	enc.series(testSeries(1, 1, "m", ingest.Dimension{Name: "h", Value: "1"}))
 	enc.row(1, 10, 1, []string{measureValueCol}, []ingest.Value{ingest.Float(1)})
 	enc.row(1, 20, 2, []string{"x", "y"}, []ingest.Value{ingest.String("s"), ingest.Bool(true)})
 	f.Add(append([]byte(nil), enc.finish()...))

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/query/scan"
 )
 
@@ -130,7 +131,7 @@ func (c *flushCursor) Next() bool {
 		s := c.series[c.i]
 		c.i++
 		s.mu.Lock()
-		ok, err := s.fillLocked(&c.batch, c.req, c.buffered)
+		ok, err := s.fillLocked(&c.batch, c.req, c.buffered, &c.dims)
 		m := s.mutations
 		s.mu.Unlock()
 		if err != nil {
@@ -183,13 +184,14 @@ func (db *DB) removeSeries(t *table, s *memSeries) {
 	if t.series[s.key] == s {
 		delete(t.series, s.key)
 		delete(t.byRef, s.ref)
-		t.unpost(scan.ColMeasureName, s.measureName, s.ref)
-		for _, d := range s.dims {
+		t.unpost(scan.ColMeasureName, s.measure(), s.ref)
+		for rest := keyDimsRest(s.key); rest != ""; {
+			var d ingest.Dimension
+			d, rest = nextKeyDim(rest)
 			t.unpost(d.Name, d.Value, s.ref)
 		}
 	}
 	t.mu.Unlock()
-	db.refs.del(s.ref)
 	db.nseries.Add(-1)
 }
 

@@ -18,29 +18,90 @@ func seriesKey(dst []byte, measureName string, dims []ingest.Dimension) []byte {
 	return scan.AppendSeriesKey(dst, measureName, dims)
 }
 
-// splitKey returns the measure name and the n dimensions a key made by
-// seriesKey holds, as substrings of key: a series keeps its identity's bytes
-// once, in its key, instead of once more in strings of its own.
-func splitKey(key string, n int) (string, []ingest.Dimension) {
-	next := func() string {
-		l, w := binary.Uvarint([]byte(key[:min(len(key), binary.MaxVarintLen64)]))
-		if w <= 0 || uint64(len(key)-w) < l {
-			panic("BUG: malformed series key")
+// A series keeps its identity's bytes once, in its key (seriesKey): its
+// measure name and dimensions are decoded from the key where needed, as
+// substrings of it, instead of being kept in strings and slices of their
+// own (a dimension slice cost ~300 bytes per series).
+
+// nextKeyStr splits the first length-prefixed string off a series key.
+func nextKeyStr(key string) (s, rest string) {
+	l, w := binary.Uvarint([]byte(key[:min(len(key), binary.MaxVarintLen64)]))
+	if w <= 0 || uint64(len(key)-w) < l {
+		panic("BUG: malformed series key")
+	}
+	return key[w : w+int(l)], key[w+int(l):]
+}
+
+// keyMeasure returns the measure name a series key holds.
+func keyMeasure(key string) string {
+	m, _ := nextKeyStr(key)
+	return m
+}
+
+// keyDimsRest returns the part of a series key after its measure name:
+// the dimensions, as name and value pairs.
+func keyDimsRest(key string) string {
+	_, rest := nextKeyStr(key)
+	return rest
+}
+
+// nextKeyDim splits the first dimension off the rest of a key (keyDimsRest).
+func nextKeyDim(rest string) (d ingest.Dimension, tail string) {
+	d.Name, rest = nextKeyStr(rest)
+	d.Value, rest = nextKeyStr(rest)
+	return d, rest
+}
+
+// keyNumDims returns the number of dimensions a series key holds.
+func keyNumDims(key string) int {
+	n := 0
+	for rest := keyDimsRest(key); rest != ""; n++ {
+		_, rest = nextKeyDim(rest)
+	}
+	return n
+}
+
+// appendKeyDims appends the dimensions a series key holds to dst.
+func appendKeyDims(dst []ingest.Dimension, key string) []ingest.Dimension {
+	for rest := keyDimsRest(key); rest != ""; {
+		var d ingest.Dimension
+		d, rest = nextKeyDim(rest)
+		dst = append(dst, d)
+	}
+	return dst
+}
+
+// keyDimValue returns the value of dimension name in a series key and
+// whether it is set, without allocating.
+func keyDimValue(key, name string) (string, bool) {
+	for rest := keyDimsRest(key); rest != ""; {
+		var d ingest.Dimension
+		d, rest = nextKeyDim(rest)
+		if d.Name == name {
+			return d.Value, true
 		}
-		s := key[w : w+int(l)]
-		key = key[w+int(l):]
-		return s
 	}
-	measure := next()
-	dims := make([]ingest.Dimension, n)
-	for i := range dims {
-		dims[i].Name = next()
-		dims[i].Value = next()
+	return "", false
+}
+
+// dimSlab hands out dimension slices decoded from series keys, carved
+// from shared arrays (one allocation for many series). A slice handed out
+// is never written again, so a consumer may keep it past the batch that
+// carried it.
+type dimSlab struct{ buf []ingest.Dimension }
+
+// decode returns the dimensions of a series key (non-nil, even when there
+// are none).
+func (d *dimSlab) decode(key string) []ingest.Dimension {
+	n := keyNumDims(key)
+	if d.buf == nil || cap(d.buf)-len(d.buf) < n {
+		// Doubling from 16 up to 256 dimensions (8 KiB): a query of a few
+		// series allocates little, a scan of many one array per ~25.
+		d.buf = make([]ingest.Dimension, 0, max(n, min(256, max(16, 2*cap(d.buf)))))
 	}
-	if key != "" {
-		panic("BUG: series key longer than its dimensions")
-	}
-	return measure, dims
+	start := len(d.buf)
+	d.buf = appendKeyDims(d.buf, key)
+	return d.buf[start:len(d.buf):len(d.buf)]
 }
 
 // sortDims sorts dimensions by name in place (insertion sort: records have
@@ -109,8 +170,10 @@ func newTable(id uint64, database, name string) *table {
 func (t *table) addSeries(s *memSeries) {
 	t.series[s.key] = s
 	t.byRef[s.ref] = s
-	t.post(scan.ColMeasureName, s.measureName, s.ref)
-	for _, d := range s.dims {
+	t.post(scan.ColMeasureName, s.measure(), s.ref)
+	for rest := keyDimsRest(s.key); rest != ""; {
+		var d ingest.Dimension
+		d, rest = nextKeyDim(rest)
 		t.post(d.Name, d.Value, s.ref)
 	}
 }
@@ -175,9 +238,9 @@ func (t *table) selectSeries(where []scan.Matcher, gen uint64) []*memSeries {
 			var v string
 			var ok bool
 			if m.Name == scan.ColMeasureName {
-				v, ok = s.measureName, true
+				v, ok = s.measure(), true
 			} else {
-				v, ok = dimValue(s.dims, m.Name)
+				v, ok = keyDimValue(s.key, m.Name)
 			}
 			if !m.Matches(v, ok) {
 				return

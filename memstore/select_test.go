@@ -86,10 +86,8 @@ func BenchmarkSelectSeries(b *testing.B) {
 	const n = 100_000
 	t := newTable(1, "db", "tbl")
 	for i := range n {
-		s := &memSeries{ref: uint64(i + 1), measureName: fmt.Sprintf("m%d", i%10),
-			dims: []ingest.Dimension{{Name: "host", Value: fmt.Sprintf("host_%d", i/10)}}}
-		s.key = string(scan.AppendSeriesKey(nil, s.measureName, s.dims))
-		t.addSeries(s)
+		t.addSeries(testSeries(uint64(i+1), 1, fmt.Sprintf("m%d", i%10),
+			ingest.Dimension{Name: "host", Value: fmt.Sprintf("host_%d", i/10)}))
 	}
 	for _, tc := range []struct {
 		name  string

@@ -4,19 +4,17 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-
-	"github.com/tidaldb/tidal/ingest"
 )
 
 // memSeries is one series of one table: its identity and its chunks. (One
-// per active series: the layout keeps it in the 144-byte size class.)
+// per active series: the layout keeps it in the 112-byte size class.)
 type memSeries struct {
 	// Immutable after construction; read without the lock.
-	ref         uint64
-	tableID     uint64
-	key         string
-	dims        []ingest.Dimension // sorted by name
-	measureName string
+	ref     uint64
+	tableID uint64
+	// key holds the measure name and the dimensions, sorted by name
+	// (seriesKey; decode with keyDimsRest and nextKeyDim or a dimSlab).
+	key string
 
 	mu sync.Mutex // Guards everything below.
 	// chunks are sorted by time and never overlap; the last is the head,
@@ -42,6 +40,9 @@ type memSeries struct {
 	// bulk (see apply and mergeOOO); nil while there are none.
 	ooo *oooBuffer
 }
+
+// measure returns the series' measure name (from its key).
+func (s *memSeries) measure() string { return keyMeasure(s.key) }
 
 // upsertOutcome says what writing a row does (see decide).
 type upsertOutcome uint8

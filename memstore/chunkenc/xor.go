@@ -19,8 +19,8 @@ import (
 // is ready to use.
 type XORAppender struct {
 	w     bitWriter
-	n     int
 	prev  uint64 // bits of the last value
+	n     int32  // values appended (int32: the struct fits 48 bytes)
 	lead  uint8  // leading zeros of the current window
 	trail uint8  // trailing zeros of the current window
 	sig   uint8  // significant bits of the current window; 0 while none
@@ -59,7 +59,7 @@ func (a *XORAppender) Append(v float64) {
 }
 
 // Len returns the number of values appended.
-func (a *XORAppender) Len() int { return a.n }
+func (a *XORAppender) Len() int { return int(a.n) }
 
 // Bytes returns the encoding of the values appended so far. The slice
 // aliases the appender's storage and is valid until the next Append or Reset.
