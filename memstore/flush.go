@@ -21,9 +21,9 @@ type PartWriter interface {
 type FlushStats struct {
 	Tables, Series int
 	Rows           int64
-	// Kept counts series whose flushed rows stay in memory because they
-	// changed while the flush ran; the next flush writes them again (the
-	// magnetic tier de-duplicates).
+	// Kept counts series whose flushed rows stay in memory because rows
+	// before the cutoff changed while the flush ran; the next flush writes
+	// them again (the magnetic tier de-duplicates).
 	Kept     int
 	Duration time.Duration
 }
@@ -96,7 +96,9 @@ func (db *DB) flushTable(ctx context.Context, t *table, cutoff int64) (series in
 	}
 	for i, s := range cur.flushed {
 		s.mu.Lock()
-		if s.mutations == cur.mutations[i] {
+		// Changes since the cursor read the series at or after the cutoff
+		// leave the rows it wrote as they were.
+		if s.mutations == cur.mutations[i] || s.changedFrom >= cutoff {
 			s.dropBefore(cutoff)
 		} else {
 			kept++
@@ -129,6 +131,7 @@ func (c *flushCursor) Next() bool {
 		s.mu.Lock()
 		ok, err := s.fillLocked(&c.batch, c.req)
 		m := s.mutations
+		s.changedFrom = math.MaxInt64
 		s.mu.Unlock()
 		if err != nil {
 			c.err = err

@@ -27,6 +27,11 @@ type memSeries struct {
 	// mutations counts changes, so that a flush can tell whether the rows
 	// it wrote are still the rows in memory.
 	mutations uint64
+	// changedFrom is the earliest row time changed since a flush last read
+	// the series (math.MaxInt64: none), so that a flush can still drop the
+	// rows it wrote when the changes since were all newer than its cutoff:
+	// under steady writes every series changes while a flush runs.
+	changedFrom int64
 	// removed is set when a flush emptied the series and took it out of
 	// the index; appenders holding it must look the series up again.
 	removed bool
@@ -64,6 +69,7 @@ func reasonLowerVersion(ver, existing int64) string {
 // The caller holds s.mu.
 func (s *memSeries) upsert(t, ver int64, names []string, vals []ingest.Value, rewrite bool) (upsertOutcome, int64, string, error) {
 	s.mutations++
+	s.changedFrom = min(s.changedFrom, t)
 	if n := len(s.chunks); n == 0 || t > s.chunks[n-1].maxT {
 		if n == 0 || s.chunks[n-1].n >= maxChunkRows {
 			s.seal()
