@@ -111,8 +111,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "tidal-soak: -workers must be between 1 and -series / -batch")
 		os.Exit(2)
 	}
-	if o.lag < 0 || o.lag >= time.Hour-time.Minute {
-		fmt.Fprintln(os.Stderr, "tidal-soak: -lag must be between 0 and 59m (the memory retention is 1h)")
+	if o.lag < 0 || o.lag >= time.Hour {
+		fmt.Fprintln(os.Stderr, "tidal-soak: -lag must be at least 0 and under 1h (the memory retention)")
 		os.Exit(2)
 	}
 	if o.batch <= 0 || o.series < o.batch || o.series%o.batch != 0 {
@@ -797,7 +797,7 @@ func (t copyBody) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // promql runs an instant, a range and a series query every second, at the
-// newest samples (the clock less the lag). The range query's ten minutes
+// newest samples (the clock less the lag). The range query's five minutes
 // read both tiers: the last one or two minutes are in memory.
 func (q *queriers) promql(ctx context.Context) {
 	for ctx.Err() == nil {
@@ -805,8 +805,8 @@ func (q *queriers) promql(ctx context.Context) {
 		for _, u := range []string{
 			"/api/v1/query?" + url.Values{"query": {`sum by (job) (rate(soak_metric_0[1m]))`}, "time": {strconv.FormatInt(now.Unix(), 10)}}.Encode(),
 			"/api/v1/query_range?" + url.Values{
-				"query": {`max by (job) (max_over_time(soak_metric_1[1m]))`},
-				"start": {strconv.FormatInt(now.Add(-10*time.Minute).Unix(), 10)},
+				"query": {`max by (instance) (max_over_time(soak_metric_1{job="job-3"}[1m]))`},
+				"start": {strconv.FormatInt(now.Add(-5*time.Minute).Unix(), 10)},
 				"end":   {strconv.FormatInt(now.Unix(), 10)},
 				"step":  {"30"},
 			}.Encode(),
@@ -830,11 +830,11 @@ func (q *queriers) promql(ctx context.Context) {
 	}
 }
 
-// sql runs an aggregate over the ten minutes before the newest samples
-// (both tiers) every two seconds.
+// sql runs an aggregate of one instance's ten series over the five minutes
+// before the newest samples (both tiers) every two seconds.
 func (q *queriers) sql(ctx context.Context) {
 	lag := int(q.lag.Seconds())
-	stmt := fmt.Sprintf(`SELECT measure_name, count(*) AS n, max(measure_value::double) AS top FROM "prometheus"."metrics" WHERE time BETWEEN ago(%ds) AND ago(%ds) GROUP BY measure_name ORDER BY measure_name`, lag+600, lag)
+	stmt := fmt.Sprintf(`SELECT measure_name, count(*) AS n, max(measure_value::double) AS top FROM "prometheus"."metrics" WHERE instance = 'host-7:9100' AND time BETWEEN ago(%ds) AND ago(%ds) GROUP BY measure_name ORDER BY measure_name`, lag+300, lag)
 	for ctx.Err() == nil {
 		q.quiet.RLock()
 		rows := 0
