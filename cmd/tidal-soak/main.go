@@ -150,7 +150,19 @@ func run(ctx context.Context, o options) (bool, error) {
 
 	var quiet sync.RWMutex // clients hold it shared; sampling takes it
 	w := newWriter(srv.base, o, &quiet)
-	fmt.Printf("probe: %d workers writing as fast as they can for %s (%d series, %d samples a request)\n", o.workers, o.probe, o.series, o.batch)
+	// The queries run through the probe too (from its tenth second, once
+	// there is data), so that the maximum is the one the server keeps up
+	// while it answers them.
+	qctx, cancelQ := context.WithCancel(ctx)
+	defer cancelQ()
+	q := newQueriers(srv.base, o.lag, &quiet)
+	var wg sync.WaitGroup
+	if o.queries {
+		wg.Add(2)
+		go func() { defer wg.Done(); sleep(qctx, 10*time.Second); q.promql(qctx) }()
+		go func() { defer wg.Done(); sleep(qctx, 10*time.Second); q.sql(qctx) }()
+	}
+	fmt.Printf("probe: %d workers writing as fast as they can for %s (%d series, %d samples a request), queries running\n", o.workers, o.probe, o.series, o.batch)
 	maxRate, err := w.probe(ctx, o.probe)
 	if err != nil {
 		return false, err
@@ -160,22 +172,8 @@ func run(ctx context.Context, o options) (bool, error) {
 
 	sctx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
-	q := newQueriers(srv.base, o.lag, &quiet)
-	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(1)
 	go func() { defer wg.Done(); w.paced(sctx, target) }()
-	go func() {
-		defer wg.Done()
-		if o.queries {
-			q.promql(sctx)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if o.queries {
-			q.sql(sctx)
-		}
-	}()
 
 	var samples []sample
 	start := time.Now()
@@ -214,11 +212,16 @@ func run(ctx context.Context, o options) (bool, error) {
 			s.rate, s.latency.Seconds()*1000, w.errors.Load(), q.ok.Load(), q.errors.Load())
 	}
 	cancel()
+	cancelQ()
 	wg.Wait()
 	if ctx.Err() != nil {
 		return false, fmt.Errorf("interrupted: %w", ctx.Err())
 	}
-	fmt.Printf("totals: %.0f samples/s on average (target %.0f)\n", float64(w.stored.Load())/time.Since(start).Seconds(), target)
+	achieved := float64(w.stored.Load()) / time.Since(start).Seconds()
+	fmt.Printf("totals: %.0f samples/s on average (target %.0f, %.0f%% of it)\n", achieved, target, 100*achieved/target)
+	if achieved < 0.9*target {
+		fmt.Println("totals: the server did not keep the target rate: the soak ran saturated, not at the fraction of the maximum")
+	}
 	fmt.Printf("totals: %d samples written in %d requests, %d write errors (first: %s), %d queries, %d query errors (first: %s)\n",
 		w.stored.Load(), w.requests.Load(), w.errors.Load(), w.firstErr(), q.ok.Load()+q.errors.Load(), q.errors.Load(), q.firstErr())
 	return verdict(samples, o.tolerance, w.errors.Load()+q.errors.Load()), nil
