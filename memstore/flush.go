@@ -22,9 +22,9 @@ type PartWriter interface {
 type FlushStats struct {
 	Tables, Series int
 	Rows           int64
-	// Kept counts series whose flushed rows stay in memory because they
-	// changed while the flush ran; the next flush writes them again (the
-	// magnetic tier de-duplicates).
+	// Kept counts series whose flushed rows stay in memory because rows
+	// before the cutoff changed while the flush ran; the next flush writes
+	// them again (the magnetic tier de-duplicates).
 	Kept     int
 	Duration time.Duration
 }
@@ -96,11 +96,14 @@ func (db *DB) flushTable(ctx context.Context, t *table, cutoff int64) (series in
 	if cur.err != nil {
 		return 0, 0, 0, fmt.Errorf("memstore: flush table %s.%s: %w", t.database, t.name, cur.err)
 	}
-	for i, s := range cur.flushed {
+	for _, s := range cur.flushed {
 		s.mu.Lock()
-		if s.mutations == cur.mutations[i] {
-			// The fill merged the out-of-order rows and nothing changed
-			// since: the buffer is empty.
+		// Nothing changed since the cursor read the series (the fill merged
+		// the out-of-order rows, so the buffer is empty), or every change
+		// since is at or after the cutoff: the rows it wrote are still the
+		// rows in memory. Rows buffered since are then at or after the
+		// cutoff, inside the head chunk's range, so a chunk stays for them.
+		if s.unchangedBefore(cutoff) {
 			s.dropBefore(cutoff)
 		} else {
 			kept++
@@ -121,9 +124,8 @@ func (db *DB) flushTable(ctx context.Context, t *table, cutoff int64) (series in
 // series it produced and the series' mutation count at that moment.
 type flushCursor struct {
 	seriesCursor
-	flushed   []*memSeries
-	mutations []uint32
-	rows      int64
+	flushed []*memSeries
+	rows    int64
 }
 
 func (c *flushCursor) Next() bool {
@@ -132,7 +134,7 @@ func (c *flushCursor) Next() bool {
 		c.i++
 		s.mu.Lock()
 		ok, err := s.fillLocked(&c.batch, c.req, c.buffered, &c.dims)
-		m := s.mutations
+		s.changedMin = math.MaxUint32
 		s.mu.Unlock()
 		if err != nil {
 			c.err = err
@@ -140,7 +142,6 @@ func (c *flushCursor) Next() bool {
 		}
 		if ok {
 			c.flushed = append(c.flushed, s)
-			c.mutations = append(c.mutations, m)
 			c.rows += int64(c.batch.Len())
 			return true
 		}
@@ -175,7 +176,6 @@ func (s *memSeries) dropBefore(cutoff int64) {
 		s.chunks[i] = nil
 	}
 	s.chunks = keep
-	s.mutations++
 }
 
 // removeSeries takes an emptied series out of its table's index.

@@ -148,3 +148,118 @@ func TestFlushMovesAgedRows(t *testing.T) {
 }
 
 func newRand() *rand.Rand { return rand.New(rand.NewPCG(11, 12)) }
+
+// hookWriter is a collector that runs during once the rows are written,
+// before the flush drops them: writes that land while a flush runs.
+type hookWriter struct {
+	collector
+	during func()
+}
+
+func (h *hookWriter) WritePart(ctx context.Context, id uint64, src scan.Batches) error {
+	if err := h.collector.WritePart(ctx, id, src); err != nil {
+		return err
+	}
+	h.during()
+	return nil
+}
+
+// TestFlushDropsRowsUnchangedBeforeCutoff: a series written while a flush
+// runs still loses its flushed rows when the write is newer than the
+// cutoff (the steady state of a server under constant writes), and keeps
+// them when a row before the cutoff changed.
+func TestFlushDropsRowsUnchangedBeforeCutoff(t *testing.T) {
+	tests := []struct {
+		name     string
+		at       time.Duration // time of the row written during the flush, from the flush's clock
+		wantKept bool
+	}{
+		{"newer row written during the flush", -time.Hour, false},
+		{"row before the cutoff changed during the flush", -7*time.Hour - 30*time.Minute, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cat, err := catalog.Open(catalog.Options{Dir: dir, Now: func() time.Time { return testNow }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cat.CreateDatabase("testdb", "", nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cat.CreateTable(catalog.Table{Database: "testdb", Name: "tbl", Retention: catalog.Retention{MemoryHours: 6, MagneticDays: 30}}); err != nil {
+				t.Fatal(err)
+			}
+			clock := testNow
+			hw := &hookWriter{}
+			opts := DefaultOptions(dir + "/memstore")
+			opts.Now = func() time.Time { return clock }
+			opts.CheckpointInterval = 0
+			opts.PartWriter = hw
+			opts.FlushInterval = time.Hour // flushes run by hand here
+			db, err := Open(cat, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			rec := func(at int64, v float64) ingest.Record {
+				return ingest.Record{Time: at, Dimensions: []ingest.Dimension{{Name: "host", Value: "a"}}, MeasureName: "cpu", Value: ingest.Float(v), Version: 1}
+			}
+			// Two hours of rows, every 10 minutes, from 5h ago.
+			var recs []ingest.Record
+			for m := 0; m < 120; m += 10 {
+				recs = append(recs, rec(ts(-5*time.Hour+time.Duration(m)*time.Minute), float64(m)))
+			}
+			if res, err := db.Append(context.Background(), "testdb", "tbl", recs, ingest.AppendOptions{}); err != nil || len(res.Rejected) > 0 {
+				t.Fatalf("append: %+v %v", res, err)
+			}
+			// Two hours pass: the first hour is older than the 6h window.
+			clock = testNow.Add(2 * time.Hour)
+			cutoff := clock.Add(-6 * time.Hour).UnixNano()
+			changed := clock.Add(tc.at).UnixNano()
+			hw.during = func() {
+				db.mu.RLock()
+				var tbl *table
+				for _, x := range db.byID {
+					tbl = x
+				}
+				db.mu.RUnlock()
+				for _, s := range tbl.selectSeries(nil, db.nextRef.Load()) {
+					s.mu.Lock()
+					if err := s.apply(changed, 1, []string{measureValueCol}, []ingest.Value{ingest.Float(-1)}, &db.oooBuffered); err != nil {
+						t.Error(err)
+					}
+					s.mu.Unlock()
+				}
+			}
+			st, err := db.Flush(context.Background(), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Rows != 6 || len(hw.recs) != 6 {
+				t.Fatalf("flush stats %+v, collected %d; want 6 rows (the first hour)", st, len(hw.recs))
+			}
+			if got := st.Kept == 1; got != tc.wantKept {
+				t.Fatalf("kept %d series, want kept: %v", st.Kept, tc.wantKept)
+			}
+			all := &scan.Request{Database: "testdb", Table: "tbl", MinTime: math.MinInt64, MaxTime: math.MaxInt64}
+			rows, err := scantest.Collect(context.Background(), db, all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var old int
+			for _, r := range rows {
+				if r.Time < cutoff {
+					old++
+				}
+			}
+			want, wantRows := 0, 7 // the second hour and the changed row
+			if tc.wantKept {
+				want, wantRows = 7, 13 // every row, the changed one among the old
+			}
+			if old != want || len(rows) != wantRows {
+				t.Fatalf("in memory after the flush: %d rows, %d before the cutoff; want %d and %d", len(rows), old, wantRows, want)
+			}
+		})
+	}
+}

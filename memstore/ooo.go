@@ -83,7 +83,7 @@ func cloneValue(v ingest.Value) ingest.Value {
 // the out-of-order buffer (0 or 1; merging reports through buffered). The
 // caller holds s.mu.
 func (s *memSeries) apply(t, ver int64, names []string, vals []ingest.Value, buffered *atomic.Int64) error {
-	s.mutations++
+	s.noteChange(t)
 	if n := len(s.chunks); n == 0 || t > s.chunks[n-1].maxT {
 		if n == 0 || s.chunks[n-1].n >= maxChunkRows {
 			s.seal()
@@ -166,7 +166,6 @@ func (s *memSeries) mergeOOO(buffered *atomic.Int64) error {
 	}
 	buffered.Add(-int64(len(rows)))
 	s.ooo = nil
-	s.mutations++
 	return nil
 }
 

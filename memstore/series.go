@@ -2,8 +2,10 @@ package memstore
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sync"
+	"time"
 )
 
 // memSeries is one series of one table: its identity and its chunks. (One
@@ -20,10 +22,14 @@ type memSeries struct {
 	// chunks are sorted by time and never overlap; the last is the head,
 	// the only one appended to in place.
 	chunks []*chunk
-	// mutations counts changes, so that a flush can tell whether the rows
-	// it wrote are still the rows in memory (it may wrap: a flush compares
-	// it across far fewer than 2^32 changes).
-	mutations uint32
+	// changedMin is the minute (Unix time / 1 min, rounded down) of the
+	// earliest row changed since a flush last read the series;
+	// math.MaxUint32 when none, 0 before the first read. A flush drops the
+	// rows it wrote only if every change since is at or after its cutoff,
+	// so that under steady writes (every series changes while a flush
+	// runs) memory still drains. Minutes keep it in 32 bits, and the
+	// series struct in its size class; rounding down only ever keeps rows.
+	changedMin uint32
 	// walLogged is true once the series definition is durable in the WAL
 	// (or in a checkpoint).
 	walLogged bool
@@ -39,6 +45,22 @@ type memSeries struct {
 	// (out of order or rewrites), until they are merged into the chunks in
 	// bulk (see apply and mergeOOO); nil while there are none.
 	ooo *oooBuffer
+}
+
+// noteChange records a change of the row at t (see changedMin). The
+// caller holds s.mu.
+func (s *memSeries) noteChange(t int64) {
+	m := uint32(0)
+	if t > 0 {
+		m = uint32(t / int64(time.Minute)) // < 2^28 for any int64 t
+	}
+	s.changedMin = min(s.changedMin, m)
+}
+
+// unchangedBefore reports whether no row before cutoff changed since a
+// flush last read the series. The caller holds s.mu.
+func (s *memSeries) unchangedBefore(cutoff int64) bool {
+	return s.changedMin == math.MaxUint32 || int64(s.changedMin)*int64(time.Minute) >= cutoff
 }
 
 // measure returns the series' measure name (from its key).

@@ -5,24 +5,32 @@
 // while PromQL and SQL (Query API) clients query the data, and samples the
 // server's memory and goroutines at a fixed interval.
 //
+// The server runs in a steady state: its memory retention is the shortest
+// there is (retention.memory_hours: 1) and the samples are written -lag
+// (59m) behind the clock, so each one stays in the memory tier for one
+// to two minutes before the memstore's minutely flush moves it into a
+// magnetic part. The memory tier holds a bounded window of data, the
+// magnetic tier takes the rest, and the queries read a range that spans
+// both tiers.
+//
 // It prints one line per sample and a verdict. A soak passes when no write
-// or query failed and none of these series grows: the last third of the
-// samples at most -tolerance above the middle third, by their means for
-// goroutines, by their minimums for the heap and RSS (work running through
-// a sample, such as a checkpoint holding its encoded data, lifts single
+// or query failed, data reached the magnetic tier, and none of these series
+// grows: the last third of the samples at most -tolerance above the middle
+// third, by their means for goroutines, open files and the memstore's chunk
+// bytes, by their minimums for the heap and RSS (work running through a
+// sample, such as a flush or a merge holding its data, lifts single
 // samples; a leak lifts the floor). The clients pause while a sample is
 // taken:
 //
 //   - goroutines (go_goroutines of /metrics);
-//   - the live heap after a forced GC less the bytes of compressed chunks
-//     (tidal_memstore_chunk_bytes): the stored samples grow for as long as
-//     the memory retention (at least one hour), so the heap net of the data
-//     is what a leak would grow;
-//   - RSS (VmRSS of /proc/PID/status) per byte of live heap: memory held
-//     outside the Go heap (stacks, mmaps) would grow it; the fixed part of
-//     RSS makes it fall while the data grows.
+//   - the live heap after a forced GC (HeapAlloc of /debug/pprof/heap);
+//   - RSS (VmRSS of /proc/PID/status);
+//   - open file descriptors (/proc/PID/fd);
+//   - the memory tier's compressed chunk bytes (tidal_memstore_chunk_bytes),
+//     the check that the memory tier did reach its steady state.
 //
-// RSS itself is printed too; it grows with the data.
+// The memory tier's series, the magnetic tier's live parts and the rows
+// flushed into it are printed too.
 package main
 
 import (
@@ -67,6 +75,7 @@ type options struct {
 	tolerance float64
 	queries   bool
 	ckpt      time.Duration
+	lag       time.Duration
 	dataDir   string
 }
 
@@ -74,7 +83,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.tidal, "tidal", "bin/tidal", "tidal binary to soak")
 	flag.DurationVar(&o.duration, "duration", 30*time.Minute, "length of the soak at the reduced rate")
-	flag.DurationVar(&o.probe, "probe", 30*time.Second, "length of the maximum-rate measurement")
+	flag.DurationVar(&o.probe, "probe", 3*time.Minute, "length of the maximum-rate measurement (its first third is not counted)")
 	flag.DurationVar(&o.sample, "sample", 30*time.Second, "interval between memory and goroutine samples")
 	flag.Float64Var(&o.fraction, "fraction", 0.8, "soak rate as a fraction of the measured maximum")
 	flag.IntVar(&o.series, "series", 10000, "series written")
@@ -82,6 +91,7 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 4, "concurrent remote-write clients")
 	flag.BoolVar(&o.queries, "queries", true, "run PromQL and SQL clients during the soak")
 	flag.DurationVar(&o.ckpt, "checkpoint-interval", 0, "memstore.checkpoint_interval of the server (0: its default)")
+	flag.DurationVar(&o.lag, "lag", 59*time.Minute, "how far behind the clock samples are written; the server's memory retention is one hour, so a lag just under it sends each sample to the magnetic tier a few minutes after it is written")
 	flag.Float64Var(&o.tolerance, "tolerance", 10, "flatness tolerance in percent")
 	replay := flag.String("replay", "", "print the verdict of the sample lines of an earlier soak's output file, and exit")
 	flag.StringVar(&o.dataDir, "data-dir", "", "data directory (default a temporary one, removed at the end)")
@@ -99,6 +109,10 @@ func main() {
 	}
 	if o.workers <= 0 || o.workers > o.series/max(o.batch, 1) {
 		fmt.Fprintln(os.Stderr, "tidal-soak: -workers must be between 1 and -series / -batch")
+		os.Exit(2)
+	}
+	if o.lag < 0 || o.lag >= time.Hour {
+		fmt.Fprintln(os.Stderr, "tidal-soak: -lag must be at least 0 and under 1h (the memory retention)")
 		os.Exit(2)
 	}
 	if o.batch <= 0 || o.series < o.batch || o.series%o.batch != 0 {
@@ -136,7 +150,19 @@ func run(ctx context.Context, o options) (bool, error) {
 
 	var quiet sync.RWMutex // clients hold it shared; sampling takes it
 	w := newWriter(srv.base, o, &quiet)
-	fmt.Printf("probe: %d workers writing as fast as they can for %s (%d series, %d samples a request)\n", o.workers, o.probe, o.series, o.batch)
+	// The queries run through the probe too (from its tenth second, once
+	// there is data), so that the maximum is the one the server keeps up
+	// while it answers them.
+	qctx, cancelQ := context.WithCancel(ctx)
+	defer cancelQ()
+	q := newQueriers(srv.base, o.lag, &quiet)
+	var wg sync.WaitGroup
+	if o.queries {
+		wg.Add(2)
+		go func() { defer wg.Done(); sleep(qctx, 10*time.Second); q.promql(qctx) }()
+		go func() { defer wg.Done(); sleep(qctx, 10*time.Second); q.sql(qctx) }()
+	}
+	fmt.Printf("probe: %d workers writing as fast as they can for %s (%d series, %d samples a request), queries running\n", o.workers, o.probe, o.series, o.batch)
 	maxRate, err := w.probe(ctx, o.probe)
 	if err != nil {
 		return false, err
@@ -146,28 +172,14 @@ func run(ctx context.Context, o options) (bool, error) {
 
 	sctx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
-	q := newQueriers(srv.base, &quiet)
-	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(1)
 	go func() { defer wg.Done(); w.paced(sctx, target) }()
-	go func() {
-		defer wg.Done()
-		if o.queries {
-			q.promql(sctx)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if o.queries {
-			q.sql(sctx)
-		}
-	}()
 
 	var samples []sample
 	start := time.Now()
 	tk := time.NewTicker(o.sample)
 	defer tk.Stop()
-	fmt.Println("     t       rss_MiB  heap_MiB  chunk_MiB  net_heap_MiB  rss/heap  goroutines  samples/s  write_ms  write_err  query_ok  query_err")
+	fmt.Println(header)
 	lastSamples, lastT := w.stored.Load(), start
 	lastReqs, lastLat := w.requests.Load(), w.latency.Load()
 	for sctx.Err() == nil {
@@ -195,20 +207,29 @@ func run(ctx context.Context, o options) (bool, error) {
 		lastReqs, lastLat = reqs, lat
 		s.at = now.Sub(start)
 		samples = append(samples, s)
-		fmt.Printf("%8s  %9.1f  %8.1f  %9.1f  %12.1f  %8.2f  %10.0f  %9.0f  %8.1f  %9d  %8d  %9d\n",
-			s.at.Round(time.Second), mib(s.rss), mib(s.heap), mib(s.chunks), mib(s.heap-s.chunks), s.rss/s.heap,
-			s.goroutines, s.rate, s.latency.Seconds()*1000, w.errors.Load(), q.ok.Load(), q.errors.Load())
+		fmt.Printf("%8s  %7.1f  %8.1f  %10.0f  %3.0f  %6.0f  %9.1f  %5.0f  %9.0f  %9.0f  %8.1f  %9d  %8d  %9d\n",
+			s.at.Round(time.Second), mib(s.rss), mib(s.heap), s.goroutines, s.fds, s.series, mib(s.chunks), s.parts, s.flushed,
+			s.rate, s.latency.Seconds()*1000, w.errors.Load(), q.ok.Load(), q.errors.Load())
 	}
 	cancel()
+	cancelQ()
 	wg.Wait()
 	if ctx.Err() != nil {
 		return false, fmt.Errorf("interrupted: %w", ctx.Err())
 	}
-	fmt.Printf("totals: %.0f samples/s on average (target %.0f)\n", float64(w.stored.Load())/time.Since(start).Seconds(), target)
+	achieved := float64(w.stored.Load()) / time.Since(start).Seconds()
+	fmt.Printf("totals: %.0f samples/s on average (target %.0f, %.0f%% of it)\n", achieved, target, 100*achieved/target)
+	if achieved < 0.9*target {
+		fmt.Println("totals: the server did not keep the target rate: the soak ran saturated, not at the fraction of the maximum")
+	}
 	fmt.Printf("totals: %d samples written in %d requests, %d write errors (first: %s), %d queries, %d query errors (first: %s)\n",
 		w.stored.Load(), w.requests.Load(), w.errors.Load(), w.firstErr(), q.ok.Load()+q.errors.Load(), q.errors.Load(), q.firstErr())
 	return verdict(samples, o.tolerance, w.errors.Load()+q.errors.Load()), nil
 }
+
+// header names the columns of the sample lines; replayVerdict finds its
+// columns by these names.
+const header = "       t  rss_MiB  heap_MiB  goroutines  fds  series  chunk_MiB  parts  flushed_rows  samples/s  write_ms  write_err  query_ok  query_err"
 
 func mib(b float64) float64 { return b / (1 << 20) }
 
@@ -248,8 +269,16 @@ func verdict(s []sample, tolerance float64, errs int64) bool {
 	}
 	fmt.Println("verdict: middle third -> last third of the samples")
 	check("goroutines", func(x sample) float64 { return x.goroutines }, false)
-	check("live heap net of chunks MiB", func(x sample) float64 { return mib(x.heap - x.chunks) }, true)
-	check("RSS per live heap byte", func(x sample) float64 { return x.rss / x.heap }, true)
+	check("open files", func(x sample) float64 { return x.fds }, false)
+	check("memstore chunk MiB", func(x sample) float64 { return mib(x.chunks) }, false)
+	check("live heap MiB", func(x sample) float64 { return mib(x.heap) }, true)
+	check("RSS MiB", func(x sample) float64 { return mib(x.rss) }, true)
+	if last := s[len(s)-1]; last.flushed == 0 {
+		fmt.Println("verdict: nothing was flushed to the magnetic tier: the memory tier was not in a steady state")
+		pass = false
+	} else {
+		fmt.Printf("verdict: %.0f rows flushed to the magnetic tier, %.0f live parts at the end\n", last.flushed, last.parts)
+	}
 	fmt.Printf("verdict: errors %d\n", errs)
 	if pass {
 		fmt.Println("verdict: PASS")
@@ -266,27 +295,52 @@ func replayVerdict(path string, tolerance float64) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read soak output: %w", err)
 	}
+	samples, errs, err := parseSamples(string(data))
+	if err != nil {
+		return false, err
+	}
+	return verdict(samples, tolerance, errs), nil
+}
+
+// parseSamples reads the sample lines that follow the header line in a
+// soak's output, and the error count of the last one.
+func parseSamples(out string) ([]sample, int64, error) {
 	var samples []sample
 	var errs int64
-	for _, line := range strings.Split(string(data), "\n") {
+	var col map[string]int
+	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 {
 			continue
 		}
-		if _, err := time.ParseDuration(f[0]); err != nil || len(f) < 11 {
+		if line == header {
+			col = make(map[string]int, len(f))
+			for i, name := range f {
+				col[name] = i
+			}
+			continue
+		}
+		if _, err := time.ParseDuration(f[0]); err != nil || col == nil || len(f) != len(col) {
 			continue
 		}
 		v := make([]float64, len(f))
 		for i := 1; i < len(f); i++ {
+			var err error
 			if v[i], err = strconv.ParseFloat(f[i], 64); err != nil {
-				return false, fmt.Errorf("sample line %q: %w", line, err)
+				return nil, 0, fmt.Errorf("sample line %q: %w", line, err)
 			}
 		}
-		n := len(f)
-		samples = append(samples, sample{rss: v[1] * (1 << 20), heap: v[2] * (1 << 20), chunks: v[3] * (1 << 20), goroutines: v[6]})
-		errs = int64(v[n-3] + v[n-1]) // write_err, query_err: running totals
+		samples = append(samples, sample{
+			rss: v[col["rss_MiB"]] * (1 << 20), heap: v[col["heap_MiB"]] * (1 << 20), goroutines: v[col["goroutines"]],
+			fds: v[col["fds"]], series: v[col["series"]], chunks: v[col["chunk_MiB"]] * (1 << 20),
+			parts: v[col["parts"]], flushed: v[col["flushed_rows"]],
+		})
+		errs = int64(v[col["write_err"]] + v[col["query_err"]]) // running totals
 	}
-	return verdict(samples, tolerance, errs), nil
+	if col == nil {
+		return nil, 0, errors.New("no sample header line (output of an older tidal-soak?)")
+	}
+	return samples, errs, nil
 }
 
 func minimum(s []sample, f func(sample) float64) float64 {
@@ -310,8 +364,12 @@ type sample struct {
 	at         time.Duration
 	rss        float64 // bytes
 	heap       float64 // live heap after a forced GC, bytes
-	chunks     float64 // bytes of compressed chunks
 	goroutines float64
+	fds        float64       // open file descriptors
+	series     float64       // series in the memory tier
+	chunks     float64       // bytes of the memory tier's compressed chunks
+	parts      float64       // live magnetic parts
+	flushed    float64       // rows flushed to the magnetic tier so far
 	rate       float64       // samples/s stored since the last sample
 	latency    time.Duration // mean write latency since the last sample
 }
@@ -335,7 +393,7 @@ func startTidal(ctx context.Context, bin, dir string, ckpt time.Duration) (*tida
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	yml := "server:\n  enable_pprof: true\n"
+	yml := "server:\n  enable_pprof: true\nretention:\n  memory_hours: 1\n"
 	if ckpt > 0 {
 		yml += fmt.Sprintf("memstore:\n  checkpoint_interval: %s\n", ckpt)
 	}
@@ -428,12 +486,25 @@ func (t *tidal) sample() (sample, error) {
 	if err != nil {
 		return s, err
 	}
-	if s.goroutines, err = field(metrics, "go_goroutines "); err != nil {
-		return s, fmt.Errorf("metrics: %w", err)
+	for _, m := range []struct {
+		name string
+		to   *float64
+	}{
+		{"go_goroutines", &s.goroutines},
+		{"tidal_memstore_chunk_bytes", &s.chunks},
+		{"tidal_memstore_series", &s.series},
+		{"tidal_memstore_flushed_rows_total", &s.flushed},
+		{"tidal_magnetic_parts", &s.parts},
+	} {
+		if *m.to, err = field(metrics, m.name+" "); err != nil {
+			return s, fmt.Errorf("metrics: %w", err)
+		}
 	}
-	if s.chunks, err = field(metrics, "tidal_memstore_chunk_bytes "); err != nil {
-		return s, fmt.Errorf("metrics: %w", err)
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", t.cmd.Process.Pid))
+	if err != nil {
+		return s, fmt.Errorf("list open files: %w", err)
 	}
+	s.fds = float64(len(fds))
 	return s, nil
 }
 
@@ -506,6 +577,7 @@ func (e *errorLog) firstErr() string {
 type writer struct {
 	errorLog
 	url      string
+	lag      time.Duration // samples are written this far behind the clock
 	quiet    *sync.RWMutex
 	client   *http.Client
 	workers  int
@@ -523,7 +595,7 @@ type group struct {
 }
 
 func newWriter(base string, o options, quiet *sync.RWMutex) *writer {
-	w := &writer{url: base + "/api/v1/write", workers: o.workers, quiet: quiet,
+	w := &writer{url: base + "/api/v1/write", workers: o.workers, quiet: quiet, lag: o.lag,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute}}
 	for g := 0; g < o.series/o.batch; g++ {
 		gr := &group{}
@@ -544,7 +616,8 @@ func newWriter(base string, o options, quiet *sync.RWMutex) *writer {
 }
 
 // body locks a group not being written and encodes its next request:
-// every sample one millisecond (at least) after the group's last one. The
+// every sample at the clock less the lag, one millisecond (at least) after
+// the group's last one. The
 // caller unlocks the group once the request is answered, so that each
 // series is written in order, as Prometheus does.
 func (w *writer) body() (*group, []byte, error) {
@@ -555,7 +628,7 @@ func (w *writer) body() (*group, []byte, error) {
 			break
 		}
 	}
-	ms := max(time.Now().UnixMilli(), g.lastMs+1)
+	ms := max(time.Now().Add(-w.lag).UnixMilli(), g.lastMs+1)
 	g.lastMs = ms
 	for i := range g.req.Timeseries {
 		g.req.Timeseries[i].Samples[0] = prompb.Sample{Timestamp: ms, Value: float64(ms/1000) + float64(i)}
@@ -605,12 +678,22 @@ func (w *writer) send(ctx context.Context) {
 }
 
 // probe writes with every worker back to back for d and returns the
-// stored samples per second. Failures under this overload are reported,
-// not counted against the soak.
+// stored samples per second over its last two thirds: the first third
+// (a minute by default) fills the memory window, so the rate counted is
+// the one the server keeps up while its flushes move data to the
+// magnetic tier. Failures under this overload are reported, not counted
+// against the soak.
 func (w *writer) probe(ctx context.Context, d time.Duration) (float64, error) {
 	pctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	start := time.Now()
+	var start time.Time
+	var from int64
+	warm := time.AfterFunc(d/3, func() {
+		w.quiet.Lock()
+		start, from = time.Now(), w.stored.Load()
+		w.quiet.Unlock()
+	})
+	defer warm.Stop()
 	var wg sync.WaitGroup
 	for range w.workers {
 		wg.Add(1)
@@ -625,7 +708,10 @@ func (w *writer) probe(ctx context.Context, d time.Duration) (float64, error) {
 	if ctx.Err() != nil {
 		return 0, ctx.Err()
 	}
-	n, errs := w.stored.Load(), w.errors.Load()
+	w.quiet.Lock()
+	n, errs := w.stored.Load()-from, w.errors.Load()
+	elapsed := time.Since(start)
+	w.quiet.Unlock()
 	if errs > 0 {
 		fmt.Printf("probe: %d requests failed at the maximum rate (first: %s)\n", errs, w.firstErr())
 	}
@@ -636,7 +722,7 @@ func (w *writer) probe(ctx context.Context, d time.Duration) (float64, error) {
 	w.requests.Store(0)
 	w.errors.Store(0)
 	w.first = ""
-	return float64(n) / time.Since(start).Seconds(), nil
+	return float64(n) / elapsed.Seconds(), nil
 }
 
 // paced sends requests at rate samples/s until ctx ends; a request that
@@ -675,13 +761,14 @@ func (w *writer) paced(ctx context.Context, rate float64) {
 type queriers struct {
 	errorLog
 	base  string
+	lag   time.Duration // the writers' lag: the queries end there
 	quiet *sync.RWMutex
 	ok    atomic.Int64
 	sqlc  *timestreamquery.Client
 }
 
-func newQueriers(base string, quiet *sync.RWMutex) *queriers {
-	return &queriers{base: base, quiet: quiet, sqlc: timestreamquery.NewFromConfig(aws.Config{
+func newQueriers(base string, lag time.Duration, quiet *sync.RWMutex) *queriers {
+	return &queriers{base: base, lag: lag, quiet: quiet, sqlc: timestreamquery.NewFromConfig(aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("soak", "soak", ""),
 	}, func(o *timestreamquery.Options) {
@@ -712,15 +799,17 @@ func (t copyBody) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r)
 }
 
-// promql runs an instant, a range and a series query every second.
+// promql runs an instant, a range and a series query every second, at the
+// newest samples (the clock less the lag). The range query's five minutes
+// read both tiers: the last one or two minutes are in memory.
 func (q *queriers) promql(ctx context.Context) {
 	for ctx.Err() == nil {
-		now := time.Now()
+		now := time.Now().Add(-q.lag)
 		for _, u := range []string{
-			"/api/v1/query?" + url.Values{"query": {`sum by (job) (rate(soak_metric_0[1m]))`}}.Encode(),
+			"/api/v1/query?" + url.Values{"query": {`sum by (job) (rate(soak_metric_0[1m]))`}, "time": {strconv.FormatInt(now.Unix(), 10)}}.Encode(),
 			"/api/v1/query_range?" + url.Values{
-				"query": {`max by (job) (max_over_time(soak_metric_1[1m]))`},
-				"start": {strconv.FormatInt(now.Add(-10*time.Minute).Unix(), 10)},
+				"query": {`max by (instance) (max_over_time(soak_metric_1{job="job-3"}[1m]))`},
+				"start": {strconv.FormatInt(now.Add(-5*time.Minute).Unix(), 10)},
 				"end":   {strconv.FormatInt(now.Unix(), 10)},
 				"step":  {"30"},
 			}.Encode(),
@@ -744,9 +833,11 @@ func (q *queriers) promql(ctx context.Context) {
 	}
 }
 
-// sql runs an aggregate over the last minute every two seconds.
+// sql runs an aggregate of one instance's ten series over the five minutes
+// before the newest samples (both tiers) every two seconds.
 func (q *queriers) sql(ctx context.Context) {
-	const stmt = `SELECT measure_name, count(*) AS n, max(measure_value::double) AS top FROM "prometheus"."metrics" WHERE time > ago(1m) GROUP BY measure_name ORDER BY measure_name`
+	lag := int(q.lag.Seconds())
+	stmt := fmt.Sprintf(`SELECT measure_name, count(*) AS n, max(measure_value::double) AS top FROM "prometheus"."metrics" WHERE instance = 'host-7:9100' AND time BETWEEN ago(%ds) AND ago(%ds) GROUP BY measure_name ORDER BY measure_name`, lag+300, lag)
 	for ctx.Err() == nil {
 		q.quiet.RLock()
 		rows := 0
