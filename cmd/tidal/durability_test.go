@@ -73,16 +73,7 @@ func testKill9(t *testing.T, dataDir string, flush bool, args ...string) {
 					return
 				default:
 				}
-				recs := make([]types.Record, 100)
-				for i := range recs {
-					recs[i] = types.Record{
-						Dimensions:       []types.Dimension{{Name: aws.String("writer"), Value: aws.String(strconv.Itoa(w))}, {Name: aws.String("slot"), Value: aws.String(strconv.Itoa(i % 10))}},
-						MeasureName:      aws.String("v"),
-						MeasureValue:     aws.String(strconv.Itoa(batch*100 + i)),
-						MeasureValueType: types.MeasureValueTypeDouble,
-						Time:             aws.String(strconv.FormatInt(base+int64(batch*10+i/10), 10)),
-					}
-				}
+				recs := writerBatch(w, batch, base)
 				_, err := c.WriteRecords(context.Background(), &timestreamwrite.WriteRecordsInput{
 					DatabaseName: aws.String("dur"), TableName: aws.String("tbl"), Records: recs})
 				if err != nil {
@@ -257,4 +248,22 @@ func formatValue(v ingest.Value) string {
 		return strconv.FormatBool(v.Bool())
 	}
 	return v.Str
+}
+
+// writerBatch is batch number batch of writer w in the load tests: 100
+// records over 10 "slot" series, one per slot per millisecond from
+// base+batch*10 ms to base+batch*10+9 ms, values
+// batch*100+i, so that a reader can tell exactly which batches are stored.
+func writerBatch(w, batch int, base int64) []types.Record {
+	recs := make([]types.Record, 100)
+	for i := range recs {
+		recs[i] = types.Record{
+			Dimensions:       []types.Dimension{{Name: aws.String("writer"), Value: aws.String(strconv.Itoa(w))}, {Name: aws.String("slot"), Value: aws.String(strconv.Itoa(i % 10))}},
+			MeasureName:      aws.String("v"),
+			MeasureValue:     aws.String(strconv.Itoa(batch*100 + i)),
+			MeasureValueType: types.MeasureValueTypeDouble,
+			Time:             aws.String(strconv.FormatInt(base+int64(batch*10+i/10), 10)),
+		}
+	}
+	return recs
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/timestreamwrite"
-	"github.com/aws/aws-sdk-go-v2/service/timestreamwrite/types"
 
 	"github.com/tidaldb/tidal/internal/testutil/s3server"
 )
@@ -66,16 +65,7 @@ func TestSnapshotUnderLoad(t *testing.T) {
 					return
 				default:
 				}
-				recs := make([]types.Record, 100)
-				for i := range recs {
-					recs[i] = types.Record{
-						Dimensions:       []types.Dimension{{Name: aws.String("writer"), Value: aws.String(strconv.Itoa(w))}, {Name: aws.String("slot"), Value: aws.String(strconv.Itoa(i % 10))}},
-						MeasureName:      aws.String("v"),
-						MeasureValue:     aws.String(strconv.Itoa(batch*100 + i)),
-						MeasureValueType: types.MeasureValueTypeDouble,
-						Time:             aws.String(strconv.FormatInt(base+int64(batch*10+i/10), 10)),
-					}
-				}
+				recs := writerBatch(w, batch, base)
 				if _, err := c.WriteRecords(context.Background(), &timestreamwrite.WriteRecordsInput{
 					DatabaseName: aws.String("snap"), TableName: aws.String("tbl"), Records: recs}); err != nil {
 					t.Errorf("write: %v", err)
