@@ -495,3 +495,33 @@ mqtt:
 	publish("d2", base, 7)
 	poll(`SELECT count(*), sum(v) FROM "iot"."ext" WHERE device = 'd2'`, "[[1 7.0]]")
 }
+
+// TestFailureLimitAcrossListeners guesses MQTT passwords with paho until the
+// failed-attempt limit is reached, then checks that the right password is
+// refused on MQTT and that the same address is answered 429 over HTTP: the
+// limit is one per address across listeners.
+func TestFailureLimitAcrossListeners(t *testing.T) {
+	f := startMQTT(t)
+	for i := range 10 { // the default auth.failure_burst
+		if _, err := f.paho(t, "device", fmt.Sprint("guess-", i)); err == nil {
+			t.Fatalf("guess %d connected", i)
+		}
+	}
+	if _, err := f.paho(t, "device", "dev-secret-4"); err == nil {
+		t.Fatal("the right password connected while the address is throttled")
+	}
+	req, _ := http.NewRequest("GET", f.srv.url()+"/metrics", nil)
+	req.SetBasicAuth("admin", "admin-secret-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("HTTP from the throttled address: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if !strings.Contains(f.srv.logs.String(), "mqtt connection throttled") {
+		t.Errorf("no throttle log line:\n%s", f.srv.logs.String())
+	}
+}

@@ -148,6 +148,9 @@ func (s stubMux) HandleFunc(pattern string, _ func(http.ResponseWriter, *http.Re
 func authConfig() config.Config {
 	cfg := config.Default()
 	cfg.Server.EnablePprof = true
+	// These tests present many wrong credentials from one address on
+	// purpose; the failed-attempt limit has its own tests.
+	cfg.Auth.FailureBurst = -1
 	for _, c := range testCreds {
 		cfg.Auth.AccessKeys = append(cfg.Auth.AccessKeys, config.AccessKey{AccessKeyID: c.key, SecretAccessKey: c.secret, Role: c.role.String()})
 		cfg.Auth.BearerTokens = append(cfg.Auth.BearerTokens, config.BearerToken{Token: c.token, Role: c.role.String()})

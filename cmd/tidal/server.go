@@ -481,7 +481,8 @@ func mqttTopics(ts []config.MQTTTopic) ([]mqtt.Topic, error) {
 // newAuthenticator builds the credential checker from auth.access_keys and
 // auth.bearer_tokens.
 func newAuthenticator(cfg config.Config) (*auth.Authenticator, error) {
-	opts := auth.Options{MaxBodyBytes: int64(cfg.Server.MaxRequestBytes)}
+	opts := auth.Options{MaxBodyBytes: int64(cfg.Server.MaxRequestBytes),
+		FailureBurst: cfg.Auth.FailureBurst, FailureRefill: cfg.Auth.FailureRefill}
 	for _, k := range cfg.Auth.AccessKeys {
 		role, err := auth.ParseRole(k.KeyRole())
 		if err != nil {

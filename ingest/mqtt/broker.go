@@ -174,8 +174,13 @@ func (h *hook) OnConnectAuthenticate(cl *mochi.Client, pk packets.Packet) bool {
 		h.b.roles.Store(cl, auth.Admin)
 		return true
 	}
+	if _, blocked := a.Throttled(cl.Net.Remote); blocked {
+		h.b.log.Info("mqtt connection throttled: too many failed authentication attempts", "client", cl.ID, "remote", cl.Net.Remote)
+		return false
+	}
 	p, ok := a.CheckPassword(string(pk.Connect.Username), string(pk.Connect.Password))
 	if !ok {
+		a.Failed(cl.Net.Remote)
 		h.b.log.Info("mqtt connection refused", "client", cl.ID, "remote", cl.Net.Remote, "user", string(pk.Connect.Username))
 		return false
 	}

@@ -47,6 +47,12 @@ type Options struct {
 	// DefaultMaxSessions.
 	SessionTTL  time.Duration
 	MaxSessions int
+	// FailureBurst is how many wrong credentials a client address may
+	// present before its requests are answered 429 (Too Many Requests);
+	// it regains one every FailureRefill. Zero means DefaultFailureBurst
+	// and DefaultFailureRefill; a negative burst turns the limit off.
+	FailureBurst  int
+	FailureRefill time.Duration
 }
 
 // Authenticator checks a request's credentials against the configured keys
@@ -58,8 +64,9 @@ type Authenticator struct {
 	aws     *sigv4.Verifier                  // service timestream
 	other   *sigv4.Verifier                  // service timestream or aps
 	maxBody int64
-	// sessions is safe for concurrent use on its own.
+	// sessions and limiter are safe for concurrent use on their own.
 	sessions *sessions
+	limiter  *failLimiter // nil when turned off
 }
 
 type tokenEntry struct {
@@ -82,6 +89,7 @@ func New(opts Options) (*Authenticator, error) {
 		tokens:   make(map[[sha256.Size]byte]tokenEntry, len(opts.Tokens)),
 		maxBody:  opts.MaxBodyBytes,
 		sessions: newSessions(opts.SessionTTL, opts.MaxSessions, opts.Now),
+		limiter:  newFailLimiter(opts.FailureBurst, opts.FailureRefill, opts.Now),
 	}
 	creds := make(sigv4.Credentials, len(opts.Keys))
 	for _, k := range opts.Keys {

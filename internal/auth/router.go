@@ -154,6 +154,9 @@ func (rt *Router) Routes() []Route {
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt.auth != nil {
 		if _, pattern := rt.mux.Handler(r); pattern == "" {
+			if rt.throttle(w, r, false) {
+				return
+			}
 			p, f := rt.auth.authenticate(r, false)
 			if f != nil {
 				rt.refuse(w, r, f, false)
@@ -175,6 +178,9 @@ func (rt *Router) guard(roleOf func(*http.Request) (Role, string), awsRoute bool
 		need, op := roleOf(r)
 		if need == Public {
 			h.ServeHTTP(w, r)
+			return
+		}
+		if rt.throttle(w, r, awsRoute) {
 			return
 		}
 		influx, _ := r.Context().Value(influxKey{}).(bool)
@@ -202,8 +208,31 @@ func challenge(w http.ResponseWriter, bearerError bool) {
 	}
 }
 
+// throttle answers 429 to a request from an address that has presented too
+// many wrong credentials lately, before its own are checked; it reports
+// whether it answered.
+func (rt *Router) throttle(w http.ResponseWriter, r *http.Request, awsRoute bool) bool {
+	wait, blocked := rt.auth.Throttled(r.RemoteAddr)
+	if !blocked {
+		return false
+	}
+	rt.logger.Info("request throttled", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr,
+		"retry_after", wait.String())
+	w.Header().Set("Retry-After", retryAfter(wait))
+	const msg = "too many failed authentication attempts from this address; retry later"
+	if awsRoute {
+		awsjson.WriteError(w, awsjson.NewRequestID(), &awsjson.Error{Type: "ThrottlingException", Status: http.StatusTooManyRequests, Message: msg})
+		return true
+	}
+	http.Error(w, msg, http.StatusTooManyRequests)
+	return true
+}
+
 // refuse answers a request whose credentials failed.
 func (rt *Router) refuse(w http.ResponseWriter, r *http.Request, f *failure, awsRoute bool) {
+	if f.counts() {
+		rt.auth.Failed(r.RemoteAddr)
+	}
 	rt.logger.Info("request refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr,
 		"auth", f.method.String(), "reason", f.msg)
 	if f.method == MethodSession {

@@ -195,6 +195,11 @@ func (a *Authenticator) SignIn(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "sign in: want Content-Type application/json", http.StatusUnsupportedMediaType)
 		return
 	}
+	if wait, blocked := a.Throttled(r.RemoteAddr); blocked {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		http.Error(w, "sign in: too many failed attempts from this address; retry later", http.StatusTooManyRequests)
+		return
+	}
 	var req SignInRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<10)).Decode(&req); err != nil {
 		http.Error(w, "sign in: decode request: "+err.Error(), http.StatusBadRequest)
@@ -213,6 +218,7 @@ func (a *Authenticator) SignIn(w http.ResponseWriter, r *http.Request) {
 		f = &failure{msg: "give an access key id and secret, or a bearer token"}
 	}
 	if f != nil {
+		a.Failed(r.RemoteAddr)
 		http.Error(w, "sign in: "+f.msg, http.StatusUnauthorized)
 		return
 	}

@@ -87,6 +87,13 @@ type Auth struct {
 	BearerTokens []BearerToken `yaml:"bearer_tokens"`
 	// Region is the region TidalDB reports (ARNs, endpoint discovery).
 	Region string `yaml:"region"`
+	// FailureBurst is how many wrong credentials one client address may
+	// present (on any listener: HTTP, console sign-in, MQTT) before its
+	// requests are answered 429 without being checked; it regains one
+	// attempt every FailureRefill. Zero means 10 and 6s; a negative burst
+	// turns the limit off.
+	FailureBurst  int           `yaml:"failure_burst"`
+	FailureRefill time.Duration `yaml:"failure_refill"`
 }
 
 // Roles a credential may hold.

@@ -114,6 +114,12 @@ func (c *Config) Validate() error {
 			bad(key+".role", "unknown role %q (want read, write or admin)", tok.Role)
 		}
 	}
+	if c.Auth.FailureBurst < -1 {
+		bad("auth.failure_burst", "%d: want a count of attempts, 0 for the default or -1 to turn the limit off", c.Auth.FailureBurst)
+	}
+	if c.Auth.FailureRefill < 0 {
+		bad("auth.failure_refill", "%s: must not be negative", c.Auth.FailureRefill)
+	}
 	if !isRegion(c.Auth.Region) {
 		bad("auth.region", "%q: want lowercase letters, digits and '-', such as us-east-1", c.Auth.Region)
 	}

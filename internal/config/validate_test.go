@@ -31,6 +31,10 @@ func TestValidate(t *testing.T) {
 			c.Server.Listen = "0.0.0.0:7490"
 			c.Auth.BearerTokens = []BearerToken{{Token: "0123456789abcdef", Role: RoleRead}}
 		}, ""},
+		{"failure limit off", func(c *Config) { c.Auth.FailureBurst = -1 }, ""},
+		{"failure burst below -1", func(c *Config) { c.Auth.FailureBurst = -2 },
+			`config: auth.failure_burst: -2: want a count of attempts, 0 for the default or -1 to turn the limit off`},
+		{"failure refill negative", func(c *Config) { c.Auth.FailureRefill = -time.Second }, `config: auth.failure_refill: -1s: must not be negative`},
 		{"tls cert without key", func(c *Config) { c.Server.TLSCertFile = "cert.pem" }, "config: server.tls_cert_file: tls_cert_file and tls_key_file must be set together"},
 		{"tls key without cert", func(c *Config) { c.Server.TLSKeyFile = "key.pem" }, "config: server.tls_cert_file: tls_cert_file and tls_key_file must be set together"},
 		{"tls client ca without cert", func(c *Config) { c.Server.TLSClientCAFile = "ca.pem" }, "config: server.tls_client_ca_file: needs server.tls_cert_file and server.tls_key_file"},
