@@ -117,6 +117,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		DefaultRetention:       catalog.Retention{MemoryHours: int64(cfg.Retention.MemoryHours), MagneticDays: int64(cfg.Retention.MagneticDays)},
 		ImplicitMagneticWrites: cfg.Retention.MagneticWrites,
 		Region:                 cfg.Auth.Region,
+		Limits: catalog.Limits{Databases: cfg.Limits.Databases, Tables: cfg.Limits.Tables,
+			DimensionsPerTable: cfg.Limits.DimensionsPerTable, MeasureNames: cfg.Limits.MeasureNames,
+			AttributesPerTable: cfg.Limits.AttributesPerTable},
 	})
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)

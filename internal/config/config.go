@@ -45,6 +45,25 @@ type Config struct {
 	Storage    Storage    `yaml:"storage"`
 	Log        Log        `yaml:"log"`
 	Ingest     Ingest     `yaml:"ingest"`
+	Limits     Limits     `yaml:"limits"`
+}
+
+// Limits are the catalog's quotas. Zero takes Timestream's default quota,
+// given with each field.
+type Limits struct {
+	// Databases bounds the databases (500).
+	Databases int `yaml:"databases"`
+	// Tables bounds the tables of all databases together (50000).
+	Tables int `yaml:"tables"`
+	// DimensionsPerTable bounds the distinct dimension names a table
+	// holds (128). Every label name of every metric in the Prometheus
+	// table counts: raise it for large Kubernetes label sets.
+	DimensionsPerTable int `yaml:"dimensions_per_table"`
+	// MeasureNames bounds the measure names of a table (8192).
+	MeasureNames int `yaml:"measure_names"`
+	// AttributesPerTable bounds the multi-measure attributes of a table
+	// (1024).
+	AttributesPerTable int `yaml:"attributes_per_table"`
 }
 
 // Server configures the HTTP listener and the data directory.

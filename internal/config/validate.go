@@ -124,6 +124,17 @@ func (c *Config) Validate() error {
 		bad("auth.region", "%q: want lowercase letters, digits and '-', such as us-east-1", c.Auth.Region)
 	}
 
+	// limits
+	for _, l := range []struct {
+		key string
+		v   int
+	}{{"databases", c.Limits.Databases}, {"tables", c.Limits.Tables}, {"dimensions_per_table", c.Limits.DimensionsPerTable},
+		{"measure_names", c.Limits.MeasureNames}, {"attributes_per_table", c.Limits.AttributesPerTable}} {
+		if l.v < 0 {
+			bad("limits."+l.key, "%d: must not be negative (0 takes the default)", l.v)
+		}
+	}
+
 	// wal
 	switch c.WAL.Sync {
 	case SyncBatch, SyncInterval, SyncNever:

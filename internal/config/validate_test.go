@@ -31,6 +31,8 @@ func TestValidate(t *testing.T) {
 			c.Server.Listen = "0.0.0.0:7490"
 			c.Auth.BearerTokens = []BearerToken{{Token: "0123456789abcdef", Role: RoleRead}}
 		}, ""},
+		{"more dimensions per table", func(c *Config) { c.Limits.DimensionsPerTable = 4096 }, ""},
+		{"negative limit", func(c *Config) { c.Limits.Tables = -1 }, `config: limits.tables: -1: must not be negative (0 takes the default)`},
 		{"failure limit off", func(c *Config) { c.Auth.FailureBurst = -1 }, ""},
 		{"failure burst below -1", func(c *Config) { c.Auth.FailureBurst = -2 },
 			`config: auth.failure_burst: -2: want a count of attempts, 0 for the default or -1 to turn the limit off`},
