@@ -162,7 +162,7 @@ func (s *Store) mergeParts(ctx context.Context, pl mergePlan) error {
 	}
 	s.m.merges.Inc()
 	s.m.rowsMerged.Add(float64(p.meta.rows))
-	s.log.Debug("merged parts", "table", pl.tableID, "part", p.path, "inputs", len(pl.inputs), "rows", p.meta.rows)
+	s.log.Debug("merged parts", s.tableAttrs(pl.tableID, "part", p.path, "inputs", len(pl.inputs), "rows", p.meta.rows)...)
 	if err := s.install(pl.tableID, pl.start, pl.width, p, pl.inputs); err != nil {
 		return err
 	}

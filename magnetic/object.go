@@ -628,6 +628,6 @@ func (s *Store) upload(ctx context.Context, c uploadCand) error {
 		return rp.decRef()
 	}
 	p.removed.Store(true)
-	s.log.Debug("uploaded part", "table", c.tableID, "key", key, "bytes", p.size)
+	s.log.Debug("uploaded part", s.tableAttrs(c.tableID, "key", key, "bytes", p.size)...)
 	return p.decRef()
 }

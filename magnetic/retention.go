@@ -62,7 +62,7 @@ func (s *Store) ApplyRetention(now time.Time) error {
 			errs = append(errs, p.decRef())
 		}
 		s.m.partitionsDropped.Inc()
-		s.log.Info("dropped partition", "table", pt.tableID, "partition", partitionName(pt.start, pt.width), "parts", len(pt.parts))
+		s.log.Info("dropped partition", s.tableAttrs(pt.tableID, "partition", partitionName(pt.start, pt.width), "parts", len(pt.parts))...)
 	}
 	for _, id := range gone {
 		removeTableDir(filepath.Join(s.opts.Dir, strconv.FormatUint(id, 10)))

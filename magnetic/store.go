@@ -306,7 +306,7 @@ func (s *Store) load() error {
 		// exists, so a leftover temporary one belongs to a table without
 		// partitions: remove it and let the next write choose again.
 		if err := os.Remove(filepath.Join(tdir, layoutFile+tmpSuffix)); err == nil {
-			s.log.Info("removed incomplete layout", "table", id)
+			s.log.Info("removed incomplete layout", s.tableAttrs(id)...)
 			if err := syncDir(s.fs, tdir); err != nil {
 				return fmt.Errorf("open store: %w", err)
 			}
@@ -630,6 +630,19 @@ func (s *Store) tableWidth(tableID uint64, rows int, minT, maxT int64) (time.Dur
 	s.mu.Lock()
 	s.widths[tableID] = tl
 	s.mu.Unlock()
-	s.log.Info("chose partition width", "table", tableID, "width", tl.width, "rows", rows)
+	s.log.Info("chose partition width", s.tableAttrs(tableID, "width", tl.width, "rows", rows)...)
 	return tl.width, nil
+}
+
+// tableAttrs are the log attributes naming a table: "table" is db.table
+// while the catalog knows the id (the id itself after a drop), "table_id"
+// the directory under magnetic/ that holds its parts.
+func (s *Store) tableAttrs(id uint64, more ...any) []any {
+	name := strconv.FormatUint(id, 10)
+	if s.opts.Catalog != nil {
+		if t, ok := s.opts.Catalog.TableByID(id); ok {
+			name = t.Database + "." + t.Name
+		}
+	}
+	return append([]any{"table", name, "table_id", id}, more...)
 }

@@ -171,7 +171,7 @@ func (s *Store) writePart(tableID uint64, start int64, width time.Duration, seq 
 	s.m.partsWritten.Inc()
 	s.m.bytesWritten.Add(float64(size))
 	s.m.rowsWritten.Add(float64(p.meta.rows))
-	s.log.Debug("wrote part", "table", tableID, "part", p.path, "rows", p.meta.rows, "bytes", size)
+	s.log.Debug("wrote part", s.tableAttrs(tableID, "part", p.path, "rows", p.meta.rows, "bytes", size)...)
 	return p, nil
 }
 
