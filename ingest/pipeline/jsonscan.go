@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -40,6 +41,43 @@ type pathNode struct {
 	// below lists the slots of the fields under this node: a repeated key
 	// replaces what its earlier value captured, as encoding/json does.
 	below []int
+	// order predicts the keys of this node's objects from the last
+	// object's: producers write their fields in one order, so a key is
+	// usually matched by one comparison instead of a map lookup. misses
+	// counts wrong predictions; past maxOrderMisses the node stops
+	// learning (the keys come in no stable order).
+	order  []orderedKey
+	misses int
+}
+
+// orderedKey is a key seen at one position of an object, and its child.
+type orderedKey struct {
+	key   string
+	child *pathNode
+}
+
+const (
+	maxOrderKeys   = 64
+	maxOrderMisses = 1 << 12
+)
+
+// child returns the child for the key at position k of an object.
+func (n *pathNode) child(k int, key []byte) *pathNode {
+	if k < len(n.order) && n.order[k].key == string(key) {
+		return n.order[k].child
+	}
+	c := n.children[string(key)]
+	if n.misses < maxOrderMisses && k < maxOrderKeys {
+		n.misses++
+		ok := orderedKey{key: string(key), child: c}
+		switch {
+		case k < len(n.order):
+			n.order[k] = ok
+		case k == len(n.order):
+			n.order = append(n.order, ok)
+		}
+	}
+	return c
 }
 
 func (n *pathNode) add(path []string, slot int) {
@@ -100,7 +138,7 @@ func (s *scanner) object(node *pathNode) error {
 		s.depth--
 		return nil
 	}
-	for {
+	for k := 0; ; k++ {
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != '"' {
 			return s.syntax("want a key")
@@ -111,7 +149,7 @@ func (s *scanner) object(node *pathNode) error {
 		}
 		var child *pathNode
 		if node != nil {
-			child = node.children[string(key)]
+			child = node.child(k, key)
 		}
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
@@ -286,6 +324,18 @@ func (s *scanner) number() error {
 func (s *scanner) str() ([]byte, error) {
 	s.i++ // '"'
 	start := s.i
+	// Skip 8 plain bytes at a time: none is '"', '\\', a control
+	// character or non-ASCII.
+	for s.i+8 <= len(s.b) {
+		x := binary.LittleEndian.Uint64(s.b[s.i:])
+		const ones, highs = 0x0101010101010101, 0x8080808080808080
+		q, bs := x^(ones*'"'), x^(ones*'\\')
+		if ((x-ones*0x20)|(q-ones)|(bs-ones)|x)&highs == 0 {
+			s.i += 8
+			continue
+		}
+		break
+	}
 	for s.i < len(s.b) {
 		c := s.b[s.i]
 		switch {

@@ -124,7 +124,17 @@ func New(app ingest.Appender, opts Options) (*Pipeline, error) {
 	}
 	p.decoders.New = func() any {
 		d, _ := NewDecoder(opts.Format, dm, opts.Formats) // checked above
-		return &decodeState{dec: d}
+		st := &decodeState{dec: d}
+		if jd, ok := d.(*jsonDecoder); ok {
+			st.batch = jd
+			if tg == nil {
+				// A fixed target: no template rewrites a record between
+				// decoding and its check, so the decoder checks.
+				jd.share()
+				st.checker = jd
+			}
+		}
+		return st
 	}
 	p.metrics = opts.Metrics
 	if p.metrics == nil {
@@ -141,10 +151,17 @@ func (p *Pipeline) Metrics() *Metrics { return p.metrics }
 
 // decodeState is one decoder with its buffers.
 type decodeState struct {
-	dec   Decoder
-	recs  []ingest.Record
-	owner []int // message index of each record
-	tix   []int // target index of each record
+	dec Decoder
+	// batch, if set, is told when a batch starts (its records' buffers
+	// are reused).
+	batch interface{ resetBatch() }
+	// checker, if set, applied ingest.ValidateRecord to each record it
+	// decoded (checked: the verdicts of the last Decode call, nil if all
+	// passed).
+	checker interface{ checked() []string }
+	recs    []ingest.Record
+	owner   []int // message index of each record
+	tix     []int // target index of each record
 	// per-target batches when a batch has several targets
 	grecs  []ingest.Record
 	gowner []int
@@ -195,6 +212,9 @@ func (d *Decoded) Release() {
 func (p *Pipeline) Decode(msgs []Message) *Decoded {
 	st := p.decoders.Get().(*decodeState)
 	st.recs, st.owner, st.tix = st.recs[:0], st.owner[:0], st.tix[:0]
+	if st.batch != nil {
+		st.batch.resetBatch()
+	}
 	var dead []deadLetter
 	for i := range msgs {
 		n := len(st.recs)
@@ -213,9 +233,20 @@ func (p *Pipeline) Decode(msgs []Message) *Decoded {
 		// Records failing the shared limits are dropped here (the
 		// appender does not check them); their message is dead-lettered
 		// and its other records kept.
+		var verdicts []string
+		if st.checker != nil {
+			verdicts = st.checker.checked()
+		}
 		reason, k := "", n
 		for j := n; j < len(st.recs); j++ {
-			if r := ingest.ValidateRecord(&st.recs[j]); r != "" {
+			var r string
+			switch {
+			case st.checker == nil:
+				r = ingest.ValidateRecord(&st.recs[j])
+			case j-n < len(verdicts):
+				r = verdicts[j-n]
+			}
+			if r != "" {
 				if reason == "" {
 					reason = r
 				}
