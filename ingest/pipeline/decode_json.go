@@ -135,7 +135,8 @@ func (d *jsonDecoder) checked() []string {
 func (d *jsonDecoder) Decode(msg []byte, dst []ingest.Record) ([]ingest.Record, error) {
 	s := &d.sc
 	s.b, s.i, s.depth = msg, 0, 0
-	defer func() { s.b = nil; clear(s.vals) }() // keep no reference to msg
+	s.scratch = s.scratch[:0]
+	defer func() { s.b = nil }() // keep no reference to msg
 	s.ws()
 	d.reasons, d.callStart = d.reasons[:0], len(dst)
 	if s.i >= len(s.b) {
@@ -218,7 +219,7 @@ func (d *jsonDecoder) record(dst []ingest.Record) ([]ingest.Record, error) {
 			if c.kind == kindMissing || c.kind == kindNull {
 				continue
 			}
-			val, err := capturedValue(c, d.m.Measures[i].Type)
+			val, err := capturedValue(c, d.sc.raw(c), d.m.Measures[i].Type)
 			if err != nil {
 				return dst, fmt.Errorf("measure field %q: %w", d.m.Measures[i].Field, err)
 			}
@@ -248,7 +249,7 @@ func (d *jsonDecoder) record(dst []ingest.Record) ([]ingest.Record, error) {
 		if c.kind == kindMissing || c.kind == kindNull {
 			continue
 		}
-		val, err := capturedValue(c, d.m.Measures[i].Type)
+		val, err := capturedValue(c, d.sc.raw(c), d.m.Measures[i].Type)
 		if err != nil {
 			return dst, fmt.Errorf("measure field %q: %w", d.m.Measures[i].Field, err)
 		}
@@ -302,8 +303,9 @@ func (d *jsonDecoder) seriesOf(cs []captured) (*seriesEntry, error) {
 			}
 		default:
 			key = append(key, 3)
-			key = binary.AppendUvarint(key, uint64(len(c.raw)))
-			key = append(key, c.raw...)
+			raw := d.sc.raw(c)
+			key = binary.AppendUvarint(key, uint64(len(raw)))
+			key = append(key, raw...)
 		}
 	}
 	d.keyBuf = key
@@ -350,10 +352,11 @@ func (d *jsonDecoder) dimValue(c captured) string {
 	case kindBool:
 		return strconv.FormatBool(c.b)
 	}
-	if v, ok := d.intern[string(c.raw)]; ok {
+	raw := d.sc.raw(c)
+	if v, ok := d.intern[string(raw)]; ok {
 		return v
 	}
-	v := string(c.raw)
+	v := string(raw)
 	if len(d.intern) >= maxInterned {
 		clear(d.intern)
 	}
@@ -371,21 +374,22 @@ func view(b []byte) string {
 }
 
 func (d *jsonDecoder) parseTime(c captured) (int64, error) {
+	raw := d.sc.raw(c)
 	switch c.kind {
 	case kindNumber:
-		return d.numericTime(c.raw)
+		return d.numericTime(raw)
 	case kindString:
 		if d.m.Time.Layout == "" {
-			if _, err := strconv.ParseFloat(view(c.raw), 64); err == nil {
-				return d.numericTime(c.raw)
+			if _, err := strconv.ParseFloat(view(raw), 64); err == nil {
+				return d.numericTime(raw)
 			}
 		}
-		tm, err := time.Parse(d.layout, string(c.raw))
+		tm, err := time.Parse(d.layout, string(raw))
 		if err != nil {
-			return 0, fmt.Errorf("parse time %q: %w", truncate(string(c.raw), 64), err)
+			return 0, fmt.Errorf("parse time %q: %w", truncate(string(raw), 64), err)
 		}
 		if tm.Before(time.Unix(0, 0)) || tm.Year() > 2262 {
-			return 0, fmt.Errorf("time %q is outside the supported range", truncate(string(c.raw), 64))
+			return 0, fmt.Errorf("time %q is outside the supported range", truncate(string(raw), 64))
 		}
 		return tm.UnixNano(), nil
 	}
@@ -413,32 +417,32 @@ func (d *jsonDecoder) numericTime(raw []byte) (int64, error) {
 
 // capturedValue converts a captured field to a measure of type typ, with
 // the rules of toValue.
-func capturedValue(c captured, typ ingest.ValueType) (ingest.Value, error) {
+func capturedValue(c captured, raw []byte, typ ingest.ValueType) (ingest.Value, error) {
 	switch c.kind {
 	case kindNumber:
 		switch typ {
 		case ingest.TypeDouble:
-			if f, ok := smallInt(c.raw); ok {
+			if f, ok := smallInt(raw); ok {
 				return ingest.Float(f), nil
 			}
-			f, err := strconv.ParseFloat(view(c.raw), 64)
+			f, err := strconv.ParseFloat(view(raw), 64)
 			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-				return ingest.Value{}, fmt.Errorf("invalid DOUBLE %q", truncate(string(c.raw), 64))
+				return ingest.Value{}, fmt.Errorf("invalid DOUBLE %q", truncate(string(raw), 64))
 			}
 			return ingest.Float(f), nil
 		case ingest.TypeBigint, ingest.TypeTimestamp:
-			i, err := strconv.ParseInt(view(c.raw), 10, 64)
+			i, err := strconv.ParseInt(view(raw), 10, 64)
 			if err != nil {
-				return ingest.Value{}, fmt.Errorf("invalid %s %q", typ, truncate(string(c.raw), 64))
+				return ingest.Value{}, fmt.Errorf("invalid %s %q", typ, truncate(string(raw), 64))
 			}
 			if typ == ingest.TypeTimestamp {
 				return ingest.Timestamp(i), nil
 			}
 			return ingest.Int(i), nil
 		}
-		return toValue(json.Number(string(c.raw)), typ)
+		return toValue(json.Number(string(raw)), typ)
 	case kindString:
-		return toValue(string(c.raw), typ)
+		return toValue(string(raw), typ)
 	case kindBool:
 		return toValue(c.b, typ)
 	}

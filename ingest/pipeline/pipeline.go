@@ -77,7 +77,10 @@ type Pipeline struct {
 	opts     Options
 	app      ingest.Appender
 	deadName string
-	decoders sync.Pool
+	// decoders are the idle decoders with their buffers and caches; kept
+	// in a list, not a sync.Pool, so that a GC does not drop the series
+	// caches.
+	decoders decoderList
 	metrics  *Metrics
 	// targets resolves templated databases and tables (nil: the mapping's
 	// fixed target, targetList[0]).
@@ -122,7 +125,7 @@ func New(app ingest.Appender, opts Options) (*Pipeline, error) {
 		fixed := target{opts.Mapping.Database, opts.Mapping.Table}
 		p.targetList, p.targetIx[fixed] = []target{fixed}, 0
 	}
-	p.decoders.New = func() any {
+	p.decoders.new = func() *decodeState {
 		d, _ := NewDecoder(opts.Format, dm, opts.Formats) // checked above
 		st := &decodeState{dec: d}
 		if jd, ok := d.(*jsonDecoder); ok {
@@ -148,6 +151,37 @@ func (p *Pipeline) Name() string { return p.opts.Name }
 
 // Metrics returns the metrics the sources update (lag).
 func (p *Pipeline) Metrics() *Metrics { return p.metrics }
+
+// decoderList holds idle decodeStates.
+type decoderList struct {
+	new  func() *decodeState
+	mu   sync.Mutex
+	idle []*decodeState
+}
+
+// maxIdleDecoders bounds the idle decoders kept (one per concurrent
+// Decode is enough).
+const maxIdleDecoders = 16
+
+func (l *decoderList) get() *decodeState {
+	l.mu.Lock()
+	if n := len(l.idle); n > 0 {
+		st := l.idle[n-1]
+		l.idle = l.idle[:n-1]
+		l.mu.Unlock()
+		return st
+	}
+	l.mu.Unlock()
+	return l.new()
+}
+
+func (l *decoderList) put(st *decodeState) {
+	l.mu.Lock()
+	if len(l.idle) < maxIdleDecoders {
+		l.idle = append(l.idle, st)
+	}
+	l.mu.Unlock()
+}
 
 // decodeState is one decoder with its buffers.
 type decodeState struct {
@@ -191,7 +225,7 @@ type Decoded struct {
 	st   *decodeState
 	msgs []Message
 	dead []deadLetter
-	pool *sync.Pool
+	pool *decoderList
 }
 
 // Records is the number of records decoded.
@@ -200,7 +234,7 @@ func (d *Decoded) Records() int { return len(d.st.recs) }
 // Release returns the batch's buffers; d must not be used after.
 func (d *Decoded) Release() {
 	if d.st != nil {
-		d.pool.Put(d.st)
+		d.pool.put(d.st)
 		d.st = nil
 	}
 }
@@ -210,7 +244,7 @@ func (d *Decoded) Release() {
 // letters for Store. Decode is CPU only and may run concurrently with
 // Store of another batch.
 func (p *Pipeline) Decode(msgs []Message) *Decoded {
-	st := p.decoders.Get().(*decodeState)
+	st := p.decoders.get()
 	st.recs, st.owner, st.tix = st.recs[:0], st.owner[:0], st.tix[:0]
 	if st.batch != nil {
 		st.batch.resetBatch()
