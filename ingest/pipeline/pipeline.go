@@ -48,6 +48,11 @@ type Message struct {
 	Partition string
 	// Offset is its offset or sequence number within Partition.
 	Offset string
+	// OffsetNum, when Offset is empty and HasOffsetNum is set, is a
+	// numeric offset (Kafka's), formatted only if the message is
+	// dead-lettered.
+	OffsetNum    int64
+	HasOffsetNum bool
 	// Time is the broker's time for the message; it is the dead-letter
 	// row's time.
 	Time time.Time
@@ -500,8 +505,11 @@ func (p *Pipeline) writeDeadTo(ctx context.Context, db string, msgs []Message, d
 		if msg.Partition != "" {
 			dims = append(dims, ingest.Dimension{Name: "partition", Value: msg.Partition})
 		}
-		if msg.Offset != "" {
-			dims = append(dims, ingest.Dimension{Name: "offset", Value: msg.Offset})
+		if off := msg.Offset; off != "" || msg.HasOffsetNum {
+			if off == "" {
+				off = strconv.FormatInt(msg.OffsetNum, 10)
+			}
+			dims = append(dims, ingest.Dimension{Name: "offset", Value: off})
 		}
 		reason := strings.ToValidUTF8(d.reason, "?")
 		if len(reason) > deadReasonBytes {
