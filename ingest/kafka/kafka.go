@@ -21,7 +21,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -207,12 +206,17 @@ func (s *Source) processPartitions(ctx context.Context, fetches kgo.Fetches) boo
 // storeRecords decodes and appends one partition's records.
 func (s *Source) storeRecords(ctx context.Context, recs []*kgo.Record) bool {
 	msgs := make([]pipeline.Message, len(recs))
+	part := ""
 	for j, r := range recs {
+		if j == 0 || r.Topic != recs[j-1].Topic || r.Partition != recs[j-1].Partition {
+			part = pipeline.PartitionName(r.Topic, r.Partition)
+		}
 		msgs[j] = pipeline.Message{
-			Partition: pipeline.PartitionName(r.Topic, r.Partition),
-			Offset:    strconv.FormatInt(r.Offset, 10),
-			Time:      r.Timestamp,
-			Value:     r.Value,
+			Partition:    part,
+			OffsetNum:    r.Offset,
+			HasOffsetNum: true,
+			Time:         r.Timestamp,
+			Value:        r.Value,
 		}
 	}
 	d := s.p.Decode(msgs)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -50,11 +51,15 @@ func (discard) Append(_ context.Context, _, _ string, recs []ingest.Record, _ in
 }
 
 // BenchmarkDecodeMapJSON is the hot path of a JSON pipeline without
-// storage: decode, map and validate batches of 500 TSBS cpu messages.
+// storage: decode, map and validate batches of 500 TSBS cpu messages. Each
+// batch also goes through the general path (the reference decoder,
+// encoding/json into maps, with every record checked by the pipeline), and
+// vs-reference is the ratio of their CPU times: it compares on a shared
+// machine where records/s does not.
 //
 //	go test -run '^$' -bench DecodeMapJSON -benchmem ./ingest/pipeline
 func BenchmarkDecodeMapJSON(b *testing.B) {
-	benchProcess(b, discard{})
+	benchProcess(b, discard{}, true)
 }
 
 // BenchmarkProcessMemstore adds the real append: a memstore whose WAL
@@ -62,12 +67,17 @@ func BenchmarkDecodeMapJSON(b *testing.B) {
 //
 //	go test -run '^$' -bench ProcessMemstore -benchmem ./ingest/pipeline
 func BenchmarkProcessMemstore(b *testing.B) {
-	benchProcess(b, openMemstore(b))
+	benchProcess(b, openMemstore(b), false)
 }
 
-func benchProcess(b *testing.B, app ingest.Appender) {
+func benchProcess(b *testing.B, app ingest.Appender, withRef bool) {
 	const batch = 500
 	p, err := New(app, Options{Name: "bench", Format: FormatJSON, Mapping: tsbsMapping()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ref, err := New(app, Options{Name: "ref", Format: "json_reference", Mapping: tsbsMapping(),
+		Formats: map[string]DecoderFunc{"json_reference": newRefJSONDecoder}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,10 +89,20 @@ func benchProcess(b *testing.B, app ingest.Appender) {
 	b.SetBytes(bytes)
 	b.ReportAllocs()
 	records := 0
-	var cpu time.Duration
+	var cpu, refCPU time.Duration
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		msgs := tsbsBatch(start, i, batch)
+		if withRef {
+			c0 := cputime.Process()
+			out, err := ref.Process(context.Background(), msgs)
+			refCPU += cputime.Process() - c0
+			if err != nil || out.Records != batch {
+				b.Fatalf("reference: stored %d records of %d: %v", out.Records, batch, err)
+			}
+			// Its garbage is not the measured path's to collect.
+			runtime.GC()
+		}
 		b.StartTimer()
 		c0 := cputime.Process()
 		out, err := p.Process(context.Background(), msgs)
@@ -101,5 +121,8 @@ func benchProcess(b *testing.B, app ingest.Appender) {
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
 	if cpu > 0 {
 		b.ReportMetric(float64(records)/cpu.Seconds(), "records/cpu-s")
+		if refCPU > 0 {
+			b.ReportMetric(refCPU.Seconds()/cpu.Seconds(), "vs-reference")
+		}
 	}
 }

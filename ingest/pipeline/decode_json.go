@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +19,16 @@ import (
 // records with a Mapping. It scans each message once and builds only the
 // mapped fields (see jsonscan.go); dimension values are interned, so a
 // steady stream of known devices allocates no dimension strings.
+//
+// Its series cache maps the raw dimension values of an object to the
+// dimensions they make (built, and checked with ingest.ValidateSeries, the
+// first time they are seen), so a known series costs one map lookup. In a
+// pipeline with a fixed target (shared mode, set by New) the records of a
+// series share the cache's dimension slice, sorted by name as the store
+// sorts them (so the store never reorders it), the measures of a batch
+// come from one slab reused batch after batch (resetBatch), and Decode
+// reports ingest.ValidateRecord's verdict on each record (checked)
+// instead of the pipeline checking each record again.
 type jsonDecoder struct {
 	m        Mapping
 	unit     int64
@@ -25,20 +37,55 @@ type jsonDecoder struct {
 	root     *pathNode
 	dimNames []string
 	measName string
+	// measNames are the measures' names (the last elements of their
+	// paths).
+	measNames []string
 	// slots: 0 is the time, then the dimensions, then the measures.
 	nDims  int
 	sc     scanner
 	intern map[string]string
+
+	series map[string]*seriesEntry
+	keyBuf []byte
+	// shared: see the type's comment.
+	shared bool
+	// slab holds the measures of the records of the current batch.
+	slab []ingest.Measure
+	// reasons are the verdicts on the records of the last Decode call
+	// (nil: all good), from its first record on (callStart in dst).
+	reasons   []string
+	callStart int
+	// sampleOK[i] says ingest.ValidateSample passes a record whose only
+	// measure is measure i (its name is good and its type is not
+	// VARCHAR); measBytes sums the measure names.
+	sampleOK  []bool
+	allOK     bool
+	measBytes int
 }
 
-const maxInterned = 1 << 14
+// seriesEntry is the dimensions one set of raw dimension values makes.
+type seriesEntry struct {
+	dims []ingest.Dimension
+	// verdicts are ingest.ValidateSeries's on the dimensions (in mapping
+	// order) with the record's measure name: one for a multi-measure
+	// mapping, one per measure for a single-measure one.
+	verdicts []string
+	// size is the dimension names and values in bytes.
+	size int
+}
+
+const (
+	maxInterned = 1 << 14
+	// maxSeriesCached bounds the series cache (emptied when full).
+	maxSeriesCached = 1 << 16
+)
 
 func newJSONDecoder(m Mapping) (Decoder, error) {
 	if err := m.Validate(FormatJSON); err != nil {
 		return nil, fmt.Errorf("create json decoder: %w", err)
 	}
 	d := &jsonDecoder{m: m, unit: unitNanos[m.Time.Unit], unitName: m.Time.Unit, layout: parseLayout(m.Time.Layout),
-		root: &pathNode{slot: -1}, nDims: len(m.Dimensions), intern: map[string]string{}}
+		root: &pathNode{slot: -1}, nDims: len(m.Dimensions), intern: map[string]string{}, series: map[string]*seriesEntry{}}
 	if d.unitName == "" {
 		d.unitName = "ms"
 	}
@@ -47,8 +94,18 @@ func newJSONDecoder(m Mapping) (Decoder, error) {
 		d.root.add(strings.Split(p, "."), 1+i)
 		d.dimNames = append(d.dimNames, lastElem(p))
 	}
+	d.allOK = len(m.Measures) <= ingest.MaxMeasures
 	for i, ms := range m.Measures {
 		d.root.add(strings.Split(ms.Field, "."), 1+len(m.Dimensions)+i)
+		name := lastElem(ms.Field)
+		d.measNames = append(d.measNames, name)
+		d.measBytes += len(name)
+		// A record with this measure alone passes ValidateSample iff the
+		// name is good; a VARCHAR value needs checking every time.
+		ok := ms.Type != ingest.TypeVarchar &&
+			ingest.ValidateSample(&ingest.Record{Measures: []ingest.Measure{{Name: name, Value: ingest.Float(0)}}}) == ""
+		d.sampleOK = append(d.sampleOK, ok)
+		d.allOK = d.allOK && ok
 	}
 	d.sc.vals = make([]captured, 1+len(m.Dimensions)+len(m.Measures))
 	d.measName = m.MeasureName
@@ -58,11 +115,30 @@ func newJSONDecoder(m Mapping) (Decoder, error) {
 	return d, nil
 }
 
+// share switches d to shared mode (see jsonDecoder).
+func (d *jsonDecoder) share() { d.shared = true }
+
+// resetBatch starts a batch: the records of the previous one are no longer
+// used, so their measures' slab is reused.
+func (d *jsonDecoder) resetBatch() { d.slab = d.slab[:0] }
+
+// checked returns the verdicts of ingest.ValidateRecord on the records the
+// last Decode appended, in order; nil means every record is good. Only a
+// decoder in shared mode checks.
+func (d *jsonDecoder) checked() []string {
+	if len(d.reasons) == 0 {
+		return nil
+	}
+	return d.reasons
+}
+
 func (d *jsonDecoder) Decode(msg []byte, dst []ingest.Record) ([]ingest.Record, error) {
 	s := &d.sc
 	s.b, s.i, s.depth = msg, 0, 0
-	defer func() { s.b = nil; clear(s.vals) }() // keep no reference to msg
+	s.scratch = s.scratch[:0]
+	defer func() { s.b = nil }() // keep no reference to msg
 	s.ws()
+	d.reasons, d.callStart = d.reasons[:0], len(dst)
 	if s.i >= len(s.b) {
 		return dst, errors.New("decode json: empty message")
 	}
@@ -127,23 +203,14 @@ func (d *jsonDecoder) record(dst []ingest.Record) ([]ingest.Record, error) {
 	if err != nil {
 		return dst, fmt.Errorf("time field %q: %w", d.m.Time.Field, err)
 	}
-	var dims []ingest.Dimension
-	for i := range d.nDims {
-		c := vals[1+i]
-		switch c.kind {
-		case kindMissing, kindNull:
-			continue
-		case kindOther:
-			return dst, fmt.Errorf("dimension field %q is not a string, number or boolean", d.m.Dimensions[i])
-		}
-		v := d.dimValue(c)
-		if v == "" {
-			continue
-		}
-		if dims == nil {
-			dims = make([]ingest.Dimension, 0, d.nDims)
-		}
-		dims = append(dims, ingest.Dimension{Name: d.dimNames[i], Value: v})
+	e, err := d.seriesOf(vals[1 : 1+d.nDims])
+	if err != nil {
+		return dst, err
+	}
+	dims := e.dims
+	if !d.shared && dims != nil {
+		// The records own their dimensions: an appender may sort them.
+		dims = slices.Clone(dims)
 	}
 	meas := vals[1+d.nDims:]
 	if d.m.Single {
@@ -152,11 +219,18 @@ func (d *jsonDecoder) record(dst []ingest.Record) ([]ingest.Record, error) {
 			if c.kind == kindMissing || c.kind == kindNull {
 				continue
 			}
-			val, err := capturedValue(c, d.m.Measures[i].Type)
+			val, err := capturedValue(c, d.sc.raw(c), d.m.Measures[i].Type)
 			if err != nil {
 				return dst, fmt.Errorf("measure field %q: %w", d.m.Measures[i].Field, err)
 			}
-			dst = append(dst, ingest.Record{Time: ts, Dimensions: dims, MeasureName: lastElem(d.m.Measures[i].Field), Value: val})
+			dst = append(dst, ingest.Record{Time: ts, Dimensions: dims, MeasureName: d.measNames[i], Value: val})
+			if d.shared {
+				reason := e.verdicts[i]
+				if reason == "" && !d.sampleOK[i] {
+					reason = ingest.ValidateSample(&dst[len(dst)-1])
+				}
+				d.check(dst, reason)
+			}
 			n++
 		}
 		if n == 0 {
@@ -165,23 +239,111 @@ func (d *jsonDecoder) record(dst []ingest.Record) ([]ingest.Record, error) {
 		return dst, nil
 	}
 	var ms []ingest.Measure
+	if d.shared {
+		if cap(d.slab)-len(d.slab) < len(meas) {
+			d.slab = make([]ingest.Measure, 0, max(2*cap(d.slab), 64*len(meas)))
+		}
+		ms = d.slab[len(d.slab):len(d.slab):cap(d.slab)]
+	}
 	for i, c := range meas {
 		if c.kind == kindMissing || c.kind == kindNull {
 			continue
 		}
-		val, err := capturedValue(c, d.m.Measures[i].Type)
+		val, err := capturedValue(c, d.sc.raw(c), d.m.Measures[i].Type)
 		if err != nil {
 			return dst, fmt.Errorf("measure field %q: %w", d.m.Measures[i].Field, err)
 		}
 		if ms == nil {
 			ms = make([]ingest.Measure, 0, len(meas))
 		}
-		ms = append(ms, ingest.Measure{Name: lastElem(d.m.Measures[i].Field), Value: val})
+		ms = append(ms, ingest.Measure{Name: d.measNames[i], Value: val})
 	}
 	if len(ms) == 0 {
 		return dst, errors.New("no measure field is present")
 	}
-	return append(dst, ingest.Record{Time: ts, Dimensions: dims, MeasureName: d.measName, Measures: ms}), nil
+	dst = append(dst, ingest.Record{Time: ts, Dimensions: dims, MeasureName: d.measName, Measures: ms})
+	if d.shared {
+		d.slab = d.slab[:len(d.slab)+len(ms)]
+		dst[len(dst)-1].Measures = ms[:len(ms):len(ms)]
+		reason := e.verdicts[0]
+		if reason == "" && !(d.allOK && len(d.measName)+e.size+d.measBytes <= ingest.MaxRecordBytes) {
+			reason = ingest.ValidateSample(&dst[len(dst)-1])
+		}
+		d.check(dst, reason)
+	}
+	return dst, nil
+}
+
+// check notes the verdict on the last record of dst.
+func (d *jsonDecoder) check(dst []ingest.Record, reason string) {
+	if reason == "" && len(d.reasons) == 0 {
+		return
+	}
+	for len(d.reasons) < len(dst)-1-d.callStart {
+		d.reasons = append(d.reasons, "")
+	}
+	d.reasons = append(d.reasons, reason)
+}
+
+// seriesOf returns the series entry of the captured dimension fields,
+// from the cache or made and cached.
+func (d *jsonDecoder) seriesOf(cs []captured) (*seriesEntry, error) {
+	key := d.keyBuf[:0]
+	for i, c := range cs {
+		switch c.kind {
+		case kindMissing, kindNull:
+			key = append(key, 0)
+		case kindOther:
+			return nil, fmt.Errorf("dimension field %q is not a string, number or boolean", d.m.Dimensions[i])
+		case kindBool:
+			if c.b {
+				key = append(key, 1)
+			} else {
+				key = append(key, 2)
+			}
+		default:
+			key = append(key, 3)
+			raw := d.sc.raw(c)
+			key = binary.AppendUvarint(key, uint64(len(raw)))
+			key = append(key, raw...)
+		}
+	}
+	d.keyBuf = key
+	if e, ok := d.series[string(key)]; ok {
+		return e, nil
+	}
+	e := &seriesEntry{}
+	for i, c := range cs {
+		if c.kind == kindMissing || c.kind == kindNull {
+			continue
+		}
+		v := d.dimValue(c)
+		if v == "" {
+			continue
+		}
+		if e.dims == nil {
+			e.dims = make([]ingest.Dimension, 0, d.nDims)
+		}
+		e.dims = append(e.dims, ingest.Dimension{Name: d.dimNames[i], Value: v})
+		e.size += len(d.dimNames[i]) + len(v)
+	}
+	// The verdicts are on the dimensions in mapping order, as the
+	// pipeline's check of each record was.
+	if d.m.Single {
+		for _, name := range d.measNames {
+			e.verdicts = append(e.verdicts, ingest.ValidateSeries(name, e.dims))
+		}
+	} else {
+		e.verdicts = []string{ingest.ValidateSeries(d.measName, e.dims)}
+	}
+	if d.shared {
+		slices.SortFunc(e.dims, func(a, b ingest.Dimension) int { return strings.Compare(a.Name, b.Name) })
+	}
+	if len(d.series) >= maxSeriesCached {
+		clear(d.series)
+	}
+	d.series[string(key)] = e
+	return e, nil
 }
 
 // dimValue returns a dimension's text, interned.
@@ -190,10 +352,11 @@ func (d *jsonDecoder) dimValue(c captured) string {
 	case kindBool:
 		return strconv.FormatBool(c.b)
 	}
-	if v, ok := d.intern[string(c.raw)]; ok {
+	raw := d.sc.raw(c)
+	if v, ok := d.intern[string(raw)]; ok {
 		return v
 	}
-	v := string(c.raw)
+	v := string(raw)
 	if len(d.intern) >= maxInterned {
 		clear(d.intern)
 	}
@@ -211,21 +374,22 @@ func view(b []byte) string {
 }
 
 func (d *jsonDecoder) parseTime(c captured) (int64, error) {
+	raw := d.sc.raw(c)
 	switch c.kind {
 	case kindNumber:
-		return d.numericTime(c.raw)
+		return d.numericTime(raw)
 	case kindString:
 		if d.m.Time.Layout == "" {
-			if _, err := strconv.ParseFloat(view(c.raw), 64); err == nil {
-				return d.numericTime(c.raw)
+			if _, err := strconv.ParseFloat(view(raw), 64); err == nil {
+				return d.numericTime(raw)
 			}
 		}
-		tm, err := time.Parse(d.layout, string(c.raw))
+		tm, err := time.Parse(d.layout, string(raw))
 		if err != nil {
-			return 0, fmt.Errorf("parse time %q: %w", truncate(string(c.raw), 64), err)
+			return 0, fmt.Errorf("parse time %q: %w", truncate(string(raw), 64), err)
 		}
 		if tm.Before(time.Unix(0, 0)) || tm.Year() > 2262 {
-			return 0, fmt.Errorf("time %q is outside the supported range", truncate(string(c.raw), 64))
+			return 0, fmt.Errorf("time %q is outside the supported range", truncate(string(raw), 64))
 		}
 		return tm.UnixNano(), nil
 	}
@@ -253,33 +417,62 @@ func (d *jsonDecoder) numericTime(raw []byte) (int64, error) {
 
 // capturedValue converts a captured field to a measure of type typ, with
 // the rules of toValue.
-func capturedValue(c captured, typ ingest.ValueType) (ingest.Value, error) {
+func capturedValue(c captured, raw []byte, typ ingest.ValueType) (ingest.Value, error) {
 	switch c.kind {
 	case kindNumber:
 		switch typ {
 		case ingest.TypeDouble:
-			f, err := strconv.ParseFloat(view(c.raw), 64)
+			if f, ok := smallInt(raw); ok {
+				return ingest.Float(f), nil
+			}
+			f, err := strconv.ParseFloat(view(raw), 64)
 			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-				return ingest.Value{}, fmt.Errorf("invalid DOUBLE %q", truncate(string(c.raw), 64))
+				return ingest.Value{}, fmt.Errorf("invalid DOUBLE %q", truncate(string(raw), 64))
 			}
 			return ingest.Float(f), nil
 		case ingest.TypeBigint, ingest.TypeTimestamp:
-			i, err := strconv.ParseInt(view(c.raw), 10, 64)
+			i, err := strconv.ParseInt(view(raw), 10, 64)
 			if err != nil {
-				return ingest.Value{}, fmt.Errorf("invalid %s %q", typ, truncate(string(c.raw), 64))
+				return ingest.Value{}, fmt.Errorf("invalid %s %q", typ, truncate(string(raw), 64))
 			}
 			if typ == ingest.TypeTimestamp {
 				return ingest.Timestamp(i), nil
 			}
 			return ingest.Int(i), nil
 		}
-		return toValue(json.Number(string(c.raw)), typ)
+		return toValue(json.Number(string(raw)), typ)
 	case kindString:
-		return toValue(string(c.raw), typ)
+		return toValue(string(raw), typ)
 	case kindBool:
 		return toValue(c.b, typ)
 	}
 	return toValue(map[string]any(nil), typ) // an object or array: the type's error
+}
+
+// smallInt converts a JSON number (valid: the scanner checked it) that is
+// an integer of at most 15 digits, which float64 holds exactly, as
+// strconv.ParseFloat would; it reports false for any other number.
+func smallInt(raw []byte) (float64, bool) {
+	neg := len(raw) > 0 && raw[0] == '-'
+	digits := raw
+	if neg {
+		digits = raw[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	f := float64(n)
+	if neg {
+		f = -f // -0 stays negative zero, as ParseFloat gives
+	}
+	return f, true
 }
 
 func scalarString(v any) (string, bool) {

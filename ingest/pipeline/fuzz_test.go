@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,4 +127,85 @@ func FuzzAutoJSONDecoder(f *testing.F) {
 		[]byte(`[{"v": 1}, {"time": "2023-11-14T22:13:20.5Z", "v": 2}]`),
 		[]byte(`{"time": -1e300, "temp": 1e400}`), []byte(`{"v": [1]}`), []byte(`{"device": {}}`),
 		[]byte(`[]`), []byte(`null`), []byte(`[null]`), []byte(`{"v": 1} {"v": 2}`))
+}
+
+// FuzzJSONDecoderSharedAgainstReference: in shared mode (a pipeline with a
+// fixed target) the decoder, its series cache and measure slab kept from
+// input to input, maps every input as the reference decoder does (the
+// dimensions sorted by name), twice (the second time from the cache), and
+// its verdict on each record is ingest.ValidateRecord's on the reference
+// record, whose dimensions are in mapping order as the pipeline checked
+// them before.
+func FuzzJSONDecoderSharedAgainstReference(f *testing.F) {
+	multi := plantMapping
+	multi.Measures = append(multi.Measures, MeasureField{Field: "ok", Type: ingest.TypeBoolean}, MeasureField{Field: "s.v", Type: ingest.TypeVarchar})
+	single := multi
+	single.Single = true
+	for _, s := range []string{
+		`{"ts": 1700000000123, "device": "d1", "meta": {"site": "n"}, "temp": 21.5, "rpm": 1500, "ok": true, "s": {"v": "x"}}`,
+		`{"meta": {"site": "n"}, "device": "d1", "ts": 1700000000123, "rpm": 1500, "temp": -0}`,
+		`[{"ts": "1", "temp": "2", "device": true}, {"ts": 2.5, "rpm": 3, "device": 7, "x": [1, {"a": null}]}]`,
+		`{"ts": 1, "temp": 1, "device": "a\u00e9\ud83d\ude00\ud800x\n", "meta": {"site": 1}, "meta": 2}`,
+		"{\"ts\": 1, \"temp\": 1, \"device\": \"\xff\xfe\", \"meta\": {\"site\": \"\xff\"}}",
+		`{"ts": 1, "temp": 123456789012345, "rpm": -12, "device": "", "s": {"v": "ts_x"}}`,
+		`{"ts": 1, "temp": 1.5e3, "device": "ts_0123456789012345678901234567890123456789012345678901234567890123"}`,
+		`{"ts": 1e3, "temp": -0.0e+1, "rpm": 01}`, `[{"ts":1,"temp":1},]`, `[]`, `null`,
+		// Records over the size limits, by their dimensions or a VARCHAR.
+		`{"ts": 1, "temp": 1, "device": "` + strings.Repeat("d", 1500) + `", "meta": {"site": "` + strings.Repeat("s", 540) + `"}}`,
+		`{"ts": 1, "temp": 1, "device": "` + strings.Repeat("d", 1900) + `", "s": {"v": "` + strings.Repeat("v", 200) + `"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	type pair struct {
+		m    Mapping
+		fast *jsonDecoder
+	}
+	var decs []pair
+	for _, m := range []Mapping{multi, single} {
+		d, err := newJSONDecoder(m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		jd := d.(*jsonDecoder)
+		jd.share()
+		decs = append(decs, pair{m, jd})
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		for _, p := range decs {
+			r, err := newRefJSONDecoder(p.m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, werr := r.Decode(msg, nil)
+			for pass := range 2 {
+				p.fast.resetBatch()
+				got, gerr := p.fast.Decode(msg, nil)
+				if (werr == nil) != (gerr == nil) {
+					t.Fatalf("single=%v pass %d: reference error %v, shared decoder error %v", p.m.Single, pass, werr, gerr)
+				}
+				if werr != nil {
+					continue
+				}
+				if len(got) != len(want) {
+					t.Fatalf("single=%v pass %d: %d records, reference %d", p.m.Single, pass, len(got), len(want))
+				}
+				verdicts := p.fast.checked()
+				for i := range got {
+					w := want[i]
+					w.Dimensions = slices.Clone(w.Dimensions)
+					slices.SortFunc(w.Dimensions, func(a, b ingest.Dimension) int { return strings.Compare(a.Name, b.Name) })
+					if recString(got[i]) != recString(w) {
+						t.Fatalf("single=%v pass %d record %d: %s, reference %s", p.m.Single, pass, i, recString(got[i]), recString(w))
+					}
+					v := ""
+					if i < len(verdicts) {
+						v = verdicts[i]
+					}
+					if ref := ingest.ValidateRecord(&want[i]); v != ref {
+						t.Fatalf("single=%v pass %d record %d: verdict %q, ValidateRecord %q", p.m.Single, pass, i, v, ref)
+					}
+				}
+			}
+		}
+	})
 }

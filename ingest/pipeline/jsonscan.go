@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -26,11 +27,16 @@ const (
 	kindOther // object or array
 )
 
-// captured is one mapped field of the current object.
+// captured is one mapped field of the current object. It holds no
+// pointer (storing it costs no write barrier): its text is the scanner's
+// raw(c).
 type captured struct {
 	kind valueKind
-	raw  []byte // string contents (unescaped) or number text
 	b    bool
+	// inScratch: the text is scratch[lo:hi] (a string with escapes or
+	// invalid UTF-8, decoded), else the input's b[lo:hi].
+	inScratch bool
+	lo, hi    int
 }
 
 // pathNode is a trie node of mapped paths.
@@ -40,6 +46,43 @@ type pathNode struct {
 	// below lists the slots of the fields under this node: a repeated key
 	// replaces what its earlier value captured, as encoding/json does.
 	below []int
+	// order predicts the keys of this node's objects from the last
+	// object's: producers write their fields in one order, so a key is
+	// usually matched by one comparison instead of a map lookup. misses
+	// counts wrong predictions; past maxOrderMisses the node stops
+	// learning (the keys come in no stable order).
+	order  []orderedKey
+	misses int
+}
+
+// orderedKey is a key seen at one position of an object, and its child.
+type orderedKey struct {
+	key   string
+	child *pathNode
+}
+
+const (
+	maxOrderKeys   = 64
+	maxOrderMisses = 1 << 12
+)
+
+// child returns the child for the key at position k of an object.
+func (n *pathNode) child(k int, key []byte) *pathNode {
+	if k < len(n.order) && n.order[k].key == string(key) {
+		return n.order[k].child
+	}
+	c := n.children[string(key)]
+	if n.misses < maxOrderMisses && k < maxOrderKeys {
+		n.misses++
+		ok := orderedKey{key: string(key), child: c}
+		switch {
+		case k < len(n.order):
+			n.order[k] = ok
+		case k == len(n.order):
+			n.order = append(n.order, ok)
+		}
+	}
+	return c
 }
 
 func (n *pathNode) add(path []string, slot int) {
@@ -67,6 +110,19 @@ type scanner struct {
 	i     int
 	depth int
 	vals  []captured
+	// scratch holds the decoded strings of the current message; the last
+	// one starts at slowFrom.
+	scratch  []byte
+	slowFrom int
+}
+
+// raw returns a captured value's text: a string's contents (unescaped) or
+// a number's text.
+func (s *scanner) raw(c captured) []byte {
+	if c.inScratch {
+		return s.scratch[c.lo:c.hi]
+	}
+	return s.b[c.lo:c.hi]
 }
 
 func (s *scanner) syntax(what string) error {
@@ -100,18 +156,18 @@ func (s *scanner) object(node *pathNode) error {
 		s.depth--
 		return nil
 	}
-	for {
+	for k := 0; ; k++ {
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != '"' {
 			return s.syntax("want a key")
 		}
-		key, err := s.str()
+		key, _, err := s.str()
 		if err != nil {
 			return err
 		}
 		var child *pathNode
 		if node != nil {
-			child = node.children[string(key)]
+			child = node.child(k, key)
 		}
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
@@ -162,11 +218,16 @@ func (s *scanner) value(node *pathNode) error {
 		}
 		c.kind = kindOther
 	case ch == '"':
-		str, err := s.str()
+		start := s.i + 1
+		_, slow, err := s.str()
 		if err != nil {
 			return err
 		}
-		c = captured{kind: kindString, raw: str}
+		if slow {
+			c = captured{kind: kindString, inScratch: true, lo: s.slowFrom, hi: len(s.scratch)}
+		} else {
+			c = captured{kind: kindString, lo: start, hi: s.i - 1}
+		}
 	case ch == 't' || ch == 'f' || ch == 'n':
 		switch {
 		case s.literal("true"):
@@ -183,7 +244,7 @@ func (s *scanner) value(node *pathNode) error {
 		if err := s.number(); err != nil {
 			return err
 		}
-		c = captured{kind: kindNumber, raw: s.b[start:s.i]}
+		c = captured{kind: kindNumber, lo: start, hi: s.i}
 	default:
 		return s.syntax("want a value")
 	}
@@ -281,18 +342,30 @@ func (s *scanner) number() error {
 }
 
 // str scans a string at s.i and returns its decoded contents: a slice of
-// the input when it has no escapes and is valid UTF-8, else a decoded
-// copy.
-func (s *scanner) str() ([]byte, error) {
+// the input when it has no escapes and is valid UTF-8, else (slow) a
+// decoded copy, scratch[slowFrom:].
+func (s *scanner) str() (out []byte, slow bool, err error) {
 	s.i++ // '"'
 	start := s.i
+	// Skip 8 plain bytes at a time: none is '"', '\\', a control
+	// character or non-ASCII.
+	for s.i+8 <= len(s.b) {
+		x := binary.LittleEndian.Uint64(s.b[s.i:])
+		const ones, highs = 0x0101010101010101, 0x8080808080808080
+		q, bs := x^(ones*'"'), x^(ones*'\\')
+		if ((x-ones*0x20)|(q-ones)|(bs-ones)|x)&highs == 0 {
+			s.i += 8
+			continue
+		}
+		break
+	}
 	for s.i < len(s.b) {
 		c := s.b[s.i]
 		switch {
 		case c == '"':
 			out := s.b[start:s.i]
 			s.i++
-			return out, nil
+			return out, false, nil
 		case c == '\\' || c >= utf8.RuneSelf:
 			if c >= utf8.RuneSelf {
 				r, n := utf8.DecodeRune(s.b[s.i:])
@@ -301,25 +374,28 @@ func (s *scanner) str() ([]byte, error) {
 					continue
 				}
 			}
-			return s.strSlow(start)
+			out, err := s.strSlow(start)
+			return out, true, err
 		case c < 0x20:
-			return nil, s.syntax("control character in string")
+			return nil, false, s.syntax("control character in string")
 		default:
 			s.i++
 		}
 	}
-	return nil, s.syntax("unterminated string")
+	return nil, false, s.syntax("unterminated string")
 }
 
 // strSlow decodes a string with escapes or invalid UTF-8 from start.
 func (s *scanner) strSlow(start int) ([]byte, error) {
-	out := append([]byte(nil), s.b[start:s.i]...)
+	s.slowFrom = len(s.scratch)
+	out := append(s.scratch, s.b[start:s.i]...)
+	defer func() { s.scratch = out }()
 	for s.i < len(s.b) {
 		c := s.b[s.i]
 		switch {
 		case c == '"':
 			s.i++
-			return out, nil
+			return out[s.slowFrom:], nil
 		case c < 0x20:
 			return nil, s.syntax("control character in string")
 		case c == '\\':

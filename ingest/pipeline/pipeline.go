@@ -48,6 +48,11 @@ type Message struct {
 	Partition string
 	// Offset is its offset or sequence number within Partition.
 	Offset string
+	// OffsetNum, when Offset is empty and HasOffsetNum is set, is a
+	// numeric offset (Kafka's), formatted only if the message is
+	// dead-lettered.
+	OffsetNum    int64
+	HasOffsetNum bool
 	// Time is the broker's time for the message; it is the dead-letter
 	// row's time.
 	Time time.Time
@@ -77,7 +82,10 @@ type Pipeline struct {
 	opts     Options
 	app      ingest.Appender
 	deadName string
-	decoders sync.Pool
+	// decoders are the idle decoders with their buffers and caches; kept
+	// in a list, not a sync.Pool, so that a GC does not drop the series
+	// caches.
+	decoders decoderList
 	metrics  *Metrics
 	// targets resolves templated databases and tables (nil: the mapping's
 	// fixed target, targetList[0]).
@@ -122,9 +130,19 @@ func New(app ingest.Appender, opts Options) (*Pipeline, error) {
 		fixed := target{opts.Mapping.Database, opts.Mapping.Table}
 		p.targetList, p.targetIx[fixed] = []target{fixed}, 0
 	}
-	p.decoders.New = func() any {
+	p.decoders.new = func() *decodeState {
 		d, _ := NewDecoder(opts.Format, dm, opts.Formats) // checked above
-		return &decodeState{dec: d}
+		st := &decodeState{dec: d}
+		if jd, ok := d.(*jsonDecoder); ok {
+			st.batch = jd
+			if tg == nil {
+				// A fixed target: no template rewrites a record between
+				// decoding and its check, so the decoder checks.
+				jd.share()
+				st.checker = jd
+			}
+		}
+		return st
 	}
 	p.metrics = opts.Metrics
 	if p.metrics == nil {
@@ -139,12 +157,50 @@ func (p *Pipeline) Name() string { return p.opts.Name }
 // Metrics returns the metrics the sources update (lag).
 func (p *Pipeline) Metrics() *Metrics { return p.metrics }
 
+// decoderList holds idle decodeStates.
+type decoderList struct {
+	new  func() *decodeState
+	mu   sync.Mutex
+	idle []*decodeState
+}
+
+// maxIdleDecoders bounds the idle decoders kept (one per concurrent
+// Decode is enough).
+const maxIdleDecoders = 16
+
+func (l *decoderList) get() *decodeState {
+	l.mu.Lock()
+	if n := len(l.idle); n > 0 {
+		st := l.idle[n-1]
+		l.idle = l.idle[:n-1]
+		l.mu.Unlock()
+		return st
+	}
+	l.mu.Unlock()
+	return l.new()
+}
+
+func (l *decoderList) put(st *decodeState) {
+	l.mu.Lock()
+	if len(l.idle) < maxIdleDecoders {
+		l.idle = append(l.idle, st)
+	}
+	l.mu.Unlock()
+}
+
 // decodeState is one decoder with its buffers.
 type decodeState struct {
-	dec   Decoder
-	recs  []ingest.Record
-	owner []int // message index of each record
-	tix   []int // target index of each record
+	dec Decoder
+	// batch, if set, is told when a batch starts (its records' buffers
+	// are reused).
+	batch interface{ resetBatch() }
+	// checker, if set, applied ingest.ValidateRecord to each record it
+	// decoded (checked: the verdicts of the last Decode call, nil if all
+	// passed).
+	checker interface{ checked() []string }
+	recs    []ingest.Record
+	owner   []int // message index of each record
+	tix     []int // target index of each record
 	// per-target batches when a batch has several targets
 	grecs  []ingest.Record
 	gowner []int
@@ -174,7 +230,7 @@ type Decoded struct {
 	st   *decodeState
 	msgs []Message
 	dead []deadLetter
-	pool *sync.Pool
+	pool *decoderList
 }
 
 // Records is the number of records decoded.
@@ -183,7 +239,7 @@ func (d *Decoded) Records() int { return len(d.st.recs) }
 // Release returns the batch's buffers; d must not be used after.
 func (d *Decoded) Release() {
 	if d.st != nil {
-		d.pool.Put(d.st)
+		d.pool.put(d.st)
 		d.st = nil
 	}
 }
@@ -193,8 +249,11 @@ func (d *Decoded) Release() {
 // letters for Store. Decode is CPU only and may run concurrently with
 // Store of another batch.
 func (p *Pipeline) Decode(msgs []Message) *Decoded {
-	st := p.decoders.Get().(*decodeState)
+	st := p.decoders.get()
 	st.recs, st.owner, st.tix = st.recs[:0], st.owner[:0], st.tix[:0]
+	if st.batch != nil {
+		st.batch.resetBatch()
+	}
 	var dead []deadLetter
 	for i := range msgs {
 		n := len(st.recs)
@@ -213,9 +272,20 @@ func (p *Pipeline) Decode(msgs []Message) *Decoded {
 		// Records failing the shared limits are dropped here (the
 		// appender does not check them); their message is dead-lettered
 		// and its other records kept.
+		var verdicts []string
+		if st.checker != nil {
+			verdicts = st.checker.checked()
+		}
 		reason, k := "", n
 		for j := n; j < len(st.recs); j++ {
-			if r := ingest.ValidateRecord(&st.recs[j]); r != "" {
+			var r string
+			switch {
+			case st.checker == nil:
+				r = ingest.ValidateRecord(&st.recs[j])
+			case j-n < len(verdicts):
+				r = verdicts[j-n]
+			}
+			if r != "" {
 				if reason == "" {
 					reason = r
 				}
@@ -435,8 +505,11 @@ func (p *Pipeline) writeDeadTo(ctx context.Context, db string, msgs []Message, d
 		if msg.Partition != "" {
 			dims = append(dims, ingest.Dimension{Name: "partition", Value: msg.Partition})
 		}
-		if msg.Offset != "" {
-			dims = append(dims, ingest.Dimension{Name: "offset", Value: msg.Offset})
+		if off := msg.Offset; off != "" || msg.HasOffsetNum {
+			if off == "" {
+				off = strconv.FormatInt(msg.OffsetNum, 10)
+			}
+			dims = append(dims, ingest.Dimension{Name: "offset", Value: off})
 		}
 		reason := strings.ToValidUTF8(d.reason, "?")
 		if len(reason) > deadReasonBytes {

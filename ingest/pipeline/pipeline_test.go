@@ -69,7 +69,7 @@ func TestProcessDeadLetters(t *testing.T) {
 	long := strings.Repeat("x", 3000)
 	msgs := []Message{
 		{Partition: "telemetry/0", Offset: "0", Time: now, Value: []byte(`{"ts": ` + fmtInt(ms) + `, "device": "d1", "temp": 20.5, "rpm": 1000}`)},
-		{Partition: "telemetry/0", Offset: "1", Time: now, Value: []byte(`not json`)},
+		{Partition: "telemetry/0", OffsetNum: 1, HasOffsetNum: true, Time: now, Value: []byte(`not json`)},
 		{Partition: "telemetry/0", Offset: "2", Time: now, Value: []byte(`[{"ts": ` + fmtInt(ms+1) + `, "device": "d2", "temp": 1}, {"ts": ` + fmtInt(ms+2) + `, "device": "d2", "rpm": 5}]`)},
 		// Decodes, but the appender rejects it (a dimension over the size limit).
 		{Partition: "telemetry/0", Offset: "3", Time: now, Value: []byte(`{"ts": ` + fmtInt(ms) + `, "device": "` + long + `", "temp": 1}`)},
