@@ -87,18 +87,19 @@ func TestPartIndexHeap(t *testing.T) {
 // its identity, and that the identity's entry goes once no part holds it.
 func TestSeriesIdentShared(t *testing.T) {
 	key := []byte(scan.AppendSeriesKey(nil, "cpu_ident_test", tsbsDims(3)))
-	a, err := internSeries(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := internSeries(append([]byte(nil), key...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a != b || a.measure != "cpu_ident_test" || len(a.dims) != 10 || a.dims[2] != (ingest.Dimension{Name: "hostname", Value: "host_3"}) {
-		t.Fatalf("interned %p %p: %+v", a, b, a)
-	}
-	a, b = nil, nil
+	func() { // the identities are unreachable once this returns
+		a, err := internSeries(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := internSeries(append([]byte(nil), key...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a != b || a.measure != "cpu_ident_test" || len(a.dims) != 10 || a.dims[2] != (ingest.Dimension{Name: "hostname", Value: "host_3"}) {
+			t.Fatalf("interned %p %p: %+v", a, b, a)
+		}
+	}()
 	gone := func() bool {
 		idents.Lock()
 		defer idents.Unlock()
