@@ -4,7 +4,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
+	"weak"
 
 	"github.com/tidaldb/tidal/ingest"
 )
@@ -67,11 +70,19 @@ type colDesc struct {
 	typ  ingest.ValueType
 }
 
+// seriesIdent is the identity of a series, parsed from its key. Open parts
+// share one per series (internSeries): the same series is in a part of
+// every partition and merge level, and its key and dimensions are most of
+// what an index entry weighs. Immutable.
+type seriesIdent struct {
+	key     string
+	measure string
+	dims    []ingest.Dimension // substrings of key
+}
+
 // seriesMeta is one entry of a part's series table.
 type seriesMeta struct {
-	key        string
-	measure    string
-	dims       []ingest.Dimension
+	*seriesIdent
 	rows       int
 	minT, maxT int64
 	blocks     []blockMeta
@@ -172,16 +183,19 @@ func (r *indexReader) u64(what string) uint64 {
 	return v
 }
 
-func (r *indexReader) str(what string) string {
+func (r *indexReader) str(what string) string { return string(r.bytes(what)) }
+
+// bytes reads a length-prefixed byte string; the result aliases the input.
+func (r *indexReader) bytes(what string) []byte {
 	n := r.uvarint(what)
 	if r.err != nil {
-		return ""
+		return nil
 	}
 	if n > uint64(len(r.b)) {
 		r.fail(what)
-		return ""
+		return nil
 	}
-	s := string(r.b[:n])
+	s := r.b[:n:n]
 	r.b = r.b[n:]
 	return s
 }
@@ -217,7 +231,8 @@ func decodeIndex(b []byte, limit uint64, version uint32) (*partMeta, error) {
 		if r.err != nil {
 			break
 		}
-		s := seriesMeta{key: r.str("series key")}
+		key := r.bytes("series key")
+		s := seriesMeta{}
 		s.rows = int(min(r.uvarint("series rows"), math.MaxInt32))
 		s.minT = r.varint("series min time")
 		s.maxT = r.varint("series max time")
@@ -245,7 +260,7 @@ func decodeIndex(b []byte, limit uint64, version uint32) (*partMeta, error) {
 			r.fail("series summary")
 			break
 		}
-		if err := m.addSeries(s); err != nil {
+		if err := m.addSeries(key, s); err != nil {
 			return nil, err
 		}
 		total += uint64(s.rows)
@@ -292,20 +307,72 @@ func readIndexHeader(r *indexReader) (*partMeta, []string) {
 	return m, names
 }
 
-// addSeries checks that s comes after the last series, parses its key and
-// appends it.
-func (m *partMeta) addSeries(s seriesMeta) error {
-	if n := len(m.series); n > 0 && m.series[n-1].key >= s.key {
+// addSeries checks that series key comes after the last series, interns
+// its identity and appends s with it. A series whose columns equal the
+// previous series' shares their slice.
+func (m *partMeta) addSeries(key []byte, s seriesMeta) error {
+	n := len(m.series)
+	if n > 0 && m.series[n-1].key >= string(key) {
 		return indexErrorf("bad series order")
 	}
-	measure, dims, err := parseSeriesKey(s.key)
+	id, err := internSeries(key)
 	if err != nil {
 		return err
 	}
-	s.measure, s.dims = measure, dims
+	s.seriesIdent = id
 	s.cols = seriesColumns(s.blocks)
+	if n > 0 && slices.Equal(s.cols, m.series[n-1].cols) {
+		s.cols = m.series[n-1].cols
+	}
 	m.series = append(m.series, s)
 	return nil
+}
+
+// idents maps the keys of the series of open parts to their shared
+// identity; an entry goes once no part holds the identity.
+var idents = struct {
+	sync.Mutex
+	m map[string]weak.Pointer[seriesIdent]
+}{m: map[string]weak.Pointer[seriesIdent]{}}
+
+// internSeries returns the identity of series key, shared with every other
+// open part holding the series.
+func internSeries(key []byte) (*seriesIdent, error) {
+	idents.Lock()
+	if wp, ok := idents.m[string(key)]; ok {
+		if id := wp.Value(); id != nil {
+			idents.Unlock()
+			return id, nil
+		}
+	}
+	idents.Unlock()
+	k := string(key)
+	measure, dims, err := parseSeriesKey(k)
+	if err != nil {
+		return nil, err
+	}
+	id := &seriesIdent{key: k, measure: measure, dims: dims}
+	idents.Lock()
+	if wp, ok := idents.m[k]; ok {
+		if old := wp.Value(); old != nil {
+			idents.Unlock()
+			return old, nil
+		}
+	}
+	idents.m[k] = weak.Make(id)
+	idents.Unlock()
+	runtime.AddCleanup(id, dropIdent, k)
+	return id, nil
+}
+
+// dropIdent removes the entry of key once its identity is collected,
+// unless a new identity took its place.
+func dropIdent(key string) {
+	idents.Lock()
+	if wp, ok := idents.m[key]; ok && wp.Value() == nil {
+		delete(idents.m, key)
+	}
+	idents.Unlock()
 }
 
 // blockV1 reads one block of a version 1 index.
@@ -402,30 +469,60 @@ func seriesColumns(blocks []blockMeta) []colDesc {
 	return out
 }
 
-// parseSeriesKey reverses scan.AppendSeriesKey.
+// parseSeriesKey reverses scan.AppendSeriesKey. The names and values it
+// returns are substrings of key, and the dimensions one exact-size slice.
 func parseSeriesKey(key string) (string, []ingest.Dimension, error) {
-	b := []byte(key)
+	rest := key
 	next := func() (string, bool) {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || n > uint64(len(b)-k) {
+		n, k := uvarintString(rest)
+		if k <= 0 || n > uint64(len(rest)-k) {
 			return "", false
 		}
-		s := string(b[k : k+int(n)])
-		b = b[k+int(n):]
+		s := rest[k : k+int(n)]
+		rest = rest[k+int(n):]
 		return s, true
 	}
 	measure, ok := next()
 	if !ok {
 		return "", nil, fmt.Errorf("parse series key: %w: bad measure name", ErrCorrupt)
 	}
-	var dims []ingest.Dimension
-	for len(b) > 0 {
-		name, ok1 := next()
-		value, ok2 := next()
+	after := rest
+	count := 0
+	for len(rest) > 0 {
+		_, ok1 := next()
+		_, ok2 := next()
 		if !ok1 || !ok2 {
 			return "", nil, fmt.Errorf("parse series key: %w: bad dimension", ErrCorrupt)
 		}
+		count++
+	}
+	if count == 0 {
+		return measure, nil, nil
+	}
+	rest = after
+	dims := make([]ingest.Dimension, 0, count)
+	for len(rest) > 0 {
+		name, _ := next()
+		value, _ := next()
 		dims = append(dims, ingest.Dimension{Name: name, Value: value})
 	}
 	return measure, dims, nil
+}
+
+// uvarintString is binary.Uvarint over a string.
+func uvarintString(s string) (uint64, int) {
+	var x uint64
+	var shift uint
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		b := s[i]
+		if b < 0x80 {
+			if i == binary.MaxVarintLen64-1 && b > 1 {
+				return 0, -(i + 1)
+			}
+			return x | uint64(b)<<shift, i + 1
+		}
+		x |= uint64(b&0x7f) << shift
+		shift += 7
+	}
+	return 0, 0
 }

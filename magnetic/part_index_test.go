@@ -145,17 +145,17 @@ func indexTestMeta(withTimes bool) *partMeta {
 	m := &partMeta{tableID: 7, partStart: 86400e9, created: 86400e9 + 5, creator: "merge", level: 2, order: 9,
 		replaces: []string{partName(3), partName(4)}}
 	m.series = []seriesMeta{
-		{key: key("cpu", "a"), blocks: []blockMeta{
+		{seriesIdent: &seriesIdent{key: key("cpu", "a")}, blocks: []blockMeta{
 			{rows: 3, minT: 86400e9, maxT: 86420e9, cols: []colMeta{
 				{name: "measure_value", typ: ingest.TypeDouble, values: chunkRef{n: 20}, hasZone: true, zmin: f(0.25), zmax: f(99.5)}}},
 			{rows: 4, minT: 86430e9, maxT: 86500e9, time: chunkRef{n: 9}, version: chunkRef{n: 7}, cols: []colMeta{
 				{name: "measure_value", typ: ingest.TypeDouble, values: chunkRef{n: 30}, hasZone: true, zmin: f(math.Inf(-1)), zmax: f(-0.1)}}},
 		}},
-		{key: key("cpu", "b"), blocks: []blockMeta{
+		{seriesIdent: &seriesIdent{key: key("cpu", "b")}, blocks: []blockMeta{
 			{rows: 1, minT: 86600e9, maxT: 86600e9, cols: []colMeta{
 				{name: "measure_value", typ: ingest.TypeDouble, values: chunkRef{n: 13}}}},
 		}},
-		{key: key("mem", "b"), blocks: []blockMeta{
+		{seriesIdent: &seriesIdent{key: key("mem", "b")}, blocks: []blockMeta{
 			{rows: 2, minT: 86400e9 + 1, maxT: 86400e9 + 2, cols: []colMeta{
 				{name: "free", typ: ingest.TypeBigint, values: chunkRef{n: 12}, nulls: chunkRef{n: 6}, hasZone: true, zmin: uint64(1) << 63, zmax: math.MaxInt64},
 				{name: "note", typ: ingest.TypeVarchar, values: chunkRef{n: 8}, nulls: chunkRef{n: 6}},

@@ -193,20 +193,21 @@ func decodeIndexV2(r *indexReader, limit uint64) (*partMeta, error) {
 	m.series = make([]seriesMeta, 0, nseries)
 	var total uint64
 	off := uint64(headerSize)
-	prevKey := ""
+	var key []byte // the current key; series keys are front-coded
 	for range nseries {
 		if r.err != nil {
 			break
 		}
 		shared := r.uvarint("series key prefix")
-		if r.err == nil && shared > uint64(len(prevKey)) {
+		if r.err == nil && shared > uint64(len(key)) {
 			r.fail("series key prefix")
 		}
-		suffix := r.str("series key")
+		suffix := r.bytes("series key")
 		if r.err != nil {
 			break
 		}
-		s := seriesMeta{key: prevKey[:shared] + suffix}
+		key = append(key[:shared], suffix...)
+		s := seriesMeta{}
 		nb := r.count("block count", 6)
 		if nb == 0 {
 			r.fail("block count")
@@ -229,14 +230,13 @@ func decodeIndexV2(r *indexReader, limit uint64) (*partMeta, error) {
 			break
 		}
 		s.minT, s.maxT = s.blocks[0].minT, s.blocks[len(s.blocks)-1].maxT
-		if err := m.addSeries(s); err != nil {
+		if err := m.addSeries(key, s); err != nil {
 			if r.err == nil {
 				r.err = err
 			}
 			break
 		}
 		total += uint64(s.rows)
-		prevKey = s.key
 	}
 	if r.err != nil {
 		return nil, r.err

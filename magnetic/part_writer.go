@@ -93,7 +93,7 @@ func (w *partWriter) beginSeries(key string) error {
 		return fmt.Errorf("write part %s: series key %q not after %q", w.name, key, w.lastKey)
 	}
 	w.lastKey, w.hasKey = key, true
-	w.cur = seriesMeta{key: key}
+	w.cur = seriesMeta{seriesIdent: &seriesIdent{key: key}}
 	return nil
 }
 

@@ -26,10 +26,15 @@ import (
 // may find some of them present, which de-duplication makes harmless.
 //
 // WritePart holds the input in memory (it must be sorted), so memory is
-// bounded by the size of src. It does not close src.
+// bounded by the size of src, unless src is a SortedSource that says its
+// series come sorted: then it holds one series at a time. It does not
+// close src.
 func (s *Store) WritePart(ctx context.Context, tableID uint64, src scan.Batches) ([]PartInfo, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, err
+	}
+	if ss, ok := src.(SortedSource); ok && ss.SeriesSorted() {
+		return s.writeSorted(ctx, tableID, ss)
 	}
 	d, done := s.beginWrite(tableID)
 	defer done()
@@ -140,6 +145,20 @@ func (s *Store) checkOpen() error {
 
 // writePart writes and opens part seq of a partition; fill adds the series.
 func (s *Store) writePart(tableID uint64, start int64, width time.Duration, seq uint64, meta partMeta, fill func(*partWriter) error) (*part, error) {
+	w, err := s.createPartition(tableID, start, width, seq, meta)
+	if err != nil {
+		return nil, err
+	}
+	if err := fill(w); err != nil {
+		w.abort()
+		return nil, err
+	}
+	return s.completePart(tableID, seq, w)
+}
+
+// createPartition starts writing part seq of a partition, creating the
+// partition's directory if needed.
+func (s *Store) createPartition(tableID uint64, start int64, width time.Duration, seq uint64, meta partMeta) (*partWriter, error) {
 	dir := s.partitionDir(tableID, start, width)
 	if err := ensureDir(s.fs, dir); err != nil {
 		return nil, fmt.Errorf("write part: %w", err)
@@ -156,10 +175,12 @@ func (s *Store) writePart(tableID uint64, start int64, width time.Duration, seq 
 	if err != nil {
 		return nil, err
 	}
-	if err := fill(w); err != nil {
-		w.abort()
-		return nil, err
-	}
+	return w, nil
+}
+
+// completePart finishes w, making the part durable, and opens it.
+func (s *Store) completePart(tableID, seq uint64, w *partWriter) (*part, error) {
+	name := w.name
 	size, err := w.finish()
 	if err != nil {
 		return nil, err

@@ -89,7 +89,12 @@ func (db *DB) flushTable(ctx context.Context, t *table, cutoff int64) (series in
 	if cutoff == math.MinInt64 {
 		return 0, 0, 0, nil
 	}
-	cur := &flushCursor{seriesCursor: seriesCursor{ctx: ctx, req: req, series: t.selectSeries(nil, db.nextRef.Load()), buffered: &db.oooBuffered}}
+	// selectSeries yields the series in ascending key order (the scan
+	// contract), so the cursor is a sorted source: the magnetic store
+	// streams one series at a time into its parts instead of holding the
+	// whole flush in memory. The slice may be a shared cache: read only.
+	sel := t.selectSeries(nil, db.nextRef.Load())
+	cur := &flushCursor{seriesCursor: seriesCursor{ctx: ctx, req: req, series: sel, buffered: &db.oooBuffered}, cutoff: cutoff}
 	if err := db.opts.PartWriter.WritePart(ctx, t.id, cur); err != nil {
 		return 0, 0, 0, fmt.Errorf("memstore: flush table %s.%s: %w", t.database, t.name, err)
 	}
@@ -126,6 +131,34 @@ type flushCursor struct {
 	seriesCursor
 	flushed []*memSeries
 	rows    int64
+	cutoff  int64
+}
+
+// SeriesSorted tells the part writer (magnetic.SortedSource) that the
+// cursor yields each series once, in ascending key order.
+func (c *flushCursor) SeriesSorted() bool { return true }
+
+// Bounds estimates the rows and time range of what the cursor yields from
+// the chunks' headers (a chunk across the cutoff counts whole; buffered
+// out-of-order rows are left out): the part writer chooses a new table's
+// partition width from them.
+func (c *flushCursor) Bounds() (rows int, minT, maxT int64) {
+	minT, maxT = math.MaxInt64, math.MinInt64
+	for _, s := range c.series {
+		s.mu.Lock()
+		for _, ch := range s.chunks {
+			if ch.minT >= c.cutoff || ch.n == 0 {
+				continue
+			}
+			rows += ch.n
+			minT, maxT = min(minT, ch.minT), max(maxT, min(ch.maxT, c.cutoff-1))
+		}
+		s.mu.Unlock()
+	}
+	if rows == 0 {
+		return 0, 0, 0
+	}
+	return rows, minT, maxT
 }
 
 func (c *flushCursor) Next() bool {

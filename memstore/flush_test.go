@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -261,5 +263,79 @@ func TestFlushDropsRowsUnchangedBeforeCutoff(t *testing.T) {
 				t.Fatalf("in memory after the flush: %d rows, %d before the cutoff; want %d and %d", len(rows), old, wantRows, want)
 			}
 		})
+	}
+}
+
+// sortedChecker is a PartWriter that checks the flush cursor's promise to
+// the magnetic store (magnetic.SortedSource): each series once, in
+// ascending key order, and Bounds agreeing with what comes.
+type sortedChecker struct {
+	t          *testing.T
+	rows       int
+	minT, maxT int64
+	bounds     [3]int64
+	keys       []string
+}
+
+func (c *sortedChecker) WritePart(_ context.Context, _ uint64, src scan.Batches) error {
+	ss, ok := src.(interface {
+		SeriesSorted() bool
+		Bounds() (int, int64, int64)
+	})
+	if !ok || !ss.SeriesSorted() {
+		c.t.Fatalf("flush source %T does not declare sorted series", src)
+	}
+	rows, lo, hi := ss.Bounds()
+	c.bounds = [3]int64{int64(rows), lo, hi}
+	c.minT, c.maxT = math.MaxInt64, math.MinInt64
+	for src.Next() {
+		b := src.Batch()
+		c.keys = append(c.keys, b.Series.Key)
+		c.rows += len(b.Time)
+		c.minT, c.maxT = min(c.minT, b.Time[0]), max(c.maxT, b.Time[len(b.Time)-1])
+	}
+	return src.Err()
+}
+
+func TestFlushYieldsSeriesInKeyOrder(t *testing.T) {
+	dir := t.TempDir()
+	cat, err := catalog.Open(catalog.Options{Dir: dir, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.CreateDatabase("testdb", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.CreateTable(catalog.Table{Database: "testdb", Name: "tbl", Retention: catalog.Retention{MemoryHours: 6, MagneticDays: 30}}); err != nil {
+		t.Fatal(err)
+	}
+	chk := &sortedChecker{t: t}
+	opts := DefaultOptions(dir + "/memstore")
+	opts.Now, opts.CheckpointInterval = func() time.Time { return testNow }, 0
+	opts.PartWriter, opts.FlushInterval = chk, time.Hour
+	db, err := Open(cat, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Series created in an order unlike their keys' order.
+	var recs []ingest.Record
+	for i := range 50 {
+		host := strconv.Itoa((i * 37) % 50)
+		for j := range 20 {
+			recs = append(recs, rec(host, "cpu", ts(time.Duration(j-60)*time.Minute), ingest.Float(float64(j)), 1))
+		}
+	}
+	if res, err := db.Append(context.Background(), "testdb", "tbl", recs, ingest.AppendOptions{}); err != nil || len(res.Rejected) > 0 {
+		t.Fatalf("append: %+v %v", res, err)
+	}
+	if _, err := db.Flush(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if len(chk.keys) != 50 || !slices.IsSorted(chk.keys) || len(slices.Compact(slices.Clone(chk.keys))) != 50 {
+		t.Fatalf("flushed keys %q: want 50 distinct, ascending", chk.keys)
+	}
+	if want := [3]int64{int64(chk.rows), chk.minT, chk.maxT}; chk.rows != len(recs) || chk.bounds != want {
+		t.Errorf("Bounds %v, flushed rows and range %v (%d records)", chk.bounds, want, len(recs))
 	}
 }

@@ -85,7 +85,7 @@ func cloneValue(v ingest.Value) ingest.Value {
 func (s *memSeries) apply(t, ver int64, names []string, vals []ingest.Value, buffered *atomic.Int64) error {
 	s.noteChange(t)
 	if n := len(s.chunks); n == 0 || t > s.chunks[n-1].maxT {
-		if n == 0 || s.chunks[n-1].n >= maxChunkRows {
+		if n == 0 || s.chunks[n-1].n >= maxChunkRows || s.chunks[n-1].sealed {
 			s.seal()
 			s.chunks = append(s.chunks, &chunk{})
 		}

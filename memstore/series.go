@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -121,4 +122,26 @@ func indexOf(names []string, n string) int {
 		}
 	}
 	return -1
+}
+
+// loadChunk adds sealed chunk c (from a checkpoint) to the series: at the
+// end when it starts after the last chunk, else row by row as out-of-order
+// rows. The caller holds s.mu.
+func (s *memSeries) loadChunk(c *chunk, buffered *atomic.Int64) error {
+	if n := len(s.chunks); n == 0 || c.minT > s.chunks[n-1].maxT {
+		s.noteChange(c.minT)
+		s.seal()
+		s.chunks = append(s.chunks, c)
+		return nil
+	}
+	names, rows, err := c.decodeRows()
+	if err != nil {
+		return fmt.Errorf("load chunk: %w", err)
+	}
+	for _, r := range rows {
+		if err := s.apply(r.t, r.ver, names, r.vals, buffered); err != nil {
+			return err
+		}
+	}
+	return nil
 }

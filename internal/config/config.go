@@ -93,6 +93,18 @@ type Server struct {
 	// ShutdownTimeout bounds how long a graceful shutdown waits for
 	// in-flight requests.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// MemoryLimit is the Go runtime's soft memory limit
+	// (runtime/debug.SetMemoryLimit): the garbage collector runs more
+	// often as the heap nears it, trading CPU for a lower peak RSS. It is
+	// soft: a heap that needs more gets more. 0 means automatic: the
+	// GOMEMLIMIT environment variable when set, else 3/4 of the cgroup's
+	// memory limit when the process runs under one, else none.
+	MemoryLimit Size `yaml:"memory_limit"`
+	// GCPercent is the garbage collector's heap growth target (GOGC): a
+	// collection starts when the heap has grown by this percentage of what
+	// the last one left. 0 means the GOGC environment variable or Go's
+	// default of 100.
+	GCPercent int `yaml:"gc_percent"`
 }
 
 // Auth holds the credentials clients authenticate with: access key pairs

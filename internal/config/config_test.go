@@ -26,6 +26,8 @@ func TestDefault(t *testing.T) {
 		{"server.insecure", c.Server.Insecure, false},
 		{"server.max_request_bytes", c.Server.MaxRequestBytes, Size(8 << 20)},
 		{"server.shutdown_timeout", c.Server.ShutdownTimeout, 10 * time.Second},
+		{"server.memory_limit", c.Server.MemoryLimit, Size(0)},
+		{"server.gc_percent", c.Server.GCPercent, 0},
 		{"auth.access_keys", len(c.Auth.AccessKeys), 0},
 		{"auth.region", c.Auth.Region, "us-east-1"},
 		{"wal.sync", c.WAL.Sync, SyncBatch},

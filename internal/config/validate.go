@@ -75,6 +75,10 @@ func (c *Config) Validate() error {
 	}
 	sizeRange(bad, "server.max_request_bytes", c.Server.MaxRequestBytes, minRequestBytes, maxRequestBytes)
 	positive(bad, "server.shutdown_timeout", c.Server.ShutdownTimeout, 0)
+	if c.Server.MemoryLimit != 0 {
+		sizeRange(bad, "server.memory_limit", c.Server.MemoryLimit, 16*MiB, 1<<50)
+	}
+	intRange(bad, "server.gc_percent", c.Server.GCPercent, 0, 10000)
 
 	// auth
 	seen := make(map[string]int, len(c.Auth.AccessKeys))

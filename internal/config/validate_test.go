@@ -86,6 +86,8 @@ func TestValidate(t *testing.T) {
 		{"request bytes too small", func(c *Config) { c.Server.MaxRequestBytes = 100 }, "config: server.max_request_bytes: 100 out of range (want 1KiB to 1GiB)"},
 		{"request bytes too large", func(c *Config) { c.Server.MaxRequestBytes = 2 * GiB }, "config: server.max_request_bytes: 2GiB out of range (want 1KiB to 1GiB)"},
 		{"shutdown timeout zero", func(c *Config) { c.Server.ShutdownTimeout = 0 }, "config: server.shutdown_timeout: 0s: want a positive duration"},
+		{"memory limit too small", func(c *Config) { c.Server.MemoryLimit = MiB }, "config: server.memory_limit: 1MiB out of range (want 16MiB to 1024TiB)"},
+		{"gc percent negative", func(c *Config) { c.Server.GCPercent = -1 }, "config: server.gc_percent: -1 out of range (want 0 to 10000)"},
 		{"empty access key id", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "", SecretAccessKey: "s"}} }, "config: auth.access_keys[0].access_key_id: must not be empty"},
 		{"access key id with slash", func(c *Config) { c.Auth.AccessKeys = []AccessKey{{AccessKeyID: "a/b", SecretAccessKey: "s"}} }, `config: auth.access_keys[0].access_key_id: "a/b": want 1 to 128 letters, digits, '_', '-' or '.'`},
 		{"access key id too long", func(c *Config) {
