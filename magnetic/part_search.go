@@ -43,7 +43,11 @@ func newPartCursor(ctx context.Context, p *part, req *scan.Request) *partCursor 
 func (c *partCursor) Next() bool {
 	series := c.p.meta.series
 	for c.err == nil {
-		if c.si >= 0 && c.si < len(series) {
+		if c.si >= 0 && c.si < len(series) && c.req.Last && c.bi < len(series[c.si].blocks) {
+			if ok := c.lastBlock(&series[c.si]); ok || c.err != nil {
+				return ok
+			}
+		} else if c.si >= 0 && c.si < len(series) && !c.req.Last {
 			s := &series[c.si]
 			for c.bi < len(s.blocks) {
 				b := &s.blocks[c.bi]
@@ -78,6 +82,33 @@ func (c *partCursor) Next() bool {
 		c.bi = 0
 		c.startSeries(s)
 	}
+	return false
+}
+
+// lastBlock is Next for a request with Last: it decodes the series' blocks
+// newest first (they ascend in time without overlap) until one has a row
+// in range, and keeps that block's last such row. It reports whether it
+// found one; the series is done either way.
+func (c *partCursor) lastBlock(s *seriesMeta) bool {
+	for i := len(s.blocks) - 1; i >= 0; i-- {
+		b := &s.blocks[i]
+		if b.minT > c.req.MaxTime {
+			continue
+		}
+		if b.maxT < c.req.MinTime {
+			break
+		}
+		if err := c.decodeBlock(b); err != nil {
+			c.err = fmt.Errorf("scan series %d of part %s: %w", c.si, c.p.name, err)
+			return false
+		}
+		if len(c.out.Time) > 0 {
+			c.out.KeepLast()
+			c.bi = len(s.blocks)
+			return true
+		}
+	}
+	c.bi = len(s.blocks)
 	return false
 }
 
