@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/magnetic/encoding"
@@ -15,14 +16,18 @@ import (
 // series by time and matchers and blocks by time, and decoding only the
 // requested columns.
 type partCursor struct {
-	ctx  context.Context
-	p    *part
-	req  *scan.Request
-	si   int // current series; -1 before the first
-	bi   int // next block of the current series
-	want []colDesc
-	out  scan.Batch
-	err  error
+	ctx context.Context
+	p   *part
+	req *scan.Request
+	si  int // current series; -1 before the first
+	// ranges are the index ranges of series whose measure the request
+	// names, ascending, when ranged (see measureRanges).
+	ranges [][2]int
+	ranged bool
+	bi     int // next block of the current series
+	want   []colDesc
+	out    scan.Batch
+	err    error
 	// noCache reads chunks without using or filling the block cache.
 	noCache bool
 
@@ -36,7 +41,88 @@ type partCursor struct {
 }
 
 func newPartCursor(ctx context.Context, p *part, req *scan.Request) *partCursor {
-	return &partCursor{ctx: ctx, p: p, req: req, si: -1}
+	c := &partCursor{ctx: ctx, p: p, req: req, si: -1}
+	if !disableMeasureRanges {
+		c.ranges, c.ranged = measureRanges(p.meta.series, req.Where), hasMeasureSet(req.Where)
+	}
+	return c
+}
+
+// disableMeasureRanges makes part cursors check every series (benchmarks
+// compare).
+var disableMeasureRanges bool
+
+// hasMeasureSet reports whether where names the measures it selects
+// (measure_name = x or IN (...)).
+func hasMeasureSet(where []scan.Matcher) bool {
+	for i := range where {
+		if m := &where[i]; m.Name == scan.ColMeasureName && (m.Op == scan.MatchEqual || m.Op == scan.MatchIn) {
+			return true
+		}
+	}
+	return false
+}
+
+// measureRanges returns, in ascending order, the index ranges [lo, hi) of
+// series (sorted by key) whose measure a measure_name = x or IN (...)
+// matcher of where admits, found by bisection: a key starts with its
+// measure name (scan.AppendSeriesKey), so one measure's series are
+// contiguous. Nil when where has no such matcher (every series is a
+// candidate); the other matchers are still checked per series.
+func measureRanges(series []seriesMeta, where []scan.Matcher) [][2]int {
+	var names []string
+	for i := range where {
+		m := &where[i]
+		if m.Name != scan.ColMeasureName || (m.Op != scan.MatchEqual && m.Op != scan.MatchIn) {
+			continue
+		}
+		vals := m.Values
+		if m.Op == scan.MatchEqual {
+			vals = vals[:min(len(vals), 1)]
+		}
+		if names == nil { // the first such matcher; later ones are checked per series
+			names = append([]string{}, vals...)
+		}
+	}
+	if names == nil {
+		return nil
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	out := [][2]int{}
+	var prefix []byte
+	for _, name := range names {
+		prefix = scan.AppendSeriesKey(prefix[:0], name, nil)
+		p := string(prefix)
+		lo := sort.Search(len(series), func(i int) bool { return series[i].key >= p })
+		hi := lo + sort.Search(len(series)-lo, func(i int) bool {
+			k := series[lo+i].key
+			return !strings.HasPrefix(k, p)
+		})
+		if lo < hi {
+			out = append(out, [2]int{lo, hi})
+		}
+	}
+	slices.SortFunc(out, func(a, b [2]int) int { return a[0] - b[0] })
+	return out
+}
+
+// nextSeries moves si to the next series index to consider: the next one,
+// or the start of the next measure range; len(series) when none is left.
+func (c *partCursor) nextSeries(n int) {
+	c.si++
+	if !c.ranged {
+		return
+	}
+	for len(c.ranges) > 0 && c.si >= c.ranges[0][1] {
+		c.ranges = c.ranges[1:]
+	}
+	switch {
+	case len(c.ranges) == 0:
+		c.si = n
+	case c.si < c.ranges[0][0]:
+		c.si = c.ranges[0][0]
+	}
 }
 
 // Next implements scan.Batches.
@@ -64,7 +150,7 @@ func (c *partCursor) Next() bool {
 				}
 			}
 		}
-		c.si++
+		c.nextSeries(len(series))
 		if c.si >= len(series) {
 			return false
 		}

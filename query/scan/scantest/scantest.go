@@ -215,7 +215,7 @@ func randomRequest(rng *rand.Rand, cfg Config) *scan.Request {
 	}
 	for range rng.IntN(3) {
 		var m scan.Matcher
-		switch rng.IntN(8) {
+		switch rng.IntN(9) {
 		case 0:
 			m = scan.Matcher{Name: "host", Op: scan.MatchEqual, Values: []string{hosts[rng.IntN(len(hosts))]}}
 		case 1:
@@ -230,6 +230,8 @@ func randomRequest(rng *rand.Rand, cfg Config) *scan.Request {
 			m = scan.Matcher{Name: "rack", Op: scan.MatchPresent}
 		case 6:
 			m = scan.Matcher{Name: "rack", Op: scan.MatchAbsent}
+		case 7:
+			m = scan.Matcher{Name: scan.ColMeasureName, Op: scan.MatchEqual, Values: []string{[]string{"cpu", "bytes", "metrics", "nope", "ok"}[rng.IntN(5)]}}
 		default:
 			m = scan.Matcher{Name: "host", Op: scan.MatchNotIn, Values: []string{"web-1", "db-2"}}
 		}
