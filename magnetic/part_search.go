@@ -24,10 +24,12 @@ type partCursor struct {
 	// names, ascending, when ranged (see measureRanges).
 	ranges [][2]int
 	ranged bool
-	bi     int // next block of the current series
-	want   []colDesc
-	out    scan.Batch
-	err    error
+	// sets are the request's long IN lists as sets (see matchSets).
+	sets []map[string]struct{}
+	bi   int // next block of the current series
+	want []colDesc
+	out  scan.Batch
+	err  error
 	// noCache reads chunks without using or filling the block cache.
 	noCache bool
 
@@ -41,7 +43,7 @@ type partCursor struct {
 }
 
 func newPartCursor(ctx context.Context, p *part, req *scan.Request) *partCursor {
-	c := &partCursor{ctx: ctx, p: p, req: req, si: -1}
+	c := &partCursor{ctx: ctx, p: p, req: req, si: -1, sets: matchSets(req.Where)}
 	if !disableMeasureRanges {
 		c.ranges, c.ranged = measureRanges(p.meta.series, req.Where), hasMeasureSet(req.Where)
 	}
@@ -161,7 +163,7 @@ func (c *partCursor) Next() bool {
 			}
 		}
 		s := &series[c.si]
-		if s.maxT < c.req.MinTime || s.minT > c.req.MaxTime || !seriesMatches(s, c.req.Where) {
+		if s.maxT < c.req.MinTime || s.minT > c.req.MaxTime || !seriesMatches(s, c.req.Where, c.sets) {
 			c.bi = len(s.blocks)
 			continue
 		}
@@ -198,7 +200,35 @@ func (c *partCursor) lastBlock(s *seriesMeta) bool {
 	return false
 }
 
-func seriesMatches(s *seriesMeta, where []scan.Matcher) bool {
+// minSetValues is the length from which an IN or NOT IN matcher is
+// checked through a set (a join's dynamic filter lists every key of its
+// build side: a thousand host names, checked against every series).
+const minSetValues = 16
+
+// matchSets returns, per matcher of where, the set of its values when it
+// is a long IN or NOT IN list, else nil; nil when there is none.
+func matchSets(where []scan.Matcher) []map[string]struct{} {
+	var sets []map[string]struct{}
+	for i := range where {
+		m := &where[i]
+		if (m.Op != scan.MatchIn && m.Op != scan.MatchNotIn) || len(m.Values) < minSetValues {
+			continue
+		}
+		if sets == nil {
+			sets = make([]map[string]struct{}, len(where))
+		}
+		set := make(map[string]struct{}, len(m.Values))
+		for _, v := range m.Values {
+			set[v] = struct{}{}
+		}
+		sets[i] = set
+	}
+	return sets
+}
+
+// seriesMatches reports whether s satisfies every matcher of where; sets,
+// when not nil, are where's matchSets.
+func seriesMatches(s *seriesMeta, where []scan.Matcher, sets []map[string]struct{}) bool {
 	for i := range where {
 		m := &where[i]
 		var v string
@@ -212,6 +242,17 @@ func seriesMatches(s *seriesMeta, where []scan.Matcher) bool {
 					break
 				}
 			}
+		}
+		if sets != nil && sets[i] != nil {
+			_, in := sets[i][v]
+			match := ok && in // MatchIn
+			if m.Op == scan.MatchNotIn {
+				match = !ok || !in
+			}
+			if !match {
+				return false
+			}
+			continue
 		}
 		if !m.Matches(v, ok) {
 			return false

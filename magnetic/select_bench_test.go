@@ -84,3 +84,84 @@ func BenchmarkSelectOneSeries(b *testing.B) {
 	b.ReportMetric(total[1].Seconds()*1e3/float64(round), "after-ms")
 	b.ReportMetric(ratios[len(ratios)/2], "after/before")
 }
+
+// TestSeriesMatchesSets checks that long IN and NOT IN lists checked
+// through sets select what scan.Matcher.Matches selects, for present,
+// listed, unlisted and missing dimensions.
+func TestSeriesMatchesSets(t *testing.T) {
+	var hosts []string
+	for i := range 40 {
+		hosts = append(hosts, "host_"+strconv.Itoa(i))
+	}
+	hosts = append(hosts, "") // an empty value may be listed too
+	series := []seriesMeta{
+		{measure: "cpu", dims: []ingest.Dimension{{Name: "hostname", Value: "host_3"}}},
+		{measure: "cpu", dims: []ingest.Dimension{{Name: "hostname", Value: "host_99"}}},
+		{measure: "cpu", dims: []ingest.Dimension{{Name: "rack", Value: "1"}}},
+		{measure: "mem", dims: []ingest.Dimension{{Name: "hostname", Value: ""}}},
+	}
+	for _, tc := range []struct {
+		name  string
+		where []scan.Matcher
+		want  []bool
+	}{
+		{"in", []scan.Matcher{{Name: "hostname", Op: scan.MatchIn, Values: hosts}}, []bool{true, false, false, true}},
+		{"not in", []scan.Matcher{{Name: "hostname", Op: scan.MatchNotIn, Values: hosts}}, []bool{false, true, true, false}},
+		{"in and measure", []scan.Matcher{{Name: scan.ColMeasureName, Op: scan.MatchEqual, Values: []string{"cpu"}},
+			{Name: "hostname", Op: scan.MatchIn, Values: hosts}}, []bool{true, false, false, false}},
+		{"measure in", []scan.Matcher{{Name: scan.ColMeasureName, Op: scan.MatchIn, Values: append([]string{"mem"}, hosts...)}}, []bool{false, false, false, true}},
+	} {
+		sets := matchSets(tc.where)
+		if sets == nil {
+			t.Fatalf("%s: no sets", tc.name)
+		}
+		for i := range series {
+			got, plain := seriesMatches(&series[i], tc.where, sets), seriesMatches(&series[i], tc.where, nil)
+			if got != tc.want[i] || plain != tc.want[i] {
+				t.Errorf("%s: series %d: with sets %v, without %v, want %v", tc.name, i, got, plain, tc.want[i])
+			}
+		}
+	}
+}
+
+// BenchmarkSeriesMatchesLongIn checks 10,000 series against a join's
+// dynamic filter (hostname IN 1000 names): before, each series compares
+// its host with the list one by one; after, it looks it up in a set.
+func BenchmarkSeriesMatchesLongIn(b *testing.B) {
+	var hosts []string
+	var series []seriesMeta
+	for h := range 1000 {
+		hosts = append(hosts, "host_"+strconv.Itoa(h))
+		for m := range 10 {
+			series = append(series, seriesMeta{measure: "cpu_" + strconv.Itoa(m),
+				dims: []ingest.Dimension{{Name: "arch", Value: "x64"}, {Name: "hostname", Value: "host_" + strconv.Itoa(h)}}})
+		}
+	}
+	where := []scan.Matcher{{Name: "hostname", Op: scan.MatchIn, Values: hosts}}
+	run := func(sets []map[string]struct{}) time.Duration {
+		start := time.Now()
+		n := 0
+		for i := range series {
+			if seriesMatches(&series[i], where, sets) {
+				n++
+			}
+		}
+		if n != len(series) {
+			b.Fatalf("%d matched, want %d", n, len(series))
+		}
+		return time.Since(start)
+	}
+	var ratios []float64
+	var total [2]time.Duration
+	for b.Loop() {
+		before := run(nil)
+		after := run(matchSets(where))
+		total[0] += before
+		total[1] += after
+		ratios = append(ratios, float64(after)/float64(max(before, 1)))
+	}
+	slices.Sort(ratios)
+	b.ReportMetric(total[0].Seconds()*1e3/float64(len(ratios)), "before-ms")
+	b.ReportMetric(total[1].Seconds()*1e3/float64(len(ratios)), "after-ms")
+	b.ReportMetric(ratios[len(ratios)/2], "after/before")
+}
