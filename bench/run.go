@@ -322,6 +322,15 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 		res.DiskNote = err.Error()
 	}
 	res.DiskBytes, res.DiskApparentBytes = du.Allocated, du.Apparent
+	if s.kind == PeerVictoriaMetrics {
+		// VictoriaMetrics acknowledges writes from memory, and even after
+		// force_flush its newest samples can stay invisible to queries
+		// for a while on a loaded machine: the first queries of a run
+		// then missed the last hour of data (answers with fewer points
+		// than TidalDB's, Stored complete afterwards). Query once it
+		// reports holding every sample.
+		waitStored(ctx, hc, s, wl, n, 30*time.Second, logf)
+	}
 	// PromQL on TidalDB reads its one Prometheus table: the Prometheus
 	// layout, or the Timestream layout when the queries read one table.
 	promQL := s.kind != "tidal" || n.Table != "" || len(wl.queried()) == 1
@@ -406,6 +415,23 @@ func benchSystem(ctx context.Context, o Options, s *system, driver string, wl *w
 // holds for the workload's time range: a benchmark of data a system
 // dropped measures nothing. TidalDB answers in SQL, InfluxDB in InfluxQL,
 // the Prometheus-compatible peers in PromQL.
+// waitStored polls countStored until s reports every queried sample of wl
+// or limit passes (then it logs what it saw and returns).
+func waitStored(ctx context.Context, hc *http.Client, s *system, wl *workload, n Naming, limit time.Duration, logf func(string, ...any)) {
+	deadline := time.Now().Add(limit)
+	for {
+		got, errMsg := countStored(ctx, hc, s, wl, n)
+		if errMsg == "" && got == wl.queriedSamples {
+			return
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			logf("%s: %d of %d samples visible after %v (%s); querying anyway", s.name, got, wl.queriedSamples, limit, errMsg)
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 func countStored(ctx context.Context, hc *http.Client, s *system, wl *workload, n Naming) (int64, string) {
 	switch s.kind {
 	case PeerInfluxDB:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/magnetic/encoding"
@@ -15,10 +16,16 @@ import (
 // series by time and matchers and blocks by time, and decoding only the
 // requested columns.
 type partCursor struct {
-	ctx  context.Context
-	p    *part
-	req  *scan.Request
-	si   int // current series; -1 before the first
+	ctx context.Context
+	p   *part
+	req *scan.Request
+	si  int // current series; -1 before the first
+	// ranges are the index ranges of series whose measure the request
+	// names, ascending, when ranged (see measureRanges).
+	ranges [][2]int
+	ranged bool
+	// sets are the request's long IN lists as sets (see matchSets).
+	sets []map[string]struct{}
 	bi   int // next block of the current series
 	want []colDesc
 	out  scan.Batch
@@ -36,14 +43,99 @@ type partCursor struct {
 }
 
 func newPartCursor(ctx context.Context, p *part, req *scan.Request) *partCursor {
-	return &partCursor{ctx: ctx, p: p, req: req, si: -1}
+	c := &partCursor{ctx: ctx, p: p, req: req, si: -1, sets: matchSets(req.Where)}
+	if !disableMeasureRanges {
+		c.ranges, c.ranged = measureRanges(p.meta.series, req.Where), hasMeasureSet(req.Where)
+	}
+	return c
+}
+
+// disableMeasureRanges makes part cursors check every series (benchmarks
+// compare).
+var disableMeasureRanges bool
+
+// hasMeasureSet reports whether where names the measures it selects
+// (measure_name = x or IN (...)).
+func hasMeasureSet(where []scan.Matcher) bool {
+	for i := range where {
+		if m := &where[i]; m.Name == scan.ColMeasureName && (m.Op == scan.MatchEqual || m.Op == scan.MatchIn) {
+			return true
+		}
+	}
+	return false
+}
+
+// measureRanges returns, in ascending order, the index ranges [lo, hi) of
+// series (sorted by key) whose measure a measure_name = x or IN (...)
+// matcher of where admits, found by bisection: a key starts with its
+// measure name (scan.AppendSeriesKey), so one measure's series are
+// contiguous. Nil when where has no such matcher (every series is a
+// candidate); the other matchers are still checked per series.
+func measureRanges(series []seriesMeta, where []scan.Matcher) [][2]int {
+	var names []string
+	for i := range where {
+		m := &where[i]
+		if m.Name != scan.ColMeasureName || (m.Op != scan.MatchEqual && m.Op != scan.MatchIn) {
+			continue
+		}
+		vals := m.Values
+		if m.Op == scan.MatchEqual {
+			vals = vals[:min(len(vals), 1)]
+		}
+		if names == nil { // the first such matcher; later ones are checked per series
+			names = append([]string{}, vals...)
+		}
+	}
+	if names == nil {
+		return nil
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	out := [][2]int{}
+	var prefix []byte
+	for _, name := range names {
+		prefix = scan.AppendSeriesKey(prefix[:0], name, nil)
+		p := string(prefix)
+		lo := sort.Search(len(series), func(i int) bool { return series[i].key >= p })
+		hi := lo + sort.Search(len(series)-lo, func(i int) bool {
+			k := series[lo+i].key
+			return !strings.HasPrefix(k, p)
+		})
+		if lo < hi {
+			out = append(out, [2]int{lo, hi})
+		}
+	}
+	slices.SortFunc(out, func(a, b [2]int) int { return a[0] - b[0] })
+	return out
+}
+
+// nextSeries moves si to the next series index to consider: the next one,
+// or the start of the next measure range; len(series) when none is left.
+func (c *partCursor) nextSeries(n int) {
+	c.si++
+	if !c.ranged {
+		return
+	}
+	for len(c.ranges) > 0 && c.si >= c.ranges[0][1] {
+		c.ranges = c.ranges[1:]
+	}
+	switch {
+	case len(c.ranges) == 0:
+		c.si = n
+	case c.si < c.ranges[0][0]:
+		c.si = c.ranges[0][0]
+	}
 }
 
 // Next implements scan.Batches.
 func (c *partCursor) Next() bool {
 	series := c.p.meta.series
 	for c.err == nil {
-		if c.si >= 0 && c.si < len(series) {
+		if c.si >= 0 && c.si < len(series) && c.req.Last && c.bi < len(series[c.si].blocks) {
+			if ok := c.lastBlock(&series[c.si]); ok || c.err != nil {
+				return ok
+			}
+		} else if c.si >= 0 && c.si < len(series) && !c.req.Last {
 			s := &series[c.si]
 			for c.bi < len(s.blocks) {
 				b := &s.blocks[c.bi]
@@ -60,7 +152,7 @@ func (c *partCursor) Next() bool {
 				}
 			}
 		}
-		c.si++
+		c.nextSeries(len(series))
 		if c.si >= len(series) {
 			return false
 		}
@@ -71,7 +163,7 @@ func (c *partCursor) Next() bool {
 			}
 		}
 		s := &series[c.si]
-		if s.maxT < c.req.MinTime || s.minT > c.req.MaxTime || !seriesMatches(s, c.req.Where) {
+		if s.maxT < c.req.MinTime || s.minT > c.req.MaxTime || !seriesMatches(s, c.req.Where, c.sets) {
 			c.bi = len(s.blocks)
 			continue
 		}
@@ -81,7 +173,62 @@ func (c *partCursor) Next() bool {
 	return false
 }
 
-func seriesMatches(s *seriesMeta, where []scan.Matcher) bool {
+// lastBlock is Next for a request with Last: it decodes the series' blocks
+// newest first (they ascend in time without overlap) until one has a row
+// in range, and keeps that block's last such row. It reports whether it
+// found one; the series is done either way.
+func (c *partCursor) lastBlock(s *seriesMeta) bool {
+	for i := len(s.blocks) - 1; i >= 0; i-- {
+		b := &s.blocks[i]
+		if b.minT > c.req.MaxTime {
+			continue
+		}
+		if b.maxT < c.req.MinTime {
+			break
+		}
+		if err := c.decodeBlock(b); err != nil {
+			c.err = fmt.Errorf("scan series %d of part %s: %w", c.si, c.p.name, err)
+			return false
+		}
+		if len(c.out.Time) > 0 {
+			c.out.KeepLast()
+			c.bi = len(s.blocks)
+			return true
+		}
+	}
+	c.bi = len(s.blocks)
+	return false
+}
+
+// minSetValues is the length from which an IN or NOT IN matcher is
+// checked through a set (a join's dynamic filter lists every key of its
+// build side: a thousand host names, checked against every series).
+const minSetValues = 16
+
+// matchSets returns, per matcher of where, the set of its values when it
+// is a long IN or NOT IN list, else nil; nil when there is none.
+func matchSets(where []scan.Matcher) []map[string]struct{} {
+	var sets []map[string]struct{}
+	for i := range where {
+		m := &where[i]
+		if (m.Op != scan.MatchIn && m.Op != scan.MatchNotIn) || len(m.Values) < minSetValues {
+			continue
+		}
+		if sets == nil {
+			sets = make([]map[string]struct{}, len(where))
+		}
+		set := make(map[string]struct{}, len(m.Values))
+		for _, v := range m.Values {
+			set[v] = struct{}{}
+		}
+		sets[i] = set
+	}
+	return sets
+}
+
+// seriesMatches reports whether s satisfies every matcher of where; sets,
+// when not nil, are where's matchSets.
+func seriesMatches(s *seriesMeta, where []scan.Matcher, sets []map[string]struct{}) bool {
 	for i := range where {
 		m := &where[i]
 		var v string
@@ -95,6 +242,17 @@ func seriesMatches(s *seriesMeta, where []scan.Matcher) bool {
 					break
 				}
 			}
+		}
+		if sets != nil && sets[i] != nil {
+			_, in := sets[i][v]
+			match := ok && in // MatchIn
+			if m.Op == scan.MatchNotIn {
+				match = !ok || !in
+			}
+			if !match {
+				return false
+			}
+			continue
 		}
 		if !m.Matches(v, ok) {
 			return false

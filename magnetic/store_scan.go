@@ -47,7 +47,7 @@ func (s *Store) ScanTable(ctx context.Context, tableID uint64, req *scan.Request
 	if err != nil {
 		return nil, err
 	}
-	cur := &tableCursor{}
+	cur := &tableCursor{last: req.Last}
 	for _, g := range groups {
 		cur.held = append(cur.held, g...)
 		var in scan.Batches
@@ -119,6 +119,7 @@ func (in *chainInput) advance() { in.ok = in.b.Next() }
 type tableCursor struct {
 	inputs  []*chainInput // ascending partition start
 	held    []*part
+	last    bool // the request's Last: a series comes from its newest partition only
 	key     string
 	cur     int  // input the last batch came from; -1 for none
 	started bool // cur is valid
@@ -165,6 +166,30 @@ func (c *tableCursor) Next() bool {
 			}
 		}
 		return false
+	}
+	if c.last {
+		// Partitions do not overlap in time: the newest one holding the
+		// series has its newest row; skip the others' batches of it.
+		for i := len(c.inputs) - 1; i > c.cur; i-- {
+			if in := c.inputs[i]; in.ok && in.b.Batch().Series.Key == c.key {
+				c.cur = i
+				break
+			}
+		}
+		for i, in := range c.inputs {
+			if i == c.cur {
+				continue
+			}
+			for in.ok && in.b.Batch().Series.Key == c.key {
+				in.advance()
+			}
+			if !in.ok {
+				if err := in.b.Err(); err != nil {
+					c.err = err
+					return false
+				}
+			}
+		}
 	}
 	c.started = true
 	return true
@@ -264,6 +289,9 @@ func (c *partsCursor) Next() bool {
 		}
 	}
 	c.emit()
+	if c.req.Last {
+		c.out.KeepLast()
+	}
 	return true
 }
 

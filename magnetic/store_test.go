@@ -423,6 +423,19 @@ func TestMergeLongSeries(t *testing.T) {
 	if !slices.Equal(blocks, []int{BlockRows, BlockRows, 4146, 4146}) {
 		t.Errorf("block sizes %v", blocks)
 	}
+	// The newest row of random windows (Request.Last, which decodes the
+	// newest block with a row in the window only) is the full scan's.
+	rng := rand.New(rand.NewPCG(3, 3))
+	for range 50 {
+		a, b := day0+rng.Int64N(n+200)*1e9-100e9, day0+rng.Int64N(n+200)*1e9-100e9
+		req := &scan.Request{MinTime: min(a, b), MaxTime: max(a, b), Columns: [][]string{nil, {"v"}, {"w"}, {}}[rng.IntN(4)]}
+		want := scantest.Newest(collect(t, s, req))
+		req.Last = true
+		got := collect(t, s, req)
+		if d := scantest.Diff(want, got); d != "" {
+			t.Fatalf("last in [%d, %d]: %s", req.MinTime, req.MaxTime, d)
+		}
+	}
 }
 
 // TestMergedScanColumnOrder checks that a scan merging several parts keeps

@@ -83,4 +83,11 @@ func TestScanAcceptanceBothTiers(t *testing.T) {
 		cfg.Span, cfg.Seed = int64(8*time.Hour), seed
 		scantest.Run(t, cfg, open)
 	}
+	// Few long series: several magnetic blocks and memory chunks each,
+	// late rows and upserts on both sides of the flush, so that a scan
+	// asking for the newest rows (Request.Last) skips whole blocks and
+	// chunks.
+	cfg := scantest.DefaultConfig(now.Add(-8 * time.Hour).UnixNano())
+	cfg.Span, cfg.Long, cfg.Hosts, cfg.Rows, cfg.Scans = int64(8*time.Hour), true, 1, 40000, 10
+	scantest.Run(t, cfg, open)
 }

@@ -112,20 +112,46 @@ func (s *memSeries) fillLocked(b *scan.Batch, req *scan.Request, buffered *atomi
 	if err := s.mergeOOO(buffered); err != nil {
 		return false, fmt.Errorf("memstore: scan: %w", err)
 	}
-	b.Series = scan.Series{Key: s.key, MeasureName: s.measure()}
-	b.Time, b.Version = b.Time[:0], nil
-	b.Columns = b.Columns[:0]
-	// Columns present in any selected chunk, in request order (or chunk
-	// order when all are wanted).
+	if req.Last {
+		// Chunks ascend in time without overlap (out-of-order rows were
+		// merged above): the newest chunk with a row in range holds the
+		// newest row.
+		for i := len(s.chunks) - 1; i >= 0; i-- {
+			c := s.chunks[i]
+			if c.maxT < req.MinTime {
+				break
+			}
+			if c.minT > req.MaxTime {
+				continue
+			}
+			ok, err := s.fillChunks(b, req, s.chunks[i:i+1], dims)
+			if err != nil || ok {
+				b.KeepLast()
+				return ok, err
+			}
+		}
+		return false, nil
+	}
 	var sel []*chunk
 	for _, c := range s.chunks {
 		if c.maxT >= req.MinTime && c.minT <= req.MaxTime {
 			sel = append(sel, c)
 		}
 	}
+	return s.fillChunks(b, req, sel, dims)
+}
+
+// fillChunks decodes into b the rows of chunks sel (ascending) inside the
+// request's time range; it reports false when there are none.
+func (s *memSeries) fillChunks(b *scan.Batch, req *scan.Request, sel []*chunk, dims *dimSlab) (bool, error) {
+	b.Series = scan.Series{Key: s.key, MeasureName: s.measure()}
+	b.Time, b.Version = b.Time[:0], nil
+	b.Columns = b.Columns[:0]
 	if len(sel) == 0 {
 		return false, nil
 	}
+	// Columns present in any selected chunk, in request order (or chunk
+	// order when all are wanted).
 	b.Series.Dimensions = dims.decode(s.key)
 	var names []string
 	var types []ingest.ValueType

@@ -30,6 +30,11 @@ func TestScanAcceptance(t *testing.T) {
 		cfg.Seed = seed
 		scantest.Run(t, cfg, open)
 	}
+	// Few long series of several chunks each, written out of order:
+	// Request.Last reads the newest chunk only.
+	cfg := scantest.DefaultConfig(ts(-2 * time.Hour))
+	cfg.Long, cfg.Hosts, cfg.Scans = true, 2, 60
+	scantest.Run(t, cfg, open)
 }
 
 // TestScanAcceptanceAfterReplay runs the suite on a DB rebuilt from its

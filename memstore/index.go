@@ -216,8 +216,18 @@ func (t *table) selectSeries(where []scan.Matcher, gen uint64) []*memSeries {
 			continue
 		}
 		var union []uint64
-		for _, v := range m.Values {
-			union = mergeRefs(union, t.postings[m.Name][v])
+		if len(m.Values) < longList || noLongLists {
+			for _, v := range m.Values {
+				union = mergeRefs(union, t.postings[m.Name][v])
+			}
+		} else {
+			// One sort instead of a merge per value (a join's dynamic
+			// filter lists every host of its build side).
+			for _, v := range m.Values {
+				union = append(union, t.postings[m.Name][v]...)
+			}
+			slices.Sort(union)
+			union = slices.Compact(union)
 		}
 		if !have {
 			cand, have = union, true
@@ -232,6 +242,7 @@ func (t *table) selectSeries(where []scan.Matcher, gen uint64) []*memSeries {
 		return t.sortedAll(gen) // callers only read it
 	}
 	var out []*memSeries
+	sets := longListSets(where)
 	consider := func(s *memSeries) {
 		for i := range where {
 			m := &where[i]
@@ -241,6 +252,17 @@ func (t *table) selectSeries(where []scan.Matcher, gen uint64) []*memSeries {
 				v, ok = s.measure(), true
 			} else {
 				v, ok = keyDimValue(s.key, m.Name)
+			}
+			if sets != nil && sets[i] != nil {
+				_, in := sets[i][v]
+				match := ok && in // MatchIn
+				if m.Op == scan.MatchNotIn {
+					match = !ok || !in
+				}
+				if !match {
+					return
+				}
+				continue
 			}
 			if !m.Matches(v, ok) {
 				return
@@ -296,6 +318,38 @@ func dimValue(dims []ingest.Dimension, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// longList is the length from which an IN or NOT IN matcher's values are
+// looked up in a set and its postings unioned by one sort.
+const longList = 16
+
+// noLongLists turns the long-list paths off (benchmarks compare).
+var noLongLists bool
+
+// longListSets returns, per matcher of where, the set of its values when
+// it is an IN or NOT IN list of at least longList values, else nil; nil
+// when there is none.
+func longListSets(where []scan.Matcher) []map[string]struct{} {
+	if noLongLists {
+		return nil
+	}
+	var sets []map[string]struct{}
+	for i := range where {
+		m := &where[i]
+		if (m.Op != scan.MatchIn && m.Op != scan.MatchNotIn) || len(m.Values) < longList {
+			continue
+		}
+		if sets == nil {
+			sets = make([]map[string]struct{}, len(where))
+		}
+		set := make(map[string]struct{}, len(m.Values))
+		for _, v := range m.Values {
+			set[v] = struct{}{}
+		}
+		sets[i] = set
+	}
+	return sets
 }
 
 func mergeRefs(a, b []uint64) []uint64 {

@@ -43,6 +43,13 @@ func (f *source) deletes(req *scan.Request) *Table {
 
 func (f *source) Scan(ctx context.Context, req *scan.Request) (scan.Batches, error) {
 	d := f.deletes(req)
+	if d != nil && req.Last {
+		// The newest row may be deleted: the tiers must return the rows
+		// before it too. (The reader still uses only the newest left.)
+		r := *req
+		r.Last = false
+		req = &r
+	}
 	bs, err := f.src.Scan(ctx, req)
 	if err != nil || d == nil {
 		return bs, err

@@ -191,6 +191,9 @@ func (s sliceSource) Scan(_ context.Context, req *scan.Request) (scan.Batches, e
 			}
 			ok = ok && m.Matches(v, has)
 		}
+		if ok && req.Last { // honour the hint, as the tiers do
+			keep = keep[len(keep)-1:]
+		}
 		if ok {
 			out = append(out, batch(b.Series, keep...))
 		}
@@ -276,6 +279,46 @@ func TestSourceAndClean(t *testing.T) {
 	n, err = s.Clean(ctx, &fakeRewriter{clean: []uint64{1, 2}}, flushed, cat)
 	if err != nil || n != 2 || len(s.List()) != 0 || flushed.n != 1 {
 		t.Fatalf("clean dropped %d %v after %d checkpoints, left %+v", n, err, flushed.n, s.List())
+	}
+}
+
+// TestSourceLast checks that a scan asking for the newest rows only
+// (Request.Last) sees the newest row left by the tombstones, not a deleted
+// one or nothing.
+func TestSourceLast(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := series("cpu", "host", "a"), series("cpu", "host", "b")
+	src := s.Source(sliceSource{batch(a, 1, 2, 3), batch(b, 1, 2, 3)}, fakeCatalog{"db.t": 1})
+	newest := func() map[string]int64 {
+		cur, err := src.Scan(ctx, &scan.Request{Database: "db", Table: "t", MinTime: math.MinInt64, MaxTime: math.MaxInt64, Last: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int64{}
+		for cur.Next() {
+			bt := cur.Batch()
+			got[bt.Series.Dimensions[0].Value] = bt.Time[len(bt.Time)-1]
+		}
+		if err := cur.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got, want := newest(), map[string]int64{"a": 3, "b": 3}; !reflect.DeepEqual(got, want) {
+		t.Errorf("newest without tombstones %v, want %v", got, want)
+	}
+	if _, err := s.Add([]Tombstone{
+		{TableID: 1, Database: "db", Table: "t", MinTime: 3, MaxTime: 3, Where: []Matcher{{Name: "host", Op: OpEqual, Values: []string{"a"}}}},
+		{TableID: 1, Database: "db", Table: "t", MinTime: 0, MaxTime: 9, Where: []Matcher{{Name: "host", Op: OpEqual, Values: []string{"b"}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := newest(), map[string]int64{"a": 2}; !reflect.DeepEqual(got, want) {
+		t.Errorf("newest with tombstones %v, want %v", got, want)
 	}
 }
 

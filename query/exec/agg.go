@@ -303,6 +303,7 @@ func (n *aggNode) run(q *qctx, emit func([]Value) error) error {
 	sc, isScan := n.child.(*scanNode)
 	workers := q.e.opts.Parallelism
 	if isScan {
+		sc.req.Last = lastOnly(n, sc)
 		markSeriesOnly(n, sc)
 		if n.batchable(sc) && len(sc.measures) < workers {
 			// Copying batches to workers costs more than the batch path.

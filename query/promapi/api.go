@@ -720,9 +720,12 @@ func (a *API) queryable(r *http.Request) (storage.Queryable, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	if pq, ok := q.(*Queryable); ok && pq.MaxSamples == 0 {
+	if pq, ok := q.(*Queryable); ok && (pq.MaxSamples == 0 || pq.lookback != a.opts.LookbackDelta) {
 		c := *pq
-		c.MaxSamples = a.opts.MaxSamples
+		if c.MaxSamples == 0 {
+			c.MaxSamples = a.opts.MaxSamples
+		}
+		c.lookback = a.opts.LookbackDelta
 		q = &c
 	}
 	return q, nil

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/histogram"
@@ -47,6 +48,24 @@ type Queryable struct {
 	// serialScans turns off the prefetch goroutines: every set is scanned
 	// by its reader (benchmarks measure what prefetching brings).
 	serialScans bool
+	// lookback is the engine's lookback delta, set by the API: a selector
+	// evaluated at one instant (its hints span exactly the lookback) needs
+	// each series' newest sample only, so its scan asks for that
+	// (scan.Request.Last). Zero turns that off.
+	lookback time.Duration
+	// noLast turns the newest-sample scans off (benchmarks compare).
+	noLast bool
+}
+
+// instantOnly reports whether a Select with hints reads its samples for one
+// evaluation at hints.End of a plain vector selector, where only the newest
+// sample of each series in [Start, End] counts. The engine sets Start to
+// End minus the lookback plus 1 ms for such a selector; a range query over
+// several steps, a range selector (Range), a subquery, a smoothed
+// selector (which reads past End) or a series listing do not match.
+func (q *Queryable) instantOnly(hints *storage.SelectHints) bool {
+	return hints != nil && q.lookback > 0 && !q.noLast && hints.Range == 0 && hints.Func != "series" &&
+		hints.End-hints.Start == q.lookback.Milliseconds()-1
 }
 
 // errTooManySamples fails a query that would load more than MaxSamples.
@@ -166,9 +185,11 @@ func (qr *querier) Select(ctx context.Context, sortSeries bool, hints *storage.S
 		mint, maxt = max(mint, hints.Start), min(maxt, hints.End)
 	}
 	ctx, cancel := context.WithCancel(ctx)
+	req := qr.request(mint, maxt, []string{scan.ColMeasureValue}, ms)
+	req.Last = qr.q.instantOnly(hints)
 	ss := &seriesSet{
 		qr: qr, ctx: ctx, cancel: cancel, done: make(chan struct{}), i: -1,
-		req: qr.request(mint, maxt, []string{scan.ColMeasureValue}, ms), ms: residualMatchers(ms), sortSeries: sortSeries,
+		req: req, ms: residualMatchers(ms), sortSeries: sortSeries,
 		// Series metadata only (/api/v1/series): the set's series
 		// carry no samples.
 		noSamples: hints != nil && hints.Func == "series",
@@ -273,7 +294,14 @@ func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labe
 			return nil, fmt.Errorf("scan %s.%s: %w (%d)", qr.q.Database, qr.q.Table, errTooManySamples, qr.q.MaxSamples)
 		}
 		if !noSamples {
-			s.samples = appendSamples(slab.take(len(b.Time)), b.Time, col)
+			times := b.Time
+			if req.Last && len(times) > 1 {
+				// The newest sample is the only one the selector reads
+				// (and the only one a source honouring Last gets right).
+				n := len(times)
+				times, col = times[n-1:], lastOf(col, n)
+			}
+			s.samples = appendSamples(slab.take(len(times)), times, col)
 			slab.used(len(s.samples))
 		}
 		out = append(out, s)
@@ -407,6 +435,18 @@ func (sl *sampleSlab) used(n int) {
 	if sl.inFree {
 		sl.free = sl.free[n:n:cap(sl.free)]
 	}
+}
+
+// lastOf returns a copy of the header of numeric column col, of n rows,
+// holding its last row only.
+func lastOf(col *scan.Column, n int) *scan.Column {
+	c := *col
+	if c.Type == ingest.TypeBigint {
+		c.I = c.I[n-1 : n]
+	} else {
+		c.F = c.F[n-1 : n]
+	}
+	return &c
 }
 
 // appendSamples appends to dst the samples of one batch's times (ns) and

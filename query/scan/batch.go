@@ -61,3 +61,32 @@ func (c *Column) Append(v ingest.Value, rows int) {
 		c.B = append(c.B, v.Bool())
 	}
 }
+
+// KeepLast reslices b to its last row (no copy); a batch without rows is
+// left as it is. Sources answering a Request with Last use it.
+func (b *Batch) KeepLast() {
+	n := len(b.Time)
+	if n <= 1 {
+		return
+	}
+	b.Time = b.Time[n-1:]
+	if b.Version != nil {
+		b.Version = b.Version[n-1:]
+	}
+	for i := range b.Columns {
+		c := &b.Columns[i]
+		if c.Null != nil {
+			c.Null = c.Null[n-1:]
+		}
+		switch c.Type {
+		case ingest.TypeDouble:
+			c.F = c.F[n-1:]
+		case ingest.TypeBigint, ingest.TypeTimestamp:
+			c.I = c.I[n-1:]
+		case ingest.TypeVarchar:
+			c.S = c.S[n-1:]
+		case ingest.TypeBoolean:
+			c.B = c.B[n-1:]
+		}
+	}
+}

@@ -40,7 +40,7 @@ func (m merged) Scan(ctx context.Context, req *Request) (Batches, error) {
 	if len(m) == 1 {
 		return m[0].Scan(ctx, req)
 	}
-	mc := &mergeCursor{}
+	mc := &mergeCursor{last: req.Last}
 	for _, s := range m {
 		b, err := s.Scan(ctx, req)
 		if err != nil {
@@ -66,6 +66,7 @@ func (in *mergeInput) advance() {
 
 type mergeCursor struct {
 	inputs []*mergeInput
+	last   bool // the request's Last: emit each series' newest row only
 	out    Batch
 	err    error
 	// bufs are the copies of the current series' batches, reused from
@@ -121,6 +122,10 @@ func (mc *mergeCursor) Next() bool {
 		}
 	}
 	mc.parts = parts
+	if mc.last {
+		mergeLast(&mc.out, parts)
+		return true
+	}
 	mergeBatches(&mc.out, parts)
 	return true
 }
@@ -161,6 +166,30 @@ func (mc *mergeCursor) Close() error {
 		errs = append(errs, in.b.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// mergeLast writes into out the newest row of parts (as mergeBatches
+// would resolve it): only the rows at the greatest time take part.
+func mergeLast(out *Batch, parts []*Batch) {
+	var maxT int64
+	found := false
+	for _, b := range parts {
+		if n := len(b.Time); n > 0 && (!found || b.Time[n-1] > maxT) {
+			maxT, found = b.Time[n-1], true
+		}
+	}
+	top := parts[:0:0]
+	for _, b := range parts {
+		if n := len(b.Time); n > 0 && b.Time[n-1] == maxT {
+			b.KeepLast()
+			top = append(top, b)
+		}
+	}
+	if len(top) == 0 {
+		*out = *parts[0]
+		return
+	}
+	mergeBatches(out, top)
 }
 
 // mergeBatches writes into out the rows of parts (batches of one series,

@@ -101,6 +101,16 @@ type Request struct {
 	Columns []string
 	// Where restricts series; all matchers must hold.
 	Where []Matcher
+	// Last asks for the newest row of each series in [MinTime, MaxTime]
+	// only. It is a hint: a source may honour it by returning, for each
+	// series, one batch that holds just that row (with the version and
+	// column values a full scan would give it), or ignore it. Rows other
+	// than the newest of a series may be missing or stale either way, so
+	// a reader that sets Last uses only the newest row of each series
+	// (the last row of its last batch); the answer is then the same as a
+	// full scan's. lastpoint-style queries (max(time) per series, PromQL
+	// at one instant) set it to skip decoding all but the newest block.
+	Last bool
 }
 
 // Series identifies the series a batch belongs to.

@@ -35,6 +35,13 @@ type Config struct {
 	Base, Span int64
 	// Rows is the number of records written.
 	Rows int
+	// Long makes Generate write few series (Hosts hosts, the cpu and
+	// metrics measures), so that each gets enough rows for several
+	// memory chunks or magnetic blocks; Hosts 0 means 1.
+	Long  bool
+	Hosts int
+	// Scans is the number of random scans Run checks (0: the default).
+	Scans int
 }
 
 // DefaultConfig returns a config with times in [base, base+1h).
@@ -50,7 +57,11 @@ func Run(t *testing.T, cfg Config, open Opener) {
 	recs := Generate(rng, cfg)
 	model := NewModel(recs)
 	src := open(t, slices.Clone(recs))
-	for i := range scans {
+	n := scans
+	if cfg.Scans > 0 {
+		n = cfg.Scans
+	}
+	for i := range n {
 		req := randomRequest(rng, cfg)
 		got, err := Collect(context.Background(), src, req)
 		if err != nil {
@@ -59,6 +70,16 @@ func Run(t *testing.T, cfg Config, open Opener) {
 		want := model.Rows(req)
 		if diff := Diff(want, got); diff != "" {
 			t.Fatalf("scan %d %s:\n%s", i, describe(req), diff)
+		}
+		// The same scan asking for each series' newest row only: the
+		// newest rows agree with the full scan's (pushdown vs none).
+		req.Last = true
+		got, err = Collect(context.Background(), src, req)
+		if err != nil {
+			t.Fatalf("scan %d %s last: %v", i, describe(req), err)
+		}
+		if diff := Diff(Newest(want), Newest(got)); diff != "" {
+			t.Fatalf("scan %d %s last:\n%s", i, describe(req), diff)
 		}
 	}
 	// Listing series (the source's index, or the scan fallback) selects
@@ -88,6 +109,18 @@ func Run(t *testing.T, cfg Config, open Opener) {
 	}
 }
 
+// Newest keeps the last row of each series of rows (sorted by series and
+// time), as a reader of a Request with Last does.
+func Newest(rows []Row) []Row {
+	var out []Row
+	for i, r := range rows {
+		if i+1 == len(rows) || rows[i+1].Series != r.Series {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func describe(r *scan.Request) string {
 	return fmt.Sprintf("[%d,%d] cols=%v where=%+v", r.MinTime, r.MaxTime, r.Columns, r.Where)
 }
@@ -102,13 +135,20 @@ func Generate(rng *rand.Rand, cfg Config) []ingest.Record {
 	seen := map[string]bool{}
 	for len(recs) < cfg.Rows {
 		host := hosts[rng.IntN(len(hosts))]
+		if cfg.Long {
+			host = hosts[rng.IntN(max(cfg.Hosts, 1))]
+		}
 		dims := []ingest.Dimension{{Name: "host", Value: host}, {Name: "region", Value: []string{"eu", "us"}[len(host)%2]}}
-		if rng.IntN(4) == 0 {
+		if !cfg.Long && rng.IntN(4) == 0 {
 			dims = append(dims, ingest.Dimension{Name: "rack", Value: strconv.Itoa(rng.IntN(3))})
 		}
 		at := cfg.Base + rng.Int64N(cfg.Span/1e6)*1e6
 		r := ingest.Record{Time: at, Dimensions: dims, Version: 1}
-		switch rng.IntN(5) {
+		kind := rng.IntN(5)
+		if cfg.Long {
+			kind = 4 * rng.IntN(2) // cpu or metrics
+		}
+		switch kind {
 		case 0:
 			r.MeasureName, r.Value = "cpu", ingest.Float(math.Round(rng.Float64()*10000)/100)
 		case 1:
@@ -175,7 +215,7 @@ func randomRequest(rng *rand.Rand, cfg Config) *scan.Request {
 	}
 	for range rng.IntN(3) {
 		var m scan.Matcher
-		switch rng.IntN(8) {
+		switch rng.IntN(9) {
 		case 0:
 			m = scan.Matcher{Name: "host", Op: scan.MatchEqual, Values: []string{hosts[rng.IntN(len(hosts))]}}
 		case 1:
@@ -190,6 +230,8 @@ func randomRequest(rng *rand.Rand, cfg Config) *scan.Request {
 			m = scan.Matcher{Name: "rack", Op: scan.MatchPresent}
 		case 6:
 			m = scan.Matcher{Name: "rack", Op: scan.MatchAbsent}
+		case 7:
+			m = scan.Matcher{Name: scan.ColMeasureName, Op: scan.MatchEqual, Values: []string{[]string{"cpu", "bytes", "metrics", "nope", "ok"}[rng.IntN(5)]}}
 		default:
 			m = scan.Matcher{Name: "host", Op: scan.MatchNotIn, Values: []string{"web-1", "db-2"}}
 		}
