@@ -178,7 +178,15 @@ func (s *memSeries) fillChunks(b *scan.Batch, req *scan.Request, sel []*chunk, d
 		}
 	}
 	for i, n := range names {
-		b.Columns = append(b.Columns, scan.Column{Name: n, Type: types[i]})
+		// Reuse the previous batch's buffers: a batch is valid only
+		// until the next call to Next.
+		var col scan.Column
+		if len(b.Columns) < cap(b.Columns) {
+			old := b.Columns[: len(b.Columns)+1 : cap(b.Columns)][len(b.Columns)]
+			col.F, col.I = old.F[:0], old.I[:0]
+		}
+		col.Name, col.Type = n, types[i]
+		b.Columns = append(b.Columns, col)
 	}
 	var anyVersion bool
 	for _, c := range sel {
@@ -230,6 +238,9 @@ func (s *memSeries) fillChunks(b *scan.Batch, req *scan.Request, sel []*chunk, d
 // which already holds base rows.
 func appendColumn(col *scan.Column, c *chunk, base, lo, hi int) error {
 	i := c.col(col.Name)
+	if i >= 0 && c.cols[i].typ == col.Type && (col.Type == ingest.TypeDouble || col.Type == ingest.TypeBigint || col.Type == ingest.TypeTimestamp) {
+		return appendNumbers(col, c.cols[i], c.n, base, lo, hi)
+	}
 	var vals []ingest.Value
 	if i >= 0 {
 		var err error
@@ -260,6 +271,67 @@ func appendColumn(col *scan.Column, c *chunk, base, lo, hi int) error {
 		case ingest.TypeBoolean:
 			col.B = append(col.B, v.Bool())
 		}
+	}
+	return nil
+}
+
+// appendNumbers is appendColumn for a DOUBLE, BIGINT or TIMESTAMP column
+// the chunk has: the values decode straight into col's slice, with no
+// ingest.Value per row.
+func appendNumbers(col *scan.Column, cc *column, n, base, lo, hi int) error {
+	var nulls []bool
+	if nb := cc.nullBytes(); nb != nil {
+		var err error
+		if nulls, err = chunkenc.DecodeBools(nil, nb, n); err != nil {
+			return fmt.Errorf("decode nulls of %q: %w", cc.name, err)
+		}
+		nulls = nulls[lo:hi]
+	}
+	var err error
+	if col.Type == ingest.TypeDouble {
+		if col.F, err = chunkenc.DecodeXOR(col.F, cc.valueBytes(), n); err != nil {
+			return fmt.Errorf("decode %q: %w", cc.name, err)
+		}
+		if lo > 0 || hi < n {
+			copy(col.F[base:], col.F[base+lo:base+hi])
+			col.F = col.F[:base+hi-lo]
+		}
+		for r, null := range nulls {
+			if null {
+				col.F[base+r] = 0
+			}
+		}
+	} else {
+		if col.I, err = chunkenc.DecodeInts(col.I, cc.valueBytes(), n); err != nil {
+			return fmt.Errorf("decode %q: %w", cc.name, err)
+		}
+		if lo > 0 || hi < n {
+			copy(col.I[base:], col.I[base+lo:base+hi])
+			col.I = col.I[:base+hi-lo]
+		}
+		for r, null := range nulls {
+			if null {
+				col.I[base+r] = 0
+			}
+		}
+	}
+	anyNull := false
+	for _, null := range nulls {
+		if null {
+			anyNull = true
+			break
+		}
+	}
+	switch {
+	case col.Null != nil && nulls != nil:
+		col.Null = append(col.Null, nulls...)
+	case col.Null != nil:
+		for range hi - lo {
+			col.Null = append(col.Null, false)
+		}
+	case anyNull:
+		col.Null = make([]bool, base, base+hi-lo)
+		col.Null = append(col.Null, nulls...)
 	}
 	return nil
 }

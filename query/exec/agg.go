@@ -92,6 +92,95 @@ type aggTable struct {
 	last     *group
 	perBatch bool
 	plan     batchPlan
+	// buckets indexes bin(time, w) groups by prefix (see bucketIndex).
+	buckets map[string]*bucketIndex
+	// hashed is set once every group is in index too (see hashBuckets).
+	hashed bool
+	alloc  groupAlloc
+}
+
+// groupAlloc carves groups, their keys and the common aggregate states
+// out of blocks, so that a new group costs a few slice cuts instead of
+// an allocation per state; the blocks live as long as the table.
+type groupAlloc struct {
+	groups []group
+	keys   slab
+	states []aggState
+	counts []countState
+	sums   []sumState
+	avgs   []avgState
+	minMax []minMaxState
+	// protos holds a fresh state per aggregate to copy from.
+	protos []aggState
+}
+
+const groupBlock = 256
+
+// group returns a new group with t.keyv's values and fresh states.
+func (a *groupAlloc) group(t *aggTable) *group {
+	if len(a.groups) == 0 {
+		a.groups = make([]group, groupBlock)
+	}
+	g := &a.groups[0]
+	a.groups = a.groups[1:]
+	g.keys = a.keys.clone(t.keyv)
+	n := len(t.n.aggs)
+	if len(a.states) < n {
+		a.states = make([]aggState, max(n*groupBlock, n))
+	}
+	g.states, a.states = a.states[:n:n], a.states[n:]
+	a.protosOf(t)
+	for i, c := range t.n.aggs {
+		g.states[i] = a.state(a.protos[i], c)
+	}
+	return g
+}
+
+// protosOf returns a fresh state per aggregate of t, made once.
+func (a *groupAlloc) protosOf(t *aggTable) []aggState {
+	if a.protos == nil {
+		a.protos = make([]aggState, len(t.n.aggs))
+		for i, c := range t.n.aggs {
+			a.protos[i] = newState(c)
+		}
+	}
+	return a.protos
+}
+
+// state returns a new state of c: a copy of the fresh state proto from a
+// block when it is one of the common kinds.
+func (a *groupAlloc) state(proto aggState, c *aggCall) aggState {
+	switch p := proto.(type) {
+	case *countState:
+		if len(a.counts) == 0 {
+			a.counts = make([]countState, groupBlock)
+		}
+		x := &a.counts[0]
+		a.counts, *x = a.counts[1:], *p
+		return x
+	case *sumState:
+		if len(a.sums) == 0 {
+			a.sums = make([]sumState, groupBlock)
+		}
+		x := &a.sums[0]
+		a.sums, *x = a.sums[1:], *p
+		return x
+	case *avgState:
+		if len(a.avgs) == 0 {
+			a.avgs = make([]avgState, groupBlock)
+		}
+		x := &a.avgs[0]
+		a.avgs, *x = a.avgs[1:], *p
+		return x
+	case *minMaxState:
+		if len(a.minMax) == 0 {
+			a.minMax = make([]minMaxState, groupBlock)
+		}
+		x := &a.minMax[0]
+		a.minMax, *x = a.minMax[1:], *p
+		return x
+	}
+	return newState(c)
 }
 
 func (n *aggNode) newTable(q *qctx) *aggTable {
@@ -130,9 +219,14 @@ func (t *aggTable) lookup(row []Value) (*group, error) {
 
 // newGroup adds the group of t.key and t.keyv.
 func (t *aggTable) newGroup() (*group, error) {
-	g := &group{keys: slices.Clone(t.keyv), states: make([]aggState, len(t.n.aggs))}
-	for i, a := range t.n.aggs {
-		g.states[i] = newState(a)
+	var g *group
+	if batchKernels {
+		g = t.alloc.group(t)
+	} else {
+		g = &group{keys: slices.Clone(t.keyv), states: make([]aggState, len(t.n.aggs))}
+		for i, a := range t.n.aggs {
+			g.states[i] = newState(a)
+		}
 	}
 	if err := t.q.grow(int64(len(t.key)) + 96 + rowSize(g.keys) + int64(len(g.states))*64); err != nil {
 		return nil, err
@@ -144,6 +238,9 @@ func (t *aggTable) newGroup() (*group, error) {
 }
 
 func (t *aggTable) add(row []Value) error {
+	if !t.hashed {
+		t.hashBuckets()
+	}
 	g, err := t.lookup(row)
 	if err != nil {
 		return err

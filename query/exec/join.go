@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"errors"
 	"math"
 	"slices"
 
@@ -205,16 +206,24 @@ func keyOf(dst []byte, keys []*expr, row []Value) ([]byte, bool, error) {
 }
 
 func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
+	buildLeft := n.buildLeft
+	if _, nested := n.left.(*joinNode); nested && n.kind == parser.CrossJoin && len(n.lkeys) == 0 {
+		// A CROSS JOIN of a join and a table: materialising the join
+		// holds the product of its sides; stream it and build the table.
+		buildLeft = false
+	}
 	build, probe := n.right, n.left
 	bkeys, pkeys := n.rkeys, n.lkeys
-	if n.buildLeft {
+	if buildLeft {
 		build, probe = n.left, n.right
 		bkeys, pkeys = n.lkeys, n.rkeys
 	}
-	rows, err := collect(q, build)
+	bs := newBuildSide(build)
+	rows, err := collectCols(q, build, bs.keep)
 	if err != nil {
 		return err
 	}
+	bs.rows = rows
 	index := map[string][]int32{}
 	var key []byte
 	sp := n.seriesPlan(q, probe, pkeys, bkeys)
@@ -223,11 +232,11 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 	}
 	if len(bkeys) > 0 {
 		if sp == nil {
-			if key, err = indexRows(index, key, bkeys, rows); err != nil {
+			if key, err = indexRows(index, key, bkeys, bs); err != nil {
 				return err
 			}
 		}
-		if n.kind == parser.InnerJoin || n.kind == parser.CrossJoin || (n.kind == parser.LeftJoin && n.buildLeft) || (n.kind == parser.RightJoin && !n.buildLeft) {
+		if n.kind == parser.InnerJoin || n.kind == parser.CrossJoin || (n.kind == parser.LeftJoin && buildLeft) || (n.kind == parser.RightJoin && !buildLeft) {
 			if sc := scanUnder(probe); sc != nil {
 				// The filter holds for this run only (a correlated
 				// subquery runs the plan again with other keys).
@@ -235,7 +244,7 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 				saved.Where = slices.Clone(sc.req.Where)
 				defer func() { sc.req = saved }()
 			}
-			n.dynamicFilter(probe, pkeys, bkeys, rows)
+			n.dynamicFilter(probe, pkeys, bkeys, bs)
 		}
 	}
 	nl := len(n.left.columns())
@@ -245,16 +254,23 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 		emit = n.mergeUsing(nl, nr, emit)
 	}
 	matched := make([]bool, len(rows))
-	probeOuter := (n.kind == parser.LeftJoin && !n.buildLeft) || (n.kind == parser.RightJoin && n.buildLeft) || n.kind == parser.FullJoin
+	probeOuter := (n.kind == parser.LeftJoin && !buildLeft) || (n.kind == parser.RightJoin && buildLeft) || n.kind == parser.FullJoin
 	buildOuter := n.kind == parser.FullJoin
+	bo := nl // where the build columns start in out
+	if buildLeft {
+		bo = 0
+	}
+	// Build columns the rows do not keep stay NULL in out.
+	for i, c := range build.columns() {
+		out[bo+i] = Null(c.typ.Kind)
+	}
 	combine := func(p, bl []Value) {
-		if n.buildLeft {
-			copy(out, bl)
+		if buildLeft {
 			copy(out[nl:], p)
 		} else {
 			copy(out, p)
-			copy(out[nl:], bl)
 		}
+		bs.put(out[bo:], bl)
 	}
 	nullRow := func(cols []colRef) []Value {
 		r := make([]Value, len(cols))
@@ -263,13 +279,13 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 		}
 		return r
 	}
-	buildNulls := nullRow(build.columns())
+	buildNulls := bs.compact(nullRow(build.columns()))
 	all := make([]int32, len(rows))
 	for i := range all {
 		all[i] = int32(i)
 	}
 	if sp != nil {
-		groups, err := sp.index(bkeys, rows)
+		groups, err := sp.index(bkeys, bs)
 		if err != nil {
 			return err
 		}
@@ -383,10 +399,124 @@ func (n *joinNode) mergeUsing(nl, nr int, emit func([]Value) error) func([]Value
 	}
 }
 
-// indexRows adds each row with no NULL key to index under its key; key is
-// scratch space, returned for reuse.
-func indexRows(index map[string][]int32, key []byte, keys []*expr, rows [][]Value) ([]byte, error) {
-	for i, r := range rows {
+// buildSide holds the materialised build rows of a join. When the build
+// side reads a table (a scan, maybe filtered or aliased), rows keep only
+// the columns the query uses (the scan's used flags: the columns above
+// the join, the join keys and the residual); keep lists them, and row
+// and put spread a kept row back to the build side's full width.
+type buildSide struct {
+	rows [][]Value
+	keep []int // nil: rows are full width
+	// full is the full-width scratch row of row: columns not kept are
+	// NULL and stay so.
+	full []Value
+}
+
+// disableBuildPrune keeps whole build rows (benchmarks compare).
+var disableBuildPrune bool
+
+func newBuildSide(build node) *buildSide {
+	bs := &buildSide{}
+	sc := scanBelow(build)
+	if sc == nil || disableBuildPrune {
+		return bs
+	}
+	for i, u := range sc.used {
+		if u {
+			bs.keep = append(bs.keep, i)
+		}
+	}
+	if len(bs.keep) == len(sc.used) {
+		bs.keep = nil
+		return bs
+	}
+	if bs.keep == nil {
+		bs.keep = []int{} // no column is read (a count over a cross join)
+	}
+	bs.full = make([]Value, len(sc.cols))
+	for i, c := range sc.cols {
+		bs.full[i] = Null(c.typ.Kind)
+	}
+	return bs
+}
+
+// scanBelow returns the scan whose rows n passes on column for column
+// (through aliases and filters), or nil.
+func scanBelow(n node) *scanNode {
+	switch x := n.(type) {
+	case *scanNode:
+		return x
+	case *aliasNode:
+		return scanBelow(x.child)
+	case *filterNode:
+		return scanBelow(x.child)
+	}
+	return nil
+}
+
+// row returns build row i at full width; with pruned rows it is valid
+// until the next call.
+func (bs *buildSide) row(i int) []Value {
+	if bs.keep == nil {
+		return bs.rows[i]
+	}
+	bs.put(bs.full, bs.rows[i])
+	return bs.full
+}
+
+// put writes the stored build row r into dst (full width).
+func (bs *buildSide) put(dst, r []Value) {
+	if bs.keep == nil {
+		copy(dst, r)
+		return
+	}
+	for j, c := range bs.keep {
+		dst[c] = r[j]
+	}
+}
+
+// compact returns the stored form of the full-width row r.
+func (bs *buildSide) compact(r []Value) []Value {
+	if bs.keep == nil {
+		return r
+	}
+	c := make([]Value, len(bs.keep))
+	for j, i := range bs.keep {
+		c[j] = r[i]
+	}
+	return c
+}
+
+// collectCols is collect keeping only the columns keep lists (all when
+// keep is nil).
+func collectCols(q *qctx, n node, keep []int) ([][]Value, error) {
+	if keep == nil {
+		return collect(q, n)
+	}
+	var rows [][]Value
+	var sl slab
+	err := n.run(q, func(r []Value) error {
+		c := sl.alloc(len(keep))
+		for j, i := range keep {
+			c[j] = r[i]
+		}
+		if err := q.grow(rowSize(c)); err != nil {
+			return err
+		}
+		rows = append(rows, c)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// indexRows adds each build row with no NULL key to index under its key;
+// key is scratch space, returned for reuse.
+func indexRows(index map[string][]int32, key []byte, keys []*expr, bs *buildSide) ([]byte, error) {
+	for i := range bs.rows {
+		r := bs.row(i)
 		var ok bool
 		var err error
 		key, ok, err = keyOf(key[:0], keys, r)
@@ -415,7 +545,7 @@ func (n *joinNode) seriesPlan(q *qctx, probe node, pkeys, bkeys []*expr) *series
 // dynamicFilter narrows a probe-side scan to the keys the build side has:
 // a time range for a key on time, an IN list for a key on a dimension or
 // measure_name.
-func (n *joinNode) dynamicFilter(probe node, pkeys, bkeys []*expr, rows [][]Value) {
+func (n *joinNode) dynamicFilter(probe node, pkeys, bkeys []*expr, bs *buildSide) {
 	sc := scanUnder(probe)
 	if sc == nil {
 		return
@@ -427,8 +557,8 @@ func (n *joinNode) dynamicFilter(probe node, pkeys, bkeys []*expr, rows [][]Valu
 		switch sc.src[pk.col].src {
 		case srcTime:
 			lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-			for _, r := range rows {
-				v, err := bkeys[k].eval(r)
+			for i := range bs.rows {
+				v, err := bkeys[k].eval(bs.row(i))
 				if err != nil || v.Null {
 					continue
 				}
@@ -438,8 +568,8 @@ func (n *joinNode) dynamicFilter(probe node, pkeys, bkeys []*expr, rows [][]Valu
 		case srcDimension, srcMeasureName:
 			seen := map[string]bool{}
 			var vals []string
-			for _, r := range rows {
-				v, err := bkeys[k].eval(r)
+			for i := range bs.rows {
+				v, err := bkeys[k].eval(bs.row(i))
 				if err != nil || v.Null || v.Kind != KindVarchar {
 					continue
 				}

@@ -59,14 +59,15 @@ func planSeriesProbe(probe node, pkeys, bkeys []*expr) *seriesProbe {
 
 // index groups the build rows by the series part of their keys. Rows with
 // a NULL key never match and are left out.
-func (p *seriesProbe) index(bkeys []*expr, rows [][]Value) (map[string]*seriesGroup, error) {
+func (p *seriesProbe) index(bkeys []*expr, bs *buildSide) (map[string]*seriesGroup, error) {
 	sk := make([]*expr, len(p.seriesKeys))
 	for i, k := range p.seriesKeys {
 		sk[i] = bkeys[k]
 	}
 	groups := map[string]*seriesGroup{}
 	var key []byte
-	for i, r := range rows {
+	for i := range bs.rows {
+		r := bs.row(i)
 		var ok bool
 		var err error
 		key, ok, err = keyOf(key[:0], sk, r)

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -82,5 +83,54 @@ func TestSeriesJoinMatchesRowJoin(t *testing.T) {
 				t.Fatalf("joins run with the series probe: %v, want [%v]", probes, tc.series)
 			}
 		})
+	}
+}
+
+// TestJoinBuildPrune checks that join build sides keep only the columns
+// the query reads: a three-way CROSS JOIN of table scans fits a memory
+// limit that whole build rows exceed, and joins answer the same with and
+// without pruning.
+func TestJoinBuildPrune(t *testing.T) {
+	db := newTestDB(t)
+	db.loadTSBS(t, 2, 1800e9) // 2 hosts x 10 metrics x 180 points
+	cross := `SELECT a.hostname, a.time, a.measure_value::double FROM "benchmark"."cpu" a CROSS JOIN "benchmark"."cpu" b CROSS JOIN "benchmark"."cpu" c LIMIT 3`
+	run := func(sql string, prune bool, limit int64) (*Result, error) {
+		defer func(old bool) { disableBuildPrune = old }(disableBuildPrune)
+		disableBuildPrune = !prune
+		e := New(db.cat, db, Options{MaxMemoryBytes: limit})
+		return e.Query(context.Background(), sql, nil)
+	}
+	const limit = 2 << 20
+	var qe *Error
+	if _, err := run(cross, false, limit); !errors.As(err, &qe) || qe.Kind != ErrMemory {
+		t.Fatalf("whole build rows under a %d-byte limit: err %v, want ErrMemory", limit, err)
+	}
+	res, err := run(cross, true, limit)
+	if err != nil {
+		t.Fatalf("pruned build rows: %v", err)
+	}
+	if len(res.Rows) != 3 {
+		t.Fatalf("got %d rows, want 3", len(res.Rows))
+	}
+	for _, sql := range []string{
+		`SELECT a.hostname, b.measure_name, a.time, a.measure_value::double, b.measure_value::double FROM "benchmark"."cpu" a JOIN "benchmark"."cpu" b ON a.hostname = b.hostname AND a.time = b.time WHERE a.measure_name = 'usage_user' AND b.measure_value::double > 90 ORDER BY 1, 2, 3`,
+		`SELECT a.region, count(*), sum(b.measure_value::double) FROM "benchmark"."cpu" a LEFT JOIN "benchmark"."cpu" b ON a.time = b.time AND a.hostname <> b.hostname AND b.measure_name = 'usage_system' WHERE a.measure_name = 'usage_user' GROUP BY 1 ORDER BY 1`,
+		`SELECT a.time, b.time, b.hostname FROM "benchmark"."cpu" a FULL JOIN "benchmark"."cpu" b ON a.time = b.time AND a.hostname = b.hostname AND a.measure_name = 'usage_idle' AND b.measure_value::double > 50 AND b.measure_name = 'usage_nice' ORDER BY 1, 2, 3`,
+		`SELECT b.hostname, a.measure_value::double FROM "benchmark"."cpu" a RIGHT JOIN "benchmark"."cpu" b ON a.time = b.time AND a.hostname = b.hostname AND a.measure_name = 'usage_user' AND b.measure_name = 'usage_nice' WHERE b.measure_name = 'usage_nice' ORDER BY 1, 2`,
+	} {
+		want, err := run(sql, false, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		got, err := run(sql, true, 0)
+		if err != nil {
+			t.Fatalf("%s (pruned): %v", sql, err)
+		}
+		if len(want.Rows) == 0 {
+			t.Fatalf("%s: no rows", sql)
+		}
+		if a, b := rowsText(got.Rows), rowsText(want.Rows); a != b {
+			t.Errorf("%s: pruned build rows answer differently:\n%s", sql, firstDiff(a, b))
+		}
 	}
 }
