@@ -132,6 +132,23 @@ type Record struct {
 	Measures    []Measure
 	// Version orders upserts of the same (series, time); 0 means 1.
 	Version int64
+	// Hint, when set, is the series' slot for the write path's handle of
+	// it (see SeriesHint); nil for ingestors that do not keep one.
+	Hint *SeriesHint
+}
+
+// SeriesHint lets the write path find the series of a record without
+// building and hashing its key, for ingestors that see the same series in
+// batch after batch (remote-write). The ingestor keeps one hint per decoded
+// label set, next to a dimension slice it neither modifies nor reuses for
+// another series, and points the Hint of every record of that series at it.
+// The write path stores its handle in the hint and uses it only for a
+// record with the same dimension slice and measure name it was stored
+// for, so a stale or misplaced hint costs a lookup, never a wrong series.
+// Records of one hint must not be in concurrent Append calls.
+type SeriesHint struct {
+	// Handle is the write path's; ingestors leave it alone.
+	Handle any
 }
 
 // IsMulti reports whether r is a multi-measure record.

@@ -93,6 +93,7 @@ func (db *DB) stage(t *table, recs []ingest.Record, status []recStatus, opts ing
 			continue
 		}
 		lastRec, lastS = r, s
+		setHint(r, t, s)
 		d, err := s.decide(r.Time, ver, names, vals, opts.IdempotentRewrite || late, &rc)
 		if late && d.outcome == upsertRejected {
 			// A lower version than the row held: accepted, and the read

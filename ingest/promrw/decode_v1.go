@@ -144,6 +144,9 @@ type seriesEntry struct {
 	metric string
 	dims   []ingest.Dimension // owned by the entry, shared by its records
 	reason string             // why the series cannot be stored, or ""
+	// hint is the write path's handle of the series, kept from request
+	// to request with dims (see ingest.SeriesHint).
+	hint ingest.SeriesHint
 }
 
 // accept records what cannot be stored of series e (its nhist native

@@ -369,7 +369,7 @@ func (st *decodeState) addSample(res *result, e *seriesEntry, ms int64, v float6
 	if !ok {
 		reason = ingest.TimeRangeReason(ms, "milliseconds")
 	} else {
-		st.recs = append(st.recs, ingest.Record{Time: ns, Dimensions: e.dims, MeasureName: e.metric, Value: ingest.Float(v), Version: 1})
+		st.recs = append(st.recs, ingest.Record{Time: ns, Dimensions: e.dims, MeasureName: e.metric, Value: ingest.Float(v), Version: 1, Hint: &e.hint})
 		// The series passed ValidateSeries when its entry was made.
 		if reason = ingest.ValidateSample(&st.recs[len(st.recs)-1]); reason != "" {
 			st.recs = st.recs[:len(st.recs)-1]
