@@ -62,6 +62,7 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 	if err != nil {
 		return ingest.Result{}, err
 	}
+	defer putStatus(status)
 
 	// Phase 2: decide each row under its series lock and stage it; encode
 	// the rows to log. Nothing is visible yet.
@@ -111,7 +112,7 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 	// of the same series as the last one that passed the name and dimension
 	// checks skips the sort, the key and the lookup (run), and, when that
 	// record was accepted, the schema check of its dimensions too.
-	status := make([]recStatus, len(recs))
+	status := getStatus(len(recs))
 	var newCols []catalog.Column
 	var keyBuf []byte
 	var run *ingest.Record // last record whose name and dimensions passed

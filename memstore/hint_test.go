@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -147,4 +148,53 @@ func TestHintOfRemovedSeries(t *testing.T) {
 	if !reflect.DeepEqual(rows["a/m"], want) || len(rows) != 1 {
 		t.Fatalf("memory holds %v, want a/m: %v", rows, want)
 	}
+}
+
+// BenchmarkAppendBuffers appends the batches of BenchmarkAppendHinted
+// (hinted) with the per-Append staging and status buffers allocated anew
+// (before) and reused (after), alternating on two databases in one run, and
+// reports the time and allocated bytes ratios after/before:
+//
+//	go test -run '^$' -bench AppendBuffers -benchtime 200x ./memstore
+func BenchmarkAppendBuffers(b *testing.B) {
+	const k = 50
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var dbs [2]*DB
+	var batches [2][][]ingest.Record
+	for v := range 2 {
+		dbs[v] = benchDB(b, wal.SyncNever, start.Add(300*24*time.Hour))
+		batches[v] = hintBatches(k, start, true)
+	}
+	defer func() { reuseAppendBuffers = true }()
+	span := int64(k) * int64(10*time.Second)
+	ctx := context.Background()
+	var took [2]time.Duration
+	var alloc [2]uint64
+	var ms runtime.MemStats
+	i := 0
+	for b.Loop() {
+		for v := range 2 {
+			reuseAppendBuffers = v == 1
+			batch := batches[v][i%k]
+			if i >= k {
+				for j := range batch {
+					batch[j].Time += span
+				}
+			}
+			runtime.ReadMemStats(&ms)
+			a0, t0 := ms.TotalAlloc, time.Now()
+			res, err := dbs[v].Append(ctx, "bench", "cpu", batch, ingest.AppendOptions{IdempotentRewrite: true})
+			took[v] += time.Since(t0)
+			runtime.ReadMemStats(&ms)
+			alloc[v] += ms.TotalAlloc - a0
+			if err != nil || res.MemoryStore != len(batch) {
+				b.Fatalf("append: %+v %v", res, err)
+			}
+		}
+		i++
+	}
+	b.ReportMetric(float64(alloc[0])/float64(b.N), "before-B/append")
+	b.ReportMetric(float64(alloc[1])/float64(b.N), "after-B/append")
+	b.ReportMetric(float64(alloc[1])/float64(max(alloc[0], 1)), "after/before-bytes")
+	b.ReportMetric(float64(took[1])/float64(max(took[0], 1)), "after/before")
 }
