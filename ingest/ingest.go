@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync/atomic"
 )
 
 // ValueType is the Timestream type of a measure value.
@@ -145,11 +146,16 @@ type Record struct {
 // The write path stores its handle in the hint and uses it only for a
 // record with the same dimension slice and measure name it was stored
 // for, so a stale or misplaced hint costs a lookup, never a wrong series.
-// Records of one hint must not be in concurrent Append calls.
+// Records of one hint may be in concurrent Append calls.
 type SeriesHint struct {
-	// Handle is the write path's; ingestors leave it alone.
-	Handle any
+	v atomic.Value // the write path's handle; always one concrete type
 }
+
+// Load returns the handle the write path stored, or nil.
+func (h *SeriesHint) Load() any { return h.v.Load() }
+
+// Store replaces the handle; every Store of a hint must use one concrete type.
+func (h *SeriesHint) Store(handle any) { h.v.Store(handle) }
 
 // IsMulti reports whether r is a multi-measure record.
 func (r *Record) IsMulti() bool { return len(r.Measures) > 0 }

@@ -223,7 +223,7 @@ func matchHint(r *ingest.Record, t *table) *seriesHint {
 	if r.Hint == nil || len(r.Dimensions) == 0 || r.IsMulti() {
 		return nil
 	}
-	h, ok := r.Hint.Handle.(*seriesHint)
+	h, ok := r.Hint.Load().(*seriesHint)
 	if !ok || h.t != t || h.dims != &r.Dimensions[0] || h.ndims != len(r.Dimensions) ||
 		h.typ != r.Value.Type || h.measure != r.MeasureName {
 		return nil
@@ -237,11 +237,11 @@ func setHint(r *ingest.Record, t *table, s *memSeries) {
 	if r.Hint == nil || len(r.Dimensions) == 0 || r.IsMulti() {
 		return
 	}
-	if h, ok := r.Hint.Handle.(*seriesHint); ok && h.t == t && h.s == s && h.dims == &r.Dimensions[0] &&
+	if h, ok := r.Hint.Load().(*seriesHint); ok && h.t == t && h.s == s && h.dims == &r.Dimensions[0] &&
 		h.ndims == len(r.Dimensions) && h.typ == r.Value.Type && h.measure == r.MeasureName {
 		return
 	}
-	r.Hint.Handle = &seriesHint{t: t, s: s, dims: &r.Dimensions[0], ndims: len(r.Dimensions), measure: r.MeasureName, typ: r.Value.Type}
+	r.Hint.Store(&seriesHint{t: t, s: s, dims: &r.Dimensions[0], ndims: len(r.Dimensions), measure: r.MeasureName, typ: r.Value.Type})
 }
 
 // anyStorable reports whether a record of recs passes the shared ingest

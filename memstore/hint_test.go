@@ -130,7 +130,7 @@ func TestHintOfRemovedSeries(t *testing.T) {
 		}
 	}
 	appendAt(ts(-5*time.Hour), 1)
-	first, _ := hint.Handle.(*seriesHint)
+	first, _ := hint.Load().(*seriesHint)
 	if first == nil {
 		t.Fatal("Append left the hint empty")
 	}
@@ -139,7 +139,7 @@ func TestHintOfRemovedSeries(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendAt(ts(2*time.Hour), 2)
-	got, _ := hint.Handle.(*seriesHint)
+	got, _ := hint.Load().(*seriesHint)
 	if got == nil || got.s == first.s || got.s.removed {
 		t.Fatalf("hint after the flush names series %p (removed %v), before %p", got.s, got != nil && got.s.removed, first.s)
 	}

@@ -169,7 +169,7 @@ func (st *decodeState) seriesV2() (*seriesEntry, error) {
 		key = append(key, s...)
 	}
 	st.key = key
-	if e, ok := st.series[string(key)]; ok {
+	if e := st.cached(key); e != nil {
 		return e, nil
 	}
 	st.dims = st.dims[:0]
@@ -178,10 +178,7 @@ func (st *decodeState) seriesV2() (*seriesEntry, error) {
 		reason = st.addLabel(st.syms[st.refs[j]], st.syms[st.refs[j+1]], &metric)
 	}
 	e := newSeriesEntry(metric, st.dims, reason)
-	if st.series == nil || len(st.series) >= maxCachedSeries {
-		st.series = make(map[string]*seriesEntry, 1024)
-	}
-	st.series[string(key)] = e
+	st.remember(key, e)
 	return e, nil
 }
 
