@@ -405,8 +405,28 @@ func (st *decodeState) decodeLabel(b []byte) (name, value string, err error) {
 	return name, value, nil
 }
 
+// fastSample parses a Sample in the encoding every sender uses: the value,
+// then the timestamp, nothing else. ok is false for anything else, which
+// decodeSample and decodeSampleV2 then parse field by field.
+func fastSample(b []byte) (ms int64, v float64, ok bool) {
+	const valueTag = fieldSampleValue<<3 | byte(protowire.Fixed64Type)
+	const tsTag = fieldSampleTimestamp<<3 | byte(protowire.VarintType)
+	if len(b) < 11 || b[0] != valueTag || b[9] != tsTag {
+		return 0, 0, false
+	}
+	bits, _ := protowire.ConsumeFixed64(b[1:])
+	x, n := protowire.ConsumeVarint(b[10:])
+	if n <= 0 || 10+n != len(b) {
+		return 0, 0, false
+	}
+	return int64(x), math.Float64frombits(bits), true
+}
+
 // decodeSample parses one Sample.
 func decodeSample(b []byte) (ms int64, v float64, err error) {
+	if ms, v, ok := fastSample(b); ok {
+		return ms, v, nil
+	}
 	for len(b) > 0 {
 		num, typ, n, err := consumeTag(b)
 		if err != nil {
