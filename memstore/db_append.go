@@ -173,6 +173,11 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 			continue
 		}
 		status[i].s = s
+		if same && runAccepted && repeatSkipsSchema && !r.IsMulti() && !run.IsMulti() && r.Value.Type == run.Value.Type {
+			// The run's first record passed the schema check with this
+			// measure name and type: this one would too.
+			continue
+		}
 		if reason := t.checkSchemaLocked(r, s != nil || (same && runAccepted), &newCols); reason != "" {
 			status[i].rejected = true
 			reject(i, reason, 0)
@@ -188,6 +193,11 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 	}
 	return status, nil
 }
+
+// repeatSkipsSchema lets a record of the same series as the accepted one
+// before it (sameSeries), with the same measure type, skip the schema
+// check; only a benchmark turns it off, to measure what it saves.
+var repeatSkipsSchema = true
 
 // inWindow reports whether time t falls in the memory store's window or,
 // with magWrites, the magnetic store's, and marks st magnetic for the

@@ -203,3 +203,50 @@ func BenchmarkAppendBuffers(b *testing.B) {
 	b.ReportMetric(float64(alloc[1])/float64(max(alloc[0], 1)), "after/before-bytes")
 	b.ReportMetric(float64(took[1])/float64(max(took[0], 1)), "after/before")
 }
+
+// BenchmarkAppendRepeats appends batches of 250 series x 4 consecutive
+// samples sharing a dimension slice (remote-write requests that carry
+// several samples per series) with the schema check of every repeat
+// (before) and without it (after), alternating on two databases in one
+// run, and reports the ratio after/before of the appending thread's CPU
+// time:
+//
+//	go test -run '^$' -bench AppendRepeats -benchtime 300x ./memstore
+func BenchmarkAppendRepeats(b *testing.B) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer func() { repeatSkipsSchema = true }()
+	const k = 50
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var dbs [2]*DB
+	var batches [2][][]ingest.Record
+	for v := range 2 {
+		dbs[v] = benchDB(b, wal.SyncNever, start.Add(300*24*time.Hour))
+		batches[v] = remoteWriteBatches(k, start, true)
+	}
+	span := int64(k*4) * int64(10*time.Second)
+	ctx := context.Background()
+	var took [2]time.Duration
+	i := 0
+	for b.Loop() {
+		for v := range 2 {
+			repeatSkipsSchema = v == 1
+			batch := batches[v][i%k]
+			if i >= k {
+				for j := range batch {
+					batch[j].Time += span
+				}
+			}
+			t0 := cputime.Thread()
+			res, err := dbs[v].Append(ctx, "bench", "cpu", batch, ingest.AppendOptions{})
+			took[v] += cputime.Thread() - t0
+			if err != nil || res.MemoryStore != len(batch) {
+				b.Fatalf("append: %+v %v", res, err)
+			}
+		}
+		i++
+	}
+	b.ReportMetric(float64(took[0])/float64(b.N*1000), "before-cpu-ns/sample")
+	b.ReportMetric(float64(took[1])/float64(b.N*1000), "after-cpu-ns/sample")
+	b.ReportMetric(float64(took[1])/float64(max(took[0], 1)), "after/before")
+}
