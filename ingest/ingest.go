@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync/atomic"
 )
 
 // ValueType is the Timestream type of a measure value.
@@ -132,7 +133,29 @@ type Record struct {
 	Measures    []Measure
 	// Version orders upserts of the same (series, time); 0 means 1.
 	Version int64
+	// Hint, when set, is the series' slot for the write path's handle of
+	// it (see SeriesHint); nil for ingestors that do not keep one.
+	Hint *SeriesHint
 }
+
+// SeriesHint lets the write path find the series of a record without
+// building and hashing its key, for ingestors that see the same series in
+// batch after batch (remote-write). The ingestor keeps one hint per decoded
+// label set, next to a dimension slice it neither modifies nor reuses for
+// another series, and points the Hint of every record of that series at it.
+// The write path stores its handle in the hint and uses it only for a
+// record with the same dimension slice and measure name it was stored
+// for, so a stale or misplaced hint costs a lookup, never a wrong series.
+// Records of one hint may be in concurrent Append calls.
+type SeriesHint struct {
+	v atomic.Value // the write path's handle; always one concrete type
+}
+
+// Load returns the handle the write path stored, or nil.
+func (h *SeriesHint) Load() any { return h.v.Load() }
+
+// Store replaces the handle; every Store of a hint must use one concrete type.
+func (h *SeriesHint) Store(handle any) { h.v.Store(handle) }
 
 // IsMulti reports whether r is a multi-measure record.
 func (r *Record) IsMulti() bool { return len(r.Measures) > 0 }

@@ -62,6 +62,7 @@ func (db *DB) Append(ctx context.Context, dbName, tableName string, recs []inges
 	if err != nil {
 		return ingest.Result{}, err
 	}
+	defer putStatus(status)
 
 	// Phase 2: decide each row under its series lock and stage it; encode
 	// the rows to log. Nothing is visible yet.
@@ -111,7 +112,7 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 	// of the same series as the last one that passed the name and dimension
 	// checks skips the sort, the key and the lookup (run), and, when that
 	// record was accepted, the schema check of its dimensions too.
-	status := make([]recStatus, len(recs))
+	status := getStatus(len(recs))
 	var newCols []catalog.Column
 	var keyBuf []byte
 	var run *ingest.Record // last record whose name and dimensions passed
@@ -126,6 +127,26 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 		// The shared rules of every ingestor first (ingest.ValidateRecord):
 		// they bound the record's size before any sort, key or schema work.
 		known := false
+		if h := matchHint(r, t); h != nil && !same {
+			// A series this ingestor sent before (ingest.SeriesHint): its
+			// name and dimensions passed every check, its measure column
+			// has the record's type, and its dimensions are sorted.
+			if reason = ingest.ValidateSample(r); reason == "" {
+				reason = validateRepeat(r)
+			}
+			if reason != "" {
+				status[i].rejected = true
+				reject(i, reason, 0)
+				continue
+			}
+			if !inWindow(r.Time, memFrom, magFrom, until, magWrites, &status[i]) {
+				reject(i, windowReason(memFrom, magFrom, until, magWrites), 0)
+				continue
+			}
+			status[i].s = h.s
+			run, runS, runAccepted = r, h.s, true
+			continue
+		}
 		if same {
 			if reason = ingest.ValidateSample(r); reason == "" {
 				reason, s = validateRepeat(r), runS
@@ -147,16 +168,16 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 		if !same {
 			run, runS, runAccepted = r, s, false
 		}
-		switch {
-		case r.Time >= memFrom && r.Time <= until:
-		case magWrites && r.Time >= magFrom && r.Time < memFrom:
-			status[i].magnetic = true
-		default:
-			status[i].rejected = true
+		if !inWindow(r.Time, memFrom, magFrom, until, magWrites, &status[i]) {
 			reject(i, windowReason(memFrom, magFrom, until, magWrites), 0)
 			continue
 		}
 		status[i].s = s
+		if same && runAccepted && repeatSkipsSchema && !r.IsMulti() && !run.IsMulti() && r.Value.Type == run.Value.Type {
+			// The run's first record passed the schema check with this
+			// measure name and type: this one would too.
+			continue
+		}
 		if reason := t.checkSchemaLocked(r, s != nil || (same && runAccepted), &newCols); reason != "" {
 			status[i].rejected = true
 			reject(i, reason, 0)
@@ -171,6 +192,66 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 		}
 	}
 	return status, nil
+}
+
+// repeatSkipsSchema lets a record of the same series as the accepted one
+// before it (sameSeries), with the same measure type, skip the schema
+// check; only a benchmark turns it off, to measure what it saves.
+var repeatSkipsSchema = true
+
+// inWindow reports whether time t falls in the memory store's window or,
+// with magWrites, the magnetic store's, and marks st magnetic for the
+// latter and rejected when it is in neither.
+func inWindow(t, memFrom, magFrom, until int64, magWrites bool, st *recStatus) bool {
+	switch {
+	case t >= memFrom && t <= until:
+		return true
+	case magWrites && t >= magFrom && t < memFrom:
+		st.magnetic = true
+		return true
+	}
+	st.rejected = true
+	return false
+}
+
+// seriesHint is the memstore's handle in an ingest.SeriesHint: the series
+// the record with this dimension slice and measure name resolved to in
+// table t, whose measure column has type typ.
+type seriesHint struct {
+	t       *table
+	s       *memSeries
+	dims    *ingest.Dimension
+	ndims   int
+	measure string
+	typ     ingest.ValueType
+}
+
+// matchHint returns the hint of r when it was stored for a record of the
+// same series in t: same dimension slice, measure name and measure type.
+// A multi-measure record is never hinted.
+func matchHint(r *ingest.Record, t *table) *seriesHint {
+	if r.Hint == nil || len(r.Dimensions) == 0 || r.IsMulti() {
+		return nil
+	}
+	h, ok := r.Hint.Load().(*seriesHint)
+	if !ok || h.t != t || h.dims != &r.Dimensions[0] || h.ndims != len(r.Dimensions) ||
+		h.typ != r.Value.Type || h.measure != r.MeasureName {
+		return nil
+	}
+	return h
+}
+
+// setHint stores s as the series of r (which passed validation: its
+// dimensions are sorted and its measure column has its type) in r's hint.
+func setHint(r *ingest.Record, t *table, s *memSeries) {
+	if r.Hint == nil || len(r.Dimensions) == 0 || r.IsMulti() {
+		return
+	}
+	if h, ok := r.Hint.Load().(*seriesHint); ok && h.t == t && h.s == s && h.dims == &r.Dimensions[0] &&
+		h.ndims == len(r.Dimensions) && h.typ == r.Value.Type && h.measure == r.MeasureName {
+		return
+	}
+	r.Hint.Store(&seriesHint{t: t, s: s, dims: &r.Dimensions[0], ndims: len(r.Dimensions), measure: r.MeasureName, typ: r.Value.Type})
 }
 
 // anyStorable reports whether a record of recs passes the shared ingest

@@ -97,6 +97,15 @@ func TestAppendSharedDimensions(t *testing.T) {
 		{"run with a reserved measure name", 0, func() [][]ingest.Record {
 			return [][]ingest.Record{sharedRun(unsorted("a"), "measure_value::double", ingest.Float(1), ingest.Float(2))}
 		}, 2},
+		{"one dimension slice, measures and types changing", 0, func() [][]ingest.Record {
+			d := unsorted("a")
+			return [][]ingest.Record{
+				sharedRun(d, "m", ingest.Float(1), ingest.Float(2)),
+				sharedRun(d, "n", ingest.Float(3), ingest.Float(4)),
+				sharedRun(d, "m", ingest.Int(5), ingest.Float(6)),
+				sharedRun(d, "n", ingest.Float(7), ingest.Int(8)),
+			}
+		}, 4}, // the Ints (type conflicts) and the rewrites of m and n with new values
 		{"series limit", 2, func() [][]ingest.Record {
 			recs := append(sharedRun(unsorted("a"), "m", ingest.Float(1), ingest.Float(2)),
 				sharedRun(unsorted("b"), "m", ingest.Float(3), ingest.Float(4))...)
@@ -106,8 +115,38 @@ func TestAppendSharedDimensions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			shared, copied := openLimited(t, tc.maxSeries), openLimited(t, tc.maxSeries)
+			// hinted gets the shared records with a SeriesHint per
+			// dimension slice, as remote-write sends them; misHinted with
+			// one hint for every record, which must cost lookups only.
+			hinted, misHinted := openLimited(t, tc.maxSeries), openLimited(t, tc.maxSeries)
+			hints := map[*ingest.Dimension]*ingest.SeriesHint{}
+			oneHint := &ingest.SeriesHint{}
 			rejected := 0
 			for bi, batch := range tc.batches() {
+				for _, h := range []struct {
+					db   *DB
+					hint func(*ingest.Record) *ingest.SeriesHint
+				}{
+					{hinted.db, func(r *ingest.Record) *ingest.SeriesHint {
+						if hints[&r.Dimensions[0]] == nil {
+							hints[&r.Dimensions[0]] = &ingest.SeriesHint{}
+						}
+						return hints[&r.Dimensions[0]]
+					}},
+					{misHinted.db, func(*ingest.Record) *ingest.SeriesHint { return oneHint }},
+				} {
+					// Twice: the second time every hint is set.
+					for range 2 {
+						recs := make([]ingest.Record, len(batch))
+						for i, r := range batch {
+							r.Hint = h.hint(&r)
+							recs[i] = r
+						}
+						if _, err := h.db.Append(context.Background(), "testdb", "tbl", recs, ingest.AppendOptions{}); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
 				own := make([]ingest.Record, len(batch))
 				for i, r := range batch {
 					r.Dimensions = append([]ingest.Dimension(nil), r.Dimensions...)
@@ -137,6 +176,11 @@ func TestAppendSharedDimensions(t *testing.T) {
 			got, want := scanAll(t, shared.db), scanAll(t, copied.db)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("shared dimensions stored %v, copies %v", got, want)
+			}
+			for name, f := range map[string]*fixture{"hinted": hinted, "one hint for all": misHinted} {
+				if got := scanAll(t, f.db); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s: stored %v, want %v", name, got, want)
+				}
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/tidaldb/tidal/ingest"
 )
@@ -23,12 +24,7 @@ type staging struct {
 // committed and staged rows, records rejections, and stages and encodes the
 // rows to write. Staged rows are not visible; commit or discard ends them.
 func (db *DB) stage(t *table, recs []ingest.Record, status []recStatus, opts ingest.AppendOptions, reject func(int, string, int64)) (*staging, error) {
-	st := &staging{
-		db:   db,
-		runs: make([]stagedRun, 0, len(recs)),
-		rows: make([]stagedRow, 0, len(recs)),
-		enc:  getWALEncoder(),
-	}
+	st := getStaging(db, len(recs))
 	var (
 		keyBuf  []byte
 		names   = make([]string, 0, 8)
@@ -93,6 +89,7 @@ func (db *DB) stage(t *table, recs []ingest.Record, status []recStatus, opts ing
 			continue
 		}
 		lastRec, lastS = r, s
+		setHint(r, t, s)
 		d, err := s.decide(r.Time, ver, names, vals, opts.IdempotentRewrite || late, &rc)
 		if late && d.outcome == upsertRejected {
 			// A lower version than the row held: accepted, and the read
@@ -219,9 +216,68 @@ func (st *staging) discardFrom(from int) {
 	st.done = true
 }
 
-// release returns the staging's buffers.
+// release returns the staging and its buffers for reuse.
 func (st *staging) release() {
 	st.discard()
 	putWALEncoder(st.enc)
-	st.enc = nil
+	clear(st.runs)
+	clear(st.rows)
+	*st = staging{runs: st.runs[:0], rows: st.rows[:0]}
+	if reuseAppendBuffers && cap(st.runs) <= maxPooledRecords {
+		stagings.Put(st)
+	}
+}
+
+// reuseAppendBuffers turns the reuse of per-Append buffers on; only a
+// benchmark turns it off, to measure what it saves.
+var reuseAppendBuffers = true
+
+// maxPooledRecords bounds the batch size whose per-Append buffers are kept
+// for reuse, so that one huge batch does not pin its memory.
+const maxPooledRecords = 1 << 16
+
+// stagings reuses stagings and their slices: a remote-write request of
+// thousands of records otherwise allocates them anew every time, and the
+// garbage collector pays for it again.
+var stagings = sync.Pool{New: func() any { return new(staging) }}
+
+// getStaging returns an empty staging for n records.
+func getStaging(db *DB, n int) *staging {
+	st := new(staging)
+	if reuseAppendBuffers {
+		st = stagings.Get().(*staging)
+	}
+	st.db, st.enc = db, getWALEncoder()
+	// Capacity is fixed up front: runs and rows are referenced by pointer.
+	if cap(st.runs) < n {
+		st.runs, st.rows = make([]stagedRun, 0, n), make([]stagedRow, 0, n)
+	}
+	return st
+}
+
+// statuses reuses the per-record status slices of validate.
+var statuses = sync.Pool{New: func() any { return new([]recStatus) }}
+
+// getStatus returns a zeroed status slice of n records.
+func getStatus(n int) []recStatus {
+	if !reuseAppendBuffers {
+		return make([]recStatus, n)
+	}
+	p := statuses.Get().(*[]recStatus)
+	if cap(*p) < n {
+		return make([]recStatus, n)
+	}
+	s := (*p)[:n]
+	clear(s)
+	return s
+}
+
+// putStatus returns a slice of getStatus.
+func putStatus(s []recStatus) {
+	if !reuseAppendBuffers || cap(s) > maxPooledRecords {
+		return
+	}
+	clear(s)
+	s = s[:0]
+	statuses.Put(&s)
 }

@@ -172,3 +172,72 @@ func BenchmarkHandlerMemstore(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHandlerSeriesCache measures the Handler's shared series cache
+// (after) against a cache per pooled decodeState, which the garbage
+// collector empties (before): two Handlers on two memstores take the
+// BenchmarkHandlerMemstore stream from 4 concurrent senders in alternating
+// phases of 8 requests per sender, and the process CPU time of each phase
+// is summed. b.N is the number of requests per Handler (at most 3600):
+//
+//	go test -run '^$' -bench HandlerSeriesCache -benchtime 800x ./ingest/promrw
+func BenchmarkHandlerSeriesCache(b *testing.B) {
+	for _, proto := range []string{"v1", "v2"} {
+		b.Run(proto, func(b *testing.B) {
+			var hs [2]*Handler
+			for v := range 2 {
+				dir := b.TempDir()
+				cat, err := catalog.Open(catalog.Options{Dir: dir})
+				if err != nil {
+					b.Fatal(err)
+				}
+				mem, err := memstore.Open(cat, memstore.DefaultOptions(filepath.Join(dir, "memstore")))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer mem.Close()
+				hs[v] = New(mem, Options{})
+			}
+			hs[0].cachePerState = true
+			ctype := "application/x-protobuf"
+			if proto == "v2" {
+				ctype += ";proto=io.prometheus.write.v2.Request"
+			}
+			per := (min(b.N, 3600) + benchSenders - 1) / benchSenders
+			bodies := benchBodies(b, per, proto == "v2")
+			const phase = 8 // requests per sender and phase
+			var cpu [2]time.Duration
+			b.ResetTimer()
+			for from := 0; from < per; from += phase {
+				for v, h := range hs {
+					c0 := cpuTime()
+					var wg sync.WaitGroup
+					for c := range benchSenders {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							for k := from; k < min(from+phase, per); k++ {
+								r := httptest.NewRequest(http.MethodPost, "/api/v1/write", bytes.NewReader(bodies[c][k]))
+								r.Header.Set("Content-Type", ctype)
+								r.Header.Set("Content-Encoding", "snappy")
+								w := httptest.NewRecorder()
+								h.ServeHTTP(w, r)
+								if w.Code != http.StatusNoContent {
+									b.Errorf("sender %d request %d: HTTP %d: %s", c, k, w.Code, w.Body.String())
+									return
+								}
+							}
+						}()
+					}
+					wg.Wait()
+					cpu[v] += cpuTime() - c0
+				}
+			}
+			b.StopTimer()
+			n := float64(per * benchSenders * 2000)
+			b.ReportMetric(float64(cpu[0])/n, "before-cpu-ns/sample")
+			b.ReportMetric(float64(cpu[1])/n, "after-cpu-ns/sample")
+			b.ReportMetric(float64(cpu[1])/float64(max(cpu[0], 1)), "after/before")
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -133,9 +134,65 @@ func consumeBytes(b []byte, typ protowire.Type) ([]byte, int, error) {
 	return v, n, nil
 }
 
-// maxCachedSeries bounds the label sets a decodeState remembers; past it the
+// maxCachedSeries bounds the label sets a Handler remembers; past it the
 // cache starts over.
 const maxCachedSeries = 1 << 15
+
+// seriesCache holds the label sets a Handler has decoded, by the bytes of
+// their label fields (v1) or their resolved strings (v2), shared by its
+// requests: unlike a cache per pooled decodeState it survives garbage
+// collections, holds each series once, and gives every request of a series
+// the same entry, so that the write path's hint of the series is resolved
+// once. Requests read it under mu shared for the whole decode, keep the
+// series they add in their decodeState, and merge them after.
+type seriesCache struct {
+	mu sync.RWMutex
+	m  map[string]*seriesEntry
+}
+
+// cached returns the entry of the label set with key, from the Handler's
+// cache or from those this request added, or nil.
+func (st *decodeState) cached(key []byte) *seriesEntry {
+	if st.cache != nil {
+		if e := st.cache.m[string(key)]; e != nil {
+			return e
+		}
+	}
+	return st.added[string(key)]
+}
+
+// remember keeps a new entry for this request and, after merge, for the
+// Handler's next requests.
+func (st *decodeState) remember(key []byte, e *seriesEntry) {
+	if st.added == nil {
+		st.added = make(map[string]*seriesEntry)
+	}
+	if len(st.added) < maxCachedSeries {
+		st.added[string(key)] = e
+	}
+}
+
+// merge adds the entries st added to the cache. The caller holds no lock.
+func (c *seriesCache) merge(st *decodeState) {
+	if len(st.added) == 0 {
+		return
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m)+len(st.added) > maxCachedSeries {
+		c.m = make(map[string]*seriesEntry, min(2*len(c.m)+len(st.added), maxCachedSeries))
+	}
+	for k, e := range st.added {
+		if _, ok := c.m[k]; !ok {
+			c.m[k] = e
+		}
+	}
+	c.mu.Unlock()
+	if len(st.added) > 1024 {
+		st.added = nil // do not pin a large map in the pool
+	} else {
+		clear(st.added)
+	}
+}
 
 // seriesEntry is the decoded label set of one series, cached by the bytes of
 // its label fields: the next sample of the series costs one map lookup
@@ -144,6 +201,9 @@ type seriesEntry struct {
 	metric string
 	dims   []ingest.Dimension // owned by the entry, shared by its records
 	reason string             // why the series cannot be stored, or ""
+	// hint is the write path's handle of the series, kept from request
+	// to request with dims (see ingest.SeriesHint).
+	hint ingest.SeriesHint
 }
 
 // accept records what cannot be stored of series e (its nhist native
@@ -226,17 +286,17 @@ func (st *decodeState) decodeSeriesV1(b []byte, res *result) error {
 	if labelsFrom >= 0 && contiguous {
 		key = b[labelsFrom:labelsTo]
 	}
-	e, ok := st.series[string(key)]
-	if !ok || key == nil {
+	var e *seriesEntry
+	if key != nil {
+		e = st.cached(key)
+	}
+	if e == nil {
 		var err error
 		if e, err = st.decodeLabelsV1(b); err != nil {
 			return err
 		}
 		if key != nil {
-			if st.series == nil || len(st.series) >= maxCachedSeries {
-				st.series = make(map[string]*seriesEntry, 1024)
-			}
-			st.series[string(key)] = e
+			st.remember(key, e)
 		}
 	}
 	if !res.accept(e, nhist, nsamples) {
@@ -345,8 +405,28 @@ func (st *decodeState) decodeLabel(b []byte) (name, value string, err error) {
 	return name, value, nil
 }
 
+// fastSample parses a Sample in the encoding every sender uses: the value,
+// then the timestamp, nothing else. ok is false for anything else, which
+// decodeSample and decodeSampleV2 then parse field by field.
+func fastSample(b []byte) (ms int64, v float64, ok bool) {
+	const valueTag = fieldSampleValue<<3 | byte(protowire.Fixed64Type)
+	const tsTag = fieldSampleTimestamp<<3 | byte(protowire.VarintType)
+	if len(b) < 11 || b[0] != valueTag || b[9] != tsTag {
+		return 0, 0, false
+	}
+	bits, _ := protowire.ConsumeFixed64(b[1:])
+	x, n := protowire.ConsumeVarint(b[10:])
+	if n <= 0 || 10+n != len(b) {
+		return 0, 0, false
+	}
+	return int64(x), math.Float64frombits(bits), true
+}
+
 // decodeSample parses one Sample.
 func decodeSample(b []byte) (ms int64, v float64, err error) {
+	if ms, v, ok := fastSample(b); ok {
+		return ms, v, nil
+	}
 	for len(b) > 0 {
 		num, typ, n, err := consumeTag(b)
 		if err != nil {

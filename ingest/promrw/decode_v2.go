@@ -89,6 +89,11 @@ func (st *decodeState) decodeSeriesV2(b []byte, res *result) error {
 			}
 			p = p[n:]
 			for len(v) > 0 {
+				if v[0] < 0x80 { // a one-byte varint: refs below 128
+					st.refs = append(st.refs, uint32(v[0]))
+					v = v[1:]
+					continue
+				}
 				x, n := protowire.ConsumeVarint(v)
 				if n < 0 {
 					return fmt.Errorf("timeseries labels_refs: %w: %w", errProto, protowire.ParseError(n))
@@ -160,16 +165,21 @@ func (st *decodeState) seriesV2() (*seriesEntry, error) {
 		return &seriesEntry{reason: "odd number of label references"}, nil
 	}
 	key := append(st.key[:0], 0)
+	syms := st.syms
 	for _, r := range st.refs {
-		if int(r) >= len(st.syms) {
-			return &seriesEntry{reason: fmt.Sprintf("label reference %d outside the %d symbols", r, len(st.syms))}, nil
+		if int(r) >= len(syms) {
+			return &seriesEntry{reason: fmt.Sprintf("label reference %d outside the %d symbols", r, len(syms))}, nil
 		}
-		s := st.syms[r]
-		key = protowire.AppendVarint(key, uint64(len(s)))
+		s := syms[r]
+		if len(s) < 0x80 {
+			key = append(key, byte(len(s)))
+		} else {
+			key = protowire.AppendVarint(key, uint64(len(s)))
+		}
 		key = append(key, s...)
 	}
 	st.key = key
-	if e, ok := st.series[string(key)]; ok {
+	if e := st.cached(key); e != nil {
 		return e, nil
 	}
 	st.dims = st.dims[:0]
@@ -178,10 +188,7 @@ func (st *decodeState) seriesV2() (*seriesEntry, error) {
 		reason = st.addLabel(st.syms[st.refs[j]], st.syms[st.refs[j+1]], &metric)
 	}
 	e := newSeriesEntry(metric, st.dims, reason)
-	if st.series == nil || len(st.series) >= maxCachedSeries {
-		st.series = make(map[string]*seriesEntry, 1024)
-	}
-	st.series[string(key)] = e
+	st.remember(key, e)
 	return e, nil
 }
 
@@ -205,8 +212,13 @@ func checkSamplesV2(b []byte) error {
 }
 
 // decodeSampleV2 parses one v2 Sample: v1's fields plus start_timestamp,
-// which is checked and ignored.
+// which is checked and ignored. The common encoding (value, then
+// timestamp, nothing else) takes a fast path; anything else goes through
+// the field-by-field parse.
 func decodeSampleV2(b []byte) (int64, float64, error) {
+	if ms, v, ok := fastSample(b); ok {
+		return ms, v, nil
+	}
 	for p := b; len(p) > 0; {
 		num, typ, n, err := consumeTag(p)
 		if err != nil {

@@ -90,6 +90,11 @@ type Handler struct {
 	requests *prometheus.CounterVec
 	dropped  *prometheus.CounterVec
 	bufs     sync.Pool // *decodeState
+	series   seriesCache
+	// cachePerState, set only by a benchmark, keeps each decodeState's
+	// series in its own cache (added), lost when the pool drops the state:
+	// the behaviour before seriesCache.
+	cachePerState bool
 }
 
 // New returns a Handler writing through app.
@@ -136,8 +141,9 @@ func New(app ingest.Appender, opts Options) *Handler {
 // that decoding allocates per series at most, not per sample.
 type decodeState struct {
 	body, raw []byte
-	strs      interner                // label strings of the v1 decoder
-	series    map[string]*seriesEntry // label sets of the v1 decoder
+	strs      interner                // label strings of the decoders
+	cache     *seriesCache            // the Handler's label sets, read under cache.mu
+	added     map[string]*seriesEntry // label sets this request added
 	unchecked int                     // v1 parts skipped without validation
 	syms      []string                // v2 symbols
 	spans     [][]byte                // v2 timeseries, pointing into raw
@@ -213,12 +219,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, version *string)
 		return httpError(w, http.StatusBadRequest, err.Error())
 	}
 	var res result
-	if proto == protoV2 {
-		err = st.decodeV2(&res)
-	} else {
-		err = st.decodeV1(&res)
-	}
-	if err != nil {
+	if err = h.decode(st, proto, &res); err != nil {
 		return httpError(w, http.StatusBadRequest, err.Error())
 	}
 	stored, err := h.appendRecords(r.Context(), st, db, &res)
@@ -242,6 +243,29 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, version *string)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return http.StatusNoContent
+}
+
+// decode parses st.raw with the decoder of proto, reading the Handler's
+// series cache, and adds the series it met first to the cache.
+func (h *Handler) decode(st *decodeState, proto string, res *result) error {
+	if h.cachePerState {
+		if proto == protoV2 {
+			return st.decodeV2(res)
+		}
+		return st.decodeV1(res)
+	}
+	st.cache = &h.series
+	h.series.mu.RLock()
+	var err error
+	if proto == protoV2 {
+		err = st.decodeV2(res)
+	} else {
+		err = st.decodeV1(res)
+	}
+	h.series.mu.RUnlock()
+	st.cache = nil
+	h.series.merge(st)
+	return err
 }
 
 // tenant returns the database of request r, or an HTTP status and message
@@ -369,7 +393,7 @@ func (st *decodeState) addSample(res *result, e *seriesEntry, ms int64, v float6
 	if !ok {
 		reason = ingest.TimeRangeReason(ms, "milliseconds")
 	} else {
-		st.recs = append(st.recs, ingest.Record{Time: ns, Dimensions: e.dims, MeasureName: e.metric, Value: ingest.Float(v), Version: 1})
+		st.recs = append(st.recs, ingest.Record{Time: ns, Dimensions: e.dims, MeasureName: e.metric, Value: ingest.Float(v), Version: 1, Hint: &e.hint})
 		// The series passed ValidateSeries when its entry was made.
 		if reason = ingest.ValidateSample(&st.recs[len(st.recs)-1]); reason != "" {
 			st.recs = st.recs[:len(st.recs)-1]

@@ -1,0 +1,252 @@
+package memstore
+
+import (
+	"context"
+	"reflect"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tidaldb/tidal/catalog"
+	"github.com/tidaldb/tidal/ingest"
+	"github.com/tidaldb/tidal/internal/cputime"
+	"github.com/tidaldb/tidal/memstore/wal"
+)
+
+// hintBatches returns k batches of the tidal-bench remote-write shape: one
+// sample of each of 100 hosts x 10 metrics per batch, each series' records
+// sharing one dimension slice across batches (as remote-write's series
+// cache gives them), with a SeriesHint per series when hinted.
+func hintBatches(k int, start time.Time, hinted bool) [][]ingest.Record {
+	g := newDevopsGen(100, start)
+	type series struct {
+		dims []ingest.Dimension
+		hint *ingest.SeriesHint
+	}
+	ss := make([]series, 0, 1000)
+	for h := range 100 {
+		for range cpuFields {
+			s := series{dims: slices.Clone(g.dims[h])}
+			if hinted {
+				s.hint = &ingest.SeriesHint{}
+			}
+			ss = append(ss, s)
+		}
+	}
+	out := make([][]ingest.Record, k)
+	for b := range k {
+		at := start.UnixNano() + int64(b)*int64(10*time.Second)
+		batch := make([]ingest.Record, 0, len(ss))
+		for i, s := range ss {
+			f := i % len(cpuFields)
+			v := min(max(g.vals[i/len(cpuFields)][f]+float64(g.rng.IntN(5)-2), 0), 100)
+			g.vals[i/len(cpuFields)][f] = v
+			batch = append(batch, ingest.Record{Time: at, Dimensions: s.dims, MeasureName: cpuFields[f],
+				Value: ingest.Float(v), Version: 1, Hint: s.hint})
+		}
+		out[b] = batch
+	}
+	return out
+}
+
+// BenchmarkAppendHinted appends batches of one sample of each of 1000
+// series (tidal-bench's remote-write requests) with the WAL fsync off,
+// without series hints (before: every record sorts its dimensions, builds
+// its key and looks it up) and with them (after), alternating the two on
+// two databases in one run, and reports the ratio after/before of the appending thread's CPU time:
+//
+//	go test -run '^$' -bench AppendHinted -benchtime 200x ./memstore
+func BenchmarkAppendHinted(b *testing.B) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	const k = 50 // distinct batches, reused with shifted times
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var dbs [2]*DB
+	var batches [2][][]ingest.Record
+	for v := range 2 {
+		dbs[v] = benchDB(b, wal.SyncNever, start.Add(300*24*time.Hour))
+		batches[v] = hintBatches(k, start, v == 1)
+	}
+	span := int64(k) * int64(10*time.Second)
+	ctx := context.Background()
+	var took [2]time.Duration
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		for v := range 2 {
+			batch := batches[v][i%k]
+			if i >= k {
+				for j := range batch {
+					batch[j].Time += span
+				}
+			}
+			t0 := cputime.Thread()
+			res, err := dbs[v].Append(ctx, "bench", "cpu", batch, ingest.AppendOptions{IdempotentRewrite: true})
+			took[v] += cputime.Thread() - t0
+			if err != nil || res.MemoryStore != len(batch) {
+				b.Fatalf("append: %+v %v", res, err)
+			}
+		}
+		i++
+	}
+	b.ReportMetric(float64(took[0])/float64(b.N*1000), "before-cpu-ns/sample")
+	b.ReportMetric(float64(took[1])/float64(b.N*1000), "after-cpu-ns/sample")
+	b.ReportMetric(float64(took[1])/float64(max(took[0], 1)), "after/before")
+}
+
+// TestHintOfRemovedSeries checks that a record whose hint names a series a
+// flush emptied and took out of the index lands in the series that holds
+// its key now, visible to scans, and that the hint then names that series.
+func TestHintOfRemovedSeries(t *testing.T) {
+	dir := t.TempDir()
+	cat, err := catalog.Open(catalog.Options{Dir: dir, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.CreateDatabase("testdb", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.CreateTable(catalog.Table{Database: "testdb", Name: "tbl", Retention: catalog.Retention{MemoryHours: 6, MagneticDays: 30}}); err != nil {
+		t.Fatal(err)
+	}
+	clock := testNow
+	opts := DefaultOptions(dir + "/memstore")
+	opts.Now = func() time.Time { return clock }
+	opts.CheckpointInterval = 0
+	opts.PartWriter = &collector{}
+	opts.FlushInterval = time.Hour // flushes run by hand here
+	opts.WAL = wal.Options{Sync: wal.SyncNever}
+	db, err := Open(cat, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dims := []ingest.Dimension{{Name: "host", Value: "a"}}
+	hint := &ingest.SeriesHint{}
+	appendAt := func(at int64, v float64) {
+		t.Helper()
+		r := []ingest.Record{{Time: at, Dimensions: dims, MeasureName: "m", Value: ingest.Float(v), Version: 1, Hint: hint}}
+		if res, err := db.Append(context.Background(), "testdb", "tbl", r, ingest.AppendOptions{}); err != nil || res.MemoryStore != 1 {
+			t.Fatalf("append: %+v %v", res, err)
+		}
+	}
+	appendAt(ts(-5*time.Hour), 1)
+	first, _ := hint.Load().(*seriesHint)
+	if first == nil {
+		t.Fatal("Append left the hint empty")
+	}
+	clock = testNow.Add(3 * time.Hour) // the row ages out of the window
+	if _, err := db.Flush(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	appendAt(ts(2*time.Hour), 2)
+	got, _ := hint.Load().(*seriesHint)
+	if got == nil || got.s == first.s || got.s.removed {
+		t.Fatalf("hint after the flush names series %p (removed %v), before %p", got.s, got != nil && got.s.removed, first.s)
+	}
+	rows := scanAll(t, db)
+	want := []scanned{{t: ts(2 * time.Hour), ver: 1, v: map[string]ingest.Value{measureValueCol: ingest.Float(2)}}}
+	if !reflect.DeepEqual(rows["a/m"], want) || len(rows) != 1 {
+		t.Fatalf("memory holds %v, want a/m: %v", rows, want)
+	}
+}
+
+// BenchmarkAppendBuffers appends the batches of BenchmarkAppendHinted
+// (hinted) with the per-Append staging and status buffers allocated anew
+// (before) and reused (after), alternating on two databases in one run, and
+// reports the ratios after/before of the appending thread's CPU time and
+// of the bytes allocated:
+//
+//	go test -run '^$' -bench AppendBuffers -benchtime 200x ./memstore
+func BenchmarkAppendBuffers(b *testing.B) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	const k = 50
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var dbs [2]*DB
+	var batches [2][][]ingest.Record
+	for v := range 2 {
+		dbs[v] = benchDB(b, wal.SyncNever, start.Add(300*24*time.Hour))
+		batches[v] = hintBatches(k, start, true)
+	}
+	defer func() { reuseAppendBuffers = true }()
+	span := int64(k) * int64(10*time.Second)
+	ctx := context.Background()
+	var took [2]time.Duration
+	var alloc [2]uint64
+	var ms runtime.MemStats
+	i := 0
+	for b.Loop() {
+		for v := range 2 {
+			reuseAppendBuffers = v == 1
+			batch := batches[v][i%k]
+			if i >= k {
+				for j := range batch {
+					batch[j].Time += span
+				}
+			}
+			runtime.ReadMemStats(&ms)
+			a0, t0 := ms.TotalAlloc, cputime.Thread()
+			res, err := dbs[v].Append(ctx, "bench", "cpu", batch, ingest.AppendOptions{IdempotentRewrite: true})
+			took[v] += cputime.Thread() - t0
+			runtime.ReadMemStats(&ms)
+			alloc[v] += ms.TotalAlloc - a0
+			if err != nil || res.MemoryStore != len(batch) {
+				b.Fatalf("append: %+v %v", res, err)
+			}
+		}
+		i++
+	}
+	b.ReportMetric(float64(alloc[0])/float64(b.N), "before-B/append")
+	b.ReportMetric(float64(alloc[1])/float64(b.N), "after-B/append")
+	b.ReportMetric(float64(alloc[1])/float64(max(alloc[0], 1)), "after/before-bytes")
+	b.ReportMetric(float64(took[1])/float64(max(took[0], 1)), "after/before")
+}
+
+// BenchmarkAppendRepeats appends batches of 250 series x 4 consecutive
+// samples sharing a dimension slice (remote-write requests that carry
+// several samples per series) with the schema check of every repeat
+// (before) and without it (after), alternating on two databases in one
+// run, and reports the ratio after/before of the appending thread's CPU
+// time:
+//
+//	go test -run '^$' -bench AppendRepeats -benchtime 300x ./memstore
+func BenchmarkAppendRepeats(b *testing.B) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer func() { repeatSkipsSchema = true }()
+	const k = 50
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var dbs [2]*DB
+	var batches [2][][]ingest.Record
+	for v := range 2 {
+		dbs[v] = benchDB(b, wal.SyncNever, start.Add(300*24*time.Hour))
+		batches[v] = remoteWriteBatches(k, start, true)
+	}
+	span := int64(k*4) * int64(10*time.Second)
+	ctx := context.Background()
+	var took [2]time.Duration
+	i := 0
+	for b.Loop() {
+		for v := range 2 {
+			repeatSkipsSchema = v == 1
+			batch := batches[v][i%k]
+			if i >= k {
+				for j := range batch {
+					batch[j].Time += span
+				}
+			}
+			t0 := cputime.Thread()
+			res, err := dbs[v].Append(ctx, "bench", "cpu", batch, ingest.AppendOptions{})
+			took[v] += cputime.Thread() - t0
+			if err != nil || res.MemoryStore != len(batch) {
+				b.Fatalf("append: %+v %v", res, err)
+			}
+		}
+		i++
+	}
+	b.ReportMetric(float64(took[0])/float64(b.N*1000), "before-cpu-ns/sample")
+	b.ReportMetric(float64(took[1])/float64(b.N*1000), "after-cpu-ns/sample")
+	b.ReportMetric(float64(took[1])/float64(max(took[0], 1)), "after/before")
+}
