@@ -95,10 +95,10 @@ func TestSeriesMatchesSets(t *testing.T) {
 	}
 	hosts = append(hosts, "") // an empty value may be listed too
 	series := []seriesMeta{
-		{measure: "cpu", dims: []ingest.Dimension{{Name: "hostname", Value: "host_3"}}},
-		{measure: "cpu", dims: []ingest.Dimension{{Name: "hostname", Value: "host_99"}}},
-		{measure: "cpu", dims: []ingest.Dimension{{Name: "rack", Value: "1"}}},
-		{measure: "mem", dims: []ingest.Dimension{{Name: "hostname", Value: ""}}},
+		{seriesIdent: &seriesIdent{measure: "cpu", dims: []ingest.Dimension{{Name: "hostname", Value: "host_3"}}}},
+		{seriesIdent: &seriesIdent{measure: "cpu", dims: []ingest.Dimension{{Name: "hostname", Value: "host_99"}}}},
+		{seriesIdent: &seriesIdent{measure: "cpu", dims: []ingest.Dimension{{Name: "rack", Value: "1"}}}},
+		{seriesIdent: &seriesIdent{measure: "mem", dims: []ingest.Dimension{{Name: "hostname", Value: ""}}}},
 	}
 	for _, tc := range []struct {
 		name  string
@@ -133,8 +133,8 @@ func BenchmarkSeriesMatchesLongIn(b *testing.B) {
 	for h := range 1000 {
 		hosts = append(hosts, "host_"+strconv.Itoa(h))
 		for m := range 10 {
-			series = append(series, seriesMeta{measure: "cpu_" + strconv.Itoa(m),
-				dims: []ingest.Dimension{{Name: "arch", Value: "x64"}, {Name: "hostname", Value: "host_" + strconv.Itoa(h)}}})
+			series = append(series, seriesMeta{seriesIdent: &seriesIdent{measure: "cpu_" + strconv.Itoa(m),
+				dims: []ingest.Dimension{{Name: "arch", Value: "x64"}, {Name: "hostname", Value: "host_" + strconv.Itoa(h)}}}})
 		}
 	}
 	where := []scan.Matcher{{Name: "hostname", Op: scan.MatchIn, Values: hosts}}
