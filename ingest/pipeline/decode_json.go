@@ -23,12 +23,14 @@ import (
 // Its series cache maps the raw dimension values of an object to the
 // dimensions they make (built, and checked with ingest.ValidateSeries, the
 // first time they are seen), so a known series costs one map lookup. In a
-// pipeline with a fixed target (shared mode, set by New) the records of a
-// series share the cache's dimension slice, sorted by name as the store
-// sorts them (so the store never reorders it), the measures of a batch
-// come from one slab reused batch after batch (resetBatch), and Decode
-// reports ingest.ValidateRecord's verdict on each record (checked)
-// instead of the pipeline checking each record again.
+// pipeline (shared mode, set by New) the records of a series share the
+// cache's dimension slice, sorted by name as the store sorts them (so the
+// store never reorders it), and the measures of a batch come from one slab
+// reused batch after batch (resetBatch). With a fixed target (check) Decode
+// also reports ingest.ValidateRecord's verdict on each record (checked)
+// instead of the pipeline checking each record again; with a templated
+// one the pipeline resolves and checks each series once (resolveCached),
+// on the dimensions in mapping order (ordered).
 type jsonDecoder struct {
 	m        Mapping
 	unit     int64
@@ -46,9 +48,12 @@ type jsonDecoder struct {
 	intern map[string]string
 
 	series map[string]*seriesEntry
+	// byDims finds a shared-mode entry by its (sorted) dimension slice.
+	byDims map[*ingest.Dimension]*seriesEntry
 	keyBuf []byte
-	// shared: see the type's comment.
-	shared bool
+	// shared and checks: see the type's comment (checks is set only with
+	// a fixed target).
+	shared, checks bool
 	// slab holds the measures of the records of the current batch.
 	slab []ingest.Measure
 	// reasons are the verdicts on the records of the last Decode call
@@ -66,6 +71,8 @@ type jsonDecoder struct {
 // seriesEntry is the dimensions one set of raw dimension values makes.
 type seriesEntry struct {
 	dims []ingest.Dimension
+	// ordered are dims in mapping order (shared mode).
+	ordered []ingest.Dimension
 	// verdicts are ingest.ValidateSeries's on the dimensions (in mapping
 	// order) with the record's measure name: one for a multi-measure
 	// mapping, one per measure for a single-measure one.
@@ -116,15 +123,33 @@ func newJSONDecoder(m Mapping) (Decoder, error) {
 }
 
 // share switches d to shared mode (see jsonDecoder).
-func (d *jsonDecoder) share() { d.shared = true }
+func (d *jsonDecoder) share() { d.shared, d.byDims = true, map[*ingest.Dimension]*seriesEntry{} }
+
+// check makes a shared-mode decoder report its verdicts (checked).
+func (d *jsonDecoder) check() { d.checks = true }
+
+// ordered returns, in mapping order, the dimensions whose shared (sorted)
+// slice starts at first; nil if d no longer caches them.
+func (d *jsonDecoder) ordered(first *ingest.Dimension) []ingest.Dimension {
+	if e := d.byDims[first]; e != nil {
+		return e.ordered
+	}
+	return nil
+}
 
 // resetBatch starts a batch: the records of the previous one are no longer
 // used, so their measures' slab is reused.
-func (d *jsonDecoder) resetBatch() { d.slab = d.slab[:0] }
+func (d *jsonDecoder) resetBatch() {
+	d.slab = d.slab[:0]
+	if len(d.series) >= maxSeriesCached {
+		clear(d.series)
+		clear(d.byDims)
+	}
+}
 
 // checked returns the verdicts of ingest.ValidateRecord on the records the
 // last Decode appended, in order; nil means every record is good. Only a
-// decoder in shared mode checks.
+// decoder told to check does.
 func (d *jsonDecoder) checked() []string {
 	if len(d.reasons) == 0 {
 		return nil
@@ -224,12 +249,12 @@ func (d *jsonDecoder) record(dst []ingest.Record) ([]ingest.Record, error) {
 				return dst, fmt.Errorf("measure field %q: %w", d.m.Measures[i].Field, err)
 			}
 			dst = append(dst, ingest.Record{Time: ts, Dimensions: dims, MeasureName: d.measNames[i], Value: val})
-			if d.shared {
+			if d.checks {
 				reason := e.verdicts[i]
 				if reason == "" && !d.sampleOK[i] {
 					reason = ingest.ValidateSample(&dst[len(dst)-1])
 				}
-				d.check(dst, reason)
+				d.note(dst, reason)
 			}
 			n++
 		}
@@ -265,17 +290,19 @@ func (d *jsonDecoder) record(dst []ingest.Record) ([]ingest.Record, error) {
 	if d.shared {
 		d.slab = d.slab[:len(d.slab)+len(ms)]
 		dst[len(dst)-1].Measures = ms[:len(ms):len(ms)]
-		reason := e.verdicts[0]
-		if reason == "" && !(d.allOK && len(d.measName)+e.size+d.measBytes <= ingest.MaxRecordBytes) {
-			reason = ingest.ValidateSample(&dst[len(dst)-1])
+		if d.checks {
+			reason := e.verdicts[0]
+			if reason == "" && !(d.allOK && len(d.measName)+e.size+d.measBytes <= ingest.MaxRecordBytes) {
+				reason = ingest.ValidateSample(&dst[len(dst)-1])
+			}
+			d.note(dst, reason)
 		}
-		d.check(dst, reason)
 	}
 	return dst, nil
 }
 
-// check notes the verdict on the last record of dst.
-func (d *jsonDecoder) check(dst []ingest.Record, reason string) {
+// note notes the verdict on the last record of dst.
+func (d *jsonDecoder) note(dst []ingest.Record, reason string) {
 	if reason == "" && len(d.reasons) == 0 {
 		return
 	}
@@ -336,13 +363,19 @@ func (d *jsonDecoder) seriesOf(cs []captured) (*seriesEntry, error) {
 	} else {
 		e.verdicts = []string{ingest.ValidateSeries(d.measName, e.dims)}
 	}
-	if d.shared {
+	if d.shared && e.dims != nil {
+		e.ordered = slices.Clone(e.dims)
 		slices.SortFunc(e.dims, func(a, b ingest.Dimension) int { return strings.Compare(a.Name, b.Name) })
 	}
-	if len(d.series) >= maxSeriesCached {
+	if len(d.series) >= maxSeriesCached && !d.shared {
+		// (In shared mode the batch's records keep their entries until
+		// the batch ends: resetBatch empties a full cache.)
 		clear(d.series)
 	}
 	d.series[string(key)] = e
+	if d.shared && e.dims != nil {
+		d.byDims[&e.dims[0]] = e
+	}
 	return e, nil
 }
 

@@ -135,11 +135,17 @@ func New(app ingest.Appender, opts Options) (*Pipeline, error) {
 		st := &decodeState{dec: d}
 		if jd, ok := d.(*jsonDecoder); ok {
 			st.batch = jd
+			jd.share()
 			if tg == nil {
 				// A fixed target: no template rewrites a record between
 				// decoding and its check, so the decoder checks.
-				jd.share()
+				jd.check()
 				st.checker = jd
+			} else {
+				// Templated: the targets and checks of a series are
+				// resolved once (resolveCached).
+				st.series = jd
+				st.resolved = map[resolveKey]*resolved{}
 			}
 		}
 		return st
@@ -198,9 +204,17 @@ type decodeState struct {
 	// decoded (checked: the verdicts of the last Decode call, nil if all
 	// passed).
 	checker interface{ checked() []string }
-	recs    []ingest.Record
-	owner   []int // message index of each record
-	tix     []int // target index of each record
+	// series and resolved: a templated target's resolution and series
+	// check per series (decoder's dimension slice) and measure name;
+	// tverdicts are the verdicts on the current message's records.
+	series interface {
+		ordered(*ingest.Dimension) []ingest.Dimension
+	}
+	resolved  map[resolveKey]*resolved
+	tverdicts []string
+	recs      []ingest.Record
+	owner     []int // message index of each record
+	tix       []int // target index of each record
 	// per-target batches when a batch has several targets
 	grecs  []ingest.Record
 	gowner []int
@@ -273,14 +287,17 @@ func (p *Pipeline) Decode(msgs []Message) *Decoded {
 		// appender does not check them); their message is dead-lettered
 		// and its other records kept.
 		var verdicts []string
-		if st.checker != nil {
+		switch {
+		case st.checker != nil:
 			verdicts = st.checker.checked()
+		case st.resolved != nil:
+			verdicts = st.tverdicts
 		}
 		reason, k := "", n
 		for j := n; j < len(st.recs); j++ {
 			var r string
 			switch {
-			case st.checker == nil:
+			case st.checker == nil && st.resolved == nil:
 				r = ingest.ValidateRecord(&st.recs[j])
 			case j-n < len(verdicts):
 				r = verdicts[j-n]
@@ -352,6 +369,9 @@ func (p *Pipeline) resolveTargets(st *decodeState, n int) string {
 		}
 		return ""
 	}
+	if st.resolved != nil {
+		return p.resolveCached(st, n)
+	}
 	for j := n; j < len(st.recs); j++ {
 		tg, err := p.targets.resolve(&st.recs[j])
 		if err != nil {
@@ -364,6 +384,92 @@ func (p *Pipeline) resolveTargets(st *decodeState, n int) string {
 		st.tix = append(st.tix, ix)
 	}
 	return ""
+}
+
+// resolveKey is a series of a shared-mode JSON decoder: its dimension
+// slice (the map key keeps it alive, so an address is never another
+// series') and its measure name.
+type resolveKey struct {
+	dims    *ingest.Dimension
+	ndims   int
+	measure string
+}
+
+// resolved is what targets.resolve and admit gave a series, with the
+// ValidateSeries verdict on the record they leave.
+type resolved struct {
+	err     string
+	tix     int
+	dims    []ingest.Dimension
+	measure string
+	verdict string
+}
+
+// maxResolved bounds a decoder's resolved series (emptied when full).
+const maxResolved = 1 << 16
+
+// resolveCached is resolveTargets for a shared-mode JSON decoder: each
+// series is resolved and checked once, and its records share the result;
+// st.tverdicts gets ingest.ValidateRecord's verdict on each record as the
+// uncached path checks it (on the dimensions in mapping order).
+func (p *Pipeline) resolveCached(st *decodeState, n int) string {
+	st.tverdicts = st.tverdicts[:0]
+	for j := n; j < len(st.recs); j++ {
+		r := &st.recs[j]
+		if len(r.Dimensions) == 0 {
+			// No series to key on: the uncached way.
+			tg, err := p.targets.resolve(r)
+			if err != nil {
+				return err.Error()
+			}
+			ix, err := p.admit(tg)
+			if err != nil {
+				return err.Error()
+			}
+			st.tix = append(st.tix, ix)
+			st.tverdicts = append(st.tverdicts, ingest.ValidateRecord(r))
+			continue
+		}
+		key := resolveKey{&r.Dimensions[0], len(r.Dimensions), r.MeasureName}
+		res := st.resolved[key]
+		if res == nil {
+			res = p.resolveSeries(st, r)
+			if len(st.resolved) >= maxResolved {
+				clear(st.resolved)
+			}
+			st.resolved[key] = res
+		}
+		if res.err != "" {
+			return res.err
+		}
+		r.Dimensions, r.MeasureName = res.dims, res.measure
+		st.tix = append(st.tix, res.tix)
+		v := res.verdict
+		if v == "" {
+			v = ingest.ValidateSample(r)
+		}
+		st.tverdicts = append(st.tverdicts, v)
+	}
+	return ""
+}
+
+// resolveSeries resolves the target of r's series and checks the record
+// the resolution leaves, on its dimensions in mapping order.
+func (p *Pipeline) resolveSeries(st *decodeState, r *ingest.Record) *resolved {
+	c := *r
+	tg, err := p.targets.resolve(&c)
+	if err != nil {
+		return &resolved{err: err.Error()}
+	}
+	ix, err := p.admit(tg)
+	if err != nil {
+		return &resolved{err: err.Error()}
+	}
+	o := ingest.Record{MeasureName: r.MeasureName, Dimensions: st.series.ordered(&r.Dimensions[0])}
+	if _, err := p.targets.resolve(&o); err != nil {
+		return &resolved{err: err.Error()}
+	}
+	return &resolved{tix: ix, dims: c.Dimensions, measure: c.MeasureName, verdict: ingest.ValidateSeries(o.MeasureName, o.Dimensions)}
 }
 
 // admit returns tg's index, adding it if the bound allows.
