@@ -146,7 +146,10 @@ type Record struct {
 // The write path stores its handle in the hint and uses it only for a
 // record with the same dimension slice and measure name it was stored
 // for, so a stale or misplaced hint costs a lookup, never a wrong series.
-// Records of one hint may be in concurrent Append calls.
+// Records of one hint may be in concurrent Append calls; Append sorts a
+// record's dimensions by name in place, so a slice shared by concurrent
+// calls must come sorted (stably, by name), which leaves Append nothing to
+// write.
 type SeriesHint struct {
 	v atomic.Value // the write path's handle; always one concrete type
 }

@@ -422,7 +422,12 @@ func newSeriesEntry(metric string, dims []ingest.Dimension, reason string) *seri
 		// Only messages use the labels of a bad series.
 		dims = dims[:min(len(dims), maxShownLabels+1)]
 	}
-	return &seriesEntry{metric: metric, dims: slices.Clone(dims), reason: reason}
+	// Sorted by name (stably) before the entry is shared: the write path
+	// sorts a record's dimensions in place, and the records of concurrent
+	// requests share the entry's slice, which it must then only read.
+	dims = slices.Clone(dims)
+	slices.SortStableFunc(dims, func(a, b ingest.Dimension) int { return strings.Compare(a.Name, b.Name) })
+	return &seriesEntry{metric: metric, dims: dims, reason: reason}
 }
 
 func (st *decodeState) reset() {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 
 	"github.com/tidaldb/tidal/catalog"
+	"github.com/tidaldb/tidal/ingest"
 	"github.com/tidaldb/tidal/memstore"
 	"github.com/tidaldb/tidal/memstore/wal"
 	"github.com/tidaldb/tidal/query/scan"
@@ -23,7 +25,9 @@ import (
 // TestConcurrentSameSeries sends the same series from four concurrent
 // senders, two in remote-write 1.0 and two in 2.0, at distinct times, to a
 // real memstore: the Handler's shared series cache and the series hints its
-// records carry must store every sample once, in its series.
+// records carry must store every sample once, in its series. The labels
+// come unsorted: the shared entry must hold them sorted, which the race
+// detector may catch when it does not.
 func TestConcurrentSameSeries(t *testing.T) {
 	const senders, requests, nseries = 4, 8, 20
 	dir := t.TempDir()
@@ -55,7 +59,7 @@ func TestConcurrentSameSeries(t *testing.T) {
 					var req prompb.WriteRequest
 					for s := range nseries {
 						req.Timeseries = append(req.Timeseries, prompb.TimeSeries{
-							Labels:  []prompb.Label{{Name: "__name__", Value: "m"}, {Name: "host", Value: "h" + strconv.Itoa(s)}},
+							Labels:  []prompb.Label{{Name: "__name__", Value: "m"}, {Name: "host", Value: "h" + strconv.Itoa(s)}, {Name: "az", Value: "x"}},
 							Samples: []prompb.Sample{{Timestamp: ms, Value: value(s, c, k)}},
 						})
 					}
@@ -65,7 +69,7 @@ func TestConcurrentSameSeries(t *testing.T) {
 					var req writev2.Request
 					for s := range nseries {
 						req.Timeseries = append(req.Timeseries, writev2.TimeSeries{
-							LabelsRefs: []uint32{syms.Symbolize("__name__"), syms.Symbolize("m"), syms.Symbolize("host"), syms.Symbolize("h" + strconv.Itoa(s))},
+							LabelsRefs: []uint32{syms.Symbolize("__name__"), syms.Symbolize("m"), syms.Symbolize("host"), syms.Symbolize("h" + strconv.Itoa(s)), syms.Symbolize("az"), syms.Symbolize("x")},
 							Samples:    []writev2.Sample{{Timestamp: ms, Value: value(s, c, k)}},
 						})
 					}
@@ -116,5 +120,35 @@ func TestConcurrentSameSeries(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSeriesEntrySorted checks that a cache entry holds its dimensions
+// sorted by name, so that the write path, which sorts a record's
+// dimensions in place, never writes to a slice concurrent requests share.
+func TestSeriesEntrySorted(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   []ingest.Dimension
+		want []string
+	}{
+		{"sorted", []ingest.Dimension{{Name: "a", Value: "1"}, {Name: "b", Value: "2"}}, []string{"a=1", "b=2"}},
+		{"reversed", []ingest.Dimension{{Name: "z", Value: "1"}, {Name: "host", Value: "h"}, {Name: "az", Value: "x"}}, []string{"az=x", "host=h", "z=1"}},
+		{"duplicate names keep their order", []ingest.Dimension{{Name: "b", Value: "2"}, {Name: "a", Value: "1"}, {Name: "a", Value: "0"}}, []string{"a=1", "a=0", "b=2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := slices.Clone(tc.in)
+			e := newSeriesEntry("m", in, "")
+			var got []string
+			for _, d := range e.dims {
+				got = append(got, d.Name+"="+d.Value)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("entry dimensions %v, want %v", got, tc.want)
+			}
+			if !slices.Equal(in, tc.in) {
+				t.Errorf("newSeriesEntry changed its scratch input to %v", in)
+			}
+		})
 	}
 }
