@@ -477,14 +477,22 @@ func (s *collectState) result() Value {
 		if n < 2 {
 			return Null(KindDouble)
 		}
+		// Sorted first: the values arrive in an order that depends on which
+		// worker scanned which series, and floating-point sums depend on
+		// the order, so the same data would answer in different last digits.
+		xs := make([]float64, len(s.vals))
+		for i, v := range s.vals {
+			xs[i] = v[0].asFloat()
+		}
+		slices.Sort(xs)
 		var mean float64
-		for _, v := range s.vals {
-			mean += v[0].asFloat()
+		for _, x := range xs {
+			mean += x
 		}
 		mean /= n
 		var m2, m3, m4 float64
-		for _, v := range s.vals {
-			d := v[0].asFloat() - mean
+		for _, x := range xs {
+			d := x - mean
 			m2 += d * d
 			m3 += d * d * d
 			m4 += d * d * d * d
