@@ -167,6 +167,9 @@ func TestAggregateKernelsMatchGenericPath(t *testing.T) {
 		`SELECT bin(time, 1m), host, avg(measure_value::double), max(measure_value::double), min(measure_value::double), count(*) FROM kdb.tbl WHERE measure_name = 'cpu' GROUP BY 1, 2 ORDER BY 1, 2`,
 		`SELECT bin(time, 10s), host, sum(measure_value::double), count(measure_value::double) FROM kdb.tbl WHERE measure_name = 'cpu' GROUP BY 1, 2 ORDER BY 1, 2`,
 		`SELECT bin(time, 1h), host, max(measure_value::double) FROM kdb.tbl WHERE measure_name = 'cpu' GROUP BY 1, 2 ORDER BY 1, 2`,
+		// Sparse buckets: most prefixes spill from their slots.
+		`SELECT bin(time, 1s), host, max(measure_value::double), count(*) FROM kdb.tbl WHERE measure_name = 'cpu' GROUP BY 1, 2 ORDER BY 1, 2`,
+		`SELECT bin(time, 1s), max(b), min(b), avg(a) FROM kdb.tbl WHERE measure_name = 'm' GROUP BY 1 ORDER BY 1`,
 		`SELECT bin(time, 5m), host, avg(a), min(a), max(a), count(a), count(*) FROM kdb.tbl WHERE measure_name = 'm' GROUP BY 1, 2 ORDER BY 1, 2`,
 		`SELECT bin(time, 7m), sum(a), sum(b), min(b), max(a), min(time), max(time) FROM kdb.tbl WHERE measure_name = 'm' GROUP BY 1 ORDER BY 1`,
 		`SELECT bin(time, 1m), host, measure_name, max(b), avg(b), min(b) FROM kdb.tbl GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
