@@ -215,3 +215,33 @@ func firstDiff(got, want string) string {
 	}
 	return "kernels " + strconv.Itoa(len(g)) + " lines, generic " + strconv.Itoa(len(w))
 }
+
+// TestTSBSAnswersUnchanged runs the TSBS devops and IoT queries with the
+// batch kernels and pruned join build rows and without either, and wants
+// the same answers.
+func TestTSBSAnswersUnchanged(t *testing.T) {
+	devops := newTestDB(t)
+	devops.loadTSBS(t, 10, 6*3600e9)
+	iot := newTestDB(t)
+	iot.loadIoT(t, 20, 6*3600e9)
+	for _, set := range []struct {
+		db      *testDB
+		queries map[string]string
+	}{{devops, tsbsQueries}, {devops, joinQueries}, {iot, iotQueries}} {
+		e := New(set.db.cat, set.db, Options{Parallelism: 1})
+		for name, sql := range set.queries {
+			run := func(fast bool) string {
+				defer func(k, p bool) { batchKernels, disableBuildPrune = k, p }(batchKernels, disableBuildPrune)
+				batchKernels, disableBuildPrune = fast, !fast
+				res, err := e.Query(context.Background(), sql, nil)
+				if err != nil {
+					t.Fatalf("%s (fast %v): %v", name, fast, err)
+				}
+				return rowsText(res.Rows)
+			}
+			if got, want := run(true), run(false); got != want {
+				t.Errorf("%s: answers differ:\n%s", name, firstDiff(got, want))
+			}
+		}
+	}
+}
