@@ -148,6 +148,11 @@ var batchKernels = true
 type bucketIndex struct {
 	base   int64
 	groups []*group
+	used   int // non-nil slots
+	// spilled is set once a group of this prefix went to the hash table
+	// (a bucket before base, far beyond the slots, or too sparse): from
+	// then on a slot miss looks in the hash table first.
+	spilled bool
 }
 
 // maxBucketSlots bounds one prefix's bucket index; buckets beyond it take
@@ -157,10 +162,10 @@ const maxBucketSlots = 1 << 16
 // bucketGroup returns the group of bucket in the current prefix, through
 // the bucket index bi, falling back to find (which needs t.key built).
 //
-// A bucket the index can hold (at or after base, below maxBucketSlots)
-// lives only in the index; any other goes through the hash table. Whether
-// a bucket fits depends only on the prefix's base, so a group is never in
-// both.
+// Until a prefix spills, its groups live only in its slots; after, the
+// slots cache the hash table (a group may be in both, never in two
+// groups). A slot-only group's slot is never cleared, so a key is never
+// looked up in the hash table while its group is only in a slot.
 func (t *aggTable) bucketGroup(bi *bucketIndex, bucket int64) (*group, error) {
 	off := bucket - bi.base
 	i := off / t.plan.width
@@ -169,12 +174,19 @@ func (t *aggTable) bucketGroup(bi *bucketIndex, bucket int64) (*group, error) {
 	}
 	v := Timestamp(bucket)
 	t.keyv[t.plan.timeKey] = v
-	if off < 0 || i >= maxBucketSlots || t.hashed {
+	// Slots grow only while at least one in 8 is used, so a sparse
+	// prefix does not cost more in slots than in groups.
+	fits := off >= 0 && i < maxBucketSlots && (i < int64(len(bi.groups)) || i < 8*int64(bi.used)+64)
+	if !fits || t.hashed || bi.spilled {
 		t.key = append(t.key[:0], t.prefix...)
 		t.key = appendKey(t.key, v)
 		g, err := t.find()
-		if err != nil || off < 0 || i >= maxBucketSlots {
-			return g, err
+		if err != nil {
+			return nil, err
+		}
+		if !fits {
+			bi.spilled = true
+			return g, nil
 		}
 		return g, t.setBucket(bi, i, g)
 	}
@@ -229,6 +241,7 @@ func (t *aggTable) setBucket(bi *bucketIndex, i int64, g *group) error {
 		bi.groups = append(bi.groups, make([]*group, n-len(bi.groups))...)
 	}
 	bi.groups[i] = g
+	bi.used++
 	return nil
 }
 

@@ -167,6 +167,9 @@ func TestAggregateKernelsMatchGenericPath(t *testing.T) {
 		`SELECT bin(time, 1m), host, avg(measure_value::double), max(measure_value::double), min(measure_value::double), count(*) FROM kdb.tbl WHERE measure_name = 'cpu' GROUP BY 1, 2 ORDER BY 1, 2`,
 		`SELECT bin(time, 10s), host, sum(measure_value::double), count(measure_value::double) FROM kdb.tbl WHERE measure_name = 'cpu' GROUP BY 1, 2 ORDER BY 1, 2`,
 		`SELECT bin(time, 1h), host, max(measure_value::double) FROM kdb.tbl WHERE measure_name = 'cpu' GROUP BY 1, 2 ORDER BY 1, 2`,
+		// Sparse buckets: most prefixes spill from their slots.
+		`SELECT bin(time, 1s), host, max(measure_value::double), count(*) FROM kdb.tbl WHERE measure_name = 'cpu' GROUP BY 1, 2 ORDER BY 1, 2`,
+		`SELECT bin(time, 1s), max(b), min(b), avg(a) FROM kdb.tbl WHERE measure_name = 'm' GROUP BY 1 ORDER BY 1`,
 		`SELECT bin(time, 5m), host, avg(a), min(a), max(a), count(a), count(*) FROM kdb.tbl WHERE measure_name = 'm' GROUP BY 1, 2 ORDER BY 1, 2`,
 		`SELECT bin(time, 7m), sum(a), sum(b), min(b), max(a), min(time), max(time) FROM kdb.tbl WHERE measure_name = 'm' GROUP BY 1 ORDER BY 1`,
 		`SELECT bin(time, 1m), host, measure_name, max(b), avg(b), min(b) FROM kdb.tbl GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
@@ -211,4 +214,34 @@ func firstDiff(got, want string) string {
 		}
 	}
 	return "kernels " + strconv.Itoa(len(g)) + " lines, generic " + strconv.Itoa(len(w))
+}
+
+// TestTSBSAnswersUnchanged runs the TSBS devops and IoT queries with the
+// batch kernels and pruned join build rows and without either, and wants
+// the same answers.
+func TestTSBSAnswersUnchanged(t *testing.T) {
+	devops := newTestDB(t)
+	devops.loadTSBS(t, 10, 6*3600e9)
+	iot := newTestDB(t)
+	iot.loadIoT(t, 20, 6*3600e9)
+	for _, set := range []struct {
+		db      *testDB
+		queries map[string]string
+	}{{devops, tsbsQueries}, {devops, joinQueries}, {iot, iotQueries}} {
+		e := New(set.db.cat, set.db, Options{Parallelism: 1})
+		for name, sql := range set.queries {
+			run := func(fast bool) string {
+				defer func(k, p bool) { batchKernels, disableBuildPrune = k, p }(batchKernels, disableBuildPrune)
+				batchKernels, disableBuildPrune = fast, !fast
+				res, err := e.Query(context.Background(), sql, nil)
+				if err != nil {
+					t.Fatalf("%s (fast %v): %v", name, fast, err)
+				}
+				return rowsText(res.Rows)
+			}
+			if got, want := run(true), run(false); got != want {
+				t.Errorf("%s: answers differ:\n%s", name, firstDiff(got, want))
+			}
+		}
+	}
 }

@@ -219,11 +219,11 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 		bkeys, pkeys = n.lkeys, n.rkeys
 	}
 	bs := newBuildSide(build)
-	rows, err := collectCols(q, build, bs.keep)
+	err := bs.collect(q, build)
 	if err != nil {
 		return err
 	}
-	bs.rows = rows
+	nrows := bs.len()
 	index := map[string][]int32{}
 	var key []byte
 	sp := n.seriesPlan(q, probe, pkeys, bkeys)
@@ -253,7 +253,7 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 	if len(n.using) > 0 {
 		emit = n.mergeUsing(nl, nr, emit)
 	}
-	matched := make([]bool, len(rows))
+	matched := make([]bool, nrows)
 	probeOuter := (n.kind == parser.LeftJoin && !buildLeft) || (n.kind == parser.RightJoin && buildLeft) || n.kind == parser.FullJoin
 	buildOuter := n.kind == parser.FullJoin
 	bo := nl // where the build columns start in out
@@ -280,7 +280,7 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 		return r
 	}
 	buildNulls := bs.compact(nullRow(build.columns()))
-	all := make([]int32, len(rows))
+	all := make([]int32, nrows)
 	for i := range all {
 		all[i] = int32(i)
 	}
@@ -291,7 +291,7 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 		}
 		return sp.run(q, pkeys, groups, func(p []Value, cands []int32) error {
 			for _, i := range cands {
-				combine(p, rows[i])
+				combine(p, bs.stored(int(i)))
 				if n.residual != nil {
 					v, err := n.residual.eval(out)
 					if err != nil {
@@ -340,7 +340,7 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 					return err
 				}
 			}
-			combine(p, rows[i])
+			combine(p, bs.stored(int(i)))
 			if n.residual != nil {
 				v, err := n.residual.eval(out)
 				if err != nil {
@@ -367,9 +367,9 @@ func (n *joinNode) run(q *qctx, emit func([]Value) error) error {
 	}
 	if buildOuter {
 		probeNulls := nullRow(probe.columns())
-		for i, r := range rows {
+		for i := range nrows {
 			if !matched[i] {
-				combine(probeNulls, r)
+				combine(probeNulls, bs.stored(i))
 				if err := emit(out); err != nil {
 					return err
 				}
@@ -405,8 +405,12 @@ func (n *joinNode) mergeUsing(nl, nr int, emit func([]Value) error) func([]Value
 // the join, the join keys and the residual); keep lists them, and row
 // and put spread a kept row back to the build side's full width.
 type buildSide struct {
-	rows [][]Value
-	keep []int // nil: rows are full width
+	rows [][]Value // full-width rows (keep nil)
+	// Pruned rows are stored flat, width len(keep), in blocks of
+	// blockRows rows; n counts them.
+	blocks [][]Value
+	n      int
+	keep   []int // nil: rows are full width
 	// full is the full-width scratch row of row: columns not kept are
 	// NULL and stay so.
 	full []Value
@@ -454,13 +458,34 @@ func scanBelow(n node) *scanNode {
 	return nil
 }
 
+// blockRows is the number of pruned build rows per storage block.
+const blockRows = 1024
+
+// len is the number of build rows.
+func (bs *buildSide) len() int {
+	if bs.keep == nil {
+		return len(bs.rows)
+	}
+	return bs.n
+}
+
+// stored returns build row i as stored (see put).
+func (bs *buildSide) stored(i int) []Value {
+	if bs.keep == nil {
+		return bs.rows[i]
+	}
+	w := len(bs.keep)
+	off := (i % blockRows) * w
+	return bs.blocks[i/blockRows][off : off+w : off+w]
+}
+
 // row returns build row i at full width; with pruned rows it is valid
 // until the next call.
 func (bs *buildSide) row(i int) []Value {
 	if bs.keep == nil {
 		return bs.rows[i]
 	}
-	bs.put(bs.full, bs.rows[i])
+	bs.put(bs.full, bs.stored(i))
 	return bs.full
 }
 
@@ -487,35 +512,39 @@ func (bs *buildSide) compact(r []Value) []Value {
 	return c
 }
 
-// collectCols is collect keeping only the columns keep lists (all when
-// keep is nil).
-func collectCols(q *qctx, n node, keep []int) ([][]Value, error) {
-	if keep == nil {
-		return collect(q, n)
+// collect runs the build side n and stores its rows: whole, or only the
+// kept columns, flat.
+func (bs *buildSide) collect(q *qctx, n node) error {
+	if bs.keep == nil {
+		var err error
+		bs.rows, err = collect(q, n)
+		return err
 	}
-	var rows [][]Value
-	var sl slab
+	w := len(bs.keep)
 	err := n.run(q, func(r []Value) error {
-		c := sl.alloc(len(keep))
-		for j, i := range keep {
-			c[j] = r[i]
+		if bs.n%blockRows == 0 {
+			bs.blocks = append(bs.blocks, make([]Value, 0, blockRows*w))
 		}
-		if err := q.grow(rowSize(c)); err != nil {
+		b := &bs.blocks[len(bs.blocks)-1]
+		for _, i := range bs.keep {
+			*b = append(*b, r[i])
+		}
+		bs.n++
+		if err := q.grow(rowSize((*b)[len(*b)-w:]) - 16); err != nil {
 			return err
 		}
-		rows = append(rows, c)
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
-		return nil, err
+		return err
 	}
-	return rows, nil
+	return nil
 }
 
 // indexRows adds each build row with no NULL key to index under its key;
 // key is scratch space, returned for reuse.
 func indexRows(index map[string][]int32, key []byte, keys []*expr, bs *buildSide) ([]byte, error) {
-	for i := range bs.rows {
+	for i := range bs.len() {
 		r := bs.row(i)
 		var ok bool
 		var err error
@@ -557,7 +586,7 @@ func (n *joinNode) dynamicFilter(probe node, pkeys, bkeys []*expr, bs *buildSide
 		switch sc.src[pk.col].src {
 		case srcTime:
 			lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-			for i := range bs.rows {
+			for i := range bs.len() {
 				v, err := bkeys[k].eval(bs.row(i))
 				if err != nil || v.Null {
 					continue
@@ -568,7 +597,7 @@ func (n *joinNode) dynamicFilter(probe node, pkeys, bkeys []*expr, bs *buildSide
 		case srcDimension, srcMeasureName:
 			seen := map[string]bool{}
 			var vals []string
-			for i := range bs.rows {
+			for i := range bs.len() {
 				v, err := bkeys[k].eval(bs.row(i))
 				if err != nil || v.Null || v.Kind != KindVarchar {
 					continue

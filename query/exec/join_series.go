@@ -66,7 +66,7 @@ func (p *seriesProbe) index(bkeys []*expr, bs *buildSide) (map[string]*seriesGro
 	}
 	groups := map[string]*seriesGroup{}
 	var key []byte
-	for i := range bs.rows {
+	for i := range bs.len() {
 		r := bs.row(i)
 		var ok bool
 		var err error
