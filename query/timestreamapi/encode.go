@@ -423,6 +423,9 @@ func appendJSONString(dst []byte, s string) []byte {
 // valueSize estimates the memory a kept value holds, for the cursor bound.
 func valueSize(v *exec.Value) int64 {
 	n := int64(96) + int64(len(v.S))
+	if v.Elems == nil && v.Points == nil {
+		return n
+	}
 	for i := range v.Elems {
 		n += valueSize(&v.Elems[i])
 	}

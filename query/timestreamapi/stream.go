@@ -2,6 +2,7 @@ package timestreamapi
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 
@@ -26,18 +27,23 @@ type stream struct {
 	limit int64 // window bytes at which the query pauses
 
 	mu      sync.Mutex
-	changed chan struct{} // closed and replaced on every change
-	cols    []exec.Column
-	types   []exec.Type
-	colInfo []byte // encoded ColumnInfo of cols
-	base    int    // result offset of rows[0]
-	rows    [][]exec.Value
-	bytes   int64 // estimated size of rows
-	paused  bool  // the query waits for room
-	done    bool  // the query finished (err says how)
-	err     error
-	stats   exec.Stats
-	ctx     context.Context
+	changed chan struct{} // closed and replaced on a change once watched
+	watched bool          // someone waits on changed since it was made
+	// A row wakes the watchers only once the window reaches wakeRows
+	// (result offset) or wakeBytes: the least a waiting page needs.
+	wakeRows  int
+	wakeBytes int64
+	cols      []exec.Column
+	types     []exec.Type
+	colInfo   []byte // encoded ColumnInfo of cols
+	base      int    // result offset of rows[0]
+	rows      [][]exec.Value
+	bytes     int64 // estimated size of rows
+	paused    bool  // the query waits for room
+	done      bool  // the query finished (err says how)
+	err       error
+	stats     exec.Stats
+	ctx       context.Context
 
 	// The query's deadline, stopped while paused.
 	timer     *time.Timer
@@ -47,7 +53,8 @@ type stream struct {
 }
 
 func newStream(ctx context.Context, cancel context.CancelFunc, limit int64, timeout time.Duration) *stream {
-	st := &stream{limit: limit, changed: make(chan struct{}), ctx: ctx, remaining: timeout, resumed: time.Now()}
+	st := &stream{limit: limit, changed: make(chan struct{}), ctx: ctx, remaining: timeout, resumed: time.Now(),
+		wakeRows: math.MaxInt, wakeBytes: math.MaxInt64}
 	st.timer = time.AfterFunc(timeout, func() {
 		st.mu.Lock()
 		st.timedOut = true
@@ -63,9 +70,33 @@ func newStream(ctx context.Context, cancel context.CancelFunc, limit int64, time
 	return st
 }
 
+// notifyLocked wakes whoever waits for a change. A change nobody
+// watches costs nothing: Row changes the window once per row.
 func (st *stream) notifyLocked() {
+	if !st.watched {
+		return
+	}
 	close(st.changed)
 	st.changed = make(chan struct{})
+	st.watched = false
+	st.wakeRows, st.wakeBytes = math.MaxInt, math.MaxInt64
+}
+
+// watchPageLocked is watchLocked for a page at offset that readyLocked
+// does not find ready yet: rows that cannot make it ready wake nobody
+// (a waiting client would otherwise be woken once per row).
+func (st *stream) watchPageLocked(offset, maxRows, maxPageBytes int) <-chan struct{} {
+	if maxRows > 0 {
+		st.wakeRows = min(st.wakeRows, offset+maxRows+1)
+	}
+	st.wakeBytes = min(st.wakeBytes, 2*int64(maxPageBytes)+1)
+	return st.watchLocked()
+}
+
+// watchLocked returns the channel the next notifyLocked closes.
+func (st *stream) watchLocked() <-chan struct{} {
+	st.watched = true
+	return st.changed
 }
 
 // Columns implements exec.Sink.
@@ -94,7 +125,9 @@ func (st *stream) Row(r []exec.Value) error {
 	defer st.mu.Unlock()
 	st.rows = append(st.rows, row)
 	st.bytes += size
-	st.notifyLocked()
+	if st.base+len(st.rows) >= st.wakeRows || st.bytes >= st.wakeBytes || st.bytes >= st.limit {
+		st.notifyLocked()
+	}
 	for st.bytes >= st.limit && st.ctx.Err() == nil {
 		if !st.paused {
 			st.paused = true
@@ -102,7 +135,7 @@ func (st *stream) Row(r []exec.Value) error {
 				st.remaining -= time.Since(st.resumed)
 			}
 		}
-		ch := st.changed
+		ch := st.watchLocked()
 		st.mu.Unlock()
 		<-ch
 		st.mu.Lock()
@@ -172,7 +205,7 @@ func (st *stream) wait(ctx context.Context, offset, maxRows, maxPageBytes int, t
 	for {
 		st.mu.Lock()
 		ready := st.readyLocked(offset, maxRows, maxPageBytes)
-		ch := st.changed
+		ch := st.watchPageLocked(offset, maxRows, maxPageBytes)
 		st.mu.Unlock()
 		if ready {
 			return true, nil

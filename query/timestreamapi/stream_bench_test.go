@@ -1,0 +1,112 @@
+package timestreamapi
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidaldb/tidal/query/exec"
+)
+
+// rowPerAlloc is stream.Row as it was: a new channel per row, whether or
+// not anyone waited. The benchmark holds the current Row to it.
+type rowPerAlloc struct {
+	mu      sync.Mutex
+	changed chan struct{}
+	rows    [][]exec.Value
+	bytes   int64
+}
+
+func (s *rowPerAlloc) Row(r []exec.Value) error {
+	row := exec.CloneRow(r)
+	size := int64(24)
+	for i := range row {
+		size += valueSize(&row[i])
+	}
+	s.mu.Lock()
+	s.rows = append(s.rows, row)
+	s.bytes += size
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+	return nil
+}
+
+// BenchmarkStreamRow pushes high-cpu-all's rows (15 columns) through the
+// paging window's Row, as a streamed query does, dropping the window every
+// page's worth of rows as a paging client does, while a client waits for a
+// page the rows do not fill, and reports the same with
+// the Row before (a new channel and a wake-up of the waiting client per row) as before/after.
+func BenchmarkStreamRow(b *testing.B) {
+	res := devopsResult(100, 30) // 14 columns
+	for i := range res.Rows {
+		res.Rows[i] = append(res.Rows[i], exec.Value{Kind: exec.KindVarchar, S: "host_1"})
+	}
+	const page = 1500
+	run := func(push func([]exec.Value), drop func()) time.Duration {
+		t0 := time.Now()
+		for i, r := range res.Rows {
+			push(r)
+			if i%page == page-1 {
+				drop()
+			}
+		}
+		drop()
+		return time.Since(t0)
+	}
+	var now, before time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx, cancel := context.WithCancel(context.Background())
+		st := newStream(ctx, cancel, 1<<40, time.Hour)
+		// A client waits for a page the rows do not fill.
+		waiter := make(chan struct{})
+		go func() {
+			defer close(waiter)
+			_, _ = st.wait(ctx, 0, 0, 1<<40, time.Hour)
+		}()
+		now += run(func(r []exec.Value) { _ = st.Row(r) }, func() {
+			st.mu.Lock()
+			end := st.base + len(st.rows)
+			st.mu.Unlock()
+			st.release(end)
+		})
+		cancel()
+		<-waiter
+		old := &rowPerAlloc{changed: make(chan struct{})}
+		ctx, cancel = context.WithCancel(context.Background())
+		waiter = make(chan struct{})
+		go func() {
+			defer close(waiter)
+			for {
+				old.mu.Lock()
+				ch := old.changed
+				old.mu.Unlock()
+				select {
+				case <-ch:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		before += run(func(r []exec.Value) { _ = old.Row(r) }, func() {
+			old.mu.Lock()
+			for _, r := range old.rows {
+				old.bytes -= 24
+				for i := range r {
+					old.bytes -= valueSize(&r[i])
+				}
+			}
+			clear(old.rows)
+			old.rows = old.rows[len(old.rows):]
+			old.mu.Unlock()
+		})
+		cancel()
+		<-waiter
+	}
+	n := float64(b.N * len(res.Rows))
+	b.ReportMetric(float64(now.Nanoseconds())/n, "ns/row")
+	b.ReportMetric(float64(before.Nanoseconds())/n, "ns/row-before")
+	b.ReportMetric(float64(before)/float64(now), "before/after")
+}
