@@ -167,7 +167,7 @@ func (a *API) respondStream(ctx context.Context, c *cursor, tok, nonce string, o
 		st.mu.Unlock()
 		return nil, invalidToken()
 	}
-	body, n, err := a.encodeRows(c.id, st.colInfo, st.types, st.rows[offset-st.base:], maxRows)
+	body, n, err := a.encodedPage(c.id, st.colInfo, st.rows[offset-st.base:], maxRows)
 	end := offset + n
 	more := !st.done || end < st.base+len(st.rows)
 	scanned := st.stats.BytesScanned
@@ -337,6 +337,41 @@ func (a *API) encodeRows(id string, colInfo []byte, types []exec.Type, rows [][]
 			break
 		}
 		n++
+	}
+	return append(body, ']'), n, nil
+}
+
+// encodedPage is encodeRows for rows already encoded (AppendRow).
+func (a *API) encodedPage(id string, colInfo []byte, rows [][]byte, maxRows int) (body []byte, n int, err error) {
+	want := len(rows)
+	if maxRows > 0 {
+		want = min(want, maxRows)
+	}
+	size := 0
+	for n < want {
+		size += len(rows[n]) + 1
+		if size-1 > a.opts.MaxPageBytes {
+			if n == 0 {
+				return nil, 0, awsjson.NewError(awsjson.TypeQueryExecution, "%s", msgRowTooLarge)
+			}
+			size -= len(rows[n]) + 1
+			break
+		}
+		n++
+	}
+	// Room for the head, and for the NextToken and QueryStatus the
+	// caller appends: a page outgrowing its buffer is copied whole.
+	body = make([]byte, 0, 1024+len(id)+len(colInfo)+size)
+	body = append(body, `{"QueryId":"`...)
+	body = append(body, id...)
+	body = append(body, `","ColumnInfo":`...)
+	body = append(body, colInfo...)
+	body = append(body, `,"Rows":[`...)
+	for i, r := range rows[:n] {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, r...)
 	}
 	return append(body, ']'), n, nil
 }

@@ -26,6 +26,15 @@ type StreamEngine interface {
 type stream struct {
 	limit int64 // window bytes at which the query pauses
 
+	// chunk is where Row encodes rows: the window keeps each row as its
+	// response JSON, a slice of a chunk, not as values. A value row is
+	// three times the size of its JSON and full of pointers for the
+	// collector to trace; its JSON is written once and scanned never.
+	// Only Row (the query's goroutine) touches chunk.
+	chunk     []byte
+	chunkSize int
+	lastRow   int // bytes of the last row encoded
+
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on a change once watched
 	watched bool          // someone waits on changed since it was made
@@ -35,12 +44,12 @@ type stream struct {
 	wakeBytes int64
 	cols      []exec.Column
 	types     []exec.Type
-	colInfo   []byte // encoded ColumnInfo of cols
-	base      int    // result offset of rows[0]
-	rows      [][]exec.Value
-	bytes     int64 // estimated size of rows
-	paused    bool  // the query waits for room
-	done      bool  // the query finished (err says how)
+	colInfo   []byte   // encoded ColumnInfo of cols
+	base      int      // result offset of rows[0]
+	rows      [][]byte // each an encoded Row (AppendRow)
+	bytes     int64    // size of rows
+	paused    bool     // the query waits for room
+	done      bool     // the query finished (err says how)
 	err       error
 	stats     exec.Stats
 	ctx       context.Context
@@ -54,7 +63,7 @@ type stream struct {
 
 func newStream(ctx context.Context, cancel context.CancelFunc, limit int64, timeout time.Duration) *stream {
 	st := &stream{limit: limit, changed: make(chan struct{}), ctx: ctx, remaining: timeout, resumed: time.Now(),
-		wakeRows: math.MaxInt, wakeBytes: math.MaxInt64}
+		wakeRows: math.MaxInt, wakeBytes: math.MaxInt64, chunkSize: int(min(max(limit/16, 4<<10), 256<<10))}
 	st.timer = time.AfterFunc(timeout, func() {
 		st.mu.Lock()
 		st.timedOut = true
@@ -116,11 +125,20 @@ func (st *stream) Columns(cols []exec.Column) error {
 // Row implements exec.Sink: it keeps a copy of r and pauses the query
 // while the window is full.
 func (st *stream) Row(r []exec.Value) error {
-	row := exec.CloneRow(r)
-	size := int64(24)
-	for i := range row {
-		size += valueSize(&row[i])
+	// Columns has set types before the first row and does not change
+	// them after.
+	// A row that outgrows the chunk copies it whole: start a new one
+	// unless twice the last row fits. Chunks grow from 4 KiB, so a small
+	// result does not pay for a big one.
+	if st.chunk == nil || cap(st.chunk)-len(st.chunk) < 2*st.lastRow {
+		size := min(max(2*cap(st.chunk), 4<<10), st.chunkSize)
+		st.chunk = make([]byte, 0, max(size, 4*st.lastRow))
 	}
+	start := len(st.chunk)
+	st.chunk = AppendRow(st.chunk, st.types, r)
+	row := st.chunk[start:len(st.chunk):len(st.chunk)]
+	st.lastRow = len(row)
+	size := int64(len(row)) + rowOverhead
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.rows = append(st.rows, row)
@@ -150,6 +168,9 @@ func (st *stream) Row(r []exec.Value) error {
 	return st.ctx.Err()
 }
 
+// rowOverhead is what the window counts for a row besides its JSON.
+const rowOverhead = 24
+
 // finish records the query's outcome.
 func (st *stream) finish(stats exec.Stats, err error) {
 	st.mu.Lock()
@@ -172,10 +193,7 @@ func (st *stream) release(offset int) {
 		return
 	}
 	for _, r := range st.rows[:n] {
-		st.bytes -= 24
-		for i := range r {
-			st.bytes -= valueSize(&r[i])
-		}
+		st.bytes -= int64(len(r)) + rowOverhead
 	}
 	clear(st.rows[:n])
 	st.rows = st.rows[n:]

@@ -9,7 +9,8 @@ import (
 	"github.com/tidaldb/tidal/query/exec"
 )
 
-// rowPerAlloc is stream.Row as it was: a new channel per row, whether or
+// rowPerAlloc is stream.Row as it was: a copy of the values of every row
+// (encoded when its page is served) and a new channel per row, whether or
 // not anyone waited. The benchmark holds the current Row to it.
 type rowPerAlloc struct {
 	mu      sync.Mutex
@@ -35,7 +36,7 @@ func (s *rowPerAlloc) Row(r []exec.Value) error {
 
 // BenchmarkStreamRow pushes high-cpu-all's rows (15 columns) through the
 // paging window's Row, as a streamed query does, dropping the window every
-// page's worth of rows as a paging client does, while a client waits for a
+// page's worth of rows after encoding them as a page, as a paging client does, while a client waits for a
 // page the rows do not fill, and reports the same with
 // the Row before (a new channel and a wake-up of the waiting client per row) as before/after.
 func BenchmarkStreamRow(b *testing.B) {
@@ -55,11 +56,20 @@ func BenchmarkStreamRow(b *testing.B) {
 		drop()
 		return time.Since(t0)
 	}
+	a := New(nil, Options{})
+	defer a.Close()
+	cols := res.Columns
+	cols = append(cols, exec.Column{Name: "hostname_b", Type: exec.TypeVarchar})
+	types := make([]exec.Type, len(cols))
+	for i := range cols {
+		types[i] = cols[i].Type
+	}
 	var now, before time.Duration
 	b.ReportAllocs()
 	for b.Loop() {
 		ctx, cancel := context.WithCancel(context.Background())
 		st := newStream(ctx, cancel, 1<<40, time.Hour)
+		_ = st.Columns(cols)
 		// A client waits for a page the rows do not fill.
 		waiter := make(chan struct{})
 		go func() {
@@ -68,8 +78,12 @@ func BenchmarkStreamRow(b *testing.B) {
 		}()
 		now += run(func(r []exec.Value) { _ = st.Row(r) }, func() {
 			st.mu.Lock()
-			end := st.base + len(st.rows)
+			_, n, err := a.encodedPage("q", st.colInfo, st.rows, 0)
+			end := st.base + n
 			st.mu.Unlock()
+			if err != nil {
+				b.Fatal(err)
+			}
 			st.release(end)
 		})
 		cancel()
@@ -92,6 +106,10 @@ func BenchmarkStreamRow(b *testing.B) {
 		}()
 		before += run(func(r []exec.Value) { _ = old.Row(r) }, func() {
 			old.mu.Lock()
+			_, _, err := a.encodeRows("q", nil, types, old.rows, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
 			for _, r := range old.rows {
 				old.bytes -= 24
 				for i := range r {
