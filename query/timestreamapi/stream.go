@@ -35,7 +35,12 @@ type stream struct {
 	chunkSize int
 	lastRow   int // bytes of the last row encoded
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// Chunks Row has filled, oldest first, until release drops their
+	// last row; then they go to free for Row to fill again, so a long
+	// result allocates about a window of chunks, not one per 256 KiB.
+	retired []retiredChunk
+	free    [][]byte
 	changed chan struct{} // closed and replaced on a change once watched
 	watched bool          // someone waits on changed since it was made
 	// A row wakes the watchers only once the window reaches wakeRows
@@ -131,8 +136,7 @@ func (st *stream) Row(r []exec.Value) error {
 	// unless twice the last row fits. Chunks grow from 4 KiB, so a small
 	// result does not pay for a big one.
 	if st.chunk == nil || cap(st.chunk)-len(st.chunk) < 2*st.lastRow {
-		size := min(max(2*cap(st.chunk), 4<<10), st.chunkSize)
-		st.chunk = make([]byte, 0, max(size, 4*st.lastRow))
+		st.newChunk(max(min(max(2*cap(st.chunk), 4<<10), st.chunkSize), 4*st.lastRow))
 	}
 	start := len(st.chunk)
 	st.chunk = AppendRow(st.chunk, st.types, r)
@@ -168,6 +172,35 @@ func (st *stream) Row(r []exec.Value) error {
 	return st.ctx.Err()
 }
 
+// retiredChunk is a filled chunk whose rows all precede result offset end.
+type retiredChunk struct {
+	buf []byte
+	end int
+}
+
+// maxFreeChunks bounds the chunks a stream keeps for reuse.
+const maxFreeChunks = 4
+
+// newChunk retires st.chunk and starts one of at least size bytes, a
+// free one when one is that big.
+func (st *stream) newChunk(size int) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.chunk != nil {
+		st.retired = append(st.retired, retiredChunk{buf: st.chunk[:0], end: st.base + len(st.rows)})
+	}
+	for len(st.free) > 0 {
+		c := st.free[len(st.free)-1]
+		st.free[len(st.free)-1] = nil
+		st.free = st.free[:len(st.free)-1]
+		if cap(c) >= size {
+			st.chunk = c
+			return
+		}
+	}
+	st.chunk = make([]byte, 0, size)
+}
+
 // rowOverhead is what the window counts for a row besides its JSON.
 const rowOverhead = 24
 
@@ -198,6 +231,13 @@ func (st *stream) release(offset int) {
 	clear(st.rows[:n])
 	st.rows = st.rows[n:]
 	st.base += n
+	for len(st.retired) > 0 && st.retired[0].end <= st.base {
+		if len(st.free) < maxFreeChunks {
+			st.free = append(st.free, st.retired[0].buf)
+		}
+		st.retired[0] = retiredChunk{}
+		st.retired = st.retired[1:]
+	}
 	st.notifyLocked()
 }
 
