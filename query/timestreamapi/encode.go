@@ -446,3 +446,72 @@ func resultSize(res *exec.Result) int64 {
 	}
 	return n
 }
+
+// rowEncoder is AppendRow for the rows of one result, remembering the
+// last VARCHAR datum of each column and the last TIMESTAMP datum of any:
+// consecutive rows mostly repeat their dimensions (hostname, region), and
+// a join's row repeats its time, and a repeat is copied instead of
+// escaped or formatted again.
+type rowEncoder struct {
+	types []exec.Type
+	last  []datumCache
+	ts    datumCache
+}
+
+// datumCache is the encoded datum of one column's last value.
+type datumCache struct {
+	set bool
+	s   string // VARCHAR value
+	i   int64  // TIMESTAMP value
+	enc []byte
+}
+
+func newRowEncoder(types []exec.Type) *rowEncoder {
+	return &rowEncoder{types: types, last: make([]datumCache, len(types))}
+}
+
+// appendRow appends row as AppendRow does.
+func (e *rowEncoder) appendRow(dst []byte, row []exec.Value) []byte {
+	dst = append(dst, `{"Data":[`...)
+	for i := range row {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		v := &row[i]
+		if i >= len(e.types) || v.Null {
+			var t *exec.Type
+			if i < len(e.types) {
+				t = &e.types[i]
+			}
+			dst = AppendDatum(dst, t, v)
+			continue
+		}
+		t := &e.types[i]
+		c := &e.last[i]
+		if t.Kind == exec.KindTimestamp {
+			c = &e.ts
+		}
+		switch t.Kind {
+		case exec.KindVarchar:
+			if c.set && c.s == v.S {
+				dst = append(dst, c.enc...)
+				continue
+			}
+			c.s = v.S
+		case exec.KindTimestamp:
+			if c.set && c.i == v.I {
+				dst = append(dst, c.enc...)
+				continue
+			}
+			c.i = v.I
+		default:
+			dst = AppendDatum(dst, t, v)
+			continue
+		}
+		start := len(dst)
+		dst = AppendDatum(dst, t, v)
+		c.enc = append(c.enc[:0], dst[start:]...)
+		c.set = true
+	}
+	return append(dst, "]}"...)
+}

@@ -32,6 +32,7 @@ type stream struct {
 	// collector to trace; its JSON is written once and scanned never.
 	// Only Row (the query's goroutine) touches chunk.
 	chunk     []byte
+	enc       *rowEncoder // set by Columns
 	chunkSize int
 	lastRow   int // bytes of the last row encoded
 
@@ -123,6 +124,7 @@ func (st *stream) Columns(cols []exec.Column) error {
 		st.types[i] = cols[i].Type
 	}
 	st.colInfo = appendColumnInfo(nil, cols)
+	st.enc = newRowEncoder(st.types)
 	st.notifyLocked()
 	return nil
 }
@@ -139,7 +141,10 @@ func (st *stream) Row(r []exec.Value) error {
 		st.newChunk(max(min(max(2*cap(st.chunk), 4<<10), st.chunkSize), 4*st.lastRow))
 	}
 	start := len(st.chunk)
-	st.chunk = AppendRow(st.chunk, st.types, r)
+	if st.enc == nil { // no Columns: encode by the values' kinds
+		st.enc = newRowEncoder(nil)
+	}
+	st.chunk = st.enc.appendRow(st.chunk, r)
 	row := st.chunk[start:len(st.chunk):len(st.chunk)]
 	st.lastRow = len(row)
 	size := int64(len(row)) + rowOverhead
