@@ -33,6 +33,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -283,10 +284,40 @@ func (a *API) Serve(w http.ResponseWriter, r *http.Request, op string, body []by
 	a.requests.WithLabelValues(op, "ok").Inc()
 	if raw, ok := resp.(rawJSON); ok {
 		writeRaw(w, rid, raw)
+		putPageBuf(raw) // written: nothing refers to it any more
 		return
 	}
 	if err := awsjson.WriteJSON(w, rid, resp); err != nil {
 		a.log.Error("write timestream query response", "operation", op, "err", err)
+	}
+}
+
+// pageBufs holds the buffers of big pages (*[]byte) once they are
+// written: a result of many pages reuses a few instead of allocating and
+// zeroing a megabyte per page.
+var pageBufs sync.Pool
+
+// minPooledPage is the smallest buffer pageBuf pools: small answers do
+// not hold megabyte buffers.
+const minPooledPage = 64 << 10
+
+// pageBuf returns an empty buffer of at least n bytes; big ones are of
+// at least maxPage bytes, so that any page fits a pooled one.
+func pageBuf(n, maxPage int) []byte {
+	if n < minPooledPage {
+		return make([]byte, 0, n)
+	}
+	if p, ok := pageBufs.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, max(n, maxPage))
+}
+
+// putPageBuf gives b back to pageBuf when it is a big buffer.
+func putPageBuf(b []byte) {
+	if cap(b) >= minPooledPage {
+		b = b[:0]
+		pageBufs.Put(&b)
 	}
 }
 

@@ -316,7 +316,7 @@ func (a *API) encodeRows(id string, colInfo []byte, types []exec.Type, rows [][]
 		want = min(want, maxRows)
 	}
 	est := 256 + len(colInfo) + want*(len(types)*40+12)
-	body = make([]byte, 0, min(est, a.opts.MaxPageBytes+64<<10))
+	body = pageBuf(min(est, a.opts.MaxPageBytes+64<<10), a.opts.MaxPageBytes+64<<10)
 	body = append(body, `{"QueryId":"`...)
 	body = append(body, id...)
 	body = append(body, `","ColumnInfo":`...)
@@ -361,7 +361,7 @@ func (a *API) encodedPage(id string, colInfo []byte, rows [][]byte, maxRows int)
 	}
 	// Room for the head, and for the NextToken and QueryStatus the
 	// caller appends: a page outgrowing its buffer is copied whole.
-	body = make([]byte, 0, 1024+len(id)+len(colInfo)+size)
+	body = pageBuf(1024+len(id)+len(colInfo)+size, a.opts.MaxPageBytes+1024+len(id)+len(colInfo))
 	body = append(body, `{"QueryId":"`...)
 	body = append(body, id...)
 	body = append(body, `","ColumnInfo":`...)
