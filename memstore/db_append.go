@@ -127,12 +127,13 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 		// The shared rules of every ingestor first (ingest.ValidateRecord):
 		// they bound the record's size before any sort, key or schema work.
 		known := false
-		if h := matchHint(r, t); h != nil && !same {
+		if h := matchHint(r, t); h != nil {
 			// A series this ingestor sent before (ingest.SeriesHint): its
-			// name and dimensions passed every check, its measure column
-			// has the record's type, and its dimensions are sorted.
+			// name and dimensions passed every check, its measure columns
+			// have the record's types, its attribute names passed theirs
+			// (matchHint), and its dimensions are sorted.
 			if reason = ingest.ValidateSample(r); reason == "" {
-				reason = validateRepeat(r)
+				reason = validateHinted(r)
 			}
 			if reason != "" {
 				status[i].rejected = true
@@ -216,7 +217,8 @@ func inWindow(t, memFrom, magFrom, until int64, magWrites bool, st *recStatus) b
 
 // seriesHint is the memstore's handle in an ingest.SeriesHint: the series
 // the record with this dimension slice and measure name resolved to in
-// table t, whose measure column has type typ.
+// table t, whose measure column has type typ or, for a multi-measure
+// record (multi), whose attributes had the names and types of sig.
 type seriesHint struct {
 	t       *table
 	s       *memSeries
@@ -224,34 +226,71 @@ type seriesHint struct {
 	ndims   int
 	measure string
 	typ     ingest.ValueType
+	multi   bool
+	sig     []hintAttr
+}
+
+// hintAttr is one attribute of the multi-measure record a hint was stored
+// for.
+type hintAttr struct {
+	name string
+	typ  ingest.ValueType
 }
 
 // matchHint returns the hint of r when it was stored for a record of the
-// same series in t: same dimension slice, measure name and measure type.
-// A multi-measure record is never hinted.
+// same series in t: same dimension slice, measure name and measure type
+// or, for a multi-measure record, the same attribute names and types in
+// the same order (so that the record passes the name and schema checks
+// the hinted one passed).
 func matchHint(r *ingest.Record, t *table) *seriesHint {
-	if r.Hint == nil || len(r.Dimensions) == 0 || r.IsMulti() {
+	if r.Hint == nil || len(r.Dimensions) == 0 {
 		return nil
 	}
 	h, ok := r.Hint.Load().(*seriesHint)
-	if !ok || h.t != t || h.dims != &r.Dimensions[0] || h.ndims != len(r.Dimensions) ||
-		h.typ != r.Value.Type || h.measure != r.MeasureName {
+	if !ok || !h.matches(r, t) {
 		return nil
 	}
 	return h
 }
 
+func (h *seriesHint) matches(r *ingest.Record, t *table) bool {
+	if h.t != t || h.dims != &r.Dimensions[0] || h.ndims != len(r.Dimensions) || h.measure != r.MeasureName {
+		return false
+	}
+	if !r.IsMulti() {
+		return !h.multi && h.typ == r.Value.Type
+	}
+	if !h.multi || len(h.sig) != len(r.Measures) {
+		return false
+	}
+	for i := range r.Measures {
+		if m := &r.Measures[i]; h.sig[i].typ != m.Value.Type || h.sig[i].name != m.Name {
+			return false
+		}
+	}
+	return true
+}
+
 // setHint stores s as the series of r (which passed validation: its
-// dimensions are sorted and its measure column has its type) in r's hint.
+// dimensions are sorted and its measure columns have its types) in r's
+// hint.
 func setHint(r *ingest.Record, t *table, s *memSeries) {
-	if r.Hint == nil || len(r.Dimensions) == 0 || r.IsMulti() {
+	if r.Hint == nil || len(r.Dimensions) == 0 {
 		return
 	}
-	if h, ok := r.Hint.Load().(*seriesHint); ok && h.t == t && h.s == s && h.dims == &r.Dimensions[0] &&
-		h.ndims == len(r.Dimensions) && h.typ == r.Value.Type && h.measure == r.MeasureName {
+	if h, ok := r.Hint.Load().(*seriesHint); ok && h.s == s && h.matches(r, t) {
 		return
 	}
-	r.Hint.Store(&seriesHint{t: t, s: s, dims: &r.Dimensions[0], ndims: len(r.Dimensions), measure: r.MeasureName, typ: r.Value.Type})
+	h := &seriesHint{t: t, s: s, dims: &r.Dimensions[0], ndims: len(r.Dimensions), measure: r.MeasureName, typ: r.Value.Type}
+	if r.IsMulti() {
+		// The record's attributes are the ingestor's (reused batch after
+		// batch): the hint keeps a copy of their names and types.
+		h.multi, h.sig = true, make([]hintAttr, len(r.Measures))
+		for i, m := range r.Measures {
+			h.sig[i] = hintAttr{name: m.Name, typ: m.Value.Type}
+		}
+	}
+	r.Hint.Store(h)
 }
 
 // anyStorable reports whether a record of recs passes the shared ingest
@@ -386,6 +425,16 @@ func validateRepeat(r *ingest.Record) string {
 		return fmt.Sprintf("Invalid version %d: the record version must be at least 1.", r.Version)
 	}
 	return validateValues(r)
+}
+
+// validateHinted is validateRecord for a record whose hint matched
+// (matchHint): its name, dimensions and measure names and types are those
+// of a record that passed it.
+func validateHinted(r *ingest.Record) string {
+	if r.Version < 0 {
+		return fmt.Sprintf("Invalid version %d: the record version must be at least 1.", r.Version)
+	}
+	return ""
 }
 
 // validateDims checks the sorted dimensions of r.

@@ -250,3 +250,134 @@ func BenchmarkAppendRepeats(b *testing.B) {
 	b.ReportMetric(float64(took[1])/float64(b.N*1000), "after-cpu-ns/sample")
 	b.ReportMetric(float64(took[1])/float64(max(took[0], 1)), "after/before")
 }
+
+// TestHintMultiMeasure checks the hint of a multi-measure series: a record
+// with the hint's dimension slice, measure name and attribute names and
+// types in order takes it; any other record falls back to the lookup and
+// the full checks. Each probe is appended after a warm-up that set the hint,
+// to a store with hints and to one with every record owning its dimensions
+// and no hint; both must report and store the same.
+func TestHintMultiMeasure(t *testing.T) {
+	attrs := func(kv ...any) []ingest.Measure {
+		var out []ingest.Measure
+		for i := 0; i < len(kv); i += 2 {
+			out = append(out, ingest.Measure{Name: kv[i].(string), Value: kv[i+1].(ingest.Value)})
+		}
+		return out
+	}
+	warmAttrs := attrs("temp", ingest.Float(1), "rpm", ingest.Int(2), "note", ingest.String("ok"))
+	for _, tc := range []struct {
+		name string
+		// probe changes the warm-up record (its dimensions are the
+		// hint's slice; other is a slice with other values).
+		probe    func(r *ingest.Record, other []ingest.Dimension)
+		hit      bool // matchHint takes the hint
+		rejected bool
+	}{
+		{"same attributes", func(*ingest.Record, []ingest.Dimension) {}, true, false},
+		{"attribute type changed", func(r *ingest.Record, _ []ingest.Dimension) {
+			r.Measures = attrs("temp", ingest.Float(1), "rpm", ingest.Float(2), "note", ingest.String("ok"))
+		}, false, true},
+		{"attribute subset", func(r *ingest.Record, _ []ingest.Dimension) {
+			r.Measures = attrs("temp", ingest.Float(3), "rpm", ingest.Int(4))
+		}, false, false},
+		{"attributes reordered", func(r *ingest.Record, _ []ingest.Dimension) {
+			r.Measures = attrs("rpm", ingest.Int(4), "temp", ingest.Float(3), "note", ingest.String("ok"))
+		}, false, false},
+		{"attribute renamed to a new column", func(r *ingest.Record, _ []ingest.Dimension) {
+			r.Measures = attrs("temp", ingest.Float(1), "rpm", ingest.Int(2), "note2", ingest.String("ok"))
+		}, false, false},
+		{"duplicate attribute", func(r *ingest.Record, _ []ingest.Dimension) {
+			r.Measures = attrs("temp", ingest.Float(1), "temp", ingest.Float(2), "note", ingest.String("ok"))
+		}, false, true},
+		{"attribute named as a dimension", func(r *ingest.Record, _ []ingest.Dimension) {
+			r.Measures = attrs("temp", ingest.Float(1), "host", ingest.Int(2), "note", ingest.String("ok"))
+		}, false, true},
+		{"equal dimensions in another slice", func(r *ingest.Record, _ []ingest.Dimension) {
+			r.Dimensions = slices.Clone(r.Dimensions)
+		}, false, false},
+		{"other dimensions", func(r *ingest.Record, other []ingest.Dimension) { r.Dimensions = other }, false, false},
+		{"other measure name", func(r *ingest.Record, _ []ingest.Dimension) { r.MeasureName = "other" }, false, false},
+		{"single-measure record of a multi-measure name", func(r *ingest.Record, _ []ingest.Dimension) {
+			r.Measures, r.Value = nil, ingest.Float(1)
+		}, false, true},
+		{"bad version", func(r *ingest.Record, _ []ingest.Dimension) { r.Version = -1 }, true, true},
+		{"outside the window", func(r *ingest.Record, _ []ingest.Dimension) { r.Time = ts(-10 * time.Hour) }, true, true},
+		{"invalid VARCHAR value", func(r *ingest.Record, _ []ingest.Dimension) {
+			r.Measures = attrs("temp", ingest.Float(1), "rpm", ingest.Int(2), "note", ingest.String("\xff"))
+		}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hinted, plain := openLimited(t, 0), openLimited(t, 0)
+			dims := []ingest.Dimension{{Name: "host", Value: "a"}, {Name: "site", Value: "s"}}
+			other := []ingest.Dimension{{Name: "host", Value: "b"}, {Name: "site", Value: "s"}}
+			hint := &ingest.SeriesHint{}
+			warm := ingest.Record{Time: ts(-2 * time.Minute), Dimensions: dims, MeasureName: "telemetry",
+				Measures: slices.Clone(warmAttrs), Version: 1, Hint: hint}
+			probe := warm
+			probe.Time = ts(-time.Minute)
+			probe.Measures = slices.Clone(warmAttrs)
+			tc.probe(&probe, other)
+			for _, f := range []*fixture{hinted, plain} {
+				w, p := warm, probe
+				if f == plain {
+					w.Hint, p.Hint = nil, nil
+					w.Dimensions, p.Dimensions = slices.Clone(w.Dimensions), slices.Clone(p.Dimensions)
+				}
+				if res := f.append(t, w); res.MemoryStore != 1 {
+					t.Fatalf("warm-up: %+v", res)
+				}
+			}
+			if hint.Load() == nil {
+				t.Fatal("the warm-up left the hint empty")
+			}
+			tbl, err := hinted.db.table("testdb", "tbl", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := matchHint(&probe, tbl) != nil; got != tc.hit {
+				t.Fatalf("matchHint took the hint: %v, want %v", got, tc.hit)
+			}
+			plainProbe := probe
+			plainProbe.Hint, plainProbe.Dimensions = nil, slices.Clone(probe.Dimensions)
+			want := plain.append(t, plainProbe)
+			// Twice: a rejected record stays rejected, and its hint is
+			// not replaced by a failed one.
+			for range 2 {
+				got := hinted.append(t, probe)
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("hinted probe: %+v, without hints: %+v", got, want)
+				}
+				if (len(got.Rejected) == 1) != tc.rejected {
+					t.Fatalf("probe result %+v, want rejected %v", got, tc.rejected)
+				}
+				if h, _ := hint.Load().(*seriesHint); h == nil || h.s.removed {
+					t.Fatalf("hint after the probe: %+v", h)
+				}
+				plain.append(t, plainProbe)
+			}
+			if got, want := scanAll(t, hinted.db), scanAll(t, plain.db); !reflect.DeepEqual(got, want) {
+				t.Fatalf("hinted store holds %v, without hints %v", got, want)
+			}
+		})
+	}
+}
+
+// TestHintRejectedFirst checks that a record rejected on its first Append
+// leaves its hint empty, and is rejected again when sent again.
+func TestHintRejectedFirst(t *testing.T) {
+	f := openLimited(t, 0)
+	f.append(t, ingest.Record{Time: ts(-time.Minute), Dimensions: []ingest.Dimension{{Name: "host", Value: "x"}},
+		MeasureName: "telemetry", Measures: []ingest.Measure{{Name: "temp", Value: ingest.Int(1)}}, Version: 1})
+	hint := &ingest.SeriesHint{}
+	r := ingest.Record{Time: ts(-time.Minute), Dimensions: []ingest.Dimension{{Name: "host", Value: "a"}},
+		MeasureName: "telemetry", Measures: []ingest.Measure{{Name: "temp", Value: ingest.Float(1)}}, Version: 1, Hint: hint}
+	for i := range 2 {
+		if res := f.append(t, r); len(res.Rejected) != 1 || res.MemoryStore != 0 {
+			t.Fatalf("append %d of a record whose attribute type conflicts: %+v", i, res)
+		}
+		if h := hint.Load(); h != nil {
+			t.Fatalf("append %d: a rejected record set its hint to %+v", i, h)
+		}
+	}
+}
