@@ -381,3 +381,74 @@ func TestHintRejectedFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestWALDefinesSeriesOnce checks that an Append whose records of new
+// series are interleaved (each record its own run) logs each series'
+// definition once, and that a replay restores every row: hinted records
+// of a series an earlier record of the batch created, and records that
+// carry their own dimension slices.
+func TestWALDefinesSeriesOnce(t *testing.T) {
+	dir := t.TempDir()
+	f := openFixture(t, dir)
+	if _, err := f.cat.CreateDatabase("testdb", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.cat.CreateTable(catalog.Table{Database: "testdb", Name: "tbl",
+		Retention: catalog.Retention{MemoryHours: 6, MagneticDays: 30}}); err != nil {
+		t.Fatal(err)
+	}
+	hosts := []string{"a", "b", "c"}
+	shared := map[string][]ingest.Dimension{}
+	hints := map[string]*ingest.SeriesHint{}
+	for _, h := range hosts {
+		shared[h], hints[h] = []ingest.Dimension{{Name: "host", Value: h}}, &ingest.SeriesHint{}
+	}
+	var batch []ingest.Record
+	for i := range 12 {
+		h := hosts[i%len(hosts)]
+		r := rec(h, "m", ts(-time.Duration(12-i)*time.Second), ingest.Float(float64(i)), 1)
+		if i%2 == 0 {
+			r.Dimensions, r.Hint = shared[h], hints[h]
+		}
+		batch = append(batch, r)
+	}
+	if res := f.append(t, batch...); res.MemoryStore != len(batch) {
+		t.Fatalf("append: %+v", res)
+	}
+	defs := map[uint64]int{}
+	rows := 0
+	err := f.db.wal.Replay(0, func(_ int, b []byte) error {
+		return decodeWALRecord(b, func(e *walEntry) error {
+			switch e.kind {
+			case entrySeries:
+				defs[e.ref]++
+			case entryRow:
+				rows++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(defs) != len(hosts) || rows != len(batch) {
+		t.Fatalf("WAL defines series %v and holds %d rows, want %d series once each and %d rows", defs, rows, len(hosts), len(batch))
+	}
+	for ref, n := range defs {
+		if n != 1 {
+			t.Errorf("series %d defined %d times", ref, n)
+		}
+	}
+	want := scanAll(t, f.db)
+	if len(want) != len(hosts) || len(want["a/m"]) != 4 {
+		t.Fatalf("store holds %v", want)
+	}
+	if err := f.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	g := openFixture(t, dir)
+	defer g.db.Close()
+	if got := scanAll(t, g.db); !reflect.DeepEqual(got, want) {
+		t.Fatalf("replay restores %v, want %v", got, want)
+	}
+}
