@@ -118,6 +118,9 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 	var run *ingest.Record // last record whose name and dimensions passed
 	var runS *memSeries
 	runAccepted := false // run passed every phase 1 check
+	// pending holds, by hint, the last record of a new series that passed
+	// every phase 1 check (only batches that create series make it).
+	var pending map[*ingest.SeriesHint]*ingest.Record
 	t.mu.RLock()
 	for i := range recs {
 		r := &recs[i]
@@ -146,6 +149,26 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 			}
 			status[i].s = h.s
 			run, runS, runAccepted = r, h.s, true
+			continue
+		}
+		if p := pending[r.Hint]; p != nil && r.Hint != nil && sameSeries(r, p) && sameAttrs(r, p) {
+			// A new series an earlier record of this batch passed every
+			// check for, with the same measure names and types: as for a
+			// hint, only the sample is left to check; stage finds the
+			// series that record creates through the hint.
+			if reason = ingest.ValidateSample(r); reason == "" {
+				reason = validateHinted(r)
+			}
+			if reason != "" {
+				status[i].rejected = true
+				reject(i, reason, 0)
+				continue
+			}
+			if !inWindow(r.Time, memFrom, magFrom, until, magWrites, &status[i]) {
+				reject(i, windowReason(memFrom, magFrom, until, magWrites), 0)
+				continue
+			}
+			run, runS, runAccepted = r, nil, true
 			continue
 		}
 		if same {
@@ -185,6 +208,12 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 			continue
 		}
 		runAccepted = true
+		if s == nil && r.Hint != nil && len(r.Dimensions) > 0 {
+			if pending == nil {
+				pending = map[*ingest.SeriesHint]*ingest.Record{}
+			}
+			pending[r.Hint] = r
+		}
 	}
 	t.mu.RUnlock()
 	if len(newCols) > 0 {
@@ -265,6 +294,23 @@ func (h *seriesHint) matches(r *ingest.Record, t *table) bool {
 	}
 	for i := range r.Measures {
 		if m := &r.Measures[i]; h.sig[i].typ != m.Value.Type || h.sig[i].name != m.Name {
+			return false
+		}
+	}
+	return true
+}
+
+// sameAttrs reports whether a and b have the same measure type or, both
+// multi-measure, the same attribute names and types in the same order.
+func sameAttrs(a, b *ingest.Record) bool {
+	if a.IsMulti() != b.IsMulti() || len(a.Measures) != len(b.Measures) {
+		return false
+	}
+	if !a.IsMulti() {
+		return a.Value.Type == b.Value.Type
+	}
+	for i := range a.Measures {
+		if x, y := &a.Measures[i], &b.Measures[i]; x.Value.Type != y.Value.Type || x.Name != y.Name {
 			return false
 		}
 	}

@@ -452,3 +452,78 @@ func TestWALDefinesSeriesOnce(t *testing.T) {
 		t.Fatalf("replay restores %v, want %v", got, want)
 	}
 }
+
+// TestHintNewSeriesInBatch checks records of new series in one batch,
+// interleaved, whose later records skip the checks an earlier record of
+// their series passed: each must be stored or rejected as without hints,
+// whether each series has its hint or one hint serves every record.
+func TestHintNewSeriesInBatch(t *testing.T) {
+	a := []ingest.Dimension{{Name: "site", Value: "s"}, {Name: "host", Value: "a"}}
+	b := []ingest.Dimension{{Name: "site", Value: "s"}, {Name: "host", Value: "b"}}
+	bad := []ingest.Dimension{{Name: "site", Value: "s"}, {Name: "host", Value: ""}}
+	multi := func(dims []ingest.Dimension, sec int, kv ...any) ingest.Record {
+		r := ingest.Record{Time: ts(-time.Duration(60-sec) * time.Second), Dimensions: dims, MeasureName: "telemetry", Version: 1}
+		for i := 0; i < len(kv); i += 2 {
+			r.Measures = append(r.Measures, ingest.Measure{Name: kv[i].(string), Value: kv[i+1].(ingest.Value)})
+		}
+		return r
+	}
+	batch := func() []ingest.Record {
+		recs := []ingest.Record{
+			multi(a, 1, "temp", ingest.Float(1), "rpm", ingest.Int(1)),
+			multi(b, 1, "temp", ingest.Float(2), "rpm", ingest.Int(2)),
+			multi(bad, 1, "temp", ingest.Float(2), "rpm", ingest.Int(2)), // empty dimension value
+			multi(a, 2, "temp", ingest.Int(3), "rpm", ingest.Int(3)), // type conflict
+			multi(b, 2, "temp", ingest.Float(4), "rpm", ingest.Int(4)),
+			multi(a, 3, "temp", ingest.Float(5), "rpm", ingest.Int(5)),
+			multi(a, 4, "temp", ingest.Float(6), "rpm", ingest.Int(6)), // bad version below
+			multi(b, 3, "rpm", ingest.Int(7), "temp", ingest.Float(7)),
+			multi(a, 5, "temp", ingest.Float(8), "rpm", ingest.Int(8), "new", ingest.Bool(true)),
+			multi(a, 6, "temp", ingest.Float(9), "site", ingest.Int(9)),     // attribute named as a dimension
+			multi(b, 4, "temp", ingest.Float(10), "host", ingest.Int(10)),   // attribute named as a dimension
+			multi(b, 5, "temp", ingest.Float(11), "temp", ingest.Float(11)), // duplicate attribute
+			multi(a, 7, "temp", ingest.Float(12), "rpm", ingest.Int(12)),
+			{Time: ts(-time.Second), Dimensions: a, MeasureName: "telemetry", Value: ingest.Float(1), Version: 1}, // single under a multi name
+			{Time: ts(-time.Second), Dimensions: a, MeasureName: "other", Value: ingest.Float(1), Version: 1},
+			{Time: ts(-2 * time.Second), Dimensions: a, MeasureName: "other", Value: ingest.Int(1), Version: 1}, // type conflict
+			{Time: ts(-3 * time.Second), Dimensions: a, MeasureName: "other", Value: ingest.Float(3), Version: 1},
+			multi(b, 6, "temp", ingest.Float(13), "rpm", ingest.Int(13)),
+		}
+		recs[6].Version = -1
+		return recs
+	}
+	for _, mode := range []string{"hint per series", "one hint"} {
+		t.Run(mode, func(t *testing.T) {
+			hinted, plain := openLimited(t, 0), openLimited(t, 0)
+			one := &ingest.SeriesHint{}
+			hints := map[string]*ingest.SeriesHint{}
+			recs := batch()
+			for i := range recs {
+				r := &recs[i]
+				if mode == "one hint" {
+					r.Hint = one
+					continue
+				}
+				k := r.MeasureName + "/" + r.Dimensions[1].Value
+				if hints[k] == nil {
+					hints[k] = &ingest.SeriesHint{}
+				}
+				r.Hint = hints[k]
+			}
+			own := batch()
+			for i := range own {
+				own[i].Dimensions = slices.Clone(own[i].Dimensions)
+			}
+			got, want := hinted.append(t, recs...), plain.append(t, own...)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("hinted: %+v\nwithout hints: %+v", got, want)
+			}
+			if len(want.Rejected) != 8 {
+				t.Fatalf("%d records rejected, want 8: %+v", len(want.Rejected), want.Rejected)
+			}
+			if got, want := scanAll(t, hinted.db), scanAll(t, plain.db); !reflect.DeepEqual(got, want) {
+				t.Fatalf("hinted store holds %v, without hints %v", got, want)
+			}
+		})
+	}
+}
