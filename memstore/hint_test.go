@@ -473,7 +473,7 @@ func TestHintNewSeriesInBatch(t *testing.T) {
 			multi(a, 1, "temp", ingest.Float(1), "rpm", ingest.Int(1)),
 			multi(b, 1, "temp", ingest.Float(2), "rpm", ingest.Int(2)),
 			multi(bad, 1, "temp", ingest.Float(2), "rpm", ingest.Int(2)), // empty dimension value
-			multi(a, 2, "temp", ingest.Int(3), "rpm", ingest.Int(3)), // type conflict
+			multi(a, 2, "temp", ingest.Int(3), "rpm", ingest.Int(3)),     // type conflict
 			multi(b, 2, "temp", ingest.Float(4), "rpm", ingest.Int(4)),
 			multi(a, 3, "temp", ingest.Float(5), "rpm", ingest.Int(5)),
 			multi(a, 4, "temp", ingest.Float(6), "rpm", ingest.Int(6)), // bad version below
