@@ -134,8 +134,13 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 			// A series this ingestor sent before (ingest.SeriesHint): its
 			// name and dimensions passed every check, its measure columns
 			// have the record's types, its attribute names passed theirs
-			// (matchHint), and its dimensions are sorted.
-			if reason = ingest.ValidateSample(r); reason == "" {
+			// (matchHint), and its dimensions are sorted. Without a
+			// VARCHAR value, its size is the hinted record's too: only its
+			// time is left for ingest.ValidateSample to check.
+			if h.varchar || r.Time < ingest.MinTime || r.Time > ingest.MaxTime {
+				reason = ingest.ValidateSample(r)
+			}
+			if reason == "" {
 				reason = validateHinted(r)
 			}
 			if reason != "" {
@@ -257,6 +262,8 @@ type seriesHint struct {
 	typ     ingest.ValueType
 	multi   bool
 	sig     []hintAttr
+	// varchar: the measure or an attribute is a VARCHAR.
+	varchar bool
 }
 
 // hintAttr is one attribute of the multi-measure record a hint was stored
@@ -327,13 +334,15 @@ func setHint(r *ingest.Record, t *table, s *memSeries) {
 	if h, ok := r.Hint.Load().(*seriesHint); ok && h.s == s && h.matches(r, t) {
 		return
 	}
-	h := &seriesHint{t: t, s: s, dims: &r.Dimensions[0], ndims: len(r.Dimensions), measure: r.MeasureName, typ: r.Value.Type}
+	h := &seriesHint{t: t, s: s, dims: &r.Dimensions[0], ndims: len(r.Dimensions), measure: r.MeasureName, typ: r.Value.Type,
+		varchar: !r.IsMulti() && r.Value.Type == ingest.TypeVarchar}
 	if r.IsMulti() {
 		// The record's attributes are the ingestor's (reused batch after
 		// batch): the hint keeps a copy of their names and types.
 		h.multi, h.sig = true, make([]hintAttr, len(r.Measures))
 		for i, m := range r.Measures {
 			h.sig[i] = hintAttr{name: m.Name, typ: m.Value.Type}
+			h.varchar = h.varchar || m.Value.Type == ingest.TypeVarchar
 		}
 	}
 	r.Hint.Store(h)

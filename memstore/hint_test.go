@@ -303,6 +303,7 @@ func TestHintMultiMeasure(t *testing.T) {
 		}, false, true},
 		{"bad version", func(r *ingest.Record, _ []ingest.Dimension) { r.Version = -1 }, true, true},
 		{"outside the window", func(r *ingest.Record, _ []ingest.Dimension) { r.Time = ts(-10 * time.Hour) }, true, true},
+		{"before the epoch", func(r *ingest.Record, _ []ingest.Dimension) { r.Time = -1 }, true, true},
 		{"invalid VARCHAR value", func(r *ingest.Record, _ []ingest.Dimension) {
 			r.Measures = attrs("temp", ingest.Float(1), "rpm", ingest.Int(2), "note", ingest.String("\xff"))
 		}, true, true},
@@ -525,5 +526,27 @@ func TestHintNewSeriesInBatch(t *testing.T) {
 				t.Fatalf("hinted store holds %v, without hints %v", got, want)
 			}
 		})
+	}
+}
+
+// TestHintBeforeEpoch checks that a hinted record without a VARCHAR value,
+// which skips most of ingest.ValidateSample, still gets its time checked.
+func TestHintBeforeEpoch(t *testing.T) {
+	for _, multi := range []bool{false, true} {
+		f := openLimited(t, 0)
+		hint := &ingest.SeriesHint{}
+		r := ingest.Record{Time: ts(-time.Minute), Dimensions: []ingest.Dimension{{Name: "host", Value: "a"}},
+			MeasureName: "m", Value: ingest.Float(1), Version: 1, Hint: hint}
+		if multi {
+			r.Value, r.Measures = ingest.Value{}, []ingest.Measure{{Name: "temp", Value: ingest.Float(1)}}
+		}
+		if res := f.append(t, r); res.MemoryStore != 1 || hint.Load() == nil {
+			t.Fatalf("multi=%v warm-up: %+v", multi, res)
+		}
+		r.Time = -1
+		want := ingest.ValidateSample(&r)
+		if res := f.append(t, r); len(res.Rejected) != 1 || res.Rejected[0].Reason != want || want == "" {
+			t.Fatalf("multi=%v: a hinted record before the epoch gives %+v, want the reason %q", multi, res, want)
+		}
 	}
 }
