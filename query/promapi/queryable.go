@@ -301,8 +301,7 @@ func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labe
 				n := len(times)
 				times, col = times[n-1:], lastOf(col, n)
 			}
-			s.samples = appendSamples(slab.take(len(times)), times, col)
-			slab.used(len(s.samples))
+			s.pack(appendSamples(slab.take(len(times)), times, col), &slab)
 		}
 		out = append(out, s)
 	}
@@ -390,10 +389,14 @@ func (qr *querier) eachSeries(ctx context.Context, ms []*labels.Matcher, fn func
 	return nil
 }
 
-// series is one materialised series.
+// series is one materialised series: the values of its samples, and
+// their times, one per value or, when they are evenly spaced (the common
+// case: half the memory), from t0 by step.
 type series struct {
-	lset    labels.Labels
-	samples []fsample
+	lset     labels.Labels
+	fs       []float64
+	ts       []int64 // nil: sample i is at t0 + i*step
+	t0, step int64
 }
 
 // fsample is one float sample.
@@ -402,12 +405,64 @@ type fsample struct {
 	f float64
 }
 
-// sampleSlab hands out the sample slices of one Select from a few large
-// allocations instead of one per series.
+// pack stores samples (ascending times) in s from sl's blocks.
+func (s *series) pack(samples []fsample, sl *sampleSlab) {
+	n := len(samples)
+	if n == 0 {
+		return
+	}
+	s.fs = sl.fs.alloc(n)
+	for i := range samples {
+		s.fs[i] = samples[i].f
+	}
+	s.t0 = samples[0].t
+	if n > 1 {
+		s.step = samples[1].t - samples[0].t
+	}
+	for i := 2; i < n; i++ {
+		if samples[i].t-samples[i-1].t != s.step {
+			s.ts, s.step = sl.ts.alloc(n), 0
+			for j := range samples {
+				s.ts[j] = samples[j].t
+			}
+			return
+		}
+	}
+}
+
+// len returns the number of samples.
+func (s *series) len() int { return len(s.fs) }
+
+// at returns the time of sample i.
+func (s *series) at(i int) int64 {
+	if s.ts != nil {
+		return s.ts[i]
+	}
+	return s.t0 + int64(i)*s.step
+}
+
+// sampleSlab holds the samples of one Select: a scratch slice the samples
+// of one batch are gathered in, and a few large blocks their values and
+// times are packed into instead of one allocation per series.
 type sampleSlab struct {
-	free   []fsample
-	next   int  // size of the next allocation
-	inFree bool // the last take came from free
+	scratch []fsample
+	fs      slab[float64]
+	ts      slab[int64]
+}
+
+// take returns the empty scratch slice with room for n samples; it is
+// reused by the next take.
+func (sl *sampleSlab) take(n int) []fsample {
+	if cap(sl.scratch) < n {
+		sl.scratch = make([]fsample, 0, n)
+	}
+	return sl.scratch[:0]
+}
+
+// slab hands out slices of large blocks.
+type slab[T any] struct {
+	free []T
+	next int // size of the next block
 }
 
 const (
@@ -415,26 +470,18 @@ const (
 	maxSlab = 1 << 16
 )
 
-// take returns an empty slice with room for n samples; used must follow
-// with the number of samples written.
-func (sl *sampleSlab) take(n int) []fsample {
-	if n > cap(sl.free) {
+// alloc returns a slice of n elements.
+func (sl *slab[T]) alloc(n int) []T {
+	if n > len(sl.free) {
 		sl.next = min(max(sl.next*2, minSlab), maxSlab)
 		if n > sl.next {
-			sl.inFree = false
-			return make([]fsample, 0, n)
+			return make([]T, n)
 		}
-		sl.free = make([]fsample, 0, sl.next)
+		sl.free = make([]T, sl.next)
 	}
-	sl.inFree = true
-	return sl.free[:0:n]
-}
-
-// used marks n samples of the last take as written.
-func (sl *sampleSlab) used(n int) {
-	if sl.inFree {
-		sl.free = sl.free[n:n:cap(sl.free)]
-	}
+	out := sl.free[:n:n]
+	sl.free = sl.free[n:]
+	return out
 }
 
 // lastOf returns a copy of the header of numeric column col, of n rows,
@@ -481,27 +528,29 @@ func (s *series) Labels() labels.Labels { return s.lset }
 // this package's iterators.
 func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
 	if si, ok := it.(*sampleIterator); ok {
-		si.reset(s.samples)
+		si.reset(s)
 		return si
 	}
 	si := &sampleIterator{}
-	si.reset(s.samples)
+	si.reset(s)
 	return si
 }
 
-// sampleIterator is a chunkenc.Iterator over a float sample slice, read
+// sampleIterator is a chunkenc.Iterator over a series' samples, read
 // directly (storage.ListSeriesIterator reads through an interface per
-// sample); Seek searches forward by bisection.
+// sample); Seek computes the position of evenly spaced samples and
+// searches the others by bisection.
 type sampleIterator struct {
-	s []fsample
+	s *series
+	n int
 	i int
 }
 
-func (it *sampleIterator) reset(s []fsample) { it.s, it.i = s, -1 }
+func (it *sampleIterator) reset(s *series) { it.s, it.n, it.i = s, s.len(), -1 }
 
 func (it *sampleIterator) Next() chunkenc.ValueType {
-	if it.i+1 >= len(it.s) {
-		it.i = len(it.s)
+	if it.i+1 >= it.n {
+		it.i = it.n
 		return chunkenc.ValNone
 	}
 	it.i++
@@ -515,13 +564,28 @@ type millis = int64
 
 func (it *sampleIterator) Seek(t millis) chunkenc.ValueType {
 	it.i = max(it.i, 0)
-	if it.i >= len(it.s) {
+	if it.i >= it.n {
 		return chunkenc.ValNone
 	}
-	if it.s[it.i].t < t {
-		rest := it.s[it.i:]
-		it.i += sort.Search(len(rest), func(j int) bool { return rest[j].t >= t })
-		if it.i >= len(it.s) {
+	s := it.s
+	if s.at(it.i) < t {
+		switch {
+		case s.ts != nil:
+			rest := s.ts[it.i:]
+			it.i += sort.Search(len(rest), func(j int) bool { return rest[j] >= t })
+		case s.step > 0:
+			// The first sample at or after t: t > t0 here, so t-t0 is
+			// exact as a uint64 even where it overflows int64.
+			if j := (uint64(t-s.t0)-1)/uint64(s.step) + 1; j < uint64(it.n) {
+				it.i = max(it.i, int(j))
+			} else {
+				it.i = it.n
+			}
+		default: // one sample, before t
+			it.i = it.n
+		}
+		if it.i >= it.n {
+			it.i = it.n
 			return chunkenc.ValNone
 		}
 	}
@@ -529,8 +593,7 @@ func (it *sampleIterator) Seek(t millis) chunkenc.ValueType {
 }
 
 func (it *sampleIterator) At() (int64, float64) {
-	s := &it.s[it.i]
-	return s.t, s.f
+	return it.s.at(it.i), it.s.fs[it.i]
 }
 
 func (*sampleIterator) AtHistogram(*histogram.Histogram) (int64, *histogram.Histogram) {
@@ -541,7 +604,7 @@ func (*sampleIterator) AtFloatHistogram(*histogram.FloatHistogram) (int64, *hist
 	panic("BUG: promapi: AtFloatHistogram on a float series")
 }
 
-func (it *sampleIterator) AtT() int64 { return it.s[it.i].t }
+func (it *sampleIterator) AtT() int64 { return it.s.at(it.i) }
 func (*sampleIterator) AtST() int64   { return 0 }
 func (*sampleIterator) Err() error    { return nil }
 

@@ -3,7 +3,9 @@ package promapi
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -46,7 +48,7 @@ func TestSampleIterator(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			it := (&series{samples: c.samples}).Iterator(nil)
+			it := seriesOf(c.samples).Iterator(nil)
 			for i, o := range c.ops {
 				var got chunkenc.ValueType
 				if o.seek {
@@ -77,14 +79,24 @@ func TestSampleIteratorAgainstList(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var reuse chunkenc.Iterator
 	for round := range 200 {
-		s := &series{}
+		var samples []fsample
 		ls := &listSeries{}
 		at := int64(rng.IntN(50))
+		step := 1 + int64(rng.IntN(20))
+		regular := round%2 == 0 // evenly spaced: no times stored
 		for range rng.IntN(40) {
-			at += 1 + int64(rng.IntN(20))
+			if regular {
+				at += step
+			} else {
+				at += 1 + int64(rng.IntN(20))
+			}
 			f := rng.Float64()
-			s.samples = append(s.samples, fsample{at, f})
+			samples = append(samples, fsample{at, f})
 			ls.add(at, f)
+		}
+		s := seriesOf(samples)
+		if regular && s.ts != nil {
+			t.Fatalf("round %d: evenly spaced samples stored with times", round)
 		}
 		it := s.Iterator(reuse)
 		reuse = it
@@ -296,33 +308,32 @@ func TestResidualMatchers(t *testing.T) {
 	}
 }
 
-// TestSampleSlab takes slices of many sizes and checks that none overlaps
-// another and that each keeps its samples.
+// TestSampleSlab allocates slices of many sizes and checks that none
+// overlaps another and that each keeps its values.
 func TestSampleSlab(t *testing.T) {
-	var sl sampleSlab
-	var got [][]fsample
+	var sl slab[float64]
+	var got [][]float64
 	sizes := []int{0, 1, 10, minSlab - 5, 7, minSlab, 3 * maxSlab, 2, maxSlab, 1}
 	for i, n := range sizes {
-		s := sl.take(n)
-		if len(s) != 0 || cap(s) != n {
-			t.Fatalf("take(%d): len %d cap %d", n, len(s), cap(s))
+		s := sl.alloc(n)
+		if len(s) != n || cap(s) != n {
+			t.Fatalf("alloc(%d): len %d cap %d", n, len(s), cap(s))
 		}
-		w := n - n/3 // some batches shrink (samples in one millisecond)
-		for j := range w {
-			s = append(s, fsample{int64(i), float64(j)})
+		for j := range s {
+			s[j] = float64(i*1_000_000 + j)
 		}
-		sl.used(len(s))
 		got = append(got, s)
 	}
 	for i, s := range got {
-		if len(s) != sizes[i]-sizes[i]/3 {
-			t.Fatalf("slice %d: len %d", i, len(s))
-		}
 		for j, x := range s {
-			if x.t != int64(i) || x.f != float64(j) {
-				t.Fatalf("slice %d sample %d = %v: overwritten", i, j, x)
+			if x != float64(i*1_000_000+j) {
+				t.Fatalf("slice %d value %d = %v: overwritten", i, j, x)
 			}
 		}
+	}
+	var scratch sampleSlab
+	if s := scratch.take(100); len(s) != 0 || cap(s) < 100 {
+		t.Fatalf("take(100): len %d cap %d", len(s), cap(s))
 	}
 }
 
@@ -356,5 +367,80 @@ func TestSelectSeriesHint(t *testing.T) {
 		if ss.Err() != nil || !slices.Equal(got, want) {
 			t.Errorf("hints %+v: %v %v", c.hints, got, ss.Err())
 		}
+	}
+}
+
+// seriesOf packs samples into a series.
+func seriesOf(samples []fsample) *series {
+	s := &series{}
+	var sl sampleSlab
+	s.pack(samples, &sl)
+	return s
+}
+
+// TestSeriesPack checks what a series keeps of its samples: values, and
+// times only when they are not evenly spaced; seeks far past the end of
+// evenly spaced samples (overflowing int64 differences) exhaust.
+func TestSeriesPack(t *testing.T) {
+	tests := []struct {
+		name      string
+		samples   []fsample
+		wantTimes bool
+	}{
+		{"regular", []fsample{{-30, 1}, {-20, 2}, {-10, 3}, {0, 4}}, false},
+		{"one", []fsample{{5, 1}}, false},
+		{"two", []fsample{{5, 1}, {9, 2}}, false},
+		{"gap", []fsample{{10, 1}, {20, 2}, {40, 3}}, true},
+		{"empty", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := seriesOf(tt.samples)
+			if (s.ts != nil) != tt.wantTimes || s.len() != len(tt.samples) {
+				t.Fatalf("times stored %v, %d samples; want times %v, %d", s.ts != nil, s.len(), tt.wantTimes, len(tt.samples))
+			}
+			for i, w := range tt.samples {
+				if s.at(i) != w.t || s.fs[i] != w.f {
+					t.Fatalf("sample %d = (%d, %v), want %v", i, s.at(i), s.fs[i], w)
+				}
+			}
+			it := s.Iterator(nil)
+			if len(tt.samples) > 0 {
+				if got := it.Seek(tt.samples[0].t); got != chunkenc.ValFloat || it.AtT() != tt.samples[0].t {
+					t.Fatalf("seek to the first sample: %v at %d", got, it.AtT())
+				}
+			}
+			if got := it.Seek(math.MaxInt64); got != chunkenc.ValNone {
+				t.Fatalf("seek to MaxInt64: %v", got)
+			}
+		})
+	}
+}
+
+// TestSeriesPackMemory reports the bytes a loaded sample takes: 16 as
+// (time, value) pairs before, 8 now for evenly spaced samples.
+func TestSeriesPackMemory(t *testing.T) {
+	const nseries, per = 2000, 720
+	samples := make([]fsample, per)
+	for i := range samples {
+		samples[i] = fsample{int64(i) * 10_000, float64(i % 13)}
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	base := heap()
+	var sl sampleSlab
+	out := make([]series, nseries)
+	for i := range out {
+		out[i].pack(samples, &sl)
+	}
+	perSample := float64(heap()-base) / (nseries * per)
+	runtime.KeepAlive(out)
+	t.Logf("loaded PromQL samples: %.2f bytes each (pairs: 16)", perSample)
+	if perSample > 10 {
+		t.Errorf("%.2f bytes per evenly spaced sample, want at most 10", perSample)
 	}
 }
