@@ -329,10 +329,14 @@ func TestBenchQueriesAgree(t *testing.T) {
 		}
 		return w.Body.String()
 	}
+	xq := &Queryable{Source: tr.flush, Database: "prometheus", Table: "metrics", xorAll: true}
 	for _, bq := range benchQueries() {
 		want, got := answer(baselineQueryable{q}, &bq), answer(q, &bq)
 		if got != want {
 			t.Errorf("%s: answers differ:\nbaseline %.300s\nscan     %.300s", bq.name, want, got)
+		}
+		if xor := answer(xq, &bq); xor != want {
+			t.Errorf("%s: answers differ:\nbaseline %.300s\nxor      %.300s", bq.name, want, xor)
 		}
 		if !strings.Contains(got, `"values":[[`) {
 			t.Errorf("%s: no points: %.300s", bq.name, got)

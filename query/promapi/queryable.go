@@ -55,7 +55,24 @@ type Queryable struct {
 	lookback time.Duration
 	// noLast turns the newest-sample scans off (benchmarks compare).
 	noLast bool
+	// plainSamples keeps every loaded sample uncompressed (benchmarks
+	// compare); otherwise see xorAfter.
+	plainSamples bool
+	// xorAll compresses every series of minXORSamples or more, from the
+	// first one loaded (benchmarks and tests).
+	xorAll bool
 }
+
+// xorAfter is the number of samples a querier loads uncompressed; past
+// it, each further series of at least minXORSamples samples is held as
+// Prometheus XOR chunks (about 1-7 bytes a sample instead of 8-16) and
+// decoded as it is iterated. Small queries, where the decoding would cost
+// CPU for memory that does not matter, keep the plain layout.
+const xorAfter = 1 << 20
+
+// minXORSamples is the fewest samples a series is compressed with: the
+// chunk header and segment record outweigh the gain below it.
+const minXORSamples = 32
 
 // instantOnly reports whether a Select with hints reads its samples for one
 // evaluation at hints.End of a plain vector selector, where only the newest
@@ -290,10 +307,12 @@ func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labe
 			continue
 		}
 		s := &series{lset: lset}
-		if n := qr.loaded.Add(int64(len(b.Time))); !noSamples && qr.q.MaxSamples > 0 && n > int64(qr.q.MaxSamples) {
+		loaded := qr.loaded.Add(int64(len(b.Time)))
+		if !noSamples && qr.q.MaxSamples > 0 && loaded > int64(qr.q.MaxSamples) {
 			return nil, fmt.Errorf("scan %s.%s: %w (%d)", qr.q.Database, qr.q.Table, errTooManySamples, qr.q.MaxSamples)
 		}
 		if !noSamples {
+			compress := !qr.q.plainSamples && (qr.q.xorAll || loaded > xorAfter)
 			times := b.Time
 			if req.Last && len(times) > 1 {
 				// The newest sample is the only one the selector reads
@@ -301,7 +320,7 @@ func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labe
 				n := len(times)
 				times, col = times[n-1:], lastOf(col, n)
 			}
-			s.pack(appendSamples(slab.take(len(times)), times, col), &slab)
+			s.pack(appendSamples(slab.take(len(times)), times, col), &slab, compress)
 		}
 		out = append(out, s)
 	}
@@ -391,13 +410,27 @@ func (qr *querier) eachSeries(ctx context.Context, ms []*labels.Matcher, fn func
 
 // series is one materialised series: the values of its samples, and
 // their times, one per value or, when they are evenly spaced (the common
-// case: half the memory), from t0 by step.
+// case: half the memory), from t0 by step; or, when xor is not nil, its
+// samples XOR-compressed in segments of at most xorSegSamples.
 type series struct {
 	lset     labels.Labels
 	fs       []float64
 	ts       []int64 // nil: sample i is at t0 + i*step
 	t0, step int64
+	xor      []xorSeg
+	nxor     int // samples in xor
 }
+
+// xorSeg is one Prometheus XOR chunk of a compressed series; mint is the
+// time of its first sample, so that Seek skips whole segments.
+type xorSeg struct {
+	mint int64
+	data []byte
+}
+
+// xorSegSamples bounds the samples of one segment: a Seek decodes at most
+// that many samples it skips.
+const xorSegSamples = 512
 
 // fsample is one float sample.
 type fsample struct {
@@ -405,10 +438,15 @@ type fsample struct {
 	f float64
 }
 
-// pack stores samples (ascending times) in s from sl's blocks.
-func (s *series) pack(samples []fsample, sl *sampleSlab) {
+// pack stores samples (ascending times) in s from sl's blocks, XOR
+// compressed if compress and there are at least minXORSamples of them.
+func (s *series) pack(samples []fsample, sl *sampleSlab, compress bool) {
 	n := len(samples)
 	if n == 0 {
+		return
+	}
+	if compress && n >= minXORSamples {
+		s.packXOR(samples, sl)
 		return
 	}
 	s.fs = sl.fs.alloc(n)
@@ -430,8 +468,39 @@ func (s *series) pack(samples []fsample, sl *sampleSlab) {
 	}
 }
 
+// packXOR stores samples (at least one, ascending times) in s as XOR
+// chunks of at most xorSegSamples, copied into sl's blocks.
+func (s *series) packXOR(samples []fsample, sl *sampleSlab) {
+	s.nxor = len(samples)
+	s.xor = sl.segs.alloc((len(samples) + xorSegSamples - 1) / xorSegSamples)
+	for i := range s.xor {
+		part := samples[:min(len(samples), xorSegSamples)]
+		samples = samples[len(part):]
+		// An empty chunk: its 2-byte header counts the samples.
+		sl.xbuf = append(sl.xbuf[:0], 0, 0)
+		sl.chunk.Reset(sl.xbuf)
+		app, err := sl.chunk.Appender()
+		if err != nil {
+			panic(fmt.Sprintf("BUG: promapi: appender of an empty XOR chunk: %v", err))
+		}
+		for _, x := range part {
+			app.Append(0, x.t, x.f)
+		}
+		b := sl.chunk.Bytes()
+		data := sl.bytes.alloc(len(b))
+		copy(data, b)
+		sl.xbuf = b // keep the grown buffer for the next segment
+		s.xor[i] = xorSeg{mint: part[0].t, data: data}
+	}
+}
+
 // len returns the number of samples.
-func (s *series) len() int { return len(s.fs) }
+func (s *series) len() int {
+	if s.xor != nil {
+		return s.nxor
+	}
+	return len(s.fs)
+}
 
 // at returns the time of sample i.
 func (s *series) at(i int) int64 {
@@ -448,6 +517,12 @@ type sampleSlab struct {
 	scratch []fsample
 	fs      slab[float64]
 	ts      slab[int64]
+	// Compressed series: their segments and chunk bytes, and the chunk
+	// a segment is encoded in before it is copied to bytes.
+	segs  slab[xorSeg]
+	bytes slab[byte]
+	chunk chunkenc.XORChunk
+	xbuf  []byte
 }
 
 // take returns the empty scratch slice with room for n samples; it is
@@ -540,15 +615,40 @@ func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
 // directly (storage.ListSeriesIterator reads through an interface per
 // sample); Seek computes the position of evenly spaced samples and
 // searches the others by bisection.
+//
+// Over a compressed series it decodes the segments in turn with
+// Prometheus's XOR iterator; Seek skips to the last segment that starts at
+// or before its time.
 type sampleIterator struct {
 	s *series
 	n int
 	i int
+
+	// Compressed series only.
+	seg     int  // segment inner reads; len(s.xor): exhausted
+	started bool // inner is on a sample
+	chunk   chunkenc.XORChunk
+	inner   chunkenc.Iterator
 }
 
-func (it *sampleIterator) reset(s *series) { it.s, it.n, it.i = s, s.len(), -1 }
+func (it *sampleIterator) reset(s *series) {
+	it.s, it.n, it.i = s, s.len(), -1
+	if s.xor != nil {
+		it.load(0)
+	}
+}
+
+// load points inner before the first sample of segment k.
+func (it *sampleIterator) load(k int) {
+	it.seg, it.started = k, false
+	it.chunk.Reset(it.s.xor[k].data)
+	it.inner = it.chunk.Iterator(it.inner)
+}
 
 func (it *sampleIterator) Next() chunkenc.ValueType {
+	if it.s.xor != nil {
+		return it.nextXOR()
+	}
 	if it.i+1 >= it.n {
 		it.i = it.n
 		return chunkenc.ValNone
@@ -562,7 +662,52 @@ func (it *sampleIterator) Next() chunkenc.ValueType {
 // io.Seeker; the alias is the same type, so chunkenc.Iterator is met.
 type millis = int64
 
+func (it *sampleIterator) nextXOR() chunkenc.ValueType {
+	xs := it.s.xor
+	for it.seg < len(xs) {
+		if it.inner.Next() == chunkenc.ValFloat {
+			it.started = true
+			return chunkenc.ValFloat
+		}
+		if it.seg+1 == len(xs) {
+			it.seg = len(xs)
+			break
+		}
+		it.load(it.seg + 1)
+	}
+	return chunkenc.ValNone
+}
+
+func (it *sampleIterator) seekXOR(t millis) chunkenc.ValueType {
+	xs := it.s.xor
+	if it.seg >= len(xs) {
+		return chunkenc.ValNone
+	}
+	if it.started && it.inner.AtT() >= t {
+		return chunkenc.ValFloat
+	}
+	// The last segment from the current one that starts at or before t.
+	rest := xs[it.seg+1:]
+	if k := it.seg + sort.Search(len(rest), func(j int) bool { return rest[j].mint > t }); k > it.seg {
+		it.load(k)
+	}
+	if it.inner.Seek(t) == chunkenc.ValFloat {
+		it.started = true
+		return chunkenc.ValFloat
+	}
+	if it.seg+1 == len(xs) {
+		it.seg = len(xs)
+		return chunkenc.ValNone
+	}
+	// The next segment starts after t.
+	it.load(it.seg + 1)
+	return it.nextXOR()
+}
+
 func (it *sampleIterator) Seek(t millis) chunkenc.ValueType {
+	if it.s.xor != nil {
+		return it.seekXOR(t)
+	}
 	it.i = max(it.i, 0)
 	if it.i >= it.n {
 		return chunkenc.ValNone
@@ -593,6 +738,9 @@ func (it *sampleIterator) Seek(t millis) chunkenc.ValueType {
 }
 
 func (it *sampleIterator) At() (int64, float64) {
+	if it.s.xor != nil {
+		return it.inner.At()
+	}
 	return it.s.at(it.i), it.s.fs[it.i]
 }
 
@@ -604,9 +752,21 @@ func (*sampleIterator) AtFloatHistogram(*histogram.FloatHistogram) (int64, *hist
 	panic("BUG: promapi: AtFloatHistogram on a float series")
 }
 
-func (it *sampleIterator) AtT() int64 { return it.s.at(it.i) }
-func (*sampleIterator) AtST() int64   { return 0 }
-func (*sampleIterator) Err() error    { return nil }
+func (it *sampleIterator) AtT() int64 {
+	if it.s.xor != nil {
+		return it.inner.AtT()
+	}
+	return it.s.at(it.i)
+}
+
+func (*sampleIterator) AtST() int64 { return 0 }
+
+func (it *sampleIterator) Err() error {
+	if it.s != nil && it.s.xor != nil {
+		return it.inner.Err()
+	}
+	return nil
+}
 
 // seriesSet is the result of one Select. It is loaded once, by the
 // first reader (Next or Err) or by a prefetch goroutine, whichever claims

@@ -374,7 +374,7 @@ func TestSelectSeriesHint(t *testing.T) {
 func seriesOf(samples []fsample) *series {
 	s := &series{}
 	var sl sampleSlab
-	s.pack(samples, &sl)
+	s.pack(samples, &sl, false)
 	return s
 }
 
@@ -418,12 +418,18 @@ func TestSeriesPack(t *testing.T) {
 }
 
 // TestSeriesPackMemory reports the bytes a loaded sample takes: 16 as
-// (time, value) pairs before, 8 now for evenly spaced samples.
+// (time, value) pairs, 8 for evenly spaced samples, less XOR compressed.
+// The values are a random walk rounded to 2 decimals, like the benchmark
+// harness's (bench/tsbs), and small repeating integers.
 func TestSeriesPackMemory(t *testing.T) {
 	const nseries, per = 2000, 720
-	samples := make([]fsample, per)
-	for i := range samples {
-		samples[i] = fsample{int64(i) * 10_000, float64(i % 13)}
+	rng := rand.New(rand.NewPCG(3, 4))
+	walk, ints := make([]fsample, per), make([]fsample, per)
+	v := 50.0
+	for i := range per {
+		v = min(max(v+rng.Float64()*4-2, 0), 100)
+		walk[i] = fsample{int64(i) * 10_000, math.Round(v*100) / 100}
+		ints[i] = fsample{int64(i) * 10_000, float64(i % 13)}
 	}
 	heap := func() uint64 {
 		runtime.GC()
@@ -431,16 +437,136 @@ func TestSeriesPackMemory(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		return ms.HeapAlloc
 	}
-	base := heap()
-	var sl sampleSlab
-	out := make([]series, nseries)
-	for i := range out {
-		out[i].pack(samples, &sl)
+	perSample := func(samples []fsample, compress bool) float64 {
+		base := heap()
+		var sl sampleSlab
+		out := make([]series, nseries)
+		for i := range out {
+			out[i].pack(samples, &sl, compress)
+		}
+		if (out[0].xor != nil) != compress {
+			t.Fatalf("compress %v: xor segments %d", compress, len(out[0].xor))
+		}
+		b := float64(heap()-base) / (nseries * per)
+		runtime.KeepAlive(out)
+		return b
 	}
-	perSample := float64(heap()-base) / (nseries * per)
-	runtime.KeepAlive(out)
-	t.Logf("loaded PromQL samples: %.2f bytes each (pairs: 16)", perSample)
-	if perSample > 10 {
-		t.Errorf("%.2f bytes per evenly spaced sample, want at most 10", perSample)
+	for _, c := range []struct {
+		name     string
+		samples  []fsample
+		maxPlain float64
+		maxXOR   float64
+	}{{"random walk, 2 decimals", walk, 10, 8}, {"integers", ints, 10, 2.5}} {
+		plain, xor := perSample(c.samples, false), perSample(c.samples, true)
+		t.Logf("%s: loaded PromQL samples: %.2f bytes each plain, %.2f XOR (pairs: 16)", c.name, plain, xor)
+		if plain > c.maxPlain || xor > c.maxXOR {
+			t.Errorf("%s: %.2f bytes plain, %.2f XOR per evenly spaced sample; want at most %v, %v", c.name, plain, xor, c.maxPlain, c.maxXOR)
+		}
+	}
+}
+
+// TestXORIterator drives iterators over XOR-compressed series (several
+// segments, evenly and unevenly spaced, NaN and -0 values) and over the
+// same samples uncompressed with the same random Next and Seek calls,
+// reusing one iterator across compressed and plain series, and compares
+// every sample bit for bit.
+func TestXORIterator(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var reuse chunkenc.Iterator
+	for round := range 120 {
+		var samples []fsample
+		at := int64(rng.IntN(100)) - 50
+		step := 1 + int64(rng.IntN(1000))
+		n := []int{minXORSamples, xorSegSamples - 1, xorSegSamples, xorSegSamples + 1, 3*xorSegSamples + 7, rng.IntN(2000) + minXORSamples}[round%6]
+		for i := range n {
+			if round%2 == 0 {
+				at += step
+			} else {
+				at += 1 + int64(rng.IntN(1000))
+			}
+			f := math.Round(rng.NormFloat64()*1000) / 100
+			switch i % 97 {
+			case 5:
+				f = math.NaN()
+			case 6:
+				f = math.Copysign(0, -1)
+			}
+			samples = append(samples, fsample{at, f})
+		}
+		var sl sampleSlab
+		x, p := &series{}, &series{}
+		x.pack(samples, &sl, true)
+		p.pack(samples, &sl, false)
+		if x.xor == nil || x.len() != n || p.xor != nil {
+			t.Fatalf("round %d: %d samples packed: xor %d segments, %d samples", round, n, len(x.xor), x.len())
+		}
+		it := x.Iterator(reuse)
+		want := p.Iterator(nil)
+		for op := range 400 {
+			var got, exp chunkenc.ValueType
+			var ts int64
+			if rng.IntN(3) == 0 {
+				got, exp = it.Next(), want.Next()
+			} else {
+				// Mostly forward from the current sample, sometimes
+				// anywhere (backward seeks stay put).
+				ts = samples[0].t - 10 + int64(rng.IntN(int(at-samples[0].t)+20))
+				if op%4 != 0 && exp != chunkenc.ValNone {
+					ts = want.AtT() + int64(rng.IntN(int(20*step)))
+				}
+				got, exp = it.Seek(ts), want.Seek(ts)
+			}
+			if got != exp {
+				t.Fatalf("round %d op %d (seek %d): type %v, plain %v", round, op, ts, got, exp)
+			}
+			if got == chunkenc.ValFloat {
+				gt, gv := it.At()
+				wt, wv := want.At()
+				if gt != wt || math.Float64bits(gv) != math.Float64bits(wv) || it.AtT() != wt {
+					t.Fatalf("round %d op %d: (%d, %v), plain (%d, %v)", round, op, gt, gv, wt, wv)
+				}
+			}
+		}
+		if it.Err() != nil {
+			t.Fatalf("round %d: %v", round, it.Err())
+		}
+		// A plain series through the same iterator.
+		if it = p.Iterator(it); it.Next() != chunkenc.ValFloat || it.AtT() != samples[0].t || it.Err() != nil {
+			t.Fatalf("round %d: plain series through a reused iterator: at %d", round, it.AtT())
+		}
+		reuse = it
+	}
+}
+
+// TestXORIteratorFullRead reads a compressed series with Next only, then
+// with a Seek to each sample's time in turn.
+func TestXORIteratorFullRead(t *testing.T) {
+	var samples []fsample
+	for i := range 3*xorSegSamples + 5 {
+		samples = append(samples, fsample{int64(i)*15 + int64(i%3), float64(i) / 7})
+	}
+	var sl sampleSlab
+	s := &series{}
+	s.pack(samples, &sl, true)
+	it := s.Iterator(nil)
+	for i, w := range samples {
+		if it.Next() != chunkenc.ValFloat {
+			t.Fatalf("next %d: exhausted", i)
+		}
+		if gt, gv := it.At(); gt != w.t || gv != w.f {
+			t.Fatalf("next %d: (%d, %v), want %v", i, gt, gv, w)
+		}
+	}
+	if it.Next() != chunkenc.ValNone || it.Seek(0) != chunkenc.ValNone {
+		t.Fatal("not exhausted after the last sample")
+	}
+	it = s.Iterator(it)
+	for i, w := range samples {
+		if it.Seek(w.t) != chunkenc.ValFloat || it.AtT() != w.t {
+			t.Fatalf("seek %d to %d: at %d", i, w.t, it.AtT())
+		}
+	}
+	if it.Seek(samples[len(samples)-1].t+1) != chunkenc.ValNone {
+		t.Fatal("seek past the end found a sample")
 	}
 }
