@@ -374,7 +374,7 @@ func TestSelectSeriesHint(t *testing.T) {
 func seriesOf(samples []fsample) *series {
 	s := &series{}
 	var sl sampleSlab
-	s.pack(samples, &sl, false)
+	s.pack(samples, &sl, packPlain)
 	return s
 }
 
@@ -400,8 +400,8 @@ func TestSeriesPack(t *testing.T) {
 				t.Fatalf("times stored %v, %d samples; want times %v, %d", s.ts != nil, s.len(), tt.wantTimes, len(tt.samples))
 			}
 			for i, w := range tt.samples {
-				if s.at(i) != w.t || s.fs[i] != w.f {
-					t.Fatalf("sample %d = (%d, %v), want %v", i, s.at(i), s.fs[i], w)
+				if s.at(i) != w.t || s.val(i) != w.f {
+					t.Fatalf("sample %d = (%d, %v), want %v", i, s.at(i), s.val(i), w)
 				}
 			}
 			it := s.Iterator(nil)
@@ -418,18 +418,20 @@ func TestSeriesPack(t *testing.T) {
 }
 
 // TestSeriesPackMemory reports the bytes a loaded sample takes: 16 as
-// (time, value) pairs, 8 for evenly spaced samples, less XOR compressed.
+// (time, value) pairs, 8 for evenly spaced samples (plain), less compact.
 // The values are a random walk rounded to 2 decimals, like the benchmark
-// harness's (bench/tsbs), and small repeating integers.
+// harness's (bench/tsbs; scaled int16), small repeating integers (int16),
+// and a random walk at full precision (XOR chunks).
 func TestSeriesPackMemory(t *testing.T) {
 	const nseries, per = 2000, 720
 	rng := rand.New(rand.NewPCG(3, 4))
-	walk, ints := make([]fsample, per), make([]fsample, per)
+	walk, ints, full := make([]fsample, per), make([]fsample, per), make([]fsample, per)
 	v := 50.0
 	for i := range per {
 		v = min(max(v+rng.Float64()*4-2, 0), 100)
 		walk[i] = fsample{int64(i) * 10_000, math.Round(v*100) / 100}
 		ints[i] = fsample{int64(i) * 10_000, float64(i % 13)}
+		full[i] = fsample{int64(i) * 10_000, v}
 	}
 	heap := func() uint64 {
 		runtime.GC()
@@ -437,39 +439,52 @@ func TestSeriesPackMemory(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		return ms.HeapAlloc
 	}
-	perSample := func(samples []fsample, compress bool) float64 {
+	perSample := func(samples []fsample, mode packMode, layout string) float64 {
 		base := heap()
 		var sl sampleSlab
 		out := make([]series, nseries)
 		for i := range out {
-			out[i].pack(samples, &sl, compress)
+			out[i].pack(samples, &sl, mode)
 		}
-		if (out[0].xor != nil) != compress {
-			t.Fatalf("compress %v: xor segments %d", compress, len(out[0].xor))
+		if got := layoutOf(&out[0]); got != layout {
+			t.Fatalf("mode %d: layout %s, want %s", mode, got, layout)
 		}
 		b := float64(heap()-base) / (nseries * per)
 		runtime.KeepAlive(out)
 		return b
 	}
 	for _, c := range []struct {
-		name     string
-		samples  []fsample
-		maxPlain float64
-		maxXOR   float64
-	}{{"random walk, 2 decimals", walk, 10, 8}, {"integers", ints, 10, 2.5}} {
-		plain, xor := perSample(c.samples, false), perSample(c.samples, true)
-		t.Logf("%s: loaded PromQL samples: %.2f bytes each plain, %.2f XOR (pairs: 16)", c.name, plain, xor)
-		if plain > c.maxPlain || xor > c.maxXOR {
-			t.Errorf("%s: %.2f bytes plain, %.2f XOR per evenly spaced sample; want at most %v, %v", c.name, plain, xor, c.maxPlain, c.maxXOR)
+		name       string
+		samples    []fsample
+		layout     string
+		maxCompact float64
+	}{{"random walk, 2 decimals", walk, "int16", 3}, {"integers", ints, "int16", 3}, {"random walk, full precision", full, "xor", 8}} {
+		plain, compact := perSample(c.samples, packPlain, "plain"), perSample(c.samples, packCompact, c.layout)
+		t.Logf("%s: loaded PromQL samples: %.2f bytes each plain, %.2f %s (pairs: 16)", c.name, plain, compact, c.layout)
+		if plain > 10 || compact > c.maxCompact {
+			t.Errorf("%s: %.2f bytes plain, %.2f %s per evenly spaced sample; want at most 10, %v", c.name, plain, compact, c.layout, c.maxCompact)
 		}
 	}
 }
 
-// TestXORIterator drives iterators over XOR-compressed series (several
-// segments, evenly and unevenly spaced, NaN and -0 values) and over the
-// same samples uncompressed with the same random Next and Seek calls,
-// reusing one iterator across compressed and plain series, and compares
-// every sample bit for bit.
+// layoutOf names how s holds its values.
+func layoutOf(s *series) string {
+	switch {
+	case s.xor != nil:
+		return "xor"
+	case s.k16 != nil:
+		return "int16"
+	case s.k32 != nil:
+		return "int32"
+	}
+	return "plain"
+}
+
+// TestXORIterator drives iterators over compact series (XOR chunks of
+// several segments with NaN and -0 values, scaled int16 and int32; evenly
+// and unevenly spaced) and over the same samples uncompressed with the
+// same random Next and Seek calls, reusing one iterator across compact and
+// plain series, and compares every sample bit for bit.
 func TestXORIterator(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	var reuse chunkenc.Iterator
@@ -485,43 +500,49 @@ func TestXORIterator(t *testing.T) {
 				at += 1 + int64(rng.IntN(1000))
 			}
 			f := math.Round(rng.NormFloat64()*1000) / 100
-			switch i % 97 {
-			case 5:
+			if f == 0 {
+				f = 0 // not -0, which only XOR chunks hold
+			}
+			switch {
+			case round%3 == 1:
+				f = math.Round(rng.NormFloat64()*1e6) / 1e5 // int32
+			case round%3 == 2 && i%97 == 5:
 				f = math.NaN()
-			case 6:
+			case round%3 == 2 && i%97 == 6:
 				f = math.Copysign(0, -1)
 			}
 			samples = append(samples, fsample{at, f})
 		}
 		var sl sampleSlab
 		x, p := &series{}, &series{}
-		x.pack(samples, &sl, true)
-		p.pack(samples, &sl, false)
-		if x.xor == nil || x.len() != n || p.xor != nil {
-			t.Fatalf("round %d: %d samples packed: xor %d segments, %d samples", round, n, len(x.xor), x.len())
+		x.pack(samples, &sl, packCompact)
+		p.pack(samples, &sl, packPlain)
+		want := []string{"int16", "int32", "xor"}[round%3]
+		if layoutOf(x) != want || x.len() != n || layoutOf(p) != "plain" {
+			t.Fatalf("round %d: %d samples packed: layout %s, %d samples; want %s", round, n, layoutOf(x), x.len(), want)
 		}
 		it := x.Iterator(reuse)
-		want := p.Iterator(nil)
+		ref := p.Iterator(nil)
 		for op := range 400 {
 			var got, exp chunkenc.ValueType
 			var ts int64
 			if rng.IntN(3) == 0 {
-				got, exp = it.Next(), want.Next()
+				got, exp = it.Next(), ref.Next()
 			} else {
 				// Mostly forward from the current sample, sometimes
 				// anywhere (backward seeks stay put).
 				ts = samples[0].t - 10 + int64(rng.IntN(int(at-samples[0].t)+20))
 				if op%4 != 0 && exp != chunkenc.ValNone {
-					ts = want.AtT() + int64(rng.IntN(int(20*step)))
+					ts = ref.AtT() + int64(rng.IntN(int(20*step)))
 				}
-				got, exp = it.Seek(ts), want.Seek(ts)
+				got, exp = it.Seek(ts), ref.Seek(ts)
 			}
 			if got != exp {
 				t.Fatalf("round %d op %d (seek %d): type %v, plain %v", round, op, ts, got, exp)
 			}
 			if got == chunkenc.ValFloat {
 				gt, gv := it.At()
-				wt, wv := want.At()
+				wt, wv := ref.At()
 				if gt != wt || math.Float64bits(gv) != math.Float64bits(wv) || it.AtT() != wt {
 					t.Fatalf("round %d op %d: (%d, %v), plain (%d, %v)", round, op, gt, gv, wt, wv)
 				}
@@ -547,7 +568,7 @@ func TestXORIteratorFullRead(t *testing.T) {
 	}
 	var sl sampleSlab
 	s := &series{}
-	s.pack(samples, &sl, true)
+	s.pack(samples, &sl, packCompact)
 	it := s.Iterator(nil)
 	for i, w := range samples {
 		if it.Next() != chunkenc.ValFloat {
@@ -568,5 +589,61 @@ func TestXORIteratorFullRead(t *testing.T) {
 	}
 	if it.Seek(samples[len(samples)-1].t+1) != chunkenc.ValNone {
 		t.Fatal("seek past the end found a sample")
+	}
+}
+
+// TestPackModes checks the layout each pack mode picks for each kind of
+// values.
+func TestPackModes(t *testing.T) {
+	gen := func(n int, f func(i int) float64) []fsample {
+		out := make([]fsample, n)
+		for i := range out {
+			out[i] = fsample{int64(i) * 1000, f(i)}
+		}
+		return out
+	}
+	dec2 := gen(100, func(i int) float64 { return float64(i%700) / 100 })
+	wide := gen(100, func(i int) float64 { return float64(i) * 1000.5 }) // k up to 198,000: int32
+	full := gen(100, func(i int) float64 { return math.Sqrt(float64(i) + 0.5) })
+	big := gen(100, func(i int) float64 { return float64(i) * 1e12 }) // integers past int32
+	short := dec2[:minXORSamples-1]
+	cases := []struct {
+		name    string
+		samples []fsample
+		mode    packMode
+		want    string
+	}{
+		{"plain dec2", dec2, packPlain, "plain"},
+		{"scaled dec2", dec2, packScaled, "int16"},
+		{"scaled wide", wide, packScaled, "int32"},
+		{"scaled full", full, packScaled, "plain"},
+		{"scaled big", big, packScaled, "plain"},
+		{"scaled short", short, packScaled, "plain"},
+		{"compact dec2", dec2, packCompact, "int16"},
+		{"compact full", full, packCompact, "xor"},
+		{"compact big", big, packCompact, "xor"},
+		{"compact short", short, packCompact, "plain"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var sl sampleSlab
+			s := &series{}
+			s.pack(c.samples, &sl, c.mode)
+			if got := layoutOf(s); got != c.want {
+				t.Fatalf("layout %s, want %s", got, c.want)
+			}
+			it := s.Iterator(nil)
+			for i, w := range c.samples {
+				if it.Next() != chunkenc.ValFloat {
+					t.Fatalf("sample %d: exhausted", i)
+				}
+				if gt, gv := it.At(); gt != w.t || math.Float64bits(gv) != math.Float64bits(w.f) {
+					t.Fatalf("sample %d: (%d, %v), want %v", i, gt, gv, w)
+				}
+			}
+			if it.Next() != chunkenc.ValNone {
+				t.Fatal("more samples than packed")
+			}
+		})
 	}
 }
