@@ -118,6 +118,9 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 	var run *ingest.Record // last record whose name and dimensions passed
 	var runS *memSeries
 	runAccepted := false // run passed every phase 1 check
+	// pending holds, by hint, the last record of a new series that passed
+	// every phase 1 check (only batches that create series make it).
+	var pending map[*ingest.SeriesHint]*ingest.Record
 	t.mu.RLock()
 	for i := range recs {
 		r := &recs[i]
@@ -127,12 +130,18 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 		// The shared rules of every ingestor first (ingest.ValidateRecord):
 		// they bound the record's size before any sort, key or schema work.
 		known := false
-		if h := matchHint(r, t); h != nil && !same {
+		if h := matchHint(r, t); h != nil {
 			// A series this ingestor sent before (ingest.SeriesHint): its
-			// name and dimensions passed every check, its measure column
-			// has the record's type, and its dimensions are sorted.
-			if reason = ingest.ValidateSample(r); reason == "" {
-				reason = validateRepeat(r)
+			// name and dimensions passed every check, its measure columns
+			// have the record's types, its attribute names passed theirs
+			// (matchHint), and its dimensions are sorted. Without a
+			// VARCHAR value, its size is the hinted record's too: only its
+			// time is left for ingest.ValidateSample to check.
+			if h.varchar || r.Time < ingest.MinTime || r.Time > ingest.MaxTime {
+				reason = ingest.ValidateSample(r)
+			}
+			if reason == "" {
+				reason = validateHinted(r)
 			}
 			if reason != "" {
 				status[i].rejected = true
@@ -145,6 +154,26 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 			}
 			status[i].s = h.s
 			run, runS, runAccepted = r, h.s, true
+			continue
+		}
+		if p := pending[r.Hint]; p != nil && r.Hint != nil && sameSeries(r, p) && sameAttrs(r, p) {
+			// A new series an earlier record of this batch passed every
+			// check for, with the same measure names and types: as for a
+			// hint, only the sample is left to check; stage finds the
+			// series that record creates through the hint.
+			if reason = ingest.ValidateSample(r); reason == "" {
+				reason = validateHinted(r)
+			}
+			if reason != "" {
+				status[i].rejected = true
+				reject(i, reason, 0)
+				continue
+			}
+			if !inWindow(r.Time, memFrom, magFrom, until, magWrites, &status[i]) {
+				reject(i, windowReason(memFrom, magFrom, until, magWrites), 0)
+				continue
+			}
+			run, runS, runAccepted = r, nil, true
 			continue
 		}
 		if same {
@@ -184,6 +213,12 @@ func (db *DB) validate(t *table, recs []ingest.Record, reject func(int, string, 
 			continue
 		}
 		runAccepted = true
+		if s == nil && r.Hint != nil && len(r.Dimensions) > 0 {
+			if pending == nil {
+				pending = map[*ingest.SeriesHint]*ingest.Record{}
+			}
+			pending[r.Hint] = r
+		}
 	}
 	t.mu.RUnlock()
 	if len(newCols) > 0 {
@@ -216,7 +251,8 @@ func inWindow(t, memFrom, magFrom, until int64, magWrites bool, st *recStatus) b
 
 // seriesHint is the memstore's handle in an ingest.SeriesHint: the series
 // the record with this dimension slice and measure name resolved to in
-// table t, whose measure column has type typ.
+// table t, whose measure column has type typ or, for a multi-measure
+// record (multi), whose attributes had the names and types of sig.
 type seriesHint struct {
 	t       *table
 	s       *memSeries
@@ -224,34 +260,92 @@ type seriesHint struct {
 	ndims   int
 	measure string
 	typ     ingest.ValueType
+	multi   bool
+	sig     []hintAttr
+	// varchar: the measure or an attribute is a VARCHAR.
+	varchar bool
+}
+
+// hintAttr is one attribute of the multi-measure record a hint was stored
+// for.
+type hintAttr struct {
+	name string
+	typ  ingest.ValueType
 }
 
 // matchHint returns the hint of r when it was stored for a record of the
-// same series in t: same dimension slice, measure name and measure type.
-// A multi-measure record is never hinted.
+// same series in t: same dimension slice, measure name and measure type
+// or, for a multi-measure record, the same attribute names and types in
+// the same order (so that the record passes the name and schema checks
+// the hinted one passed).
 func matchHint(r *ingest.Record, t *table) *seriesHint {
-	if r.Hint == nil || len(r.Dimensions) == 0 || r.IsMulti() {
+	if r.Hint == nil || len(r.Dimensions) == 0 {
 		return nil
 	}
 	h, ok := r.Hint.Load().(*seriesHint)
-	if !ok || h.t != t || h.dims != &r.Dimensions[0] || h.ndims != len(r.Dimensions) ||
-		h.typ != r.Value.Type || h.measure != r.MeasureName {
+	if !ok || !h.matches(r, t) {
 		return nil
 	}
 	return h
 }
 
+func (h *seriesHint) matches(r *ingest.Record, t *table) bool {
+	if h.t != t || h.dims != &r.Dimensions[0] || h.ndims != len(r.Dimensions) || h.measure != r.MeasureName {
+		return false
+	}
+	if !r.IsMulti() {
+		return !h.multi && h.typ == r.Value.Type
+	}
+	if !h.multi || len(h.sig) != len(r.Measures) {
+		return false
+	}
+	for i := range r.Measures {
+		if m := &r.Measures[i]; h.sig[i].typ != m.Value.Type || h.sig[i].name != m.Name {
+			return false
+		}
+	}
+	return true
+}
+
+// sameAttrs reports whether a and b have the same measure type or, both
+// multi-measure, the same attribute names and types in the same order.
+func sameAttrs(a, b *ingest.Record) bool {
+	if a.IsMulti() != b.IsMulti() || len(a.Measures) != len(b.Measures) {
+		return false
+	}
+	if !a.IsMulti() {
+		return a.Value.Type == b.Value.Type
+	}
+	for i := range a.Measures {
+		if x, y := &a.Measures[i], &b.Measures[i]; x.Value.Type != y.Value.Type || x.Name != y.Name {
+			return false
+		}
+	}
+	return true
+}
+
 // setHint stores s as the series of r (which passed validation: its
-// dimensions are sorted and its measure column has its type) in r's hint.
+// dimensions are sorted and its measure columns have its types) in r's
+// hint.
 func setHint(r *ingest.Record, t *table, s *memSeries) {
-	if r.Hint == nil || len(r.Dimensions) == 0 || r.IsMulti() {
+	if r.Hint == nil || len(r.Dimensions) == 0 {
 		return
 	}
-	if h, ok := r.Hint.Load().(*seriesHint); ok && h.t == t && h.s == s && h.dims == &r.Dimensions[0] &&
-		h.ndims == len(r.Dimensions) && h.typ == r.Value.Type && h.measure == r.MeasureName {
+	if h, ok := r.Hint.Load().(*seriesHint); ok && h.s == s && h.matches(r, t) {
 		return
 	}
-	r.Hint.Store(&seriesHint{t: t, s: s, dims: &r.Dimensions[0], ndims: len(r.Dimensions), measure: r.MeasureName, typ: r.Value.Type})
+	h := &seriesHint{t: t, s: s, dims: &r.Dimensions[0], ndims: len(r.Dimensions), measure: r.MeasureName, typ: r.Value.Type,
+		varchar: !r.IsMulti() && r.Value.Type == ingest.TypeVarchar}
+	if r.IsMulti() {
+		// The record's attributes are the ingestor's (reused batch after
+		// batch): the hint keeps a copy of their names and types.
+		h.multi, h.sig = true, make([]hintAttr, len(r.Measures))
+		for i, m := range r.Measures {
+			h.sig[i] = hintAttr{name: m.Name, typ: m.Value.Type}
+			h.varchar = h.varchar || m.Value.Type == ingest.TypeVarchar
+		}
+	}
+	r.Hint.Store(h)
 }
 
 // anyStorable reports whether a record of recs passes the shared ingest
@@ -386,6 +480,16 @@ func validateRepeat(r *ingest.Record) string {
 		return fmt.Sprintf("Invalid version %d: the record version must be at least 1.", r.Version)
 	}
 	return validateValues(r)
+}
+
+// validateHinted is validateRecord for a record whose hint matched
+// (matchHint): its name, dimensions and measure names and types are those
+// of a record that passed it.
+func validateHinted(r *ingest.Record) string {
+	if r.Version < 0 {
+		return fmt.Sprintf("Invalid version %d: the record version must be at least 1.", r.Version)
+	}
+	return ""
 }
 
 // validateDims checks the sorted dimensions of r.

@@ -14,6 +14,10 @@ type staging struct {
 	runs []stagedRun // capacity fixed up front: runs are referenced by pointer
 	rows []stagedRow // backing store of the runs' rows, same rule
 	enc  *walEncoder
+	// defined are the series not yet in the WAL whose definition enc
+	// holds: a series' rows may come in many runs (its records
+	// interleaved with others'), its definition only once.
+	defined map[*memSeries]struct{}
 
 	memory, magnetic, samples int
 	done                      bool
@@ -54,6 +58,13 @@ func (db *DB) stage(t *table, recs []ingest.Record, status []recStatus, opts ing
 		s := status[i].s
 		if s == nil && lastS != nil && sameSeries(r, lastRec) {
 			s = lastS
+		}
+		if s == nil {
+			// A series an earlier record of this batch created: its hint
+			// names it.
+			if h := matchHint(r, t); h != nil {
+				s = h.s
+			}
 		}
 		if s == nil {
 			keyBuf = seriesKey(keyBuf[:0], r.MeasureName, r.Dimensions)
@@ -101,9 +112,13 @@ func (db *DB) stage(t *table, recs []ingest.Record, status []recStatus, opts ing
 				st.runs = append(st.runs, stagedRun{s: s, rows: st.rows[len(st.rows):len(st.rows)]})
 				run = &st.runs[len(st.runs)-1]
 				s.staged = append(s.staged, run)
-				if !s.walLogged {
+				if _, done := st.defined[s]; !s.walLogged && !done {
 					st.enc.series(s)
 					run.log = true
+					if st.defined == nil {
+						st.defined = map[*memSeries]struct{}{}
+					}
+					st.defined[s] = struct{}{}
 				}
 			}
 			st.rows = append(st.rows, stagedRow{})
@@ -222,7 +237,8 @@ func (st *staging) release() {
 	putWALEncoder(st.enc)
 	clear(st.runs)
 	clear(st.rows)
-	*st = staging{runs: st.runs[:0], rows: st.rows[:0]}
+	clear(st.defined)
+	*st = staging{runs: st.runs[:0], rows: st.rows[:0], defined: st.defined}
 	if reuseAppendBuffers && cap(st.runs) <= maxPooledRecords {
 		stagings.Put(st)
 	}

@@ -25,7 +25,8 @@ import (
 // first time they are seen), so a known series costs one map lookup. In a
 // pipeline (shared mode, set by New) the records of a series share the
 // cache's dimension slice, sorted by name as the store sorts them (so the
-// store never reorders it), and the measures of a batch come from one slab
+// store never reorders it), and its ingest.SeriesHint (so the store finds
+// the series without a key or a lookup), and the measures of a batch come from one slab
 // reused batch after batch (resetBatch). With a fixed target (check) Decode
 // also reports ingest.ValidateRecord's verdict on each record (checked)
 // instead of the pipeline checking each record again; with a templated
@@ -79,6 +80,10 @@ type seriesEntry struct {
 	verdicts []string
 	// size is the dimension names and values in bytes.
 	size int
+	// hints are the series' ingest.SeriesHints (shared mode): one for a
+	// multi-measure mapping, one per measure for a single-measure one, as
+	// each measure name makes its own series.
+	hints []ingest.SeriesHint
 }
 
 const (
@@ -249,6 +254,9 @@ func (d *jsonDecoder) record(dst []ingest.Record) ([]ingest.Record, error) {
 				return dst, fmt.Errorf("measure field %q: %w", d.m.Measures[i].Field, err)
 			}
 			dst = append(dst, ingest.Record{Time: ts, Dimensions: dims, MeasureName: d.measNames[i], Value: val})
+			if e.hints != nil {
+				dst[len(dst)-1].Hint = &e.hints[i]
+			}
 			if d.checks {
 				reason := e.verdicts[i]
 				if reason == "" && !d.sampleOK[i] {
@@ -290,6 +298,9 @@ func (d *jsonDecoder) record(dst []ingest.Record) ([]ingest.Record, error) {
 	if d.shared {
 		d.slab = d.slab[:len(d.slab)+len(ms)]
 		dst[len(dst)-1].Measures = ms[:len(ms):len(ms)]
+		if e.hints != nil {
+			dst[len(dst)-1].Hint = &e.hints[0]
+		}
 		if d.checks {
 			reason := e.verdicts[0]
 			if reason == "" && !(d.allOK && len(d.measName)+e.size+d.measBytes <= ingest.MaxRecordBytes) {
@@ -366,6 +377,7 @@ func (d *jsonDecoder) seriesOf(cs []captured) (*seriesEntry, error) {
 	if d.shared && e.dims != nil {
 		e.ordered = slices.Clone(e.dims)
 		slices.SortFunc(e.dims, func(a, b ingest.Dimension) int { return strings.Compare(a.Name, b.Name) })
+		e.hints = make([]ingest.SeriesHint, len(e.verdicts))
 	}
 	if len(d.series) >= maxSeriesCached && !d.shared {
 		// (In shared mode the batch's records keep their entries until

@@ -174,8 +174,17 @@ func FuzzJSONDecoderSharedAgainstReference(f *testing.F) {
 		jd.check()
 		decs = append(decs, pair{m, jd})
 	}
+	type seriesOf struct {
+		dims    *ingest.Dimension
+		measure string
+	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		for _, p := range decs {
+			// The records of one series (dimension slice and measure
+			// name) carry one SeriesHint in both passes, and a hint is
+			// never another series'.
+			hints := map[seriesOf]*ingest.SeriesHint{}
+			owners := map[*ingest.SeriesHint]string{}
 			r, err := newRefJSONDecoder(p.m)
 			if err != nil {
 				t.Fatal(err)
@@ -200,6 +209,21 @@ func FuzzJSONDecoderSharedAgainstReference(f *testing.F) {
 					slices.SortFunc(w.Dimensions, func(a, b ingest.Dimension) int { return strings.Compare(a.Name, b.Name) })
 					if recString(got[i]) != recString(w) {
 						t.Fatalf("single=%v pass %d record %d: %s, reference %s", p.m.Single, pass, i, recString(got[i]), recString(w))
+					}
+					if len(got[i].Dimensions) > 0 {
+						h := got[i].Hint
+						key := seriesOf{&got[i].Dimensions[0], got[i].MeasureName}
+						series := fmt.Sprint(got[i].MeasureName, got[i].Dimensions)
+						if h == nil {
+							t.Fatalf("single=%v pass %d record %d: no series hint", p.m.Single, pass, i)
+						}
+						if prev, ok := hints[key]; ok && prev != h {
+							t.Fatalf("single=%v pass %d record %d: series %s has two hints", p.m.Single, pass, i, series)
+						}
+						if o, ok := owners[h]; ok && o != series {
+							t.Fatalf("single=%v pass %d record %d: the hint of series %s is also %s's", p.m.Single, pass, i, o, series)
+						}
+						hints[key], owners[h] = h, series
 					}
 					v := ""
 					if i < len(verdicts) {

@@ -3,6 +3,7 @@ package promapi
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -54,14 +55,18 @@ type benchTiers struct {
 
 // benchData is one data set built once per process.
 type benchData struct {
-	once  sync.Once
-	tiers *benchTiers
-	err   error
+	// decimals rounds the values to 2 decimals, as bench/tsbs rounds
+	// its fields (compact series then hold them as scaled integers).
+	decimals bool
+	once     sync.Once
+	tiers    *benchTiers
+	err      error
 }
 
 var (
 	benchFull  benchData // benchHosts hosts, for benchmarks
 	benchSmall benchData // 10 hosts, for tests
+	benchDec   = benchData{decimals: true}
 )
 
 type partWriter struct{ s *magnetic.Store }
@@ -74,14 +79,14 @@ func (w partWriter) WritePart(ctx context.Context, tableID uint64, src scan.Batc
 // open builds the data of hosts hosts once per process.
 func (d *benchData) open(tb testing.TB, hosts int) *benchTiers {
 	tb.Helper()
-	d.once.Do(func() { d.tiers, d.err = buildBenchTiers(hosts) })
+	d.once.Do(func() { d.tiers, d.err = buildBenchTiers(hosts, d.decimals) })
 	if d.err != nil {
 		tb.Fatalf("build benchmark data: %v", d.err)
 	}
 	return d.tiers
 }
 
-func buildBenchTiers(hosts int) (*benchTiers, error) {
+func buildBenchTiers(hosts int, decimals bool) (*benchTiers, error) {
 	dir, err := os.MkdirTemp("", "tidal-promapi-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("create temp dir: %w", err)
@@ -132,6 +137,9 @@ func buildBenchTiers(hosts int) (*benchTiers, error) {
 			for f, name := range benchMetrics {
 				v := min(max(vals[h][f]+rng.Float64()*4-2, 0), 100)
 				vals[h][f] = v
+				if decimals {
+					v = math.Round(v*100) / 100
+				}
 				recs = append(recs, ingest.Record{Time: at, Dimensions: dims[h], MeasureName: "cpu_" + name, Value: ingest.Float(v)})
 			}
 			if len(recs) == cap(recs) {
@@ -161,7 +169,7 @@ func buildBenchTiers(hosts int) (*benchTiers, error) {
 // TestMain removes the benchmark data after the run.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, d := range []*benchData{&benchFull, &benchSmall} {
+	for _, d := range []*benchData{&benchFull, &benchSmall, &benchDec} {
 		if t := d.tiers; t != nil {
 			_ = t.mem.Close()
 			_ = t.mag.Close()
@@ -270,6 +278,37 @@ func BenchmarkPromQLPaired(b *testing.B) {
 	}{{"baseline", baselineQueryable{q}},
 		{"serial", &Queryable{Source: t.flush, Database: "prometheus", Table: "metrics", serialScans: true}},
 		{"scan", q}}
+	pairedRun(b, paths)
+}
+
+// BenchmarkPromQLCompact compares, like BenchmarkPromQLPaired, the
+// engine over series held uncompressed (plain, the reference) and compact
+// from the first sample (compact): compact-cpu/plain is the CPU cost of
+// decoding. Over full-precision values (data=full) compact series are XOR
+// chunks, over values of 2 decimals (data=dec2) scaled integers.
+func BenchmarkPromQLCompact(b *testing.B) {
+	for _, d := range []struct {
+		name string
+		data *benchData
+	}{{"full", &benchFull}, {"dec2", &benchDec}} {
+		b.Run("data="+d.name, func(b *testing.B) {
+			t := d.data.open(b, benchHosts)
+			pairedRun(b, []pairedPath{
+				{"plain", &Queryable{Source: t.flush, Database: "prometheus", Table: "metrics", plainSamples: true}},
+				{"compact", &Queryable{Source: t.flush, Database: "prometheus", Table: "metrics", xorAll: true}}})
+		})
+	}
+}
+
+type pairedPath = struct {
+	name string
+	q    storage.Queryable
+}
+
+// pairedRun runs every benchmark query over every path once per
+// iteration, in rotating order, and reports each path's ratios to the
+// first one (see BenchmarkPromQLPaired).
+func pairedRun(b *testing.B, paths []pairedPath) {
 	for _, bq := range benchQueries() {
 		b.Run(bq.name, func(b *testing.B) {
 			muxes := make([]*http.ServeMux, len(paths))
@@ -306,8 +345,8 @@ func BenchmarkPromQLPaired(b *testing.B) {
 			for i, p := range paths {
 				b.ReportMetric(total[i].Seconds()*1e3/float64(round), p.name+"-ms")
 				if i > 0 {
-					b.ReportMetric(median(wall[i]), p.name+"/baseline")
-					b.ReportMetric(median(cpu[i]), p.name+"-cpu/baseline")
+					b.ReportMetric(median(wall[i]), p.name+"/"+paths[0].name)
+					b.ReportMetric(median(cpu[i]), p.name+"-cpu/"+paths[0].name)
 				}
 			}
 		})
@@ -329,10 +368,14 @@ func TestBenchQueriesAgree(t *testing.T) {
 		}
 		return w.Body.String()
 	}
+	xq := &Queryable{Source: tr.flush, Database: "prometheus", Table: "metrics", xorAll: true}
 	for _, bq := range benchQueries() {
 		want, got := answer(baselineQueryable{q}, &bq), answer(q, &bq)
 		if got != want {
 			t.Errorf("%s: answers differ:\nbaseline %.300s\nscan     %.300s", bq.name, want, got)
+		}
+		if xor := answer(xq, &bq); xor != want {
+			t.Errorf("%s: answers differ:\nbaseline %.300s\nxor      %.300s", bq.name, want, xor)
 		}
 		if !strings.Contains(got, `"values":[[`) {
 			t.Errorf("%s: no points: %.300s", bq.name, got)

@@ -55,7 +55,36 @@ type Queryable struct {
 	lookback time.Duration
 	// noLast turns the newest-sample scans off (benchmarks compare).
 	noLast bool
+	// plainSamples keeps every loaded sample uncompressed (benchmarks
+	// compare); otherwise see packMode.
+	plainSamples bool
+	// xorAll allows XOR chunks from the first series loaded, not only
+	// past xorAfter samples (benchmarks and tests).
+	xorAll bool
 }
+
+// packMode says how a series holds its values. A series of at least
+// minXORSamples samples whose values are all exactly decimals of up to 6
+// places (as the harness's and most gauges' are) holds them as integers
+// scaled by a power of ten, 2 or 4 bytes a value read in place instead of
+// 8, for about the CPU of plain floats. Other values stay plain floats
+// until the querier has loaded xorAfter samples; past it they are held as
+// Prometheus XOR chunks (about 1-7 bytes a sample), decoded as they are
+// iterated, which costs up to 2.5 times the CPU of a query: only large
+// queries, whose memory matters, pay it.
+type packMode uint8
+
+const (
+	packPlain   packMode = iota // floats
+	packScaled                  // scaled integers if exact, else floats
+	packCompact                 // scaled integers if exact, else XOR chunks
+)
+
+const xorAfter = 1 << 20
+
+// minXORSamples is the fewest samples a series is held compact with: the
+// chunk header and segment record outweigh the gain below it.
+const minXORSamples = 32
 
 // instantOnly reports whether a Select with hints reads its samples for one
 // evaluation at hints.End of a plain vector selector, where only the newest
@@ -290,10 +319,18 @@ func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labe
 			continue
 		}
 		s := &series{lset: lset}
-		if n := qr.loaded.Add(int64(len(b.Time))); !noSamples && qr.q.MaxSamples > 0 && n > int64(qr.q.MaxSamples) {
+		loaded := qr.loaded.Add(int64(len(b.Time)))
+		if !noSamples && qr.q.MaxSamples > 0 && loaded > int64(qr.q.MaxSamples) {
 			return nil, fmt.Errorf("scan %s.%s: %w (%d)", qr.q.Database, qr.q.Table, errTooManySamples, qr.q.MaxSamples)
 		}
 		if !noSamples {
+			mode := packScaled
+			switch {
+			case qr.q.plainSamples:
+				mode = packPlain
+			case qr.q.xorAll || loaded > xorAfter:
+				mode = packCompact
+			}
 			times := b.Time
 			if req.Last && len(times) > 1 {
 				// The newest sample is the only one the selector reads
@@ -301,7 +338,7 @@ func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labe
 				n := len(times)
 				times, col = times[n-1:], lastOf(col, n)
 			}
-			s.pack(appendSamples(slab.take(len(times)), times, col), &slab)
+			s.pack(appendSamples(slab.take(len(times)), times, col), &slab, mode)
 		}
 		out = append(out, s)
 	}
@@ -391,13 +428,30 @@ func (qr *querier) eachSeries(ctx context.Context, ms []*labels.Matcher, fn func
 
 // series is one materialised series: the values of its samples, and
 // their times, one per value or, when they are evenly spaced (the common
-// case: half the memory), from t0 by step.
+// case: half the memory), from t0 by step; or, when xor is not nil, its
+// samples XOR-compressed in segments of at most xorSegSamples.
 type series struct {
 	lset     labels.Labels
+	n        int
 	fs       []float64
+	k16      []int16 // if not nil, value i is k16[i] / div
+	k32      []int32 // if not nil, value i is k32[i] / div
+	div      float64
 	ts       []int64 // nil: sample i is at t0 + i*step
 	t0, step int64
+	xor      []xorSeg
 }
+
+// xorSeg is one Prometheus XOR chunk of a compressed series; mint is the
+// time of its first sample, so that Seek skips whole segments.
+type xorSeg struct {
+	mint int64
+	data []byte
+}
+
+// xorSegSamples bounds the samples of one segment: a Seek decodes at most
+// that many samples it skips.
+const xorSegSamples = 512
 
 // fsample is one float sample.
 type fsample struct {
@@ -405,15 +459,40 @@ type fsample struct {
 	f float64
 }
 
-// pack stores samples (ascending times) in s from sl's blocks.
-func (s *series) pack(samples []fsample, sl *sampleSlab) {
+// pack stores samples (ascending times) in s from sl's blocks, as mode
+// allows.
+func (s *series) pack(samples []fsample, sl *sampleSlab, mode packMode) {
 	n := len(samples)
 	if n == 0 {
 		return
 	}
-	s.fs = sl.fs.alloc(n)
-	for i := range samples {
-		s.fs[i] = samples[i].f
+	s.n = n
+	compact := mode != packPlain && n >= minXORSamples
+	var d float64
+	var k int64
+	var ok bool
+	if compact {
+		d, k, ok = decimalScale(samples)
+	}
+	switch {
+	case !compact || !ok && mode == packScaled:
+		s.fs = sl.fs.alloc(n)
+		for i := range samples {
+			s.fs[i] = samples[i].f
+		}
+	case ok && k <= math.MaxInt16:
+		s.div, s.k16 = d, sl.k16.alloc(n)
+		for i := range samples {
+			s.k16[i] = int16(math.Round(samples[i].f * d))
+		}
+	case ok:
+		s.div, s.k32 = d, sl.k32.alloc(n)
+		for i := range samples {
+			s.k32[i] = int32(math.Round(samples[i].f * d))
+		}
+	default:
+		s.packXOR(samples, sl)
+		return
 	}
 	s.t0 = samples[0].t
 	if n > 1 {
@@ -430,8 +509,67 @@ func (s *series) pack(samples []fsample, sl *sampleSlab) {
 	}
 }
 
+// pow10 are the scales decimalScale tries.
+var pow10 = [...]float64{1, 10, 100, 1e3, 1e4, 1e5, 1e6}
+
+// decimalScale returns the smallest power of ten d such that every value
+// f of samples is, bit for bit, float64(k) / d for an integer k, and the
+// largest |k|; ok is false if no d up to 1e6 has all |k| <= MaxInt32.
+func decimalScale(samples []fsample) (d float64, maxK int64, ok bool) {
+next:
+	for _, d := range pow10 {
+		maxK = 0
+		for _, x := range samples {
+			k := math.Round(x.f * d)
+			// NaN fails the bound; -0 and inexact values the comparison.
+			if !(math.Abs(k) <= math.MaxInt32) || math.Float64bits(float64(int32(k))/d) != math.Float64bits(x.f) {
+				continue next
+			}
+			maxK = max(maxK, int64(math.Abs(k)))
+		}
+		return d, maxK, true
+	}
+	return 0, 0, false
+}
+
+// val returns the value of sample i of a series not held as XOR.
+func (s *series) val(i int) float64 {
+	switch {
+	case s.k16 != nil:
+		return float64(s.k16[i]) / s.div
+	case s.k32 != nil:
+		return float64(s.k32[i]) / s.div
+	}
+	return s.fs[i]
+}
+
+// packXOR stores samples (at least one, ascending times) in s as XOR
+// chunks of at most xorSegSamples, copied into sl's blocks.
+func (s *series) packXOR(samples []fsample, sl *sampleSlab) {
+	s.xor = sl.segs.alloc((len(samples) + xorSegSamples - 1) / xorSegSamples)
+	for i := range s.xor {
+		part := samples[:min(len(samples), xorSegSamples)]
+		samples = samples[len(part):]
+		// An empty chunk: its 2-byte header counts the samples.
+		sl.xbuf = append(sl.xbuf[:0], 0, 0)
+		sl.chunk.Reset(sl.xbuf)
+		app, err := sl.chunk.Appender()
+		if err != nil {
+			panic(fmt.Sprintf("BUG: promapi: appender of an empty XOR chunk: %v", err))
+		}
+		for _, x := range part {
+			app.Append(0, x.t, x.f)
+		}
+		b := sl.chunk.Bytes()
+		data := sl.bytes.alloc(len(b))
+		copy(data, b)
+		sl.xbuf = b // keep the grown buffer for the next segment
+		s.xor[i] = xorSeg{mint: part[0].t, data: data}
+	}
+}
+
 // len returns the number of samples.
-func (s *series) len() int { return len(s.fs) }
+func (s *series) len() int { return s.n }
 
 // at returns the time of sample i.
 func (s *series) at(i int) int64 {
@@ -448,6 +586,14 @@ type sampleSlab struct {
 	scratch []fsample
 	fs      slab[float64]
 	ts      slab[int64]
+	k16     slab[int16]
+	k32     slab[int32]
+	// Compressed series: their segments and chunk bytes, and the chunk
+	// a segment is encoded in before it is copied to bytes.
+	segs  slab[xorSeg]
+	bytes slab[byte]
+	chunk chunkenc.XORChunk
+	xbuf  []byte
 }
 
 // take returns the empty scratch slice with room for n samples; it is
@@ -540,15 +686,40 @@ func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
 // directly (storage.ListSeriesIterator reads through an interface per
 // sample); Seek computes the position of evenly spaced samples and
 // searches the others by bisection.
+//
+// Over a compressed series it decodes the segments in turn with
+// Prometheus's XOR iterator; Seek skips to the last segment that starts at
+// or before its time.
 type sampleIterator struct {
 	s *series
 	n int
 	i int
+
+	// Compressed series only.
+	seg     int  // segment inner reads; len(s.xor): exhausted
+	started bool // inner is on a sample
+	chunk   chunkenc.XORChunk
+	inner   chunkenc.Iterator
 }
 
-func (it *sampleIterator) reset(s *series) { it.s, it.n, it.i = s, s.len(), -1 }
+func (it *sampleIterator) reset(s *series) {
+	it.s, it.n, it.i = s, s.len(), -1
+	if s.xor != nil {
+		it.load(0)
+	}
+}
+
+// load points inner before the first sample of segment k.
+func (it *sampleIterator) load(k int) {
+	it.seg, it.started = k, false
+	it.chunk.Reset(it.s.xor[k].data)
+	it.inner = it.chunk.Iterator(it.inner)
+}
 
 func (it *sampleIterator) Next() chunkenc.ValueType {
+	if it.s.xor != nil {
+		return it.nextXOR()
+	}
 	if it.i+1 >= it.n {
 		it.i = it.n
 		return chunkenc.ValNone
@@ -562,7 +733,52 @@ func (it *sampleIterator) Next() chunkenc.ValueType {
 // io.Seeker; the alias is the same type, so chunkenc.Iterator is met.
 type millis = int64
 
+func (it *sampleIterator) nextXOR() chunkenc.ValueType {
+	xs := it.s.xor
+	for it.seg < len(xs) {
+		if it.inner.Next() == chunkenc.ValFloat {
+			it.started = true
+			return chunkenc.ValFloat
+		}
+		if it.seg+1 == len(xs) {
+			it.seg = len(xs)
+			break
+		}
+		it.load(it.seg + 1)
+	}
+	return chunkenc.ValNone
+}
+
+func (it *sampleIterator) seekXOR(t millis) chunkenc.ValueType {
+	xs := it.s.xor
+	if it.seg >= len(xs) {
+		return chunkenc.ValNone
+	}
+	if it.started && it.inner.AtT() >= t {
+		return chunkenc.ValFloat
+	}
+	// The last segment from the current one that starts at or before t.
+	rest := xs[it.seg+1:]
+	if k := it.seg + sort.Search(len(rest), func(j int) bool { return rest[j].mint > t }); k > it.seg {
+		it.load(k)
+	}
+	if it.inner.Seek(t) == chunkenc.ValFloat {
+		it.started = true
+		return chunkenc.ValFloat
+	}
+	if it.seg+1 == len(xs) {
+		it.seg = len(xs)
+		return chunkenc.ValNone
+	}
+	// The next segment starts after t.
+	it.load(it.seg + 1)
+	return it.nextXOR()
+}
+
 func (it *sampleIterator) Seek(t millis) chunkenc.ValueType {
+	if it.s.xor != nil {
+		return it.seekXOR(t)
+	}
 	it.i = max(it.i, 0)
 	if it.i >= it.n {
 		return chunkenc.ValNone
@@ -593,7 +809,10 @@ func (it *sampleIterator) Seek(t millis) chunkenc.ValueType {
 }
 
 func (it *sampleIterator) At() (int64, float64) {
-	return it.s.at(it.i), it.s.fs[it.i]
+	if it.s.xor != nil {
+		return it.inner.At()
+	}
+	return it.s.at(it.i), it.s.val(it.i)
 }
 
 func (*sampleIterator) AtHistogram(*histogram.Histogram) (int64, *histogram.Histogram) {
@@ -604,9 +823,21 @@ func (*sampleIterator) AtFloatHistogram(*histogram.FloatHistogram) (int64, *hist
 	panic("BUG: promapi: AtFloatHistogram on a float series")
 }
 
-func (it *sampleIterator) AtT() int64 { return it.s.at(it.i) }
-func (*sampleIterator) AtST() int64   { return 0 }
-func (*sampleIterator) Err() error    { return nil }
+func (it *sampleIterator) AtT() int64 {
+	if it.s.xor != nil {
+		return it.inner.AtT()
+	}
+	return it.s.at(it.i)
+}
+
+func (*sampleIterator) AtST() int64 { return 0 }
+
+func (it *sampleIterator) Err() error {
+	if it.s != nil && it.s.xor != nil {
+		return it.inner.Err()
+	}
+	return nil
+}
 
 // seriesSet is the result of one Select. It is loaded once, by the
 // first reader (Next or Err) or by a prefetch goroutine, whichever claims

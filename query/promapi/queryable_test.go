@@ -2,6 +2,7 @@ package promapi
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -374,7 +375,7 @@ func TestSelectSeriesHint(t *testing.T) {
 func seriesOf(samples []fsample) *series {
 	s := &series{}
 	var sl sampleSlab
-	s.pack(samples, &sl)
+	s.pack(samples, &sl, packPlain)
 	return s
 }
 
@@ -400,8 +401,8 @@ func TestSeriesPack(t *testing.T) {
 				t.Fatalf("times stored %v, %d samples; want times %v, %d", s.ts != nil, s.len(), tt.wantTimes, len(tt.samples))
 			}
 			for i, w := range tt.samples {
-				if s.at(i) != w.t || s.fs[i] != w.f {
-					t.Fatalf("sample %d = (%d, %v), want %v", i, s.at(i), s.fs[i], w)
+				if s.at(i) != w.t || s.val(i) != w.f {
+					t.Fatalf("sample %d = (%d, %v), want %v", i, s.at(i), s.val(i), w)
 				}
 			}
 			it := s.Iterator(nil)
@@ -418,12 +419,20 @@ func TestSeriesPack(t *testing.T) {
 }
 
 // TestSeriesPackMemory reports the bytes a loaded sample takes: 16 as
-// (time, value) pairs before, 8 now for evenly spaced samples.
+// (time, value) pairs, 8 for evenly spaced samples (plain), less compact.
+// The values are a random walk rounded to 2 decimals, like the benchmark
+// harness's (bench/tsbs; scaled int16), small repeating integers (int16),
+// and a random walk at full precision (XOR chunks).
 func TestSeriesPackMemory(t *testing.T) {
 	const nseries, per = 2000, 720
-	samples := make([]fsample, per)
-	for i := range samples {
-		samples[i] = fsample{int64(i) * 10_000, float64(i % 13)}
+	rng := rand.New(rand.NewPCG(3, 4))
+	walk, ints, full := make([]fsample, per), make([]fsample, per), make([]fsample, per)
+	v := 50.0
+	for i := range per {
+		v = min(max(v+rng.Float64()*4-2, 0), 100)
+		walk[i] = fsample{int64(i) * 10_000, math.Round(v*100) / 100}
+		ints[i] = fsample{int64(i) * 10_000, float64(i % 13)}
+		full[i] = fsample{int64(i) * 10_000, v}
 	}
 	heap := func() uint64 {
 		runtime.GC()
@@ -431,16 +440,262 @@ func TestSeriesPackMemory(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		return ms.HeapAlloc
 	}
-	base := heap()
+	perSample := func(samples []fsample, mode packMode, layout string) float64 {
+		base := heap()
+		var sl sampleSlab
+		out := make([]series, nseries)
+		for i := range out {
+			out[i].pack(samples, &sl, mode)
+		}
+		if got := layoutOf(&out[0]); got != layout {
+			t.Fatalf("mode %d: layout %s, want %s", mode, got, layout)
+		}
+		b := float64(heap()-base) / (nseries * per)
+		runtime.KeepAlive(out)
+		return b
+	}
+	for _, c := range []struct {
+		name       string
+		samples    []fsample
+		layout     string
+		maxCompact float64
+	}{{"random walk, 2 decimals", walk, "int16", 3}, {"integers", ints, "int16", 3}, {"random walk, full precision", full, "xor", 8}} {
+		plain, compact := perSample(c.samples, packPlain, "plain"), perSample(c.samples, packCompact, c.layout)
+		t.Logf("%s: loaded PromQL samples: %.2f bytes each plain, %.2f %s (pairs: 16)", c.name, plain, compact, c.layout)
+		if plain > 10 || compact > c.maxCompact {
+			t.Errorf("%s: %.2f bytes plain, %.2f %s per evenly spaced sample; want at most 10, %v", c.name, plain, compact, c.layout, c.maxCompact)
+		}
+	}
+}
+
+// layoutOf names how s holds its values.
+func layoutOf(s *series) string {
+	switch {
+	case s.xor != nil:
+		return "xor"
+	case s.k16 != nil:
+		return "int16"
+	case s.k32 != nil:
+		return "int32"
+	}
+	return "plain"
+}
+
+// TestXORIterator drives iterators over compact series (XOR chunks of
+// several segments with NaN and -0 values, scaled int16 and int32; evenly
+// and unevenly spaced) and over the same samples uncompressed with the
+// same random Next and Seek calls, reusing one iterator across compact and
+// plain series, and compares every sample bit for bit.
+func TestXORIterator(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var reuse chunkenc.Iterator
+	for round := range 120 {
+		var samples []fsample
+		at := int64(rng.IntN(100)) - 50
+		step := 1 + int64(rng.IntN(1000))
+		n := []int{minXORSamples, xorSegSamples - 1, xorSegSamples, xorSegSamples + 1, 3*xorSegSamples + 7, rng.IntN(2000) + minXORSamples}[round%6]
+		for i := range n {
+			if round%2 == 0 {
+				at += step
+			} else {
+				at += 1 + int64(rng.IntN(1000))
+			}
+			f := math.Round(rng.NormFloat64()*1000) / 100
+			if f == 0 {
+				f = 0 // not -0, which only XOR chunks hold
+			}
+			switch {
+			case round%3 == 1:
+				f = math.Round(rng.NormFloat64()*1e6) / 1e5 // int32
+			case round%3 == 2 && i%97 == 5:
+				f = math.NaN()
+			case round%3 == 2 && i%97 == 6:
+				f = math.Copysign(0, -1)
+			}
+			samples = append(samples, fsample{at, f})
+		}
+		var sl sampleSlab
+		x, p := &series{}, &series{}
+		x.pack(samples, &sl, packCompact)
+		p.pack(samples, &sl, packPlain)
+		want := []string{"int16", "int32", "xor"}[round%3]
+		if layoutOf(x) != want || x.len() != n || layoutOf(p) != "plain" {
+			t.Fatalf("round %d: %d samples packed: layout %s, %d samples; want %s", round, n, layoutOf(x), x.len(), want)
+		}
+		it := x.Iterator(reuse)
+		ref := p.Iterator(nil)
+		for op := range 400 {
+			var got, exp chunkenc.ValueType
+			var ts int64
+			if rng.IntN(3) == 0 {
+				got, exp = it.Next(), ref.Next()
+			} else {
+				// Mostly forward from the current sample, sometimes
+				// anywhere (backward seeks stay put).
+				ts = samples[0].t - 10 + int64(rng.IntN(int(at-samples[0].t)+20))
+				if op%4 != 0 && exp != chunkenc.ValNone {
+					ts = ref.AtT() + int64(rng.IntN(int(20*step)))
+				}
+				got, exp = it.Seek(ts), ref.Seek(ts)
+			}
+			if got != exp {
+				t.Fatalf("round %d op %d (seek %d): type %v, plain %v", round, op, ts, got, exp)
+			}
+			if got == chunkenc.ValFloat {
+				gt, gv := it.At()
+				wt, wv := ref.At()
+				if gt != wt || math.Float64bits(gv) != math.Float64bits(wv) || it.AtT() != wt {
+					t.Fatalf("round %d op %d: (%d, %v), plain (%d, %v)", round, op, gt, gv, wt, wv)
+				}
+			}
+		}
+		if it.Err() != nil {
+			t.Fatalf("round %d: %v", round, it.Err())
+		}
+		// A plain series through the same iterator.
+		if it = p.Iterator(it); it.Next() != chunkenc.ValFloat || it.AtT() != samples[0].t || it.Err() != nil {
+			t.Fatalf("round %d: plain series through a reused iterator: at %d", round, it.AtT())
+		}
+		reuse = it
+	}
+}
+
+// TestXORIteratorFullRead reads a compressed series with Next only, then
+// with a Seek to each sample's time in turn.
+func TestXORIteratorFullRead(t *testing.T) {
+	var samples []fsample
+	for i := range 3*xorSegSamples + 5 {
+		samples = append(samples, fsample{int64(i)*15 + int64(i%3), float64(i) / 7})
+	}
 	var sl sampleSlab
-	out := make([]series, nseries)
-	for i := range out {
-		out[i].pack(samples, &sl)
+	s := &series{}
+	s.pack(samples, &sl, packCompact)
+	it := s.Iterator(nil)
+	for i, w := range samples {
+		if it.Next() != chunkenc.ValFloat {
+			t.Fatalf("next %d: exhausted", i)
+		}
+		if gt, gv := it.At(); gt != w.t || gv != w.f {
+			t.Fatalf("next %d: (%d, %v), want %v", i, gt, gv, w)
+		}
 	}
-	perSample := float64(heap()-base) / (nseries * per)
-	runtime.KeepAlive(out)
-	t.Logf("loaded PromQL samples: %.2f bytes each (pairs: 16)", perSample)
-	if perSample > 10 {
-		t.Errorf("%.2f bytes per evenly spaced sample, want at most 10", perSample)
+	if it.Next() != chunkenc.ValNone || it.Seek(0) != chunkenc.ValNone {
+		t.Fatal("not exhausted after the last sample")
 	}
+	it = s.Iterator(it)
+	for i, w := range samples {
+		if it.Seek(w.t) != chunkenc.ValFloat || it.AtT() != w.t {
+			t.Fatalf("seek %d to %d: at %d", i, w.t, it.AtT())
+		}
+	}
+	if it.Seek(samples[len(samples)-1].t+1) != chunkenc.ValNone {
+		t.Fatal("seek past the end found a sample")
+	}
+}
+
+// TestPackModes checks the layout each pack mode picks for each kind of
+// values.
+func TestPackModes(t *testing.T) {
+	gen := func(n int, f func(i int) float64) []fsample {
+		out := make([]fsample, n)
+		for i := range out {
+			out[i] = fsample{int64(i) * 1000, f(i)}
+		}
+		return out
+	}
+	dec2 := gen(100, func(i int) float64 { return float64(i%700) / 100 })
+	wide := gen(100, func(i int) float64 { return float64(i) * 1000.5 }) // k up to 198,000: int32
+	full := gen(100, func(i int) float64 { return math.Sqrt(float64(i) + 0.5) })
+	big := gen(100, func(i int) float64 { return float64(i) * 1e12 }) // integers past int32
+	short := dec2[:minXORSamples-1]
+	cases := []struct {
+		name    string
+		samples []fsample
+		mode    packMode
+		want    string
+	}{
+		{"plain dec2", dec2, packPlain, "plain"},
+		{"scaled dec2", dec2, packScaled, "int16"},
+		{"scaled wide", wide, packScaled, "int32"},
+		{"scaled full", full, packScaled, "plain"},
+		{"scaled big", big, packScaled, "plain"},
+		{"scaled short", short, packScaled, "plain"},
+		{"compact dec2", dec2, packCompact, "int16"},
+		{"compact full", full, packCompact, "xor"},
+		{"compact big", big, packCompact, "xor"},
+		{"compact short", short, packCompact, "plain"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var sl sampleSlab
+			s := &series{}
+			s.pack(c.samples, &sl, c.mode)
+			if got := layoutOf(s); got != c.want {
+				t.Fatalf("layout %s, want %s", got, c.want)
+			}
+			it := s.Iterator(nil)
+			for i, w := range c.samples {
+				if it.Next() != chunkenc.ValFloat {
+					t.Fatalf("sample %d: exhausted", i)
+				}
+				if gt, gv := it.At(); gt != w.t || math.Float64bits(gv) != math.Float64bits(w.f) {
+					t.Fatalf("sample %d: (%d, %v), want %v", i, gt, gv, w)
+				}
+			}
+			if it.Next() != chunkenc.ValNone {
+				t.Fatal("more samples than packed")
+			}
+		})
+	}
+}
+
+// FuzzSeriesPack packs samples built from the input (times ascending by
+// the input's gaps, values its 8-byte words, or small integers and
+// decimals when the mode byte says so) in every mode and checks that Next
+// and a Seek to every sample give them back bit for bit.
+func FuzzSeriesPack(f *testing.F) {
+	f.Add(byte(0), []byte("0123456789abcdef0123456789abcdef"))
+	f.Add(byte(1), make([]byte, 400))
+	f.Add(byte(2), []byte(strings.Repeat("\x01\x02\x03\x04\x05\x06\x07\x08", 70)))
+	f.Fuzz(func(t *testing.T, kind byte, data []byte) {
+		var samples []fsample
+		at := int64(-1000)
+		for i := 0; i+8 <= len(data); i += 8 {
+			w := binary.LittleEndian.Uint64(data[i:])
+			at += 1 + int64(w>>56)%4*int64(kind>>2&1) + 10 // evenly spaced unless bit 2
+			var v float64
+			switch kind % 3 {
+			case 0:
+				v = math.Float64frombits(w)
+			case 1:
+				v = float64(int32(w)) / 100
+			default:
+				v = float64(int16(w))
+			}
+			samples = append(samples, fsample{at, v})
+		}
+		for _, mode := range []packMode{packPlain, packScaled, packCompact} {
+			var sl sampleSlab
+			s := &series{}
+			s.pack(samples, &sl, mode)
+			it := s.Iterator(nil)
+			for i, w := range samples {
+				if it.Next() != chunkenc.ValFloat {
+					t.Fatalf("mode %d sample %d: exhausted", mode, i)
+				}
+				if gt, gv := it.At(); gt != w.t || math.Float64bits(gv) != math.Float64bits(w.f) {
+					t.Fatalf("mode %d (%s) sample %d: (%d, %v), want %v", mode, layoutOf(s), i, gt, gv, w)
+				}
+			}
+			if it.Next() != chunkenc.ValNone {
+				t.Fatalf("mode %d: more samples than packed", mode)
+			}
+			it = s.Iterator(it)
+			for i, w := range samples {
+				if it.Seek(w.t) != chunkenc.ValFloat || it.AtT() != w.t {
+					t.Fatalf("mode %d (%s): seek %d to %d: at %d", mode, layoutOf(s), i, w.t, it.AtT())
+				}
+			}
+		}
+	})
 }
