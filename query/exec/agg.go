@@ -402,9 +402,16 @@ func (n *aggNode) run(q *qctx, emit func([]Value) error) error {
 	if isScan {
 		sc.req.Last = lastOnly(n, sc)
 		markSeriesOnly(n, sc)
+		sc.splitWidth = 0
 		if n.batchable(sc) && len(sc.measures) < workers {
-			// Copying batches to workers costs more than the batch path.
-			workers = 1
+			// Copying batches to workers costs more than the batch path;
+			// a scan split by time buckets copies nothing.
+			w := n.timeSplitWidth(sc)
+			if k := sc.timeSplits(w, workers); w > 0 && k > 1 && !sc.req.Last && !disableTimeSplit {
+				workers, sc.splitWidth = k, w
+			} else {
+				workers = 1
+			}
 		}
 		tables := make([]*aggTable, max(workers, 1))
 		err := sc.runWorkers(q, workers, func(w int) (batchHook, func([]Value) error) {
@@ -454,6 +461,35 @@ func (n *aggNode) run(q *qctx, emit func([]Value) error) error {
 		}
 	}
 	return nil
+}
+
+// disableTimeSplit turns the time-split scan off (benchmarks compare).
+var disableTimeSplit bool
+
+// timeSplitWidth is the bucket width of n's one per-row group key when
+// it is time or bin(time, w) (1 or w), else 0. Groups keyed by such a
+// bucket never straddle a split at a bucket boundary, so each group is
+// aggregated by one worker over the same rows in the same order as by
+// one scan: the answers are bit-identical.
+func (n *aggNode) timeSplitWidth(sc *scanNode) int64 {
+	tc := sc.timeCol()
+	width := int64(0)
+	for i, g := range n.groups {
+		if n.seriesGroup[i] {
+			continue
+		}
+		switch {
+		case width != 0:
+			return 0
+		case g.bin != nil && g.bin.col == tc && tc >= 0 && g.bin.width > 0:
+			width = g.bin.width
+		case g.col == tc && tc >= 0:
+			width = 1
+		default:
+			return 0
+		}
+	}
+	return width
 }
 
 // markSeriesOnly flags CASE conditions of aggregate arguments that read

@@ -50,6 +50,14 @@ func memstoreTable(b *testing.B) (*catalog.Catalog, *memstore.DB) {
 // buildTSBSTable opens a memstore in dir (flushing to pw when it is not
 // nil) and writes the TSBS cpu table into it.
 func buildTSBSTable(cat *catalog.Catalog, dir string, pw memstore.PartWriter) (*memstore.DB, error) {
+	return buildTSBSShape(cat, dir, pw, 100, 8640, 24*time.Hour, false)
+}
+
+// buildTSBSShape is buildTSBSTable for hosts hosts and steps 10 s steps,
+// with the memstore's clock at now past the first step. noisy makes the
+// values a random walk over full float64s, as TSBS generates them, instead
+// of integers (which XOR-compress to a few bits).
+func buildTSBSShape(cat *catalog.Catalog, dir string, pw memstore.PartWriter, hosts, steps int, now time.Duration, noisy bool) (*memstore.DB, error) {
 	start := time.Unix(0, tsbsStart).UTC()
 	if _, err := cat.CreateDatabase("benchmark", "", nil); err != nil {
 		return nil, err
@@ -60,7 +68,7 @@ func buildTSBSTable(cat *catalog.Catalog, dir string, pw memstore.PartWriter) (*
 	}
 	opts := memstore.DefaultOptions(dir + "/memstore")
 	opts.CheckpointInterval = 0
-	opts.Now = func() time.Time { return start.Add(24 * time.Hour) }
+	opts.Now = func() time.Time { return start.Add(now) }
 	opts.WAL = wal.Options{Sync: wal.SyncNever}
 	opts.PartWriter, opts.FlushInterval = pw, time.Hour
 	db, err := memstore.Open(cat, opts)
@@ -68,7 +76,6 @@ func buildTSBSTable(cat *catalog.Catalog, dir string, pw memstore.PartWriter) (*
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(42, 7))
-	const hosts = 100
 	vals := make([][]float64, hosts)
 	dims := make([][]ingest.Dimension, hosts)
 	for h := range hosts {
@@ -82,11 +89,15 @@ func buildTSBSTable(cat *catalog.Catalog, dir string, pw memstore.PartWriter) (*
 			{Name: "service", Value: strconv.Itoa(h % 20)}, {Name: "service_version", Value: "1"}, {Name: "service_environment", Value: "production"}}
 	}
 	recs := make([]ingest.Record, 0, 1000)
-	for step := range 8640 {
+	for step := range steps {
 		at := tsbsStart + int64(step)*10e9
 		for h := range hosts {
 			for f, name := range cpuMetrics {
-				v := min(max(vals[h][f]+float64(rng.IntN(5)-2), 0), 100)
+				step := float64(rng.IntN(5) - 2)
+				if noisy {
+					step = rng.NormFloat64()
+				}
+				v := min(max(vals[h][f]+step, 0), 100)
 				vals[h][f] = v
 				recs = append(recs, ingest.Record{Time: at, Dimensions: dims[h], MeasureName: name, Value: ingest.Float(v), Version: 1})
 			}

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tidaldb/tidal/catalog"
 	"github.com/tidaldb/tidal/ingest"
@@ -42,6 +43,10 @@ type scanNode struct {
 	// measures are the table's measure names, used to split a scan into
 	// disjoint per-worker scans.
 	measures []string
+	// splitWidth, when not 0, splits the scan by time instead: worker i
+	// reads the i-th run of whole splitWidth-aligned buckets of the
+	// request's time range (see timeSplits).
+	splitWidth int64
 }
 
 func valueKind(t ingest.ValueType) Kind {
@@ -276,6 +281,9 @@ func (n *scanNode) runWorkers(q *qctx, workers int, setup func(int) (batchHook, 
 	if n.empty || n.req.MinTime > n.req.MaxTime {
 		return nil
 	}
+	if workers > 1 && n.splitWidth > 0 {
+		return n.runTimeSplit(q, workers, setup)
+	}
 	if workers > 1 && len(n.measures) >= workers {
 		return n.runPartitioned(q, workers, setup)
 	}
@@ -393,14 +401,7 @@ loop:
 // worker takes every measure name the others do not, so series whose name
 // the catalog does not list are still read exactly once.
 func (n *scanNode) runPartitioned(q *qctx, workers int, setup func(int) (batchHook, func([]Value) error)) error {
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	ctx, cancel := context.WithCancel(q.ctx)
-	defer cancel()
-	tc := n.timeCol()
-	for w := range workers {
-		req := n.req
-		req.Where = slices.Clone(n.req.Where)
+	return n.runRequests(q, workers, setup, func(w int, req *scan.Request) {
 		var mine, others []string
 		for i, m := range n.measures {
 			if i%workers == w {
@@ -414,6 +415,60 @@ func (n *scanNode) runPartitioned(q *qctx, workers int, setup func(int) (batchHo
 		} else {
 			req.Where = append(req.Where, scan.Matcher{Name: scan.ColMeasureName, Op: scan.MatchNotIn, Values: others})
 		}
+	})
+}
+
+// timeSplits returns how many workers (at most workers) a scan split by
+// time into runs of whole width-aligned buckets can use: 1 when the
+// request's time range is unbounded or holds one bucket. Bucket b starts
+// at floorDiv(t, width)*width, as bin(time, width) rounds.
+func (n *scanNode) timeSplits(width int64, workers int) int {
+	lo, hi := n.req.MinTime, n.req.MaxTime
+	if width <= 0 || lo <= math.MinInt64/2 || hi >= math.MaxInt64/2 || lo > hi {
+		return 1
+	}
+	buckets := floorDiv(hi, width) - floorDiv(lo, width) + 1
+	return int(min(int64(workers), buckets))
+}
+
+// runTimeSplit scans with one request per worker, worker w reading the
+// w-th of workers runs of whole splitWidth buckets of the time range, so
+// that every bucket (and every group keyed by it) is read, in time order,
+// by one worker only.
+func (n *scanNode) runTimeSplit(q *qctx, workers int, setup func(int) (batchHook, func([]Value) error)) error {
+	timeSplitRuns.Add(1)
+	width := n.splitWidth
+	first := floorDiv(n.req.MinTime, width)
+	buckets := floorDiv(n.req.MaxTime, width) - first + 1
+	k := int64(workers)
+	start := func(w int64) int64 { // first bucket of worker w
+		return first + buckets/k*w + min(w, buckets%k)
+	}
+	return n.runRequests(q, workers, setup, func(w int, req *scan.Request) {
+		if w > 0 {
+			req.MinTime = start(int64(w)) * width
+		}
+		if w < workers-1 {
+			req.MaxTime = start(int64(w)+1)*width - 1
+		}
+	})
+}
+
+// timeSplitRuns counts the scans split by time (tests look).
+var timeSplitRuns atomic.Int64
+
+// runRequests scans with workers goroutines, each reading n.req as
+// prepare(w, req) narrows it for worker w; the requests must be disjoint.
+func (n *scanNode) runRequests(q *qctx, workers int, setup func(int) (batchHook, func([]Value) error), prepare func(w int, req *scan.Request)) error {
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(q.ctx)
+	defer cancel()
+	tc := n.timeCol()
+	for w := range workers {
+		req := n.req
+		req.Where = slices.Clone(n.req.Where)
+		prepare(w, &req)
 		hook, emit := setup(w)
 		wg.Add(1)
 		go func() {
