@@ -407,7 +407,7 @@ func (n *aggNode) run(q *qctx, emit func([]Value) error) error {
 			// Copying batches to workers costs more than the batch path;
 			// a scan split by time buckets copies nothing.
 			w := n.timeSplitWidth(sc)
-			if k := sc.timeSplits(w, workers); w > 0 && k > 1 && !sc.req.Last && !disableTimeSplit {
+			if k := sc.timeSplits(w, workers); w > 0 && k > 1 && !sc.req.Last && sc.wholeMeasures() && !disableTimeSplit {
 				workers, sc.splitWidth = k, w
 			} else {
 				workers = 1

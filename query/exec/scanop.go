@@ -418,6 +418,20 @@ func (n *scanNode) runPartitioned(q *qctx, workers int, setup func(int) (batchHo
 	})
 }
 
+// wholeMeasures reports whether the request selects series by measure
+// name only (every host of a measure: worth a worker per time split). A
+// request narrowed by dimensions reads few series, where a second scan's
+// fixed cost (goroutine, series lookup, a chunk decoded by both workers
+// at the split) outweighs the halved decode.
+func (n *scanNode) wholeMeasures() bool {
+	for _, m := range n.req.Where {
+		if m.Name != scan.ColMeasureName {
+			return false
+		}
+	}
+	return true
+}
+
 // timeSplits returns how many workers (at most workers) a scan split by
 // time into runs of whole width-aligned buckets can use: 1 when the
 // request's time range is unbounded or holds one bucket. Bucket b starts

@@ -25,6 +25,7 @@ func TestTimeSplitAnswersUnchanged(t *testing.T) {
 		{"time itself", `SELECT time, hostname, max(measure_value::double) FROM "benchmark"."cpu" WHERE measure_name = 'usage_nice' AND time >= '2024-01-01 01:00:00 +0000' AND time < '2024-01-01 01:10:00 +0000' GROUP BY 1, 2`, true},
 		{"one bucket", `SELECT bin(time, 1h), hostname, avg(measure_value::double) FROM "benchmark"."cpu" WHERE measure_name = 'usage_user' AND time >= '2024-01-01 01:00:00 +0000' AND time < '2024-01-01 02:00:00 +0000' GROUP BY 1, 2`, false},
 		{"unbounded", `SELECT bin(time, 1h), hostname, avg(measure_value::double) FROM "benchmark"."cpu" WHERE measure_name = 'usage_user' GROUP BY 1, 2`, false},
+		{"one host", `SELECT bin(time, 1h), avg(measure_value::double) FROM "benchmark"."cpu" WHERE measure_name = 'usage_user' AND hostname = 'host_3' AND` + rng + ` GROUP BY 1`, false},
 		{"no time key", `SELECT hostname, avg(measure_value::double) FROM "benchmark"."cpu" WHERE measure_name = 'usage_user' AND` + rng + ` GROUP BY 1`, false},
 	}
 	sorted := func(rows [][]Value) string {
