@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -72,8 +73,8 @@ var (
 	benchFull     benchData // benchHosts hosts, for benchmarks
 	benchSmall    benchData // 10 hosts, for tests
 	benchDec      = benchData{decimals: true}
-	benchMem      = benchData{memOnly: true, metrics: 1} // benchMemHosts hosts, cpu_usage_user only
-	benchSmallMem = benchData{memOnly: true}             // 10 hosts in the memory tier, for tests
+	benchMem      = benchData{memOnly: true, metrics: 1, decimals: true} // benchMemHosts hosts, cpu_usage_user of 2 decimals, as bench/tsbs writes
+	benchSmallMem = benchData{memOnly: true}                             // 10 hosts in the memory tier, for tests
 )
 
 // benchMemHosts is the host count of benchMem: the large preset's.
@@ -327,15 +328,15 @@ func BenchmarkPromQLCompact(b *testing.B) {
 // hourly avg_over_time of cpu_usage_user, a 1 h step) over the large
 // preset's 1000 hosts, 3 h of samples held in the memory tier, as at
 // query time in the harness's large run, like BenchmarkPromQLPaired: the
-// paths are before (serialScans: the one selector scanned on one
-// goroutine) and after (its time range split between GOMAXPROCS
-// goroutines, see scanSeries); after/before is the median ratio of wall
-// times, after-cpu/before of process CPU.
+// paths are before (the one selector scanned on one goroutine) and after
+// (its time range split between GOMAXPROCS goroutines, scanParts, see
+// scanSeries); after/before is the median ratio of wall times,
+// after-cpu/before of process CPU.
 func BenchmarkPromQLRange(b *testing.B) {
 	t := benchMem.open(b, benchMemHosts)
 	pairedRunQueries(b, benchQueries()[1:2], []pairedPath{
-		{"before", &Queryable{Source: t.flush, Database: "prometheus", Table: "metrics", serialScans: true}},
-		{"after", &Queryable{Source: t.flush, Database: "prometheus", Table: "metrics"}}})
+		{"before", &Queryable{Source: t.flush, Database: "prometheus", Table: "metrics"}},
+		{"after", &Queryable{Source: t.flush, Database: "prometheus", Table: "metrics", scanParts: runtime.GOMAXPROCS(0)}}})
 }
 
 type pairedPath = struct {
@@ -396,20 +397,20 @@ func pairedRunQueries(b *testing.B, qs []benchQuery, paths []pairedPath) {
 
 // TestBenchQueriesAgree checks that the baseline path and Queryable give
 // byte-identical answers to the benchmark's queries, over 10 hosts, in
-// magnetic parts and in the memory tier; Queryable scans them in parts
-// (scanSeries) or, serialScans, in one.
+// magnetic parts and in the memory tier; Queryable scans them in one
+// scan or in 3 parts (scanParts, see scanSeries).
 func TestBenchQueriesAgree(t *testing.T) {
 	for _, c := range []struct {
-		name   string
-		data   *benchData
-		serial bool
-	}{{"flushed", &benchSmall, false}, {"flushed/serial", &benchSmall, true}, {"memory", &benchSmallMem, false}} {
-		t.Run(c.name, func(t *testing.T) { testBenchQueriesAgree(t, c.data.open(t, 10), c.serial) })
+		name  string
+		data  *benchData
+		parts int
+	}{{"flushed", &benchSmall, 0}, {"flushed/parts", &benchSmall, 3}, {"memory", &benchSmallMem, 0}, {"memory/parts", &benchSmallMem, 3}} {
+		t.Run(c.name, func(t *testing.T) { testBenchQueriesAgree(t, c.data.open(t, 10), c.parts) })
 	}
 }
 
-func testBenchQueriesAgree(t *testing.T, tr *benchTiers, serial bool) {
-	q := &Queryable{Source: tr.flush, Database: "prometheus", Table: "metrics", serialScans: serial}
+func testBenchQueriesAgree(t *testing.T, tr *benchTiers, parts int) {
+	q := &Queryable{Source: tr.flush, Database: "prometheus", Table: "metrics", scanParts: parts}
 	answer := func(sq storage.Queryable, bq *benchQuery) string {
 		mux := http.NewServeMux()
 		New(sq, Options{}).Register(mux)
@@ -420,7 +421,7 @@ func testBenchQueriesAgree(t *testing.T, tr *benchTiers, serial bool) {
 		}
 		return w.Body.String()
 	}
-	xq := &Queryable{Source: tr.flush, Database: "prometheus", Table: "metrics", xorAll: true, serialScans: serial}
+	xq := &Queryable{Source: tr.flush, Database: "prometheus", Table: "metrics", xorAll: true, scanParts: parts}
 	for _, bq := range benchQueries() {
 		want, got := answer(baselineQueryable{q}, &bq), answer(q, &bq)
 		if got != want {

@@ -62,6 +62,11 @@ type Queryable struct {
 	// xorAll allows XOR chunks from the first series loaded, not only
 	// past xorAfter samples (benchmarks and tests).
 	xorAll bool
+	// scanParts, if at least 2, splits the scan of a selector's time
+	// range between that many goroutines (see scanSeries). Off by
+	// default: on the shared 2-core machine (load ~6) it measured no
+	// gain (BenchmarkPromQLRange); benchmarks and tests set it.
+	scanParts int
 }
 
 // packMode says how a series holds its values. A series of at least
@@ -307,15 +312,15 @@ type keyedSeries struct {
 	s   *series
 }
 
-// scanSeries scans the series of req. Unless serialScans, a request for
-// the samples of a time range of at least splitMinSpan is split into
-// GOMAXPROCS (at most 4) consecutive ranges, on whole milliseconds,
-// scanned on as many goroutines; each series is then the chain of its
-// parts (series.more), in time order, the series in the key order one
-// scan gives. The decoding of a range query's one selector, most of its
-// cost on top of the engine's, then runs on every core.
+// scanSeries scans the series of req. With scanParts n >= 2, a request
+// for the samples of a time range of at least splitMinSpan is split into
+// n consecutive ranges, on whole milliseconds, scanned on as many
+// goroutines; each series is then the chain of its parts (series.more),
+// in time order, the series in the key order one scan gives. The decoding
+// of a range query's one selector, about half its CPU, then runs on
+// several cores, for one chunk per series and boundary decoded twice.
 func (qr *querier) scanSeries(ctx context.Context, req *scan.Request, ms []*labels.Matcher, noSamples bool) ([]storage.Series, error) {
-	n := min(runtime.GOMAXPROCS(0), 4)
+	n := qr.q.scanParts
 	span := req.MaxTime - req.MinTime
 	if qr.q.serialScans || noSamples || req.Last || n < 2 || req.MinTime < 0 || req.MaxTime == math.MaxInt64 || span < splitMinSpan {
 		ks, err := qr.scanPart(ctx, req, ms, noSamples, false)
