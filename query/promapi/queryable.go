@@ -64,8 +64,9 @@ type Queryable struct {
 	xorAll bool
 	// scanParts, if at least 2, splits the scan of a selector's time
 	// range between that many goroutines (see scanSeries). Off by
-	// default: on the shared 2-core machine (load ~6) it measured no
-	// gain (BenchmarkPromQLRange); benchmarks and tests set it.
+	// default: on the shared 2-core machine (load ~6), 2 parts cut
+	// double-groupby-1's wall time by 7-14% for 11-26% more CPU
+	// (BenchmarkPromQLRange); benchmarks and tests set it.
 	scanParts int
 }
 
