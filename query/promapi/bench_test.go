@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -58,16 +59,26 @@ type benchData struct {
 	// decimals rounds the values to 2 decimals, as bench/tsbs rounds
 	// its fields (compact series then hold them as scaled integers).
 	decimals bool
-	once     sync.Once
-	tiers    *benchTiers
-	err      error
+	// memOnly leaves the samples in the memory tier (no flush), as at
+	// query time in the harness's large preset; metrics, if not 0,
+	// writes only the first metrics of benchMetrics.
+	memOnly bool
+	metrics int
+	once    sync.Once
+	tiers   *benchTiers
+	err     error
 }
 
 var (
-	benchFull  benchData // benchHosts hosts, for benchmarks
-	benchSmall benchData // 10 hosts, for tests
-	benchDec   = benchData{decimals: true}
+	benchFull     benchData // benchHosts hosts, for benchmarks
+	benchSmall    benchData // 10 hosts, for tests
+	benchDec      = benchData{decimals: true}
+	benchMem      = benchData{memOnly: true, metrics: 1, decimals: true} // benchMemHosts hosts, cpu_usage_user of 2 decimals, as bench/tsbs writes
+	benchSmallMem = benchData{memOnly: true}                             // 10 hosts in the memory tier, for tests
 )
+
+// benchMemHosts is the host count of benchMem: the large preset's.
+const benchMemHosts = 1000
 
 type partWriter struct{ s *magnetic.Store }
 
@@ -79,14 +90,18 @@ func (w partWriter) WritePart(ctx context.Context, tableID uint64, src scan.Batc
 // open builds the data of hosts hosts once per process.
 func (d *benchData) open(tb testing.TB, hosts int) *benchTiers {
 	tb.Helper()
-	d.once.Do(func() { d.tiers, d.err = buildBenchTiers(hosts, d.decimals) })
+	d.once.Do(func() { d.tiers, d.err = buildBenchTiers(hosts, d) })
 	if d.err != nil {
 		tb.Fatalf("build benchmark data: %v", d.err)
 	}
 	return d.tiers
 }
 
-func buildBenchTiers(hosts int, decimals bool) (*benchTiers, error) {
+func buildBenchTiers(hosts int, d *benchData) (*benchTiers, error) {
+	decimals, metrics := d.decimals, benchMetrics
+	if d.metrics > 0 {
+		metrics = metrics[:d.metrics]
+	}
 	dir, err := os.MkdirTemp("", "tidal-promapi-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("create temp dir: %w", err)
@@ -134,7 +149,7 @@ func buildBenchTiers(hosts int, decimals bool) (*benchTiers, error) {
 	for step := range int(benchSpan / benchInterval) {
 		at := benchStart.Add(time.Duration(step) * benchInterval).UnixNano()
 		for h := range hosts {
-			for f, name := range benchMetrics {
+			for f, name := range metrics {
 				v := min(max(vals[h][f]+rng.Float64()*4-2, 0), 100)
 				vals[h][f] = v
 				if decimals {
@@ -149,6 +164,15 @@ func buildBenchTiers(hosts int, decimals bool) (*benchTiers, error) {
 				recs = recs[:0]
 			}
 		}
+	}
+	if len(recs) > 0 {
+		if _, err := t.mem.Append(context.Background(), "prometheus", "metrics", recs, ingest.AppendOptions{}); err != nil {
+			return nil, fmt.Errorf("append: %w", err)
+		}
+	}
+	if d.memOnly {
+		t.flush = scan.Merge(t.mag, t.mem)
+		return t, nil
 	}
 	if _, err := t.mem.Flush(context.Background(), true); err != nil {
 		return nil, fmt.Errorf("flush: %w", err)
@@ -169,7 +193,7 @@ func buildBenchTiers(hosts int, decimals bool) (*benchTiers, error) {
 // TestMain removes the benchmark data after the run.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, d := range []*benchData{&benchFull, &benchSmall, &benchDec} {
+	for _, d := range []*benchData{&benchFull, &benchSmall, &benchDec, &benchMem, &benchSmallMem} {
 		if t := d.tiers; t != nil {
 			_ = t.mem.Close()
 			_ = t.mag.Close()
@@ -300,6 +324,21 @@ func BenchmarkPromQLCompact(b *testing.B) {
 	}
 }
 
+// BenchmarkPromQLRange runs double-groupby-1 (avg by hostname of the
+// hourly avg_over_time of cpu_usage_user, a 1 h step) over the large
+// preset's 1000 hosts, 3 h of samples held in the memory tier, as at
+// query time in the harness's large run, like BenchmarkPromQLPaired: the
+// paths are before (the one selector scanned on one goroutine) and after
+// (its time range split between GOMAXPROCS goroutines, scanParts, see
+// scanSeries); after/before is the median ratio of wall times,
+// after-cpu/before of process CPU.
+func BenchmarkPromQLRange(b *testing.B) {
+	t := benchMem.open(b, benchMemHosts)
+	pairedRunQueries(b, benchQueries()[1:2], []pairedPath{
+		{"before", &Queryable{Source: t.flush, Database: "prometheus", Table: "metrics"}},
+		{"after", &Queryable{Source: t.flush, Database: "prometheus", Table: "metrics", scanParts: runtime.GOMAXPROCS(0)}}})
+}
+
 type pairedPath = struct {
 	name string
 	q    storage.Queryable
@@ -308,8 +347,11 @@ type pairedPath = struct {
 // pairedRun runs every benchmark query over every path once per
 // iteration, in rotating order, and reports each path's ratios to the
 // first one (see BenchmarkPromQLPaired).
-func pairedRun(b *testing.B, paths []pairedPath) {
-	for _, bq := range benchQueries() {
+func pairedRun(b *testing.B, paths []pairedPath) { pairedRunQueries(b, benchQueries(), paths) }
+
+// pairedRunQueries is pairedRun over the queries qs.
+func pairedRunQueries(b *testing.B, qs []benchQuery, paths []pairedPath) {
+	for _, bq := range qs {
 		b.Run(bq.name, func(b *testing.B) {
 			muxes := make([]*http.ServeMux, len(paths))
 			for i, p := range paths {
@@ -354,10 +396,21 @@ func pairedRun(b *testing.B, paths []pairedPath) {
 }
 
 // TestBenchQueriesAgree checks that the baseline path and Queryable give
-// byte-identical answers to the benchmark's queries, over 10 hosts.
+// byte-identical answers to the benchmark's queries, over 10 hosts, in
+// magnetic parts and in the memory tier; Queryable scans them in one
+// scan or in 3 parts (scanParts, see scanSeries).
 func TestBenchQueriesAgree(t *testing.T) {
-	tr := benchSmall.open(t, 10)
-	q := &Queryable{Source: tr.flush, Database: "prometheus", Table: "metrics"}
+	for _, c := range []struct {
+		name  string
+		data  *benchData
+		parts int
+	}{{"flushed", &benchSmall, 0}, {"flushed/parts", &benchSmall, 3}, {"memory", &benchSmallMem, 0}, {"memory/parts", &benchSmallMem, 3}} {
+		t.Run(c.name, func(t *testing.T) { testBenchQueriesAgree(t, c.data.open(t, 10), c.parts) })
+	}
+}
+
+func testBenchQueriesAgree(t *testing.T, tr *benchTiers, parts int) {
+	q := &Queryable{Source: tr.flush, Database: "prometheus", Table: "metrics", scanParts: parts}
 	answer := func(sq storage.Queryable, bq *benchQuery) string {
 		mux := http.NewServeMux()
 		New(sq, Options{}).Register(mux)
@@ -368,7 +421,7 @@ func TestBenchQueriesAgree(t *testing.T) {
 		}
 		return w.Body.String()
 	}
-	xq := &Queryable{Source: tr.flush, Database: "prometheus", Table: "metrics", xorAll: true}
+	xq := &Queryable{Source: tr.flush, Database: "prometheus", Table: "metrics", xorAll: true, scanParts: parts}
 	for _, bq := range benchQueries() {
 		want, got := answer(baselineQueryable{q}, &bq), answer(q, &bq)
 		if got != want {

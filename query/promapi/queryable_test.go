@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,6 +100,11 @@ func TestSampleIteratorAgainstList(t *testing.T) {
 		if regular && s.ts != nil {
 			t.Fatalf("round %d: evenly spaced samples stored with times", round)
 		}
+		if round%4 >= 2 {
+			// The same samples in a chain of up to 4 parts, some
+			// empty, some XOR-compressed, as scanSeries splits them.
+			s = chainOf(rng, samples)
+		}
 		it := s.Iterator(reuse)
 		reuse = it
 		want := ls.Iterator(nil)
@@ -150,20 +156,25 @@ func TestAppendSamples(t *testing.T) {
 }
 
 // blockingSource answers every scan with a cursor whose Next waits for
-// the scan's context to end.
+// the scan's context to end; started is closed when the first cursor is
+// read (a set may be scanned in several parts, see scanSeries).
 type blockingSource struct{ started chan struct{} }
 
+var startedOnce sync.Map // chan struct{} -> *sync.Once
+
 func (s blockingSource) Scan(ctx context.Context, _ *scan.Request) (scan.Batches, error) {
-	return &blockingCursor{ctx: ctx, started: s.started}, nil
+	once, _ := startedOnce.LoadOrStore(s.started, &sync.Once{})
+	return &blockingCursor{ctx: ctx, started: s.started, once: once.(*sync.Once)}, nil
 }
 
 type blockingCursor struct {
 	ctx     context.Context
 	started chan struct{}
+	once    *sync.Once
 }
 
 func (c *blockingCursor) Next() bool {
-	close(c.started)
+	c.once.Do(func() { close(c.started) })
 	<-c.ctx.Done()
 	return false
 }
@@ -372,6 +383,34 @@ func TestSelectSeriesHint(t *testing.T) {
 }
 
 // seriesOf packs samples into a series.
+// chainOf returns samples as a series of up to 4 parts cut at random,
+// each packed plain or compact at random.
+func chainOf(rng *rand.Rand, samples []fsample) *series {
+	var head, tail *series
+	for p := range 1 + rng.IntN(4) {
+		part := samples
+		if p < 3 && len(samples) > 0 {
+			part = samples[:rng.IntN(len(samples)+1)]
+		}
+		samples = samples[len(part):]
+		s := &series{}
+		var sl sampleSlab
+		s.pack(part, &sl, []packMode{packPlain, packCompact}[rng.IntN(2)])
+		if head == nil {
+			head = s
+		} else {
+			tail.more = s
+		}
+		tail = s
+	}
+	if len(samples) > 0 {
+		var sl sampleSlab
+		tail.more = &series{}
+		tail.more.pack(samples, &sl, packPlain)
+	}
+	return head
+}
+
 func seriesOf(samples []fsample) *series {
 	s := &series{}
 	var sl sampleSlab
