@@ -24,7 +24,7 @@ type partCursor struct {
 	// names, ascending, when ranged (see measureRanges).
 	ranges [][2]int
 	ranged bool
-	// sets are the request's long IN lists as sets (see matchSets).
+	// sets are the request's long IN lists as sets (see scan.ValueSets).
 	sets []map[string]struct{}
 	bi   int // next block of the current series
 	want []colDesc
@@ -43,7 +43,7 @@ type partCursor struct {
 }
 
 func newPartCursor(ctx context.Context, p *part, req *scan.Request) *partCursor {
-	c := &partCursor{ctx: ctx, p: p, req: req, si: -1, sets: matchSets(req.Where)}
+	c := &partCursor{ctx: ctx, p: p, req: req, si: -1, sets: scan.ValueSets(req.Where)}
 	if !disableMeasureRanges {
 		c.ranges, c.ranged = measureRanges(p.meta.series, req.Where), hasMeasureSet(req.Where)
 	}
@@ -200,34 +200,8 @@ func (c *partCursor) lastBlock(s *seriesMeta) bool {
 	return false
 }
 
-// minSetValues is the length from which an IN or NOT IN matcher is
-// checked through a set (a join's dynamic filter lists every key of its
-// build side: a thousand host names, checked against every series).
-const minSetValues = 16
-
-// matchSets returns, per matcher of where, the set of its values when it
-// is a long IN or NOT IN list, else nil; nil when there is none.
-func matchSets(where []scan.Matcher) []map[string]struct{} {
-	var sets []map[string]struct{}
-	for i := range where {
-		m := &where[i]
-		if (m.Op != scan.MatchIn && m.Op != scan.MatchNotIn) || len(m.Values) < minSetValues {
-			continue
-		}
-		if sets == nil {
-			sets = make([]map[string]struct{}, len(where))
-		}
-		set := make(map[string]struct{}, len(m.Values))
-		for _, v := range m.Values {
-			set[v] = struct{}{}
-		}
-		sets[i] = set
-	}
-	return sets
-}
-
 // seriesMatches reports whether s satisfies every matcher of where; sets,
-// when not nil, are where's matchSets.
+// when not nil, are where's scan.ValueSets.
 func seriesMatches(s *seriesMeta, where []scan.Matcher, sets []map[string]struct{}) bool {
 	for i := range where {
 		m := &where[i]

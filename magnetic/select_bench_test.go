@@ -111,7 +111,7 @@ func TestSeriesMatchesSets(t *testing.T) {
 			{Name: "hostname", Op: scan.MatchIn, Values: hosts}}, []bool{true, false, false, false}},
 		{"measure in", []scan.Matcher{{Name: scan.ColMeasureName, Op: scan.MatchIn, Values: append([]string{"mem"}, hosts...)}}, []bool{false, false, false, true}},
 	} {
-		sets := matchSets(tc.where)
+		sets := scan.ValueSets(tc.where)
 		if sets == nil {
 			t.Fatalf("%s: no sets", tc.name)
 		}
@@ -155,7 +155,7 @@ func BenchmarkSeriesMatchesLongIn(b *testing.B) {
 	var total [2]time.Duration
 	for b.Loop() {
 		before := run(nil)
-		after := run(matchSets(where))
+		after := run(scan.ValueSets(where))
 		total[0] += before
 		total[1] += after
 		ratios = append(ratios, float64(after)/float64(max(before, 1)))

@@ -216,7 +216,7 @@ func (t *table) selectSeries(where []scan.Matcher, gen uint64) []*memSeries {
 			continue
 		}
 		var union []uint64
-		if len(m.Values) < longList || noLongLists {
+		if len(m.Values) < scan.LongList || noLongLists {
 			for _, v := range m.Values {
 				union = mergeRefs(union, t.postings[m.Name][v])
 			}
@@ -320,36 +320,16 @@ func dimValue(dims []ingest.Dimension, name string) (string, bool) {
 	return "", false
 }
 
-// longList is the length from which an IN or NOT IN matcher's values are
-// looked up in a set and its postings unioned by one sort.
-const longList = 16
-
-// noLongLists turns the long-list paths off (benchmarks compare).
+// noLongLists turns the long-list paths (scan.ValueSets, postings unioned
+// by one sort) off: benchmarks compare.
 var noLongLists bool
 
-// longListSets returns, per matcher of where, the set of its values when
-// it is an IN or NOT IN list of at least longList values, else nil; nil
-// when there is none.
+// longListSets is scan.ValueSets unless the long-list paths are off.
 func longListSets(where []scan.Matcher) []map[string]struct{} {
 	if noLongLists {
 		return nil
 	}
-	var sets []map[string]struct{}
-	for i := range where {
-		m := &where[i]
-		if (m.Op != scan.MatchIn && m.Op != scan.MatchNotIn) || len(m.Values) < longList {
-			continue
-		}
-		if sets == nil {
-			sets = make([]map[string]struct{}, len(where))
-		}
-		set := make(map[string]struct{}, len(m.Values))
-		for _, v := range m.Values {
-			set[v] = struct{}{}
-		}
-		sets[i] = set
-	}
-	return sets
+	return scan.ValueSets(where)
 }
 
 func mergeRefs(a, b []uint64) []uint64 {

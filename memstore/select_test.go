@@ -86,9 +86,9 @@ func TestSelectSeriesOrderCache(t *testing.T) {
 }
 
 // longHosts returns vals followed by enough absent names to make a long
-// list (see longList).
+// list (see scan.LongList).
 func longHosts(vals ...string) []string {
-	for i := 0; len(vals) < 2*longList; i++ {
+	for i := 0; len(vals) < 2*scan.LongList; i++ {
 		vals = append(vals, fmt.Sprintf("absent-%d", i))
 	}
 	return vals

@@ -288,3 +288,31 @@ func ListSeries(ctx context.Context, src Source, req *Request) ([]Series, error)
 	}
 	return out, errors.Join(bs.Err(), bs.Close())
 }
+
+// LongList is the length from which an IN or NOT IN matcher is checked
+// through a set of its values rather than value by value (a join's dynamic
+// filter lists every key of its build side: a thousand host names, checked
+// against every series).
+const LongList = 16
+
+// ValueSets returns, per matcher of where, the set of its values when it is
+// an IN or NOT IN list of at least LongList values, else nil; nil when
+// there is none. Sources use it to check long lists in constant time.
+func ValueSets(where []Matcher) []map[string]struct{} {
+	var sets []map[string]struct{}
+	for i := range where {
+		m := &where[i]
+		if (m.Op != MatchIn && m.Op != MatchNotIn) || len(m.Values) < LongList {
+			continue
+		}
+		if sets == nil {
+			sets = make([]map[string]struct{}, len(where))
+		}
+		set := make(map[string]struct{}, len(m.Values))
+		for _, v := range m.Values {
+			set[v] = struct{}{}
+		}
+		sets[i] = set
+	}
+	return sets
+}
